@@ -1,0 +1,482 @@
+//! OGC API – Features: landing page, conformance, collections, items and single features for
+//! `districts`, `incidents` and `observations`.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::error::{ApiError, ApiResult};
+use super::params::{self, Params};
+use super::{base_url, blocking, encode, AppState, Reply};
+use crate::catalog::Catalog;
+use crate::index::PointFilter;
+use crate::ingest::shipped;
+use crate::model::{time, Category, DistrictLevel, ObservationKind};
+use crate::{demo, model};
+
+const GEOJSON: &str = "application/geo+json";
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// The collections this service serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Collection {
+    Districts,
+    Incidents,
+    Observations,
+}
+
+impl Collection {
+    const ALL: [Collection; 3] = [
+        Collection::Districts,
+        Collection::Incidents,
+        Collection::Observations,
+    ];
+
+    fn id(self) -> &'static str {
+        match self {
+            Collection::Districts => "districts",
+            Collection::Incidents => "incidents",
+            Collection::Observations => "observations",
+        }
+    }
+
+    fn from_id(id: &str) -> ApiResult<Collection> {
+        Collection::ALL
+            .into_iter()
+            .find(|c| c.id() == id)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no collection '{id}'; collections are districts, incidents, observations"
+                ))
+            })
+    }
+
+    fn item_params(self) -> &'static [&'static str] {
+        match self {
+            Collection::Districts => &["bbox", "limit", "offset", "level", "f"],
+            Collection::Incidents => &[
+                "bbox", "datetime", "limit", "offset", "category", "district", "f",
+            ],
+            Collection::Observations => &[
+                "bbox", "datetime", "limit", "offset", "kind", "district", "f",
+            ],
+        }
+    }
+}
+
+/// `GET /api`: the OGC API landing page.
+pub async fn landing(req: HttpRequest) -> HttpResponse {
+    let base = base_url(&req);
+    HttpResponse::Ok().json(json!({
+        "title": "hotspot — safety mapping for Indre Nørrebro (district 8)",
+        "description": "Districts, police-recorded incidents and safety-walk observations for Copenhagen's Hotspot programme, as OGC API – Features. The incidents and observations shipped with the demo are synthetic.",
+        "attribution": shipped::ATTRIBUTION,
+        "links": [
+            {"rel": "self", "type": "application/json", "title": "This document", "href": format!("{base}/api")},
+            {"rel": "conformance", "type": "application/json", "title": "Conformance classes", "href": format!("{base}/api/conformance")},
+            {"rel": "data", "type": "application/json", "title": "Collections", "href": format!("{base}/api/collections")},
+            {"rel": "status", "type": "application/json", "title": "Health", "href": format!("{base}/api/health")},
+            {"rel": "alternate", "type": "text/html", "title": "Web map", "href": format!("{base}/")},
+        ],
+    }))
+}
+
+/// `GET /api/conformance`.
+pub async fn conformance() -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        ]
+    }))
+}
+
+fn interval(t: Option<(i64, i64)>) -> Value {
+    match t {
+        Some((a, b)) => json!([[time::rfc3339(a), time::rfc3339(b)]]),
+        None => json!([[null, null]]),
+    }
+}
+
+fn labels<T: Copy>(
+    items: &[T],
+    code: fn(T) -> &'static str,
+    labels: fn(T) -> model::Labels,
+) -> Value {
+    Value::Array(
+        items
+            .iter()
+            .map(|&i| {
+                let l = labels(i);
+                json!({"code": code(i), "label_da": l.label_da, "label_en": l.label_en})
+            })
+            .collect(),
+    )
+}
+
+fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
+    let items = format!("{base}/api/collections/{}/items", c.id());
+    let mut links = vec![
+        json!({"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/{}", c.id())}),
+        json!({"rel": "items", "type": GEOJSON, "title": "Features as GeoJSON", "href": items}),
+    ];
+    if c != Collection::Districts {
+        links.push(json!({"rel": "items", "type": "text/csv", "title": "Features as CSV", "href": format!("{items}?f=csv")}));
+    }
+    let bbox = cat.district_extent().map(|b| b.to_array());
+    let mut v = json!({
+        "id": c.id(),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": links,
+    });
+    let synthetic_count = match c {
+        Collection::Districts => 0,
+        Collection::Incidents => cat.synthetic.incidents,
+        Collection::Observations => cat.synthetic.observations,
+    };
+    let o = v.as_object_mut().expect("object");
+    match c {
+        Collection::Districts => {
+            o.insert("title".into(), json!("Districts"));
+            o.insert("description".into(), json!("Copenhagen's 10 bydele, the 35 safety districts (district-8 is the Hotspot area, Indre Nørrebro west of Nørrebrogade) and the 399 roder. Filter with level=bydel|district|rode."));
+            o.insert(
+                "extent".into(),
+                json!({"spatial": {"bbox": [bbox], "crs": CRS84}}),
+            );
+            o.insert(
+                "levels".into(),
+                json!(DistrictLevel::ALL
+                    .iter()
+                    .map(|l| l.code())
+                    .collect::<Vec<_>>()),
+            );
+            o.insert("count".into(), json!(cat.districts.len()));
+            o.insert("attribution".into(), json!("© Københavns Kommune (CC BY 4.0); roder dissolved into safety districts by hotspot"));
+        }
+        Collection::Incidents => {
+            o.insert("title".into(), json!("Incidents"));
+            o.insert("description".into(), json!("Police-recorded incidents, one point each, with category, time (UTC), location precision and source."));
+            o.insert("extent".into(), json!({
+                "spatial": {"bbox": [cat.incident_extent().map(|b| b.to_array())], "crs": CRS84},
+                "temporal": {"interval": interval(cat.incident_time_extent()), "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+            }));
+            o.insert(
+                "categories".into(),
+                labels(&Category::ALL, Category::code, Category::labels),
+            );
+            o.insert("count".into(), json!(cat.incidents.len()));
+        }
+        Collection::Observations => {
+            o.insert("title".into(), json!("Safety-walk observations"));
+            o.insert("description".into(), json!("Urban-space observations from safety walks (tryghedsvandringer): kind, rating 1 (very poor/unsafe) to 5 (good/safe), note, time."));
+            o.insert("extent".into(), json!({
+                "spatial": {"bbox": [bbox], "crs": CRS84},
+                "temporal": {"interval": interval(cat.observation_time_extent()), "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+            }));
+            o.insert(
+                "kinds".into(),
+                labels(
+                    &ObservationKind::ALL,
+                    ObservationKind::code,
+                    ObservationKind::labels,
+                ),
+            );
+            o.insert("count".into(), json!(cat.observations.len()));
+        }
+    }
+    if c != Collection::Districts {
+        o.insert("synthetic".into(), json!(synthetic_count > 0));
+        o.insert("synthetic_count".into(), json!(synthetic_count));
+        if synthetic_count > 0 {
+            o.insert("notice".into(), json!(demo::NOTICE));
+        }
+    }
+    v
+}
+
+/// `GET /api/collections`.
+pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let cat = state.catalog();
+    let base = base_url(&req);
+    let list: Vec<Value> = Collection::ALL
+        .iter()
+        .map(|&c| collection_json(c, &cat, &base))
+        .collect();
+    let mut body = json!({
+        "collections": list,
+        "links": [{"rel": "self", "type": "application/json", "href": format!("{base}/api/collections")}],
+    });
+    if cat.synthetic.any() {
+        body["notice"] = json!(demo::NOTICE);
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// `GET /api/collections/{id}`.
+pub async fn collection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let c = Collection::from_id(&path)?;
+    Ok(HttpResponse::Ok().json(collection_json(c, &state.catalog(), &base_url(&req))))
+}
+
+/// The district named by `district`, as a polygon filter.
+fn district_param<'c>(
+    p: &Params,
+    cat: &'c Catalog,
+) -> ApiResult<Option<&'c geo::MultiPolygon<f64>>> {
+    let Some(id) = p.non_empty("district")? else {
+        return Ok(None);
+    };
+    cat.district(id).map(|d| Some(&d.geometry)).ok_or_else(|| {
+        ApiError::param(
+            "district",
+            format!("unknown district '{id}'; ids are bydel-N, district-N (district-8 is the Hotspot area) or rode-N"),
+        )
+    })
+}
+
+fn kinds_param(p: &Params) -> ApiResult<Option<Vec<ObservationKind>>> {
+    let Some(raw) = p.non_empty("kind")? else {
+        return Ok(None);
+    };
+    raw.split(',')
+        .map(|k| {
+            k.trim()
+                .parse()
+                .map_err(|e: String| ApiError::param("kind", e))
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Some)
+}
+
+/// What a page of items is, before it is written out.
+struct Page {
+    matched: usize,
+    positions: Vec<u32>,
+}
+
+fn paginate(all: Vec<u32>, offset: usize, limit: usize) -> Page {
+    let matched = all.len();
+    let positions = all.into_iter().skip(offset).take(limit).collect();
+    Page { matched, positions }
+}
+
+fn link(base: &str, path: &str, pairs: &[(String, String)]) -> String {
+    let q = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    if q.is_empty() {
+        format!("{base}{path}")
+    } else {
+        format!("{base}{path}?{q}")
+    }
+}
+
+/// `GET /api/collections/{id}/items`.
+pub async fn items(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let c = Collection::from_id(&path)?;
+    let p = Params::parse(req.query_string(), c.item_params())?;
+    let cat = state.catalog();
+    let base = base_url(&req);
+    let path = req.path().to_owned();
+    blocking(move || items_page(c, &p, &cat, &base, &path)).await
+}
+
+fn items_page(
+    c: Collection,
+    p: &Params,
+    cat: &Arc<Catalog>,
+    base: &str,
+    path: &str,
+) -> ApiResult<Reply> {
+    let bbox = params::bbox(p, cat.district_extent())?;
+    let limit = params::limit(p)?;
+    let offset = params::offset(p)?;
+    let format = params::choice(p, "f", &["json", "geojson", "csv"], "json")?;
+    let csv = format == "csv";
+    if csv && c == Collection::Districts {
+        return Err(ApiError::param(
+            "f",
+            "csv is offered for incidents and observations, not for district polygons; use f=json",
+        ));
+    }
+    let page = match c {
+        Collection::Districts => {
+            let level = match p.non_empty("level")? {
+                Some(l) => Some(
+                    l.parse::<DistrictLevel>()
+                        .map_err(|e| ApiError::param("level", e))?,
+                ),
+                None => None,
+            };
+            paginate(cat.query_districts(level, bbox.as_ref()), offset, limit)
+        }
+        Collection::Incidents => {
+            let categories = params::categories(p)?;
+            let filter = PointFilter {
+                bbox,
+                within: district_param(p, cat)?,
+                time: params::datetime(p)?,
+            };
+            paginate(cat.query_incidents(&filter, categories), offset, limit)
+        }
+        Collection::Observations => {
+            let kinds = kinds_param(p)?;
+            let filter = PointFilter {
+                bbox,
+                within: district_param(p, cat)?,
+                time: params::datetime(p)?,
+            };
+            let mut all = cat.query_observations(&filter);
+            if let Some(k) = kinds {
+                all.retain(|&i| k.contains(&cat.observations[i as usize].kind));
+            }
+            paginate(all, offset, limit)
+        }
+    };
+
+    if csv {
+        return csv_page(c, cat, &page);
+    }
+
+    let returned = page.positions.len();
+    let mut pairs = p.without("offset");
+    let mut links = vec![
+        json!({"rel": "self", "type": GEOJSON, "href": link(base, path, &{
+            let mut s = pairs.clone();
+            if offset > 0 { s.push(("offset".into(), offset.to_string())); }
+            s
+        })}),
+    ];
+    if offset + returned < page.matched {
+        pairs.push(("offset".into(), (offset + returned).to_string()));
+        links.push(json!({"rel": "next", "type": GEOJSON, "href": link(base, path, &pairs)}));
+        pairs.pop();
+    }
+    if offset > 0 {
+        pairs.push(("offset".into(), offset.saturating_sub(limit).to_string()));
+        links.push(json!({"rel": "prev", "type": GEOJSON, "href": link(base, path, &pairs)}));
+    }
+
+    let per_feature = if c == Collection::Districts {
+        20_000
+    } else {
+        220
+    };
+    let mut out = Vec::with_capacity(256 + returned * per_feature);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
+    out.extend_from_slice(page.matched.to_string().as_bytes());
+    out.extend_from_slice(br#","numberReturned":"#);
+    out.extend_from_slice(returned.to_string().as_bytes());
+    out.extend_from_slice(br#","timeStamp":"#);
+    encode::string(
+        &mut out,
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    out.extend_from_slice(br#","links":"#);
+    serde_json::to_writer(&mut out, &links).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let synthetic = match c {
+        Collection::Districts => 0,
+        Collection::Incidents => cat.synthetic.incidents,
+        Collection::Observations => cat.synthetic.observations,
+    };
+    if synthetic > 0 {
+        out.extend_from_slice(br#","notice":"#);
+        encode::string(&mut out, demo::NOTICE);
+    }
+    out.extend_from_slice(br#","features":["#);
+    for (n, &i) in page.positions.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        match c {
+            Collection::Districts => encode::district(&mut out, &cat.districts[i as usize]),
+            Collection::Incidents => encode::incident(&mut out, &cat.incidents[i as usize]),
+            Collection::Observations => {
+                encode::observation(&mut out, &cat.observations[i as usize])
+            }
+        }
+    }
+    out.extend_from_slice(b"]}");
+    Ok(Reply::new(GEOJSON, out))
+}
+
+fn csv_page(c: Collection, cat: &Catalog, page: &Page) -> ApiResult<Reply> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(page.positions.len() * 120));
+    let fail = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    match c {
+        Collection::Incidents => {
+            w.write_record(encode::INCIDENT_CSV_HEADER).map_err(fail)?;
+            for &i in &page.positions {
+                w.write_record(encode::incident_record(&cat.incidents[i as usize]))
+                    .map_err(fail)?;
+            }
+        }
+        Collection::Observations => {
+            w.write_record(encode::OBSERVATION_CSV_HEADER)
+                .map_err(fail)?;
+            for &i in &page.positions {
+                w.write_record(encode::observation_record(&cat.observations[i as usize]))
+                    .map_err(fail)?;
+            }
+        }
+        Collection::Districts => unreachable!("refused before"),
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
+    Ok(Reply::new("text/csv; charset=utf-8", body)
+        .header(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}.csv\"", c.id()),
+        )
+        .header("X-Number-Matched", page.matched.to_string()))
+}
+
+/// `GET /api/collections/{id}/items/{fid}`.
+pub async fn item(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (cid, fid) = path.into_inner();
+    let c = Collection::from_id(&cid)?;
+    Params::parse(req.query_string(), &["f"])?;
+    let cat = state.catalog();
+    let missing = || ApiError::NotFound(format!("no feature '{fid}' in {cid}"));
+    let mut out = Vec::with_capacity(1024);
+    match c {
+        Collection::Districts => {
+            let d = cat.district(&fid).ok_or_else(missing)?;
+            encode::district(&mut out, d);
+        }
+        Collection::Incidents => {
+            let id: i64 = fid.parse().map_err(|_| missing())?;
+            let i = cat.incident_position(id).ok_or_else(missing)?;
+            encode::incident(&mut out, &cat.incidents[i]);
+        }
+        Collection::Observations => {
+            let id: i64 = fid.parse().map_err(|_| missing())?;
+            let i = cat.observation_position(id).ok_or_else(missing)?;
+            encode::observation(&mut out, &cat.observations[i]);
+        }
+    }
+    // Add the OGC links to the feature object.
+    out.pop();
+    let base = base_url(&req);
+    let links = json!([
+        {"rel": "self", "type": GEOJSON, "href": format!("{base}/api/collections/{cid}/items/{fid}")},
+        {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/{cid}")},
+    ]);
+    out.extend_from_slice(br#","links":"#);
+    serde_json::to_writer(&mut out, &links).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out.push(b'}');
+    Ok(HttpResponse::Ok().content_type(GEOJSON).body(out))
+}

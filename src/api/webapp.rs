@@ -1,0 +1,154 @@
+//! The web app's files and the basemap layers, embedded in the binary so it runs anywhere,
+//! offline, with nothing beside it.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::AppState;
+use crate::ingest::shipped;
+
+/// A file served as it is: path, content type, bytes, and whether it may be cached long.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+    immutable: bool,
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+static ASSETS: &[Asset] = &[
+    Asset {
+        path: "/",
+        content_type: "text/html; charset=utf-8",
+        body: include_bytes!("../../web/index.html"),
+        immutable: false,
+    },
+    Asset {
+        path: "/app.js",
+        content_type: JS,
+        body: include_bytes!("../../web/app.js"),
+        immutable: false,
+    },
+    Asset {
+        path: "/i18n.js",
+        content_type: JS,
+        body: include_bytes!("../../web/i18n.js"),
+        immutable: false,
+    },
+    Asset {
+        path: "/app.css",
+        content_type: CSS,
+        body: include_bytes!("../../web/app.css"),
+        immutable: false,
+    },
+    Asset {
+        path: "/vendor/maplibre-gl/maplibre-gl.js",
+        content_type: JS,
+        body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl.js"),
+        immutable: true,
+    },
+    Asset {
+        path: "/vendor/maplibre-gl/maplibre-gl-worker.js",
+        content_type: JS,
+        body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl-worker.js"),
+        immutable: true,
+    },
+    Asset {
+        path: "/vendor/maplibre-gl/maplibre-gl.css",
+        content_type: CSS,
+        body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl.css"),
+        immutable: true,
+    },
+    Asset {
+        path: "/vendor/maplibre-gl/LICENSE.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../../web/vendor/maplibre-gl/LICENSE.txt"),
+        immutable: true,
+    },
+    Asset {
+        path: "/basemap/blocks.geojson",
+        content_type: "application/geo+json",
+        body: shipped::BLOCKS.as_bytes(),
+        immutable: false,
+    },
+    Asset {
+        path: "/basemap/parks.geojson",
+        content_type: "application/geo+json",
+        body: shipped::PARKS.as_bytes(),
+        immutable: false,
+    },
+    Asset {
+        path: "/basemap/streets.geojson",
+        content_type: "application/geo+json",
+        body: shipped::STREETS.as_bytes(),
+        immutable: false,
+    },
+];
+
+/// Registers the file routes and `/config.json`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/config.json", web::get().to(config_json));
+    for (i, a) in ASSETS.iter().enumerate() {
+        cfg.route(a.path, web::get().to(move |req: HttpRequest| serve(req, i)));
+    }
+    cfg.route(
+        "/index.html",
+        web::get().to(|req: HttpRequest| serve(req, 0)),
+    );
+}
+
+/// ETags from the content (FNV-1a 64), computed once: the assets change only with the binary.
+fn etag(i: usize) -> &'static str {
+    static TAGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    &TAGS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+                for &b in a.body {
+                    h ^= b as u64;
+                    h = h.wrapping_mul(0x0100_0000_01b3);
+                }
+                format!("\"{}-{h:016x}\"", a.body.len())
+            })
+            .collect()
+    })[i]
+}
+
+async fn serve(req: HttpRequest, i: usize) -> HttpResponse {
+    let a = &ASSETS[i];
+    let tag = etag(i);
+    let cache = if a.immutable {
+        "public, max-age=604800"
+    } else {
+        "no-cache"
+    };
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == tag)
+    {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type(a.content_type)
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(a.body)
+}
+
+async fn config_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(serde_json::json!({
+            "basemap_tiles": state.web.basemap_tiles,
+            "basemap_attribution": state.web.basemap_attribution,
+            "attribution": shipped::ATTRIBUTION,
+        }))
+}

@@ -1,0 +1,245 @@
+//! The loaded data: every layer with its indexes, as one immutable snapshot. A change builds a
+//! new snapshot and swaps it in whole, so a reader never sees half of an update.
+
+use h3o::{CellIndex, LatLng, Resolution};
+
+use crate::index::{DistrictIndex, LonLatBox, PointFilter, PointIndex, Positioned};
+use crate::model::{District, DistrictLevel, Incident, Observation};
+use crate::store::DEMO_SOURCE;
+
+/// H3 resolution at which each incident's cell is computed once at load; coarser cells are its
+/// parents.
+pub const BASE_RESOLUTION: Resolution = Resolution::Twelve;
+
+impl Positioned for Incident {
+    fn lonlat(&self) -> (f64, f64) {
+        (self.lon, self.lat)
+    }
+    fn time(&self) -> i64 {
+        self.occurred_at
+    }
+}
+
+impl Positioned for Observation {
+    fn lonlat(&self) -> (f64, f64) {
+        (self.lon, self.lat)
+    }
+    fn time(&self) -> i64 {
+        self.observed_at
+    }
+}
+
+/// How much of a layer is synthetic demo data.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Synthetic {
+    /// Synthetic incidents loaded.
+    pub incidents: usize,
+    /// Synthetic observations loaded.
+    pub observations: usize,
+}
+
+impl Synthetic {
+    /// Whether anything loaded is synthetic.
+    pub fn any(&self) -> bool {
+        self.incidents + self.observations > 0
+    }
+}
+
+/// All layers and indexes.
+pub struct Catalog {
+    /// Districts, bydele first, then safety districts, then roder, each by number.
+    pub districts: Vec<District>,
+    district_index: DistrictIndex,
+    /// Incidents by id.
+    pub incidents: Vec<Incident>,
+    incident_index: PointIndex,
+    /// The H3 cell (at [`BASE_RESOLUTION`]) of each incident, by position.
+    pub incident_cells: Vec<CellIndex>,
+    /// Observations by id.
+    pub observations: Vec<Observation>,
+    observation_index: PointIndex,
+    /// What is synthetic.
+    pub synthetic: Synthetic,
+    /// A digest of all loaded data (FNV-1a 64 over every record), e.g. `"v1-3f2a…"`: the same
+    /// data gives the same version, so analysis answers can say which data they were made from.
+    pub version: String,
+}
+
+/// FNV-1a, 64 bit: a stable digest (std's hashers may change between Rust versions).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= x as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+}
+
+impl Catalog {
+    /// Builds the indexes over the given layers. `incidents` and `observations` must be sorted
+    /// by id (as the store returns them).
+    pub fn build(
+        districts: Vec<District>,
+        incidents: Vec<Incident>,
+        observations: Vec<Observation>,
+    ) -> Catalog {
+        debug_assert!(incidents.windows(2).all(|w| w[0].id < w[1].id));
+        debug_assert!(observations.windows(2).all(|w| w[0].id < w[1].id));
+        let district_index = DistrictIndex::bulk_load(districts.iter().map(|d| &d.geometry));
+        let incident_index = PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat)));
+        let observation_index = PointIndex::bulk_load(observations.iter().map(|o| (o.lon, o.lat)));
+        let incident_cells = incidents
+            .iter()
+            .map(|i| {
+                LatLng::new(i.lat, i.lon)
+                    .expect("stored coordinates are checked finite and in range")
+                    .to_cell(BASE_RESOLUTION)
+            })
+            .collect();
+        let synthetic = Synthetic {
+            incidents: incidents.iter().filter(|i| i.source == DEMO_SOURCE).count(),
+            observations: observations
+                .iter()
+                .filter(|o| o.source == DEMO_SOURCE)
+                .count(),
+        };
+        let mut h = Fnv::new();
+        for d in &districts {
+            h.bytes(d.id.as_bytes());
+            h.bytes(d.name.as_bytes());
+            use geo::CoordsIter;
+            for c in d.geometry.coords_iter() {
+                h.u64(c.x.to_bits());
+                h.u64(c.y.to_bits());
+            }
+        }
+        for i in &incidents {
+            h.u64(i.id as u64);
+            h.bytes(i.category.code().as_bytes());
+            h.u64(i.occurred_at as u64);
+            h.u64(i.lon.to_bits());
+            h.u64(i.lat.to_bits());
+        }
+        for o in &observations {
+            h.u64(o.id as u64);
+            h.bytes(o.kind.code().as_bytes());
+            h.u64(o.rating as u64);
+            h.u64(o.observed_at as u64);
+            h.u64(o.lon.to_bits());
+            h.u64(o.lat.to_bits());
+        }
+        Catalog {
+            districts,
+            district_index,
+            incidents,
+            incident_index,
+            incident_cells,
+            observations,
+            observation_index,
+            synthetic,
+            version: format!("v1-{:016x}", h.0),
+        }
+    }
+
+    /// The district with this id (`bydel-N`, `district-N`, `rode-N`).
+    pub fn district(&self, id: &str) -> Option<&District> {
+        self.districts.iter().find(|d| d.id == id)
+    }
+
+    /// Positions of the districts of `level` (all levels when `None`) whose extent meets `bbox`.
+    pub fn query_districts(
+        &self,
+        level: Option<DistrictLevel>,
+        bbox: Option<&LonLatBox>,
+    ) -> Vec<u32> {
+        let candidates: Vec<u32> = match bbox {
+            Some(b) => self.district_index.bbox_intersecting(b),
+            None => (0..self.districts.len() as u32).collect(),
+        };
+        candidates
+            .into_iter()
+            .filter(|&i| level.is_none_or(|l| self.districts[i as usize].level == l))
+            .collect()
+    }
+
+    /// Positions of the districts of `level` that contain `(lon, lat)`.
+    pub fn districts_at(&self, lon: f64, lat: f64, level: DistrictLevel) -> Vec<u32> {
+        let polys: Vec<&geo::MultiPolygon<f64>> =
+            self.districts.iter().map(|d| &d.geometry).collect();
+        self.district_index
+            .containing(&polys, lon, lat)
+            .into_iter()
+            .filter(|&i| self.districts[i as usize].level == level)
+            .collect()
+    }
+
+    /// Positions (in id order) of the incidents passing `filter` whose category is in the
+    /// `categories` bit mask (see [`crate::model::Category::bit`]).
+    pub fn query_incidents(&self, filter: &PointFilter<'_>, categories: u16) -> Vec<u32> {
+        self.incident_index.query(&self.incidents, filter, |i| {
+            categories & i.category.bit() != 0
+        })
+    }
+
+    /// Positions (in id order) of the observations passing `filter`.
+    pub fn query_observations(&self, filter: &PointFilter<'_>) -> Vec<u32> {
+        self.observation_index
+            .query(&self.observations, filter, |_| true)
+    }
+
+    /// The position of the incident with this id.
+    pub fn incident_position(&self, id: i64) -> Option<usize> {
+        self.incidents.binary_search_by_key(&id, |i| i.id).ok()
+    }
+
+    /// The position of the observation with this id.
+    pub fn observation_position(&self, id: i64) -> Option<usize> {
+        self.observations.binary_search_by_key(&id, |o| o.id).ok()
+    }
+
+    /// The lon/lat box of all incidents, or of all districts when there are none.
+    pub fn incident_extent(&self) -> Option<LonLatBox> {
+        let b = self.incidents.iter().fold(None::<LonLatBox>, |acc, i| {
+            let p = LonLatBox {
+                min_lon: i.lon,
+                min_lat: i.lat,
+                max_lon: i.lon,
+                max_lat: i.lat,
+            };
+            Some(acc.map_or(p, |a| a.union(&p)))
+        });
+        b.or_else(|| self.district_extent())
+    }
+
+    /// The lon/lat box of all districts.
+    pub fn district_extent(&self) -> Option<LonLatBox> {
+        use geo::BoundingRect;
+        self.districts
+            .iter()
+            .filter_map(|d| d.geometry.bounding_rect())
+            .map(LonLatBox::from_rect)
+            .reduce(|a, b| a.union(&b))
+    }
+
+    /// First and last incident time, Unix seconds.
+    pub fn incident_time_extent(&self) -> Option<(i64, i64)> {
+        let min = self.incidents.iter().map(|i| i.occurred_at).min()?;
+        let max = self.incidents.iter().map(|i| i.occurred_at).max()?;
+        Some((min, max))
+    }
+
+    /// First and last observation time, Unix seconds.
+    pub fn observation_time_extent(&self) -> Option<(i64, i64)> {
+        let min = self.observations.iter().map(|o| o.observed_at).min()?;
+        let max = self.observations.iter().map(|o| o.observed_at).max()?;
+        Some((min, max))
+    }
+}

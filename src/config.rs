@@ -1,0 +1,291 @@
+//! Configuration, in layers: built-in defaults → optional TOML file (`--config`) → `HOTSPOT_*`
+//! environment variables → command-line flags. Validated once at start-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Default address to listen on: loopback only, so a fresh start exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "./var";
+
+/// What can be wrong with the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML file is not valid.
+    #[error("config file {path}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A setting has a bad value.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The setting's name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Output format of the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The service's configuration after all layers are applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address and port to serve on.
+    pub listen: SocketAddr,
+    /// Directory holding the store (`hotspot.sqlite`).
+    pub data_dir: PathBuf,
+    /// Whether the synthetic demo data is generated on first start and shown.
+    pub demo: bool,
+    /// Optional raster basemap URL template (`https://…/{z}/{x}/{y}.png`) for deployments with
+    /// internet; without it the web app draws its basemap from the shipped streets and blocks.
+    pub basemap_tiles: Option<String>,
+    /// Attribution for `basemap_tiles`.
+    pub basemap_attribution: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// HTTP worker threads; `None` = one per core.
+    pub workers: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: DEFAULT_LISTEN.parse().expect("default address parses"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            demo: true,
+            basemap_tiles: None,
+            basemap_attribution: None,
+            log_format: LogFormat::Text,
+            workers: None,
+        }
+    }
+}
+
+/// The TOML file's keys; all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    demo: Option<bool>,
+    basemap_tiles: Option<String>,
+    basemap_attribution: Option<String>,
+    log_format: Option<LogFormat>,
+    workers: Option<usize>,
+}
+
+/// Options of `hotspot serve` (and of plain `hotspot`). Each also reads `HOTSPOT_<NAME>`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "HOTSPOT_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Data directory [default: ./var]
+    #[arg(long, env = "HOTSPOT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML configuration file
+    #[arg(long, env = "HOTSPOT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not generate or show the synthetic demo incidents and observations
+    #[arg(long, env = "HOTSPOT_NO_DEMO")]
+    pub no_demo: bool,
+    /// Raster basemap URL template with {z}/{x}/{y}, for deployments with internet
+    #[arg(long, env = "HOTSPOT_BASEMAP_TILES", value_name = "URL")]
+    pub basemap_tiles: Option<String>,
+    /// Attribution text for --basemap-tiles
+    #[arg(long, env = "HOTSPOT_BASEMAP_ATTRIBUTION", value_name = "TEXT")]
+    pub basemap_attribution: Option<String>,
+    /// Log format
+    #[arg(long, env = "HOTSPOT_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// HTTP worker threads [default: one per core]
+    #[arg(long, env = "HOTSPOT_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    /// Applies the layers: defaults, then the TOML file named by `args.config` (if any), then
+    /// `args` (which clap has already filled from the environment and the flags), and
+    /// validates the result.
+    pub fn load(args: &ServeArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let mut c = Config::default();
+        if let Some(v) = file.listen.as_deref() {
+            c.listen = parse_listen(v)?;
+        }
+        if let Some(v) = file.data_dir {
+            c.data_dir = v;
+        }
+        if let Some(v) = file.demo {
+            c.demo = v;
+        }
+        c.basemap_tiles = file.basemap_tiles;
+        c.basemap_attribution = file.basemap_attribution;
+        if let Some(v) = file.log_format {
+            c.log_format = v;
+        }
+        c.workers = file.workers;
+
+        if let Some(v) = &args.listen {
+            c.listen = parse_listen(v)?;
+        }
+        if let Some(v) = &args.data_dir {
+            c.data_dir = v.clone();
+        }
+        if args.no_demo {
+            c.demo = false;
+        }
+        if args.basemap_tiles.is_some() {
+            c.basemap_tiles = args.basemap_tiles.clone();
+        }
+        if args.basemap_attribution.is_some() {
+            c.basemap_attribution = args.basemap_attribution.clone();
+        }
+        if let Some(v) = args.log_format {
+            c.log_format = v;
+        }
+        if args.workers.is_some() {
+            c.workers = args.workers;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.basemap_tiles {
+            let ok_scheme = url.starts_with("https://") || url.starts_with("http://");
+            let ok_vars = ["{z}", "{x}", "{y}"].iter().all(|v| url.contains(v));
+            if !ok_scheme || !ok_vars {
+                return Err(ConfigError::Invalid {
+                    field: "basemap_tiles",
+                    reason: format!(
+                        "'{url}' must be an http(s) URL template with {{z}}, {{x}} and {{y}}"
+                    ),
+                });
+            }
+        }
+        if let Some(w) = self.workers {
+            if !(1..=256).contains(&w) {
+                return Err(ConfigError::Invalid {
+                    field: "workers",
+                    reason: format!("{w} is not between 1 and 256"),
+                });
+            }
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "data_dir",
+                reason: "is empty".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn parse_listen(v: &str) -> Result<SocketAddr, ConfigError> {
+    v.parse().map_err(|_| ConfigError::Invalid {
+        field: "listen",
+        reason: format!("'{v}' is not an address like 127.0.0.1:8080"),
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = std::env::temp_dir().join(format!("hotspot-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hotspot.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/hotspot\"\ndemo = false\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            listen: Some("0.0.0.0:9100".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9100"); // flag beats file
+        assert_eq!(c.data_dir, PathBuf::from("/srv/hotspot")); // file beats default
+        assert!(!c.demo);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let args = ServeArgs {
+            listen: Some("localhost".into()),
+            ..Default::default()
+        };
+        assert!(Config::load(&args)
+            .unwrap_err()
+            .to_string()
+            .starts_with("listen:"));
+        let args = ServeArgs {
+            basemap_tiles: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(Config::load(&args)
+            .unwrap_err()
+            .to_string()
+            .starts_with("basemap_tiles:"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        let dir = std::env::temp_dir().join(format!("hotspot-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hotspot.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        assert!(Config::load(&args)
+            .unwrap_err()
+            .to_string()
+            .contains("lisen"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,16 @@
+//! hotspot — safety mapping for Copenhagen's Hotspot programme on Indre Nørrebro (district 8).
+//!
+//! Districts, police-recorded incidents and safety-walk observations are held in an embedded
+//! SQLite store, indexed in R-trees, and served as OGC API – Features, H3 aggregates and a
+//! MapLibre web app. Inside the service everything is WGS84 lon/lat (RFC 7946 order) and UTC.
+
+pub mod analysis; // hex aggregation and, later, hot-spot statistics over the catalog
+pub mod api; // HTTP: routes, handlers, errors, the web app's files
+pub mod app; // start-up: store, shipped boundaries, demo data, catalog
+pub mod catalog; // the loaded layers and their indexes, one immutable snapshot
+pub mod config; // defaults → TOML → HOTSPOT_* env → flags
+pub mod demo; // the deterministic synthetic demo data
+pub mod index; // R-trees over points and polygons, with time/category filters
+pub mod ingest; // file formats: the shipped GeoJSON layers
+pub mod model; // domain types: districts, categories, incidents, observations
+pub mod store; // SQLite: the only module that knows SQL

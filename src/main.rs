@@ -1,0 +1,131 @@
+//! The `hotspot` binary: parses the command line, loads the data, serves.
+
+use std::process::ExitCode;
+
+use actix_web::dev::Service;
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use hotspot::api::{self, AppState, WebSettings};
+use hotspot::config::{Config, LogFormat, ServeArgs};
+
+/// Safety mapping for Copenhagen's Hotspot programme (Indre Nørrebro, district 8).
+#[derive(Parser)]
+#[command(
+    name = "hotspot",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the web app (the default)
+    Serve(ServeArgs),
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("HOTSPOT_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Serve(a)) => a,
+        None => cli.serve,
+    };
+    let config = match Config::load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hotspot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    match serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("hotspot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(config: Config) -> anyhow::Result<()> {
+    use anyhow::Context;
+    tracing::info!(data_dir = %config.data_dir.display(), demo = config.demo, "loading");
+    let (_store, catalog, report) = hotspot::app::open(&config).context("start-up failed")?;
+    tracing::info!(
+        districts = catalog.districts.len(),
+        incidents = catalog.incidents.len(),
+        observations = catalog.observations.len(),
+        synthetic_incidents = catalog.synthetic.incidents,
+        generated_demo_incidents = report.demo_incidents,
+        generated_demo_observations = report.demo_observations,
+        districts_synced = report.districts_synced,
+        data_version = %catalog.version,
+        millis = report.millis as u64,
+        "data loaded"
+    );
+    let state = web::Data::new(AppState::new(
+        catalog,
+        WebSettings {
+            basemap_tiles: config.basemap_tiles.clone(),
+            basemap_attribution: config.basemap_attribution.clone(),
+        },
+    ));
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(Compress::default())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
+            .wrap_fn(|req, srv| {
+                // Method, path and status only: query strings and headers may carry what
+                // must not be logged.
+                let method = req.method().clone();
+                let path = req.path().to_owned();
+                let started = std::time::Instant::now();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await;
+                    let status = res.as_ref().map(|r| r.status().as_u16()).unwrap_or(500);
+                    tracing::info!(%method, %path, status, micros = started.elapsed().as_micros() as u64, "request");
+                    res
+                }
+            })
+            .configure(api::routes)
+    })
+    .shutdown_timeout(10)
+    .bind(config.listen)
+    .with_context(|| format!("cannot listen on {}", config.listen))?;
+    if let Some(w) = config.workers {
+        server = server.workers(w);
+    }
+    tracing::info!(listen = %config.listen, "serving http://{}/", config.listen);
+    server.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

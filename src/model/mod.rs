@@ -1,0 +1,42 @@
+//! The domain types: districts, incident categories, incidents and urban-space observations.
+//!
+//! Everything here is in WGS84 longitude/latitude (RFC 7946 axis order) and UTC; nothing here
+//! knows HTTP, SQL or file formats.
+
+mod category;
+mod district;
+mod incident;
+mod observation;
+pub mod time;
+
+pub use category::{Category, ParseCategoryError};
+pub use district::{District, DistrictLevel, HOTSPOT_DISTRICT_ID};
+pub use incident::{Incident, Precision};
+pub use observation::{Observation, ObservationKind};
+
+/// A label in the two languages the product speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Labels {
+    /// Danish label, as planners and residents say it.
+    pub label_da: &'static str,
+    /// English label.
+    pub label_en: &'static str,
+}
+
+/// Checks that a WGS84 position is a real place on Earth: finite, longitude in [-180, 180],
+/// latitude in [-90, 90]. Returns the name of the bad axis and why on failure.
+pub fn check_lonlat(lon: f64, lat: f64) -> Result<(), (&'static str, &'static str)> {
+    if !lon.is_finite() {
+        return Err(("lon", "is not a finite number"));
+    }
+    if !lat.is_finite() {
+        return Err(("lat", "is not a finite number"));
+    }
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(("lon", "is outside -180..180"));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(("lat", "is outside -90..90"));
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Schema migrations, versioned by SQLite's `user_version`. Each entry upgrades from the version
+//! before it; a store is never downgraded.
+
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+/// The migrations in order; `MIGRATIONS[n]` upgrades version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: districts, incidents, observations, meta.
+    "CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE districts (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        level      TEXT NOT NULL CHECK (level IN ('bydel', 'district', 'rode')),
+        population INTEGER CHECK (population IS NULL OR population >= 0),
+        parent     TEXT,
+        geometry   TEXT NOT NULL,   -- GeoJSON Polygon/MultiPolygon, WGS84 lon/lat
+        source     TEXT NOT NULL
+    );
+    CREATE TABLE incidents (
+        id          INTEGER PRIMARY KEY,
+        category    TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,   -- Unix seconds, UTC
+        lon         REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        lat         REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        precision   TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        source_id   TEXT NOT NULL,
+        synthetic   INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (source, source_id)
+    );
+    CREATE TABLE observations (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        rating      INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+        note        TEXT NOT NULL,
+        observed_at INTEGER NOT NULL,   -- Unix seconds, UTC
+        lon         REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        lat         REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        source      TEXT NOT NULL,
+        source_id   TEXT NOT NULL,
+        synthetic   INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (source, source_id)
+    );",
+];
+
+/// Brings the schema to the newest version, each step in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let newest = MIGRATIONS.len() as i64;
+    if current > newest {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: newest,
+        });
+    }
+    for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", n as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

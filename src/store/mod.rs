@@ -1,0 +1,438 @@
+//! The embedded SQLite store: one file, `hotspot.sqlite`, in the data directory. This is the only
+//! module that knows SQL.
+//!
+//! WAL mode with `synchronous=FULL`: a write returns only after its transaction is durable, so
+//! anything acknowledged survives `kill -9` and power loss. Geometries are stored as GeoJSON text
+//! in WGS84 lon/lat; times as Unix seconds (UTC).
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+
+use geo::MultiPolygon;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::model::{Category, District, Incident, Observation, ObservationKind, Precision};
+
+/// File name of the store inside the data directory.
+pub const STORE_FILE: &str = "hotspot.sqlite";
+
+/// The `source` of the synthetic demo records.
+pub const DEMO_SOURCE: &str = "synthetic-demo";
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be made or read.
+    #[error("data directory {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A row holds something this version cannot read.
+    #[error("corrupt row in {table} (id {id}): {reason}")]
+    Corrupt {
+        /// Which table.
+        table: &'static str,
+        /// Which row.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file was written by a newer hotspot.
+    #[error(
+        "store schema version {found} is newer than this binary's {supported}; upgrade hotspot"
+    )]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Newest version this binary knows.
+        supported: i64,
+    },
+}
+
+/// Result of the store module.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A new incident to insert (the store gives it its id).
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    /// What happened.
+    pub category: Category,
+    /// Unix seconds, UTC.
+    pub occurred_at: i64,
+    /// WGS84 longitude.
+    pub lon: f64,
+    /// WGS84 latitude.
+    pub lat: f64,
+    /// How exact the position is.
+    pub precision: Precision,
+    /// Source name.
+    pub source: String,
+    /// Id at the source.
+    pub source_id: String,
+    /// Whether this record is synthetic (demo) data.
+    pub synthetic: bool,
+}
+
+/// A new observation to insert.
+#[derive(Debug, Clone)]
+pub struct NewObservation {
+    /// What was observed.
+    pub kind: ObservationKind,
+    /// 1–5.
+    pub rating: u8,
+    /// Free text.
+    pub note: String,
+    /// Unix seconds, UTC.
+    pub observed_at: i64,
+    /// WGS84 longitude.
+    pub lon: f64,
+    /// WGS84 latitude.
+    pub lat: f64,
+    /// Source name.
+    pub source: String,
+    /// Id at the source.
+    pub source_id: String,
+    /// Whether this record is synthetic (demo) data.
+    pub synthetic: bool,
+}
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(STORE_FILE);
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store { conn, path })
+    }
+
+    /// Path of the SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a value in the `meta` table (durably).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces the shipped districts with `districts` in one transaction, unless the store
+    /// already holds the shipped set whose digest is `digest`. Returns whether it wrote.
+    pub fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
+        if self.meta("shipped_districts_digest")?.as_deref() == Some(digest) {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM districts WHERE source = 'shipped'", [])?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO districts(id, name, level, population, parent, geometry, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'shipped')
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
+                   population = excluded.population, parent = excluded.parent,
+                   geometry = excluded.geometry, source = excluded.source",
+            )?;
+            for d in districts {
+                let geometry = geojson::Geometry::from(&d.geometry).to_string();
+                stmt.execute(params![
+                    d.id,
+                    d.name,
+                    d.level.code(),
+                    d.population,
+                    d.parent,
+                    geometry
+                ])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('shipped_districts_digest', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [digest],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Every district, ordered by level (bydel, district, rode) and then by number.
+    pub fn load_districts(&self) -> Result<Vec<District>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, level, population, parent, geometry FROM districts
+             ORDER BY CASE level WHEN 'bydel' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
+                      CAST(substr(id, instr(id, '-') + 1) AS INTEGER), id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<u32>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, level, population, parent, geometry) = row?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                table: "districts",
+                id: id.clone(),
+                reason,
+            };
+            let level = level.parse().map_err(corrupt)?;
+            let geometry: MultiPolygon<f64> = geometry
+                .parse::<geojson::Geometry>()
+                .map_err(|e| e.to_string())
+                .and_then(|g| MultiPolygon::try_from(g).map_err(|e| e.to_string()))
+                .map_err(corrupt)?;
+            out.push(District {
+                id,
+                name,
+                level,
+                population,
+                parent,
+                geometry,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Inserts incidents in one transaction; a record whose `(source, source_id)` is already
+    /// stored is left as it is. Returns how many were new.
+    pub fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO incidents(category, occurred_at, lon, lat, precision, source, source_id, synthetic)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(source, source_id) DO NOTHING",
+            )?;
+            for i in incidents {
+                added += stmt.execute(params![
+                    i.category.code(),
+                    i.occurred_at,
+                    i.lon,
+                    i.lat,
+                    i.precision.code(),
+                    i.source,
+                    i.source_id,
+                    i.synthetic
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Inserts observations in one transaction, skipping known `(source, source_id)`.
+    pub fn insert_observations(&mut self, observations: &[NewObservation]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO observations(kind, rating, note, observed_at, lon, lat, source, source_id, synthetic)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(source, source_id) DO NOTHING",
+            )?;
+            for o in observations {
+                added += stmt.execute(params![
+                    o.kind.code(),
+                    o.rating,
+                    o.note,
+                    o.observed_at,
+                    o.lon,
+                    o.lat,
+                    o.source,
+                    o.source_id,
+                    o.synthetic
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Every incident by id; synthetic ones only when `with_synthetic`.
+    pub fn load_incidents(&self, with_synthetic: bool) -> Result<Vec<Incident>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, category, occurred_at, lon, lat, precision, source, source_id
+             FROM incidents WHERE synthetic = 0 OR ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([with_synthetic], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get_ref(1)?.as_str()?.parse::<Category>(),
+                r.get::<_, i64>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, f64>(4)?,
+                r.get_ref(5)?.as_str()?.parse::<Precision>(),
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, category, occurred_at, lon, lat, precision, source, source_id) = row?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                table: "incidents",
+                id: id.to_string(),
+                reason,
+            };
+            out.push(Incident {
+                id,
+                category: category.map_err(|e| corrupt(e.to_string()))?,
+                occurred_at,
+                lon,
+                lat,
+                precision: precision.map_err(corrupt)?,
+                source,
+                source_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every observation by id; synthetic ones only when `with_synthetic`.
+    pub fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, kind, rating, note, observed_at, lon, lat, source, source_id
+             FROM observations WHERE synthetic = 0 OR ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([with_synthetic], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u8>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, f64>(5)?,
+                r.get::<_, f64>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, rating, note, observed_at, lon, lat, source, source_id) = row?;
+            let kind = kind.parse().map_err(|reason| StoreError::Corrupt {
+                table: "observations",
+                id: id.to_string(),
+                reason,
+            })?;
+            out.push(Observation {
+                id,
+                kind,
+                rating,
+                note,
+                observed_at,
+                lon,
+                lat,
+                source,
+                source_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Number of rows in a layer's table, synthetic ones included.
+    pub fn count(&self, layer: Layer) -> Result<i64> {
+        let sql = match layer {
+            Layer::Districts => "SELECT count(*) FROM districts",
+            Layer::Incidents => "SELECT count(*) FROM incidents",
+            Layer::Observations => "SELECT count(*) FROM observations",
+        };
+        Ok(self.conn.query_row(sql, [], |r| r.get(0))?)
+    }
+}
+
+/// The stored layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// District boundaries.
+    Districts,
+    /// Incidents.
+    Incidents,
+    /// Observations.
+    Observations,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident(n: usize) -> NewIncident {
+        NewIncident {
+            category: Category::Theft,
+            occurred_at: 1_300_000_000 + n as i64,
+            lon: 12.55,
+            lat: 55.69,
+            precision: Precision::Street,
+            source: "test".into(),
+            source_id: format!("t-{n}"),
+            synthetic: n % 2 == 0,
+        }
+    }
+
+    #[test]
+    fn incidents_round_trip_and_are_idempotent() {
+        let dir = tempdir();
+        let mut store = Store::open(&dir).unwrap();
+        let batch: Vec<_> = (0..10).map(incident).collect();
+        assert_eq!(store.insert_incidents(&batch).unwrap(), 10);
+        assert_eq!(store.insert_incidents(&batch).unwrap(), 0);
+        let all = store.load_incidents(true).unwrap();
+        assert_eq!(all.len(), 10);
+        assert_eq!(all[3].source_id, "t-3");
+        assert_eq!(all[3].occurred_at, 1_300_000_003);
+        assert_eq!(store.load_incidents(false).unwrap().len(), 5);
+        drop(store);
+        // Reopening keeps everything and does not migrate twice.
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(store.count(Layer::Incidents).unwrap(), 10);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    pub(crate) fn tempdir() -> PathBuf {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "hotspot-store-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+}

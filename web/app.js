@@ -1,0 +1,1144 @@
+// hotspot web app: a MapLibre map of (synthetic) incidents and safety-walk observations on
+// Indre Nørrebro, Copenhagen's Hotspot area "district 8".
+//
+// No build step and no framework: an ES module that imports the vendored MapLibre GL JS and the
+// texts in i18n.js. Nothing is loaded from outside this origin (no CDN, no fonts, no glyph or sprite
+// server), so there are no text symbol layers: the district label is an HTML marker and the legend
+// is HTML. Works under `Content-Security-Policy: default-src 'self'` (plus `img-src data: blob:`).
+//
+// Hooks for the browser test: `window.hotspotMap` is the map; `<body data-ready="1">` once the
+// districts and the first incident data are on the map; `<body data-loading>` while a fetch is
+// pending or scheduled.
+
+import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.js';
+import { DEFAULT_LANGUAGE, LANGUAGES, MESSAGES } from './i18n.js';
+
+// MapLibre 6 runs its work in a module worker; it is vendored under a `.js` name (see vendor.mjs).
+maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl/maplibre-gl-worker.js', import.meta.url).href);
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------------------------
+
+/** API paths, relative to the page so the app also works behind a path prefix. */
+const API = {
+  config: 'config.json',
+  health: 'api/health',
+  districts: 'api/collections/districts/items',
+  incidentsMeta: 'api/collections/incidents',
+  incidents: 'api/collections/incidents/items',
+  observationsMeta: 'api/collections/observations',
+  observations: 'api/collections/observations/items',
+  hexbins: 'api/analysis/hexbins',
+  basemap: (name) => `basemap/${name}.geojson`,
+};
+
+const ATTRIBUTION = '© Københavns Kommune (CC BY 4.0) · © OpenStreetMap contributors (ODbL)';
+
+const HOTSPOT_DISTRICT = 'district-8';
+/** District 8's bounding box (lon/lat), used for the first view until the boundary has loaded. */
+const DISTRICT8_BBOX = [12.5413, 55.6815, 12.5626, 55.6943];
+
+/** Single incidents are fetched and drawn from this zoom on; below it, the hexbin heatmap. */
+const POINTS_MIN_ZOOM = 15;
+const HEXBIN_RESOLUTION = 10;
+const ITEMS_LIMIT = 10000;
+const DEBOUNCE_MS = 250;
+
+/** The months the slider covers when the metadata has no temporal extent. */
+const FALLBACK_INTERVAL = ['2010-01-01T00:00:00Z', '2014-12-31T23:59:59Z'];
+/** The Hotspot programme ran 1 March 2011 – 31 December 2014 (DOMAIN.md). */
+const HOTSPOT_START = { year: 2011, month: 2 }; // month 0-based: March
+
+/** Colours of incident categories (qualitative, distinguishable on the light basemap). */
+const CATEGORY_COLOURS = {
+  violence: '#d62728',
+  threats: '#ff7f0e',
+  robbery: '#8c564b',
+  theft: '#1f77b4',
+  burglary: '#17becf',
+  vandalism: '#9467bd',
+  drugs: '#2ca02c',
+  weapons: '#222222',
+  harassment: '#e377c2',
+};
+const EXTRA_COLOURS = ['#bcbd22', '#7f7f7f', '#393b79', '#637939', '#8c6d31'];
+
+/** Observation ratings, 1 = very unsafe/poor … 5 = good (diverging red → green, ColorBrewer RdYlGn). */
+const RATING_COLOURS = ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641'];
+
+/** Heatmap ramp (ColorBrewer YlOrRd), from no incidents (transparent) to many. */
+const HEAT_STOPS = [
+  [0, 'rgba(255,255,178,0)'],
+  [0.12, 'rgba(255,237,160,0.55)'],
+  [0.3, '#fed976'],
+  [0.5, '#feb24c'],
+  [0.68, '#fd8d3c'],
+  [0.84, '#f03b20'],
+  [1, '#bd0026'],
+];
+
+const HEAT_INTENSITY = 0.7;
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+const state = {
+  lang: DEFAULT_LANGUAGE,
+  /** Categories from the incidents metadata: [{code, label_da, label_en, …}]. */
+  categories: [],
+  selected: new Set(),
+  /** Observation kinds from the observations metadata. */
+  kinds: [],
+  /** The months of the slider: [{year, month (0-based)}]. */
+  months: [],
+  monthFrom: 0,
+  monthTo: 0,
+  notice: null,
+  incidentsMeta: null,
+  dataVersion: null,
+  /** 'fixed': the same colour scale for any period (incidents per month); 'auto': fitted. */
+  scale: 'fixed',
+  /** Reference count per month for the fixed scale, from the first (all categories, whole period) load. */
+  refPerMonth: null,
+  hexTotal: null,
+  points: null, // {returned, matched} or null when zoomed out
+  hexFeatures: [],
+  errors: new Map(),
+  pendingFetches: 0,
+  scheduled: false,
+};
+
+let map;
+let districtLabel;
+const controllers = { hexbins: null, items: null };
+
+// ---------------------------------------------------------------------------------------------
+// Texts
+// ---------------------------------------------------------------------------------------------
+
+/** The text for `key` in the current language (English, then the key, as fallbacks). */
+function t(key, params) {
+  const text = MESSAGES[state.lang]?.[key] ?? MESSAGES.en[key] ?? key;
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/** A label from API metadata (`label_da`, `label_en`, …) in the current language. */
+function apiLabel(item) {
+  return item[`label_${state.lang}`] ?? item.label_en ?? item.label_da ?? item.code;
+}
+
+function locale() {
+  return t('locale');
+}
+
+function formatNumber(n) {
+  return new Intl.NumberFormat(locale()).format(n);
+}
+
+function monthLabel(index, month = 'short') {
+  const { year, month: m } = state.months[index];
+  return new Intl.DateTimeFormat(locale(), { month, year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(year, m, 1)),
+  );
+}
+
+function formatDateTime(iso, withTime = true) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso ?? '';
+  const options = withTime
+    ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Copenhagen' }
+    : { dateStyle: 'medium', timeZone: 'Europe/Copenhagen' };
+  return new Intl.DateTimeFormat(locale(), options).format(date);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+const $ = (selector) => document.querySelector(selector);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === 'className') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+/** A round colour swatch; the colour is set through the CSSOM, which CSP allows. */
+function swatch(colour) {
+  const node = el('span', { className: 'swatch', 'aria-hidden': 'true' });
+  node.style.setProperty('--swatch', colour);
+  return node;
+}
+
+function absoluteUrl(path) {
+  return new URL(path, document.baseURI).href;
+}
+
+class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+/** GET a JSON document; a problem+json error becomes an ApiError carrying its `detail`. */
+async function getJson(path, params, signal) {
+  const url = new URL(path, document.baseURI);
+  if (params) for (const [k, v] of Object.entries(params)) if (v != null) url.searchParams.set(k, v);
+  const response = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json' } });
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`;
+    try {
+      const problem = await response.json();
+      detail = problem.detail || problem.title || detail;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(response.status, detail);
+  }
+  return response.json();
+}
+
+const isAbort = (error) => error?.name === 'AbortError';
+
+function emptyCollection() {
+  return { type: 'FeatureCollection', features: [] };
+}
+
+function updateLoading() {
+  if (state.pendingFetches > 0 || state.scheduled) document.body.dataset.loading = '1';
+  else delete document.body.dataset.loading;
+}
+
+/** Run `fn` while counting it as a pending fetch (for `data-loading` and the busy bar). */
+async function tracked(fn) {
+  state.pendingFetches += 1;
+  updateLoading();
+  try {
+    return await fn();
+  } finally {
+    state.pendingFetches -= 1;
+    updateLoading();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time filter: months in Copenhagen local time, sent as UTC instants
+// ---------------------------------------------------------------------------------------------
+
+/** Months from the temporal extent's first to its last month (inclusive). */
+function monthsOf(interval) {
+  const [start, end] = interval;
+  const [y0, m0] = start.slice(0, 7).split('-').map(Number);
+  const [y1, m1] = end.slice(0, 7).split('-').map(Number);
+  const months = [];
+  for (let y = y0, m = m0 - 1; y < y1 || (y === y1 && m <= m1 - 1); m === 11 ? ((m = 0), (y += 1)) : (m += 1)) {
+    months.push({ year: y, month: m });
+  }
+  return months;
+}
+
+/**
+ * The instant a month starts in Copenhagen. On the first of a month Copenhagen keeps summer time
+ * (UTC+2) from April to October and standard time (UTC+1) otherwise: the clocks change on the last
+ * Sundays of March and October, never on a first.
+ */
+function copenhagenMonthStart(year, month) {
+  const offsetHours = month >= 3 && month <= 9 ? 2 : 1;
+  return new Date(Date.UTC(year, month, 1) - offsetHours * 3600e3);
+}
+
+const rfc3339 = (date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The `datetime` parameter for the chosen months (open ends at the extent's ends), or null for all. */
+function datetimeParam() {
+  const last = state.months.length - 1;
+  let start = '..';
+  let end = '..';
+  if (state.monthFrom > 0) {
+    const { year, month } = state.months[state.monthFrom];
+    start = rfc3339(copenhagenMonthStart(year, month));
+  }
+  if (state.monthTo < last) {
+    const { year, month } = state.months[state.monthTo];
+    const next = copenhagenMonthStart(month === 11 ? year + 1 : year, (month + 1) % 12);
+    end = rfc3339(new Date(next.getTime() - 1000));
+  }
+  return start === '..' && end === '..' ? null : `${start}/${end}`;
+}
+
+/** The `category` parameter: null when all are selected (no filter), '' when none are. */
+function categoryParam() {
+  if (state.selected.size === state.categories.length) return null;
+  return state.categories.filter((c) => state.selected.has(c.code)).map((c) => c.code).join(',');
+}
+
+function monthCount() {
+  return state.monthTo - state.monthFrom + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Map style
+// ---------------------------------------------------------------------------------------------
+
+function categoryColourExpression() {
+  const expression = ['match', ['get', 'category']];
+  state.categories.forEach((c) => expression.push(c.code, categoryColour(c.code)));
+  expression.push('#7f7f7f');
+  return expression;
+}
+
+function categoryColour(code) {
+  if (CATEGORY_COLOURS[code]) return CATEGORY_COLOURS[code];
+  const extras = state.categories.filter((c) => !CATEGORY_COLOURS[c.code]).map((c) => c.code);
+  return EXTRA_COLOURS[Math.max(0, extras.indexOf(code)) % EXTRA_COLOURS.length];
+}
+
+function ratingColourExpression() {
+  return [
+    'match',
+    ['to-number', ['get', 'rating'], 0],
+    1, RATING_COLOURS[0],
+    2, RATING_COLOURS[1],
+    3, RATING_COLOURS[2],
+    4, RATING_COLOURS[3],
+    5, RATING_COLOURS[4],
+    '#9aa4af',
+  ];
+}
+
+function heatColourExpression() {
+  return ['interpolate', ['linear'], ['heatmap-density'], ...HEAT_STOPS.flat()];
+}
+
+/** The base style: background and either a raster basemap or the shipped vector basemap. */
+function baseStyle(config) {
+  const style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f1eee8' } }],
+  };
+  // Streets are always loaded: the street-lighting layer draws from them.
+  style.sources.streets = { type: 'geojson', data: absoluteUrl(API.basemap('streets')) };
+  if (config.basemap_tiles) {
+    style.sources.basemap = {
+      type: 'raster',
+      tiles: [config.basemap_tiles],
+      tileSize: 256,
+      maxzoom: 19,
+      attribution: config.basemap_attribution || '',
+    };
+    style.layers.push({ id: 'basemap', type: 'raster', source: 'basemap' });
+    return style;
+  }
+  style.sources.parks = { type: 'geojson', data: absoluteUrl(API.basemap('parks')) };
+  style.sources.blocks = { type: 'geojson', data: absoluteUrl(API.basemap('blocks')) };
+  const major = ['match', ['get', 'highway'], ['motorway', 'trunk', 'primary', 'secondary', 'tertiary',
+    'motorway_link', 'trunk_link', 'primary_link', 'secondary_link', 'tertiary_link'], true, false];
+  const minor = ['match', ['get', 'highway'], ['residential', 'unclassified', 'living_street', 'pedestrian',
+    'road'], true, false];
+  style.layers.push(
+    { id: 'parks', type: 'fill', source: 'parks', paint: { 'fill-color': '#cfe5c2' } },
+    {
+      id: 'blocks',
+      type: 'fill',
+      source: 'blocks',
+      paint: { 'fill-color': '#e3ded5', 'fill-outline-color': '#d3cdc2' },
+    },
+    {
+      id: 'streets-paths',
+      type: 'line',
+      source: 'streets',
+      filter: ['!', ['any', major, minor]],
+      minzoom: 14,
+      paint: {
+        'line-color': '#ffffff',
+        'line-width': ['interpolate', ['linear'], ['zoom'], 14, 0.6, 18, 2],
+        'line-opacity': 0.9,
+      },
+    },
+    {
+      id: 'streets-minor',
+      type: 'line',
+      source: 'streets',
+      filter: minor,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: {
+        'line-color': '#ffffff',
+        'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 12, 0.8, 15, 3.5, 18, 12],
+      },
+    },
+    {
+      id: 'streets-major',
+      type: 'line',
+      source: 'streets',
+      filter: major,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: {
+        'line-color': '#fbf6ea',
+        'line-width': ['interpolate', ['exponential', 1.6], ['zoom'], 11, 1.2, 15, 6, 18, 18],
+      },
+    },
+  );
+  return style;
+}
+
+/** Sources and layers for the programme data, added once the style has loaded. */
+function addDataLayers() {
+  map.addSource('districts', { type: 'geojson', data: emptyCollection() });
+  map.addSource('roder', { type: 'geojson', data: emptyCollection() });
+  map.addSource('hexbins', { type: 'geojson', data: emptyCollection() });
+  map.addSource('incidents', { type: 'geojson', data: emptyCollection() });
+  map.addSource('observations', { type: 'geojson', data: emptyCollection() });
+
+  const isHotspot = ['==', ['get', 'id'], HOTSPOT_DISTRICT];
+  map.addLayer({
+    id: 'roder-line',
+    type: 'line',
+    source: 'roder',
+    layout: { visibility: 'none' },
+    paint: {
+      'line-color': '#6b7480',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 16, 1.2],
+      'line-dasharray': [3, 2],
+    },
+  });
+  map.addLayer({
+    id: 'districts-line',
+    type: 'line',
+    source: 'districts',
+    filter: ['!', isHotspot],
+    paint: {
+      'line-color': '#7d8793',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.8, 16, 1.8],
+      'line-opacity': 0.85,
+    },
+  });
+  map.addLayer({
+    id: 'streets-lit',
+    type: 'line',
+    source: 'streets',
+    filter: ['==', ['get', 'lit'], 'yes'],
+    layout: { visibility: 'none', 'line-cap': 'round' },
+    paint: { 'line-color': '#e0a800', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 1, 17, 4] },
+  });
+  map.addLayer({
+    id: 'streets-unlit',
+    type: 'line',
+    source: 'streets',
+    filter: ['==', ['get', 'lit'], 'no'],
+    layout: { visibility: 'none' },
+    paint: {
+      'line-color': '#3b1f6b',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 1.5, 17, 5],
+      'line-dasharray': [2, 1],
+    },
+  });
+  map.addLayer({
+    id: 'incidents-heat',
+    type: 'heatmap',
+    source: 'hexbins',
+    maxzoom: 17,
+    paint: {
+      'heatmap-weight': 0,
+      // H3 resolution-10 centres are ~115 m apart: a radius of about twice that spacing (it doubles
+      // with each zoom level) blends them into a smooth surface at every zoom; the intensity offsets
+      // the ~4 overlapping kernels, so a cell at the saturation count reads as "many".
+      'heatmap-intensity': HEAT_INTENSITY,
+      'heatmap-radius': ['interpolate', ['exponential', 2], ['zoom'], 10, 3, 13, 24, 16, 192],
+      'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 14.8, 0.82, 16, 0],
+      'heatmap-color': heatColourExpression(),
+    },
+  });
+  map.addLayer({
+    id: 'district8-casing',
+    type: 'line',
+    source: 'districts',
+    filter: isHotspot,
+    layout: { 'line-join': 'round' },
+    paint: {
+      'line-color': '#ffffff',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 11, 5, 16, 9],
+      'line-opacity': 0.85,
+    },
+  });
+  map.addLayer({
+    id: 'district8-outline',
+    type: 'line',
+    source: 'districts',
+    filter: isHotspot,
+    layout: { 'line-join': 'round' },
+    paint: {
+      'line-color': '#1b2f5e',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 11, 2.5, 16, 4.5],
+    },
+  });
+  map.addLayer({
+    id: 'incidents-points',
+    type: 'circle',
+    source: 'incidents',
+    minzoom: POINTS_MIN_ZOOM - 0.5,
+    paint: {
+      'circle-color': categoryColourExpression(),
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 15, 4, 18, 8],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 1,
+      'circle-opacity': ['interpolate', ['linear'], ['zoom'], 14.5, 0, 15.2, 0.92],
+      'circle-stroke-opacity': ['interpolate', ['linear'], ['zoom'], 14.5, 0, 15.2, 1],
+    },
+  });
+  map.addLayer({
+    id: 'observations',
+    type: 'circle',
+    source: 'observations',
+    paint: {
+      'circle-color': ratingColourExpression(),
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 3, 14, 4.5, 16, 7, 18, 10],
+      'circle-stroke-color': '#1d2733',
+      'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 12, 1, 15, 1.8, 17, 2.5],
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data loading
+// ---------------------------------------------------------------------------------------------
+
+function setError(key, error) {
+  if (error) state.errors.set(key, error.message || String(error));
+  else state.errors.delete(key);
+  renderStatus();
+}
+
+async function loadDistricts() {
+  const data = await tracked(() => getJson(API.districts, { level: 'district', limit: 1000 }));
+  map.getSource('districts').setData(data);
+  const hotspot = data.features.find((f) => (f.properties?.id ?? f.id) === HOTSPOT_DISTRICT);
+  if (hotspot) placeDistrictLabel(hotspot.geometry);
+  return data;
+}
+
+let roderLoaded = false;
+async function loadRoder() {
+  if (roderLoaded) return;
+  roderLoaded = true;
+  try {
+    const data = await tracked(() => getJson(API.districts, { level: 'rode', limit: 1000 }));
+    map.getSource('roder').setData(data);
+    setError('roder', null);
+  } catch (error) {
+    roderLoaded = false;
+    setError('roder', error);
+  }
+}
+
+/** All outer-ring vertices of a Polygon or MultiPolygon. */
+function ringVertices(geometry) {
+  if (geometry.type === 'Polygon') return geometry.coordinates[0];
+  if (geometry.type === 'MultiPolygon') return geometry.coordinates.flatMap((polygon) => polygon[0]);
+  return [];
+}
+
+/** The "District 8 · Indre Nørrebro" label, an HTML marker just north of the district's tip. */
+function placeDistrictLabel(geometry) {
+  const vertices = ringVertices(geometry);
+  if (!vertices.length) return;
+  const north = vertices.reduce((best, v) => (v[1] > best[1] ? v : best));
+  const element = el('div', { className: 'district-label', text: t('districtLabel') });
+  districtLabel?.remove();
+  districtLabel = new maplibregl.Marker({ element, anchor: 'bottom', offset: [0, -6] })
+    .setLngLat(north)
+    .addTo(map);
+  // The marker is a label, not a control: keep it out of the tab order, name it by its text.
+  element.removeAttribute('tabindex');
+  element.setAttribute('aria-label', t('districtLabel'));
+}
+
+/** The heatmap weight: the count at which one cell's weight saturates. */
+function applyHeatScale() {
+  if (!map?.getLayer('incidents-heat')) return;
+  const features = state.hexFeatures ?? [];
+  let saturation;
+  if (state.scale === 'fixed' && state.refPerMonth) {
+    saturation = state.refPerMonth * monthCount();
+  } else {
+    saturation = quantile(features.map((f) => Number(f.properties.count) || 0), 0.98);
+  }
+  saturation = Math.max(saturation || 1, 1);
+  map.setPaintProperty('incidents-heat', 'heatmap-weight', [
+    'interpolate', ['linear'], ['to-number', ['get', 'count'], 0], 0, 0, saturation, 1,
+  ]);
+}
+
+function quantile(values, q) {
+  const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function refreshHexbins() {
+  controllers.hexbins?.abort();
+  const categories = categoryParam();
+  if (categories === '') {
+    // Nothing selected: nothing to draw, nothing to ask the server.
+    controllers.hexbins = null;
+    state.hexFeatures = [];
+    state.hexTotal = 0;
+    map.getSource('hexbins').setData(emptyCollection());
+    setError('hexbins', null);
+    return;
+  }
+  const controller = new AbortController();
+  controllers.hexbins = controller;
+  const params = { resolution: HEXBIN_RESOLUTION, geometry: 'point', category: categories, datetime: datetimeParam() };
+  try {
+    const data = await tracked(() => getJson(API.hexbins, params, controller.signal));
+    if (controller.signal.aborted) return;
+    state.hexFeatures = data.features;
+    state.hexTotal = data.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
+    if (state.refPerMonth == null && categories == null && params.datetime == null) {
+      state.refPerMonth = quantile(data.features.map((f) => Number(f.properties.count) || 0), 0.98) / monthCount();
+    }
+    applyHeatScale();
+    map.getSource('hexbins').setData(data);
+    setError('hexbins', null);
+  } catch (error) {
+    if (!isAbort(error)) setError('hexbins', error);
+    if (!isAbort(error)) throw error;
+  }
+}
+
+function bboxParam() {
+  const bounds = map.getBounds();
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  return [
+    clamp(bounds.getWest(), -180, 180),
+    clamp(bounds.getSouth(), -90, 90),
+    clamp(bounds.getEast(), -180, 180),
+    clamp(bounds.getNorth(), -90, 90),
+  ].map((v) => v.toFixed(6)).join(',');
+}
+
+async function refreshItems() {
+  controllers.items?.abort();
+  controllers.items = null;
+  const categories = categoryParam();
+  if (map.getZoom() < POINTS_MIN_ZOOM || categories === '') {
+    state.points = null;
+    map.getSource('incidents').setData(emptyCollection());
+    setError('items', null);
+    return;
+  }
+  const controller = new AbortController();
+  controllers.items = controller;
+  const params = {
+    bbox: bboxParam(),
+    datetime: datetimeParam(),
+    category: categories,
+    limit: ITEMS_LIMIT,
+    offset: 0,
+  };
+  try {
+    const data = await tracked(() => getJson(API.incidents, params, controller.signal));
+    if (controller.signal.aborted) return;
+    map.getSource('incidents').setData(data);
+    const returned = data.numberReturned ?? data.features.length;
+    state.points = { returned, matched: data.numberMatched ?? returned };
+    setError('items', null);
+  } catch (error) {
+    if (!isAbort(error)) setError('items', error);
+  }
+}
+
+async function loadObservations() {
+  try {
+    const data = await tracked(() => getJson(API.observations, { limit: ITEMS_LIMIT }));
+    map.getSource('observations').setData(data);
+    setError('observations', null);
+  } catch (error) {
+    setError('observations', error);
+  }
+}
+
+// Debounced re-filtering: `data-loading` is set at once, so a test (or a person) never sees stale
+// counts as settled; the fetches start when the controls have been still for DEBOUNCE_MS.
+let filterTimer = null;
+function scheduleRefresh() {
+  state.scheduled = true;
+  updateLoading();
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(async () => {
+    state.scheduled = false;
+    const work = [refreshHexbins().catch(() => {}), refreshItems()];
+    updateLoading();
+    await Promise.all(work);
+    renderStatus();
+  }, DEBOUNCE_MS);
+}
+
+let moveTimer = null;
+function scheduleItems() {
+  clearTimeout(moveTimer);
+  if (map.getZoom() < POINTS_MIN_ZOOM) {
+    // Zoomed out: drop the points at once, nothing to fetch.
+    refreshItems().then(renderStatus);
+    return;
+  }
+  state.scheduled = true;
+  updateLoading();
+  moveTimer = setTimeout(async () => {
+    state.scheduled = false;
+    const work = refreshItems();
+    updateLoading();
+    await work;
+    renderStatus();
+  }, DEBOUNCE_MS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panel: controls, legend, status
+// ---------------------------------------------------------------------------------------------
+
+function buildLanguageSwitch() {
+  const container = $('#lang-switch');
+  container.replaceChildren(
+    ...LANGUAGES.map((language) => {
+      const button = el('button', { type: 'button', lang: language.code, 'data-lang': language.code, 'aria-label': language.name });
+      button.textContent = language.short;
+      button.addEventListener('click', () => setLanguage(language.code));
+      return button;
+    }),
+  );
+}
+
+function buildCategoryList() {
+  const list = $('#category-list');
+  list.replaceChildren(
+    ...state.categories.map((category) => {
+      const input = el('input', { type: 'checkbox', value: category.code, id: `category-${category.code}` });
+      input.checked = state.selected.has(category.code);
+      input.addEventListener('change', () => {
+        if (input.checked) state.selected.add(category.code);
+        else state.selected.delete(category.code);
+        scheduleRefresh();
+        renderStatus();
+      });
+      const label = el('label', { for: input.id }, input, swatch(categoryColour(category.code)),
+        el('span', { className: 'category-label', 'data-code': category.code, text: apiLabel(category) }));
+      return el('li', {}, label);
+    }),
+  );
+}
+
+function setAllCategories(on) {
+  state.selected = new Set(on ? state.categories.map((c) => c.code) : []);
+  for (const input of document.querySelectorAll('#category-list input')) input.checked = on;
+  scheduleRefresh();
+  renderStatus();
+}
+
+function buildLegend() {
+  const ramp = $('#heat-ramp');
+  ramp.style.setProperty('--ramp', `linear-gradient(90deg, ${HEAT_STOPS.slice(1).map(([stop, colour]) => `${colour} ${Math.round(stop * 100)}%`).join(', ')})`);
+  const ratings = $('#rating-ramp');
+  ratings.replaceChildren(
+    ...RATING_COLOURS.map((colour, i) => {
+      const cell = el('span', { text: String(i + 1) });
+      cell.style.setProperty('--swatch', colour);
+      return cell;
+    }),
+  );
+}
+
+function setupPeriod() {
+  const from = $('#month-from');
+  const to = $('#month-to');
+  const max = state.months.length - 1;
+  for (const input of [from, to]) {
+    input.max = String(max);
+  }
+  from.value = String(state.monthFrom);
+  to.value = String(state.monthTo);
+  from.addEventListener('input', () => {
+    state.monthFrom = Number(from.value);
+    if (state.monthFrom > state.monthTo) {
+      state.monthTo = state.monthFrom;
+      to.value = from.value;
+    }
+    renderPeriod();
+    scheduleRefresh();
+  });
+  to.addEventListener('input', () => {
+    state.monthTo = Number(to.value);
+    if (state.monthTo < state.monthFrom) {
+      state.monthFrom = state.monthTo;
+      from.value = to.value;
+    }
+    renderPeriod();
+    scheduleRefresh();
+  });
+  for (const button of document.querySelectorAll('[data-preset]')) {
+    button.addEventListener('click', () => {
+      const [a, b] = presetRange(button.dataset.preset);
+      state.monthFrom = a;
+      state.monthTo = b;
+      from.value = String(a);
+      to.value = String(b);
+      renderPeriod();
+      scheduleRefresh();
+    });
+  }
+}
+
+/** Month indexes [from, to] of a period preset; the Hotspot began in March 2011. */
+function presetRange(name) {
+  const last = state.months.length - 1;
+  const start = state.months.findIndex((m) => m.year === HOTSPOT_START.year && m.month === HOTSPOT_START.month);
+  if (name === 'before' && start > 0) return [0, start - 1];
+  if (name === 'during' && start >= 0) return [start, last];
+  return [0, last];
+}
+
+function renderPeriod() {
+  const text = state.monthFrom === state.monthTo
+    ? monthLabel(state.monthFrom)
+    : `${monthLabel(state.monthFrom)} – ${monthLabel(state.monthTo)}`;
+  $('#period-text').textContent = text;
+  $('#month-from').setAttribute('aria-valuetext', monthLabel(state.monthFrom, 'long'));
+  $('#month-to').setAttribute('aria-valuetext', monthLabel(state.monthTo, 'long'));
+  for (const button of document.querySelectorAll('[data-preset]')) {
+    const [a, b] = presetRange(button.dataset.preset);
+    button.setAttribute('aria-pressed', String(a === state.monthFrom && b === state.monthTo));
+  }
+}
+
+function renderStatus() {
+  const status = $('#status');
+  const lines = [];
+  if (state.selected.size === 0 && state.categories.length) {
+    lines.push(t('statusNoCategories'));
+  } else if (state.hexTotal == null) {
+    lines.push(t('statusLoading'));
+  } else {
+    lines.push(t('statusTotal', { n: formatNumber(state.hexTotal) }));
+  }
+  if (state.selected.size > 0 && map) {
+    if (map.getZoom() < POINTS_MIN_ZOOM) lines.push(t('statusZoomIn'));
+    else if (state.points && state.points.matched > state.points.returned) {
+      lines.push(t('statusPartial', { n: formatNumber(state.points.returned), m: formatNumber(state.points.matched) }));
+    } else if (state.points) {
+      lines.push(t('statusPoints', { n: formatNumber(state.points.returned) }));
+    }
+  }
+  const nodes = lines.map((line) => el('span', { className: 'status-line', text: line }));
+  for (const message of new Set(state.errors.values())) {
+    nodes.push(el('span', { className: 'status-line error', text: t('statusError', { detail: message }) }));
+  }
+  status.replaceChildren(...nodes);
+}
+
+function renderNotice() {
+  const meta = state.incidentsMeta ?? {};
+  const notice = meta[`notice_${state.lang}`] ?? meta.notice ?? t('syntheticFallback');
+  $('#synthetic-notice').textContent = notice;
+  $('#about-notice').textContent = notice;
+  $('#data-version').textContent = state.dataVersion ? t('dataVersion', { v: state.dataVersion }) : '';
+}
+
+function setupLayerToggles() {
+  const observations = $('#layer-observations');
+  observations.addEventListener('change', () => {
+    map.setLayoutProperty('observations', 'visibility', observations.checked ? 'visible' : 'none');
+  });
+  const lighting = $('#layer-lighting');
+  const showLighting = () => {
+    for (const id of ['streets-lit', 'streets-unlit']) {
+      map.setLayoutProperty(id, 'visibility', lighting.checked ? 'visible' : 'none');
+    }
+    for (const item of document.querySelectorAll('.legend-lighting')) item.hidden = !lighting.checked;
+  };
+  lighting.addEventListener('change', showLighting);
+  const roder = $('#layer-roder');
+  const showRoder = () => {
+    if (roder.checked) loadRoder();
+    map.setLayoutProperty('roder-line', 'visibility', roder.checked ? 'visible' : 'none');
+    for (const item of document.querySelectorAll('.legend-roder')) item.hidden = !roder.checked;
+  };
+  roder.addEventListener('change', showRoder);
+  showLighting();
+  showRoder();
+  map.setLayoutProperty('observations', 'visibility', observations.checked ? 'visible' : 'none');
+
+  for (const radio of document.querySelectorAll('input[name="scale"]')) {
+    radio.addEventListener('change', () => {
+      if (!radio.checked) return;
+      state.scale = radio.value;
+      applyHeatScale();
+    });
+  }
+}
+
+function setupPanelToggle() {
+  const toggle = $('#panel-toggle');
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    $('#panel').classList.toggle('open', open);
+    renderPanelToggle();
+  });
+}
+
+function renderPanelToggle() {
+  const open = $('#panel-toggle').getAttribute('aria-expanded') === 'true';
+  $('#panel-toggle .panel-toggle-text').textContent = open ? t('panelHide') : t('panelShow');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Language
+// ---------------------------------------------------------------------------------------------
+
+function initialLanguage() {
+  const known = (code) => (code && MESSAGES[code] ? code : null);
+  const fromUrl = new URLSearchParams(window.location.search).get('lang');
+  let stored = null;
+  try {
+    stored = window.localStorage.getItem('hotspot.lang');
+  } catch {
+    // storage may be disabled
+  }
+  return known(fromUrl) ?? known(stored) ?? DEFAULT_LANGUAGE;
+}
+
+function setLanguage(code) {
+  if (!MESSAGES[code]) return;
+  state.lang = code;
+  try {
+    window.localStorage.setItem('hotspot.lang', code);
+  } catch {
+    // storage may be disabled
+  }
+  applyTexts();
+}
+
+/** Puts every text of the page into the current language. */
+function applyTexts() {
+  document.documentElement.lang = state.lang;
+  document.title = t('pageTitle');
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-aria-label]')) {
+    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
+  }
+  for (const button of document.querySelectorAll('#lang-switch button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.lang === state.lang));
+  }
+  for (const node of document.querySelectorAll('.category-label')) {
+    const category = state.categories.find((c) => c.code === node.dataset.code);
+    if (category) node.textContent = apiLabel(category);
+  }
+  if (districtLabel) {
+    const element = districtLabel.getElement();
+    element.textContent = t('districtLabel');
+    element.setAttribute('aria-label', t('districtLabel'));
+  }
+  translateMapControls();
+  renderPanelToggle();
+  renderNotice();
+  if (state.months.length) renderPeriod();
+  renderStatus();
+  popup?.remove();
+}
+
+/** MapLibre's own control titles (set once at construction) in the current language. */
+function translateMapControls() {
+  const titles = {
+    '.maplibregl-ctrl-zoom-in': t('zoomIn'),
+    '.maplibregl-ctrl-zoom-out': t('zoomOut'),
+    '.maplibregl-ctrl-compass': t('resetBearing'),
+    '.maplibregl-ctrl-attrib-button': t('attribution'),
+  };
+  for (const [selector, title] of Object.entries(titles)) {
+    for (const node of document.querySelectorAll(selector)) {
+      node.title = title;
+      node.setAttribute('aria-label', title);
+    }
+  }
+}
+
+function mapLocale() {
+  return {
+    'NavigationControl.ZoomIn': t('zoomIn'),
+    'NavigationControl.ZoomOut': t('zoomOut'),
+    'NavigationControl.ResetBearing': t('resetBearing'),
+    'AttributionControl.ToggleAttribution': t('attribution'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Popups
+// ---------------------------------------------------------------------------------------------
+
+let popup = null;
+
+function incidentPopupItem(feature) {
+  const p = feature.properties;
+  const category = state.categories.find((c) => c.code === p.category);
+  const heading = el('h3', {}, swatch(categoryColour(p.category)), el('span', { text: category ? apiLabel(category) : p.category }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  const precision = p.precision ? t(`precision_${p.precision}`) : '';
+  const list = el('dl', {},
+    el('dt', { text: t('popupTime') }), el('dd', { text: formatDateTime(p.occurred_at) }),
+    el('dt', { text: t('popupPrecision') }), el('dd', { text: precision.startsWith('precision_') ? p.precision : precision }));
+  if (p.source) list.append(el('dt', { text: t('popupSource') }), el('dd', { text: p.source }));
+  return el('div', { className: 'popup-item' }, heading, list);
+}
+
+function observationPopupItem(feature) {
+  const p = feature.properties;
+  const kind = state.kinds.find((k) => k.code === p.kind);
+  const rating = Number(p.rating);
+  const colour = RATING_COLOURS[rating - 1] ?? '#9aa4af';
+  const heading = el('h3', {}, swatch(colour), el('span', { text: kind ? apiLabel(kind) : p.kind }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  const list = el('dl', {},
+    el('dt', { text: t('popupRating') }), el('dd', { text: t('ratingOf5', { n: p.rating }) }));
+  if (p.note) list.append(el('dt', { text: t('popupNote') }), el('dd', { text: p.note }));
+  if (p.observed_at) list.append(el('dt', { text: t('popupDate') }), el('dd', { text: formatDateTime(p.observed_at, false) }));
+  return el('div', { className: 'popup-item' }, heading, list);
+}
+
+const POPUP_MAX_ITEMS = 4;
+
+function showPopup(event) {
+  const { x, y } = event.point;
+  const box = [[x - 6, y - 6], [x + 6, y + 6]];
+  const layers = ['observations', 'incidents-points'].filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
+  const features = map.queryRenderedFeatures(box, { layers });
+  if (!features.length) return;
+  const items = features.slice(0, POPUP_MAX_ITEMS).map((f) => (f.layer.id === 'observations' ? observationPopupItem(f) : incidentPopupItem(f)));
+  const content = el('div', { className: 'popup', lang: state.lang }, ...items);
+  if (features.length > POPUP_MAX_ITEMS) {
+    content.append(el('p', { className: 'popup-more', text: t('popupMore', { n: features.length - POPUP_MAX_ITEMS }) }));
+  }
+  popup?.remove();
+  popup = new maplibregl.Popup({ maxWidth: '280px', focusAfterOpen: true })
+    .setLngLat(features[0].geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
+    .setDOMContent(content)
+    .addTo(map);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up
+// ---------------------------------------------------------------------------------------------
+
+async function fetchOptional(path) {
+  try {
+    return await tracked(() => getJson(path));
+  } catch (error) {
+    return { error };
+  }
+}
+
+async function main() {
+  state.lang = initialLanguage();
+  buildLanguageSwitch();
+  applyTexts();
+  setupPanelToggle();
+  buildLegend();
+
+  const [config, incidentsMeta, observationsMeta, health] = await Promise.all([
+    fetchOptional(API.config),
+    fetchOptional(API.incidentsMeta),
+    fetchOptional(API.observationsMeta),
+    fetchOptional(API.health),
+  ]);
+  for (const [key, result] of [['config', config], ['incidentsMeta', incidentsMeta], ['observationsMeta', observationsMeta]]) {
+    if (result.error) setError(key, result.error);
+  }
+
+  state.incidentsMeta = incidentsMeta.error ? null : incidentsMeta;
+  state.categories = incidentsMeta.categories ?? [];
+  state.selected = new Set(state.categories.map((c) => c.code));
+  state.kinds = observationsMeta.kinds ?? [];
+  state.dataVersion = health.data_version ?? null;
+  const interval = incidentsMeta.extent?.temporal?.interval?.[0];
+  state.months = monthsOf(interval && interval[0] && interval[1] ? interval : FALLBACK_INTERVAL);
+  state.monthFrom = 0;
+  state.monthTo = state.months.length - 1;
+
+  buildCategoryList();
+  setupPeriod();
+  $('#categories-all').addEventListener('click', () => setAllCategories(true));
+  $('#categories-none').addEventListener('click', () => setAllCategories(false));
+  applyTexts();
+
+  map = new maplibregl.Map({
+    container: 'map',
+    style: baseStyle(config.error ? {} : config),
+    bounds: DISTRICT8_BBOX,
+    fitBoundsOptions: { padding: viewPadding() },
+    minZoom: 10,
+    maxZoom: 19,
+    maxBounds: [[12.25, 55.5], [12.85, 55.85]],
+    attributionControl: { compact: window.innerWidth < 640, customAttribution: ATTRIBUTION },
+    locale: mapLocale(),
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+  });
+  window.hotspotMap = map;
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+
+  await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
+  addDataLayers();
+  setupLayerToggles();
+  translateMapControls();
+
+  for (const layer of ['incidents-points', 'observations']) {
+    map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+  }
+  map.on('click', showPopup);
+  map.on('moveend', scheduleItems);
+  map.on('zoomend', renderStatus);
+
+  const districts = loadDistricts().catch((error) => {
+    setError('districts', error);
+    throw error;
+  });
+  const hexbins = refreshHexbins();
+  loadObservations();
+  refreshItems().then(renderStatus);
+
+  try {
+    await Promise.all([districts, hexbins]);
+  } catch {
+    renderStatus();
+    return; // not ready: the status line says what failed
+  }
+  renderStatus();
+  map.once('idle', () => {
+    document.body.dataset.ready = '1';
+  });
+  map.triggerRepaint();
+}
+
+/** Room around district 8 in the first view, leaving space for the label above it. */
+function viewPadding() {
+  const small = window.innerWidth < 768;
+  return small ? { top: 44, bottom: 16, left: 16, right: 16 } : { top: 56, bottom: 32, left: 40, right: 40 };
+}
+
+main().catch((error) => {
+  setError('start', error);
+});
