@@ -11,7 +11,10 @@ use hotspot::api::{routes, AppState, WebSettings};
 use hotspot::model::time;
 
 async fn get(path: &str) -> (u16, String, Value) {
-    let state = web::Data::new(AppState::new(common::demo_catalog(), WebSettings::default()));
+    let state = web::Data::new(AppState::new(
+        common::demo_catalog(),
+        WebSettings::default(),
+    ));
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let res = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
     let status = res.status().as_u16();
@@ -35,7 +38,10 @@ async fn bad(path: &str, field: &str, needle: &str) {
     assert_eq!(v["field"], field, "{path}: {v}");
     let detail = v["detail"].as_str().unwrap();
     assert!(detail.starts_with(&format!("{field}:")), "{path}: {detail}");
-    assert!(detail.contains(needle), "{path}: '{detail}' lacks '{needle}'");
+    assert!(
+        detail.contains(needle),
+        "{path}: '{detail}' lacks '{needle}'"
+    );
 }
 
 #[actix_web::test]
@@ -54,14 +60,26 @@ async fn health_reports_counts_and_version() {
 async fn landing_conformance_and_collections() {
     let (status, _, v) = get("/api").await;
     assert_eq!(status, 200);
-    let rels: Vec<&str> = v["links"].as_array().unwrap().iter().map(|l| l["rel"].as_str().unwrap()).collect();
+    let rels: Vec<&str> = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
     assert!(rels.contains(&"conformance") && rels.contains(&"data"));
 
     let (_, _, v) = get("/api/conformance").await;
-    assert!(v["conformsTo"].to_string().contains("ogcapi-features-1/1.0/conf/geojson"));
+    assert!(v["conformsTo"]
+        .to_string()
+        .contains("ogcapi-features-1/1.0/conf/geojson"));
 
     let (_, _, v) = get("/api/collections").await;
-    let ids: Vec<&str> = v["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["districts", "incidents", "observations"]);
 
     let (_, _, inc) = get("/api/collections/incidents").await;
@@ -69,9 +87,14 @@ async fn landing_conformance_and_collections() {
     assert!(inc["notice"].as_str().unwrap().contains("Synthetic"));
     let cats = inc["categories"].as_array().unwrap();
     assert_eq!(cats.len(), 9);
-    assert!(cats.iter().any(|c| c["code"] == "vandalism" && c["label_da"] == "Hærværk"));
+    assert!(cats
+        .iter()
+        .any(|c| c["code"] == "vandalism" && c["label_da"] == "Hærværk"));
     let interval = &inc["extent"]["temporal"]["interval"][0];
-    assert!(interval[0].as_str().unwrap().starts_with("2009-12-31") || interval[0].as_str().unwrap().starts_with("2010-01"));
+    assert!(
+        interval[0].as_str().unwrap().starts_with("2009-12-31")
+            || interval[0].as_str().unwrap().starts_with("2010-01")
+    );
     assert!(interval[1].as_str().unwrap().starts_with("2014-12"));
 
     let (_, _, obs) = get("/api/collections/observations").await;
@@ -81,7 +104,10 @@ async fn landing_conformance_and_collections() {
     let (status, ctype, v) = get("/api/collections/crimes").await;
     assert_eq!(status, 404);
     assert_eq!(ctype, "application/problem+json");
-    assert!(v["detail"].as_str().unwrap().contains("no collection 'crimes'"));
+    assert!(v["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no collection 'crimes'"));
 }
 
 #[actix_web::test]
@@ -94,21 +120,39 @@ async fn district_8_is_the_hotspot_area() {
     assert_eq!(v["properties"]["population"], 13988);
     assert_eq!(v["geometry"]["type"], "MultiPolygon");
     // Blågårds Plads lies in it.
-    let mp: geo::MultiPolygon<f64> = serde_json::from_value::<geojson::Geometry>(v["geometry"].clone())
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let mp: geo::MultiPolygon<f64> =
+        serde_json::from_value::<geojson::Geometry>(v["geometry"].clone())
+            .unwrap()
+            .try_into()
+            .unwrap();
     assert!(mp.intersects(&Point::new(12.5547, 55.6866)));
 
     for (level, n) in [("bydel", 10), ("district", 35), ("rode", 399)] {
-        let (_, _, v) = get(&format!("/api/collections/districts/items?level={level}&limit=1000")).await;
+        let (_, _, v) = get(&format!(
+            "/api/collections/districts/items?level={level}&limit=1000"
+        ))
+        .await;
         assert_eq!(v["numberMatched"], n, "{level}");
-        assert!(v["features"].as_array().unwrap().iter().all(|f| f["properties"]["level"] == level));
+        assert!(v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["level"] == level));
     }
     let (_, _, v) = get("/api/collections/districts/items/rode-278").await;
-    assert_eq!(v["properties"]["parent"], "district-22");
-    bad("/api/collections/districts/items?level=county", "level", "unknown level 'county'").await;
-    bad("/api/collections/districts/items?category=theft", "category", "unknown parameter").await;
+    assert_eq!(v["properties"]["parent"], "district-16");
+    bad(
+        "/api/collections/districts/items?level=county",
+        "level",
+        "unknown level 'county'",
+    )
+    .await;
+    bad(
+        "/api/collections/districts/items?category=theft",
+        "category",
+        "unknown parameter",
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -120,22 +164,49 @@ async fn items_page_with_next_links() {
     assert_eq!(v["numberReturned"], 100);
     let total = v["numberMatched"].as_u64().unwrap();
     assert!(total > 50_000);
-    let next = v["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next").unwrap();
+    let next = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .unwrap();
     let href = next["href"].as_str().unwrap();
     assert!(href.ends_with("offset=100"), "{href}");
-    let first_ids: Vec<u64> = v["features"].as_array().unwrap().iter().map(|f| f["id"].as_u64().unwrap()).collect();
+    let first_ids: Vec<u64> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
     assert!(first_ids.windows(2).all(|w| w[0] < w[1]), "ids ascend");
 
     let path = &href[href.find("/api").unwrap()..];
     let (_, _, page2) = get(path).await;
-    let second: Vec<u64> = page2["features"].as_array().unwrap().iter().map(|f| f["id"].as_u64().unwrap()).collect();
+    let second: Vec<u64> = page2["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
     assert!(second[0] > *first_ids.last().unwrap());
 
     // The last page has no next link.
-    let (_, _, last) = get(&format!("/api/collections/incidents/items?limit=10&offset={}", total - 3)).await;
+    let (_, _, last) = get(&format!(
+        "/api/collections/incidents/items?limit=10&offset={}",
+        total - 3
+    ))
+    .await;
     assert_eq!(last["numberReturned"], 3);
-    assert!(!last["links"].as_array().unwrap().iter().any(|l| l["rel"] == "next"));
-    let (_, _, beyond) = get(&format!("/api/collections/incidents/items?offset={}", total + 5)).await;
+    assert!(!last["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["rel"] == "next"));
+    let (_, _, beyond) = get(&format!(
+        "/api/collections/incidents/items?offset={}",
+        total + 5
+    ))
+    .await;
     assert_eq!(beyond["numberReturned"], 0);
 }
 
@@ -157,7 +228,10 @@ async fn filters_match_a_brute_force_count() {
                 && d8.intersects(&Point::new(i.lon, i.lat))
         })
         .count();
-    assert!(expected > 50, "demo has violence and theft in district 8: {expected}");
+    assert!(
+        expected > 50,
+        "demo has violence and theft in district 8: {expected}"
+    );
     let (_, _, v) = get("/api/collections/incidents/items?district=district-8&category=violence,theft&datetime=2011-03-01T00:00:00Z/2012-02-29T23:59:59Z&limit=10000").await;
     assert_eq!(v["numberMatched"].as_u64().unwrap() as usize, expected);
     for f in v["features"].as_array().unwrap() {
@@ -173,47 +247,148 @@ async fn filters_match_a_brute_force_count() {
         .iter()
         .filter(|i| i.lon >= bbox[0] && i.lon <= bbox[2] && i.lat >= bbox[1] && i.lat <= bbox[3])
         .count();
-    let (_, _, v) = get("/api/collections/incidents/items?bbox=12.55,55.685,12.56,55.69&limit=10000").await;
+    let (_, _, v) =
+        get("/api/collections/incidents/items?bbox=12.55,55.685,12.56,55.69&limit=10000").await;
     assert_eq!(v["numberMatched"].as_u64().unwrap() as usize, expected);
     for f in v["features"].as_array().unwrap() {
         let c = &f["geometry"]["coordinates"];
         let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
-        assert!(x >= bbox[0] - 1e-7 && x <= bbox[2] + 1e-7 && y >= bbox[1] - 1e-7 && y <= bbox[3] + 1e-7);
+        assert!(
+            x >= bbox[0] - 1e-7
+                && x <= bbox[2] + 1e-7
+                && y >= bbox[1] - 1e-7
+                && y <= bbox[3] + 1e-7
+        );
     }
 
     let (_, _, v) = get("/api/collections/observations/items?kind=lighting&limit=10000").await;
     let n = v["numberMatched"].as_u64().unwrap();
     assert!(n > 0);
-    assert!(v["features"].as_array().unwrap().iter().all(|f| f["properties"]["kind"] == "lighting"));
-    let (_, _, all) = get("/api/collections/observations/items?district=district-8&limit=10000").await;
+    assert!(v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["properties"]["kind"] == "lighting"));
+    let (_, _, all) =
+        get("/api/collections/observations/items?district=district-8&limit=10000").await;
     assert!(all["numberMatched"].as_u64().unwrap() > n);
 }
 
 #[actix_web::test]
 async fn every_bad_parameter_is_named() {
     let items = "/api/collections/incidents/items";
-    bad(&format!("{items}?bbox=12.5,55.6,12.6"), "bbox", "expected 4 numbers").await;
-    bad(&format!("{items}?bbox=12.6,55.6,12.5,55.7"), "bbox", "greater than maxlon").await;
-    bad(&format!("{items}?bbox=12.5,55.7,12.6,55.6"), "bbox", "greater than maxlat").await;
-    bad(&format!("{items}?bbox=12.5,55.6,12.6,91"), "bbox", "outside -90..90").await;
-    bad(&format!("{items}?bbox=12.5,NaN,12.6,55.7"), "bbox", "not a finite number").await;
-    bad(&format!("{items}?bbox=55.6,12.5,55.7,12.6"), "bbox", "lat,lon order").await;
-    bad(&format!("{items}?bbox=x,55.6,12.6,55.7"), "bbox", "not a number").await;
-    bad(&format!("{items}?category=murder"), "category", "unknown category 'murder'").await;
-    bad(&format!("{items}?datetime=yesterday"), "datetime", "not an RFC 3339").await;
-    bad(&format!("{items}?datetime=2014-01-01/2013-01-01"), "datetime", "start is after").await;
+    bad(
+        &format!("{items}?bbox=12.5,55.6,12.6"),
+        "bbox",
+        "expected 4 numbers",
+    )
+    .await;
+    bad(
+        &format!("{items}?bbox=12.6,55.6,12.5,55.7"),
+        "bbox",
+        "greater than maxlon",
+    )
+    .await;
+    bad(
+        &format!("{items}?bbox=12.5,55.7,12.6,55.6"),
+        "bbox",
+        "greater than maxlat",
+    )
+    .await;
+    bad(
+        &format!("{items}?bbox=12.5,55.6,12.6,91"),
+        "bbox",
+        "outside -90..90",
+    )
+    .await;
+    bad(
+        &format!("{items}?bbox=12.5,NaN,12.6,55.7"),
+        "bbox",
+        "not a finite number",
+    )
+    .await;
+    bad(
+        &format!("{items}?bbox=55.6,12.5,55.7,12.6"),
+        "bbox",
+        "lat,lon order",
+    )
+    .await;
+    bad(
+        &format!("{items}?bbox=x,55.6,12.6,55.7"),
+        "bbox",
+        "not a number",
+    )
+    .await;
+    bad(
+        &format!("{items}?category=murder"),
+        "category",
+        "unknown category 'murder'",
+    )
+    .await;
+    bad(
+        &format!("{items}?datetime=yesterday"),
+        "datetime",
+        "not an RFC 3339",
+    )
+    .await;
+    bad(
+        &format!("{items}?datetime=2014-01-01/2013-01-01"),
+        "datetime",
+        "start is after",
+    )
+    .await;
     bad(&format!("{items}?limit=0"), "limit", "not in 1..10000").await;
     bad(&format!("{items}?limit=10001"), "limit", "not in 1..10000").await;
     bad(&format!("{items}?limit=ten"), "limit", "not a whole number").await;
-    bad(&format!("{items}?offset=-5"), "offset", "not a whole number").await;
-    bad(&format!("{items}?district=district-99"), "district", "unknown district").await;
-    bad(&format!("{items}?colour=red"), "colour", "unknown parameter").await;
-    bad(&format!("{items}?limit=5&limit=6"), "limit", "more than once").await;
+    bad(
+        &format!("{items}?offset=-5"),
+        "offset",
+        "not a whole number",
+    )
+    .await;
+    bad(
+        &format!("{items}?district=district-99"),
+        "district",
+        "unknown district",
+    )
+    .await;
+    bad(
+        &format!("{items}?colour=red"),
+        "colour",
+        "unknown parameter",
+    )
+    .await;
+    bad(
+        &format!("{items}?limit=5&limit=6"),
+        "limit",
+        "more than once",
+    )
+    .await;
     bad(&format!("{items}?f=xml"), "f", "not one of").await;
-    bad("/api/collections/districts/items?f=csv", "f", "not for district polygons").await;
-    bad("/api/collections/observations/items?kind=noise", "kind", "unknown kind").await;
-    bad("/api/analysis/hexbins?resolution=13", "resolution", "not in 7..12").await;
-    bad("/api/analysis/hexbins?geometry=line", "geometry", "not one of").await;
+    bad(
+        "/api/collections/districts/items?f=csv",
+        "f",
+        "not for district polygons",
+    )
+    .await;
+    bad(
+        "/api/collections/observations/items?kind=noise",
+        "kind",
+        "unknown kind",
+    )
+    .await;
+    bad(
+        "/api/analysis/hexbins?resolution=13",
+        "resolution",
+        "not in 7..12",
+    )
+    .await;
+    bad(
+        "/api/analysis/hexbins?geometry=line",
+        "geometry",
+        "not one of",
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -223,7 +398,11 @@ async fn single_features_and_misses() {
     let (status, _, f) = get(&format!("/api/collections/incidents/items/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(f["id"], id);
-    assert!(f["links"].as_array().unwrap().iter().any(|l| l["rel"] == "collection"));
+    assert!(f["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["rel"] == "collection"));
     for path in [
         "/api/collections/incidents/items/999999999",
         "/api/collections/incidents/items/abc",
@@ -240,19 +419,37 @@ async fn single_features_and_misses() {
 
 #[actix_web::test]
 async fn csv_output() {
-    let state = web::Data::new(AppState::new(common::demo_catalog(), WebSettings::default()));
+    let state = web::Data::new(AppState::new(
+        common::demo_catalog(),
+        WebSettings::default(),
+    ));
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let req = test::TestRequest::get()
         .uri("/api/collections/incidents/items?f=csv&limit=50&district=district-8")
         .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers().get("content-disposition").unwrap().to_str().unwrap().contains("incidents.csv"));
+    assert!(res
+        .headers()
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("incidents.csv"));
     let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     let mut rdr = csv::Reader::from_reader(body.as_bytes());
     assert_eq!(
         rdr.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["id", "lon", "lat", "category", "occurred_at", "precision", "source", "source_id"]
+        [
+            "id",
+            "lon",
+            "lat",
+            "category",
+            "occurred_at",
+            "precision",
+            "source",
+            "source_id"
+        ]
     );
     assert_eq!(rdr.records().count(), 50);
 }
@@ -263,14 +460,20 @@ async fn hexbins_add_up_to_the_items_count() {
     let (status, _, hex) = get(&format!("/api/analysis/hexbins?resolution=9&{q}")).await;
     assert_eq!(status, 200);
     let (_, _, items) = get(&format!("/api/collections/incidents/items?limit=1&{q}")).await;
-    let sum: u64 = hex["features"].as_array().unwrap().iter().map(|f| f["properties"]["count"].as_u64().unwrap()).sum();
+    let sum: u64 = hex["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(sum, items["numberMatched"].as_u64().unwrap());
     assert_eq!(hex["numberOfIncidents"], items["numberMatched"]);
     let f = &hex["features"][0];
     assert_eq!(f["geometry"]["type"], "Polygon");
     assert_eq!(f["geometry"]["coordinates"][0].as_array().unwrap().len(), 7);
     let per = f["properties"]["per_km2"].as_f64().unwrap();
-    let expect = f["properties"]["count"].as_f64().unwrap() / f["properties"]["area_km2"].as_f64().unwrap();
+    let expect =
+        f["properties"]["count"].as_f64().unwrap() / f["properties"]["area_km2"].as_f64().unwrap();
     assert!((per - expect).abs() / expect < 0.01);
     assert_eq!(hex["parameters"]["resolution"], 9);
     assert_eq!(hex["synthetic"], true);
@@ -290,18 +493,27 @@ async fn web_app_and_basemap_are_served() {
     assert!(v["features"].as_array().unwrap().len() > 1000);
     let (_, _, cfg) = get("/config.json").await;
     assert!(cfg["basemap_tiles"].is_null());
-    assert!(cfg["attribution"].as_str().unwrap().contains("OpenStreetMap"));
+    assert!(cfg["attribution"]
+        .as_str()
+        .unwrap()
+        .contains("OpenStreetMap"));
 
-    let state = web::Data::new(AppState::new(common::demo_catalog(), WebSettings::default()));
+    let state = web::Data::new(AppState::new(
+        common::demo_catalog(),
+        WebSettings::default(),
+    ));
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
     assert_eq!(res.status(), 200);
     let etag = res.headers().get("etag").unwrap().clone();
     let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-    assert!(html.contains("maplibre-gl.js"));
+    assert!(html.contains("vendor/maplibre-gl/maplibre-gl.css"));
     let res = test::call_service(
         &app,
-        test::TestRequest::get().uri("/").insert_header(("if-none-match", etag)).to_request(),
+        test::TestRequest::get()
+            .uri("/")
+            .insert_header(("if-none-match", etag))
+            .to_request(),
     )
     .await;
     assert_eq!(res.status(), 304);

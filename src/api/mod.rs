@@ -2,7 +2,7 @@
 //! extract and check parameters, call the catalog or an analysis, and serialise.
 
 mod analysis;
-mod encode;
+pub mod encode;
 mod error;
 mod features;
 mod health;

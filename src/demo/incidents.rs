@@ -9,8 +9,8 @@ use super::places::{cumulative, hotness, pick, step_away, DistrictPlaces, Places
 use crate::model::{time, Category, Precision, HOTSPOT_DISTRICT_ID};
 use crate::store::{NewIncident, DEMO_SOURCE};
 
-/// Incidents per year across the whole city before district factors (about 19,000).
-const CITY_PER_YEAR: f64 = 19_000.0;
+/// Incidents per year across the whole city before district factors (about 18,000).
+const CITY_PER_YEAR: f64 = 18_000.0;
 
 /// The years the demo covers.
 pub const YEARS: std::ops::RangeInclusive<i64> = 2010..=2014;

@@ -1,0 +1,210 @@
+//! The real binary on a real port: first start on an empty data dir generates and serves the
+//! demo; a restart loads what was stored (same data version, no regeneration); SIGTERM stops it
+//! cleanly; `--no-demo` serves the boundaries only; bad configuration fails with a clear line.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &Path, extra: &[&str]) -> Server {
+    let port = common::free_port();
+    let log = data_dir.with_extension(format!("{port}.log"));
+    let child = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(extra)
+        .env("HOTSPOT_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start hotspot");
+    let server = Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        log,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if health(&server).is_some() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "server did not answer /api/health: {}",
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+}
+
+fn http_get(url: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+        if path.is_empty() { "/" } else { path }
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.get(9..12)?.parse().ok()?;
+    let body = buf.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+fn health(s: &Server) -> Option<serde_json::Value> {
+    let (status, body) = http_get(&format!("{}/api/health", s.url))?;
+    (status == 200)
+        .then(|| serde_json::from_str(&body).ok())
+        .flatten()
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn first_start_generates_the_demo_and_restart_keeps_it() {
+    let dir = common::temp_dir("bin");
+    let data = dir.join("var");
+    let mut s = start(&data, &[]);
+    let h = health(&s).unwrap();
+    let incidents = h["counts"]["incidents"].as_u64().unwrap();
+    assert!((50_000..=120_000).contains(&incidents), "{incidents}");
+    assert_eq!(h["counts"]["districts"], 444);
+    let version = h["data_version"].clone();
+    assert!(data.join("hotspot.sqlite").exists());
+
+    // The web app is there too.
+    let (status, body) = http_get(&format!("{}/", s.url)).unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("<html"));
+
+    // SIGTERM: a graceful stop with exit status 0.
+    sigterm(&s.child);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let code = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(code.success(), "exit status {code:?}");
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(log.contains("generated_demo_incidents"), "{log}");
+
+    // Restart: the same data, loaded rather than generated.
+    let s2 = start(&data, &[]);
+    let h2 = health(&s2).unwrap();
+    assert_eq!(h2["data_version"], version);
+    assert_eq!(h2["counts"]["incidents"].as_u64().unwrap(), incidents);
+    let log2 = std::fs::read_to_string(&s2.log).unwrap();
+    assert!(log2.contains("generated_demo_incidents=0"), "{log2}");
+    drop(s2);
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn no_demo_serves_boundaries_only() {
+    let dir = common::temp_dir("nodemo");
+    let s = start(&dir.join("var"), &["--no-demo"]);
+    let h = health(&s).unwrap();
+    assert_eq!(h["counts"]["incidents"], 0);
+    assert_eq!(h["counts"]["observations"], 0);
+    assert_eq!(h["counts"]["districts"], 444);
+    let (status, body) = http_get(&format!(
+        "{}/api/collections/districts/items/district-8",
+        s.url
+    ))
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = http_get(&format!("{}/api/collections/incidents", s.url)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["synthetic"], false);
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_configuration_fails_with_one_clear_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args(["--listen", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("listen: 'not-an-address' is not an address"),
+        "{err}"
+    );
+
+    let dir = common::temp_dir("badcfg");
+    let cfg = dir.join("hotspot.toml");
+    std::fs::write(&cfg, "workers = 0\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workers: 0 is not between 1 and 256"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn environment_configures_the_service() {
+    let dir = common::temp_dir("env");
+    let port = common::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .env("HOTSPOT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HOTSPOT_DATA_DIR", dir.join("var"))
+        .env("HOTSPOT_NO_DEMO", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut ok = false;
+    while Instant::now() < deadline {
+        if let Some((200, body)) = http_get(&format!("http://127.0.0.1:{port}/api/health")) {
+            assert!(body.contains("\"incidents\":0"), "{body}");
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "server configured by the environment did not answer");
+    assert!(dir.join("var/hotspot.sqlite").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
