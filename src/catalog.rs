@@ -60,6 +60,10 @@ pub struct Catalog {
     observation_index: PointIndex,
     /// What is synthetic.
     pub synthetic: Synthetic,
+    incident_box: Option<LonLatBox>,
+    district_box: Option<LonLatBox>,
+    incident_times: Option<(i64, i64)>,
+    observation_times: Option<(i64, i64)>,
     /// A digest of all loaded data (FNV-1a 64 over every record), e.g. `"v1-3f2a…"`: the same
     /// data gives the same version, so analysis answers can say which data they were made from.
     pub version: String,
@@ -136,7 +140,35 @@ impl Catalog {
             h.u64(o.lon.to_bits());
             h.u64(o.lat.to_bits());
         }
+        let district_box = {
+            use geo::BoundingRect;
+            districts
+                .iter()
+                .filter_map(|d| d.geometry.bounding_rect())
+                .map(LonLatBox::from_rect)
+                .reduce(|a, b| a.union(&b))
+        };
+        let incident_box = incidents
+            .iter()
+            .map(|i| LonLatBox {
+                min_lon: i.lon,
+                min_lat: i.lat,
+                max_lon: i.lon,
+                max_lat: i.lat,
+            })
+            .reduce(|a, b| a.union(&b));
+        let span = |it: &mut dyn Iterator<Item = i64>| {
+            it.fold(None, |acc: Option<(i64, i64)>, t| {
+                Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
+            })
+        };
+        let incident_times = span(&mut incidents.iter().map(|i| i.occurred_at));
+        let observation_times = span(&mut observations.iter().map(|o| o.observed_at));
         Catalog {
+            incident_box,
+            district_box,
+            incident_times,
+            observation_times,
             districts,
             district_index,
             incidents,
@@ -207,39 +239,21 @@ impl Catalog {
 
     /// The lon/lat box of all incidents, or of all districts when there are none.
     pub fn incident_extent(&self) -> Option<LonLatBox> {
-        let b = self.incidents.iter().fold(None::<LonLatBox>, |acc, i| {
-            let p = LonLatBox {
-                min_lon: i.lon,
-                min_lat: i.lat,
-                max_lon: i.lon,
-                max_lat: i.lat,
-            };
-            Some(acc.map_or(p, |a| a.union(&p)))
-        });
-        b.or_else(|| self.district_extent())
+        self.incident_box.or(self.district_box)
     }
 
-    /// The lon/lat box of all districts.
+    /// The lon/lat box of all districts: the service area.
     pub fn district_extent(&self) -> Option<LonLatBox> {
-        use geo::BoundingRect;
-        self.districts
-            .iter()
-            .filter_map(|d| d.geometry.bounding_rect())
-            .map(LonLatBox::from_rect)
-            .reduce(|a, b| a.union(&b))
+        self.district_box
     }
 
     /// First and last incident time, Unix seconds.
     pub fn incident_time_extent(&self) -> Option<(i64, i64)> {
-        let min = self.incidents.iter().map(|i| i.occurred_at).min()?;
-        let max = self.incidents.iter().map(|i| i.occurred_at).max()?;
-        Some((min, max))
+        self.incident_times
     }
 
     /// First and last observation time, Unix seconds.
     pub fn observation_time_extent(&self) -> Option<(i64, i64)> {
-        let min = self.observations.iter().map(|o| o.observed_at).min()?;
-        let max = self.observations.iter().map(|o| o.observed_at).max()?;
-        Some((min, max))
+        self.observation_times
     }
 }

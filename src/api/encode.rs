@@ -4,17 +4,56 @@
 
 use crate::model::{time, District, Incident, Observation};
 
-/// Appends a float, rounded to 7 decimals, in its shortest form.
+/// Appends a float rounded to 7 decimals (about 1 cm in degrees), as fixed-point decimal
+/// without trailing zeros: the same text as the shortest round-trip form of the rounded value,
+/// but written with integer arithmetic (this is the hot path of `items`).
 pub fn coord(out: &mut Vec<u8>, v: f64) {
-    let r = (v * 1e7).round() / 1e7;
-    let mut buf = ryu::Buffer::new();
-    let s = buf.format_finite(r);
-    out.extend_from_slice(s.strip_suffix(".0").unwrap_or(s).as_bytes());
+    let scaled = (v * 1e7).round();
+    if !scaled.is_finite() || scaled.abs() >= 9e15 {
+        // Not a coordinate; keep JSON valid all the same.
+        let mut buf = ryu::Buffer::new();
+        out.extend_from_slice(
+            if v.is_finite() {
+                buf.format_finite(v)
+            } else {
+                "null"
+            }
+            .as_bytes(),
+        );
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        out.push(b'-');
+    }
+    let n = n.unsigned_abs();
+    let (int, mut frac) = (n / 10_000_000, n % 10_000_000);
+    out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+    if frac != 0 {
+        let mut digits = 7;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        out.push(b'.');
+        let mut buf = [b'0'; 7];
+        for i in (0..digits).rev() {
+            buf[i] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        out.extend_from_slice(&buf[..digits]);
+    }
 }
 
 /// Appends a JSON string literal.
 pub fn string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    }
 }
 
 fn point(out: &mut Vec<u8>, lon: f64, lat: f64) {
@@ -194,6 +233,32 @@ mod tests {
         assert_eq!(v["geometry"]["coordinates"][1], 55.6866);
         assert_eq!(v["properties"]["occurred_at"], "2011-03-13T07:06:40Z");
         assert_eq!(v["properties"]["source"], "a \"quoted\" source");
+    }
+
+    #[test]
+    fn coords_match_the_shortest_form_of_the_rounded_value() {
+        for v in [
+            12.554_712_345_6,
+            -0.000_000_04,
+            -12.5,
+            55.686_6,
+            0.1,
+            180.0,
+            -179.999_999_95,
+            1e-7,
+        ] {
+            let mut out = Vec::new();
+            coord(&mut out, v);
+            let rounded = (v * 1e7).round() / 1e7;
+            let parsed: f64 = std::str::from_utf8(&out).unwrap().parse().unwrap();
+            assert_eq!(parsed, rounded, "{v}");
+        }
+        let mut out = Vec::new();
+        string(&mut out, "tab\there \"q\"");
+        assert_eq!(
+            serde_json::from_slice::<String>(&out).unwrap(),
+            "tab\there \"q\""
+        );
     }
 
     #[test]
