@@ -78,7 +78,12 @@ const HEAT_STOPS = [
   [1, '#bd0026'],
 ];
 
-const HEAT_INTENSITY = 0.7;
+/**
+ * Heatmap intensity. MapLibre's kernel peaks at 0.4 × weight × intensity; over a lattice of cells
+ * whose radius is 1.7 × their spacing the kernels sum to about 0.93 × weight × intensity, so an area
+ * of cells at the saturation count (weight 1) reaches the top of the colour ramp.
+ */
+const HEAT_INTENSITY = 1.15;
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -100,8 +105,12 @@ const state = {
   dataVersion: null,
   /** 'fixed': the same colour scale for any period (incidents per month); 'auto': fitted. */
   scale: 'fixed',
-  /** Reference count per month for the fixed scale, from the first (all categories, whole period) load. */
-  refPerMonth: null,
+  /**
+   * The fixed colour scale: for each category selection (key: the `category` parameter, '*' for
+   * all), the 99th-percentile cell count per month over the whole period. The same selection then
+   * has the same scale in every period, so periods can be compared; a rarer category still shows.
+   */
+  refPerMonth: new Map(),
   hexTotal: null,
   points: null, // {returned, matched} or null when zoomed out
   hexFeatures: [],
@@ -234,14 +243,29 @@ async function tracked(fn) {
 // Time filter: months in Copenhagen local time, sent as UTC instants
 // ---------------------------------------------------------------------------------------------
 
-/** Months from the temporal extent's first to its last month (inclusive). */
+/** The Copenhagen calendar month (0-based) and year of an RFC 3339 instant. */
+function copenhagenMonthOf(instant) {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: 'numeric' })
+    .formatToParts(new Date(instant));
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return { year: part('year'), month: part('month') - 1 };
+}
+
+/**
+ * The months of the temporal extent, in Copenhagen time (an extent starting at local midnight on
+ * 1 January 2010 is `2009-12-31T23:00:00Z` in UTC, and still starts in January 2010).
+ */
 function monthsOf(interval) {
-  const [start, end] = interval;
-  const [y0, m0] = start.slice(0, 7).split('-').map(Number);
-  const [y1, m1] = end.slice(0, 7).split('-').map(Number);
+  const first = copenhagenMonthOf(interval[0]);
+  const last = copenhagenMonthOf(interval[1]);
   const months = [];
-  for (let y = y0, m = m0 - 1; y < y1 || (y === y1 && m <= m1 - 1); m === 11 ? ((m = 0), (y += 1)) : (m += 1)) {
-    months.push({ year: y, month: m });
+  for (let { year, month } = first; year < last.year || (year === last.year && month <= last.month);) {
+    months.push({ year, month });
+    month += 1;
+    if (month === 12) {
+      month = 0;
+      year += 1;
+    }
   }
   return months;
 }
@@ -401,17 +425,6 @@ function addDataLayers() {
 
   const isHotspot = ['==', ['get', 'id'], HOTSPOT_DISTRICT];
   map.addLayer({
-    id: 'roder-line',
-    type: 'line',
-    source: 'roder',
-    layout: { visibility: 'none' },
-    paint: {
-      'line-color': '#6b7480',
-      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 16, 1.2],
-      'line-dasharray': [3, 2],
-    },
-  });
-  map.addLayer({
     id: 'districts-line',
     type: 'line',
     source: 'districts',
@@ -423,12 +436,45 @@ function addDataLayers() {
     },
   });
   map.addLayer({
+    id: 'incidents-heat',
+    type: 'heatmap',
+    source: 'hexbins',
+    maxzoom: 17,
+    paint: {
+      'heatmap-weight': 0,
+      // H3 resolution-10 cell centres are ~115 m apart, ~21 px at zoom 13 on 512-px tiles and twice
+      // that per zoom level. A radius of ~1.7 times that spacing (the kernel's sigma is radius / 3)
+      // blends them into a smooth surface at every zoom; see HEAT_INTENSITY for the height.
+      'heatmap-intensity': HEAT_INTENSITY,
+      'heatmap-radius': ['interpolate', ['exponential', 2], ['zoom'], 10, 4.5, 13, 36, 16, 288],
+      'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 14.8, 0.82, 16, 0],
+      'heatmap-color': heatColourExpression(),
+    },
+  });
+  map.addLayer({
+    id: 'roder-line',
+    type: 'line',
+    source: 'roder',
+    layout: { visibility: 'none' },
+    paint: {
+      'line-color': '#6b7480',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 16, 1.2],
+      'line-dasharray': [3, 2],
+    },
+  });
+  // Roder and street lighting sit above the heatmap: unlit streets in hot areas are what planners
+  // look for.
+  map.addLayer({
     id: 'streets-lit',
     type: 'line',
     source: 'streets',
     filter: ['==', ['get', 'lit'], 'yes'],
     layout: { visibility: 'none', 'line-cap': 'round' },
-    paint: { 'line-color': '#e0a800', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 1, 17, 4] },
+    paint: {
+      'line-color': '#c99700',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.8, 17, 3],
+      'line-opacity': 0.75,
+    },
   });
   map.addLayer({
     id: 'streets-unlit',
@@ -438,24 +484,8 @@ function addDataLayers() {
     layout: { visibility: 'none' },
     paint: {
       'line-color': '#3b1f6b',
-      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 1.5, 17, 5],
+      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 2, 17, 6],
       'line-dasharray': [2, 1],
-    },
-  });
-  map.addLayer({
-    id: 'incidents-heat',
-    type: 'heatmap',
-    source: 'hexbins',
-    maxzoom: 17,
-    paint: {
-      'heatmap-weight': 0,
-      // H3 resolution-10 centres are ~115 m apart: a radius of about twice that spacing (it doubles
-      // with each zoom level) blends them into a smooth surface at every zoom; the intensity offsets
-      // the ~4 overlapping kernels, so a cell at the saturation count reads as "many".
-      'heatmap-intensity': HEAT_INTENSITY,
-      'heatmap-radius': ['interpolate', ['exponential', 2], ['zoom'], 10, 3, 13, 24, 16, 192],
-      'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 14.8, 0.82, 16, 0],
-      'heatmap-color': heatColourExpression(),
     },
   });
   map.addLayer({
@@ -566,11 +596,12 @@ function placeDistrictLabel(geometry) {
 function applyHeatScale() {
   if (!map?.getLayer('incidents-heat')) return;
   const features = state.hexFeatures ?? [];
+  const reference = state.refPerMonth.get(categoryParam() ?? '*');
   let saturation;
-  if (state.scale === 'fixed' && state.refPerMonth) {
-    saturation = state.refPerMonth * monthCount();
+  if (state.scale === 'fixed' && reference) {
+    saturation = reference * monthCount();
   } else {
-    saturation = quantile(features.map((f) => Number(f.properties.count) || 0), 0.98);
+    saturation = quantile(features.map((f) => Number(f.properties.count) || 0), 0.99);
   }
   saturation = Math.max(saturation || 1, 1);
   map.setPaintProperty('incidents-heat', 'heatmap-weight', [
@@ -599,14 +630,22 @@ async function refreshHexbins() {
   const controller = new AbortController();
   controllers.hexbins = controller;
   const params = { resolution: HEXBIN_RESOLUTION, geometry: 'point', category: categories, datetime: datetimeParam() };
+  const refKey = categories ?? '*';
   try {
-    const data = await tracked(() => getJson(API.hexbins, params, controller.signal));
+    const [data, reference] = await tracked(() => Promise.all([
+      getJson(API.hexbins, params, controller.signal),
+      // The whole-period counts for the fixed scale, once per category selection.
+      state.refPerMonth.has(refKey) || params.datetime == null
+        ? null
+        : getJson(API.hexbins, { ...params, datetime: null }, controller.signal),
+    ]));
     if (controller.signal.aborted) return;
+    if (!state.refPerMonth.has(refKey)) {
+      const whole = reference ?? data;
+      state.refPerMonth.set(refKey, quantile(whole.features.map((f) => Number(f.properties.count) || 0), 0.99) / state.months.length);
+    }
     state.hexFeatures = data.features;
     state.hexTotal = data.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
-    if (state.refPerMonth == null && categories == null && params.datetime == null) {
-      state.refPerMonth = quantile(data.features.map((f) => Number(f.properties.count) || 0), 0.98) / monthCount();
-    }
     applyHeatScale();
     map.getSource('hexbins').setData(data);
     setError('hexbins', null);
@@ -711,8 +750,9 @@ function buildLanguageSwitch() {
   const container = $('#lang-switch');
   container.replaceChildren(
     ...LANGUAGES.map((language) => {
-      const button = el('button', { type: 'button', lang: language.code, 'data-lang': language.code, 'aria-label': language.name });
-      button.textContent = language.short;
+      // Visible "DA"/"EN"; the accessible name adds the language's own name ("DA Dansk").
+      const button = el('button', { type: 'button', lang: language.code, 'data-lang': language.code, title: language.name },
+        el('span', { text: language.short }), el('span', { className: 'sr-only', text: ` ${language.name}` }));
       button.addEventListener('click', () => setLanguage(language.code));
       return button;
     }),
@@ -1097,7 +1137,8 @@ async function main() {
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  // On a phone the (initially expanded) attribution fills the bottom edge: the scale goes on top.
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), window.innerWidth < 768 ? 'top-left' : 'bottom-left');
 
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
   addDataLayers();

@@ -191,6 +191,8 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
         o.insert("synthetic_count".into(), json!(synthetic_count));
         if synthetic_count > 0 {
             o.insert("notice".into(), json!(demo::NOTICE));
+            o.insert("notice_en".into(), json!(demo::NOTICE));
+            o.insert("notice_da".into(), json!(demo::NOTICE_DA));
         }
     }
     v

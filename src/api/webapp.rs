@@ -12,7 +12,7 @@ struct Asset {
     path: &'static str,
     content_type: &'static str,
     body: &'static [u8],
-    immutable: bool,
+    vendored: bool,
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
@@ -23,67 +23,67 @@ static ASSETS: &[Asset] = &[
         path: "/",
         content_type: "text/html; charset=utf-8",
         body: include_bytes!("../../web/index.html"),
-        immutable: false,
+        vendored: false,
     },
     Asset {
         path: "/app.js",
         content_type: JS,
         body: include_bytes!("../../web/app.js"),
-        immutable: false,
+        vendored: false,
     },
     Asset {
         path: "/i18n.js",
         content_type: JS,
         body: include_bytes!("../../web/i18n.js"),
-        immutable: false,
+        vendored: false,
     },
     Asset {
         path: "/app.css",
         content_type: CSS,
         body: include_bytes!("../../web/app.css"),
-        immutable: false,
+        vendored: false,
     },
     Asset {
         path: "/vendor/maplibre-gl/maplibre-gl.js",
         content_type: JS,
         body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl.js"),
-        immutable: true,
+        vendored: true,
     },
     Asset {
         path: "/vendor/maplibre-gl/maplibre-gl-worker.js",
         content_type: JS,
         body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl-worker.js"),
-        immutable: true,
+        vendored: true,
     },
     Asset {
         path: "/vendor/maplibre-gl/maplibre-gl.css",
         content_type: CSS,
         body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl.css"),
-        immutable: true,
+        vendored: true,
     },
     Asset {
         path: "/vendor/maplibre-gl/LICENSE.txt",
         content_type: "text/plain; charset=utf-8",
         body: include_bytes!("../../web/vendor/maplibre-gl/LICENSE.txt"),
-        immutable: true,
+        vendored: true,
     },
     Asset {
         path: "/basemap/blocks.geojson",
         content_type: "application/geo+json",
         body: shipped::BLOCKS.as_bytes(),
-        immutable: false,
+        vendored: false,
     },
     Asset {
         path: "/basemap/parks.geojson",
         content_type: "application/geo+json",
         body: shipped::PARKS.as_bytes(),
-        immutable: false,
+        vendored: false,
     },
     Asset {
         path: "/basemap/streets.geojson",
         content_type: "application/geo+json",
         body: shipped::STREETS.as_bytes(),
-        immutable: false,
+        vendored: false,
     },
 ];
 
@@ -91,7 +91,11 @@ static ASSETS: &[Asset] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/config.json", web::get().to(config_json));
     for (i, a) in ASSETS.iter().enumerate() {
-        cfg.route(a.path, web::get().to(move |req: HttpRequest| serve(req, i)));
+        cfg.route(a.path, web::get().to(move |req: HttpRequest| serve(req, i)))
+            .route(
+                a.path,
+                web::head().to(move |req: HttpRequest| serve(req, i)),
+            );
     }
     cfg.route(
         "/index.html",
@@ -120,8 +124,10 @@ fn etag(i: usize) -> &'static str {
 async fn serve(req: HttpRequest, i: usize) -> HttpResponse {
     let a = &ASSETS[i];
     let tag = etag(i);
-    let cache = if a.immutable {
-        "public, max-age=604800"
+    // Revalidate every time (cheap: 304 by ETag); the vendored library keeps its file name
+    // across upgrades, so a long max-age could serve a stale copy.
+    let cache = if a.vendored {
+        "public, max-age=3600"
     } else {
         "no-cache"
     };
