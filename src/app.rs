@@ -70,11 +70,7 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
         store.set_meta("demo_generated", &format!("seed {:#x}", demo::SEED))?;
     }
 
-    let catalog = Catalog::build(
-        store.load_districts()?,
-        store.load_incidents(config.demo)?,
-        store.load_observations(config.demo)?,
-    );
+    let catalog = load_catalog(&store, config.demo)?;
     Ok((
         store,
         catalog,
@@ -84,5 +80,14 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
             demo_observations,
             millis: started.elapsed().as_millis(),
         },
+    ))
+}
+
+/// Builds the catalog from what the store holds now (synthetic records only with `demo`).
+pub fn load_catalog(store: &Store, demo: bool) -> Result<Catalog, StoreError> {
+    Ok(Catalog::build(
+        store.load_districts()?,
+        store.load_incidents(demo)?,
+        store.load_observations(demo)?,
     ))
 }

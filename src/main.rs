@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use hotspot::api::{self, AppState, WebSettings};
+use hotspot::commands;
 use hotspot::config::{Config, LogFormat, ServeArgs};
 
 /// Safety mapping for Copenhagen's Hotspot programme (Indre Nørrebro, district 8).
@@ -30,6 +31,28 @@ struct Cli {
 enum Command {
     /// Serve the API and the web app (the default)
     Serve(ServeArgs),
+    /// Import districts, incidents or observations from GeoJSON, Shapefile or CSV
+    Import(Box<commands::ImportArgs>),
+    /// Make, list and revoke API tokens
+    #[command(subcommand)]
+    Token(commands::TokenCommand),
+    /// Write a consistent copy of the store (safe while serving)
+    Backup {
+        /// Where to write the copy (must not exist)
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        dir: commands::DataDir,
+    },
+}
+
+fn finish(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotspot: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -52,6 +75,9 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
         None => cli.serve,
+        Some(Command::Import(a)) => return finish(commands::run_import(&a)),
+        Some(Command::Token(t)) => return finish(commands::run_token(&t)),
+        Some(Command::Backup { file, dir }) => return finish(commands::run_backup(&file, &dir)),
     };
     let config = match Config::load(&args) {
         Ok(c) => c,
@@ -75,7 +101,7 @@ fn main() -> ExitCode {
 async fn serve(config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
     tracing::info!(data_dir = %config.data_dir.display(), demo = config.demo, "loading");
-    let (_store, catalog, report) = hotspot::app::open(&config).context("start-up failed")?;
+    let (store, catalog, report) = hotspot::app::open(&config).context("start-up failed")?;
     tracing::info!(
         districts = catalog.districts.len(),
         incidents = catalog.incidents.len(),
@@ -89,12 +115,31 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "data loaded"
     );
     let state = web::Data::new(AppState::new(
+        store,
         catalog,
         WebSettings {
             basemap_tiles: config.basemap_tiles.clone(),
             basemap_attribution: config.basemap_attribution.clone(),
         },
+        config.demo,
     ));
+    // Imports and token changes made by other processes in the same data dir show up here
+    // within a second, without a restart.
+    let watched = state.clone();
+    std::thread::Builder::new()
+        .name("store-watch".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            match watched.reload_if_changed() {
+                Ok(true) => {
+                    let c = watched.catalog();
+                    tracing::info!(incidents = c.incidents.len(), observations = c.observations.len(), districts = c.districts.len(), data_version = %c.version, "store changed; reloaded");
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!("reload failed: {e}"),
+            }
+        })
+        .context("cannot start the store watcher")?;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

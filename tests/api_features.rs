@@ -7,14 +7,11 @@ use actix_web::{test, web, App};
 use geo::{Intersects, Point};
 use serde_json::Value;
 
-use hotspot::api::{routes, AppState, WebSettings};
+use hotspot::api::routes;
 use hotspot::model::time;
 
 async fn get(path: &str) -> (u16, String, Value) {
-    let state = web::Data::new(AppState::new(
-        common::demo_catalog(),
-        WebSettings::default(),
-    ));
+    let state = web::Data::new(common::demo_state());
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let res = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
     let status = res.status().as_u16();
@@ -419,10 +416,7 @@ async fn single_features_and_misses() {
 
 #[actix_web::test]
 async fn csv_output() {
-    let state = web::Data::new(AppState::new(
-        common::demo_catalog(),
-        WebSettings::default(),
-    ));
+    let state = web::Data::new(common::demo_state());
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let req = test::TestRequest::get()
         .uri("/api/collections/incidents/items?f=csv&limit=50&district=district-8")
@@ -498,10 +492,7 @@ async fn web_app_and_basemap_are_served() {
         .unwrap()
         .contains("OpenStreetMap"));
 
-    let state = web::Data::new(AppState::new(
-        common::demo_catalog(),
-        WebSettings::default(),
-    ));
+    let state = web::Data::new(common::demo_state());
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
     assert_eq!(res.status(), 200);

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// The request is well-formed but the data cannot answer it (e.g. too few incidents).
     #[error("{0}")]
     Unprocessable(String),
+    /// The request body is too large.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// Something failed inside; the cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -53,6 +56,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +74,12 @@ impl ResponseError for ApiError {
                 "/api/problems/unprocessable",
                 "Cannot be computed",
                 None,
+                d.clone(),
+            ),
+            ApiError::PayloadTooLarge(d) => (
+                "/api/problems/too-large",
+                "Payload too large",
+                Some("body"),
                 d.clone(),
             ),
             ApiError::Internal(cause) => {

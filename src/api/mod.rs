@@ -2,14 +2,16 @@
 //! extract and check parameters, call the catalog or an analysis, and serialise.
 
 mod analysis;
+mod auth;
 pub mod encode;
 mod error;
 mod features;
 mod health;
+mod imports;
 pub mod params;
 mod webapp;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
@@ -20,6 +22,7 @@ pub use encode::{incident as encode_incident, INCIDENT_CSV_HEADER};
 pub use error::{ApiError, ApiResult};
 
 use crate::catalog::Catalog;
+use crate::store::{Store, StoredToken};
 
 /// Settings the web app reads from `/config.json`.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -33,6 +36,10 @@ pub struct WebSettings {
 /// Shared state of every worker.
 pub struct AppState {
     catalog: ArcSwap<Catalog>,
+    tokens: ArcSwap<Vec<StoredToken>>,
+    store: Mutex<Store>,
+    demo: bool,
+    seen_version: Mutex<i64>,
     /// Settings for the web app.
     pub web: WebSettings,
     /// When the service started.
@@ -40,10 +47,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State around a loaded catalog.
-    pub fn new(catalog: Catalog, web: WebSettings) -> Self {
+    /// State around an open store and the catalog loaded from it; `demo` says whether
+    /// synthetic records are shown.
+    pub fn new(store: Store, catalog: Catalog, web: WebSettings, demo: bool) -> Self {
+        let tokens = store.tokens().unwrap_or_default();
+        let seen = store.data_version().unwrap_or_default();
         AppState {
             catalog: ArcSwap::from_pointee(catalog),
+            tokens: ArcSwap::from_pointee(tokens),
+            store: Mutex::new(store),
+            demo,
+            seen_version: Mutex::new(seen),
             web,
             started: Instant::now(),
         }
@@ -54,9 +68,53 @@ impl AppState {
         self.catalog.load_full()
     }
 
-    /// Replaces the snapshot (readers holding the old one finish with it).
-    pub fn replace_catalog(&self, catalog: Catalog) {
+    /// The role of a presented token, if it is a live one.
+    pub fn role_of(&self, token: &str) -> Option<crate::auth::Role> {
+        auth::check(&self.tokens.load(), token)
+    }
+
+    /// Runs `f` with the store locked (writes are serialised), then reloads the catalog and the
+    /// tokens from the store so readers see the committed state whole.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Store) -> ApiResult<T>) -> ApiResult<T> {
+        let mut store = self
+            .store
+            .lock()
+            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+        let out = f(&mut store)?;
+        self.reload_locked(&store)?;
+        Ok(out)
+    }
+
+    fn reload_locked(&self, store: &Store) -> ApiResult<()> {
+        let catalog = crate::app::load_catalog(store, self.demo)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         self.catalog.store(Arc::new(catalog));
+        self.tokens.store(Arc::new(
+            store
+                .tokens()
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        ));
+        if let Ok(mut seen) = self.seen_version.lock() {
+            *seen = store.data_version().unwrap_or(*seen);
+        }
+        Ok(())
+    }
+
+    /// Reloads when another process (`hotspot import`, `hotspot token`) has committed to the
+    /// store since the last look. Returns whether it reloaded.
+    pub fn reload_if_changed(&self) -> ApiResult<bool> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+        let now = store
+            .data_version()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let changed = self.seen_version.lock().map(|s| *s != now).unwrap_or(false);
+        if changed {
+            self.reload_locked(&store)?;
+        }
+        Ok(changed)
     }
 }
 
@@ -121,6 +179,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }))
     .service(
         web::scope("/api")
+            .wrap(actix_web::middleware::from_fn(auth::authorize))
             .route("", web::get().to(features::landing))
             .route("/", web::get().to(features::landing))
             .route("/health", web::get().to(health::health))
@@ -128,6 +187,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/collections", web::get().to(features::collections))
             .route("/collections/{id}", web::get().to(features::collection))
             .route("/collections/{id}/items", web::get().to(features::items))
+            .route("/collections/{id}/items", web::post().to(imports::import))
             .route(
                 "/collections/{id}/items/{fid}",
                 web::get().to(features::item),

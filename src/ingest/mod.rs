@@ -1,10 +1,28 @@
-//! Reading files into domain types. This is the only module that knows file formats; for now it
-//! reads the GeoJSON layers shipped in `data/` (boundaries, streets, blocks, parks).
+//! Reading files into domain types. This is the only module that knows file formats and
+//! coordinate systems: the shipped GeoJSON layers, and imports of GeoJSON, Shapefile and CSV
+//! with reprojection to WGS84 lon/lat, category mapping and per-row validation.
 
+pub mod categories;
+pub mod crs;
+mod csv_import;
+mod geojson_import;
 mod geojson_layers;
+pub mod options;
+mod report;
+mod shapefile_import;
 pub mod shipped;
+mod timeparse;
+mod validate;
 
+use std::io::Read;
+use std::path::Path;
+
+pub use geojson_import::repair;
 pub use geojson_layers::{read_districts, read_polygons, read_streets, Street};
+pub use options::{CsvMapping, Format, ImportOptions, Preset};
+pub use report::{Parsed, Rejected};
+
+use crate::model::{District, NewIncident, NewObservation};
 
 /// What can go wrong reading a file.
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +45,145 @@ pub enum IngestError {
         /// What is wrong, naming the property.
         reason: String,
     },
+    /// The file as a whole cannot be read (missing part, unknown CRS, no header…).
+    #[error("{file}: {reason}")]
+    File {
+        /// Which file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Result of the ingest module.
 pub type Result<T> = std::result::Result<T, IngestError>;
+
+/// The layers files can be imported into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportLayer {
+    /// District boundaries.
+    Districts,
+    /// Police-recorded incidents.
+    Incidents,
+    /// Safety-walk observations.
+    Observations,
+}
+
+impl ImportLayer {
+    /// Parses `districts`, `incidents` or `observations`.
+    pub fn parse(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "districts" => Ok(ImportLayer::Districts),
+            "incidents" => Ok(ImportLayer::Incidents),
+            "observations" => Ok(ImportLayer::Observations),
+            _ => Err(format!(
+                "unknown layer '{s}'; expected districts, incidents or observations"
+            )),
+        }
+    }
+}
+
+/// The records read from one file, by layer.
+#[derive(Debug)]
+pub enum Records {
+    /// Districts.
+    Districts(Parsed<District>),
+    /// Incidents.
+    Incidents(Parsed<NewIncident>),
+    /// Observations.
+    Observations(Parsed<NewObservation>),
+}
+
+macro_rules! each {
+    ($r:expr, $p:ident => $e:expr) => {
+        match $r {
+            Records::Districts($p) => $e,
+            Records::Incidents($p) => $e,
+            Records::Observations($p) => $e,
+        }
+    };
+}
+
+impl Records {
+    /// Rows or features read.
+    pub fn read(&self) -> usize {
+        each!(self, p => p.read)
+    }
+    /// Records that passed.
+    pub fn accepted(&self) -> usize {
+        each!(self, p => p.records.len())
+    }
+    /// Refusals.
+    pub fn rejected(&self) -> &[Rejected] {
+        each!(self, p => &p.rejected)
+    }
+    /// Rows skipped on purpose, by source type.
+    pub fn ignored(&self) -> &std::collections::BTreeMap<String, usize> {
+        each!(self, p => &p.ignored)
+    }
+    /// Source types no mapping covers.
+    pub fn unmapped(&self) -> &std::collections::BTreeMap<String, usize> {
+        each!(self, p => &p.unmapped)
+    }
+    /// Notes for the user.
+    pub fn notes(&self) -> &[String] {
+        each!(self, p => &p.notes)
+    }
+}
+
+/// Reads a file of `format` (`auto` by extension) into `layer`.
+pub fn read_file(layer: ImportLayer, path: &Path, opts: &ImportOptions) -> Result<Records> {
+    let name = path.display().to_string();
+    let format =
+        Format::resolve(opts.format.as_deref().unwrap_or("auto"), path).map_err(|reason| {
+            IngestError::File {
+                file: name.clone(),
+                reason,
+            }
+        })?;
+    if format == Format::Shapefile {
+        let (fc, crs, notes) = shapefile_import::read(path, opts)?;
+        let mut records = match layer {
+            ImportLayer::Districts => {
+                Records::Districts(geojson_import::districts_from(&name, &fc, &crs, opts)?)
+            }
+            ImportLayer::Incidents => {
+                Records::Incidents(geojson_import::incidents_from(&name, &fc, &crs, opts)?)
+            }
+            ImportLayer::Observations => {
+                Records::Observations(geojson_import::observations_from(&name, &fc, &crs, opts)?)
+            }
+        };
+        each!(&mut records, p => { let mut n = notes; n.append(&mut p.notes); p.notes = n; });
+        return Ok(records);
+    }
+    let file = std::fs::File::open(path).map_err(|e| IngestError::File {
+        file: name.clone(),
+        reason: e.to_string(),
+    })?;
+    read_from(layer, format, &name, std::io::BufReader::new(file), opts)
+}
+
+/// Reads GeoJSON or CSV from a stream (an HTTP upload) into `layer`.
+pub fn read_from(
+    layer: ImportLayer,
+    format: Format,
+    name: &str,
+    input: impl Read,
+    opts: &ImportOptions,
+) -> Result<Records> {
+    match (layer, format) {
+        (_, Format::Shapefile) => Err(IngestError::File {
+            file: name.to_owned(),
+            reason: "Shapefiles are read from disk (.shp with .shx, .dbf, .prj beside it)".into(),
+        }),
+        (ImportLayer::Incidents, Format::GeoJson) => Ok(Records::Incidents(geojson_import::read_incidents(name, input, opts)?)),
+        (ImportLayer::Incidents, Format::Csv) => Ok(Records::Incidents(csv_import::read_incidents(name, input, opts)?)),
+        (ImportLayer::Observations, Format::GeoJson) => Ok(Records::Observations(geojson_import::read_observations(name, input, opts)?)),
+        (ImportLayer::Districts, Format::GeoJson) => Ok(Records::Districts(geojson_import::read_districts(name, input, opts)?)),
+        (layer, Format::Csv) => Err(IngestError::File {
+            file: name.to_owned(),
+            reason: format!("CSV import is offered for incidents, not for {layer:?}; use GeoJSON or a Shapefile").to_lowercase(),
+        }),
+    }
+}

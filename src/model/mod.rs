@@ -6,12 +6,14 @@
 mod category;
 mod district;
 mod incident;
+mod new;
 mod observation;
 pub mod time;
 
 pub use category::{Category, ParseCategoryError};
 pub use district::{District, DistrictLevel, HOTSPOT_DISTRICT_ID};
 pub use incident::{Incident, Precision};
+pub use new::{NewIncident, NewObservation};
 pub use observation::{Observation, ObservationKind};
 
 /// A label in the two languages the product speaks.

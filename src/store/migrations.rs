@@ -46,6 +46,16 @@ const MIGRATIONS: &[&str] = &[
         synthetic   INTEGER NOT NULL DEFAULT 0,
         UNIQUE (source, source_id)
     );",
+    // 2: API tokens (salted hashes only).
+    "CREATE TABLE tokens (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        role       TEXT NOT NULL CHECK (role IN ('planner', 'police', 'admin')),
+        salt       TEXT NOT NULL,
+        hash       TEXT NOT NULL,       -- SHA-256(salt ':' secret), hex
+        created_at INTEGER NOT NULL,    -- Unix seconds, UTC
+        revoked_at INTEGER
+    );",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

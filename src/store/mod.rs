@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use geo::MultiPolygon;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::model::{Category, District, Incident, Observation, ObservationKind, Precision};
+use crate::model::{Category, District, Incident, Observation, Precision};
+pub use crate::model::{NewIncident, NewObservation};
 
 /// File name of the store inside the data directory.
 pub const STORE_FILE: &str = "hotspot.sqlite";
@@ -58,50 +59,6 @@ pub enum StoreError {
 
 /// Result of the store module.
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// A new incident to insert (the store gives it its id).
-#[derive(Debug, Clone)]
-pub struct NewIncident {
-    /// What happened.
-    pub category: Category,
-    /// Unix seconds, UTC.
-    pub occurred_at: i64,
-    /// WGS84 longitude.
-    pub lon: f64,
-    /// WGS84 latitude.
-    pub lat: f64,
-    /// How exact the position is.
-    pub precision: Precision,
-    /// Source name.
-    pub source: String,
-    /// Id at the source.
-    pub source_id: String,
-    /// Whether this record is synthetic (demo) data.
-    pub synthetic: bool,
-}
-
-/// A new observation to insert.
-#[derive(Debug, Clone)]
-pub struct NewObservation {
-    /// What was observed.
-    pub kind: ObservationKind,
-    /// 1–5.
-    pub rating: u8,
-    /// Free text.
-    pub note: String,
-    /// Unix seconds, UTC.
-    pub observed_at: i64,
-    /// WGS84 longitude.
-    pub lon: f64,
-    /// WGS84 latitude.
-    pub lat: f64,
-    /// Source name.
-    pub source: String,
-    /// Id at the source.
-    pub source_id: String,
-    /// Whether this record is synthetic (demo) data.
-    pub synthetic: bool,
-}
 
 /// An open store.
 pub struct Store {
@@ -374,6 +331,114 @@ impl Store {
             Layer::Observations => "SELECT count(*) FROM observations",
         };
         Ok(self.conn.query_row(sql, [], |r| r.get(0))?)
+    }
+}
+
+/// A stored API token (never the token itself).
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    /// Row id, the `<id>` in `hs_<id>_<secret>`.
+    pub id: i64,
+    /// Who it was given to.
+    pub name: String,
+    /// `planner`, `police` or `admin`.
+    pub role: String,
+    /// Salt, hex.
+    pub salt: String,
+    /// Salted hash, hex.
+    pub hash: String,
+    /// When it was made, Unix seconds.
+    pub created_at: i64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+impl Store {
+    /// SQLite's `data_version`: changes when another connection commits, so a server can see
+    /// an import made by `hotspot import` into its data dir.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
+    /// Stores a token's hash; returns its id.
+    pub fn create_token(
+        &self,
+        name: &str,
+        role: &str,
+        salt: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO tokens(name, role, salt, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![name, role, salt, hash, now],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every token, newest first.
+    pub fn tokens(&self) -> Result<Vec<StoredToken>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, role, salt, hash, created_at, revoked_at FROM tokens ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredToken {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                salt: r.get(3)?,
+                hash: r.get(4)?,
+                created_at: r.get(5)?,
+                revoked_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Revokes a token; returns whether there was such a live token.
+    pub fn revoke_token(&self, id: i64, now: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, now],
+        )? == 1)
+    }
+
+    /// Inserts or replaces districts by id, in one transaction, marking them with `source`.
+    pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO districts(id, name, level, population, parent, geometry, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
+                   population = excluded.population, parent = excluded.parent,
+                   geometry = excluded.geometry, source = excluded.source",
+            )?;
+            for d in districts {
+                let geometry = geojson::Geometry::from(&d.geometry).to_string();
+                stmt.execute(params![
+                    d.id,
+                    d.name,
+                    d.level.code(),
+                    d.population,
+                    d.parent,
+                    geometry,
+                    source
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(districts.len())
+    }
+
+    /// A consistent copy of the store in `dest` (SQLite's online backup: readers and writers
+    /// may go on meanwhile).
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        self.conn
+            .backup(rusqlite::MAIN_DB, dest, None)
+            .map_err(StoreError::from)
     }
 }
 

@@ -1,0 +1,320 @@
+//! The subcommands other than `serve`: `import`, `token`, `backup`. Each prints what it did and
+//! returns an error with a one-line reason.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::auth::{self, Role};
+use crate::import;
+use crate::index::LonLatBox;
+use crate::ingest::{CsvMapping, ImportLayer, ImportOptions, Preset};
+use crate::store::Store;
+
+/// `--data-dir` for every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDir {
+    /// Data directory [default: ./var]
+    #[arg(long, env = "HOTSPOT_DATA_DIR", value_name = "DIR", default_value = crate::config::DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+}
+
+/// Options of `hotspot import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// districts, incidents or observations
+    pub layer: String,
+    /// Files to import (each is its own all-or-nothing import)
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// auto (by extension), geojson, shapefile or csv
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// CRS of the coordinates when the file does not say, e.g. EPSG:25832
+    #[arg(long, value_name = "EPSG:N")]
+    pub crs: Option<String>,
+    /// Attribute/text encoding, e.g. latin1 (default: .cpg, else UTF-8, else Windows-1252)
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Import the valid records and list the refused ones, instead of importing nothing
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Source name stored with every record (re-imports are idempotent per source and id)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// CSV preset: police-uk or vpd (detected from the header when no columns are given)
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// TOML file with CSV column mapping keys (lon, lat, x, y, crs, category, datetime, …)
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// TOML file with a [categories] table: "Source type" = "code" or "ignore"
+    #[arg(long, value_name = "FILE")]
+    pub categories: Option<PathBuf>,
+    /// Only accept positions inside minlon,minlat,maxlon,maxlat (WGS84)
+    #[arg(long, value_name = "BBOX")]
+    pub region: Option<String>,
+    /// CSV: longitude column
+    #[arg(long)]
+    pub lon: Option<String>,
+    /// CSV: latitude column
+    #[arg(long)]
+    pub lat: Option<String>,
+    /// CSV: easting column (with --crs)
+    #[arg(long)]
+    pub x: Option<String>,
+    /// CSV: northing column (with --crs)
+    #[arg(long)]
+    pub y: Option<String>,
+    /// CSV: crime type column
+    #[arg(long)]
+    pub category: Option<String>,
+    /// CSV: date-time column
+    #[arg(long)]
+    pub datetime: Option<String>,
+    /// CSV: chrono format of the date-time column, e.g. "%d-%m-%Y %H:%M"
+    #[arg(long)]
+    pub datetime_format: Option<String>,
+    /// CSV: IANA time zone of local times [default: Europe/Copenhagen]
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// CSV: id column
+    #[arg(long)]
+    pub id: Option<String>,
+    /// CSV: location precision of every row (address, street, area)
+    #[arg(long)]
+    pub precision: Option<String>,
+    /// Districts: level of every feature (bydel, district, rode) when the file has none
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Districts: attribute holding the number or id
+    #[arg(long)]
+    pub id_field: Option<String>,
+    /// Districts: attribute holding the name
+    #[arg(long)]
+    pub name_field: Option<String>,
+}
+
+/// `hotspot token …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once
+    Create {
+        /// planner, police or admin
+        #[arg(long)]
+        role: String,
+        /// Who it is for
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// List tokens (never their secrets)
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Revoke a token by its id
+    Revoke {
+        /// The id from `token list`
+        id: i64,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+fn parse_region(s: &str) -> Result<LonLatBox, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--region: '{s}' is not minlon,minlat,maxlon,maxlat"))?;
+    if v.len() != 4 || v[0] > v[2] || v[1] > v[3] {
+        return Err(format!(
+            "--region: '{s}' is not minlon,minlat,maxlon,maxlat"
+        ));
+    }
+    Ok(LonLatBox {
+        min_lon: v[0],
+        min_lat: v[1],
+        max_lon: v[2],
+        max_lat: v[3],
+    })
+}
+
+/// Builds import options from the command line.
+pub fn import_options(a: &ImportArgs) -> Result<ImportOptions, String> {
+    let mut mapping = CsvMapping {
+        lon: a.lon.clone(),
+        lat: a.lat.clone(),
+        x: a.x.clone(),
+        y: a.y.clone(),
+        category: a.category.clone(),
+        datetime: a.datetime.clone(),
+        datetime_format: a.datetime_format.clone(),
+        timezone: a.timezone.clone(),
+        id: a.id.clone(),
+        precision: a.precision.clone(),
+        ..Default::default()
+    };
+    if let Some(f) = &a.mapping {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("--mapping {}: {e}", f.display()))?;
+        let file: CsvMapping =
+            toml::from_str(&text).map_err(|e| format!("--mapping {}: {e}", f.display()))?;
+        mapping = mapping.or(file);
+    }
+    let categories_toml = match &a.categories {
+        Some(f) => Some(
+            std::fs::read_to_string(f).map_err(|e| format!("--categories {}: {e}", f.display()))?,
+        ),
+        None => None,
+    };
+    Ok(ImportOptions {
+        format: Some(a.format.clone()),
+        crs: a.crs.clone(),
+        encoding: a.encoding.clone(),
+        source: a.source.clone(),
+        preset: a.preset.as_deref().map(Preset::parse).transpose()?,
+        mapping,
+        categories_toml,
+        region: a.region.as_deref().map(parse_region).transpose()?,
+        level: a.level.clone(),
+        id_field: a.id_field.clone(),
+        name_field: a.name_field.clone(),
+    })
+}
+
+/// `hotspot import`: exit status 0 only when every file was imported whole (or with
+/// `--skip-invalid`).
+pub fn run_import(a: &ImportArgs) -> Result<(), String> {
+    let layer = ImportLayer::parse(&a.layer)?;
+    let opts = import_options(a)?;
+    let mut store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
+    let mut failed = 0;
+    for file in &a.files {
+        let spinner = spinner(file);
+        let result = import::import_file(&mut store, layer, file, &opts, a.skip_invalid);
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        let summary = result.map_err(|e| e.to_string())?;
+        for n in &summary.notes {
+            eprintln!("note: {n}");
+        }
+        for (t, n) in &summary.ignored {
+            eprintln!("ignored: {n} rows of type '{t}' (mapped to ignore)");
+        }
+        for (t, n) in &summary.unmapped {
+            eprintln!("unmapped: {n} rows of type '{t}' — map it in a --categories file");
+        }
+        for r in summary.rejected.iter().take(30) {
+            eprintln!("rejected: {}: {}: {}", file.display(), r.location, r.reason);
+        }
+        if summary.rejected.len() > 30 {
+            eprintln!("rejected: … and {} more", summary.rejected.len() - 30);
+        }
+        if !summary.rejected.is_empty() {
+            let path = import::write_rejects(&a.dir.data_dir.join("imports"), file, &summary)
+                .map_err(|e| format!("cannot write the rejects file: {e}"))?;
+            eprintln!(
+                "rejects: all {} listed in {}",
+                summary.rejected.len(),
+                path.display()
+            );
+        }
+        println!("{}: {}", file.display(), summary.line());
+        if !summary.committed {
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        return Err(format!(
+            "{failed} file(s) had refused records, so nothing was imported from them; fix them or use --skip-invalid"
+        ));
+    }
+    Ok(())
+}
+
+fn spinner(file: &std::path::Path) -> Option<indicatif::ProgressBar> {
+    // Files over ~0.5 MB hold thousands of rows: show that work is going on.
+    let big = std::fs::metadata(file)
+        .map(|m| m.len() > 500_000)
+        .unwrap_or(false);
+    if !big || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(format!("importing {}", file.display()));
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(pb)
+}
+
+/// `hotspot token …`.
+pub fn run_token(cmd: &TokenCommand) -> Result<(), String> {
+    let now = chrono::Utc::now().timestamp();
+    match cmd {
+        TokenCommand::Create { role, name, dir } => {
+            let role = Role::parse_token_role(role)?;
+            if name.trim().is_empty() {
+                return Err("--name: is empty".into());
+            }
+            let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+            let t = auth::new_token()?;
+            let id = store
+                .create_token(name.trim(), role.code(), &t.salt, &t.hash, now)
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "token {id} for {} ({}); shown once, store it safely:",
+                name.trim(),
+                role.code()
+            );
+            println!("{}", auth::token_text(id, &t.secret));
+            Ok(())
+        }
+        TokenCommand::List { dir } => {
+            let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+            println!(
+                "{:>4}  {:<8}  {:<20}  {:<20}  status",
+                "id", "role", "name", "created"
+            );
+            for t in store.tokens().map_err(|e| e.to_string())? {
+                println!(
+                    "{:>4}  {:<8}  {:<20}  {:<20}  {}",
+                    t.id,
+                    t.role,
+                    t.name,
+                    crate::model::time::rfc3339(t.created_at),
+                    match t.revoked_at {
+                        Some(r) => format!("revoked {}", crate::model::time::rfc3339(r)),
+                        None => "active".into(),
+                    }
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id, dir } => {
+            let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+            if store.revoke_token(*id, now).map_err(|e| e.to_string())? {
+                println!("token {id} revoked");
+                Ok(())
+            } else {
+                Err(format!("no active token {id}"))
+            }
+        }
+    }
+}
+
+/// `hotspot backup FILE`.
+pub fn run_backup(file: &std::path::Path, dir: &DataDir) -> Result<(), String> {
+    if file.exists() {
+        return Err(format!("{} exists; give a new file name", file.display()));
+    }
+    let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+    store
+        .backup(file)
+        .map_err(|e| format!("backup failed: {e}"))?;
+    println!("backed up {} to {}", store.path().display(), file.display());
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! Incidents, observations and districts from GeoJSON files. RFC 7946 says lon/lat; a legacy
+//! `crs` member naming EPSG:4326 (as Københavns Kommune's files carry) still means lon/lat, and
+//! one naming a projected CRS (e.g. EPSG:25832) is honoured.
+
+use std::io::Read;
+
+use geo::{BooleanOps, MultiPolygon, Validation};
+use geojson::{FeatureCollection, GeometryValue};
+use serde_json::{Map, Value};
+
+use super::categories::Mapped;
+use super::crs::Crs;
+use super::options::ImportOptions;
+use super::report::Parsed;
+use super::{timeparse, validate, IngestError, Result};
+use crate::model::{
+    District, DistrictLevel, NewIncident, NewObservation, ObservationKind, Precision,
+};
+
+fn load(
+    name: &str,
+    mut input: impl Read,
+    opts: &ImportOptions,
+) -> Result<(FeatureCollection, Crs)> {
+    let fail = |reason: String| IngestError::File {
+        file: name.to_owned(),
+        reason,
+    };
+    let mut text = String::new();
+    input
+        .read_to_string(&mut text)
+        .map_err(|e| fail(format!("not UTF-8 text: {e}")))?;
+    let fc: FeatureCollection = text
+        .parse()
+        .map_err(|e: geojson::Error| fail(format!("not a GeoJSON FeatureCollection: {e}")))?;
+    let legacy = fc
+        .foreign_members
+        .as_ref()
+        .and_then(|m| m.get("crs"))
+        .and_then(|c| c.pointer("/properties/name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let crs = match (&opts.crs, legacy) {
+        (Some(c), _) => Crs::parse(c).map_err(fail)?,
+        (None, Some(l)) => Crs::parse(&l).map_err(|e| fail(format!("crs member: {e}")))?,
+        (None, None) => Crs::from_epsg(4326).map_err(fail)?,
+    };
+    Ok((fc, crs))
+}
+
+fn point_of(value: Option<&geojson::Geometry>) -> std::result::Result<(f64, f64), String> {
+    match value.map(|g| &g.value) {
+        None => Err("geometry: missing (no coordinates)".into()),
+        Some(GeometryValue::Point { coordinates }) => {
+            let c: &[f64] = coordinates.as_slice();
+            if c.len() < 2 {
+                return Err("geometry: a Point needs two coordinates".into());
+            }
+            Ok((c[0], c[1]))
+        }
+        Some(other) => Err(format!(
+            "geometry: expected Point, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn text<'a>(p: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    p.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn feature_id(f: &geojson::Feature) -> Option<String> {
+    match &f.id {
+        Some(geojson::feature::Id::String(s)) => Some(s.clone()),
+        Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
+        None => None,
+    }
+}
+
+fn source_of(name: &str, opts: &ImportOptions) -> String {
+    opts.source.clone().unwrap_or_else(|| {
+        std::path::Path::new(name)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.to_owned())
+    })
+}
+
+/// Reads incidents: Point features with `category` (one of our codes, or a source type the
+/// category table maps), `occurred_at` (RFC 3339), optional `precision`, `source`,
+/// `source_id` (else the feature id, else the feature's position in the file).
+pub fn read_incidents(
+    name: &str,
+    input: impl Read,
+    opts: &ImportOptions,
+) -> Result<Parsed<NewIncident>> {
+    let (fc, crs) = load(name, input, opts)?;
+    incidents_from(name, &fc, &crs, opts)
+}
+
+/// [`read_incidents`] on an already parsed collection whose coordinates are in `crs`.
+pub fn incidents_from(
+    name: &str,
+    fc: &FeatureCollection,
+    crs: &Crs,
+    opts: &ImportOptions,
+) -> Result<Parsed<NewIncident>> {
+    let mut categories = opts
+        .preset
+        .map(|p| p.categories())
+        .unwrap_or_default();
+    if let Some(t) = &opts.categories_toml {
+        categories.merge_toml(t).map_err(|e| IngestError::File {
+            file: name.to_owned(),
+            reason: format!("--categories: {e}"),
+        })?;
+    }
+    let tz = timeparse::zone("Europe/Copenhagen").expect("known zone");
+    let default_source = source_of(name, opts);
+    let mut out = Parsed::default();
+    for (i, f) in fc.features.iter().enumerate() {
+        out.read += 1;
+        let loc = format!("feature {i}");
+        let empty = Map::new();
+        let p = f.properties.as_ref().unwrap_or(&empty);
+        let result = (|| -> std::result::Result<Option<NewIncident>, String> {
+            let kind = text(p, "category").ok_or("category: missing")?;
+            let category = match categories.get(kind) {
+                Some(Mapped::To(c)) => c,
+                Some(Mapped::Ignore) => {
+                    *out.ignored.entry(kind.to_owned()).or_default() += 1;
+                    return Ok(None);
+                }
+                None => {
+                    *out.unmapped.entry(kind.to_owned()).or_default() += 1;
+                    return Err(format!(
+                        "category: unknown '{kind}' (map it in a --categories file)"
+                    ));
+                }
+            };
+            let when = text(p, "occurred_at").ok_or("occurred_at: missing")?;
+            let occurred_at =
+                timeparse::parse(when, None, tz).map_err(|e| format!("occurred_at: {e}"))?;
+            let precision = match text(p, "precision") {
+                Some(s) => s
+                    .parse::<Precision>()
+                    .map_err(|e| format!("precision: {e}"))?,
+                None => Precision::Street,
+            };
+            let (x, y) = point_of(f.geometry.as_ref())?;
+            let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
+            Ok(Some(NewIncident {
+                category,
+                occurred_at,
+                lon,
+                lat,
+                precision,
+                source: opts
+                    .source
+                    .clone()
+                    .or_else(|| text(p, "source").map(str::to_owned))
+                    .unwrap_or_else(|| default_source.clone()),
+                source_id: text(p, "source_id")
+                    .map(str::to_owned)
+                    .or_else(|| feature_id(f))
+                    .unwrap_or_else(|| format!("feature-{i}")),
+                synthetic: false,
+            }))
+        })();
+        match result {
+            Ok(Some(r)) => out.records.push(r),
+            Ok(None) => {}
+            Err(reason) => out.reject(loc, reason),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads observations: Point features with `kind`, `rating` (1–5), `note`, `observed_at`.
+pub fn read_observations(
+    name: &str,
+    input: impl Read,
+    opts: &ImportOptions,
+) -> Result<Parsed<NewObservation>> {
+    let (fc, crs) = load(name, input, opts)?;
+    observations_from(name, &fc, &crs, opts)
+}
+
+/// [`read_observations`] on an already parsed collection whose coordinates are in `crs`.
+pub fn observations_from(
+    name: &str,
+    fc: &FeatureCollection,
+    crs: &Crs,
+    opts: &ImportOptions,
+) -> Result<Parsed<NewObservation>> {
+    let tz = timeparse::zone("Europe/Copenhagen").expect("known zone");
+    let default_source = source_of(name, opts);
+    let mut out = Parsed::default();
+    for (i, f) in fc.features.iter().enumerate() {
+        out.read += 1;
+        let empty = Map::new();
+        let p = f.properties.as_ref().unwrap_or(&empty);
+        let result = (|| -> std::result::Result<NewObservation, String> {
+            let kind: ObservationKind = text(p, "kind")
+                .ok_or("kind: missing")?
+                .parse()
+                .map_err(|e| format!("kind: {e}"))?;
+            let rating = p
+                .get("rating")
+                .and_then(|v| {
+                    v.as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                })
+                .filter(|r| (1..=5).contains(r))
+                .ok_or("rating: missing or not a whole number 1–5")? as u8;
+            let note = text(p, "note").unwrap_or("").to_owned();
+            if note.chars().count() > 2000 {
+                return Err("note: longer than 2000 characters".into());
+            }
+            let when = text(p, "observed_at").ok_or("observed_at: missing")?;
+            let observed_at =
+                timeparse::parse(when, None, tz).map_err(|e| format!("observed_at: {e}"))?;
+            let (x, y) = point_of(f.geometry.as_ref())?;
+            let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
+            Ok(NewObservation {
+                kind,
+                rating,
+                note,
+                observed_at,
+                lon,
+                lat,
+                source: opts
+                    .source
+                    .clone()
+                    .or_else(|| text(p, "source").map(str::to_owned))
+                    .unwrap_or_else(|| default_source.clone()),
+                source_id: text(p, "source_id")
+                    .map(str::to_owned)
+                    .or_else(|| feature_id(f))
+                    .unwrap_or_else(|| format!("feature-{i}")),
+                synthetic: false,
+            })
+        })();
+        match result {
+            Ok(r) => out.records.push(r),
+            Err(reason) => out.reject(format!("feature {i}"), reason),
+        }
+    }
+    Ok(out)
+}
+
+/// Makes a polygon valid, or says why it cannot be: self-intersections are resolved by a
+/// union with nothing (i_overlay's non-zero fill rule), and the result must then pass geo's
+/// validity check and keep its area within 1 %.
+pub fn repair(mp: MultiPolygon<f64>) -> std::result::Result<(MultiPolygon<f64>, bool), String> {
+    use geo::Area;
+    if mp.is_valid() {
+        return Ok((mp, false));
+    }
+    let before = mp.unsigned_area();
+    let fixed = mp.union(&MultiPolygon::new(vec![]));
+    if !fixed.is_valid() {
+        return Err("invalid polygon that could not be repaired".into());
+    }
+    let after = fixed.unsigned_area();
+    if before > 0.0 && ((after - before) / before).abs() > 0.01 {
+        return Err(format!(
+            "invalid polygon; the repair would change its area by {:.1} %",
+            (after - before) / before * 100.0
+        ));
+    }
+    Ok((fixed, true))
+}
+
+/// Converts a polygon geometry in `crs` to lon/lat, checking every vertex.
+pub fn polygon_to_lonlat(
+    value: &GeometryValue,
+    crs: &Crs,
+    opts: &ImportOptions,
+) -> std::result::Result<MultiPolygon<f64>, String> {
+    let mp = match value {
+        GeometryValue::Polygon { .. } => MultiPolygon::new(vec![
+            geo::Polygon::try_from(value).map_err(|e| e.to_string())?
+        ]),
+        GeometryValue::MultiPolygon { .. } => {
+            MultiPolygon::try_from(value).map_err(|e| e.to_string())?
+        }
+        other => {
+            return Err(format!(
+                "geometry: expected Polygon or MultiPolygon, got {}",
+                other.type_name()
+            ))
+        }
+    };
+    transform_polygon(mp, crs, opts)
+}
+
+/// Transforms every vertex of `mp` to lon/lat with the usual checks.
+pub fn transform_polygon(
+    mut mp: MultiPolygon<f64>,
+    crs: &Crs,
+    opts: &ImportOptions,
+) -> std::result::Result<MultiPolygon<f64>, String> {
+    use geo::MapCoordsInPlace;
+    mp.try_map_coords_in_place(|c| {
+        validate::position(crs, c.x, c.y, opts.region.as_ref())
+            .map(|(lon, lat)| geo::coord! { x: lon, y: lat })
+            .map_err(|e| format!("geometry: {e}"))
+    })?;
+    Ok(mp)
+}
+
+/// Reads districts: Polygon/MultiPolygon features with `id`, `name`, `level`, optional
+/// `population`, `parent` (or, with `--level/--id-field/--name-field`, from other attributes).
+pub fn read_districts(
+    name: &str,
+    input: impl Read,
+    opts: &ImportOptions,
+) -> Result<Parsed<District>> {
+    let (fc, crs) = load(name, input, opts)?;
+    districts_from(name, &fc, &crs, opts)
+}
+
+/// [`read_districts`] on an already parsed collection whose coordinates are in `crs`.
+pub fn districts_from(
+    _name: &str,
+    fc: &FeatureCollection,
+    crs: &Crs,
+    opts: &ImportOptions,
+) -> Result<Parsed<District>> {
+    let mut out = Parsed::default();
+    for (i, f) in fc.features.iter().enumerate() {
+        out.read += 1;
+        let empty = Map::new();
+        let p = f.properties.as_ref().unwrap_or(&empty);
+        let result = (|| -> std::result::Result<(District, bool), String> {
+            let attrs = |k: &str| -> Option<String> {
+                p.get(k).and_then(|v| match v {
+                    Value::String(s) => Some(s.trim().to_owned()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+            };
+            let (id, district_name, level) = district_identity(&attrs, opts)?;
+            let population = match p.get("population") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or("population: not a whole number ≥ 0")?,
+                ),
+            };
+            let g = f.geometry.as_ref().ok_or("geometry: missing")?;
+            let mp = polygon_to_lonlat(&g.value, crs, opts)?;
+            let (geometry, repaired) = repair(mp)?;
+            Ok((
+                District {
+                    id,
+                    name: district_name,
+                    level,
+                    population,
+                    parent: attrs("parent"),
+                    geometry,
+                },
+                repaired,
+            ))
+        })();
+        match result {
+            Ok((d, repaired)) => {
+                if repaired {
+                    out.notes.push(format!(
+                        "feature {i} ({}): self-intersecting polygon repaired",
+                        d.id
+                    ));
+                }
+                out.records.push(d);
+            }
+            Err(reason) => out.reject(format!("feature {i}"), reason),
+        }
+    }
+    Ok(out)
+}
+
+/// A district's id, name and level from its attributes and the import options.
+pub fn district_identity(
+    attrs: &dyn Fn(&str) -> Option<String>,
+    opts: &ImportOptions,
+) -> std::result::Result<(String, String, DistrictLevel), String> {
+    let level: DistrictLevel = match attrs("level").or(opts.level.clone()) {
+        Some(l) => l.parse().map_err(|e| format!("level: {e}"))?,
+        None => return Err("level: missing; give --level bydel|district|rode".into()),
+    };
+    let raw_id = match &opts.id_field {
+        Some(f) => attrs(f).ok_or(format!("{f}: missing"))?,
+        None => attrs("id").ok_or("id: missing; give --id-field")?,
+    };
+    let id = if raw_id.starts_with(&format!("{level}-")) {
+        raw_id
+    } else if raw_id.chars().all(|c| c.is_ascii_digit()) && !raw_id.is_empty() {
+        format!("{level}-{}", raw_id.trim_start_matches('0').max("0"))
+    } else {
+        return Err(format!(
+            "id: '{raw_id}' is neither '{level}-N' nor a number"
+        ));
+    };
+    let name = match &opts.name_field {
+        Some(f) => attrs(f).ok_or(format!("{f}: missing"))?,
+        None => attrs("name").ok_or("name: missing; give --name-field")?,
+    };
+    Ok((id, name, level))
+}

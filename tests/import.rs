@@ -1,0 +1,468 @@
+//! Imports: coordinate transforms against pyproj, a Latin-1 Shapefile in EPSG:25832 with an
+//! ESRI .prj, the messy real files in ../shared/data (police.uk, VPD, kk_roder, OTM zones),
+//! all-or-nothing and --skip-invalid, idempotent re-imports.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use geo::CoordsIter;
+use hotspot::import;
+use hotspot::ingest::crs::Crs;
+use hotspot::ingest::{self, ImportLayer, ImportOptions, Records};
+use hotspot::store::{Layer, Store};
+use serde_json::Value;
+
+/// Metres between two lon/lat points (local approximation, fine at centimetre scale).
+fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let k = 111_320.0;
+    let dx = (a.0 - b.0) * k * a.1.to_radians().cos();
+    let dy = (a.1 - b.1) * k;
+    (dx * dx + dy * dy).sqrt()
+}
+
+#[test]
+fn transforms_agree_with_pyproj_within_a_centimetre() {
+    let mut rdr = csv::Reader::from_path(common::fixture("transforms/points.csv")).unwrap();
+    let mut worst: BTreeMap<u16, f64> = BTreeMap::new();
+    let mut n = 0;
+    for row in rdr.records() {
+        let row = row.unwrap();
+        let f = |i: usize| row[i].parse::<f64>().unwrap();
+        let epsg: u16 = row[0].parse().unwrap();
+        let crs = Crs::from_epsg(epsg).unwrap();
+        let got = crs.to_lonlat(f(1), f(2)).unwrap();
+        let d = metres(got, (f(3), f(4)));
+        let w = worst.entry(epsg).or_default();
+        *w = w.max(d);
+        n += 1;
+    }
+    assert_eq!(n, 90);
+    for (epsg, d) in &worst {
+        assert!(*d <= 0.01, "EPSG:{epsg}: {d} m from pyproj");
+    }
+    assert_eq!(worst.len(), 6, "{worst:?}");
+}
+
+fn opts() -> ImportOptions {
+    ImportOptions::default()
+}
+
+#[test]
+fn latin1_shapefile_in_utm32_with_esri_prj() {
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("shapefile/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let o = ImportOptions {
+        level: Some("rode".into()),
+        id_field: Some("RODE_NR".into()),
+        name_field: Some("RODENAVN".into()),
+        ..opts()
+    };
+    let Records::Districts(p) = ingest::read_file(
+        ImportLayer::Districts,
+        &common::fixture("shapefile/roder_d8.shp"),
+        &o,
+    )
+    .unwrap() else {
+        panic!("districts expected")
+    };
+    assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+    assert!(
+        p.notes.iter().any(|n| n.contains("EPSG:25832")),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        p.notes.iter().any(|n| n.contains("Windows-1252")),
+        "{:?}",
+        p.notes
+    );
+    let records = expected["records"].as_array().unwrap();
+    assert_eq!(p.records.len(), records.len());
+    assert_eq!(p.records.len(), 15);
+    for (d, e) in p.records.iter().zip(records) {
+        assert_eq!(d.id, format!("rode-{}", e["rode_nr"]));
+        assert_eq!(
+            d.name,
+            e["rodenavn"].as_str().unwrap(),
+            "Danish letters survive the Latin-1 .dbf"
+        );
+        let ours: Vec<(f64, f64)> = d.geometry.coords_iter().map(|c| (c.x, c.y)).collect();
+        for v in e["lonlat"].as_array().unwrap() {
+            let want = (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+            let best = ours
+                .iter()
+                .map(|&p| metres(p, want))
+                .fold(f64::MAX, f64::min);
+            assert!(
+                best <= 0.01,
+                "{}: vertex {want:?} is {best} m from ours",
+                d.id
+            );
+        }
+    }
+    assert!(p
+        .records
+        .iter()
+        .any(|d| d.name.contains('å') || d.name.contains('Å')));
+}
+
+#[test]
+fn otm_zones_shapefile_from_shared_data() {
+    let Some(dir) = common::shared_data("otm_zones_utm32_shp") else {
+        return;
+    };
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("shapefile/otm_zones_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let o = ImportOptions {
+        level: Some("rode".into()),
+        id_field: Some("zoneid".into()),
+        name_field: Some("zonenavn".into()),
+        ..opts()
+    };
+    let Records::Districts(p) = ingest::read_file(
+        ImportLayer::Districts,
+        &dir.join("zones-unprojected.shp"),
+        &o,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.read, expected["records"].as_u64().unwrap() as usize);
+    let first = &p.records[0];
+    assert_eq!(
+        first.name,
+        expected["first"]["attributes"]["zonenavn"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(first.name, "Brøndbyvester");
+    let v = &expected["first"]["first_vertex_lonlat"];
+    let want = (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+    let best = first
+        .geometry
+        .coords_iter()
+        .map(|c| metres((c.x, c.y), want))
+        .fold(f64::MAX, f64::min);
+    assert!(best <= 0.01, "{best} m");
+}
+
+#[test]
+fn kk_roder_invalid_polygons_are_repaired_or_reported() {
+    let Some(dir) = common::shared_data("kk_roder") else {
+        return;
+    };
+    let o = ImportOptions {
+        level: Some("rode".into()),
+        id_field: Some("rode_nr".into()),
+        name_field: Some("rodenavn".into()),
+        ..opts()
+    };
+    let Records::Districts(p) =
+        ingest::read_file(ImportLayer::Districts, &dir.join("rode.geojson"), &o).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(p.read, 399);
+    // Each of the two self-intersecting roder is either repaired (and said so) or refused with
+    // a reason; none slips through silently.
+    for id in ["rode-278", "rode-262"] {
+        let repaired = p
+            .notes
+            .iter()
+            .any(|n| n.contains(id) && n.contains("repaired"));
+        let refused = p
+            .rejected
+            .iter()
+            .any(|r| r.reason.contains("invalid polygon"));
+        assert!(repaired || refused, "{id}: {:?} {:?}", p.notes, p.rejected);
+    }
+    use geo::Validation;
+    assert!(p.records.iter().all(|d| d.geometry.is_valid()));
+    assert_eq!(p.records.len() + p.rejected.len(), 399);
+}
+
+/// Counts of a police CSV by an independent scan: (rows, ignored, rows without coordinates).
+fn scan_police_uk(path: &Path) -> (usize, usize, usize) {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_lowercase().replace(' ', "_"))
+        .collect();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (ty, lon) = (col("crime_type"), col("longitude"));
+    let (mut rows, mut ignored, mut nocoord) = (0, 0, 0);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        rows += 1;
+        if r[ty] == *"Anti-social behaviour" || r[ty] == *"Other crime" {
+            ignored += 1;
+        } else if r[lon].trim().is_empty() {
+            nocoord += 1;
+        }
+    }
+    (rows, ignored, nocoord)
+}
+
+#[test]
+fn police_uk_essex_counts_categories_and_times() {
+    let Some(dir) = common::shared_data("uk_police_essex_2022_12") else {
+        return;
+    };
+    let file = dir.join("2022_12_essex_crimes_by_street.csv");
+    let (rows, ignored, nocoord) = scan_police_uk(&file);
+    let data = common::temp_dir("essex");
+    let mut store = Store::open(&data).unwrap();
+    // All-or-nothing: rows without coordinates stop the import and nothing is written.
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), false).unwrap();
+    assert!(!s.committed);
+    assert_eq!(s.rejected.len(), nocoord);
+    assert!(s
+        .rejected
+        .iter()
+        .all(|r| r.reason == "no coordinates" && r.location.starts_with("line ")));
+    assert_eq!(store.count(Layer::Incidents).unwrap(), 0);
+    // --skip-invalid imports the rest, exactly.
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), true).unwrap();
+    assert_eq!(s.read, rows);
+    assert_eq!(s.ignored.values().sum::<usize>(), ignored);
+    assert_eq!(s.imported, rows - ignored - nocoord);
+    let stored = store.load_incidents(true).unwrap();
+    assert_eq!(stored.len(), s.imported);
+    let dec1 = hotspot::model::time::parse_rfc3339("2022-12-01T00:00:00Z").unwrap();
+    assert!(
+        stored.iter().all(|i| i.occurred_at == dec1),
+        "month-only times land on the 1st, London time"
+    );
+    assert!(
+        stored
+            .iter()
+            .all(|i| i.lon > -1.0 && i.lon < 1.5 && i.lat > 51.0 && i.lat < 52.5),
+        "in Essex"
+    );
+    // Category mapping: "Vehicle crime" rows are theft, "Criminal damage and arson" vandalism.
+    let mut rdr = csv::Reader::from_path(&file).unwrap();
+    let want_vandalism = rdr
+        .records()
+        .filter_map(Result::ok)
+        .filter(|r| &r[9] == "Criminal damage and arson" && !r[4].is_empty())
+        .count();
+    let got = stored
+        .iter()
+        .filter(|i| i.category.code() == "vandalism")
+        .count();
+    assert_eq!(got, want_vandalism);
+    // Re-import is idempotent.
+    let again =
+        import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), true).unwrap();
+    assert_eq!(again.imported, 0);
+    assert_eq!(again.duplicates, s.imported);
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn police_uk_essex_2018_all_months() {
+    let Some(dir) = common::shared_data("uk_police_essex_2018") else {
+        return;
+    };
+    let data = common::temp_dir("essex18");
+    let mut store = Store::open(&data).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 7);
+    let (mut rows, mut imported) = (0, 0);
+    for f in &files {
+        let (r, ig, nc) = scan_police_uk(f);
+        let s = import::import_file(&mut store, ImportLayer::Incidents, f, &opts(), true).unwrap();
+        assert_eq!(s.read, r);
+        assert_eq!(s.rejected.len(), nc, "{}", f.display());
+        assert_eq!(s.imported + s.duplicates, r - ig - nc);
+        rows += r;
+        imported += s.imported;
+    }
+    assert_eq!(rows, 115_065);
+    assert_eq!(store.count(Layer::Incidents).unwrap() as usize, imported);
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn vancouver_vpd_zero_zero_rows_and_local_times() {
+    let Some(dir) = common::shared_data("vancouver_vpd_2022") else {
+        return;
+    };
+    let file = dir.join("crimedata_csv_AllNeighbourhoods_2022.csv");
+    let mut rdr = csv::Reader::from_path(&file).unwrap();
+    let (mut rows, mut collisions, mut zero) = (0, 0, 0);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        rows += 1;
+        if r[0].starts_with("Vehicle Collision") {
+            collisions += 1;
+        } else if r[8].parse::<f64>().unwrap() == 0.0 && r[9].parse::<f64>().unwrap() == 0.0 {
+            zero += 1;
+        }
+    }
+    let Records::Incidents(p) = ingest::read_file(ImportLayer::Incidents, &file, &opts()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(p.read, rows);
+    assert_eq!(p.ignored_count(), collisions);
+    assert_eq!(
+        p.rejected.len(),
+        zero,
+        "every 0,0 row is refused and counted"
+    );
+    assert!(p.rejected.iter().all(|r| r.reason.contains("0,0")));
+    assert_eq!(p.records.len(), rows - collisions - zero);
+    assert!(
+        p.records
+            .iter()
+            .all(|i| i.lon > -123.3 && i.lon < -123.0 && i.lat > 49.19 && i.lat < 49.33),
+        "in Vancouver"
+    );
+    // The first row with a position, checked by hand against pyproj-style UTM 10N → WGS84 and
+    // Vancouver local time (PST/PDT).
+    let mut rdr = csv::Reader::from_path(&file).unwrap();
+    let (line, row) = rdr
+        .records()
+        .map(Result::unwrap)
+        .enumerate()
+        .find(|(_, r)| {
+            !r[0].starts_with("Vehicle Collision") && r[8].parse::<f64>().unwrap() != 0.0
+        })
+        .unwrap();
+    let inc = p
+        .records
+        .iter()
+        .find(|i| i.source_id.ends_with(&format!(":{}", line + 2)))
+        .unwrap();
+    let tz: chrono_tz::Tz = "America/Vancouver".parse().unwrap();
+    use chrono::TimeZone;
+    let f = |i: usize| row[i].parse::<u32>().unwrap();
+    let want = tz
+        .with_ymd_and_hms(f(1) as i32, f(2), f(3), f(4), f(5), 0)
+        .earliest()
+        .unwrap()
+        .timestamp();
+    assert_eq!(inc.occurred_at, want);
+}
+
+fn geojson_incidents(features: &[Value]) -> String {
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+fn feature(i: usize, lon: Value, lat: f64, category: &str) -> Value {
+    serde_json::json!({
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"category": category, "occurred_at": "2012-05-01T21:30:00+02:00", "source_id": format!("t-{i}")}
+    })
+}
+
+#[test]
+fn a_bad_feature_in_the_middle_changes_nothing() {
+    let data = common::temp_dir("aon");
+    let file = data.join("incidents.geojson");
+    let mut fs: Vec<Value> = (0..50)
+        .map(|i| feature(i, 12.55.into(), 55.686, "theft"))
+        .collect();
+    fs[25] = feature(25, 12.55.into(), 95.0, "theft");
+    fs[30] = feature(30, 0.0.into(), 0.0, "theft");
+    fs[31] = feature(31, 12.55.into(), 55.686, "murder");
+    std::fs::write(&file, geojson_incidents(&fs)).unwrap();
+    let mut store = Store::open(&data.join("var")).unwrap();
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), false).unwrap();
+    assert!(!s.committed);
+    let reasons: Vec<String> = s
+        .rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.location, r.reason))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("feature 25: latitude 95"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("feature 30: coordinates are 0,0"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with("feature 31: category: unknown 'murder'"),
+        "{reasons:?}"
+    );
+    assert_eq!(store.count(Layer::Incidents).unwrap(), 0, "nothing written");
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), true).unwrap();
+    assert_eq!(s.imported, 47);
+    let stored = store.load_incidents(true).unwrap();
+    assert_eq!(
+        hotspot::model::time::rfc3339(stored[0].occurred_at),
+        "2012-05-01T19:30:00Z"
+    );
+    let rejects = import::write_rejects(&data.join("imports"), &file, &s).unwrap();
+    let text = std::fs::read_to_string(rejects).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn legacy_crs_member_and_swapped_axes() {
+    // Københavns Kommune's files carry an EPSG:4326 URN but lon/lat order.
+    let Some(dir) = common::shared_data("kk_bydele") else {
+        return;
+    };
+    let o = ImportOptions {
+        level: Some("bydel".into()),
+        id_field: Some("bydel_nr".into()),
+        name_field: Some("navn".into()),
+        ..opts()
+    };
+    let Records::Districts(p) =
+        ingest::read_file(ImportLayer::Districts, &dir.join("bydel.json"), &o).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(p.records.len(), 10);
+    let norrebro = p.records.iter().find(|d| d.name == "Nørrebro").unwrap();
+    assert_eq!(norrebro.id, "bydel-3");
+    assert!(norrebro
+        .geometry
+        .coords_iter()
+        .all(|c| c.x > 12.0 && c.x < 13.0 && c.y > 55.0 && c.y < 56.0));
+
+    // A region catches lat,lon written the wrong way round.
+    let data = common::temp_dir("swap");
+    let file = data.join("swapped.geojson");
+    std::fs::write(
+        &file,
+        geojson_incidents(&[feature(0, 55.686.into(), 12.55, "theft")]),
+    )
+    .unwrap();
+    let o = ImportOptions {
+        region: Some(hotspot::index::LonLatBox {
+            min_lon: 12.4,
+            min_lat: 55.6,
+            max_lon: 12.7,
+            max_lat: 55.75,
+        }),
+        ..opts()
+    };
+    let Records::Incidents(p) = ingest::read_file(ImportLayer::Incidents, &file, &o).unwrap()
+    else {
+        panic!()
+    };
+    assert!(p.rejected[0].reason.contains("swapped"), "{:?}", p.rejected);
+    let _ = std::fs::remove_dir_all(data);
+}
