@@ -108,10 +108,7 @@ pub fn incidents_from(
     crs: &Crs,
     opts: &ImportOptions,
 ) -> Result<Parsed<NewIncident>> {
-    let mut categories = opts
-        .preset
-        .map(|p| p.categories())
-        .unwrap_or_default();
+    let mut categories = opts.preset.map(|p| p.categories()).unwrap_or_default();
     if let Some(t) = &opts.categories_toml {
         categories.merge_toml(t).map_err(|e| IngestError::File {
             file: name.to_owned(),
