@@ -7,10 +7,6 @@ use crate::index::{DistrictIndex, LonLatBox, PointFilter, PointIndex, Positioned
 use crate::model::{District, DistrictLevel, Incident, Observation};
 use crate::store::DEMO_SOURCE;
 
-/// H3 resolution at which each incident's cell is computed once at load; coarser cells are its
-/// parents.
-pub const BASE_RESOLUTION: Resolution = Resolution::Twelve;
-
 impl Positioned for Incident {
     fn lonlat(&self) -> (f64, f64) {
         (self.lon, self.lat)
@@ -53,8 +49,6 @@ pub struct Catalog {
     /// Incidents by id.
     pub incidents: Vec<Incident>,
     incident_index: PointIndex,
-    /// The H3 cell (at [`BASE_RESOLUTION`]) of each incident, by position.
-    pub incident_cells: Vec<CellIndex>,
     /// Observations by id.
     pub observations: Vec<Observation>,
     observation_index: PointIndex,
@@ -100,14 +94,6 @@ impl Catalog {
         let district_index = DistrictIndex::bulk_load(districts.iter().map(|d| &d.geometry));
         let incident_index = PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat)));
         let observation_index = PointIndex::bulk_load(observations.iter().map(|o| (o.lon, o.lat)));
-        let incident_cells = incidents
-            .iter()
-            .map(|i| {
-                LatLng::new(i.lat, i.lon)
-                    .expect("stored coordinates are checked finite and in range")
-                    .to_cell(BASE_RESOLUTION)
-            })
-            .collect();
         let synthetic = Synthetic {
             incidents: incidents.iter().filter(|i| i.source == DEMO_SOURCE).count(),
             observations: observations
@@ -173,7 +159,6 @@ impl Catalog {
             district_index,
             incidents,
             incident_index,
-            incident_cells,
             observations,
             observation_index,
             synthetic,
@@ -225,6 +210,16 @@ impl Catalog {
     pub fn query_observations(&self, filter: &PointFilter<'_>) -> Vec<u32> {
         self.observation_index
             .query(&self.observations, filter, |_| true)
+    }
+
+    /// The H3 cell at `res` that contains the incident at `position`. Computed directly, not as
+    /// the parent of a finer cell: H3's children do not tile their parent exactly, so a parent
+    /// lookup would put points near cell edges in the wrong cell.
+    pub fn incident_cell(&self, position: u32, res: Resolution) -> CellIndex {
+        let i = &self.incidents[position as usize];
+        LatLng::new(i.lat, i.lon)
+            .expect("stored coordinates are checked finite and in range")
+            .to_cell(res)
     }
 
     /// The position of the incident with this id.

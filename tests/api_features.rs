@@ -509,3 +509,76 @@ async fn web_app_and_basemap_are_served() {
     .await;
     assert_eq!(res.status(), 304);
 }
+
+#[actix_web::test]
+async fn hotspots_endpoint() {
+    let (status, ctype, v) =
+        get("/api/analysis/hotspots?category=violence,threats&datetime=2010-01-01/2011-12-31")
+            .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(ctype, "application/geo+json");
+    assert_eq!(
+        v["parameters"]["district"][0], "district-8",
+        "district 8 is the default study area"
+    );
+    assert_eq!(v["parameters"]["resolution"], 10);
+    assert_eq!(v["parameters"]["k"], 1);
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len() as u64, v["numberOfCells"].as_u64().unwrap());
+    let total: u64 = features
+        .iter()
+        .map(|f| f["properties"]["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, v["numberOfIncidents"].as_u64().unwrap());
+    assert!(
+        features.iter().any(|f| f["properties"]["count"] == 0),
+        "zero cells are included"
+    );
+    for f in features {
+        let p = &f["properties"];
+        let bin = p["bin"].as_i64().unwrap();
+        assert!((-3..=3).contains(&bin));
+        assert!(p["gi_p"].as_f64().unwrap() <= 1.0);
+        assert_eq!(p["h3"], f["id"]);
+        if bin != 0 {
+            assert_eq!(bin.signum() as f64, p["gi_z"].as_f64().unwrap().signum());
+        }
+    }
+    // The demo's hot streets in district 8 show up as significant hot spots.
+    assert!(
+        features.iter().any(|f| f["properties"]["bin"] == 3),
+        "no 99 % hot spot found"
+    );
+    assert!(v["method"].as_str().unwrap().contains("Benjamini"));
+    assert!(v["data_version"].as_str().unwrap().starts_with("v1-"));
+
+    let (status, _, v) = get("/api/analysis/hotspots?district=district-8,district-9&resolution=9&k=2&permutations=99&seed=3").await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["features"][0]["properties"]["p_sim"].as_f64().is_some());
+
+    let (status, ctype, v) =
+        get("/api/analysis/hotspots?category=weapons&datetime=2014-12-01/2014-12-31").await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(ctype, "application/problem+json");
+    assert!(v["detail"].as_str().unwrap().contains("needs at least 30"));
+
+    bad("/api/analysis/hotspots?k=0", "k", "not in 1..5").await;
+    bad(
+        "/api/analysis/hotspots?district=district-99",
+        "district",
+        "unknown district",
+    )
+    .await;
+    bad(
+        "/api/analysis/hotspots?permutations=100000",
+        "permutations",
+        "0..9999",
+    )
+    .await;
+    bad(
+        "/api/analysis/hotspots?resolution=6",
+        "resolution",
+        "not in 7..12",
+    )
+    .await;
+}

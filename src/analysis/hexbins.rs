@@ -28,7 +28,7 @@ impl HexCount {
 }
 
 /// Counts the incidents at `positions` (into `catalog.incidents`) per H3 cell at `resolution`
-/// (which must be at most [`crate::catalog::BASE_RESOLUTION`]). Cells with no incident are not
+/// (each incident in the cell that contains it at that resolution). Cells with no incident are not
 /// listed. Sorted by cell index, so the answer is deterministic.
 pub fn count_by_cell(
     catalog: &Catalog,
@@ -37,11 +37,9 @@ pub fn count_by_cell(
 ) -> Vec<HexCount> {
     let mut counts: HashMap<CellIndex, u32> = HashMap::new();
     for &p in positions {
-        let base = catalog.incident_cells[p as usize];
-        let cell = base
-            .parent(resolution)
-            .expect("resolution is at most the base resolution");
-        *counts.entry(cell).or_default() += 1;
+        *counts
+            .entry(catalog.incident_cell(p, resolution))
+            .or_default() += 1;
     }
     let mut out: Vec<HexCount> = counts
         .into_iter()

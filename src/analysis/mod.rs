@@ -1,4 +1,5 @@
-//! Analyses over the catalog: pure functions, no HTTP. For now hex aggregation; Getis-Ord Gi*,
+//! Analyses over the catalog: pure functions, no HTTP. Hex aggregation and Getis-Ord Gi*;
 //! kernel density and emerging hot spots follow (DESIGN.md).
 
+pub mod gistar;
 pub mod hexbins;

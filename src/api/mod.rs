@@ -193,6 +193,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::get().to(features::item),
             )
             .route("/analysis/hexbins", web::get().to(analysis::hexbins))
+            .route("/analysis/hotspots", web::get().to(analysis::hotspots))
             .default_service(web::to(api_not_found)),
     )
     .configure(webapp::routes);

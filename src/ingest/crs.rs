@@ -301,12 +301,12 @@ mod tests {
     }
 
     #[test]
-    fn utm32_round_numbers() {
-        // Blågårds Plads in ETRS89 / UTM 32N is about (724 900, 6 176 600).
+    fn utm32_vertex_of_blaagaards_rode() {
+        // A vertex of rode 124 (Blågårds); pyproj: (723594.619, 6176812.689) → (12.5571029951, 55.6854949996).
         let crs = Crs::from_epsg(25832).unwrap();
-        let (lon, lat) = crs.to_lonlat(724_900.0, 6_176_600.0).unwrap();
+        let (lon, lat) = crs.to_lonlat(723_594.619, 6_176_812.689).unwrap();
         assert!(
-            (lon - 12.55).abs() < 0.01 && (lat - 55.68).abs() < 0.01,
+            (lon - 12.557_102_995_1).abs() < 1e-9 && (lat - 55.685_494_999_6).abs() < 1e-9,
             "{lon} {lat}"
         );
     }

@@ -1,0 +1,319 @@
+//! Getis-Ord Gi* over H3 cells, exactly as DESIGN.md defines it ("Hotspot statistic"):
+//!
+//! - cells: every H3 cell at the resolution whose centre lies in the study area (the union of
+//!   the chosen districts), including cells with no incident;
+//! - value of a cell: its incidents under the filters that lie in the study area;
+//! - binary weights, j a neighbour of i when `grid_distance(i, j) <= k`, i its own neighbour;
+//! - `z_i = (Σ_j w_ij x_j − x̄ Σ_j w_ij) / (S √((n Σ_j w_ij² − (Σ_j w_ij)²)/(n−1)))` with x̄ and
+//!   S (population standard deviation) over all n cells — PySAL's
+//!   `esda.G_Local(y, w, transform='B', star=True).Zs`;
+//! - p two-sided from the normal distribution; bins −3…3 at 99/95/90 % confidence after the
+//!   Benjamini–Hochberg false-discovery-rate correction over all cells.
+//!
+//! Optionally, conditional permutation inference (PySAL's `p_sim`): for each cell the values of
+//! its neighbours are redrawn at random from the other cells, `permutations` times, with a
+//! fixed seed.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use geo::{Intersects, MultiPolygon, Point};
+use h3o::{CellIndex, LatLng, Resolution};
+use rand::seq::index::sample;
+use rand::SeedableRng;
+
+/// The fewest incidents in the study area for which Gi* is computed.
+pub const MIN_INCIDENTS: usize = 30;
+
+/// Why Gi* cannot be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GiError {
+    /// Too few incidents for the statistic to mean anything.
+    #[error("only {0} incidents in the study area; Gi* needs at least 30 (widen the period, categories or area)")]
+    TooFewIncidents(usize),
+    /// Every cell has the same count: no variation to test.
+    #[error("every cell has the same count ({0}); there is no variation to test")]
+    NoVariation(f64),
+    /// Fewer than 3 cells.
+    #[error("the study area holds only {0} cells at this resolution; choose a finer resolution or a larger area")]
+    TooFewCells(usize),
+}
+
+/// One cell's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GiCell {
+    /// The H3 cell.
+    pub cell: CellIndex,
+    /// Incidents in it.
+    pub count: u32,
+    /// Gi* z-score.
+    pub z: f64,
+    /// Two-sided p from the normal distribution.
+    pub p: f64,
+    /// −3…3: cold/hot spot at 99/95/90 % after the FDR correction; 0 = not significant.
+    pub bin: i8,
+    /// Pseudo p-value from conditional permutations, when asked for.
+    pub p_sim: Option<f64>,
+}
+
+/// Every cell at `res` whose centre lies in `area` (boundary included), sorted.
+pub fn study_cells(area: &[&MultiPolygon<f64>], res: Resolution) -> Vec<CellIndex> {
+    use geo::BoundingRect;
+    let mut out = Vec::new();
+    for poly in area {
+        let Some(bb) = poly.bounding_rect() else {
+            continue;
+        };
+        // Walk outwards from a cell inside the box, over every cell whose centre lies in the
+        // box grown by one cell, keeping those whose centre is in the polygon.
+        let pad = 2.0 * h3o::Resolution::edge_length_km(res) / 111.0;
+        let (min_x, min_y, max_x, max_y) = (
+            bb.min().x - pad * 2.0,
+            bb.min().y - pad,
+            bb.max().x + pad * 2.0,
+            bb.max().y + pad,
+        );
+        let inside_box = |c: CellIndex| {
+            let ll = LatLng::from(c);
+            ll.lng() >= min_x && ll.lng() <= max_x && ll.lat() >= min_y && ll.lat() <= max_y
+        };
+        let start = match LatLng::new(
+            (bb.min().y + bb.max().y) / 2.0,
+            (bb.min().x + bb.max().x) / 2.0,
+        ) {
+            Ok(ll) => ll.to_cell(res),
+            Err(_) => continue,
+        };
+        let mut seen: HashSet<CellIndex> = HashSet::from([start]);
+        let mut queue = VecDeque::from([start]);
+        while let Some(c) = queue.pop_front() {
+            let ll = LatLng::from(c);
+            if poly.intersects(&Point::new(ll.lng(), ll.lat())) {
+                out.push(c);
+            }
+            for n in c.grid_disk::<Vec<_>>(1) {
+                if inside_box(n) && seen.insert(n) {
+                    queue.push_back(n);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Standard normal upper tail, `P(Z > x)`.
+fn normal_sf(x: f64) -> f64 {
+    0.5 * libm::erfc(x / std::f64::consts::SQRT_2)
+}
+
+/// Benjamini–Hochberg: whether each p is rejected at false-discovery rate `alpha`.
+pub fn bh_reject(p: &[f64], alpha: f64) -> Vec<bool> {
+    let n = p.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut cutoff = None;
+    for (rank, &i) in order.iter().enumerate() {
+        if p[i] <= (rank + 1) as f64 / n as f64 * alpha {
+            cutoff = Some(p[i]);
+        }
+    }
+    p.iter().map(|&v| cutoff.is_some_and(|c| v <= c)).collect()
+}
+
+/// The neighbour lists (positions into `cells`, self included) for distance `k`.
+pub fn neighbours(cells: &[CellIndex], k: u32) -> Vec<Vec<usize>> {
+    let pos: HashMap<CellIndex, usize> = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    cells
+        .iter()
+        .map(|c| {
+            let mut v: Vec<usize> = c
+                .grid_disk::<Vec<_>>(k)
+                .into_iter()
+                .filter_map(|n| pos.get(&n).copied())
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect()
+}
+
+/// Gi* for `counts` (one per cell) with binary star weights given by `nbrs`. With
+/// `permutations > 0`, also conditional-permutation pseudo p-values (seeded).
+pub fn gi_star(
+    cells: &[CellIndex],
+    counts: &[u32],
+    nbrs: &[Vec<usize>],
+    permutations: u32,
+    seed: u64,
+) -> Result<Vec<GiCell>, GiError> {
+    let n = counts.len();
+    if n < 3 {
+        return Err(GiError::TooFewCells(n));
+    }
+    let x: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    let nf = n as f64;
+    let mean = x.iter().sum::<f64>() / nf;
+    let s = (x.iter().map(|v| v * v).sum::<f64>() / nf - mean * mean)
+        .max(0.0)
+        .sqrt();
+    if s == 0.0 {
+        return Err(GiError::NoVariation(mean));
+    }
+    let z_of = |w: f64, sum: f64| (sum - mean * w) / (s * ((nf * w - w * w) / (nf - 1.0)).sqrt());
+    let mut out: Vec<GiCell> = (0..n)
+        .map(|i| {
+            let w = nbrs[i].len() as f64;
+            let sum: f64 = nbrs[i].iter().map(|&j| x[j]).sum();
+            let z = z_of(w, sum);
+            GiCell {
+                cell: cells[i],
+                count: counts[i],
+                z,
+                p: (2.0 * normal_sf(z.abs())).min(1.0),
+                bin: 0,
+                p_sim: None,
+            }
+        })
+        .collect();
+    let p: Vec<f64> = out.iter().map(|c| c.p).collect();
+    let (r01, r05, r10) = (
+        bh_reject(&p, 0.01),
+        bh_reject(&p, 0.05),
+        bh_reject(&p, 0.10),
+    );
+    for (i, c) in out.iter_mut().enumerate() {
+        let level = if r01[i] {
+            3
+        } else if r05[i] {
+            2
+        } else if r10[i] {
+            1
+        } else {
+            0
+        };
+        c.bin = if c.z >= 0.0 { level } else { -level };
+    }
+    if permutations > 0 {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+        for i in 0..n {
+            // Hold x_i; draw the neighbours' values from the other n−1 cells.
+            let k = nbrs[i].len() - 1;
+            let observed: f64 = nbrs[i].iter().map(|&j| x[j]).sum();
+            let mut extreme = 0u32;
+            let expected = x[i] + mean * k as f64;
+            for _ in 0..permutations {
+                let draw = sample(&mut rng, n - 1, k);
+                let sim: f64 = x[i]
+                    + draw
+                        .iter()
+                        .map(|j| x[if j >= i { j + 1 } else { j }])
+                        .sum::<f64>();
+                if (observed >= expected && sim >= observed)
+                    || (observed < expected && sim <= observed)
+                {
+                    extreme += 1;
+                }
+            }
+            out[i].p_sim = Some((extreme as f64 + 1.0) / (permutations as f64 + 1.0));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bh_matches_a_hand_count() {
+        // n = 5, alpha 0.05: thresholds 0.01, 0.02, 0.03, 0.04, 0.05.
+        let p = [0.001, 0.03, 0.021, 0.5, 0.04];
+        assert_eq!(bh_reject(&p, 0.05), vec![true, true, true, false, true]);
+        assert_eq!(bh_reject(&p, 0.01), vec![true, false, false, false, false]);
+    }
+
+    #[test]
+    fn normal_tail() {
+        assert!((normal_sf(1.959_963_984_540_054) - 0.025).abs() < 1e-12);
+        assert!((normal_sf(0.0) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn flat_counts_have_no_variation() {
+        let c = LatLng::new(55.6866, 12.5547)
+            .unwrap()
+            .to_cell(Resolution::Ten);
+        let cells: Vec<CellIndex> = c.grid_disk(1);
+        let nb = neighbours(&cells, 1);
+        assert!(matches!(
+            gi_star(&cells, &vec![2; cells.len()], &nb, 0, 1),
+            Err(GiError::NoVariation(_))
+        ));
+    }
+}
+
+/// A whole hot-spot analysis.
+#[derive(Debug, Clone)]
+pub struct Hotspots {
+    /// Per cell, sorted by cell index.
+    pub cells: Vec<GiCell>,
+    /// Incidents counted (in the study area and in a study cell).
+    pub incidents: usize,
+}
+
+/// What to analyse.
+#[derive(Debug, Clone, Copy)]
+pub struct HotspotParams {
+    /// H3 resolution.
+    pub resolution: Resolution,
+    /// Neighbourhood distance in grid steps.
+    pub k: u32,
+    /// Category bit mask.
+    pub categories: u16,
+    /// `[start, end]` Unix seconds.
+    pub time: Option<(i64, i64)>,
+    /// Conditional permutations (0 = analytic only).
+    pub permutations: u32,
+    /// Seed of the permutations.
+    pub seed: u64,
+}
+
+/// Gi* over the study area `area` (the union of the given district polygons).
+pub fn hotspots(
+    catalog: &crate::catalog::Catalog,
+    area: &[&MultiPolygon<f64>],
+    params: &HotspotParams,
+) -> Result<Hotspots, GiError> {
+    let cells = study_cells(area, params.resolution);
+    let index: HashMap<CellIndex, usize> = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let mut positions: Vec<u32> = Vec::new();
+    for poly in area {
+        let filter = crate::index::PointFilter {
+            bbox: None,
+            within: Some(poly),
+            time: params.time,
+        };
+        positions.extend(catalog.query_incidents(&filter, params.categories));
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    let mut counts = vec![0u32; cells.len()];
+    let mut used = 0;
+    for p in positions {
+        let cell = catalog.incident_cell(p, params.resolution);
+        if let Some(&i) = index.get(&cell) {
+            counts[i] += 1;
+            used += 1;
+        }
+    }
+    if used < MIN_INCIDENTS {
+        return Err(GiError::TooFewIncidents(used));
+    }
+    let nbrs = neighbours(&cells, params.k);
+    let cells = gi_star(&cells, &counts, &nbrs, params.permutations, params.seed)?;
+    Ok(Hotspots {
+        cells,
+        incidents: used,
+    })
+}
