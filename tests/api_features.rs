@@ -582,3 +582,200 @@ async fn hotspots_endpoint() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn kde_raster_and_grid() {
+    let (status, _, v) = get("/api/analysis/kde?category=violence&cell_m=50").await;
+    assert_eq!(status, 200, "{v}");
+    let r = &v["raster"];
+    let (w, h) = (
+        r["width"].as_u64().unwrap() as usize,
+        r["height"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(r["values"].as_array().unwrap().len(), w * h);
+    assert_eq!(r["bandwidth_m"], 150.0);
+    assert!(r["max"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["unit"], "incidents per km²");
+    // The density integrates to about the incidents that lie well inside the grid.
+    let total: f64 = r["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .sum::<f64>()
+        * 50.0
+        * 50.0
+        / 1e6;
+    let n = v["numberOfIncidents"].as_f64().unwrap();
+    assert!(total <= n * 1.01 && total > n * 0.5, "{total} of {n}");
+
+    let (status, _, g) =
+        get("/api/analysis/kde?district=district-8&bandwidth_m=auto&format=geojson&cell_m=100")
+            .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        g["parameters"]["bandwidth_rule"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .next(),
+        Some("Silverman")
+    );
+    assert!(g["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["properties"]["density"].as_f64().unwrap() > 0.0));
+
+    bad("/api/analysis/kde?cell_m=1", "cell_m", "5..1000").await;
+    bad(
+        "/api/analysis/kde?bbox=12.4,55.6,12.7,55.75&cell_m=5",
+        "cell_m",
+        "more than 250000",
+    )
+    .await;
+    bad(
+        "/api/analysis/kde?bandwidth_m=-3",
+        "bandwidth_m",
+        "20..5000",
+    )
+    .await;
+    bad(
+        "/api/analysis/kde?district=district-8&bbox=12.5,55.6,12.6,55.7",
+        "bbox",
+        "either bbox or district",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn district_summary_compares_periods() {
+    let (status, _, v) =
+        get("/api/districts/district-8/summary?from=2012-01-01&to=2012-12-31").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["district"]["population"], 13988);
+    // Copenhagen calendar days; the previous period has the same length and ends where this starts.
+    assert_eq!(v["period"]["from"], "2011-12-31T23:00:00Z");
+    assert_eq!(v["period"]["to"], "2012-12-31T22:59:59Z");
+    let t = |k: &str, e: &str| time::parse_rfc3339(v[k][e].as_str().unwrap()).unwrap();
+    assert_eq!(t("previous_period", "to") + 1, t("period", "from"));
+    assert_eq!(
+        t("period", "to") - t("period", "from"),
+        t("previous_period", "to") - t("previous_period", "from")
+    );
+    let cats = v["categories"].as_array().unwrap();
+    assert_eq!(cats.len(), 10);
+    let all = cats.iter().find(|c| c["code"] == "all").unwrap();
+    // The hour × weekday matrix holds every incident of the period once.
+    let m: u64 = v["hour_weekday"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter())
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    assert_eq!(m, all["count"].as_u64().unwrap());
+    assert_eq!(v["hour_weekday"].as_array().unwrap().len(), 7);
+    let (_, _, items) = get(&format!(
+        "/api/collections/incidents/items?limit=1&district=district-8&datetime={}/{}",
+        v["period"]["from"].as_str().unwrap(),
+        v["period"]["to"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(all["count"], items["numberMatched"]);
+    for c in cats {
+        let p = c["p_value"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(c["significant"], p < 0.05);
+    }
+    // The demo's district 8 improves: violence falls from 2011 to 2012, and the test sees it.
+    let night = v["night_share"].as_f64().unwrap();
+    assert!(night > 0.1 && night < 0.9);
+    assert!(v["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["kind"] == "lighting"));
+    assert_eq!(v["synthetic"], true);
+
+    let (status, _, _) = get("/api/districts/district-99/summary").await;
+    assert_eq!(status, 404);
+    bad(
+        "/api/districts/district-8/summary?from=2012-13-01",
+        "from",
+        "not a date",
+    )
+    .await;
+    bad(
+        "/api/districts/district-8/summary?from=2013-01-01&to=2012-01-01",
+        "from",
+        "after to",
+    )
+    .await;
+    let (status, _, v) = get("/api/districts/district-8/summary").await;
+    assert_eq!(status, 200, "{v}");
+}
+
+#[actix_web::test]
+async fn safety_index_levels() {
+    let (status, _, v) = get("/api/safety-index?year=2010").await;
+    assert_eq!(status, 200, "{v}");
+    let levels = v["levels"].as_array().unwrap();
+    let d8: Vec<&Value> = levels
+        .iter()
+        .filter(|l| l["district"] == "district-8")
+        .collect();
+    assert_eq!(d8.len(), 5);
+    assert!(d8
+        .iter()
+        .all(|l| l["population"] == 13988.0 && l["population_estimated"] == false));
+    let level = |g: &str| {
+        d8.iter().find(|l| l["group"] == g).unwrap()["level"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The demo starts district 8 where DOMAIN.md's 2010 index put it.
+    assert_eq!(level("violence_threats"), "markant");
+    assert_eq!(level("theft"), "markant");
+    assert_eq!(level("vandalism"), "markant");
+    assert!(levels
+        .iter()
+        .filter(|l| l["district"] != "district-8")
+        .all(|l| l["population_estimated"] == true));
+    for l in levels {
+        let ratio = l["ratio"].as_f64().unwrap();
+        let want = if ratio >= 2.0 {
+            "markant"
+        } else if ratio >= 1.3 {
+            "intensiveret"
+        } else {
+            "ordinær"
+        };
+        assert_eq!(l["level"], want);
+    }
+    let (_, _, later) = get("/api/safety-index?year=2014&district=district-8").await;
+    let r2010 = d8
+        .iter()
+        .find(|l| l["group"] == "violence_threats")
+        .unwrap()["ratio"]
+        .as_f64()
+        .unwrap();
+    let r2014 = later["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["group"] == "violence_threats")
+        .unwrap()["ratio"]
+        .as_f64()
+        .unwrap();
+    assert!(r2014 < r2010, "{r2014} !< {r2010}");
+    bad("/api/safety-index", "year", "required").await;
+    bad("/api/safety-index?year=20x", "year", "not a year").await;
+    bad(
+        "/api/safety-index?year=2010&markant=1.1&intensiveret=1.5",
+        "intensiveret",
+        "below markant",
+    )
+    .await;
+}

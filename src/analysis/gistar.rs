@@ -102,10 +102,7 @@ pub fn study_cells(area: &[&MultiPolygon<f64>], res: Resolution) -> Vec<CellInde
     out
 }
 
-/// Standard normal upper tail, `P(Z > x)`.
-fn normal_sf(x: f64) -> f64 {
-    0.5 * libm::erfc(x / std::f64::consts::SQRT_2)
-}
+use super::stats::normal_sf;
 
 /// Benjamini–Hochberg: whether each p is rejected at false-discovery rate `alpha`.
 pub fn bh_reject(p: &[f64], alpha: f64) -> Vec<bool> {

@@ -1,5 +1,9 @@
-//! Analyses over the catalog: pure functions, no HTTP. Hex aggregation and Getis-Ord Gi*;
-//! kernel density and emerging hot spots follow (DESIGN.md).
+//! Analyses over the catalog: pure functions, no HTTP. Hex aggregation, kernel density,
+//! Getis-Ord Gi*, district summaries and safety-index levels (emerging hot spots follow).
 
 pub mod gistar;
 pub mod hexbins;
+pub mod kde;
+pub mod safety_index;
+pub mod stats;
+pub mod summary;

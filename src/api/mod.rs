@@ -9,6 +9,7 @@ mod features;
 mod health;
 mod imports;
 pub mod params;
+mod summaries;
 mod webapp;
 
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,9 @@ pub struct AppState {
     store: Mutex<Store>,
     demo: bool,
     seen_version: Mutex<i64>,
+    populations: std::sync::OnceLock<
+        std::collections::HashMap<String, crate::analysis::safety_index::Population>,
+    >,
     /// Settings for the web app.
     pub web: WebSettings,
     /// When the service started.
@@ -58,6 +62,7 @@ impl AppState {
             store: Mutex::new(store),
             demo,
             seen_version: Mutex::new(seen),
+            populations: std::sync::OnceLock::new(),
             web,
             started: Instant::now(),
         }
@@ -66,6 +71,15 @@ impl AppState {
     /// The current snapshot of the data.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.load_full()
+    }
+
+    /// Residents per safety district (district 8 recorded, the rest estimated), computed once.
+    pub fn populations(
+        &self,
+    ) -> std::collections::HashMap<String, crate::analysis::safety_index::Population> {
+        self.populations
+            .get_or_init(|| crate::app::population_table(&self.catalog().districts))
+            .clone()
     }
 
     /// The role of a presented token, if it is a live one.
@@ -194,6 +208,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/analysis/hexbins", web::get().to(analysis::hexbins))
             .route("/analysis/hotspots", web::get().to(analysis::hotspots))
+            .route("/analysis/kde", web::get().to(summaries::kde))
+            .route(
+                "/districts/{id}/summary",
+                web::get().to(summaries::district_summary),
+            )
+            .route("/safety-index", web::get().to(summaries::safety_index))
             .default_service(web::to(api_not_found)),
     )
     .configure(webapp::routes);

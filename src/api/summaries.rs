@@ -1,0 +1,225 @@
+//! Planner-facing answers: kernel density, district summaries, safety-index levels.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::error::{ApiError, ApiResult};
+use super::params::{self, Params};
+use super::{blocking, AppState, Reply};
+use crate::analysis::{kde, safety_index, summary};
+use crate::index::{LonLatBox, PointFilter};
+use crate::model::time;
+use crate::{demo, model};
+
+fn synthetic_fields(v: &mut serde_json::Value, synthetic: bool) {
+    v["synthetic"] = json!(synthetic);
+    if synthetic {
+        v["notice"] = json!(demo::NOTICE);
+    }
+}
+
+fn json_reply(v: &serde_json::Value) -> ApiResult<Reply> {
+    Ok(Reply::new(
+        "application/json",
+        serde_json::to_vec(v).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+/// `GET /api/analysis/kde`: quartic kernel density, incidents per km², as a compact raster
+/// (default) or a GeoJSON grid of the non-zero cells (`format=geojson`).
+pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let p = Params::parse(
+        req.query_string(),
+        &[
+            "district",
+            "bbox",
+            "category",
+            "datetime",
+            "cell_m",
+            "bandwidth_m",
+            "format",
+        ],
+    )?;
+    let cat = state.catalog();
+    blocking(move || {
+        let num = |key: &str, default: f64, lo: f64, hi: f64| -> ApiResult<f64> {
+            match p.non_empty(key)? {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= lo && *x <= hi)
+                    .ok_or_else(|| ApiError::param(key, format!("'{v}' is not a number {lo}..{hi} (metres)"))),
+            }
+        };
+        let cell_m = num("cell_m", 25.0, 5.0, 1000.0)?;
+        let bandwidth_m = match p.non_empty("bandwidth_m")? {
+            Some("auto") => None,
+            _ => Some(num("bandwidth_m", 150.0, 20.0, 5000.0)?),
+        };
+        let format = params::choice(&p, "format", &["raster", "geojson"], "raster")?;
+        let categories = params::categories(&p)?;
+        let datetime = params::datetime(&p)?;
+        let area = match params::bbox(&p, cat.district_extent())? {
+            Some(b) => {
+                if p.get("district").is_some() {
+                    return Err(ApiError::param("bbox", "give either bbox or district, not both"));
+                }
+                b
+            }
+            None => {
+                let id = p.non_empty("district")?.unwrap_or(model::HOTSPOT_DISTRICT_ID);
+                let d = cat.district(id).ok_or_else(|| ApiError::param("district", format!("unknown district '{id}'")))?;
+                d.bbox().map(LonLatBox::from_rect).ok_or_else(|| ApiError::param("district", "has no geometry"))?
+            }
+        };
+        // Every incident within reach of the grid counts, also those just outside the area.
+        let pad = bandwidth_m.unwrap_or(1000.0) / 111_320.0 * 2.0;
+        let window = LonLatBox { min_lon: area.min_lon - pad * 2.0, min_lat: area.min_lat - pad, max_lon: area.max_lon + pad * 2.0, max_lat: area.max_lat + pad };
+        let positions = cat.query_incidents(&PointFilter { bbox: Some(window), within: None, time: datetime }, categories);
+        let points: Vec<(f64, f64)> = positions.iter().map(|&i| (cat.incidents[i as usize].lon, cat.incidents[i as usize].lat)).collect();
+        let r = kde::density(&points, &area, cell_m, bandwidth_m).map_err(|e| ApiError::param("cell_m", e.to_string()))?;
+        let parameters = json!({
+            "bbox": area.to_array(), "district": p.get("district"), "category": p.get("category"),
+            "datetime": p.get("datetime"), "cell_m": cell_m, "bandwidth_m": r.bandwidth_m,
+            "bandwidth_rule": if bandwidth_m.is_none() { "Silverman (0.9·min(σ, IQR/1.34)·n^-1/5)" } else { "fixed" },
+        });
+        let mut v = if format == "raster" {
+            json!({
+                "kernel": "quartic (biweight)", "unit": "incidents per km²", "parameters": parameters,
+                "numberOfIncidents": points.len(), "raster": r, "data_version": cat.version,
+            })
+        } else {
+            let (w, n) = (r.bbox[0], r.bbox[3]);
+            let dx = (r.bbox[2] - r.bbox[0]) / r.width as f64;
+            let dy = (r.bbox[3] - r.bbox[1]) / r.height as f64;
+            let features: Vec<serde_json::Value> = r
+                .values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0.0)
+                .map(|(i, v)| {
+                    let (row, col) = (i / r.width, i % r.width);
+                    let (x0, y1) = (w + col as f64 * dx, n - row as f64 * dy);
+                    let (x1, y0) = (x0 + dx, y1 - dy);
+                    json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
+                           "properties": {"density": v}})
+                })
+                .collect();
+            json!({"type": "FeatureCollection", "kernel": "quartic (biweight)", "unit": "incidents per km²", "parameters": parameters,
+                   "numberOfIncidents": points.len(), "data_version": cat.version, "features": features})
+        };
+        synthetic_fields(&mut v, cat.synthetic.incidents > 0);
+        json_reply(&v)
+    })
+    .await
+}
+
+/// `GET /api/districts/{id}/summary?from=&to=`.
+pub async fn district_summary(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let p = Params::parse(req.query_string(), &["from", "to"])?;
+    let cat = state.catalog();
+    blocking(move || {
+        let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
+        // Dates are Copenhagen calendar days: `from` at local midnight, `to` through 23:59:59.
+        let day = |key: &str, next: bool| -> ApiResult<Option<i64>> {
+            p.non_empty(key)?
+                .map(|v| {
+                    let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .map_err(|_| ApiError::param(key, format!("'{v}' is not a date YYYY-MM-DD")))?;
+                    let d = if next { d.succ_opt().unwrap_or(d) } else { d };
+                    use chrono::Datelike;
+                    let t = time::copenhagen_to_utc(d.year() as i64, d.month(), d.day(), 0, 0);
+                    Ok(if next { t - 1 } else { t })
+                })
+                .transpose()
+        };
+        let last = cat.incident_time_extent().map(|(_, b)| b).unwrap_or_else(|| chrono::Utc::now().timestamp());
+        let to = day("to", true)?.unwrap_or(last);
+        let from = day("from", false)?.unwrap_or(to - 365 * 86_400 + 1);
+        if from > to {
+            return Err(ApiError::param("from", "is after to"));
+        }
+        let s = summary::summarise(&cat, district, from, to);
+        let len = to - from + 1;
+        let mut v = json!({
+            "district": {"id": district.id, "name": district.name, "level": district.level.code(), "population": district.population},
+            "period": {"from": time::rfc3339(from), "to": time::rfc3339(to)},
+            "previous_period": {"from": time::rfc3339(from - len), "to": time::rfc3339(from - 1)},
+            "change_test": "exact conditional test for two Poisson counts over equal periods (n1 | n1+n2 ~ Binomial(n1+n2, 1/2)), two-sided p = 2·min tail; significant at p < 0.05",
+            "hour_weekday_note": "rows Monday…Sunday, columns hour 0…23, Copenhagen local time",
+            "night": "22:00–05:59 Copenhagen time",
+            "reports": null,
+            "reports_note": "resident reports are not part of this version",
+            "data_version": cat.version,
+        });
+        let summary_json = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let (Some(o), Some(sj)) = (v.as_object_mut(), summary_json.as_object()) {
+            for (k, val) in sj {
+                o.insert(k.clone(), val.clone());
+            }
+        }
+        synthetic_fields(&mut v, cat.synthetic.any());
+        json_reply(&v)
+    })
+    .await
+}
+
+/// `GET /api/safety-index?year=Y[&markant=2.0&intensiveret=1.3]`.
+pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let p = Params::parse(
+        req.query_string(),
+        &["year", "markant", "intensiveret", "district"],
+    )?;
+    let cat = state.catalog();
+    let st = state.clone();
+    blocking(move || {
+        let year: i32 = p
+            .non_empty("year")?
+            .ok_or_else(|| ApiError::param("year", "is required, e.g. year=2010"))?
+            .parse()
+            .ok()
+            .filter(|y| (1900..=2100).contains(y))
+            .ok_or_else(|| ApiError::param("year", "is not a year 1900..2100"))?;
+        let ratio = |key: &str, default: f64| -> ApiResult<f64> {
+            match p.non_empty(key)? {
+                None => Ok(default),
+                Some(v) => v.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0 && *x < 100.0)
+                    .ok_or_else(|| ApiError::param(key, format!("'{v}' is not a ratio > 0"))),
+            }
+        };
+        let d = safety_index::Thresholds::default();
+        let t = safety_index::Thresholds { markant: ratio("markant", d.markant)?, intensiveret: ratio("intensiveret", d.intensiveret)? };
+        if t.intensiveret >= t.markant {
+            return Err(ApiError::param("intensiveret", "must be below markant"));
+        }
+        let pops = st.populations();
+        let mut rows = safety_index::levels(&cat, year, &pops, t);
+        if let Some(id) = p.non_empty("district")? {
+            if cat.district(id).is_none() {
+                return Err(ApiError::param("district", format!("unknown district '{id}'")));
+            }
+            rows.retain(|r| r.district == id);
+        }
+        let groups: Vec<serde_json::Value> = safety_index::GROUPS.iter().map(|(c, da, en, cats)| json!({
+            "code": c, "label_da": da, "label_en": en, "categories": cats.iter().map(|c| c.code()).collect::<Vec<_>>()
+        })).collect();
+        let mut v = json!({
+            "year": year,
+            "thresholds": t,
+            "method": "incidents per 1,000 residents in the year against the rate of the 35 safety districts together; level markant when the ratio ≥ markant, intensiveret when ≥ intensiveret, else ordinær. This is hotspot's convention, not the official Tryghedsindeks method (which also weighs survey answers).",
+            "population_note": "district-8: 13,988 residents (1 January 2009, recorded); every other district: an estimate scaled from district 8 by city-block area, marked population_estimated",
+            "groups": groups,
+            "levels": rows,
+            "data_version": cat.version,
+        });
+        synthetic_fields(&mut v, cat.synthetic.incidents > 0);
+        json_reply(&v)
+    })
+    .await
+}
