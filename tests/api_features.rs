@@ -779,3 +779,55 @@ async fn safety_index_levels() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn emerging_hot_spots() {
+    let (status, _, v) =
+        get("/api/analysis/emerging?step=quarter&category=violence,threats,theft,vandalism").await;
+    assert_eq!(status, 200, "{v}");
+    let steps = v["steps"].as_array().unwrap().len();
+    assert_eq!(steps, 20, "2010–2014 in quarters");
+    let classes: Vec<&str> = v["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap())
+        .collect();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len() as u64, v["numberOfCells"].as_u64().unwrap());
+    let mut total = 0;
+    for f in features {
+        let p = &f["properties"];
+        assert!(classes.contains(&p["class"].as_str().unwrap()));
+        assert_eq!(p["counts"].as_array().unwrap().len(), steps);
+        assert_eq!(p["z"].as_array().unwrap().len(), steps);
+        total += p["total"].as_u64().unwrap();
+    }
+    assert_eq!(total, v["numberOfIncidents"].as_u64().unwrap());
+    let counted: u64 = v["classCounts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted as usize, features.len());
+    // The demo's hot streets are hot spots for most of the period.
+    assert!(
+        features
+            .iter()
+            .any(|f| f["properties"]["class"].as_str().unwrap().ends_with("_hot")),
+        "{}",
+        v["classCounts"]
+    );
+
+    let (status, _, v) =
+        get("/api/analysis/emerging?step=year&datetime=2012-01-01/2012-12-31").await;
+    assert_eq!(status, 422, "{v}");
+    bad("/api/analysis/emerging?step=week", "step", "not one of").await;
+    bad(
+        "/api/analysis/emerging?time_window=13",
+        "time_window",
+        "not in 0..12",
+    )
+    .await;
+}

@@ -1,6 +1,7 @@
 //! Analyses over the catalog: pure functions, no HTTP. Hex aggregation, kernel density,
-//! Getis-Ord Gi*, district summaries and safety-index levels (emerging hot spots follow).
+//! Getis-Ord Gi*, emerging hot spots, district summaries and safety-index levels.
 
+pub mod emerging;
 pub mod gistar;
 pub mod hexbins;
 pub mod kde;

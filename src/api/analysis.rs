@@ -227,3 +227,95 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     })
     .await
 }
+
+/// `GET /api/analysis/emerging`: emerging hot-spot classes per H3 cell (see
+/// `analysis::emerging`), as GeoJSON cell polygons with `class`, `trend_z`, `trend_p` and the
+/// per-step `counts`, `z`, `sig` series.
+pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    use crate::analysis::emerging::{self, EmergingParams, Step, CLASSES};
+    use crate::analysis::gistar::GiError;
+    let p = Params::parse(
+        req.query_string(),
+        &[
+            "district",
+            "resolution",
+            "k",
+            "category",
+            "datetime",
+            "step",
+            "time_window",
+        ],
+    )?;
+    let cat = state.catalog();
+    blocking(move || {
+        let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
+        let resolution = Resolution::try_from(res_n).map_err(|e| ApiError::param("resolution", e.to_string()))?;
+        let k = params::small_int(&p, "k", 1..=5, 1)?;
+        let time_window = params::small_int(&p, "time_window", 0..=12, 1)?;
+        let step = match params::choice(&p, "step", &["month", "quarter", "year"], "quarter")? {
+            "month" => Step::Month,
+            "year" => Step::Year,
+            _ => Step::Quarter,
+        };
+        let categories = params::categories(&p)?;
+        let extent = cat.incident_time_extent().ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
+        let (a, b) = params::datetime(&p)?.unwrap_or(extent);
+        let span = (a.max(extent.0), b.min(extent.1));
+        if span.0 > span.1 {
+            return Err(ApiError::Unprocessable("no incidents in the chosen period".into()));
+        }
+        let ids: Vec<&str> = p.non_empty("district")?.unwrap_or(crate::model::HOTSPOT_DISTRICT_ID).split(',').map(str::trim).collect();
+        let mut area = Vec::new();
+        for id in &ids {
+            let d = cat.district(id).ok_or_else(|| ApiError::param("district", format!("unknown district '{id}'")))?;
+            area.push(&d.geometry);
+        }
+        let params = EmergingParams { resolution, k: k as u32, time_window: time_window as u32, step, categories, time: span };
+        let r = emerging::emerging(&cat, &area, &params).map_err(|e| match e {
+            GiError::TooFewCells(_) => ApiError::Unprocessable(format!("{e} (or fewer than 3 time steps: choose a longer period or a shorter step)")),
+            _ => ApiError::Unprocessable(e.to_string()),
+        })?;
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for c in &r.cells {
+            *counts.entry(c.class).or_default() += 1;
+        }
+        let features: Vec<serde_json::Value> = r
+            .cells
+            .iter()
+            .map(|c| {
+                let b = c.cell.boundary();
+                let mut ring: Vec<[f64; 2]> = b.iter().map(|v| [(v.lng() * 1e7).round() / 1e7, (v.lat() * 1e7).round() / 1e7]).collect();
+                ring.push(ring[0]);
+                json!({
+                    "type": "Feature", "id": c.cell.to_string(),
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"h3": c.cell.to_string(), "class": c.class, "trend_z": c.trend_z, "trend_p": c.trend_p,
+                                   "total": c.counts.iter().sum::<u32>(), "counts": c.counts, "z": c.z, "sig": c.sig}
+                })
+            })
+            .collect();
+        let mut v = json!({
+            "type": "FeatureCollection",
+            "parameters": {"district": ids, "resolution": res_n, "k": k, "time_window": time_window,
+                           "step": p.get("step").unwrap_or("quarter"), "category": p.get("category"),
+                           "datetime": format!("{}/{}", time::rfc3339(span.0), time::rfc3339(span.1))},
+            "method": "Space-time Getis-Ord Gi* per cell and step (neighbours: cells within k grid steps, in the same step and time_window steps before; mean and deviation over the whole cube); significance after Benjamini–Hochberg FDR at 95 % over all cell-steps; Mann-Kendall test of each cell's z-series; classes after Esri's Emerging Hot Spot Analysis.",
+            "steps": r.steps.iter().map(|&t| time::rfc3339(t)).collect::<Vec<_>>(),
+            "classes": CLASSES.iter().map(|(c, d)| json!({"class": c, "definition": d})).collect::<Vec<_>>(),
+            "classCounts": counts,
+            "numberOfCells": r.cells.len(),
+            "numberOfIncidents": r.incidents,
+            "data_version": cat.version,
+            "synthetic": cat.synthetic.incidents > 0,
+            "features": features,
+        });
+        if r.steps.len() < 10 {
+            v["warning"] = json!("fewer than 10 time steps: the trend test has little power; use a shorter step");
+        }
+        if cat.synthetic.incidents > 0 {
+            v["notice"] = json!(demo::NOTICE);
+        }
+        Ok(Reply::new("application/geo+json", serde_json::to_vec(&v).map_err(|e| ApiError::Internal(e.to_string()))?))
+    })
+    .await
+}

@@ -209,6 +209,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/analysis/hexbins", web::get().to(analysis::hexbins))
             .route("/analysis/hotspots", web::get().to(analysis::hotspots))
             .route("/analysis/kde", web::get().to(summaries::kde))
+            .route("/analysis/emerging", web::get().to(analysis::emerging))
             .route(
                 "/districts/{id}/summary",
                 web::get().to(summaries::district_summary),
