@@ -145,6 +145,29 @@ mod tests {
     }
 
     #[test]
+    fn mass_equals_the_incident_count_within_one_percent() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        let area = LonLatBox {
+            min_lon: 12.54,
+            min_lat: 55.68,
+            max_lon: 12.57,
+            max_lat: 55.70,
+        };
+        let pts: Vec<(f64, f64)> = (0..5000)
+            .map(|_| {
+                (
+                    rng.random_range(12.54..12.57),
+                    rng.random_range(55.68..55.70),
+                )
+            })
+            .collect();
+        let r = density(&pts, &area, 10.0, Some(150.0)).unwrap();
+        let mass: f64 = r.values.iter().sum::<f64>() * 100.0 / 1e6;
+        assert!((mass - 5000.0).abs() / 5000.0 < 0.01, "{mass}");
+    }
+
+    #[test]
     fn refuses_huge_grids_and_picks_a_bandwidth() {
         let area = LonLatBox {
             min_lon: 12.4,

@@ -66,6 +66,7 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
             "numberOfCells": cells.len(),
             "numberOfIncidents": positions.len(),
             "data_version": cat.version,
+            "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,
         });
         out.extend_from_slice(br#"{"type":"FeatureCollection","#);
@@ -186,6 +187,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "numberOfCells": result.cells.len(),
             "numberOfIncidents": result.incidents,
             "data_version": cat.version,
+            "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,
         });
         let mut out = Vec::with_capacity(512 + result.cells.len() * 420);
@@ -306,6 +308,7 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "numberOfCells": r.cells.len(),
             "numberOfIncidents": r.incidents,
             "data_version": cat.version,
+            "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,
             "features": features,
         });

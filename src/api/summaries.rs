@@ -88,6 +88,7 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             json!({
                 "kernel": "quartic (biweight)", "unit": "incidents per km²", "parameters": parameters,
                 "numberOfIncidents": points.len(), "raster": r, "data_version": cat.version,
+                "software_version": env!("CARGO_PKG_VERSION"),
             })
         } else {
             let (w, n) = (r.bbox[0], r.bbox[3]);
@@ -107,7 +108,8 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
                 })
                 .collect();
             json!({"type": "FeatureCollection", "kernel": "quartic (biweight)", "unit": "incidents per km²", "parameters": parameters,
-                   "numberOfIncidents": points.len(), "data_version": cat.version, "features": features})
+                   "numberOfIncidents": points.len(), "data_version": cat.version,
+                   "software_version": env!("CARGO_PKG_VERSION"), "features": features})
         };
         synthetic_fields(&mut v, cat.synthetic.incidents > 0);
         json_reply(&v)
@@ -157,6 +159,7 @@ pub async fn district_summary(
             "reports": null,
             "reports_note": "resident reports are not part of this version",
             "data_version": cat.version,
+            "software_version": env!("CARGO_PKG_VERSION"),
         });
         let summary_json = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
         if let (Some(o), Some(sj)) = (v.as_object_mut(), summary_json.as_object()) {
@@ -217,6 +220,7 @@ pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
             "groups": groups,
             "levels": rows,
             "data_version": cat.version,
+            "software_version": env!("CARGO_PKG_VERSION"),
         });
         synthetic_fields(&mut v, cat.synthetic.incidents > 0);
         json_reply(&v)
