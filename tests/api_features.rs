@@ -683,11 +683,21 @@ async fn district_summary_compares_periods() {
     ))
     .await;
     assert_eq!(all["count"], items["numberMatched"]);
+    assert_eq!(v["previous_period_covered"], true);
     for c in cats {
         let p = c["p_value"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&p));
         assert_eq!(c["significant"], p < 0.05);
     }
+    // A previous period before the data start gets no test, and says why.
+    let (_, _, early) =
+        get("/api/districts/district-8/summary?from=2010-01-01&to=2011-12-31").await;
+    assert_eq!(early["previous_period_covered"], false);
+    assert!(early["categories"][0]["p_value"].is_null());
+    assert!(early["previous_period_note"]
+        .as_str()
+        .unwrap()
+        .contains("do not cover"));
     // The demo's district 8 improves: violence falls from 2011 to 2012, and the test sees it.
     let night = v["night_share"].as_f64().unwrap();
     assert!(night > 0.1 && night < 0.9);
@@ -770,6 +780,9 @@ async fn safety_index_levels() {
         .as_f64()
         .unwrap();
     assert!(r2014 < r2010, "{r2014} !< {r2010}");
+    let (status, _, v) = get("/api/safety-index?year=2015").await;
+    assert_eq!(status, 422, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("2010–2014"));
     bad("/api/safety-index", "year", "required").await;
     bad("/api/safety-index?year=20x", "year", "not a year").await;
     bad(

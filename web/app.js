@@ -30,6 +30,9 @@ const API = {
   observationsMeta: 'api/collections/observations',
   observations: 'api/collections/observations/items',
   hexbins: 'api/analysis/hexbins',
+  hotspots: 'api/analysis/hotspots',
+  summary: (district) => `api/districts/${district}/summary`,
+  safetyIndex: 'api/safety-index',
   basemap: (name) => `basemap/${name}.geojson`,
 };
 
@@ -49,6 +52,31 @@ const DEBOUNCE_MS = 250;
 const FALLBACK_INTERVAL = ['2010-01-01T00:00:00Z', '2014-12-31T23:59:59Z'];
 /** The Hotspot programme ran 1 March 2011 – 31 December 2014 (DOMAIN.md). */
 const HOTSPOT_START = { year: 2011, month: 2 }; // month 0-based: March
+
+/** Getis-Ord Gi* hot spots: H3 resolution and neighbourhood (grid rings) asked of the API. */
+const GI_RESOLUTION = 10;
+const GI_K = 1;
+/**
+ * Gi* bins (3/2/1 = hot spot at 99/95/90 %, −1/−2/−3 = cold spot) on a diverging red–blue palette
+ * (ColorBrewer RdBu, 11 classes without the pale middle ones, so the lightest still shows over the
+ * heatmap); bin 0 (not significant) is not filled.
+ */
+const BIN_COLOURS = {
+  3: '#b2182b',
+  2: '#d6604d',
+  1: '#f4a582',
+  [-1]: '#92c5de',
+  [-2]: '#4393c3',
+  [-3]: '#2166ac',
+};
+const BIN_ORDER = [-3, -2, -1, 1, 2, 3];
+
+/** Hour-by-weekday grid (ColorBrewer YlOrRd, 8 classes); an hour without incidents is grey. */
+const GRID_COLOURS = ['#ffffcc', '#ffeda0', '#fed976', '#feb24c', '#fd8d3c', '#fc4e2a', '#e31a1c', '#b10026'];
+const GRID_EMPTY = '#eef0f2';
+
+/** Safety-index levels (API values) → CSS class of their chip. */
+const LEVEL_CLASSES = { markant: 'level-markant', intensiveret: 'level-intensiveret', 'ordinær': 'level-ordinaer' };
 
 /** Colours of incident categories (qualitative, distinguishable on the light basemap). */
 const CATEGORY_COLOURS = {
@@ -114,6 +142,14 @@ const state = {
   hexTotal: null,
   points: null, // {returned, matched} or null when zoomed out
   hexFeatures: [],
+  /** The Gi* layer: on/off, the last result's counts, or why it cannot be computed. */
+  hotspots: { on: false, result: null, unavailable: null, noCategories: false },
+  /** District 8 summary for the month range, and the key (from|to) it was asked for. */
+  summary: null,
+  summaryKey: null,
+  /** Safety-index levels for district 8 in the year the month range ends, and that year. */
+  safety: null,
+  safetyYear: null,
   errors: new Map(),
   pendingFetches: 0,
   scheduled: false,
@@ -121,7 +157,7 @@ const state = {
 
 let map;
 let districtLabel;
-const controllers = { hexbins: null, items: null };
+const controllers = { hexbins: null, items: null, hotspots: null, summary: null, safety: null };
 
 // ---------------------------------------------------------------------------------------------
 // Texts
@@ -152,6 +188,14 @@ function monthLabel(index, month = 'short') {
   return new Intl.DateTimeFormat(locale(), { month, year: 'numeric', timeZone: 'UTC' }).format(
     new Date(Date.UTC(year, m, 1)),
   );
+}
+
+function formatPercent(fraction, digits = 0) {
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
+}
+
+function formatDecimal(n, digits = 2) {
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
 }
 
 function formatDateTime(iso, withTime = true) {
@@ -339,6 +383,11 @@ function ratingColourExpression() {
   ];
 }
 
+/** The heatmap's opacity: it fades out as points appear, and to a backdrop under the Gi* cells. */
+function heatOpacity(dimmed) {
+  return ['interpolate', ['linear'], ['zoom'], 14.8, dimmed ? 0.38 : 0.82, 16, 0];
+}
+
 function heatColourExpression() {
   return ['interpolate', ['linear'], ['heatmap-density'], ...HEAT_STOPS.flat()];
 }
@@ -420,6 +469,7 @@ function addDataLayers() {
   map.addSource('districts', { type: 'geojson', data: emptyCollection() });
   map.addSource('roder', { type: 'geojson', data: emptyCollection() });
   map.addSource('hexbins', { type: 'geojson', data: emptyCollection() });
+  map.addSource('hotspots', { type: 'geojson', data: emptyCollection() });
   map.addSource('incidents', { type: 'geojson', data: emptyCollection() });
   map.addSource('observations', { type: 'geojson', data: emptyCollection() });
 
@@ -447,8 +497,37 @@ function addDataLayers() {
       // blends them into a smooth surface at every zoom; see HEAT_INTENSITY for the height.
       'heatmap-intensity': HEAT_INTENSITY,
       'heatmap-radius': ['interpolate', ['exponential', 2], ['zoom'], 10, 4.5, 13, 36, 16, 288],
-      'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 14.8, 0.82, 16, 0],
+      'heatmap-opacity': heatOpacity(false),
       'heatmap-color': heatColourExpression(),
+    },
+  });
+  // Gi* hot and cold spots above the heatmap (which fades to context while they are shown), below
+  // the lines, points and the district outline. Cells that are not significant get a faint outline
+  // only, which shows the study area; every cell can be clicked for its numbers.
+  const bin = ['to-number', ['get', 'bin'], 0];
+  const binFill = ['match', bin];
+  for (const b of BIN_ORDER) binFill.push(b, BIN_COLOURS[b]);
+  binFill.push('rgba(0,0,0,0)');
+  const binOpacity = (significant) => ['case', ['==', bin, 0], 0, significant];
+  map.addLayer({
+    id: 'hotspots-fill',
+    type: 'fill',
+    source: 'hotspots',
+    layout: { visibility: 'none' },
+    paint: {
+      'fill-color': binFill,
+      'fill-opacity': ['interpolate', ['linear'], ['zoom'], 14, binOpacity(0.74), 17, binOpacity(0.42)],
+    },
+  });
+  map.addLayer({
+    id: 'hotspots-line',
+    type: 'line',
+    source: 'hotspots',
+    layout: { visibility: 'none', 'line-join': 'round' },
+    paint: {
+      'line-color': ['case', ['==', bin, 0], '#5c6773', '#ffffff'],
+      'line-opacity': ['case', ['==', bin, 0], 0.35, 0.8],
+      'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.5, 17, 1.2],
     },
   });
   map.addLayer({
@@ -707,6 +786,121 @@ async function loadObservations() {
   }
 }
 
+/** Gi* hot spots of district 8 for the chosen period and categories (only while the layer is on). */
+async function refreshHotspots() {
+  controllers.hotspots?.abort();
+  controllers.hotspots = null;
+  const hs = state.hotspots;
+  if (!hs.on) return;
+  const categories = categoryParam();
+  hs.noCategories = categories === '';
+  if (hs.noCategories) {
+    hs.result = null;
+    hs.unavailable = null;
+    map.getSource('hotspots').setData(emptyCollection());
+    setError('hotspots', null);
+    renderHotspotNote();
+    return;
+  }
+  const controller = new AbortController();
+  controllers.hotspots = controller;
+  const params = {
+    district: HOTSPOT_DISTRICT,
+    resolution: GI_RESOLUTION,
+    k: GI_K,
+    category: categories,
+    datetime: datetimeParam(),
+  };
+  hs.result = null;
+  renderHotspotNote();
+  try {
+    const data = await tracked(() => getJson(API.hotspots, params, controller.signal));
+    if (controller.signal.aborted) return;
+    const bins = data.features.map((f) => Number(f.properties.bin) || 0);
+    hs.result = {
+      cells: data.numberOfCells ?? data.features.length,
+      incidents: data.numberOfIncidents ?? 0,
+      hot: bins.filter((b) => b > 0).length,
+      cold: bins.filter((b) => b < 0).length,
+    };
+    hs.unavailable = null;
+    map.getSource('hotspots').setData(data);
+    setError('hotspots', null);
+  } catch (error) {
+    if (isAbort(error) || controller.signal.aborted) return;
+    map.getSource('hotspots').setData(emptyCollection());
+    if (error instanceof ApiError && error.status === 422) {
+      // Too few incidents for Gi*: say so next to the toggle instead of drawing the layer.
+      hs.unavailable = error.message;
+      setError('hotspots', null);
+    } else {
+      hs.unavailable = null;
+      setError('hotspots', error);
+    }
+  } finally {
+    if (controllers.hotspots === controller) controllers.hotspots = null;
+    renderHotspotNote();
+  }
+}
+
+/** A calendar day of the month range as YYYY-MM-DD: the first day of `from`, the last of `to`. */
+function monthDay(index, end) {
+  const { year, month } = state.months[index];
+  const day = end ? new Date(Date.UTC(year, month + 1, 0)).getUTCDate() : 1;
+  return `${year}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** District 8 in numbers for the month range (all categories; the API compares with the period before). */
+async function refreshSummary() {
+  const params = { from: monthDay(state.monthFrom, false), to: monthDay(state.monthTo, true) };
+  const key = `${params.from}|${params.to}`;
+  if (key === state.summaryKey) return; // done or under way
+  controllers.summary?.abort();
+  const controller = new AbortController();
+  controllers.summary = controller;
+  state.summaryKey = key;
+  $('#summary').setAttribute('aria-busy', 'true');
+  try {
+    const data = await tracked(() => getJson(API.summary(HOTSPOT_DISTRICT), params, controller.signal));
+    if (controller.signal.aborted) return;
+    state.summary = data;
+    setError('summary', null);
+    renderSummary();
+  } catch (error) {
+    if (isAbort(error) || controller.signal.aborted) return;
+    state.summaryKey = null; // ask again next time
+    setError('summary', error);
+  } finally {
+    if (controllers.summary === controller) {
+      controllers.summary = null;
+      $('#summary').removeAttribute('aria-busy');
+    }
+  }
+}
+
+/** Safety-index levels of district 8 for the year the month range ends in. */
+async function refreshSafety() {
+  const year = state.months[state.monthTo].year;
+  if (year === state.safetyYear) return;
+  controllers.safety?.abort();
+  const controller = new AbortController();
+  controllers.safety = controller;
+  state.safetyYear = year;
+  try {
+    const data = await tracked(() => getJson(API.safetyIndex, { year, district: HOTSPOT_DISTRICT }, controller.signal));
+    if (controller.signal.aborted) return;
+    state.safety = data;
+    setError('safety', null);
+    renderSafety();
+  } catch (error) {
+    if (isAbort(error) || controller.signal.aborted) return;
+    state.safetyYear = null;
+    setError('safety', error);
+  } finally {
+    if (controllers.safety === controller) controllers.safety = null;
+  }
+}
+
 // Debounced re-filtering: `data-loading` is set at once, so a test (or a person) never sees stale
 // counts as settled; the fetches start when the controls have been still for DEBOUNCE_MS.
 let filterTimer = null;
@@ -716,7 +910,7 @@ function scheduleRefresh() {
   clearTimeout(filterTimer);
   filterTimer = setTimeout(async () => {
     state.scheduled = false;
-    const work = [refreshHexbins().catch(() => {}), refreshItems()];
+    const work = [refreshHexbins().catch(() => {}), refreshItems(), refreshHotspots(), refreshSummary(), refreshSafety()];
     updateLoading();
     await Promise.all(work);
     renderStatus();
@@ -788,6 +982,14 @@ function setAllCategories(on) {
 function buildLegend() {
   const ramp = $('#heat-ramp');
   ramp.style.setProperty('--ramp', `linear-gradient(90deg, ${HEAT_STOPS.slice(1).map(([stop, colour]) => `${colour} ${Math.round(stop * 100)}%`).join(', ')})`);
+  $('#hotspot-ramp').replaceChildren(
+    ...BIN_ORDER.map((bin) => {
+      const cell = el('span', { text: `${Math.abs(bin) === 3 ? 99 : Math.abs(bin) === 2 ? 95 : 90}` });
+      cell.style.setProperty('--swatch', BIN_COLOURS[bin]);
+      if (Math.abs(bin) === 3) cell.classList.add('dark');
+      return cell;
+    }),
+  );
   const ratings = $('#rating-ramp');
   ratings.replaceChildren(
     ...RATING_COLOURS.map((colour, i) => {
@@ -885,6 +1087,182 @@ function renderStatus() {
   status.replaceChildren(...nodes);
 }
 
+/** The line under the hot-spot toggle: what the layer shows, or why it shows nothing. */
+function renderHotspotNote() {
+  const note = $('#hotspots-note');
+  const hs = state.hotspots;
+  note.classList.remove('warn');
+  note.removeAttribute('title');
+  if (!hs.on) {
+    note.hidden = true;
+    note.textContent = '';
+    return;
+  }
+  note.hidden = false;
+  if (hs.noCategories) {
+    note.textContent = t('hotspotsNoCategories');
+    note.classList.add('warn');
+  } else if (hs.unavailable) {
+    // The API's reason; its usual one ("only N incidents …; Gi* needs at least M") in the UI's words.
+    const tooFew = /only (\d+) incidents?\b.*at least (\d+)/.exec(hs.unavailable);
+    note.textContent = tooFew
+      ? t('hotspotsTooFew', { n: formatNumber(Number(tooFew[1])), min: formatNumber(Number(tooFew[2])) })
+      : t('hotspotsUnavailable', { detail: hs.unavailable });
+    note.title = hs.unavailable;
+    note.classList.add('warn');
+  } else if (hs.result) {
+    const { hot, cold, cells, incidents } = hs.result;
+    const params = { hot: formatNumber(hot), cold: formatNumber(cold), cells: formatNumber(cells), n: formatNumber(incidents) };
+    note.textContent = hot + cold > 0 ? t('hotspotsSummary', params) : t('hotspotsNone', params);
+  } else {
+    note.textContent = state.errors.has('hotspots') ? '' : t('hotspotsLoading');
+  }
+}
+
+function dateRange(period) {
+  const from = formatDateTime(period.from, false);
+  const to = formatDateTime(period.to, false);
+  return from === to ? from : `${from} – ${to}`;
+}
+
+/** The instant the data (the slider's first month) begin. */
+function dataStart() {
+  const { year, month } = state.months[0];
+  return copenhagenMonthStart(year, month);
+}
+
+/** The change column: an arrow and the size of the change, '–' when there is nothing to compare. */
+function changeText(row) {
+  if (row.previous === 0) return row.count === 0 ? '–' : t('summaryNew');
+  const pct = row.change_pct ?? ((row.count - row.previous) / row.previous) * 100;
+  const arrow = pct > 0.5 ? '↑' : pct < -0.5 ? '↓' : '→';
+  return `${arrow} ${formatPercent(Math.abs(pct) / 100)}`;
+}
+
+/** "District 8 in numbers": the category table, the night share and the hour-by-weekday grid. */
+function renderSummary() {
+  const summary = state.summary;
+  const table = $('#summary-table');
+  const body = table.querySelector('tbody');
+  if (!summary) {
+    $('#summary-period').textContent = t('summaryLoading');
+    return;
+  }
+  // A comparison with a period the data do not cover (it starts before the first month) would
+  // count missing data as a fall: show no previous counts and no test then.
+  const covered = new Date(summary.previous_period.from).getTime() >= dataStart().getTime() - 1000;
+  $('#summary-period').textContent = t(covered ? 'summaryPeriod' : 'summaryPeriodOnly', {
+    period: dateRange(summary.period),
+    previous: dateRange(summary.previous_period),
+  });
+  table.classList.toggle('no-previous', !covered);
+  const compareNote = $('#summary-compare-note');
+  compareNote.hidden = covered;
+  compareNote.textContent = covered ? '' : t('summaryNoPrevious', {
+    previous: dateRange(summary.previous_period),
+    start: monthLabel(0, 'long'),
+  });
+  $('#summary-sig-legend').hidden = !covered;
+
+  const rows = [...summary.categories].sort((a, b) => (a.code === 'all' ? -1 : b.code === 'all' ? 1 : 0));
+  body.replaceChildren(
+    ...rows.map((row) => {
+      const total = row.code === 'all';
+      const label = total ? t('summaryTotal') : apiLabel(row);
+      const name = el('th', { scope: 'row' });
+      if (!total) name.append(swatch(categoryColour(row.code)));
+      name.append(el('span', { text: label }));
+      const change = el('td', { className: 'num change' });
+      if (covered) {
+        change.append(el('span', { text: changeText(row) }));
+        if (row.p_value != null) change.title = `p = ${formatDecimal(row.p_value, 3)}`;
+        if (row.significant) {
+          change.classList.add('significant');
+          change.append(
+            el('span', { className: 'sig-mark', 'aria-hidden': 'true', text: '◆' }),
+            el('span', { className: 'sr-only', text: ` (${t('summarySignificant')})` }),
+          );
+        }
+      } else {
+        change.append(el('span', { text: '–' }));
+      }
+      return el('tr', { className: total ? 'total' : '', 'data-code': row.code },
+        name,
+        el('td', { className: 'num count', text: formatNumber(row.count) }),
+        el('td', { className: 'num previous', text: covered ? formatNumber(row.previous) : '–' }),
+        change);
+    }),
+  );
+
+  $('#summary-night').textContent = summary.night_share == null
+    ? ''
+    : t('summaryNight', { share: formatPercent(summary.night_share) });
+  renderHourGrid(summary.hour_weekday ?? []);
+}
+
+/** A 7 × 24 grid of small cells (Monday first, hours in Copenhagen time), coloured by count. */
+function renderHourGrid(rows) {
+  const grid = $('#hour-grid');
+  const days = t('weekdaysShort').split(',');
+  const longDays = t('weekdaysLong').split(',');
+  const max = Math.max(0, ...rows.flat());
+  const hour = (h) => t('hourRange', { a: String(h).padStart(2, '0'), b: String((h + 1) % 24).padStart(2, '0') });
+  const nodes = [];
+  let peak = { n: -1, day: 0, hour: 0 };
+  rows.forEach((counts, day) => {
+    nodes.push(el('span', { className: 'hg-day', text: days[day] ?? '' }));
+    counts.forEach((n, h) => {
+      if (n > peak.n) peak = { n, day, hour: h };
+      const cell = el('span', { className: 'hg-cell', title: t('cellTitle', { day: longDays[day], hour: hour(h), n: formatNumber(n) }) });
+      const colour = n > 0 && max > 0
+        ? GRID_COLOURS[Math.min(GRID_COLOURS.length - 1, Math.ceil((n / max) * GRID_COLOURS.length) - 1)]
+        : GRID_EMPTY;
+      cell.style.setProperty('--c', colour);
+      nodes.push(cell);
+    });
+  });
+  nodes.push(el('span', { className: 'hg-corner' }));
+  for (const h of [0, 6, 12, 18]) nodes.push(el('span', { className: `hg-tick hg-tick-${h}`, text: String(h).padStart(2, '0') }));
+  grid.replaceChildren(...nodes);
+  grid.setAttribute('aria-label', peak.n > 0
+    ? t('summaryGridLabel', { day: longDays[peak.day], hour: hour(peak.hour), n: formatNumber(peak.n) })
+    : t('summaryGridHeading'));
+}
+
+/** One row per crime group with its level as a coloured chip, for district 8 in one year. */
+function renderSafety() {
+  const data = state.safety;
+  const year = data?.year ?? state.safetyYear ?? '';
+  $('#safety-heading').textContent = t('safetyHeading', { year });
+  const list = $('#safety-list');
+  if (!data) {
+    list.replaceChildren();
+    $('#safety-note').textContent = '';
+    return;
+  }
+  const groups = new Map((data.groups ?? []).map((g) => [g.code, g]));
+  const levels = (data.levels ?? []).filter((l) => l.district === HOTSPOT_DISTRICT);
+  list.replaceChildren(
+    ...levels.map((level) => {
+      const group = groups.get(level.group);
+      const chip = el('span', {
+        className: `level-chip ${LEVEL_CLASSES[level.level] ?? ''}`,
+        'data-level': level.level,
+        text: t(`safetyLevel_${level.level}`),
+      });
+      return el('li', { 'data-group': level.group },
+        el('span', { className: 'safety-group', text: group ? apiLabel(group) : level.group }),
+        el('span', { className: 'safety-ratio', text: level.ratio == null ? '' : t('safetyRatio', { r: formatDecimal(level.ratio, 2) }) }),
+        chip);
+    }),
+  );
+  const thresholds = data.thresholds ?? {};
+  $('#safety-note').textContent = t('safetyNote', {
+    m: formatDecimal(thresholds.markant ?? 2, 1),
+    i: formatDecimal(thresholds.intensiveret ?? 1.3, 1),
+  });
+}
+
 function renderNotice() {
   const meta = state.incidentsMeta ?? {};
   const notice = meta[`notice_${state.lang}`] ?? meta.notice ?? t('syntheticFallback');
@@ -894,6 +1272,24 @@ function renderNotice() {
 }
 
 function setupLayerToggles() {
+  const hotspots = $('#layer-hotspots');
+  const showHotspots = () => {
+    state.hotspots.on = hotspots.checked;
+    for (const id of ['hotspots-fill', 'hotspots-line']) {
+      map.setLayoutProperty(id, 'visibility', hotspots.checked ? 'visible' : 'none');
+    }
+    map.setPaintProperty('incidents-heat', 'heatmap-opacity', heatOpacity(hotspots.checked));
+    for (const item of document.querySelectorAll('.legend-hotspots')) item.hidden = !hotspots.checked;
+    if (hotspots.checked) {
+      refreshHotspots();
+    } else {
+      controllers.hotspots?.abort();
+      setError('hotspots', null);
+    }
+    renderHotspotNote();
+  };
+  hotspots.addEventListener('change', showHotspots);
+  showHotspots();
   const observations = $('#layer-observations');
   observations.addEventListener('change', () => {
     map.setLayoutProperty('observations', 'visibility', observations.checked ? 'visible' : 'none');
@@ -993,6 +1389,9 @@ function applyTexts() {
   renderNotice();
   if (state.months.length) renderPeriod();
   renderStatus();
+  renderHotspotNote();
+  renderSummary();
+  renderSafety();
   popup?.remove();
 }
 
@@ -1054,22 +1453,42 @@ function observationPopupItem(feature) {
   return el('div', { className: 'popup-item' }, heading, list);
 }
 
+function hotspotPopupItem(feature) {
+  const p = feature.properties;
+  const bin = Number(p.bin) || 0;
+  const heading = el('h3', {}, swatch(BIN_COLOURS[bin] ?? '#ffffff'), el('span', { text: t(`hotspotBin${bin}`) }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  const z = Number(p.gi_z);
+  const pValue = Number(p.gi_p);
+  const list = el('dl', {},
+    el('dt', { text: t('popupCount') }), el('dd', { text: formatNumber(Number(p.count) || 0) }),
+    el('dt', { text: t('popupZ') }), el('dd', { text: Number.isFinite(z) ? formatDecimal(z, 2) : '–' }),
+    el('dt', { text: t('popupP') }), el('dd', { text: Number.isFinite(pValue) ? (pValue < 0.001 ? `< ${formatDecimal(0.001, 3)}` : formatDecimal(pValue, 3)) : '–' }));
+  return el('div', { className: 'popup-item popup-cell' }, heading, list,
+    el('p', { className: 'popup-more', text: t('popupCellNote') }));
+}
+
 const POPUP_MAX_ITEMS = 4;
+
+const visible = (id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none';
 
 function showPopup(event) {
   const { x, y } = event.point;
   const box = [[x - 6, y - 6], [x + 6, y + 6]];
-  const layers = ['observations', 'incidents-points'].filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
+  const layers = ['observations', 'incidents-points'].filter(visible);
   const features = map.queryRenderedFeatures(box, { layers });
-  if (!features.length) return;
+  // The hot-spot cell under the pointer itself (cells tile the area: a box would catch neighbours).
+  const cell = visible('hotspots-fill') ? map.queryRenderedFeatures(event.point, { layers: ['hotspots-fill'] })[0] : null;
+  if (!features.length && !cell) return;
   const items = features.slice(0, POPUP_MAX_ITEMS).map((f) => (f.layer.id === 'observations' ? observationPopupItem(f) : incidentPopupItem(f)));
+  if (cell) items.push(hotspotPopupItem(cell));
   const content = el('div', { className: 'popup', lang: state.lang }, ...items);
   if (features.length > POPUP_MAX_ITEMS) {
     content.append(el('p', { className: 'popup-more', text: t('popupMore', { n: features.length - POPUP_MAX_ITEMS }) }));
   }
   popup?.remove();
   popup = new maplibregl.Popup({ maxWidth: '280px', focusAfterOpen: true })
-    .setLngLat(features[0].geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
+    .setLngLat(features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
     .setDOMContent(content)
     .addTo(map);
 }
@@ -1145,7 +1564,7 @@ async function main() {
   setupLayerToggles();
   translateMapControls();
 
-  for (const layer of ['incidents-points', 'observations']) {
+  for (const layer of ['incidents-points', 'observations', 'hotspots-fill']) {
     map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
   }
@@ -1160,6 +1579,8 @@ async function main() {
   const hexbins = refreshHexbins();
   loadObservations();
   refreshItems().then(renderStatus);
+  refreshSummary();
+  refreshSafety();
 
   try {
     await Promise.all([districts, hexbins]);

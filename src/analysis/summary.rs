@@ -32,10 +32,11 @@ pub struct CategoryChange {
     pub rate_ratio: Option<f64>,
     /// Change in per cent, when `previous > 0`.
     pub change_pct: Option<f64>,
-    /// Exact two-sided p of "same rate in both periods" (conditional binomial test).
-    pub p_value: f64,
+    /// Exact two-sided p of "same rate in both periods" (conditional binomial test); `None`
+    /// when the data do not cover the previous period.
+    pub p_value: Option<f64>,
     /// `p_value < 0.05`.
-    pub significant: bool,
+    pub significant: Option<bool>,
 }
 
 /// Safety-walk ratings of one kind.
@@ -119,8 +120,8 @@ pub fn summarise(catalog: &Catalog, district: &District, from: i64, to: i64) -> 
             previous: n2,
             rate_ratio: (n2 > 0).then(|| n1 as f64 / n2 as f64),
             change_pct: (n2 > 0).then(|| (n1 as f64 / n2 as f64 - 1.0) * 100.0),
-            p_value: p,
-            significant: p < 0.05,
+            p_value: Some(p),
+            significant: Some(p < 0.05),
         }
     };
     let mut categories: Vec<CategoryChange> = Category::ALL

@@ -147,12 +147,32 @@ pub async fn district_summary(
         if from > to {
             return Err(ApiError::param("from", "is after to"));
         }
-        let s = summary::summarise(&cat, district, from, to);
+        let mut s = summary::summarise(&cat, district, from, to);
         let len = to - from + 1;
+        // The comparison only means something when the data cover the previous period: from
+        // the start of the month of the first incident on.
+        let covered_from = cat.incident_time_extent().map(|(a, _)| {
+            let local = a + time::copenhagen_offset(a);
+            let (y, m, _) = time::civil_from_days(local.div_euclid(86_400));
+            time::copenhagen_to_utc(y, m, 1, 0, 0)
+        });
+        let previous_covered = covered_from.is_some_and(|c| from - len >= c);
+        if !previous_covered {
+            for c in &mut s.categories {
+                c.rate_ratio = None;
+                c.change_pct = None;
+                c.p_value = None;
+                c.significant = None;
+            }
+        }
         let mut v = json!({
             "district": {"id": district.id, "name": district.name, "level": district.level.code(), "population": district.population},
             "period": {"from": time::rfc3339(from), "to": time::rfc3339(to)},
             "previous_period": {"from": time::rfc3339(from - len), "to": time::rfc3339(from - 1)},
+            "previous_period_covered": previous_covered,
+            "previous_period_note": if previous_covered { serde_json::Value::Null } else {
+                json!("the data do not cover the whole previous period, so no change or test is given; choose a later period")
+            },
             "change_test": "exact conditional test for two Poisson counts over equal periods (n1 | n1+n2 ~ Binomial(n1+n2, 1/2)), two-sided p = 2·min tail; significant at p < 0.05",
             "hour_weekday_note": "rows Monday…Sunday, columns hour 0…23, Copenhagen local time",
             "night": "22:00–05:59 Copenhagen time",
@@ -200,6 +220,15 @@ pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
         let t = safety_index::Thresholds { markant: ratio("markant", d.markant)?, intensiveret: ratio("intensiveret", d.intensiveret)? };
         if t.intensiveret >= t.markant {
             return Err(ApiError::param("intensiveret", "must be below markant"));
+        }
+        let (first, last) = cat.incident_time_extent().ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
+        let year_of = |t: i64| time::civil_from_days((t + time::copenhagen_offset(t)).div_euclid(86_400)).0 as i32;
+        if year < year_of(first) || year > year_of(last) {
+            return Err(ApiError::Unprocessable(format!(
+                "no incidents in {year}; the data cover {}–{}",
+                year_of(first),
+                year_of(last)
+            )));
         }
         let pops = st.populations();
         let mut rows = safety_index::levels(&cat, year, &pops, t);

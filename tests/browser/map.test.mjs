@@ -100,6 +100,43 @@ function assertNoProblems(problems) {
   assert.deepEqual(problems, [], `the page had errors:\n${problems.join('\n')}`);
 }
 
+/** The Gi* cells drawn on the map, as {bin: number of cells}, and how many there are. */
+function renderedBins(page) {
+  return page.evaluate(() => {
+    const features = window.hotspotMap.queryRenderedFeatures({ layers: ['hotspots-fill'] });
+    const byCell = new Map(features.map((f) => [f.properties.h3, Number(f.properties.bin)]));
+    const bins = {};
+    for (const bin of byCell.values()) bins[bin] = (bins[bin] ?? 0) + 1;
+    return { cells: byCell.size, bins };
+  });
+}
+
+/** The number in a table cell or text, whatever the locale's digit grouping. */
+const digits = (text) => Number(text.replace(/[^\d]/g, ''));
+
+/** Remembers the URL of every district-summary request the page makes. */
+function recordSummaryRequests(page) {
+  const urls = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/api/districts/district-8/summary')) urls.push(request.url());
+  });
+  return urls;
+}
+
+function fetchJson(page, url) {
+  return page.evaluate(async (u) => (await fetch(u)).json(), url);
+}
+
+/** The "all" row of the summary table, and the summary the API gives for the page's last request. */
+async function summaryAgainstApi(page, urls) {
+  assert.ok(urls.length > 0, 'the page asked for the district summary');
+  const url = urls.at(-1);
+  const api = await fetchJson(page, url);
+  const shown = digits(await page.locator('#summary-table tr[data-code="all"] td.count').innerText());
+  const all = api.categories.find((c) => c.code === 'all');
+  return { url: new URL(url), api, all, shown };
+}
+
 test('laptop: the map loads with district 8, the heatmap and the synthetic-data banner', { timeout: TIMEOUT }, async () => {
   const { context, page, problems } = await openApp(LAPTOP);
   try {
@@ -225,6 +262,23 @@ test('phone: banner, map and controls are all reachable at 390×844', { timeout:
       const box = await control.boundingBox();
       assert.ok(box.y >= 0 && box.y + box.height <= PHONE.height, `${selector} is on screen: ${JSON.stringify(box)}`);
     }
+    // District 8 in numbers fits the bottom sheet: no sideways scrolling, the grid cells visible.
+    for (const selector of ['#summary-table', '#hour-grid', '#safety-list']) {
+      const block = page.locator(selector);
+      await block.scrollIntoViewIfNeeded();
+      const box = await block.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `${selector} fits the phone's width: ${JSON.stringify(box)}`);
+    }
+    const overflow = await page.evaluate(() => {
+      const body = document.querySelector('#panel-body');
+      return body.scrollWidth - body.clientWidth;
+    });
+    assert.ok(overflow <= 0, `the panel does not scroll sideways (${overflow}px)`);
+    const gridCell = await page.locator('#hour-grid .hg-cell').first().boundingBox();
+    assert.ok(gridCell.width >= 8 && gridCell.height >= 8, `hour-grid cells are legible: ${JSON.stringify(gridCell)}`);
+    await page.locator('#summary-heading').evaluate((node) => node.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: `${ARTIFACTS}map-phone-summary.png` });
+
     const before = await hexbinTotal(page);
     await page.locator('#category-list input >> nth=0').tap();
     await waitSettled(page);
@@ -232,6 +286,164 @@ test('phone: banner, map and controls are all reachable at 390×844', { timeout:
 
     await toggle.click();
     assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test('hot spots: the Gi* layer draws significant cells, explains them, and says when it cannot', { timeout: TIMEOUT * 2 }, async () => {
+  const { context, page, problems } = await openApp(LAPTOP);
+  try {
+    assert.equal(await page.isChecked('#layer-hotspots'), false, 'the hot-spot layer starts off');
+    assert.equal(await page.locator('.legend-hotspots').isVisible(), false, 'no hot-spot legend while the layer is off');
+
+    await page.check('#layer-hotspots');
+    await waitSettled(page);
+    const { cells, bins } = await renderedBins(page);
+    assert.ok(cells > 0, 'the hot-spot layer has rendered features');
+    assert.ok((bins[3] ?? 0) >= 1, `at least one cell is a hot spot at 99 % for the whole period: ${JSON.stringify(bins)}`);
+    const order = await page.evaluate(() => window.hotspotMap.getStyle().layers.map((l) => l.id));
+    assert.ok(order.indexOf('hotspots-fill') > order.indexOf('incidents-heat'), 'hot spots are drawn above the heatmap');
+    assert.ok(order.indexOf('hotspots-fill') < order.indexOf('district8-outline'), 'and below the district outline');
+    assert.ok(order.indexOf('hotspots-fill') < order.indexOf('incidents-points'), 'and below the points');
+    assert.ok(await page.locator('.legend-hotspots').isVisible(), 'the hot-spot legend is shown');
+    assert.match(await page.locator('#hotspots-note').innerText(), /\d+ hot spots og \d+ cold spots/);
+    await page.screenshot({ path: `${ARTIFACTS}map-hotspots.png` });
+
+    // Click the middle of a 99 % hot spot: the popup gives count, z, p and the bin in words.
+    const point = await page.evaluate(async () => {
+      const map = window.hotspotMap;
+      const data = await map.getSource('hotspots').getData();
+      const cell = data.features.find((f) => Number(f.properties.bin) === 3);
+      const ring = cell.geometry.coordinates[0].slice(0, -1);
+      const centre = ring.reduce(([x, y], [a, b]) => [x + a / ring.length, y + b / ring.length], [0, 0]);
+      const rect = map.getCanvas().getBoundingClientRect();
+      const p = map.project(centre);
+      return { x: rect.left + p.x, y: rect.top + p.y, count: cell.properties.count };
+    });
+    await page.mouse.click(point.x, point.y);
+    const popup = page.locator('.maplibregl-popup .popup-cell');
+    await popup.waitFor({ timeout: 5000 });
+    const text = await popup.innerText();
+    assert.match(text, /Hot spot, 99 % sikkerhed/);
+    assert.match(text, /Hændelser\s+\d+/);
+    assert.match(text, /z-værdi\s+\d+,\d\d/);
+    assert.match(text, /p-værdi\s+[<\d]/);
+    await page.keyboard.press('Escape');
+
+    // The last month and one rare category: too few incidents for Gi*. The API's reason is shown
+    // by the toggle and nothing is drawn. (The 422 answer is expected here, not a page error.)
+    const refused = page.waitForResponse((r) => r.url().includes('/api/analysis/hotspots') && r.status() === 422, { timeout: TIMEOUT });
+    await page.click('#categories-none');
+    await page.check('#category-weapons');
+    await page.focus('#month-from');
+    await page.keyboard.press('End');
+    const apiDetail = await (await refused).json();
+    await waitSettled(page);
+    const note = page.locator('#hotspots-note');
+    assert.match(apiDetail.detail, /at least 30/, 'the API refuses this selection');
+    assert.match(await note.innerText(), /kan ikke beregnes: kun \d+ hændelser .* mindst 30/);
+    assert.equal(await note.getAttribute('title'), apiDetail.detail, 'the API\'s own words are kept');
+    assert.equal(await note.getAttribute('class'), 'note layer-note warn');
+    assert.equal((await renderedBins(page)).cells, 0, 'no hot-spot cells when Gi* cannot be computed');
+    assert.equal(await page.locator('#status .error').count(), 0, 'a 422 is not shown as a loading error');
+
+    // Back to the whole period: the layer returns.
+    await page.click('#categories-all');
+    await page.click('[data-preset="all"]');
+    await waitSettled(page);
+    assert.ok((await renderedBins(page)).cells > 0, 'the cells are back for the whole period');
+    assert.doesNotMatch(await note.innerText(), /kan ikke/);
+
+    await page.uncheck('#layer-hotspots');
+    assert.equal(await page.locator('.legend-hotspots').isVisible(), false);
+    assert.equal(await page.evaluate(() => window.hotspotMap.getLayoutProperty('hotspots-fill', 'visibility')), 'none');
+
+    const unexpected = problems.filter((p) => !(/422/.test(p) && (/hotspots/.test(p) || /console error/.test(p))));
+    assertNoProblems(unexpected);
+  } finally {
+    await context.close();
+  }
+});
+
+test('summary: district 8 in numbers follows the month range and shows the safety-index levels', { timeout: TIMEOUT * 2 }, async () => {
+  const context = await browser.newContext({ viewport: LAPTOP });
+  const page = await context.newPage();
+  const urls = recordSummaryRequests(page);
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
+  try {
+    await page.goto(PAGE_URL);
+    await waitReady(page);
+    assert.equal(await page.locator('#summary-heading').innerText(), 'Distrikt 8 i tal');
+
+    // The whole period: the "all" count is the API's, asked for whole calendar months.
+    const whole = await summaryAgainstApi(page, urls);
+    assert.match(whole.url.searchParams.get('from'), /^\d{4}-\d\d-01$/);
+    assert.match(whole.url.searchParams.get('to'), /^\d{4}-(01-31|02-2[89]|03-31|04-30|05-31|06-30|07-31|08-31|09-30|10-31|11-30|12-31)$/);
+    assert.ok(whole.all.count > 0);
+    assert.equal(whole.shown, whole.all.count, 'the total shown is the API\'s "all" count');
+    assert.equal(await page.locator('#summary-table tbody tr').count(), whole.api.categories.length, 'one row per category and the total');
+    assert.equal(await page.locator('#hour-grid .hg-cell').count(), 7 * 24, 'a 7 × 24 hour-by-weekday grid');
+    assert.match(await page.locator('#summary-night').innerText(), /\d+\s%/);
+    // Five years back from 2010 there are no data: no comparison is claimed.
+    assert.equal(await page.locator('#summary-table .sig-mark').count(), 0, 'no change test against a period without data');
+    assert.ok(await page.locator('#summary-compare-note').isVisible());
+
+    // Safety index for the year the range ends in: one coloured chip per crime group.
+    const year = new Date(whole.api.period.to).getUTCFullYear();
+    assert.equal(await page.locator('#safety-heading').innerText(), `Tryghedsindeks ${year}`);
+    const chips = await page.locator('#safety-list .level-chip').evaluateAll((nodes) => nodes.map((n) => ({
+      level: n.dataset.level,
+      colour: getComputedStyle(n).backgroundColor,
+    })));
+    assert.equal(chips.length, 5, 'five crime groups');
+    for (const chip of chips) {
+      assert.ok(['markant', 'intensiveret', 'ordinær'].includes(chip.level), chip.level);
+      assert.notEqual(chip.colour, 'rgba(0, 0, 0, 0)', 'the chip is coloured');
+    }
+    assert.match(await page.locator('#safety-note').innerText(), /syntetiske demodata.*ikke det officielle/);
+
+    // 2013–2014 against 2011–2012, both covered by the data: counts, changes and test markers.
+    await page.focus('#month-from');
+    await page.keyboard.press('End');
+    for (let i = 0; i < 23; i += 1) await page.keyboard.press('ArrowLeft');
+    await waitSettled(page);
+    const recent = await summaryAgainstApi(page, urls);
+    assert.notEqual(recent.url.href, whole.url.href, 'changing the month range asks for a new summary');
+    assert.equal(recent.shown, recent.all.count, 'the total follows the month range');
+    assert.ok(recent.all.count < whole.all.count);
+    const previousShown = digits(await page.locator('#summary-table tr[data-code="all"] td.previous').innerText());
+    assert.equal(previousShown, recent.all.previous, 'the period before is shown');
+    const significant = recent.api.categories.filter((c) => c.significant).map((c) => c.code).sort();
+    const marked = (await page.locator('#summary-table tr:has(.sig-mark)').evaluateAll((rows) => rows.map((r) => r.dataset.code))).sort();
+    assert.deepEqual(marked, significant, 'the rows marked significant are the API\'s');
+    assert.ok(await page.locator('#summary-sig-legend').isVisible(), 'the marker is explained');
+    assert.match(await page.locator('#summary-sig-legend').innerText(), /markant ændring \(p < 0,05\)/);
+    assert.match(await page.locator('#summary-table tr[data-code="all"] td.change').innerText(), /[↑↓→] \d+\s?%/);
+
+    // The last year of 2012: the safety index follows the end of the range.
+    await page.focus('#month-to');
+    for (let i = 0; i < 24; i += 1) await page.keyboard.press('ArrowLeft');
+    await page.focus('#month-from');
+    await page.keyboard.press('Home');
+    await waitSettled(page);
+    assert.equal(await page.locator('#safety-heading').innerText(), 'Tryghedsindeks 2012');
+    const shortPeriod = await summaryAgainstApi(page, urls);
+    assert.equal(shortPeriod.url.searchParams.get('to'), '2012-12-31');
+    assert.equal(shortPeriod.shown, shortPeriod.all.count);
+
+    // English: the new texts follow the language switch.
+    await page.click('#lang-switch button[data-lang="en"]');
+    assert.equal(await page.locator('#summary-heading').innerText(), 'District 8 in numbers');
+    assert.equal(await page.locator('#summary-table tr[data-code="all"] th').innerText(), 'Total');
+    assert.equal(await page.locator('#safety-heading').innerText(), 'Safety index 2012');
+    assert.match(await page.locator('#safety-note').innerText(), /synthetic demo data.*not the official/);
+    assert.match(await page.locator('#hour-grid .hg-day').first().innerText(), /Mon/);
     assertNoProblems(problems);
   } finally {
     await context.close();
