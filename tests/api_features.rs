@@ -631,7 +631,7 @@ async fn kde_raster_and_grid() {
     bad(
         "/api/analysis/kde?bbox=12.4,55.6,12.7,55.75&cell_m=5",
         "cell_m",
-        "more than 250000",
+        "more than 262144",
     )
     .await;
     bad(

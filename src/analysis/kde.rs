@@ -11,8 +11,8 @@ use crate::index::LonLatBox;
 /// Metres per degree of latitude (mean).
 const M_PER_DEG: f64 = 111_320.0;
 
-/// The most cells one answer may hold.
-pub const MAX_CELLS: usize = 250_000;
+/// The most cells one answer may hold (512 × 512).
+pub const MAX_CELLS: usize = 512 * 512;
 
 /// A density raster.
 #[derive(Debug, Clone, serde::Serialize)]
