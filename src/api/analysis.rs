@@ -12,6 +12,67 @@ use crate::demo;
 use crate::index::PointFilter;
 use crate::model::time;
 
+/// Appends an H3 cell's outline as a GeoJSON Polygon (closed ring, lon/lat, 7 decimals).
+fn cell_polygon(out: &mut Vec<u8>, cell: h3o::CellIndex) {
+    out.extend_from_slice(br#"{"type":"Polygon","coordinates":[["#);
+    let boundary = cell.boundary();
+    let verts: Vec<&h3o::LatLng> = boundary.iter().collect();
+    for (k, v) in verts.iter().chain(verts.first()).enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        encode::coord(out, v.lng());
+        out.push(b',');
+        encode::coord(out, v.lat());
+        out.push(b']');
+    }
+    out.extend_from_slice(b"]]}");
+}
+
+/// The study area and common parameters of the Gi* analyses: `district` (ids, default
+/// district 8), `resolution`, `k`, `category`.
+struct Study<'c> {
+    ids: Vec<String>,
+    area: Vec<&'c geo::MultiPolygon<f64>>,
+    res_n: u8,
+    resolution: Resolution,
+    k: u8,
+    categories: u16,
+}
+
+fn study<'c>(p: &Params, cat: &'c crate::catalog::Catalog) -> ApiResult<Study<'c>> {
+    let res_n = params::small_int(p, "resolution", RESOLUTIONS, 10)?;
+    let resolution =
+        Resolution::try_from(res_n).map_err(|e| ApiError::param("resolution", e.to_string()))?;
+    let k = params::small_int(p, "k", 1..=5, 1)?;
+    let categories = params::categories(p)?;
+    let ids: Vec<String> = p
+        .non_empty("district")?
+        .unwrap_or(crate::model::HOTSPOT_DISTRICT_ID)
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .collect();
+    let mut area = Vec::new();
+    for id in &ids {
+        let d = cat.district(id).ok_or_else(|| {
+            ApiError::param(
+                "district",
+                format!("unknown district '{id}'; ids are bydel-N, district-N or rode-N"),
+            )
+        })?;
+        area.push(&d.geometry);
+    }
+    Ok(Study {
+        ids,
+        area,
+        res_n,
+        resolution,
+        k,
+        categories,
+    })
+}
+
 /// `GET /api/analysis/hexbins`: incident counts per H3 cell, as GeoJSON polygons (or cell
 /// centres with `geometry=point`, for heatmaps).
 pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -93,20 +154,7 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
                 encode::coord(&mut out, c.lat());
                 out.extend_from_slice(b"]}");
             } else {
-                out.extend_from_slice(br#"{"type":"Polygon","coordinates":[["#);
-                let boundary = h.cell.boundary();
-                let verts: Vec<&h3o::LatLng> = boundary.iter().collect();
-                for (k, v) in verts.iter().chain(verts.first()).enumerate() {
-                    if k > 0 {
-                        out.push(b',');
-                    }
-                    out.push(b'[');
-                    encode::coord(&mut out, v.lng());
-                    out.push(b',');
-                    encode::coord(&mut out, v.lat());
-                    out.push(b']');
-                }
-                out.extend_from_slice(b"]]}");
+                cell_polygon(&mut out, h.cell);
             }
             out.extend_from_slice(br#","properties":{"h3":""#);
             out.extend_from_slice(hex.as_bytes());
@@ -143,10 +191,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     )?;
     let cat = state.catalog();
     blocking(move || {
-        let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
-        let resolution = Resolution::try_from(res_n).map_err(|e| ApiError::param("resolution", e.to_string()))?;
-        let k = params::small_int(&p, "k", 1..=5, 1)?;
-        let categories = params::categories(&p)?;
+        let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat)?;
         let datetime = params::datetime(&p)?;
         let permutations: u32 = match p.non_empty("permutations")? {
             None => 0,
@@ -160,14 +205,6 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             None => 20_110_301,
             Some(v) => v.parse().map_err(|_| ApiError::param("seed", format!("'{v}' is not a whole number ≥ 0")))?,
         };
-        let ids: Vec<&str> = p.non_empty("district")?.unwrap_or(crate::model::HOTSPOT_DISTRICT_ID).split(',').map(str::trim).collect();
-        let mut area = Vec::new();
-        for id in &ids {
-            let d = cat.district(id).ok_or_else(|| {
-                ApiError::param("district", format!("unknown district '{id}'; ids are bydel-N, district-N or rode-N"))
-            })?;
-            area.push(&d.geometry);
-        }
         let params = HotspotParams { resolution, k: k as u32, categories, time: datetime, permutations, seed };
         let result = gistar::hotspots(&cat, &area, &params).map_err(|e| match e {
             GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) => ApiError::Unprocessable(e.to_string()),
@@ -206,21 +243,10 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             let hex = c.cell.to_string();
             out.extend_from_slice(br#"{"type":"Feature","id":""#);
             out.extend_from_slice(hex.as_bytes());
-            out.extend_from_slice(br#"","geometry":{"type":"Polygon","coordinates":[["#);
-            let boundary = c.cell.boundary();
-            let verts: Vec<&h3o::LatLng> = boundary.iter().collect();
-            for (i, v) in verts.iter().chain(verts.first()).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.push(b'[');
-                encode::coord(&mut out, v.lng());
-                out.push(b',');
-                encode::coord(&mut out, v.lat());
-                out.push(b']');
-            }
+            out.extend_from_slice(br#"","geometry":"#);
+            cell_polygon(&mut out, c.cell);
             let props = json!({"h3": hex, "count": c.count, "gi_z": c.z, "gi_p": c.p, "bin": c.bin, "p_sim": c.p_sim});
-            out.extend_from_slice(br#"]]},"properties":"#);
+            out.extend_from_slice(br#","properties":"#);
             serde_json::to_writer(&mut out, &props).map_err(|e| ApiError::Internal(e.to_string()))?;
             out.push(b'}');
         }
@@ -250,27 +276,18 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     )?;
     let cat = state.catalog();
     blocking(move || {
-        let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
-        let resolution = Resolution::try_from(res_n).map_err(|e| ApiError::param("resolution", e.to_string()))?;
-        let k = params::small_int(&p, "k", 1..=5, 1)?;
+        let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat)?;
         let time_window = params::small_int(&p, "time_window", 0..=12, 1)?;
         let step = match params::choice(&p, "step", &["month", "quarter", "year"], "quarter")? {
             "month" => Step::Month,
             "year" => Step::Year,
             _ => Step::Quarter,
         };
-        let categories = params::categories(&p)?;
         let extent = cat.incident_time_extent().ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
         let (a, b) = params::datetime(&p)?.unwrap_or(extent);
         let span = (a.max(extent.0), b.min(extent.1));
         if span.0 > span.1 {
             return Err(ApiError::Unprocessable("no incidents in the chosen period".into()));
-        }
-        let ids: Vec<&str> = p.non_empty("district")?.unwrap_or(crate::model::HOTSPOT_DISTRICT_ID).split(',').map(str::trim).collect();
-        let mut area = Vec::new();
-        for id in &ids {
-            let d = cat.district(id).ok_or_else(|| ApiError::param("district", format!("unknown district '{id}'")))?;
-            area.push(&d.geometry);
         }
         let params = EmergingParams { resolution, k: k as u32, time_window: time_window as u32, step, categories, time: span };
         let r = emerging::emerging(&cat, &area, &params).map_err(|e| match e {
@@ -285,12 +302,12 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             .cells
             .iter()
             .map(|c| {
-                let b = c.cell.boundary();
-                let mut ring: Vec<[f64; 2]> = b.iter().map(|v| [(v.lng() * 1e7).round() / 1e7, (v.lat() * 1e7).round() / 1e7]).collect();
-                ring.push(ring[0]);
+                let mut geometry = Vec::new();
+                cell_polygon(&mut geometry, c.cell);
+                let geometry: serde_json::Value = serde_json::from_slice(&geometry).unwrap_or_default();
                 json!({
                     "type": "Feature", "id": c.cell.to_string(),
-                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "geometry": geometry,
                     "properties": {"h3": c.cell.to_string(), "class": c.class, "trend_z": c.trend_z, "trend_p": c.trend_p,
                                    "total": c.counts.iter().sum::<u32>(), "counts": c.counts, "z": c.z, "sig": c.sig}
                 })

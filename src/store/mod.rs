@@ -115,26 +115,7 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM districts WHERE source = 'shipped'", [])?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO districts(id, name, level, population, parent, geometry, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'shipped')
-                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
-                   population = excluded.population, parent = excluded.parent,
-                   geometry = excluded.geometry, source = excluded.source",
-            )?;
-            for d in districts {
-                let geometry = geojson::Geometry::from(&d.geometry).to_string();
-                stmt.execute(params![
-                    d.id,
-                    d.name,
-                    d.level.code(),
-                    d.population,
-                    d.parent,
-                    geometry
-                ])?;
-            }
-        }
+        upsert_districts_in(&tx, districts, "shipped")?;
         tx.execute(
             "INSERT INTO meta(key, value) VALUES ('shipped_districts_digest', ?1)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -410,27 +391,7 @@ impl Store {
     /// Inserts or replaces districts by id, in one transaction, marking them with `source`.
     pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
         let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO districts(id, name, level, population, parent, geometry, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
-                   population = excluded.population, parent = excluded.parent,
-                   geometry = excluded.geometry, source = excluded.source",
-            )?;
-            for d in districts {
-                let geometry = geojson::Geometry::from(&d.geometry).to_string();
-                stmt.execute(params![
-                    d.id,
-                    d.name,
-                    d.level.code(),
-                    d.population,
-                    d.parent,
-                    geometry,
-                    source
-                ])?;
-            }
-        }
+        upsert_districts_in(&tx, districts, source)?;
         tx.commit()?;
         Ok(districts.len())
     }
@@ -442,6 +403,34 @@ impl Store {
             .backup(rusqlite::MAIN_DB, dest, None)
             .map_err(StoreError::from)
     }
+}
+
+/// Inserts or replaces districts by id inside an open transaction.
+fn upsert_districts_in(
+    tx: &rusqlite::Transaction<'_>,
+    districts: &[District],
+    source: &str,
+) -> Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO districts(id, name, level, population, parent, geometry, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level,
+           population = excluded.population, parent = excluded.parent,
+           geometry = excluded.geometry, source = excluded.source",
+    )?;
+    for d in districts {
+        let geometry = geojson::Geometry::from(&d.geometry).to_string();
+        stmt.execute(params![
+            d.id,
+            d.name,
+            d.level.code(),
+            d.population,
+            d.parent,
+            geometry,
+            source
+        ])?;
+    }
+    Ok(())
 }
 
 /// The stored layers.
