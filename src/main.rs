@@ -140,6 +140,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }
         })
         .context("cannot start the store watcher")?;
+    let csp = api::content_security_policy(config.basemap_tiles.as_deref());
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -147,7 +148,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "no-referrer")),
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Content-Security-Policy", csp.clone())),
             )
             .wrap_fn(|req, srv| {
                 // Method, path and status only: query strings and headers may carry what

@@ -102,10 +102,26 @@ fn first_start_generates_the_demo_and_restart_keeps_it() {
     let version = h["data_version"].clone();
     assert!(data.join("hotspot.sqlite").exists());
 
-    // The web app is there too.
+    // The web app is there too, with a strict Content-Security-Policy.
     let (status, body) = http_get(&format!("{}/", s.url)).unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("<html"));
+    let (_, head) = common::http_head(&format!("{}/", s.url)).unwrap();
+    let csp = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("content-security-policy:")
+        })
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{head}"
+    );
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("x-content-type-options: nosniff"));
 
     // SIGTERM: a graceful stop with exit status 0.
     sigterm(&s.child);

@@ -175,6 +175,24 @@ pub(crate) async fn blocking(
         .map(Reply::into_response)
 }
 
+/// The Content-Security-Policy of the web app: everything from this origin only, plus `data:`
+/// and `blob:` images (MapLibre's icons, the KDE raster) and, when a raster basemap is
+/// configured, that server's origin for tiles.
+pub fn content_security_policy(basemap_tiles: Option<&str>) -> String {
+    let extra = basemap_tiles
+        .and_then(|u| {
+            let rest = u.split_once("://")?;
+            let host = rest.1.split('/').next()?;
+            Some(format!(" {}://{}", rest.0, host.replace(['{', '}'], "")))
+        })
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{extra}; \
+         connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
 /// Registers every route; `main` and the tests share it.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -241,4 +259,18 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
 pub(crate) fn base_url(req: &HttpRequest) -> String {
     let ci = req.connection_info();
     format!("{}://{}", ci.scheme(), ci.host())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_allows_only_this_origin_and_the_configured_basemap() {
+        let plain = content_security_policy(None);
+        assert!(plain.contains("default-src 'self'") && !plain.contains("https://"));
+        let with = content_security_policy(Some("https://tiles.example.org/{z}/{x}/{y}.png"));
+        assert!(with.contains("img-src 'self' data: blob: https://tiles.example.org;"), "{with}");
+        assert!(with.contains("connect-src 'self' https://tiles.example.org;"), "{with}");
+    }
 }
