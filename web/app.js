@@ -30,7 +30,9 @@ const API = {
   observationsMeta: 'api/collections/observations',
   observations: 'api/collections/observations/items',
   hexbins: 'api/analysis/hexbins',
+  kde: 'api/analysis/kde',
   hotspots: 'api/analysis/hotspots',
+  emerging: 'api/analysis/emerging',
   summary: (district) => `api/districts/${district}/summary`,
   safetyIndex: 'api/safety-index',
   basemap: (name) => `basemap/${name}.geojson`,
@@ -52,6 +54,78 @@ const DEBOUNCE_MS = 250;
 const FALLBACK_INTERVAL = ['2010-01-01T00:00:00Z', '2014-12-31T23:59:59Z'];
 /** The Hotspot programme ran 1 March 2011 – 31 December 2014 (DOMAIN.md). */
 const HOTSPOT_START = { year: 2011, month: 2 }; // month 0-based: March
+
+/**
+ * The analysis modes of the switch, and the map layers each one shows (exactly one mode at a time).
+ * The KDE mode also owns the city-wide heatmap, which takes over from district 8's raster when
+ * zoomed out below OVERVIEW_ZOOM.
+ */
+const MODES = ['kde', 'hex', 'hotspots', 'emerging'];
+const MODE_LAYERS = {
+  kde: ['kde-raster', 'incidents-heat'],
+  hex: ['hexcounts-fill', 'hexcounts-line'],
+  hotspots: ['hotspots-fill', 'hotspots-line'],
+  emerging: ['emerging-fill', 'emerging-line'],
+};
+const OVERVIEW_ZOOM = [12.4, 13.2];
+
+/** Kernel density: grid cell and the bandwidths offered (metres). */
+const KDE_CELL_M = 20;
+const KDE_BANDWIDTHS = [100, 150, 250];
+const KDE_DEFAULT_BANDWIDTH = 150;
+/**
+ * KDE colour ramp (ColorBrewer YlOrRd, as the heatmap it replaces when zoomed in) as
+ * [fraction of the raster's maximum, colour, opacity]: no density is transparent, low density faint.
+ */
+const KDE_STOPS = [
+  [0, '#ffffcc', 0],
+  [0.03, '#ffffcc', 0.3],
+  [0.12, '#ffeda0', 0.55],
+  [0.25, '#fed976', 0.72],
+  [0.4, '#feb24c', 0.8],
+  [0.55, '#fd8d3c', 0.85],
+  [0.7, '#fc4e2a', 0.88],
+  [0.85, '#e31a1c', 0.9],
+  [1, '#b10026', 0.92],
+];
+
+/** Hex counts: a sequential ramp (ColorBrewer RdPu) over incidents per km², 0 … the largest cell. */
+const HEX_STOPS = [
+  [0, '#fde0dd'],
+  [0.2, '#fcc5c0'],
+  [0.4, '#fa9fb5'],
+  [0.6, '#f768a1'],
+  [0.8, '#c51b8a'],
+  [1, '#7a0177'],
+];
+
+/**
+ * Emerging hot-spot classes (the API's names): hot classes in reds and oranges, cold ones in
+ * blues, darkest where the pattern is strongest and most recent; `no_pattern` is not filled.
+ */
+const EMERGING_COLOURS = {
+  intensifying_hot: '#800026',
+  persistent_hot: '#bd0026',
+  consecutive_hot: '#e31a1c',
+  new_hot: '#fc4e2a',
+  diminishing_hot: '#b35806',
+  sporadic_hot: '#fdb863',
+  oscillating_hot: '#fee090',
+  historical_hot: '#dfc27d',
+  intensifying_cold: '#053061',
+  persistent_cold: '#2166ac',
+  consecutive_cold: '#4393c3',
+  new_cold: '#74add1',
+  diminishing_cold: '#542788',
+  sporadic_cold: '#abd9e9',
+  oscillating_cold: '#d1e5f0',
+  historical_cold: '#8da0cb',
+};
+const EMERGING_ORDER = [...Object.keys(EMERGING_COLOURS), 'no_pattern'];
+const EMERGING_STEP = 'quarter';
+
+/** The trend chart counts by month, or by calendar quarter when the range is longer than this. */
+const TREND_MAX_MONTHS = 24;
 
 /** Getis-Ord Gi* hot spots: H3 resolution and neighbourhood (grid rings) asked of the API. */
 const GI_RESOLUTION = 10;
@@ -142,8 +216,16 @@ const state = {
   hexTotal: null,
   points: null, // {returned, matched} or null when zoomed out
   hexFeatures: [],
-  /** The Gi* layer: on/off, the last result's counts, or why it cannot be computed. */
-  hotspots: { on: false, result: null, unavailable: null, noCategories: false },
+  /** The analysis mode shown on the map (one of MODES) and the KDE bandwidth in metres. */
+  mode: 'kde',
+  kdeBandwidth: KDE_DEFAULT_BANDWIDTH,
+  /**
+   * Per mode: the parameters (key) of the data on its layer, a summary of the result, or why it
+   * cannot be computed (the API's 422 detail), or that no category is selected.
+   */
+  analyses: Object.fromEntries(MODES.map((mode) => [mode, { key: null, result: null, unavailable: null, noCategories: false }])),
+  /** Incidents of district 8 per slider month for the trend chart: {key, all: [], byCategory: {}}. */
+  trend: { key: null, all: null, byCategory: null },
   /** District 8 summary for the month range, and the key (from|to) it was asked for. */
   summary: null,
   summaryKey: null,
@@ -157,7 +239,10 @@ const state = {
 
 let map;
 let districtLabel;
-const controllers = { hexbins: null, items: null, hotspots: null, summary: null, safety: null };
+const controllers = {
+  hexbins: null, items: null, summary: null, safety: null, trend: null,
+  kde: null, hex: null, hotspots: null, emerging: null,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Texts
@@ -212,6 +297,19 @@ function formatDateTime(iso, withTime = true) {
 // ---------------------------------------------------------------------------------------------
 
 const $ = (selector) => document.querySelector(selector);
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element; attributes as given (presentation attributes, not inline styles: CSP-safe). */
+function svgEl(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, String(value));
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -288,9 +386,10 @@ async function tracked(fn) {
 // ---------------------------------------------------------------------------------------------
 
 /** The Copenhagen calendar month (0-based) and year of an RFC 3339 instant. */
+let copenhagenMonthFormat = null;
 function copenhagenMonthOf(instant) {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: 'numeric' })
-    .formatToParts(new Date(instant));
+  copenhagenMonthFormat ??= new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: 'numeric' });
+  const parts = copenhagenMonthFormat.formatToParts(new Date(instant));
   const part = (type) => Number(parts.find((p) => p.type === type).value);
   return { year: part('year'), month: part('month') - 1 };
 }
@@ -383,9 +482,9 @@ function ratingColourExpression() {
   ];
 }
 
-/** The heatmap's opacity: it fades out as points appear, and to a backdrop under the Gi* cells. */
-function heatOpacity(dimmed) {
-  return ['interpolate', ['linear'], ['zoom'], 14.8, dimmed ? 0.38 : 0.82, 16, 0];
+/** The city-wide heatmap's opacity: the overview when zoomed out, giving way to district 8's KDE. */
+function heatOpacity() {
+  return ['interpolate', ['linear'], ['zoom'], OVERVIEW_ZOOM[0], 0.82, OVERVIEW_ZOOM[1], 0];
 }
 
 function heatColourExpression() {
@@ -469,7 +568,9 @@ function addDataLayers() {
   map.addSource('districts', { type: 'geojson', data: emptyCollection() });
   map.addSource('roder', { type: 'geojson', data: emptyCollection() });
   map.addSource('hexbins', { type: 'geojson', data: emptyCollection() });
+  map.addSource('hexcounts', { type: 'geojson', data: emptyCollection() });
   map.addSource('hotspots', { type: 'geojson', data: emptyCollection() });
+  map.addSource('emerging', { type: 'geojson', data: emptyCollection() });
   map.addSource('incidents', { type: 'geojson', data: emptyCollection() });
   map.addSource('observations', { type: 'geojson', data: emptyCollection() });
 
@@ -489,7 +590,7 @@ function addDataLayers() {
     id: 'incidents-heat',
     type: 'heatmap',
     source: 'hexbins',
-    maxzoom: 17,
+    maxzoom: 14,
     paint: {
       'heatmap-weight': 0,
       // H3 resolution-10 cell centres are ~115 m apart, ~21 px at zoom 13 on 512-px tiles and twice
@@ -497,13 +598,37 @@ function addDataLayers() {
       // blends them into a smooth surface at every zoom; see HEAT_INTENSITY for the height.
       'heatmap-intensity': HEAT_INTENSITY,
       'heatmap-radius': ['interpolate', ['exponential', 2], ['zoom'], 10, 4.5, 13, 36, 16, 288],
-      'heatmap-opacity': heatOpacity(false),
+      'heatmap-opacity': heatOpacity(),
       'heatmap-color': heatColourExpression(),
     },
   });
-  // Gi* hot and cold spots above the heatmap (which fades to context while they are shown), below
-  // the lines, points and the district outline. Cells that are not significant get a faint outline
-  // only, which shows the study area; every cell can be clicked for its numbers.
+  // District 8's KDE raster ('kde-raster', an image source) is added under the hex counts once the
+  // first raster has arrived (see drawKde). Hex counts: cells with incidents, on a sequential ramp
+  // set by styleHexcounts for each answer.
+  map.addLayer({
+    id: 'hexcounts-fill',
+    type: 'fill',
+    source: 'hexcounts',
+    layout: { visibility: 'none' },
+    paint: {
+      'fill-color': HEX_STOPS[0][1],
+      'fill-opacity': ['interpolate', ['linear'], ['zoom'], 14, 0.8, 17, 0.45],
+    },
+  });
+  map.addLayer({
+    id: 'hexcounts-line',
+    type: 'line',
+    source: 'hexcounts',
+    layout: { visibility: 'none', 'line-join': 'round' },
+    paint: {
+      'line-color': '#ffffff',
+      'line-opacity': 0.7,
+      'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.4, 17, 1.2],
+    },
+  });
+  // Gi* hot and cold spots, below the lines, points and the district outline. Cells that are not
+  // significant get a faint outline only, which shows the study area; every cell can be clicked
+  // for its numbers.
   const bin = ['to-number', ['get', 'bin'], 0];
   const binFill = ['match', bin];
   for (const b of BIN_ORDER) binFill.push(b, BIN_COLOURS[b]);
@@ -527,6 +652,33 @@ function addDataLayers() {
     paint: {
       'line-color': ['case', ['==', bin, 0], '#5c6773', '#ffffff'],
       'line-opacity': ['case', ['==', bin, 0], 0.35, 0.8],
+      'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.5, 17, 1.2],
+    },
+  });
+  // Emerging hot spots: one colour per class, cells without a pattern outlined only.
+  const emergingFill = ['match', ['get', 'class']];
+  for (const [name, colour] of Object.entries(EMERGING_COLOURS)) emergingFill.push(name, colour);
+  emergingFill.push('rgba(0,0,0,0)');
+  const patterned = ['in', ['to-string', ['get', 'class']], ['literal', Object.keys(EMERGING_COLOURS)]];
+  map.addLayer({
+    id: 'emerging-fill',
+    type: 'fill',
+    source: 'emerging',
+    layout: { visibility: 'none' },
+    paint: {
+      'fill-color': emergingFill,
+      'fill-opacity': ['interpolate', ['linear'], ['zoom'],
+        14, ['case', patterned, 0.8, 0], 17, ['case', patterned, 0.5, 0]],
+    },
+  });
+  map.addLayer({
+    id: 'emerging-line',
+    type: 'line',
+    source: 'emerging',
+    layout: { visibility: 'none', 'line-join': 'round' },
+    paint: {
+      'line-color': ['case', patterned, '#ffffff', '#5c6773'],
+      'line-opacity': ['case', patterned, 0.85, 0.35],
       'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.5, 17, 1.2],
     },
   });
@@ -786,63 +938,6 @@ async function loadObservations() {
   }
 }
 
-/** Gi* hot spots of district 8 for the chosen period and categories (only while the layer is on). */
-async function refreshHotspots() {
-  controllers.hotspots?.abort();
-  controllers.hotspots = null;
-  const hs = state.hotspots;
-  if (!hs.on) return;
-  const categories = categoryParam();
-  hs.noCategories = categories === '';
-  if (hs.noCategories) {
-    hs.result = null;
-    hs.unavailable = null;
-    map.getSource('hotspots').setData(emptyCollection());
-    setError('hotspots', null);
-    renderHotspotNote();
-    return;
-  }
-  const controller = new AbortController();
-  controllers.hotspots = controller;
-  const params = {
-    district: HOTSPOT_DISTRICT,
-    resolution: GI_RESOLUTION,
-    k: GI_K,
-    category: categories,
-    datetime: datetimeParam(),
-  };
-  hs.result = null;
-  renderHotspotNote();
-  try {
-    const data = await tracked(() => getJson(API.hotspots, params, controller.signal));
-    if (controller.signal.aborted) return;
-    const bins = data.features.map((f) => Number(f.properties.bin) || 0);
-    hs.result = {
-      cells: data.numberOfCells ?? data.features.length,
-      incidents: data.numberOfIncidents ?? 0,
-      hot: bins.filter((b) => b > 0).length,
-      cold: bins.filter((b) => b < 0).length,
-    };
-    hs.unavailable = null;
-    map.getSource('hotspots').setData(data);
-    setError('hotspots', null);
-  } catch (error) {
-    if (isAbort(error) || controller.signal.aborted) return;
-    map.getSource('hotspots').setData(emptyCollection());
-    if (error instanceof ApiError && error.status === 422) {
-      // Too few incidents for Gi*: say so next to the toggle instead of drawing the layer.
-      hs.unavailable = error.message;
-      setError('hotspots', null);
-    } else {
-      hs.unavailable = null;
-      setError('hotspots', error);
-    }
-  } finally {
-    if (controllers.hotspots === controller) controllers.hotspots = null;
-    renderHotspotNote();
-  }
-}
-
 /** A calendar day of the month range as YYYY-MM-DD: the first day of `from`, the last of `to`. */
 function monthDay(index, end) {
   const { year, month } = state.months[index];
@@ -878,6 +973,61 @@ async function refreshSummary() {
   }
 }
 
+/**
+ * District 8's incidents per month for the trend chart, all categories, in the month range. One
+ * request (paged by `next` links beyond 10,000) gives every category's counts: changing the
+ * categories redraws the chart without asking again.
+ */
+async function refreshTrend() {
+  const key = `${state.monthFrom}|${state.monthTo}`;
+  if (key === state.trend.key) {
+    renderTrend(); // done or under way; the line may follow other categories
+    return;
+  }
+  controllers.trend?.abort();
+  const controller = new AbortController();
+  controllers.trend = controller;
+  state.trend.key = key;
+  renderTrend();
+  try {
+    const all = new Array(state.months.length).fill(0);
+    const byCategory = {};
+    const first = state.months[0];
+    const count = (feature) => {
+      const { category, occurred_at: at } = feature.properties;
+      const { year, month } = copenhagenMonthOf(at);
+      const index = (year - first.year) * 12 + month - first.month;
+      if (index < 0 || index >= all.length) return;
+      all[index] += 1;
+      byCategory[category] ??= new Array(all.length).fill(0);
+      byCategory[category][index] += 1;
+    };
+    let page = await tracked(() => getJson(API.incidents, {
+      district: HOTSPOT_DISTRICT, datetime: datetimeParam(), limit: ITEMS_LIMIT, f: 'json',
+    }, controller.signal));
+    let seen = 0;
+    for (;;) {
+      if (controller.signal.aborted) return;
+      page.features.forEach(count);
+      seen += page.features.length;
+      const next = (page.links ?? []).find((link) => link.rel === 'next');
+      if (!next || !page.features.length || seen >= (page.numberMatched ?? seen)) break;
+      // Same path as asked (the link may name another host behind a proxy): only its query.
+      const search = new URL(next.href, document.baseURI).search;
+      page = await tracked(() => getJson(`${API.incidents}${search}`, null, controller.signal));
+    }
+    Object.assign(state.trend, { all, byCategory, range: [state.monthFrom, state.monthTo] });
+    setError('trend', null);
+  } catch (error) {
+    if (isAbort(error) || controller.signal.aborted) return;
+    state.trend.key = null;
+    setError('trend', error);
+  } finally {
+    if (controllers.trend === controller) controllers.trend = null;
+    renderTrend();
+  }
+}
+
 /** Safety-index levels of district 8 for the year the month range ends in. */
 async function refreshSafety() {
   const year = state.months[state.monthTo].year;
@@ -901,6 +1051,398 @@ async function refreshSafety() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Analyses on the map: one mode at a time (KDE, hex counts, Gi* hot spots, emerging hot spots)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Per mode: the API path, its own parameters (the category and time filters are added), how an
+ * answer goes onto the map (returning what the panel says about it), and how to empty the layer.
+ */
+const ANALYSES = {
+  kde: {
+    path: API.kde,
+    params: () => ({ district: HOTSPOT_DISTRICT, cell_m: KDE_CELL_M, bandwidth_m: state.kdeBandwidth }),
+    apply: (data) => {
+      drawKde(data.raster);
+      return {
+        raster: data.raster,
+        max: Number(data.raster?.max) || 0,
+        incidents: data.numberOfIncidents ?? 0,
+        bandwidth: data.raster?.bandwidth_m ?? data.parameters?.bandwidth_m ?? state.kdeBandwidth,
+        cell: data.raster?.cell_m ?? KDE_CELL_M,
+      };
+    },
+    clear: () => drawKde(null),
+  },
+  hex: {
+    path: API.hexbins,
+    params: () => ({ district: HOTSPOT_DISTRICT, resolution: HEXBIN_RESOLUTION, geometry: 'polygon' }),
+    apply: (data) => {
+      const max = Math.max(0, ...data.features.map((f) => Number(f.properties.per_km2) || 0));
+      styleHexcounts(max);
+      map.getSource('hexcounts').setData(data);
+      return {
+        max,
+        cells: data.numberOfCells ?? data.features.length,
+        incidents: data.numberOfIncidents ?? data.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0),
+      };
+    },
+    clear: () => map.getSource('hexcounts').setData(emptyCollection()),
+  },
+  hotspots: {
+    path: API.hotspots,
+    params: () => ({ district: HOTSPOT_DISTRICT, resolution: GI_RESOLUTION, k: GI_K }),
+    apply: (data) => {
+      map.getSource('hotspots').setData(data);
+      const bins = data.features.map((f) => Number(f.properties.bin) || 0);
+      return {
+        cells: data.numberOfCells ?? data.features.length,
+        incidents: data.numberOfIncidents ?? 0,
+        hot: bins.filter((b) => b > 0).length,
+        cold: bins.filter((b) => b < 0).length,
+      };
+    },
+    clear: () => map.getSource('hotspots').setData(emptyCollection()),
+  },
+  emerging: {
+    path: API.emerging,
+    params: () => ({ district: HOTSPOT_DISTRICT, step: EMERGING_STEP }),
+    apply: (data) => {
+      map.getSource('emerging').setData(data);
+      return {
+        cells: data.numberOfCells ?? data.features.length,
+        incidents: data.numberOfIncidents ?? 0,
+        steps: data.steps ?? [],
+        warning: data.warning ?? null,
+        classCounts: data.classCounts ?? {},
+        definitions: new Map((data.classes ?? []).map((c) => [c.class, c.definition])),
+        // The series by cell: MapLibre hands array properties back as JSON text.
+        cells_by_id: new Map(data.features.map((f) => [String(f.properties.h3 ?? f.id), f.properties])),
+      };
+    },
+    clear: () => map.getSource('emerging').setData(emptyCollection()),
+  },
+};
+
+/** Asks for the analysis of `mode` under the current filters, unless its layer already has it. */
+async function refreshAnalysis(mode = state.mode) {
+  const spec = ANALYSES[mode];
+  const analysis = state.analyses[mode];
+  const categories = categoryParam();
+  analysis.noCategories = categories === '';
+  if (analysis.noCategories) {
+    controllers[mode]?.abort();
+    controllers[mode] = null;
+    Object.assign(analysis, { key: null, result: null, unavailable: null });
+    spec.clear();
+    setError(mode, null);
+    renderMode(mode);
+    return;
+  }
+  const params = { ...spec.params(), category: categories, datetime: datetimeParam() };
+  const key = JSON.stringify(params);
+  if (key === analysis.key) return; // on the layer already, or under way
+  controllers[mode]?.abort();
+  const controller = new AbortController();
+  controllers[mode] = controller;
+  Object.assign(analysis, { key, result: null, unavailable: null });
+  renderMode(mode);
+  try {
+    const data = await tracked(() => getJson(spec.path, params, controller.signal));
+    if (controller.signal.aborted) return;
+    analysis.result = spec.apply(data);
+    setError(mode, null);
+  } catch (error) {
+    if (isAbort(error) || controller.signal.aborted) return;
+    spec.clear();
+    if (error instanceof ApiError && error.status === 422) {
+      // Too few incidents or time steps: the panel says why instead of drawing the layer.
+      analysis.unavailable = error.message;
+      setError(mode, null);
+    } else {
+      analysis.key = null; // ask again next time
+      setError(mode, error);
+    }
+  } finally {
+    if (controllers[mode] === controller) controllers[mode] = null;
+    renderMode(mode);
+  }
+}
+
+/** Shows the layers and legend of one mode, hides the others', and fetches its data if needed. */
+function applyMode(mode) {
+  if (!MODES.includes(mode)) return;
+  state.mode = mode;
+  for (const input of document.querySelectorAll('input[name="mode"]')) input.checked = input.value === mode;
+  for (const panel of document.querySelectorAll('.mode-panel')) panel.hidden = panel.dataset.mode !== mode;
+  if (!map) return;
+  for (const [owner, layers] of Object.entries(MODE_LAYERS)) {
+    for (const id of layers) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', owner === mode ? 'visible' : 'none');
+    }
+  }
+  popup?.remove();
+  refreshAnalysis(mode);
+}
+
+function setupModes() {
+  for (const input of document.querySelectorAll('input[name="mode"]')) {
+    input.addEventListener('change', () => {
+      if (input.checked) applyMode(input.value);
+    });
+  }
+  const bandwidth = $('#kde-bandwidth');
+  bandwidth.value = String(state.kdeBandwidth);
+  bandwidth.addEventListener('change', () => {
+    const value = Number(bandwidth.value);
+    state.kdeBandwidth = KDE_BANDWIDTHS.includes(value) ? value : KDE_DEFAULT_BANDWIDTH;
+    refreshAnalysis('kde');
+  });
+  applyMode(state.mode);
+}
+
+/** The mode asked for in the address (`?mode=emerging`), if any. */
+function initialMode() {
+  const mode = new URLSearchParams(window.location.search).get('mode');
+  return MODES.includes(mode) ? mode : 'kde';
+}
+
+// KDE: the server's raster, coloured in a canvas and handed to a MapLibre image source. MapLibre
+// loads an image source's URL with fetch(), which a `default-src 'self'` policy refuses for data:
+// and blob: URLs, so the picture goes through a protocol of our own instead: the URL names the
+// canvas, the handler returns it as an ImageBitmap. Nothing leaves the page.
+const KDE_PROTOCOL = 'hotspot-kde';
+const kdeCanvases = new Map();
+let kdeSerial = 0;
+
+maplibregl.addProtocol(KDE_PROTOCOL, async (params) => {
+  const canvas = kdeCanvases.get(params.url);
+  if (!canvas) throw new Error(`no KDE raster ${params.url}`);
+  return { data: await createImageBitmap(canvas) };
+});
+
+/** 256 RGBA entries of the KDE ramp, from no density (transparent) to the maximum. */
+let kdeLookup = null;
+function kdeColours() {
+  if (kdeLookup) return kdeLookup;
+  const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  kdeLookup = new Uint8ClampedArray(256 * 4);
+  for (let i = 0; i < 256; i += 1) {
+    const f = i / 255;
+    const upper = KDE_STOPS.findIndex(([stop]) => stop >= f);
+    const [s1, c1, a1] = KDE_STOPS[Math.max(upper, 1)];
+    const [s0, c0, a0] = KDE_STOPS[Math.max(upper, 1) - 1];
+    const w = s1 > s0 ? (f - s0) / (s1 - s0) : 1;
+    const [r0, g0, b0] = rgb(c0);
+    const [r1, g1, b1] = rgb(c1);
+    kdeLookup.set([r0 + (r1 - r0) * w, g0 + (g1 - g0) * w, b0 + (b1 - b0) * w, 255 * (a0 + (a1 - a0) * w)], i * 4);
+  }
+  return kdeLookup;
+}
+
+/** Puts a KDE raster on the map (or takes it off: null). */
+function drawKde(raster) {
+  const source = map.getSource('kde');
+  if (!raster || !raster.width || !raster.height || !(raster.max > 0)) {
+    if (source) map.setLayoutProperty('kde-raster', 'visibility', 'none');
+    return;
+  }
+  const { width, height, values, max } = raster;
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d');
+  const image = context.createImageData(width, height);
+  const lookup = kdeColours();
+  // The raster ends a little beyond district 8 where the density is not zero: its edge fades out
+  // over one bandwidth so the grid's border does not read as a line in the data.
+  const feather = Math.max(2, Math.round((Number(raster.bandwidth_m) || state.kdeBandwidth) / (Number(raster.cell_m) || KDE_CELL_M)));
+  const fade = (d) => (d >= feather ? 1 : ((d + 0.5) / feather) ** 2 * (3 - 2 * ((d + 0.5) / feather)));
+  for (let i = 0; i < width * height; i += 1) {
+    const v = values[i];
+    if (!(v > 0)) continue; // transparent
+    const k = Math.min(255, Math.max(1, Math.round((v / max) * 255))) * 4;
+    const col = i % width;
+    const row = (i - col) / width;
+    const edge = fade(Math.min(col, row, width - 1 - col, height - 1 - row));
+    image.data[i * 4] = lookup[k];
+    image.data[i * 4 + 1] = lookup[k + 1];
+    image.data[i * 4 + 2] = lookup[k + 2];
+    image.data[i * 4 + 3] = lookup[k + 3] * edge;
+  }
+  context.putImageData(image, 0, 0);
+  // Row-major from the north-west corner: the canvas's top row is the raster's northern edge.
+  const [w, s, e, n] = raster.bbox;
+  const coordinates = [[w, n], [e, n], [e, s], [w, s]];
+  kdeSerial += 1;
+  const url = `${KDE_PROTOCOL}://raster/${kdeSerial}`;
+  kdeCanvases.clear();
+  kdeCanvases.set(url, canvas);
+  if (source) {
+    source.updateImage({ url, coordinates });
+  } else {
+    map.addSource('kde', { type: 'image', url, coordinates });
+    map.addLayer({
+      id: 'kde-raster',
+      type: 'raster',
+      source: 'kde',
+      paint: {
+        'raster-opacity': ['interpolate', ['linear'], ['zoom'], OVERVIEW_ZOOM[0], 0, OVERVIEW_ZOOM[1], 0.9, 16, 0.85, 17.5, 0.5],
+        'raster-resampling': 'linear',
+        'raster-fade-duration': 0,
+      },
+    }, 'hexcounts-fill');
+  }
+  map.setLayoutProperty('kde-raster', 'visibility', state.mode === 'kde' ? 'visible' : 'none');
+}
+
+/** The density under a point of the map, from the last raster (incidents per km²), or null. */
+function kdeValueAt(lngLat) {
+  const raster = state.analyses.kde.result?.raster;
+  if (!raster) return null;
+  const [w, s, e, n] = raster.bbox;
+  const col = Math.floor(((lngLat.lng - w) / (e - w)) * raster.width);
+  const row = Math.floor(((n - lngLat.lat) / (n - s)) * raster.height);
+  if (col < 0 || row < 0 || col >= raster.width || row >= raster.height) return null;
+  return Number(raster.values[row * raster.width + col]) || 0;
+}
+
+/** Hex counts: the fill ramp over incidents per km², from 0 to the largest cell of the answer. */
+function styleHexcounts(max) {
+  if (!(max > 0)) return;
+  const expression = ['interpolate', ['linear'], ['to-number', ['get', 'per_km2'], 0]];
+  for (const [stop, colour] of HEX_STOPS) expression.push(stop * max, colour);
+  map.setPaintProperty('hexcounts-fill', 'fill-color', expression);
+}
+
+const gradient = (stops) => `linear-gradient(90deg, ${stops.map(([stop, colour]) => `${colour} ${Math.round(stop * 100)}%`).join(', ')})`;
+
+/** A ramp's labels: 0, half the maximum and the maximum, in the language's number format. */
+function rampLabels(container, max) {
+  const values = max > 0 ? [0, max / 2, max] : [];
+  container.replaceChildren(...values.map((v) => el('span', { text: formatNumber(Math.round(v)) })));
+}
+
+/** The panel part of one mode: its note (result, reason it is unavailable, progress) and legend. */
+function renderMode(mode) {
+  renderModeNote(mode);
+  if (mode === 'kde') rampLabels($('#kde-ramp-labels'), state.analyses.kde.result?.max ?? 0);
+  if (mode === 'hex') rampLabels($('#hex-ramp-labels'), state.analyses.hex.result?.max ?? 0);
+  if (mode === 'emerging') renderEmergingLegend();
+}
+
+function renderModes() {
+  for (const mode of MODES) renderMode(mode);
+}
+
+const NOTE_IDS = { kde: '#kde-note', hex: '#hex-note', hotspots: '#hotspots-note', emerging: '#emerging-note' };
+
+/** The line under a mode's legend: what the layer shows, or why it shows nothing. */
+function renderModeNote(mode) {
+  const note = $(NOTE_IDS[mode]);
+  const analysis = state.analyses[mode];
+  note.classList.remove('warn');
+  note.removeAttribute('title');
+  if (analysis.noCategories) {
+    note.textContent = t(mode === 'hotspots' ? 'hotspotsNoCategories' : 'modeNoCategories');
+    note.classList.add('warn');
+  } else if (analysis.unavailable) {
+    const detail = analysis.unavailable;
+    // The API's usual reason ("only N incidents …; … at least M") in the UI's words.
+    const tooFew = /only (\d+) incidents?\b.*at least (\d+)/.exec(detail);
+    if (mode === 'hotspots') {
+      note.textContent = tooFew
+        ? t('hotspotsTooFew', { n: formatNumber(Number(tooFew[1])), min: formatNumber(Number(tooFew[2])) })
+        : t('hotspotsUnavailable', { detail });
+    } else if (mode === 'emerging') {
+      // Space-time Gi* needs at least 3 time steps; the API names that with the too-few-cells case.
+      const quarters = rangeQuarters();
+      note.textContent = quarters < 3 && /time steps/.test(detail)
+        ? t('emergingTooShort', { n: formatNumber(quarters) })
+        : t('emergingTooFew', { detail });
+    } else {
+      note.textContent = t('modeUnavailable', { detail });
+    }
+    note.title = detail;
+    note.classList.add('warn');
+  } else if (analysis.result) {
+    note.textContent = resultText(mode, analysis.result);
+  } else {
+    note.textContent = state.errors.has(mode) ? '' : t(mode === 'hotspots' ? 'hotspotsLoading' : 'modeLoading');
+  }
+}
+
+function resultText(mode, result) {
+  const n = formatNumber(result.incidents);
+  if (mode === 'kde') {
+    if (!(result.max > 0)) return t('kdeEmpty');
+    return t('kdeSummary', { n, bw: formatNumber(result.bandwidth), cell: formatNumber(result.cell), max: formatNumber(Math.round(result.max)) });
+  }
+  if (mode === 'hex') return result.cells > 0 ? t('hexSummary', { n, cells: formatNumber(result.cells) }) : t('hexEmpty');
+  if (mode === 'hotspots') {
+    const { hot, cold, cells } = result;
+    const params = { hot: formatNumber(hot), cold: formatNumber(cold), cells: formatNumber(cells), n };
+    return t(hot + cold > 0 ? 'hotspotsSummary' : 'hotspotsNone', params);
+  }
+  const text = t('emergingSummary', { n, cells: formatNumber(result.cells), steps: formatNumber(result.steps.length) });
+  return result.warning ? `${text} ${t('emergingFewSteps', { n: formatNumber(result.steps.length) })}` : text;
+}
+
+/** How many calendar quarters the month range touches. */
+function rangeQuarters() {
+  const quarters = new Set();
+  for (let i = state.monthFrom; i <= state.monthTo; i += 1) {
+    quarters.add(`${state.months[i].year}-${Math.floor(state.months[i].month / 3)}`);
+  }
+  return quarters.size;
+}
+
+/** An emerging class's name and its one-sentence definition in the current language. */
+function emergingClassName(name) {
+  const key = `emergingClass_${name}`;
+  const text = t(key);
+  return text === key ? name.replaceAll('_', ' ') : text;
+}
+
+function emergingDefinition(name) {
+  const key = `emergingDef_${name}`;
+  const translated = MESSAGES[state.lang]?.[key];
+  return translated ?? state.analyses.emerging.result?.definitions.get(name) ?? '';
+}
+
+function classSwatch(name) {
+  const node = el('span', { className: 'class-swatch', 'aria-hidden': 'true' });
+  if (EMERGING_COLOURS[name]) node.style.setProperty('--swatch', EMERGING_COLOURS[name]);
+  else node.classList.add('hollow');
+  return node;
+}
+
+/** The legend of the emerging mode: only the classes present, each with its definition. */
+function renderEmergingLegend() {
+  const list = $('#emerging-legend');
+  const result = state.analyses.emerging.result;
+  if (!result) {
+    list.replaceChildren();
+    return;
+  }
+  const present = Object.entries(result.classCounts).filter(([, n]) => n > 0).map(([name]) => name);
+  present.sort((a, b) => (EMERGING_ORDER.indexOf(a) + 1 || 99) - (EMERGING_ORDER.indexOf(b) + 1 || 99));
+  list.replaceChildren(
+    ...present.map((name) => el('li', { 'data-class': name },
+      classSwatch(name),
+      el('span', { className: 'class-name', text: emergingClassName(name) }),
+      el('span', { className: 'class-count', text: t(result.classCounts[name] === 1 ? 'emergingCell' : 'emergingCells', { n: formatNumber(result.classCounts[name]) }) }),
+      el('span', { className: 'class-def', text: emergingDefinition(name) }))),
+  );
+}
+
+/** The quarter an emerging time step starts (an instant at a Copenhagen quarter start), as text. */
+function quarterLabel(instant) {
+  const { year, month } = copenhagenMonthOf(instant);
+  return t('quarterLabel', { q: Math.floor(month / 3) + 1, y: year });
+}
+
 // Debounced re-filtering: `data-loading` is set at once, so a test (or a person) never sees stale
 // counts as settled; the fetches start when the controls have been still for DEBOUNCE_MS.
 let filterTimer = null;
@@ -910,7 +1452,7 @@ function scheduleRefresh() {
   clearTimeout(filterTimer);
   filterTimer = setTimeout(async () => {
     state.scheduled = false;
-    const work = [refreshHexbins().catch(() => {}), refreshItems(), refreshHotspots(), refreshSummary(), refreshSafety()];
+    const work = [refreshHexbins().catch(() => {}), refreshItems(), refreshAnalysis(), refreshSummary(), refreshTrend(), refreshSafety()];
     updateLoading();
     await Promise.all(work);
     renderStatus();
@@ -980,8 +1522,14 @@ function setAllCategories(on) {
 }
 
 function buildLegend() {
-  const ramp = $('#heat-ramp');
-  ramp.style.setProperty('--ramp', `linear-gradient(90deg, ${HEAT_STOPS.slice(1).map(([stop, colour]) => `${colour} ${Math.round(stop * 100)}%`).join(', ')})`);
+  $('#heat-ramp').style.setProperty('--ramp', gradient(HEAT_STOPS.slice(1)));
+  // The KDE ramp as drawn over a light map: each colour at its opacity over white.
+  const overWhite = ([stop, colour, alpha]) => {
+    const mix = (i) => Math.round(255 + (parseInt(colour.slice(i, i + 2), 16) - 255) * Math.max(alpha, 0.12));
+    return [stop, `rgb(${mix(1)}, ${mix(3)}, ${mix(5)})`];
+  };
+  $('#kde-ramp').style.setProperty('--ramp', gradient(KDE_STOPS.map(overWhite)));
+  $('#hex-ramp').style.setProperty('--ramp', gradient(HEX_STOPS));
   $('#hotspot-ramp').replaceChildren(
     ...BIN_ORDER.map((bin) => {
       const cell = el('span', { text: `${Math.abs(bin) === 3 ? 99 : Math.abs(bin) === 2 ? 95 : 90}` });
@@ -1085,38 +1633,6 @@ function renderStatus() {
     nodes.push(el('span', { className: 'status-line error', text: t('statusError', { detail: message }) }));
   }
   status.replaceChildren(...nodes);
-}
-
-/** The line under the hot-spot toggle: what the layer shows, or why it shows nothing. */
-function renderHotspotNote() {
-  const note = $('#hotspots-note');
-  const hs = state.hotspots;
-  note.classList.remove('warn');
-  note.removeAttribute('title');
-  if (!hs.on) {
-    note.hidden = true;
-    note.textContent = '';
-    return;
-  }
-  note.hidden = false;
-  if (hs.noCategories) {
-    note.textContent = t('hotspotsNoCategories');
-    note.classList.add('warn');
-  } else if (hs.unavailable) {
-    // The API's reason; its usual one ("only N incidents …; Gi* needs at least M") in the UI's words.
-    const tooFew = /only (\d+) incidents?\b.*at least (\d+)/.exec(hs.unavailable);
-    note.textContent = tooFew
-      ? t('hotspotsTooFew', { n: formatNumber(Number(tooFew[1])), min: formatNumber(Number(tooFew[2])) })
-      : t('hotspotsUnavailable', { detail: hs.unavailable });
-    note.title = hs.unavailable;
-    note.classList.add('warn');
-  } else if (hs.result) {
-    const { hot, cold, cells, incidents } = hs.result;
-    const params = { hot: formatNumber(hot), cold: formatNumber(cold), cells: formatNumber(cells), n: formatNumber(incidents) };
-    note.textContent = hot + cold > 0 ? t('hotspotsSummary', params) : t('hotspotsNone', params);
-  } else {
-    note.textContent = state.errors.has('hotspots') ? '' : t('hotspotsLoading');
-  }
 }
 
 function dateRange(period) {
@@ -1229,6 +1745,213 @@ function renderHourGrid(rows) {
     : t('summaryGridHeading'));
 }
 
+/** The choice of the trend chart's line: none, the categories selected above, or one category. */
+function buildTrendChoice() {
+  const select = $('#trend-category');
+  if (!select) return;
+  const value = select.value || (select.options.length ? '' : '@selected');
+  select.replaceChildren(
+    el('option', { value: '', text: t('trendNone') }),
+    el('option', { value: '@selected', text: t('trendSelected') }),
+    ...state.categories.map((c) => el('option', { value: c.code, text: apiLabel(c) })),
+  );
+  select.value = [...select.options].some((o) => o.value === value) ? value : '@selected';
+}
+
+/** The trend line's series: {codes, name, colour}, or {note} when there is no line to draw, or null. */
+function trendLine() {
+  const choice = $('#trend-category').value;
+  if (!choice) return null;
+  if (choice === '@selected') {
+    if (state.selected.size === 0) return { note: t('trendNoSelection') };
+    if (state.selected.size === state.categories.length) return { note: t('trendSameAsAll') };
+    const codes = state.categories.filter((c) => state.selected.has(c.code)).map((c) => c.code);
+    if (codes.length === 1) return { codes, name: apiLabel(state.categories.find((c) => c.code === codes[0])), colour: categoryColour(codes[0]) };
+    return { codes, name: t('trendSelectedLabel'), colour: '#1d2733' };
+  }
+  const category = state.categories.find((c) => c.code === choice);
+  return category ? { codes: [choice], name: apiLabel(category), colour: categoryColour(choice) } : null;
+}
+
+/** The chart's periods: the range's months, or its calendar quarters when it is longer than two years. */
+function trendPeriods() {
+  const quarterly = monthCount() > TREND_MAX_MONTHS;
+  const periods = [];
+  for (let i = state.monthFrom; i <= state.monthTo; i += 1) {
+    const { year, month } = state.months[i];
+    const quarter = Math.floor(month / 3);
+    const last = periods.at(-1);
+    if (quarterly && last && last.year === year && last.quarter === quarter) last.indexes.push(i);
+    else periods.push({ year, month, quarter, indexes: [i] });
+  }
+  for (const period of periods) {
+    period.label = quarterly ? t('quarterLabel', { q: period.quarter + 1, y: period.year }) : monthLabel(period.indexes[0]);
+    period.partial = quarterly && period.indexes.length < 3;
+  }
+  return { quarterly, periods };
+}
+
+/** A round step for the value axis: 1, 2 or 5 × a power of ten, about `max / 4`. */
+function niceStep(max) {
+  const raw = Math.max(max, 1) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw);
+  return Math.max(1, step);
+}
+
+let trendSerial = 0;
+
+/** Incidents per month (or quarter) in district 8 as an SVG bar chart, with an optional line. */
+function renderTrend() {
+  const container = $('#trend-chart');
+  if (!container || !state.months.length) return;
+  const { quarterly, periods } = trendPeriods();
+  $('#trend-heading').textContent = t(quarterly ? 'trendHeadingQuarter' : 'trendHeadingMonth');
+  const trend = state.trend;
+  const current = trend.all && trend.range?.[0] === state.monthFrom && trend.range?.[1] === state.monthTo;
+  const note = $('#trend-note');
+  if (!current) {
+    // Keep the last chart (dimmed while the summary is busy) until the new counts are in.
+    container.classList.add('stale');
+    if (!container.firstChild) note.textContent = t('trendLoading');
+    return;
+  }
+  container.classList.remove('stale');
+  const sum = (series, indexes) => indexes.reduce((total, i) => total + (series?.[i] ?? 0), 0);
+  const line = trendLine();
+  const lineSeries = line?.codes ? line.codes.map((code) => trend.byCategory[code]) : null;
+  for (const period of periods) {
+    period.n = sum(trend.all, period.indexes);
+    period.m = lineSeries ? lineSeries.reduce((total, series) => total + sum(series, period.indexes), 0) : null;
+  }
+
+  // Geometry in viewBox units (the SVG scales to the panel's width; text stays about 11 px).
+  const W = 340;
+  const H = 178;
+  const M = { left: 34, right: 6, top: 8, bottom: 36 };
+  const plotW = W - M.left - M.right;
+  const plotH = H - M.top - M.bottom;
+  const maxN = Math.max(1, ...periods.map((p) => p.n));
+  const step = niceStep(maxN);
+  const yMax = Math.ceil(maxN / step) * step;
+  const y = (v) => M.top + plotH - (v / yMax) * plotH;
+  const slot = plotW / periods.length;
+  const x = (i) => M.left + i * slot;
+  const barW = Math.max(1, slot * (periods.length > 30 ? 0.8 : 0.7));
+
+  trendSerial += 1;
+  const titleId = `trend-title-${trendSerial}`;
+  const descId = `trend-desc-${trendSerial}`;
+  const total = periods.reduce((s, p) => s + p.n, 0);
+  const peak = periods.reduce((best, p) => (p.n > best.n ? p : best), periods[0]);
+  const periodText = periods.length > 1 ? `${periods[0].label} – ${periods.at(-1).label}` : periods[0].label;
+  let desc = t('trendLabel', {
+    unit: t(quarterly ? 'trendHeadingQuarter' : 'trendHeadingMonth'),
+    period: periodText,
+    n: formatNumber(total),
+    peak: peak.label,
+    max: formatNumber(peak.n),
+  });
+  if (line?.codes) desc += t('trendLabelLine', { name: line.name, n: formatNumber(periods.reduce((s, p) => s + p.m, 0)) });
+
+  const svg = svgEl('svg', {
+    class: 'trend-svg',
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-labelledby': `${titleId} ${descId}`,
+    'data-periods': periods.length,
+    'data-total': total,
+  },
+  svgEl('title', { id: titleId, text: `${$('#trend-heading').textContent}, ${periodText}` }),
+  svgEl('desc', { id: descId, text: desc }));
+
+  // Value axis: grid lines and labels.
+  const axis = svgEl('g', { class: 'trend-axis', 'aria-hidden': 'true' });
+  for (let v = 0; v <= yMax; v += step) {
+    axis.append(
+      svgEl('line', { x1: M.left, x2: W - M.right, y1: y(v), y2: y(v), class: v === 0 ? 'baseline' : 'grid' }),
+      svgEl('text', { x: M.left - 4, y: y(v) + 3.5, 'text-anchor': 'end', text: formatNumber(v) }),
+    );
+  }
+  // Time axis: a short label under some periods, the year under the first period of each year.
+  const labelEvery = quarterly ? (periods.length <= 12 ? 1 : 0) : periods.length <= 12 ? 1 : 3;
+  const years = [];
+  periods.forEach((period, i) => {
+    const cx = x(i) + slot / 2;
+    if (labelEvery) {
+      const show = quarterly || labelEvery === 1 || period.month % 3 === 0;
+      if (show) {
+        const text = quarterly
+          ? t('quarterLabel', { q: period.quarter + 1, y: '' }).trim()
+          : new Intl.DateTimeFormat(locale(), { month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(period.year, period.month, 1))).replace(/\.$/, '');
+        axis.append(svgEl('text', { x: cx, y: H - M.bottom + 13, 'text-anchor': 'middle', text }));
+      }
+    }
+    if (i === 0 || period.year !== periods[i - 1].year) years.push({ i, year: period.year });
+  });
+  // Year labels need about 30 units; a crowded earlier one gives way to the next.
+  const shown = years.filter((entry, k) => k === years.length - 1 || x(years[k + 1].i) - x(entry.i) >= 30);
+  for (const { i, year } of shown) {
+    const x0 = x(i);
+    if (i > 0) axis.append(svgEl('line', { x1: x0, x2: x0, y1: M.top, y2: H - M.bottom + 28, class: 'year-rule' }));
+    // At the right edge the label ends there instead of running out of the chart.
+    const atEdge = x0 + 30 > W - M.right;
+    axis.append(svgEl('text', {
+      x: atEdge ? W - M.right : x0 + 2, y: H - M.bottom + 28, 'text-anchor': atEdge ? 'end' : 'start', class: 'year', text: String(year),
+    }));
+  }
+  svg.append(axis);
+
+  // Bars: all categories, one per period.
+  const bars = svgEl('g', { class: 'trend-bars' });
+  periods.forEach((period, i) => {
+    const top = y(period.n);
+    const title = line?.codes
+      ? t('trendBarLine', { period: period.label, n: formatNumber(period.n), m: formatNumber(period.m), name: line.name })
+      : t('trendBar', { period: period.label, n: formatNumber(period.n) });
+    bars.append(svgEl('rect', {
+      class: `trend-bar${period.partial ? ' partial' : ''}`,
+      x: (x(i) + (slot - barW) / 2).toFixed(2),
+      y: top.toFixed(2),
+      width: barW.toFixed(2),
+      height: Math.max(0, y(0) - top).toFixed(2),
+      'data-n': period.n,
+      'data-period': period.label,
+    }, svgEl('title', { text: period.partial ? `${title} ${t('trendPartialTitle', { n: period.indexes.length })}` : title })));
+  });
+  svg.append(bars);
+
+  // The line for the chosen categories, a dot per period.
+  if (line?.codes) {
+    const points = periods.map((p, i) => [x(i) + slot / 2, y(p.m)]);
+    const group = svgEl('g', { class: 'trend-series' },
+      svgEl('polyline', {
+        class: 'trend-line',
+        points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' '),
+        stroke: line.colour,
+      }));
+    points.forEach(([px, py], i) => group.append(svgEl('circle', {
+      class: 'trend-dot', cx: px.toFixed(1), cy: py.toFixed(1), r: periods.length > 30 ? 1.8 : 2.6, fill: line.colour, 'data-n': periods[i].m,
+    }, svgEl('title', { text: t('trendBar', { period: periods[i].label, n: formatNumber(periods[i].m) }) }))));
+    svg.append(group);
+  }
+  container.replaceChildren(svg);
+
+  // HTML legend under the chart, and the notes.
+  const legend = [el('li', {}, el('span', { className: 'trend-key bar', 'aria-hidden': 'true' }),
+    el('span', { text: `${t('trendAll')} (${formatNumber(total)})` }))];
+  if (line?.codes) {
+    const key = el('span', { className: 'trend-key line', 'aria-hidden': 'true' });
+    key.style.setProperty('--swatch', line.colour);
+    legend.push(el('li', {}, key, el('span', { text: `${line.name} (${formatNumber(periods.reduce((s, p) => s + p.m, 0))})` })));
+  }
+  $('#trend-legend').replaceChildren(...legend);
+  const notes = [];
+  if (line?.note) notes.push(line.note);
+  if (periods.some((p) => p.partial)) notes.push(t('trendPartial'));
+  note.textContent = notes.join(' ');
+}
+
 /** One row per crime group with its level as a coloured chip, for district 8 in one year. */
 function renderSafety() {
   const data = state.safety;
@@ -1272,24 +1995,6 @@ function renderNotice() {
 }
 
 function setupLayerToggles() {
-  const hotspots = $('#layer-hotspots');
-  const showHotspots = () => {
-    state.hotspots.on = hotspots.checked;
-    for (const id of ['hotspots-fill', 'hotspots-line']) {
-      map.setLayoutProperty(id, 'visibility', hotspots.checked ? 'visible' : 'none');
-    }
-    map.setPaintProperty('incidents-heat', 'heatmap-opacity', heatOpacity(hotspots.checked));
-    for (const item of document.querySelectorAll('.legend-hotspots')) item.hidden = !hotspots.checked;
-    if (hotspots.checked) {
-      refreshHotspots();
-    } else {
-      controllers.hotspots?.abort();
-      setError('hotspots', null);
-    }
-    renderHotspotNote();
-  };
-  hotspots.addEventListener('change', showHotspots);
-  showHotspots();
   const observations = $('#layer-observations');
   observations.addEventListener('change', () => {
     map.setLayoutProperty('observations', 'visibility', observations.checked ? 'visible' : 'none');
@@ -1389,8 +2094,10 @@ function applyTexts() {
   renderNotice();
   if (state.months.length) renderPeriod();
   renderStatus();
-  renderHotspotNote();
+  renderModes();
   renderSummary();
+  buildTrendChoice();
+  renderTrend();
   renderSafety();
   popup?.remove();
 }
@@ -1468,7 +2175,75 @@ function hotspotPopupItem(feature) {
     el('p', { className: 'popup-more', text: t('popupCellNote') }));
 }
 
+function hexPopupItem(feature) {
+  const p = feature.properties;
+  const heading = el('h3', {}, el('span', { text: t('modeHex') }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  const list = el('dl', {},
+    el('dt', { text: t('popupCount') }), el('dd', { text: formatNumber(Number(p.count) || 0) }),
+    el('dt', { text: t('popupPerKm2') }), el('dd', { text: formatNumber(Math.round(Number(p.per_km2) || 0)) }));
+  return el('div', { className: 'popup-item popup-cell popup-hex' }, heading, list,
+    el('p', { className: 'popup-more', text: t('popupHexNote') }));
+}
+
+function kdePopupItem(value) {
+  const result = state.analyses.kde.result;
+  const heading = el('h3', {}, el('span', { text: t('popupDensity') }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  return el('div', { className: 'popup-item popup-kde' }, heading,
+    el('p', { className: 'popup-value', text: t('popupDensityValue', { v: formatNumber(Math.round(value)) }) }),
+    el('p', { className: 'popup-more', text: t('popupDensityNote', { bw: formatNumber(result?.bandwidth ?? state.kdeBandwidth) }) }));
+}
+
+/** A small SVG line of a cell's incidents per time step, dots where the step was significant. */
+function sparkline(counts, sig, steps) {
+  const W = 220;
+  const H = 46;
+  const pad = { left: 3, right: 3, top: 5, bottom: 5 };
+  const max = Math.max(1, ...counts);
+  const x = (i) => pad.left + (counts.length > 1 ? (i / (counts.length - 1)) * (W - pad.left - pad.right) : (W - pad.left - pad.right) / 2);
+  const y = (v) => pad.top + (1 - v / max) * (H - pad.top - pad.bottom);
+  const from = steps.length ? quarterLabel(steps[0]) : '';
+  const to = steps.length ? quarterLabel(steps.at(-1)) : '';
+  const label = t('sparkLabel', { from, to, max: formatNumber(max) });
+  const svg = svgEl('svg', { class: 'sparkline', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label },
+    svgEl('title', { text: label }),
+    svgEl('line', { class: 'spark-base', x1: pad.left, x2: W - pad.right, y1: y(0), y2: y(0) }),
+    svgEl('polyline', { class: 'spark-line', points: counts.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ') }));
+  counts.forEach((v, i) => {
+    const s = Number(sig?.[i]) || 0;
+    if (s !== 0) svg.append(svgEl('circle', { class: s > 0 ? 'spark-hot' : 'spark-cold', cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.4 }));
+  });
+  return el('figure', { className: 'spark' }, svg,
+    el('figcaption', {}, el('span', { text: from }), el('span', { text: t('popupMaxValue', { n: formatNumber(max) }) }), el('span', { text: to })));
+}
+
+function emergingPopupItem(feature) {
+  const result = state.analyses.emerging.result;
+  const id = String(feature.properties.h3 ?? feature.id);
+  const p = result?.cells_by_id.get(id) ?? feature.properties;
+  const name = String(p.class ?? 'no_pattern');
+  const heading = el('h3', {}, classSwatch(name), el('span', { text: emergingClassName(name) }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  const z = Number(p.trend_z);
+  const pValue = Number(p.trend_p);
+  const counts = Array.isArray(p.counts) ? p.counts.map(Number) : [];
+  const total = p.total ?? counts.reduce((a, b) => a + b, 0);
+  const list = el('dl', {},
+    el('dt', { text: t('popupTotal') }), el('dd', { text: formatNumber(Number(total) || 0) }),
+    el('dt', { text: t('popupTrend') }), el('dd', {
+      text: Number.isFinite(z)
+        ? t('popupTrendValue', { z: formatDecimal(z, 2), p: pValue < 0.001 ? `< ${formatDecimal(0.001, 3)}` : `= ${formatDecimal(pValue, 3)}` })
+        : '–',
+    }));
+  return el('div', { className: 'popup-item popup-cell popup-emerging' }, heading,
+    el('p', { className: 'popup-def', text: emergingDefinition(name) }),
+    counts.length ? sparkline(counts, Array.isArray(p.sig) ? p.sig : [], result?.steps ?? []) : null,
+    list);
+}
+
 const POPUP_MAX_ITEMS = 4;
+const CELL_POPUPS = { 'hotspots-fill': hotspotPopupItem, 'hexcounts-fill': hexPopupItem, 'emerging-fill': emergingPopupItem };
 
 const visible = (id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none';
 
@@ -1477,17 +2252,29 @@ function showPopup(event) {
   const box = [[x - 6, y - 6], [x + 6, y + 6]];
   const layers = ['observations', 'incidents-points'].filter(visible);
   const features = map.queryRenderedFeatures(box, { layers });
-  // The hot-spot cell under the pointer itself (cells tile the area: a box would catch neighbours).
-  const cell = visible('hotspots-fill') ? map.queryRenderedFeatures(event.point, { layers: ['hotspots-fill'] })[0] : null;
+  // The analysis cell under the pointer itself (cells tile the area: a box would catch neighbours),
+  // or the density there.
+  let cell = null;
+  for (const [layer, item] of Object.entries(CELL_POPUPS)) {
+    const feature = visible(layer) ? map.queryRenderedFeatures(event.point, { layers: [layer] })[0] : null;
+    if (feature) {
+      cell = item(feature);
+      break;
+    }
+  }
+  if (!cell && !features.length && state.mode === 'kde' && visible('kde-raster') && map.getZoom() >= OVERVIEW_ZOOM[1]) {
+    const value = kdeValueAt(event.lngLat);
+    if (value > 0) cell = kdePopupItem(value);
+  }
   if (!features.length && !cell) return;
   const items = features.slice(0, POPUP_MAX_ITEMS).map((f) => (f.layer.id === 'observations' ? observationPopupItem(f) : incidentPopupItem(f)));
-  if (cell) items.push(hotspotPopupItem(cell));
+  if (cell) items.push(cell);
   const content = el('div', { className: 'popup', lang: state.lang }, ...items);
   if (features.length > POPUP_MAX_ITEMS) {
     content.append(el('p', { className: 'popup-more', text: t('popupMore', { n: features.length - POPUP_MAX_ITEMS }) }));
   }
   popup?.remove();
-  popup = new maplibregl.Popup({ maxWidth: '280px', focusAfterOpen: true })
+  popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true })
     .setLngLat(features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
     .setDOMContent(content)
     .addTo(map);
@@ -1507,6 +2294,7 @@ async function fetchOptional(path) {
 
 async function main() {
   state.lang = initialLanguage();
+  state.mode = initialMode();
   buildLanguageSwitch();
   applyTexts();
   setupPanelToggle();
@@ -1536,6 +2324,7 @@ async function main() {
   setupPeriod();
   $('#categories-all').addEventListener('click', () => setAllCategories(true));
   $('#categories-none').addEventListener('click', () => setAllCategories(false));
+  $('#trend-category').addEventListener('change', renderTrend);
   applyTexts();
 
   map = new maplibregl.Map({
@@ -1562,9 +2351,10 @@ async function main() {
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
   addDataLayers();
   setupLayerToggles();
+  setupModes();
   translateMapControls();
 
-  for (const layer of ['incidents-points', 'observations', 'hotspots-fill']) {
+  for (const layer of ['incidents-points', 'observations', 'hotspots-fill', 'hexcounts-fill', 'emerging-fill']) {
     map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
   }
@@ -1580,6 +2370,7 @@ async function main() {
   loadObservations();
   refreshItems().then(renderStatus);
   refreshSummary();
+  refreshTrend();
   refreshSafety();
 
   try {

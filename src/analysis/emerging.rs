@@ -230,8 +230,11 @@ pub fn emerging(
     positions.sort_unstable();
     positions.dedup();
     let (nc, nt) = (cells.len(), steps_n);
-    if nc < 3 || nt < 3 {
-        return Err(GiError::TooFewCells(nc.min(nt)));
+    if nc < 3 {
+        return Err(GiError::TooFewCells(nc));
+    }
+    if nt < 3 {
+        return Err(GiError::TooFewSteps(nt));
     }
     let mut x = vec![0u32; nc * nt];
     let mut used = 0;

@@ -33,6 +33,9 @@ pub enum GiError {
     /// Every cell has the same count: no variation to test.
     #[error("every cell has the same count ({0}); there is no variation to test")]
     NoVariation(f64),
+    /// Fewer than 3 time steps (emerging hot spots).
+    #[error("the period holds only {0} time steps; emerging hot spots need at least 3 (choose a longer period or a shorter step)")]
+    TooFewSteps(usize),
     /// Fewer than 3 cells.
     #[error("the study area holds only {0} cells at this resolution; choose a finer resolution or a larger area")]
     TooFewCells(usize),

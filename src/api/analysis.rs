@@ -207,7 +207,9 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
         };
         let params = HotspotParams { resolution, k: k as u32, categories, time: datetime, permutations, seed };
         let result = gistar::hotspots(&cat, &area, &params).map_err(|e| match e {
-            GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) => ApiError::Unprocessable(e.to_string()),
+            GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) | GiError::TooFewSteps(_) => {
+                ApiError::Unprocessable(e.to_string())
+            }
         })?;
         let fmt_t = |t: i64| if t == i64::MIN || t == i64::MAX { "..".to_owned() } else { time::rfc3339(t) };
         let head = json!({
@@ -290,10 +292,7 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             return Err(ApiError::Unprocessable("no incidents in the chosen period".into()));
         }
         let params = EmergingParams { resolution, k: k as u32, time_window: time_window as u32, step, categories, time: span };
-        let r = emerging::emerging(&cat, &area, &params).map_err(|e| match e {
-            GiError::TooFewCells(_) => ApiError::Unprocessable(format!("{e} (or fewer than 3 time steps: choose a longer period or a shorter step)")),
-            _ => ApiError::Unprocessable(e.to_string()),
-        })?;
+        let r = emerging::emerging(&cat, &area, &params).map_err(|e: GiError| ApiError::Unprocessable(e.to_string()))?;
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for c in &r.cells {
             *counts.entry(c.class).or_default() += 1;

@@ -270,7 +270,13 @@ mod tests {
         let plain = content_security_policy(None);
         assert!(plain.contains("default-src 'self'") && !plain.contains("https://"));
         let with = content_security_policy(Some("https://tiles.example.org/{z}/{x}/{y}.png"));
-        assert!(with.contains("img-src 'self' data: blob: https://tiles.example.org;"), "{with}");
-        assert!(with.contains("connect-src 'self' https://tiles.example.org;"), "{with}");
+        assert!(
+            with.contains("img-src 'self' data: blob: https://tiles.example.org;"),
+            "{with}"
+        );
+        assert!(
+            with.contains("connect-src 'self' https://tiles.example.org;"),
+            "{with}"
+        );
     }
 }

@@ -54,9 +54,10 @@ after(async () => {
  * requests and HTTP errors. A request the app cancels itself (AbortController on a stale filter,
  * `net::ERR_ABORTED`) is not a failure.
  */
-async function openApp(viewport, options = {}) {
+async function openApp(viewport, options = {}, beforeLoad = () => {}) {
   const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
+  beforeLoad(page);
   const problems = [];
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
@@ -109,6 +110,60 @@ function renderedBins(page) {
     for (const bin of byCell.values()) bins[bin] = (bins[bin] ?? 0) + 1;
     return { cells: byCell.size, bins };
   });
+}
+
+/** The map layers of each analysis mode (the KDE mode also owns the zoomed-out city heatmap). */
+const MODE_LAYERS = {
+  kde: ['kde-raster', 'incidents-heat'],
+  hex: ['hexcounts-fill', 'hexcounts-line'],
+  hotspots: ['hotspots-fill', 'hotspots-line'],
+  emerging: ['emerging-fill', 'emerging-line'],
+};
+
+/** Picks an analysis mode by its segment (what a person clicks) and waits for its data. */
+async function chooseMode(page, mode) {
+  await page.click(`label[for="mode-${mode}"]`);
+  await waitSettled(page);
+  assert.equal(await page.isChecked(`#mode-${mode}`), true, `${mode} is the chosen mode`);
+}
+
+/** Which mode layers are visible: {layer id: true/false}. */
+function layerVisibility(page) {
+  return page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id,
+    Boolean(window.hotspotMap.getLayer(id)) && window.hotspotMap.getLayoutProperty(id, 'visibility') !== 'none'])),
+  Object.values(MODE_LAYERS).flat());
+}
+
+/** Exactly the layers of `mode` are visible, and only its legend is shown. */
+async function assertOnlyMode(page, mode) {
+  const visibility = await layerVisibility(page);
+  for (const [owner, ids] of Object.entries(MODE_LAYERS)) {
+    for (const id of ids) assert.equal(visibility[id], owner === mode, `${id} is ${owner === mode ? 'shown' : 'hidden'} in ${mode} mode`);
+  }
+  const legends = await page.locator('.mode-panel').evaluateAll((nodes) => nodes.map((n) => [n.dataset.mode, !n.hidden && n.offsetParent !== null]));
+  for (const [owner, shown] of legends) assert.equal(shown, owner === mode, `the ${owner} legend is ${owner === mode ? 'shown' : 'hidden'} in ${mode} mode`);
+}
+
+/** The URL of the last request the page made to an API path. */
+function recordRequests(page, fragment) {
+  const urls = [];
+  page.on('request', (request) => {
+    if (request.url().includes(fragment)) urls.push(new URL(request.url()));
+  });
+  return urls;
+}
+
+/** Sets both month sliders through their input events (indexes into the slider's months). */
+async function setMonths(page, from, to) {
+  await page.evaluate(([a, b]) => {
+    for (const [id, v] of [['#month-to', b], ['#month-from', a]]) {
+      const input = document.querySelector(id);
+      input.value = String(v);
+      input.dispatchEvent(new Event('input'));
+    }
+  }, [from, to]);
+  await page.waitForFunction(() => document.body.dataset.loading, null, { timeout: 2000 }).catch(() => {});
+  await waitSettled(page);
 }
 
 /** The number in a table cell or text, whatever the locale's digit grouping. */
@@ -255,7 +310,7 @@ test('phone: banner, map and controls are all reachable at 390×844', { timeout:
 
     await toggle.click();
     assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
-    for (const selector of ['#month-from', '#month-to', '#categories-none', '#category-list input >> nth=-1', '#layer-observations']) {
+    for (const selector of ['label[for="mode-kde"]', 'label[for="mode-emerging"]', '#kde-bandwidth', '#month-from', '#month-to', '#categories-none', '#category-list input >> nth=-1', '#layer-observations', '#trend-category']) {
       const control = page.locator(selector);
       await control.scrollIntoViewIfNeeded();
       assert.ok(await control.isVisible(), `${selector} is visible`);
@@ -263,7 +318,7 @@ test('phone: banner, map and controls are all reachable at 390×844', { timeout:
       assert.ok(box.y >= 0 && box.y + box.height <= PHONE.height, `${selector} is on screen: ${JSON.stringify(box)}`);
     }
     // District 8 in numbers fits the bottom sheet: no sideways scrolling, the grid cells visible.
-    for (const selector of ['#summary-table', '#hour-grid', '#safety-list']) {
+    for (const selector of ['#mode-switch', '#summary-table', '#trend-chart svg', '#hour-grid', '#safety-list']) {
       const block = page.locator(selector);
       await block.scrollIntoViewIfNeeded();
       const box = await block.boundingBox();
@@ -276,6 +331,20 @@ test('phone: banner, map and controls are all reachable at 390×844', { timeout:
     assert.ok(overflow <= 0, `the panel does not scroll sideways (${overflow}px)`);
     const gridCell = await page.locator('#hour-grid .hg-cell').first().boundingBox();
     assert.ok(gridCell.width >= 8 && gridCell.height >= 8, `hour-grid cells are legible: ${JSON.stringify(gridCell)}`);
+    // The trend chart's axis text stays readable on a phone (at least 10 CSS px).
+    const axisText = await page.locator('#trend-chart .trend-axis text').first().boundingBox();
+    assert.ok(axisText.height >= 10, `trend-chart labels are legible: ${JSON.stringify(axisText)}`);
+    // A mode segment is a comfortable tap target, and a tap switches the map.
+    const segment = await page.locator('label[for="mode-emerging"]').boundingBox();
+    assert.ok(segment.height >= 36, `the mode segments are tap-sized: ${JSON.stringify(segment)}`);
+    await page.locator('label[for="mode-emerging"]').tap();
+    await waitSettled(page);
+    await assertOnlyMode(page, 'emerging');
+    await page.locator('#mode-section').evaluate((node) => node.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: `${ARTIFACTS}map-phone-modes.png` });
+    await page.locator('label[for="mode-kde"]').tap();
+    await waitSettled(page);
+    await assertOnlyMode(page, 'kde');
     await page.locator('#summary-heading').evaluate((node) => node.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: `${ARTIFACTS}map-phone-summary.png` });
 
@@ -295,11 +364,11 @@ test('phone: banner, map and controls are all reachable at 390×844', { timeout:
 test('hot spots: the Gi* layer draws significant cells, explains them, and says when it cannot', { timeout: TIMEOUT * 2 }, async () => {
   const { context, page, problems } = await openApp(LAPTOP);
   try {
-    assert.equal(await page.isChecked('#layer-hotspots'), false, 'the hot-spot layer starts off');
+    assert.equal(await page.isChecked('#mode-hotspots'), false, 'the hot-spot mode is not the first one');
+    assert.equal(await page.isChecked('#mode-kde'), true, 'the map starts with the density');
     assert.equal(await page.locator('.legend-hotspots').isVisible(), false, 'no hot-spot legend while the layer is off');
 
-    await page.check('#layer-hotspots');
-    await waitSettled(page);
+    await chooseMode(page, 'hotspots');
     const { cells, bins } = await renderedBins(page);
     assert.ok(cells > 0, 'the hot-spot layer has rendered features');
     assert.ok((bins[3] ?? 0) >= 1, `at least one cell is a hot spot at 99 % for the whole period: ${JSON.stringify(bins)}`);
@@ -345,7 +414,7 @@ test('hot spots: the Gi* layer draws significant cells, explains them, and says 
     assert.match(apiDetail.detail, /at least 30/, 'the API refuses this selection');
     assert.match(await note.innerText(), /kan ikke beregnes: kun \d+ hændelser .* mindst 30/);
     assert.equal(await note.getAttribute('title'), apiDetail.detail, 'the API\'s own words are kept');
-    assert.equal(await note.getAttribute('class'), 'note layer-note warn');
+    assert.equal(await note.getAttribute('class'), 'note mode-note warn');
     assert.equal((await renderedBins(page)).cells, 0, 'no hot-spot cells when Gi* cannot be computed');
     assert.equal(await page.locator('#status .error').count(), 0, 'a 422 is not shown as a loading error');
 
@@ -356,7 +425,7 @@ test('hot spots: the Gi* layer draws significant cells, explains them, and says 
     assert.ok((await renderedBins(page)).cells > 0, 'the cells are back for the whole period');
     assert.doesNotMatch(await note.innerText(), /kan ikke/);
 
-    await page.uncheck('#layer-hotspots');
+    await chooseMode(page, 'kde');
     assert.equal(await page.locator('.legend-hotspots').isVisible(), false);
     assert.equal(await page.evaluate(() => window.hotspotMap.getLayoutProperty('hotspots-fill', 'visibility')), 'none');
 
@@ -444,6 +513,253 @@ test('summary: district 8 in numbers follows the month range and shows the safet
     assert.equal(await page.locator('#safety-heading').innerText(), 'Safety index 2012');
     assert.match(await page.locator('#safety-note').innerText(), /synthetic demo data.*not the official/);
     assert.match(await page.locator('#hour-grid .hg-day').first().innerText(), /Mon/);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test('modes: density, hex counts, hot spots and emerging hot spots each draw their layer and legend, one at a time', { timeout: TIMEOUT * 3 }, async () => {
+  let kdeRequests;
+  const { context, page, problems } = await openApp(LAPTOP, {}, (p) => { kdeRequests = recordRequests(p, '/api/analysis/kde'); });
+  try {
+    // The segmented control is a radio group: four radios, one checked, arrow keys move the choice.
+    assert.equal(await page.locator('#mode-switch input[type="radio"][name="mode"]').count(), 4);
+    assert.equal(await page.locator('#mode-switch input:checked').count(), 1);
+    await assertOnlyMode(page, 'kde');
+
+    // Density: the server's raster as an image source on its own bounding box; the legend's top
+    // is the raster's real maximum in incidents per km².
+    const kde = await page.evaluate(async () => {
+      const map = window.hotspotMap;
+      const source = map.getSource('kde');
+      const url = new URL('api/analysis/kde', document.baseURI);
+      url.search = new URLSearchParams({ district: 'district-8', cell_m: '20', bandwidth_m: '150' });
+      const api = await (await fetch(url)).json();
+      return { type: source?.type, coordinates: source?.coordinates, raster: { bbox: api.raster.bbox, max: api.raster.max } };
+    });
+    assert.equal(kde.type, 'image', 'the KDE is an image source');
+    const [w, s, e, n] = kde.raster.bbox;
+    assert.deepEqual(kde.coordinates, [[w, n], [e, n], [e, s], [w, s]], 'the image covers the raster\'s bbox, north-west first');
+    assert.ok(kde.raster.max > 0);
+    const labels = await page.locator('#kde-ramp-labels span').allInnerTexts();
+    assert.equal(labels.length, 3);
+    assert.equal(digits(labels[2]), Math.round(kde.raster.max), 'the legend ends at the raster\'s maximum');
+    assert.match(await page.locator('.legend-kde h3').innerText(), /pr\. km²/);
+    assert.match(await page.locator('#kde-note').innerText(), /båndbredde 150\sm/);
+    const asked = kdeRequests.at(-1);
+    assert.equal(asked.searchParams.get('cell_m'), '20');
+    assert.equal(asked.searchParams.get('bandwidth_m'), '150');
+    assert.equal(asked.searchParams.get('district'), 'district-8');
+    // Click the densest raster cell: the popup gives the density there.
+    const peak = await page.evaluate(async () => {
+      const map = window.hotspotMap;
+      const url = new URL('api/analysis/kde', document.baseURI);
+      url.search = new URLSearchParams({ district: 'district-8', cell_m: '20', bandwidth_m: '150' });
+      const { raster } = await (await fetch(url)).json();
+      const index = raster.values.indexOf(Math.max(...raster.values));
+      const [w, s, e, n] = raster.bbox;
+      const lon = w + ((index % raster.width) + 0.5) * ((e - w) / raster.width);
+      const lat = n - (Math.floor(index / raster.width) + 0.5) * ((n - s) / raster.height);
+      const rect = map.getCanvas().getBoundingClientRect();
+      const p = map.project([lon, lat]);
+      return { x: rect.left + p.x, y: rect.top + p.y };
+    });
+    await page.mouse.click(peak.x, peak.y);
+    const kdePopup = page.locator('.maplibregl-popup .popup-kde');
+    await kdePopup.waitFor({ timeout: 5000 });
+    const density = digits(await kdePopup.locator('.popup-value').innerText());
+    assert.ok(density > 0.9 * kde.raster.max, `the popup gives the density at the peak (${density} of ${kde.raster.max})`);
+    assert.match(await kdePopup.innerText(), /hændelser pr\. km²/);
+    await page.screenshot({ path: `${ARTIFACTS}map-kde.png` });
+    await page.keyboard.press('Escape');
+
+    // A wider kernel spreads the same incidents: a lower peak.
+    await page.selectOption('#kde-bandwidth', '250');
+    await waitSettled(page);
+    assert.equal(kdeRequests.at(-1).searchParams.get('bandwidth_m'), '250');
+    const wider = digits((await page.locator('#kde-ramp-labels span').allInnerTexts())[2]);
+    assert.ok(wider < Math.round(kde.raster.max), `a 250 m bandwidth peaks lower (${wider}) than 150 m (${Math.round(kde.raster.max)})`);
+
+    // Keyboard: the arrow key moves from density to hex counts.
+    await page.focus('#mode-kde');
+    await page.keyboard.press('ArrowRight');
+    await waitSettled(page);
+    assert.equal(await page.isChecked('#mode-hex'), true, 'ArrowRight chooses the next mode');
+    await assertOnlyMode(page, 'hex');
+    const hex = await page.evaluate(async () => {
+      const data = await window.hotspotMap.getSource('hexcounts').getData();
+      return {
+        cells: data.features.length,
+        total: data.features.reduce((sum, f) => sum + Number(f.properties.count), 0),
+        max: Math.max(...data.features.map((f) => Number(f.properties.per_km2))),
+        polygons: data.features.every((f) => f.geometry.type === 'Polygon'),
+      };
+    });
+    assert.ok(hex.cells > 0 && hex.polygons, 'hex cells are polygons');
+    const summaryAll = await page.evaluate(async () => {
+      const api = await (await fetch(new URL('api/districts/district-8/summary?from=2010-01-01&to=2014-12-31', document.baseURI))).json();
+      return api.categories.find((c) => c.code === 'all').count;
+    });
+    assert.equal(hex.total, summaryAll, 'the hex cells count every incident of district 8');
+    assert.equal(digits((await page.locator('#hex-ramp-labels span').allInnerTexts())[2]), Math.round(hex.max), 'the hex legend ends at the densest cell');
+    assert.match(await page.locator('.legend-hex h3').innerText(), /pr\. km²/);
+    // The densest cell's popup: its count and density.
+    const densest = await page.evaluate(async () => {
+      const map = window.hotspotMap;
+      const data = await map.getSource('hexcounts').getData();
+      const cell = data.features.reduce((a, b) => (Number(b.properties.count) > Number(a.properties.count) ? b : a));
+      const ring = cell.geometry.coordinates[0].slice(0, -1);
+      const centre = ring.reduce(([x, y], [a, b]) => [x + a / ring.length, y + b / ring.length], [0, 0]);
+      const rect = map.getCanvas().getBoundingClientRect();
+      const p = map.project(centre);
+      return { x: rect.left + p.x, y: rect.top + p.y, count: Number(cell.properties.count) };
+    });
+    await page.mouse.click(densest.x, densest.y);
+    const hexPopup = page.locator('.maplibregl-popup .popup-hex');
+    await hexPopup.waitFor({ timeout: 5000 });
+    assert.match(await hexPopup.innerText(), new RegExp(`Hændelser\\s+${densest.count}\\b`));
+    assert.match(await hexPopup.innerText(), /Pr\. km²\s+[\d.]+/);
+    await page.keyboard.press('Escape');
+
+    await chooseMode(page, 'hotspots');
+    await assertOnlyMode(page, 'hotspots');
+    assert.ok((await renderedBins(page)).cells > 0, 'the Gi* cells are drawn');
+
+    // Emerging hot spots: classes per cell, a legend of the classes present with their definitions.
+    await chooseMode(page, 'emerging');
+    await assertOnlyMode(page, 'emerging');
+    const emerging = await page.evaluate(async () => {
+      const data = await window.hotspotMap.getSource('emerging').getData();
+      const classes = {};
+      for (const f of data.features) classes[f.properties.class] = (classes[f.properties.class] ?? 0) + 1;
+      return { cells: data.features.length, classes };
+    });
+    assert.ok(emerging.cells > 0, 'the emerging layer has cells');
+    const legendClasses = await page.locator('#emerging-legend li').evaluateAll((items) => items.map((li) => ({
+      name: li.dataset.class,
+      label: li.querySelector('.class-name').textContent,
+      definition: li.querySelector('.class-def').textContent,
+    })));
+    assert.deepEqual(legendClasses.map((c) => c.name).sort(), Object.keys(emerging.classes).sort(), 'the legend lists exactly the classes present');
+    for (const c of legendClasses) {
+      assert.ok(c.definition.length > 10, `${c.name} is defined in the legend`);
+      assert.doesNotMatch(c.label, /_/, `${c.name} has a name in words`);
+    }
+    assert.ok(legendClasses.some((c) => /hot spot/.test(c.label)), 'some cell is an emerging hot spot for the whole period');
+    assert.match(await page.locator('#emerging-note').innerText(), /\d+ celler og 20 kvartaler/);
+
+    // A patterned cell's popup: class, definition and a sparkline with one point per quarter.
+    const patterned = await page.evaluate(async () => {
+      const map = window.hotspotMap;
+      const data = await map.getSource('emerging').getData();
+      const cell = data.features.find((f) => f.properties.class !== 'no_pattern');
+      const ring = cell.geometry.coordinates[0].slice(0, -1);
+      const centre = ring.reduce(([x, y], [a, b]) => [x + a / ring.length, y + b / ring.length], [0, 0]);
+      const rect = map.getCanvas().getBoundingClientRect();
+      const p = map.project(centre);
+      return { x: rect.left + p.x, y: rect.top + p.y, steps: cell.properties.counts.length, name: cell.properties.class };
+    });
+    await page.mouse.click(patterned.x, patterned.y);
+    const emergingPopup = page.locator('.maplibregl-popup .popup-emerging');
+    await emergingPopup.waitFor({ timeout: 5000 });
+    const expected = legendClasses.find((c) => c.name === patterned.name);
+    const popupText = await emergingPopup.innerText();
+    assert.ok(popupText.includes(expected.label), `the popup names the class (${expected.label})`);
+    assert.ok(popupText.includes(expected.definition), 'and defines it');
+    const points = await emergingPopup.locator('svg.sparkline polyline').getAttribute('points');
+    assert.equal(points.trim().split(/\s+/).length, patterned.steps, 'the sparkline has a point per quarter');
+    assert.match(await emergingPopup.locator('svg.sparkline').getAttribute('aria-label'), /K1 2010 – K4 2014/);
+    await page.screenshot({ path: `${ARTIFACTS}map-emerging.png` });
+    await page.keyboard.press('Escape');
+
+    // English: class names and the API's own definitions.
+    await page.click('#lang-switch button[data-lang="en"]');
+    const english = await page.locator('#emerging-legend li .class-name').allInnerTexts();
+    assert.ok(english.every((name) => /hot spot|cold spot|No pattern/.test(name)), english.join(', '));
+    await page.click('#lang-switch button[data-lang="da"]');
+
+    // Two months: too few quarters for a space-time trend. The reason is shown, nothing is drawn.
+    const refused = page.waitForResponse((r) => r.url().includes('/api/analysis/emerging') && r.status() === 422, { timeout: TIMEOUT });
+    const last = Number(await page.getAttribute('#month-to', 'max'));
+    await setMonths(page, last - 1, last);
+    await refused;
+    await waitSettled(page);
+    const note = page.locator('#emerging-note');
+    assert.match(await note.innerText(), /kan ikke beregnes.*mindst 3/);
+    assert.ok((await note.getAttribute('class')).includes('warn'));
+    assert.ok((await note.getAttribute('title')).length > 0, 'the API\'s reason is kept');
+    assert.equal(await page.evaluate(async () => (await window.hotspotMap.getSource('emerging').getData()).features.length), 0);
+    assert.equal(await page.locator('#status .error').count(), 0, 'a 422 is not shown as a loading error');
+
+    // Back to density for the same two months: its raster follows the period.
+    await chooseMode(page, 'kde');
+    await assertOnlyMode(page, 'kde');
+    assert.ok(kdeRequests.at(-1).searchParams.get('datetime'), 'the KDE follows the period');
+
+    const unexpected = problems.filter((p) => !(/422/.test(p) && (/emerging/.test(p) || /console error/.test(p))));
+    assertNoProblems(unexpected);
+  } finally {
+    await context.close();
+  }
+});
+
+test('trend: one bar per month or quarter, and the bars add up to the summary\'s total', { timeout: TIMEOUT * 2 }, async () => {
+  let urls;
+  const { context, page, problems } = await openApp(LAPTOP, {}, (p) => { urls = recordSummaryRequests(p); });
+  const bars = () => page.locator('#trend-chart svg rect.trend-bar').evaluateAll((nodes) => nodes.map((n) => Number(n.dataset.n)));
+  const sum = (values) => values.reduce((a, b) => a + b, 0);
+  try {
+    await page.locator('#trend-chart').scrollIntoViewIfNeeded();
+    // Five years: 20 calendar quarters.
+    const whole = await summaryAgainstApi(page, urls);
+    let values = await bars();
+    assert.equal(values.length, 20, 'the whole period is drawn by quarter');
+    assert.equal(sum(values), whole.all.count, 'the bars add up to the summary\'s "all" count');
+    assert.equal(await page.locator('#trend-heading').innerText(), 'Hændelser pr. kvartal');
+    const svg = page.locator('#trend-chart svg');
+    assert.equal(await svg.getAttribute('role'), 'img');
+    assert.match(await svg.locator('desc').textContent(), new RegExp(`i alt ${whole.all.count.toLocaleString('da-DK').replace('.', '\\.')}`));
+    assert.ok((await svg.locator('title').first().textContent()).length > 5, 'the chart has a title');
+    assert.ok(await svg.locator('text.year').count() >= 5, 'the years are labelled');
+
+    // 2013: twelve months, one bar each, the same total as the summary for 2013.
+    await setMonths(page, 36, 47);
+    const year = await summaryAgainstApi(page, urls);
+    assert.equal(year.url.searchParams.get('from'), '2013-01-01');
+    assert.equal(year.url.searchParams.get('to'), '2013-12-31');
+    values = await bars();
+    assert.equal(values.length, 12, 'a year is drawn by month');
+    assert.equal(sum(values), year.all.count, 'the monthly bars add up to the summary for 2013');
+    assert.equal(await page.locator('#trend-heading').innerText(), 'Hændelser pr. måned');
+
+    // A line for one category: a dot per month, adding up to that category's count.
+    await page.selectOption('#trend-category', 'violence');
+    const dots = await page.locator('#trend-chart svg circle.trend-dot').evaluateAll((nodes) => nodes.map((n) => Number(n.dataset.n)));
+    assert.equal(dots.length, 12, 'one dot per month');
+    assert.equal(sum(dots), year.api.categories.find((c) => c.code === 'violence').count, 'the line adds up to the violence count');
+    assert.equal(await page.locator('#trend-legend li').count(), 2, 'the legend names the bars and the line');
+
+    // The default line follows the category filter.
+    await page.selectOption('#trend-category', '@selected');
+    await page.click('#categories-none');
+    await page.check('#category-theft');
+    await waitSettled(page);
+    const theft = await page.locator('#trend-chart svg circle.trend-dot').evaluateAll((nodes) => nodes.map((n) => Number(n.dataset.n)));
+    assert.equal(sum(theft), year.api.categories.find((c) => c.code === 'theft').count, 'the line is the selected category');
+    assert.equal(sum(await bars()), year.all.count, 'the bars stay all categories');
+
+    // 25 months: quarters again, partial ones marked.
+    await page.click('#categories-all');
+    await setMonths(page, 14, 38);
+    const span = await summaryAgainstApi(page, urls);
+    values = await bars();
+    assert.equal(values.length, 9, 'March 2011 – March 2013 touches nine calendar quarters');
+    assert.equal(sum(values), span.all.count);
+    assert.equal(await page.locator('#trend-chart rect.trend-bar.partial').count(), 1, 'the first quarter is partial');
+    assert.match(await page.locator('#trend-note').innerText(), /delvis/);
+    await page.locator('#trend-heading').evaluate((node) => node.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: `${ARTIFACTS}map-trend.png` });
     assertNoProblems(problems);
   } finally {
     await context.close();
