@@ -106,6 +106,13 @@ impl Crs {
 
     /// Parses `EPSG:N`, `epsg:N`, `N`, or an OGC URN/URL naming an EPSG code
     /// (`urn:ogc:def:crs:EPSG::25832`); `CRS84` and `OGC:1.3:CRS84` mean WGS84 lon/lat.
+    ///
+    /// ```
+    /// use hotspot::ingest::crs::Crs;
+    /// let utm32 = Crs::parse("urn:ogc:def:crs:EPSG::25832").unwrap();
+    /// let (lon, lat) = utm32.to_lonlat(723_594.619, 6_176_812.689).unwrap();
+    /// assert!((lon - 12.5571030).abs() < 1e-7 && (lat - 55.6854950).abs() < 1e-7);
+    /// ```
     pub fn parse(s: &str) -> Result<Crs, String> {
         let t = s.trim();
         let upper = t.to_ascii_uppercase();

@@ -5,6 +5,13 @@ use super::Labels;
 
 /// An incident category. The codes are the outside contract (DESIGN.md): `violence`, `threats`,
 /// `robbery`, `theft`, `burglary`, `vandalism`, `drugs`, `weapons`, `harassment`.
+///
+/// ```
+/// use hotspot::model::Category;
+/// let c: Category = "vandalism".parse().unwrap();
+/// assert_eq!(c.labels().label_da, "Hærværk");
+/// assert!("murder".parse::<Category>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Category {

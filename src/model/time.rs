@@ -68,6 +68,10 @@ pub fn write_rfc3339(secs: i64, out: &mut Vec<u8>) {
 }
 
 /// `secs` as an RFC 3339 string in UTC.
+///
+/// ```
+/// assert_eq!(hotspot::model::time::rfc3339(1_298_937_600), "2011-03-01T00:00:00Z");
+/// ```
 pub fn rfc3339(secs: i64) -> String {
     let mut out = Vec::with_capacity(20);
     write_rfc3339(secs, &mut out);
