@@ -318,3 +318,148 @@ pub fn run_backup(file: &std::path::Path, dir: &DataDir) -> Result<(), String> {
     println!("backed up {} to {}", store.path().display(), file.display());
     Ok(())
 }
+
+/// Options of `hotspot export`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// districts, incidents or observations
+    pub collection: String,
+    /// geojson or csv
+    #[arg(long, default_value = "geojson")]
+    pub format: String,
+    /// Where to write (must not exist)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Only these categories (incidents), comma-separated
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only this time: RFC 3339 instant, date, or start/end with .. for open ends
+    #[arg(long)]
+    pub datetime: Option<String>,
+    /// Only inside this district (incidents, observations), e.g. district-8
+    #[arg(long)]
+    pub district: Option<String>,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// `hotspot export`: writes a layer, exactly as stored (synthetic demo records included and
+/// marked by their source), streaming feature by feature. Features are those the same filters
+/// select in `GET /api/collections/{id}/items`, and a GeoJSON export imports back unchanged.
+pub fn run_export(a: &ExportArgs) -> Result<(), String> {
+    use std::io::Write;
+    let layer = ImportLayer::parse(&a.collection)?;
+    if a.format == "shapefile" {
+        return Err("--format shapefile is not offered yet; use geojson or csv".into());
+    }
+    if a.format != "geojson" && a.format != "csv" {
+        return Err(format!("--format: '{}' is not geojson or csv", a.format));
+    }
+    if a.format == "csv" && layer == ImportLayer::Districts {
+        return Err(
+            "--format csv is offered for incidents and observations, not for district polygons"
+                .into(),
+        );
+    }
+    if a.out.exists() {
+        return Err(format!("{} exists; give a new file name", a.out.display()));
+    }
+    let store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
+    let catalog = crate::app::load_catalog(&store, true).map_err(|e| e.to_string())?;
+    let mut query: Vec<(String, String)> = Vec::new();
+    for (k, v) in [
+        ("category", &a.category),
+        ("datetime", &a.datetime),
+        ("district", &a.district),
+    ] {
+        if let Some(v) = v {
+            query.push((k.to_owned(), v.clone()));
+        }
+    }
+    let q = serde_urlencoded::to_string(&query).map_err(|e| e.to_string())?;
+    let p = crate::api::params::Params::parse(&q, &["category", "datetime", "district"])
+        .map_err(|e| e.to_string())?;
+    let within = match p.non_empty("district").map_err(|e| e.to_string())? {
+        Some(id) => Some(
+            &catalog
+                .district(id)
+                .ok_or_else(|| format!("--district: unknown district '{id}'"))?
+                .geometry,
+        ),
+        None => None,
+    };
+    let filter = crate::index::PointFilter {
+        bbox: None,
+        within,
+        time: crate::api::params::datetime(&p).map_err(|e| e.to_string())?,
+    };
+    let positions: Vec<u32> = match layer {
+        ImportLayer::Incidents => catalog.query_incidents(
+            &filter,
+            crate::api::params::categories(&p).map_err(|e| e.to_string())?,
+        ),
+        ImportLayer::Observations => catalog.query_observations(&filter),
+        ImportLayer::Districts => (0..catalog.districts.len() as u32).collect(),
+    };
+    let file = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let io = |e: std::io::Error| format!("{}: {e}", a.out.display());
+    let mut buf = Vec::with_capacity(1024);
+    if a.format == "geojson" {
+        w.write_all(br#"{"type":"FeatureCollection","features":["#)
+            .map_err(io)?;
+        for (n, &i) in positions.iter().enumerate() {
+            buf.clear();
+            if n > 0 {
+                buf.extend_from_slice(b",\n");
+            }
+            match layer {
+                ImportLayer::Incidents => {
+                    crate::api::encode::incident(&mut buf, &catalog.incidents[i as usize])
+                }
+                ImportLayer::Observations => {
+                    crate::api::encode::observation(&mut buf, &catalog.observations[i as usize])
+                }
+                ImportLayer::Districts => {
+                    crate::api::encode::district(&mut buf, &catalog.districts[i as usize])
+                }
+            }
+            w.write_all(&buf).map_err(io)?;
+        }
+        w.write_all(b"]}\n").map_err(io)?;
+    } else {
+        let mut c = csv::Writer::from_writer(w);
+        let fail = |e: csv::Error| format!("{}: {e}", a.out.display());
+        match layer {
+            ImportLayer::Incidents => {
+                c.write_record(crate::api::encode::INCIDENT_CSV_HEADER)
+                    .map_err(fail)?;
+                for &i in &positions {
+                    c.write_record(crate::api::encode::incident_record(
+                        &catalog.incidents[i as usize],
+                    ))
+                    .map_err(fail)?;
+                }
+            }
+            _ => {
+                c.write_record(crate::api::encode::OBSERVATION_CSV_HEADER)
+                    .map_err(fail)?;
+                for &i in &positions {
+                    c.write_record(crate::api::encode::observation_record(
+                        &catalog.observations[i as usize],
+                    ))
+                    .map_err(fail)?;
+                }
+            }
+        }
+        w = c.into_inner().map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(io)?;
+    println!(
+        "wrote {} {} to {}",
+        positions.len(),
+        a.collection,
+        a.out.display()
+    );
+    Ok(())
+}

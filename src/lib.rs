@@ -9,7 +9,7 @@ pub mod api; // HTTP: routes, handlers, errors, the web app's files
 pub mod app; // start-up: store, shipped boundaries, demo data, catalog
 pub mod auth; // roles, API tokens (salted hashes, constant-time checks)
 pub mod catalog; // the loaded layers and their indexes, one immutable snapshot
-pub mod commands; // the import, token and backup subcommands
+pub mod commands; // the import, export, token and backup subcommands
 pub mod config; // defaults → TOML → HOTSPOT_* env → flags
 pub mod demo; // the deterministic synthetic demo data
 pub mod import; // an import run: read, check, all-or-nothing commit, summary

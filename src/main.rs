@@ -33,6 +33,8 @@ enum Command {
     Serve(ServeArgs),
     /// Import districts, incidents or observations from GeoJSON, Shapefile or CSV
     Import(Box<commands::ImportArgs>),
+    /// Write a layer to a GeoJSON or CSV file
+    Export(Box<commands::ExportArgs>),
     /// Make, list and revoke API tokens
     #[command(subcommand)]
     Token(commands::TokenCommand),
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         None => cli.serve,
         Some(Command::Import(a)) => return finish(commands::run_import(&a)),
         Some(Command::Token(t)) => return finish(commands::run_token(&t)),
+        Some(Command::Export(a)) => return finish(commands::run_export(&a)),
         Some(Command::Backup { file, dir }) => return finish(commands::run_backup(&file, &dir)),
     };
     let config = match Config::load(&args) {

@@ -466,3 +466,97 @@ fn legacy_crs_member_and_swapped_axes() {
     assert!(p.rejected[0].reason.contains("swapped"), "{:?}", p.rejected);
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[test]
+fn export_imports_back_unchanged() {
+    let bin = env!("CARGO_BIN_EXE_hotspot");
+    let demo = common::demo_data_dir();
+    let dir = common::temp_dir("export");
+    let out = dir.join("incidents.geojson");
+    let run = |args: &[&str], data: &Path| {
+        let o = std::process::Command::new(bin)
+            .args(args)
+            .arg("--data-dir")
+            .arg(data)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let said = run(
+        &[
+            "export",
+            "incidents",
+            "--district",
+            "district-8",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        demo,
+    );
+    let original: Vec<_> = {
+        let store = Store::open(demo).unwrap();
+        let cat = hotspot::app::load_catalog(&store, true).unwrap();
+        let d8 = cat.district("district-8").unwrap().geometry.clone();
+        use geo::Intersects;
+        cat.incidents
+            .into_iter()
+            .filter(|i| d8.intersects(&geo::Point::new(i.lon, i.lat)))
+            .collect()
+    };
+    assert!(
+        said.contains(&format!("wrote {} incidents", original.len())),
+        "{said}"
+    );
+    run(
+        &["import", "incidents", out.to_str().unwrap()],
+        &dir.join("var"),
+    );
+    let back = Store::open(&dir.join("var"))
+        .unwrap()
+        .load_incidents(true)
+        .unwrap();
+    assert_eq!(back.len(), original.len());
+    for (a, b) in original.iter().zip(&back) {
+        assert_eq!(
+            (
+                a.category,
+                a.occurred_at,
+                a.precision,
+                &a.source,
+                &a.source_id
+            ),
+            (
+                b.category,
+                b.occurred_at,
+                b.precision,
+                &b.source,
+                &b.source_id
+            )
+        );
+        assert!((a.lon - b.lon).abs() < 1e-7 && (a.lat - b.lat).abs() < 1e-7);
+    }
+    // CSV export of a filtered layer.
+    let csv_out = dir.join("violence.csv");
+    run(
+        &[
+            "export",
+            "incidents",
+            "--format",
+            "csv",
+            "--category",
+            "violence",
+            "--datetime",
+            "2012-01-01/2012-12-31",
+            "--out",
+            csv_out.to_str().unwrap(),
+        ],
+        demo,
+    );
+    let mut rdr = csv::Reader::from_path(&csv_out).unwrap();
+    assert!(rdr
+        .records()
+        .map(Result::unwrap)
+        .all(|r| &r[3] == "violence" && r[4].starts_with("2012")));
+    let _ = std::fs::remove_dir_all(dir);
+}
