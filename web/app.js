@@ -2349,6 +2349,9 @@ async function main() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), window.innerWidth < 768 ? 'top-left' : 'bottom-left');
 
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
+  // MapLibre opens the compact attribution expanded; on a phone it would cover the bottom of the
+  // map until the first drag. Start it folded: the (i) button still opens it.
+  document.querySelector('.maplibregl-ctrl-attrib.maplibregl-compact-show')?.classList.remove('maplibregl-compact-show');
   addDataLayers();
   setupLayerToggles();
   setupModes();
