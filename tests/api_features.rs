@@ -564,6 +564,29 @@ async fn hotspots_endpoint() {
 
     bad("/api/analysis/hotspots?k=0", "k", "not in 1..5").await;
     bad(
+        "/api/analysis/hotspots?resolution=12&k=5&permutations=9999",
+        "permutations",
+        "permutation draws",
+    )
+    .await;
+    let all_bydele: Vec<String> = (1..=10).map(|n| format!("bydel-{n}")).collect();
+    bad(
+        &format!(
+            "/api/analysis/hotspots?resolution=12&district={}",
+            all_bydele.join(",")
+        ),
+        "resolution",
+        "coarser resolution",
+    )
+    .await;
+    let many: Vec<String> = (1..=60).map(|n| format!("rode-{n}")).collect();
+    bad(
+        &format!("/api/analysis/hotspots?district={}", many.join(",")),
+        "district",
+        "at most 50",
+    )
+    .await;
+    bad(
         "/api/analysis/hotspots?district=district-99",
         "district",
         "unknown district",

@@ -236,6 +236,11 @@ pub fn emerging(
     if nt < 3 {
         return Err(GiError::TooFewSteps(nt));
     }
+    // Each cell-step sums its space-time neighbourhood.
+    let work = (nc * nt) as u64 * 19 * (p.k as u64 + 1).pow(2) * (p.time_window as u64 + 1);
+    if work > super::gistar::MAX_DRAWS {
+        return Err(GiError::TooMuchWork(work));
+    }
     let mut x = vec![0u32; nc * nt];
     let mut used = 0;
     for pos in positions {

@@ -21,6 +21,9 @@ use h3o::{CellIndex, LatLng, Resolution};
 use rand::seq::index::sample;
 use rand::SeedableRng;
 
+/// The most neighbour values drawn in all permutations of one answer (about a second).
+pub const MAX_DRAWS: u64 = 200_000_000;
+
 /// The fewest incidents in the study area for which Gi* is computed.
 pub const MIN_INCIDENTS: usize = 30;
 
@@ -33,6 +36,9 @@ pub enum GiError {
     /// Every cell has the same count: no variation to test.
     #[error("every cell has the same count ({0}); there is no variation to test")]
     NoVariation(f64),
+    /// The permutations would take too long.
+    #[error("{0} permutation draws is more than {MAX_DRAWS}; use fewer permutations, a coarser resolution, a smaller k or area")]
+    TooMuchWork(u64),
     /// Fewer than 3 time steps (emerging hot spots).
     #[error("the period holds only {0} time steps; emerging hot spots need at least 3 (choose a longer period or a shorter step)")]
     TooFewSteps(usize),
@@ -195,6 +201,10 @@ pub fn gi_star(
         c.bin = if c.z >= 0.0 { level } else { -level };
     }
     if permutations > 0 {
+        let draws: u64 = nbrs.iter().map(|v| v.len() as u64).sum::<u64>() * permutations as u64;
+        if draws > MAX_DRAWS {
+            return Err(GiError::TooMuchWork(draws));
+        }
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
         for i in 0..n {
             // Hold x_i; draw the neighbours' values from the other n−1 cells.

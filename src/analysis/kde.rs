@@ -11,6 +11,9 @@ use crate::index::LonLatBox;
 /// Metres per degree of latitude (mean).
 const M_PER_DEG: f64 = 111_320.0;
 
+/// The most kernel evaluations one answer may take (about a second of work).
+pub const MAX_WORK: u64 = 400_000_000;
+
 /// The most cells one answer may hold (512 × 512).
 pub const MAX_CELLS: usize = 512 * 512;
 
@@ -64,6 +67,9 @@ pub enum KdeError {
     /// The grid would be too large.
     #[error("{0} cells is more than {MAX_CELLS}; use a larger cell_m or a smaller area")]
     TooManyCells(usize),
+    /// The kernel would touch too many cells in all (points × cells within the bandwidth).
+    #[error("{0} kernel evaluations is more than {MAX_WORK}; use a larger cell_m, a smaller bandwidth or fewer incidents")]
+    TooMuchWork(u64),
 }
 
 /// The density of `points` (lon/lat) over `area` (grown by the bandwidth), with cells of
@@ -92,6 +98,10 @@ pub fn density(
     let mut grid = vec![0.0f64; width * height];
     let norm = 3.0 / (std::f64::consts::PI * h * h) * 1e6; // per m² → per km²
     let reach = (h / cell_m).ceil() as isize;
+    let work = xy.len() as u64 * ((2 * reach + 1) as u64).pow(2);
+    if work > MAX_WORK {
+        return Err(KdeError::TooMuchWork(work));
+    }
     for &(px, py) in &xy {
         let ci = ((px - x0) / cell_m).floor() as isize;
         let ri = ((north - py) / cell_m).floor() as isize;

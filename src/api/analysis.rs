@@ -30,6 +30,12 @@ fn cell_polygon(out: &mut Vec<u8>, cell: h3o::CellIndex) {
     out.extend_from_slice(b"]]}");
 }
 
+/// The most districts one analysis may combine.
+const MAX_DISTRICTS: usize = 50;
+
+/// The most study cells one analysis may hold.
+const MAX_STUDY_CELLS: f64 = 250_000.0;
+
 /// The study area and common parameters of the Gi* analyses: `district` (ids, default
 /// district 8), `resolution`, `k`, `category`.
 struct Study<'c> {
@@ -53,7 +59,17 @@ fn study<'c>(p: &Params, cat: &'c crate::catalog::Catalog) -> ApiResult<Study<'c
         .split(',')
         .map(|s| s.trim().to_owned())
         .collect();
+    let mut ids = ids;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    if ids.len() > MAX_DISTRICTS {
+        return Err(ApiError::param(
+            "district",
+            format!("{} districts; at most {MAX_DISTRICTS} at once", ids.len()),
+        ));
+    }
     let mut area = Vec::new();
+    let mut km2 = 0.0;
     for id in &ids {
         let d = cat.district(id).ok_or_else(|| {
             ApiError::param(
@@ -61,7 +77,17 @@ fn study<'c>(p: &Params, cat: &'c crate::catalog::Catalog) -> ApiResult<Study<'c
                 format!("unknown district '{id}'; ids are bydel-N, district-N or rode-N"),
             )
         })?;
+        use geo::Area;
+        // Degrees² to km² at Copenhagen's latitude: enough to bound the work.
+        km2 += d.geometry.unsigned_area() * 111.32 * 111.32 * 55.7f64.to_radians().cos();
         area.push(&d.geometry);
+    }
+    let cells = km2 / resolution.area_km2();
+    if cells > MAX_STUDY_CELLS {
+        return Err(ApiError::param(
+            "resolution",
+            format!("about {cells:.0} cells at resolution {res_n}; at most {MAX_STUDY_CELLS:.0}: choose a coarser resolution or a smaller area"),
+        ));
     }
     Ok(Study {
         ids,
@@ -207,6 +233,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
         };
         let params = HotspotParams { resolution, k: k as u32, categories, time: datetime, permutations, seed };
         let result = gistar::hotspots(&cat, &area, &params).map_err(|e| match e {
+            GiError::TooMuchWork(_) => ApiError::param("permutations", e.to_string()),
             GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) | GiError::TooFewSteps(_) => {
                 ApiError::Unprocessable(e.to_string())
             }
@@ -292,7 +319,10 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             return Err(ApiError::Unprocessable("no incidents in the chosen period".into()));
         }
         let params = EmergingParams { resolution, k: k as u32, time_window: time_window as u32, step, categories, time: span };
-        let r = emerging::emerging(&cat, &area, &params).map_err(|e: GiError| ApiError::Unprocessable(e.to_string()))?;
+        let r = emerging::emerging(&cat, &area, &params).map_err(|e: GiError| match e {
+            GiError::TooMuchWork(_) => ApiError::param("resolution", e.to_string()),
+            _ => ApiError::Unprocessable(e.to_string()),
+        })?;
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for c in &r.cells {
             *counts.entry(c.class).or_default() += 1;

@@ -78,7 +78,10 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
         let window = LonLatBox { min_lon: area.min_lon - pad * 2.0, min_lat: area.min_lat - pad, max_lon: area.max_lon + pad * 2.0, max_lat: area.max_lat + pad };
         let positions = cat.query_incidents(&PointFilter { bbox: Some(window), within: None, time: datetime }, categories);
         let points: Vec<(f64, f64)> = positions.iter().map(|&i| (cat.incidents[i as usize].lon, cat.incidents[i as usize].lat)).collect();
-        let r = kde::density(&points, &area, cell_m, bandwidth_m).map_err(|e| ApiError::param("cell_m", e.to_string()))?;
+        let r = kde::density(&points, &area, cell_m, bandwidth_m).map_err(|e| match e {
+            kde::KdeError::TooManyCells(_) => ApiError::param("cell_m", e.to_string()),
+            kde::KdeError::TooMuchWork(_) => ApiError::param("bandwidth_m", e.to_string()),
+        })?;
         let parameters = json!({
             "bbox": area.to_array(), "district": p.get("district"), "category": p.get("category"),
             "datetime": p.get("datetime"), "cell_m": cell_m, "bandwidth_m": r.bandwidth_m,
