@@ -415,6 +415,44 @@ async fn single_features_and_misses() {
 }
 
 #[actix_web::test]
+async fn head_methods_ids_and_formats() {
+    let state = web::Data::new(common::demo_state());
+    let app = test::init_service(App::new().app_data(state).configure(routes)).await;
+    let head = test::TestRequest::default()
+        .method(actix_web::http::Method::HEAD)
+        .uri("/api/health")
+        .to_request();
+    assert_eq!(test::call_service(&app, head).await.status(), 200);
+    // Writes other than imports need an admin; an admin gets 405 with Allow.
+    let res = test::call_service(
+        &app,
+        test::TestRequest::put().uri("/api/health").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    // One URL per feature.
+    for alias in ["+1", "01", "1.0"] {
+        let (status, _, _) = get(&format!("/api/collections/incidents/items/{alias}")).await;
+        assert_eq!(status, 404, "{alias}");
+    }
+    bad(
+        "/api/collections/incidents/items/1?f=csv",
+        "f",
+        "not one of",
+    )
+    .await;
+    bad(
+        "/api/safety-index?year=2010&district=rode-1",
+        "district",
+        "not a safety district",
+    )
+    .await;
+    bad("/api/analysis/kde?bbox=12,89.5,13,90", "bbox", "85").await;
+    let (_, _, v) = get("/api/districts/district-8/summary?from=2099-01-01&to=2099-12-31").await;
+    assert_eq!(v["previous_period_covered"], false);
+}
+
+#[actix_web::test]
 async fn csv_output() {
     let state = web::Data::new(common::demo_state());
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
@@ -566,7 +604,7 @@ async fn hotspots_endpoint() {
     bad(
         "/api/analysis/hotspots?resolution=12&k=5&permutations=9999",
         "permutations",
-        "permutation draws",
+        "neighbour values",
     )
     .await;
     let all_bydele: Vec<String> = (1..=10).map(|n| format!("bydel-{n}")).collect();

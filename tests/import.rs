@@ -554,9 +554,14 @@ fn export_imports_back_unchanged() {
         demo,
     );
     let mut rdr = csv::Reader::from_path(&csv_out).unwrap();
-    assert!(rdr
-        .records()
-        .map(Result::unwrap)
-        .all(|r| &r[3] == "violence" && r[4].starts_with("2012")));
+    // Dates are Copenhagen calendar days.
+    let (lo, hi) = (
+        hotspot::model::time::parse_rfc3339("2011-12-31T23:00:00Z").unwrap(),
+        hotspot::model::time::parse_rfc3339("2012-12-31T22:59:59Z").unwrap(),
+    );
+    assert!(rdr.records().map(Result::unwrap).all(|r| {
+        let t = hotspot::model::time::parse_rfc3339(&r[4]).unwrap();
+        &r[3] == "violence" && t >= lo && t <= hi
+    }));
     let _ = std::fs::remove_dir_all(dir);
 }

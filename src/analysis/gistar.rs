@@ -37,7 +37,7 @@ pub enum GiError {
     #[error("every cell has the same count ({0}); there is no variation to test")]
     NoVariation(f64),
     /// The permutations would take too long.
-    #[error("{0} permutation draws is more than {MAX_DRAWS}; use fewer permutations, a coarser resolution, a smaller k or area")]
+    #[error("{0} neighbour values to sum or draw is more than {MAX_DRAWS}; use a coarser resolution, a smaller k or area, or fewer permutations")]
     TooMuchWork(u64),
     /// Fewer than 3 time steps (emerging hot spots).
     #[error("the period holds only {0} time steps; emerging hot spots need at least 3 (choose a longer period or a shorter step)")]

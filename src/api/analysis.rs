@@ -34,7 +34,7 @@ fn cell_polygon(out: &mut Vec<u8>, cell: h3o::CellIndex) {
 const MAX_DISTRICTS: usize = 50;
 
 /// The most study cells one analysis may hold.
-const MAX_STUDY_CELLS: f64 = 250_000.0;
+const MAX_STUDY_CELLS: f64 = 100_000.0;
 
 /// The study area and common parameters of the Gi* analyses: `district` (ids, default
 /// district 8), `resolution`, `k`, `category`.

@@ -450,7 +450,8 @@ pub async fn item(
 ) -> ApiResult<HttpResponse> {
     let (cid, fid) = path.into_inner();
     let c = Collection::from_id(&cid)?;
-    Params::parse(req.query_string(), &["f"])?;
+    let p = Params::parse(req.query_string(), &["f"])?;
+    params::choice(&p, "f", &["json", "geojson"], "json")?;
     let cat = state.catalog();
     let missing = || ApiError::NotFound(format!("no feature '{fid}' in {cid}"));
     let mut out = Vec::with_capacity(1024);
@@ -460,12 +461,20 @@ pub async fn item(
             encode::district(&mut out, d);
         }
         Collection::Incidents => {
-            let id: i64 = fid.parse().map_err(|_| missing())?;
+            let id: i64 = fid
+                .parse()
+                .ok()
+                .filter(|n: &i64| n.to_string() == fid)
+                .ok_or_else(missing)?;
             let i = cat.incident_position(id).ok_or_else(missing)?;
             encode::incident(&mut out, &cat.incidents[i]);
         }
         Collection::Observations => {
-            let id: i64 = fid.parse().map_err(|_| missing())?;
+            let id: i64 = fid
+                .parse()
+                .ok()
+                .filter(|n: &i64| n.to_string() == fid)
+                .ok_or_else(missing)?;
             let i = cat.observation_position(id).ok_or_else(missing)?;
             encode::observation(&mut out, &cat.observations[i]);
         }

@@ -74,7 +74,15 @@ pub async fn import(
     })?;
     let p = Params::parse(
         req.query_string(),
-        &["skip_invalid", "source", "preset", "crs", "format", "level"],
+        &[
+            "skip_invalid",
+            "source",
+            "preset",
+            "crs",
+            "format",
+            "level",
+            "encoding",
+        ],
     )?;
     let skip_invalid = match p.non_empty("skip_invalid")? {
         None | Some("false") => false,
@@ -133,8 +141,20 @@ pub async fn import(
             ApiError::param("Content-Type", format!("'{part_type}' is not application/geo+json, application/json or text/csv; or give format=geojson|csv"))
         })?,
     };
+    if let Some(c) = p.non_empty("crs")? {
+        crate::ingest::crs::Crs::parse(c).map_err(|e| ApiError::param("crs", e))?;
+    }
+    if let Some(e) = p.non_empty("encoding")? {
+        if encoding_rs::Encoding::for_label(e.as_bytes()).is_none() {
+            return Err(ApiError::param(
+                "encoding",
+                format!("unknown encoding '{e}'; e.g. latin1, windows-1252, utf-8"),
+            ));
+        }
+    }
     let opts = ImportOptions {
         crs: p.non_empty("crs")?.map(str::to_owned),
+        encoding: p.non_empty("encoding")?.map(str::to_owned),
         source: p.non_empty("source")?.map(str::to_owned),
         preset: p
             .non_empty("preset")?
@@ -169,8 +189,10 @@ pub async fn import(
         let records = ingest::read_from(layer, format, &name, body.as_slice(), &opts)
             .map_err(|e| ApiError::param("body", e.to_string()))?;
         st.write(|store| {
-            import::commit(store, layer, records, skip_invalid, &source, started)
-                .map_err(|e| ApiError::Internal(e.to_string()))
+            let s = import::commit(store, layer, records, skip_invalid, &source, started)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let changed = s.committed;
+            Ok((s, changed))
         })
     })
     .await

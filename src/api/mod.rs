@@ -89,13 +89,18 @@ impl AppState {
 
     /// Runs `f` with the store locked (writes are serialised), then reloads the catalog and the
     /// tokens from the store so readers see the committed state whole.
-    pub fn write<T>(&self, f: impl FnOnce(&mut Store) -> ApiResult<T>) -> ApiResult<T> {
+    ///
+    /// `f` says whether it changed anything; when it did not (a refused import), nothing is
+    /// reloaded.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Store) -> ApiResult<(T, bool)>) -> ApiResult<T> {
         let mut store = self
             .store
             .lock()
             .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        let out = f(&mut store)?;
-        self.reload_locked(&store)?;
+        let (out, changed) = f(&mut store)?;
+        if changed {
+            self.reload_locked(&store)?;
+        }
         Ok(out)
     }
 
@@ -212,47 +217,65 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api")
             .wrap(actix_web::middleware::from_fn(auth::authorize))
-            .route("", web::get().to(features::landing))
-            .route("/", web::get().to(features::landing))
-            .route("/health", web::get().to(health::health))
-            .route("/conformance", web::get().to(features::conformance))
-            .route("/collections", web::get().to(features::collections))
-            .route("/collections/{id}", web::get().to(features::collection))
-            .route("/collections/{id}/items", web::get().to(features::items))
+            .route("", read().to(features::landing))
+            .route("/", read().to(features::landing))
+            .route("/health", read().to(health::health))
+            .route("/conformance", read().to(features::conformance))
+            .route("/collections", read().to(features::collections))
+            .route("/collections/{id}", read().to(features::collection))
+            .route("/collections/{id}/items", read().to(features::items))
             .route("/collections/{id}/items", web::post().to(imports::import))
-            .route(
-                "/collections/{id}/items/{fid}",
-                web::get().to(features::item),
-            )
-            .route("/analysis/hexbins", web::get().to(analysis::hexbins))
-            .route("/analysis/hotspots", web::get().to(analysis::hotspots))
-            .route("/analysis/kde", web::get().to(summaries::kde))
-            .route("/analysis/emerging", web::get().to(analysis::emerging))
+            .route("/collections/{id}/items/{fid}", read().to(features::item))
+            .route("/analysis/hexbins", read().to(analysis::hexbins))
+            .route("/analysis/hotspots", read().to(analysis::hotspots))
+            .route("/analysis/kde", read().to(summaries::kde))
+            .route("/analysis/emerging", read().to(analysis::emerging))
             .route(
                 "/districts/{id}/summary",
-                web::get().to(summaries::district_summary),
+                read().to(summaries::district_summary),
             )
-            .route("/safety-index", web::get().to(summaries::safety_index))
+            .route("/safety-index", read().to(summaries::safety_index))
             .default_service(web::to(api_not_found)),
     )
     .configure(webapp::routes);
 }
 
+/// GET, and HEAD (the same answer without its body) for every reading route.
+fn read() -> actix_web::Route {
+    use actix_web::guard;
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
 async fn api_not_found(req: HttpRequest) -> HttpResponse {
-    let (status, title, detail) = if req.method() == actix_web::http::Method::GET {
-        (
+    use actix_web::http::{header, Method};
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return error::problem(
             StatusCode::NOT_FOUND,
+            "/api/problems/not-found",
             "Not found",
+            None,
             format!("no endpoint at {}", req.path()),
-        )
+        );
+    }
+    let allow = if req.path().ends_with("/items") {
+        "GET, HEAD, POST"
     } else {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-            format!("{} is not allowed at {}", req.method(), req.path()),
-        )
+        "GET, HEAD"
     };
-    error::problem(status, "/api/problems/not-found", title, None, detail)
+    let mut res = error::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "/api/problems/method-not-allowed",
+        "Method not allowed",
+        None,
+        format!(
+            "{} is not allowed at {}; allowed: {allow}",
+            req.method(),
+            req.path()
+        ),
+    );
+    res.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    res
 }
 
 /// The scheme and host the client used, for absolute links.

@@ -153,14 +153,20 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
     Ok(Some(b))
 }
 
+/// An RFC 3339 instant, or a date as a Copenhagen calendar day: its local midnight, or with
+/// `end_of_day` its last second.
 fn instant(s: &str, end_of_day: bool) -> Option<i64> {
     if let Some(t) = time::parse_rfc3339(s) {
         return Some(t);
     }
-    time::parse_date(s).map(|t| if end_of_day { t + 86_399 } else { t })
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    use chrono::Datelike;
+    let day = if end_of_day { d.succ_opt()? } else { d };
+    let t = time::copenhagen_to_utc(day.year() as i64, day.month(), day.day(), 0, 0);
+    Some(if end_of_day { t - 1 } else { t })
 }
 
-/// `datetime`: an RFC 3339 instant, a date (`2011-03-01`, the whole UTC day), or an interval
+/// `datetime`: an RFC 3339 instant, a date (`2011-03-01`, the whole day in Copenhagen), or an interval
 /// `start/end` with `..` or nothing for an open end. Returns `[start, end]` in Unix seconds,
 /// both included.
 pub fn datetime(p: &Params) -> ApiResult<Option<(i64, i64)>> {
@@ -176,11 +182,7 @@ pub fn datetime(p: &Params) -> ApiResult<Option<(i64, i64)>> {
     let (start, end) = match raw.split_once('/') {
         None => {
             let s = instant(raw, false).ok_or_else(|| bad("instant", raw))?;
-            let e = if raw.contains('T') || raw.contains('t') {
-                s
-            } else {
-                s + 86_399
-            };
+            let e = instant(raw, true).ok_or_else(|| bad("instant", raw))?;
             (s, e)
         }
         Some((a, b)) => {
@@ -360,9 +362,10 @@ mod tests {
             datetime(&p("datetime=2011-03-01T00:00:00Z")).unwrap(),
             Some((t("2011-03-01T00:00:00Z"), t("2011-03-01T00:00:00Z")))
         );
+        // Dates are Copenhagen calendar days.
         assert_eq!(
             datetime(&p("datetime=2011-03-01")).unwrap(),
-            Some((t("2011-03-01T00:00:00Z"), t("2011-03-01T23:59:59Z")))
+            Some((t("2011-02-28T23:00:00Z"), t("2011-03-01T22:59:59Z")))
         );
         assert_eq!(
             datetime(&p("datetime=2011-01-01T00:00:00Z/..")).unwrap(),
@@ -370,7 +373,7 @@ mod tests {
         );
         assert_eq!(
             datetime(&p("datetime=../2012-12-31")).unwrap(),
-            Some((i64::MIN, t("2012-12-31T23:59:59Z")))
+            Some((i64::MIN, t("2012-12-31T22:59:59Z")))
         );
         assert!(err(datetime(&p("datetime=2012-13-01"))).contains("not an RFC 3339"));
         assert!(err(datetime(&p("datetime=2013-01-01/2012-01-01"))).contains("start is after"));

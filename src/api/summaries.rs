@@ -25,6 +25,9 @@ fn json_reply(v: &serde_json::Value) -> ApiResult<Reply> {
     ))
 }
 
+/// The most cells a `format=geojson` density answer may hold.
+const MAX_GRID_FEATURES: usize = 20_000;
+
 /// `GET /api/analysis/kde`: quartic kernel density, incidents per km², as a compact raster
 /// (default) or a GeoJSON grid of the non-zero cells (`format=geojson`).
 pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -73,6 +76,9 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
                 d.bbox().map(LonLatBox::from_rect).ok_or_else(|| ApiError::param("district", "has no geometry"))?
             }
         };
+        if area.min_lat < -85.0 || area.max_lat > 85.0 {
+            return Err(ApiError::param("bbox", "lies beyond 85° latitude, where a metric grid in degrees breaks down"));
+        }
         // Every incident within reach of the grid counts, also those just outside the area.
         let pad = bandwidth_m.unwrap_or(1000.0) / 111_320.0 * 2.0;
         let window = LonLatBox { min_lon: area.min_lon - pad * 2.0, min_lat: area.min_lat - pad, max_lon: area.max_lon + pad * 2.0, max_lat: area.max_lat + pad };
@@ -97,6 +103,13 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             let (w, n) = (r.bbox[0], r.bbox[3]);
             let dx = (r.bbox[2] - r.bbox[0]) / r.width as f64;
             let dy = (r.bbox[3] - r.bbox[1]) / r.height as f64;
+            let nonzero = r.values.iter().filter(|v| **v > 0.0).count();
+            if nonzero > MAX_GRID_FEATURES {
+                return Err(ApiError::param(
+                    "format",
+                    format!("{nonzero} non-empty cells is more than {MAX_GRID_FEATURES} GeoJSON features; use format=raster or a larger cell_m"),
+                ));
+            }
             let features: Vec<serde_json::Value> = r
                 .values
                 .iter()
@@ -159,7 +172,8 @@ pub async fn district_summary(
             let (y, m, _) = time::civil_from_days(local.div_euclid(86_400));
             time::copenhagen_to_utc(y, m, 1, 0, 0)
         });
-        let previous_covered = covered_from.is_some_and(|c| from - len >= c);
+        let data_end = cat.incident_time_extent().map(|(_, b)| b).unwrap_or(i64::MIN);
+        let previous_covered = covered_from.is_some_and(|c| from - len >= c) && from <= data_end;
         if !previous_covered {
             for c in &mut s.categories {
                 c.rate_ratio = None;
@@ -174,7 +188,7 @@ pub async fn district_summary(
             "previous_period": {"from": time::rfc3339(from - len), "to": time::rfc3339(from - 1)},
             "previous_period_covered": previous_covered,
             "previous_period_note": if previous_covered { serde_json::Value::Null } else {
-                json!("the data do not cover the whole previous period, so no change or test is given; choose a later period")
+                json!("the data do not cover both this period and the whole previous one, so no change or test is given; choose a period inside the data")
             },
             "change_test": "exact conditional test for two Poisson counts over equal periods (n1 | n1+n2 ~ Binomial(n1+n2, 1/2)), two-sided p = 2·min tail; significant at p < 0.05",
             "hour_weekday_note": "rows Monday…Sunday, columns hour 0…23, Copenhagen local time",
@@ -233,12 +247,17 @@ pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
                 year_of(last)
             )));
         }
+        let only = match p.non_empty("district")? {
+            Some(id) => match cat.district(id) {
+                Some(d) if d.level == crate::model::DistrictLevel::District => Some(id.to_owned()),
+                Some(_) => return Err(ApiError::param("district", format!("'{id}' is not a safety district; the index is per district-N"))),
+                None => return Err(ApiError::param("district", format!("unknown district '{id}'"))),
+            },
+            None => None,
+        };
         let pops = st.populations();
         let mut rows = safety_index::levels(&cat, year, &pops, t);
-        if let Some(id) = p.non_empty("district")? {
-            if cat.district(id).is_none() {
-                return Err(ApiError::param("district", format!("unknown district '{id}'")));
-            }
+        if let Some(id) = only {
             rows.retain(|r| r.district == id);
         }
         let groups: Vec<serde_json::Value> = safety_index::GROUPS.iter().map(|(c, da, en, cats)| json!({

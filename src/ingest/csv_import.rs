@@ -52,7 +52,7 @@ fn find(
 
 fn need(v: Option<usize>, what: &str) -> std::result::Result<usize, String> {
     v.ok_or_else(|| {
-        format!("no {what} column: give --{what} COLUMN, a --mapping file or a --preset")
+        format!("no {what} column: give --{what} COLUMN, a --mapping file or a --preset (over HTTP: preset=police-uk|vpd)")
     })
 }
 
@@ -142,11 +142,9 @@ pub fn read_incidents(
             Crs::from_epsg(4326).map_err(fail)?,
         )
     } else {
-        let crs = Crs::parse(
-            crs_name
-                .as_deref()
-                .ok_or_else(|| fail("x/y columns need --crs EPSG:N".into()))?,
-        )
+        let crs = Crs::parse(crs_name.as_deref().ok_or_else(|| {
+            fail("x/y columns need a CRS: --crs EPSG:N (crs=EPSG:N over HTTP)".into())
+        })?)
         .map_err(fail)?;
         (
             need(find(&headers, "x", &mapping.x).map_err(fail)?, "x").map_err(fail)?,
