@@ -169,18 +169,34 @@ fn kk_roder_invalid_polygons_are_repaired_or_reported() {
         panic!()
     };
     assert_eq!(p.read, 399);
-    // Each of the two self-intersecting roder is either repaired (and said so) or refused with
-    // a reason; none slips through silently.
-    for id in ["rode-278", "rode-262"] {
-        let repaired = p
-            .notes
+    // Both self-intersecting roder are repaired, each said so by name, and the repair keeps
+    // the area the source states (areal_m2) within 1 %; nothing is refused.
+    assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+    let source: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("rode.geojson")).unwrap()).unwrap();
+    for (id, nr) in [("rode-278", 278), ("rode-262", 262)] {
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains(&format!("({id})")) && n.contains("repaired")),
+            "{id}: {:?}",
+            p.notes
+        );
+        let stated = source["features"]
+            .as_array()
+            .unwrap()
             .iter()
-            .any(|n| n.contains(id) && n.contains("repaired"));
-        let refused = p
-            .rejected
-            .iter()
-            .any(|r| r.reason.contains("invalid polygon"));
-        assert!(repaired || refused, "{id}: {:?} {:?}", p.notes, p.rejected);
+            .find(|f| f["properties"]["rode_nr"] == nr)
+            .unwrap()["properties"]["areal_m2"]
+            .as_f64()
+            .unwrap();
+        let d = p.records.iter().find(|d| d.id == id).unwrap();
+        use geo::Area;
+        let m2 = d.geometry.unsigned_area() * 111_320.0 * 111_320.0 * 55.7f64.to_radians().cos();
+        assert!(
+            (m2 - stated).abs() / stated < 0.01,
+            "{id}: {m2} m² vs stated {stated}"
+        );
     }
     use geo::Validation;
     assert!(p.records.iter().all(|d| d.geometry.is_valid()));

@@ -12,6 +12,19 @@ use crate::demo;
 use crate::index::PointFilter;
 use crate::model::time;
 
+/// Starts a FeatureCollection whose top-level members are those of `head` (a JSON object),
+/// plus the synthetic-data notice when `synthetic`, up to the opening of `features`.
+fn open_collection(out: &mut Vec<u8>, head: &serde_json::Value, synthetic: bool) {
+    out.extend_from_slice(br#"{"type":"FeatureCollection","#);
+    let head = head.to_string();
+    out.extend_from_slice(&head.as_bytes()[1..head.len() - 1]);
+    if synthetic {
+        out.extend_from_slice(br#","notice":"#);
+        encode::string(out, demo::NOTICE);
+    }
+    out.extend_from_slice(br#","features":["#);
+}
+
 /// Appends an H3 cell's outline as a GeoJSON Polygon (closed ring, lon/lat, 7 decimals).
 fn cell_polygon(out: &mut Vec<u8>, cell: h3o::CellIndex) {
     out.extend_from_slice(br#"{"type":"Polygon","coordinates":[["#);
@@ -156,14 +169,7 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
             "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,
         });
-        out.extend_from_slice(br#"{"type":"FeatureCollection","#);
-        let head_s = head.to_string();
-        out.extend_from_slice(&head_s.as_bytes()[1..head_s.len() - 1]);
-        if cat.synthetic.incidents > 0 {
-            out.extend_from_slice(br#","notice":"#);
-            encode::string(&mut out, demo::NOTICE);
-        }
-        out.extend_from_slice(br#","features":["#);
+        open_collection(&mut out, &head, cat.synthetic.incidents > 0);
         for (n, h) in cells.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
@@ -257,14 +263,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "synthetic": cat.synthetic.incidents > 0,
         });
         let mut out = Vec::with_capacity(512 + result.cells.len() * 420);
-        out.extend_from_slice(br#"{"type":"FeatureCollection","#);
-        let head_s = head.to_string();
-        out.extend_from_slice(&head_s.as_bytes()[1..head_s.len() - 1]);
-        if cat.synthetic.incidents > 0 {
-            out.extend_from_slice(br#","notice":"#);
-            encode::string(&mut out, demo::NOTICE);
-        }
-        out.extend_from_slice(br#","features":["#);
+        open_collection(&mut out, &head, cat.synthetic.incidents > 0);
         for (n, c) in result.cells.iter().enumerate() {
             if n > 0 {
                 out.push(b',');

@@ -80,6 +80,23 @@ fn feature_id(f: &geojson::Feature) -> Option<String> {
     }
 }
 
+/// A record's source: `--source`, else its `source` property, else the file's name.
+fn record_source(p: &Map<String, Value>, opts: &ImportOptions, default: &str) -> String {
+    opts.source
+        .clone()
+        .or_else(|| text(p, "source").map(str::to_owned))
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// A record's id at its source: its `source_id` property, else the feature id, else its
+/// position in the file.
+fn record_source_id(p: &Map<String, Value>, f: &geojson::Feature, i: usize) -> String {
+    text(p, "source_id")
+        .map(str::to_owned)
+        .or_else(|| feature_id(f))
+        .unwrap_or_else(|| format!("feature-{i}"))
+}
+
 fn source_of(name: &str, opts: &ImportOptions) -> String {
     opts.source.clone().unwrap_or_else(|| {
         std::path::Path::new(name)
@@ -155,15 +172,8 @@ pub fn incidents_from(
                 lon,
                 lat,
                 precision,
-                source: opts
-                    .source
-                    .clone()
-                    .or_else(|| text(p, "source").map(str::to_owned))
-                    .unwrap_or_else(|| default_source.clone()),
-                source_id: text(p, "source_id")
-                    .map(str::to_owned)
-                    .or_else(|| feature_id(f))
-                    .unwrap_or_else(|| format!("feature-{i}")),
+                source: record_source(p, opts, &default_source),
+                source_id: record_source_id(p, f, i),
                 synthetic: false,
             }))
         })();
@@ -229,15 +239,8 @@ pub fn observations_from(
                 observed_at,
                 lon,
                 lat,
-                source: opts
-                    .source
-                    .clone()
-                    .or_else(|| text(p, "source").map(str::to_owned))
-                    .unwrap_or_else(|| default_source.clone()),
-                source_id: text(p, "source_id")
-                    .map(str::to_owned)
-                    .or_else(|| feature_id(f))
-                    .unwrap_or_else(|| format!("feature-{i}")),
+                source: record_source(p, opts, &default_source),
+                source_id: record_source_id(p, f, i),
                 synthetic: false,
             })
         })();
