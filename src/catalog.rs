@@ -166,6 +166,19 @@ impl Catalog {
         }
     }
 
+    /// The public view of this snapshot: the same districts and observations, incidents
+    /// generalised by [`crate::privacy::generalise`]. It keeps this snapshot's `version` (it is
+    /// made from the same data).
+    pub fn generalised(&self) -> Catalog {
+        let mut public = Catalog::build(
+            self.districts.clone(),
+            crate::privacy::generalise_all(&self.incidents),
+            self.observations.clone(),
+        );
+        public.version = self.version.clone();
+        public
+    }
+
     /// The district with this id (`bydel-N`, `district-N`, `rode-N`).
     pub fn district(&self, id: &str) -> Option<&District> {
         self.districts.iter().find(|d| d.id == id)

@@ -13,22 +13,104 @@ use super::error::problem;
 use super::AppState;
 use crate::auth::{self, Role};
 
-/// The caller's role, put in the request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub struct Caller(pub Role);
+/// Who is calling, put in the request's extensions by [`authorize`]: the role, and for a
+/// token its id and name (for the audit log; never the token itself).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The role; `Public` without a token.
+    pub role: Role,
+    /// The token's id and the name it was given to, when one was presented.
+    pub token: Option<(i64, String)>,
+}
 
-/// The roles allowed to call `method path`; `None` = anyone.
-pub fn allowed(method: &Method, path: &str) -> Option<&'static [Role]> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    match (method, segments.as_slice()) {
-        // Imports write data: the police liaison and admins.
-        (&Method::POST, ["", "api", "collections", _, "items"]) => {
-            Some(&[Role::Police, Role::Admin])
-        }
-        (m, _) if m == Method::GET || m == Method::HEAD || m == Method::OPTIONS => None,
-        // Any other write is refused unless a rule above allows it.
-        _ => Some(&[Role::Admin]),
+impl Caller {
+    /// The caller without a token.
+    pub const PUBLIC: Caller = Caller {
+        role: Role::Public,
+        token: None,
+    };
+
+    /// The caller of a request (public when the middleware put none there).
+    pub fn of(req: &actix_web::HttpRequest) -> Caller {
+        req.extensions()
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or(Caller::PUBLIC)
     }
+
+    /// Whether this caller sees exact data for `need`.
+    pub fn sees_exact(&self, need: Need) -> bool {
+        match need {
+            Need::Points => matches!(self.role, Role::Police | Role::Admin),
+            Need::Aggregates => self.role != Role::Public,
+        }
+    }
+
+    /// How the audit log names this caller: `token 12 (Jens, police)` or `public`.
+    pub fn actor(&self) -> String {
+        match &self.token {
+            Some((id, name)) => format!("token {id} ({name}, {})", self.role.code()),
+            None => "public".into(),
+        }
+    }
+}
+
+/// What an answer is made of, for choosing between the exact and the public view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Single incidents: items, tiles, exports. Exact for police and admin.
+    Points,
+    /// Aggregates: analysis and summaries. Exact for planners, police and admin.
+    Aggregates,
+}
+
+/// Formats of `…/items` that are exports: every matching feature as a file download,
+/// recorded in the audit log.
+pub const EXPORT_FORMATS: [&str; 3] = ["geojson", "csv", "shapefile"];
+
+/// The role matrix: the roles allowed to call `method path?query`; `None` = anyone. Which
+/// data an allowed caller then sees (exact or generalised) is [`Caller::sees_exact`].
+///
+/// | who | may |
+/// | --- | --- |
+/// | public | read districts, observations, generalised incidents and analysis, tiles; export non-incident layers |
+/// | planner | as public, but analysis and summaries on exact data; moderation, initiatives, goals |
+/// | police | exact incidents (items, tiles), every export, imports |
+/// | admin | everything, and the audit log |
+pub fn allowed(method: &Method, path: &str, query: &str) -> Option<&'static [Role]> {
+    const POLICE: &[Role] = &[Role::Police, Role::Admin];
+    const PLANNER: &[Role] = &[Role::Planner, Role::Admin];
+    const ADMIN: &[Role] = &[Role::Admin];
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let reading = method == Method::GET || method == Method::HEAD;
+    match (reading, segments.as_slice()) {
+        // Exports of incidents: the police liaison and admins.
+        (true, ["", "api", "collections", "incidents", "items"]) if is_export(query) => {
+            Some(POLICE)
+        }
+        (true, ["", "api", "audit", ..]) => Some(ADMIN),
+        (true, _) => None,
+        (false, _) if method == Method::OPTIONS => None,
+        // Imports write data: the police liaison and admins.
+        (false, ["", "api", "collections", _, "items"]) if method == Method::POST => Some(POLICE),
+        // Planning and moderation: the secretariat.
+        (false, ["", "api", "reports", _, "moderation"])
+        | (false, ["", "api", "initiatives", ..])
+        | (false, ["", "api", "goals", ..]) => Some(PLANNER),
+        // Any other write is refused unless a rule above allows it.
+        _ => Some(ADMIN),
+    }
+}
+
+/// Whether an items query asks for an export format.
+pub fn is_export(query: &str) -> bool {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map(|pairs| {
+            pairs
+                .iter()
+                .any(|(k, v)| k == "f" && EXPORT_FORMATS.contains(&v.as_str()))
+        })
+        .unwrap_or(false)
 }
 
 fn unauthorized(req: ServiceRequest, detail: &str) -> ServiceResponse<BoxBody> {
@@ -55,8 +137,8 @@ pub async fn authorize(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("").trim().to_owned());
-    let role = match presented {
-        None => Role::Public,
+    let caller = match presented {
+        None => Caller::PUBLIC,
         Some(v) => {
             let token = match v.split_once(' ') {
                 Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
@@ -70,13 +152,14 @@ pub async fn authorize(
             let Some(state) = req.app_data::<web::Data<AppState>>() else {
                 return Ok(unauthorized(req, "no token store"));
             };
-            match state.role_of(token) {
-                Some(r) => r,
+            match state.caller_of(token) {
+                Some(c) => c,
                 None => return Ok(unauthorized(req, "the token is unknown or revoked")),
             }
         }
     };
-    if let Some(roles) = allowed(req.method(), req.path()) {
+    let role = caller.role;
+    if let Some(roles) = allowed(req.method(), req.path(), req.query_string()) {
         if !roles.contains(&role) {
             if role == Role::Public {
                 return Ok(unauthorized(
@@ -99,12 +182,12 @@ pub async fn authorize(
             return Ok(req.into_response(res));
         }
     }
-    req.extensions_mut().insert(Caller(role));
+    req.extensions_mut().insert(caller);
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// Checks a presented token against the stored hashes.
-pub fn check(tokens: &[crate::store::StoredToken], presented: &str) -> Option<Role> {
+pub fn check(tokens: &[crate::store::StoredToken], presented: &str) -> Option<Caller> {
     let (id, secret) = auth::parse_token(presented)?;
     let t = tokens
         .iter()
@@ -112,5 +195,8 @@ pub fn check(tokens: &[crate::store::StoredToken], presented: &str) -> Option<Ro
     if !auth::verify(&t.salt, &t.hash, secret) {
         return None;
     }
-    Role::parse_token_role(&t.role).ok()
+    Some(Caller {
+        role: Role::parse_token_role(&t.role).ok()?,
+        token: Some((t.id, t.name.clone())),
+    })
 }

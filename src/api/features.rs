@@ -226,36 +226,6 @@ pub async fn collection(
     Ok(HttpResponse::Ok().json(collection_json(c, &state.catalog(), &base_url(&req))))
 }
 
-/// The district named by `district`, as a polygon filter.
-fn district_param<'c>(
-    p: &Params,
-    cat: &'c Catalog,
-) -> ApiResult<Option<&'c geo::MultiPolygon<f64>>> {
-    let Some(id) = p.non_empty("district")? else {
-        return Ok(None);
-    };
-    cat.district(id).map(|d| Some(&d.geometry)).ok_or_else(|| {
-        ApiError::param(
-            "district",
-            format!("unknown district '{id}'; ids are bydel-N, district-N (district-8 is the Hotspot area) or rode-N"),
-        )
-    })
-}
-
-fn kinds_param(p: &Params) -> ApiResult<Option<Vec<ObservationKind>>> {
-    let Some(raw) = p.non_empty("kind")? else {
-        return Ok(None);
-    };
-    raw.split(',')
-        .map(|k| {
-            k.trim()
-                .parse()
-                .map_err(|e: String| ApiError::param("kind", e))
-        })
-        .collect::<ApiResult<Vec<_>>>()
-        .map(Some)
-}
-
 /// What a page of items is, before it is written out.
 struct Page {
     matched: usize,
@@ -324,16 +294,16 @@ fn items_page(
             let categories = params::categories(p)?;
             let filter = PointFilter {
                 bbox,
-                within: district_param(p, cat)?,
+                within: params::district(p, cat)?,
                 time: params::datetime(p)?,
             };
             paginate(cat.query_incidents(&filter, categories), offset, limit)
         }
         Collection::Observations => {
-            let kinds = kinds_param(p)?;
+            let kinds = params::kinds(p)?;
             let filter = PointFilter {
                 bbox,
-                within: district_param(p, cat)?,
+                within: params::district(p, cat)?,
                 time: params::datetime(p)?,
             };
             let mut all = cat.query_observations(&filter);

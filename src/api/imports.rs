@@ -202,7 +202,7 @@ pub async fn import(
         let role = req
             .extensions()
             .get::<super::auth::Caller>()
-            .map(|c| c.0.code())
+            .map(|c| c.role.code())
             .unwrap_or("?");
         tracing::info!(
             role,

@@ -10,6 +10,7 @@ mod health;
 mod imports;
 pub mod params;
 mod summaries;
+mod tiles;
 mod webapp;
 
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,10 @@ use arc_swap::ArcSwap;
 pub use encode::{incident as encode_incident, INCIDENT_CSV_HEADER};
 pub use error::{ApiError, ApiResult};
 
+pub use auth::{Caller, Need};
+
 use crate::catalog::Catalog;
+use crate::privacy::Disclosure;
 use crate::store::{Store, StoredToken};
 
 /// Settings the web app reads from `/config.json`.
@@ -34,9 +38,20 @@ pub struct WebSettings {
     pub basemap_attribution: Option<String>,
 }
 
+/// Default bytes of vector tiles kept in memory.
+pub const TILE_CACHE_BYTES: u64 = 256 << 20;
+
 /// Shared state of every worker.
 pub struct AppState {
     catalog: ArcSwap<Catalog>,
+    /// The public's view of `catalog` (see [`crate::privacy`]), swapped with it.
+    public: ArcSwap<Catalog>,
+    /// Smallest count a public aggregate shows.
+    min_count: u32,
+    /// Made vector tiles of the current snapshot.
+    tiles: ArcSwap<tiles::TileCache>,
+    /// Bytes of tiles to keep.
+    tile_cache_bytes: u64,
     tokens: ArcSwap<Vec<StoredToken>>,
     store: Mutex<Store>,
     demo: bool,
@@ -56,8 +71,13 @@ impl AppState {
     pub fn new(store: Store, catalog: Catalog, web: WebSettings, demo: bool) -> Self {
         let tokens = store.tokens().unwrap_or_default();
         let seen = store.data_version().unwrap_or_default();
+        let public = catalog.generalised();
         AppState {
             catalog: ArcSwap::from_pointee(catalog),
+            tiles: ArcSwap::from_pointee(tiles::TileCache::new(&public.version, TILE_CACHE_BYTES)),
+            tile_cache_bytes: TILE_CACHE_BYTES,
+            public: ArcSwap::from_pointee(public),
+            min_count: crate::privacy::DEFAULT_MIN_COUNT,
             tokens: ArcSwap::from_pointee(tokens),
             store: Mutex::new(store),
             demo,
@@ -68,9 +88,45 @@ impl AppState {
         }
     }
 
-    /// The current snapshot of the data.
+    /// The tile cache for the snapshot `version`; a new, empty one when the data changed.
+    pub(crate) fn tile_cache(&self, version: &str) -> Arc<tiles::TileCache> {
+        let current = self.tiles.load_full();
+        if current.version() == version {
+            return current;
+        }
+        let fresh = Arc::new(tiles::TileCache::new(version, self.tile_cache_bytes));
+        self.tiles.store(fresh.clone());
+        fresh
+    }
+
+    /// Sets the bytes of vector tiles kept in memory (default 256 MiB).
+    pub fn with_tile_cache_bytes(mut self, bytes: u64) -> Self {
+        self.tile_cache_bytes = bytes;
+        self.tiles = ArcSwap::from_pointee(tiles::TileCache::new(&self.catalog().version, bytes));
+        self
+    }
+
+    /// Sets the smallest count a public aggregate shows (default 3).
+    pub fn with_min_count(mut self, min_count: u32) -> Self {
+        self.min_count = min_count.max(1);
+        self
+    }
+
+    /// The current snapshot of the exact data. Handlers that answer with incident data take
+    /// [`AppState::view`] instead.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.load_full()
+    }
+
+    /// The snapshot `caller` may see for `need`, and how much its answers may disclose:
+    /// points (items, tiles, exports) are exact for police and admin; aggregates (analysis,
+    /// summaries) also for planners; everyone else gets the generalised view.
+    pub fn view(&self, caller: &Caller, need: Need) -> (Arc<Catalog>, Disclosure) {
+        if caller.sees_exact(need) {
+            (self.catalog.load_full(), Disclosure::EXACT)
+        } else {
+            (self.public.load_full(), Disclosure::public(self.min_count))
+        }
     }
 
     /// Residents per safety district (district 8 recorded, the rest estimated), computed once.
@@ -82,8 +138,8 @@ impl AppState {
             .clone()
     }
 
-    /// The role of a presented token, if it is a live one.
-    pub fn role_of(&self, token: &str) -> Option<crate::auth::Role> {
+    /// Who presents this token, if it is a live one.
+    pub fn caller_of(&self, token: &str) -> Option<Caller> {
         auth::check(&self.tokens.load(), token)
     }
 
@@ -107,6 +163,10 @@ impl AppState {
     fn reload_locked(&self, store: &Store) -> ApiResult<()> {
         let catalog = crate::app::load_catalog(store, self.demo)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let public = catalog.generalised();
+        // The public view first: a reader never pairs new exact data with an old public view
+        // for longer than this gap, and both carry their version.
+        self.public.store(Arc::new(public));
         self.catalog.store(Arc::new(catalog));
         self.tokens.store(Arc::new(
             store
@@ -235,6 +295,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 read().to(summaries::district_summary),
             )
             .route("/safety-index", read().to(summaries::safety_index))
+            .default_service(web::to(api_not_found)),
+    )
+    .service(
+        web::scope("/tiles")
+            .wrap(actix_web::middleware::from_fn(auth::authorize))
+            .route("/{file}", read().to(tiles::tilejson))
+            .route("/{collection}/{z}/{x}/{y}", read().to(tiles::tile))
             .default_service(web::to(api_not_found)),
     )
     .configure(webapp::routes);

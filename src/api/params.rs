@@ -2,7 +2,7 @@
 //! wrong and what is expected.
 
 use crate::index::LonLatBox;
-use crate::model::{time, Category};
+use crate::model::{time, Category, ObservationKind};
 
 use super::error::{ApiError, ApiResult};
 
@@ -308,6 +308,37 @@ pub fn choice<'a>(
     options.iter().find(|o| **o == raw).copied().ok_or_else(|| {
         ApiError::param(key, format!("'{raw}' is not one of {}", options.join(", ")))
     })
+}
+
+/// The district named by `district`, as a polygon filter.
+pub fn district<'c>(
+    p: &Params,
+    cat: &'c crate::catalog::Catalog,
+) -> ApiResult<Option<&'c geo::MultiPolygon<f64>>> {
+    let Some(id) = p.non_empty("district")? else {
+        return Ok(None);
+    };
+    cat.district(id).map(|d| Some(&d.geometry)).ok_or_else(|| {
+        ApiError::param(
+            "district",
+            format!("unknown district '{id}'; ids are bydel-N, district-N (district-8 is the Hotspot area) or rode-N"),
+        )
+    })
+}
+
+/// The observation kinds named by `kind` (comma-separated).
+pub fn kinds(p: &Params) -> ApiResult<Option<Vec<ObservationKind>>> {
+    let Some(raw) = p.non_empty("kind")? else {
+        return Ok(None);
+    };
+    raw.split(',')
+        .map(|k| {
+            k.trim()
+                .parse()
+                .map_err(|e: String| ApiError::param("kind", e))
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Some)
 }
 
 #[cfg(test)]

@@ -12,11 +12,19 @@ pub enum Precision {
     Street,
     /// Known only to a small area such as a block or a rode.
     Area,
+    /// Generalised for the public: moved to the centre of its H3 resolution-10 cell (see
+    /// [`crate::privacy`]). Never stored; only the public view carries it.
+    Approximate,
 }
 
 impl Precision {
     /// Every precision, most exact first.
-    pub const ALL: [Precision; 3] = [Precision::Address, Precision::Street, Precision::Area];
+    pub const ALL: [Precision; 4] = [
+        Precision::Address,
+        Precision::Street,
+        Precision::Area,
+        Precision::Approximate,
+    ];
 
     /// The code used in files, URLs and the store.
     pub fn code(self) -> &'static str {
@@ -24,6 +32,7 @@ impl Precision {
             Precision::Address => "address",
             Precision::Street => "street",
             Precision::Area => "area",
+            Precision::Approximate => "approximate",
         }
     }
 }
@@ -41,7 +50,9 @@ impl FromStr for Precision {
         Precision::ALL
             .into_iter()
             .find(|p| p.code() == s)
-            .ok_or_else(|| format!("unknown precision '{s}'; expected address, street or area"))
+            .ok_or_else(|| {
+                format!("unknown precision '{s}'; expected address, street, area or approximate")
+            })
     }
 }
 

@@ -1,0 +1,320 @@
+//! Vector tiles and TileJSON: `GET /tiles/{collection}/{z}/{x}/{y}.mvt` and
+//! `GET /tiles/{collection}.json`, with the items' filters and role rules. Tiles are cached per
+//! data snapshot (the cache is replaced when the data changes), and carry an `ETag` made from
+//! the data version and the request, so a revalidation is answered without making the tile.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::auth::{Caller, Need};
+use super::error::{ApiError, ApiResult};
+use super::params::{self, Params};
+use super::{base_url, AppState};
+use crate::catalog::Catalog;
+use crate::index::PointFilter;
+use crate::model::{Category, DistrictLevel, ObservationKind};
+use crate::privacy::Disclosure;
+use crate::tiles::{self, TileId};
+
+/// Media type of Mapbox Vector Tiles.
+pub const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// Seconds a client may reuse a tile before revalidating.
+const MAX_AGE: u32 = 300;
+
+/// The cache of made tiles for one data snapshot: key → tile (`None` = empty), weighed by size.
+pub struct TileCache {
+    version: String,
+    tiles: quick_cache::sync::Cache<String, Option<Bytes>, TileWeight>,
+}
+
+#[derive(Clone)]
+pub struct TileWeight;
+
+impl quick_cache::Weighter<String, Option<Bytes>> for TileWeight {
+    fn weight(&self, key: &String, val: &Option<Bytes>) -> u64 {
+        (key.len() + val.as_ref().map_or(0, |b| b.len()) + 64) as u64
+    }
+}
+
+impl TileCache {
+    /// An empty cache for the snapshot `version`, holding up to `bytes` of tiles.
+    pub fn new(version: &str, bytes: u64) -> TileCache {
+        TileCache {
+            version: version.to_owned(),
+            tiles: quick_cache::sync::Cache::with_weighter(
+                (bytes / 8192).max(16) as usize,
+                bytes,
+                TileWeight,
+            ),
+        }
+    }
+
+    /// The snapshot version the cached tiles were made from.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+}
+
+/// The collections served as tiles, and the filters each takes.
+fn tile_params(collection: &str) -> ApiResult<&'static [&'static str]> {
+    match collection {
+        "incidents" => Ok(&["category", "datetime", "district"]),
+        "observations" => Ok(&["kind", "datetime", "district"]),
+        "districts" => Ok(&["level"]),
+        other => Err(ApiError::NotFound(format!(
+            "no tiles for '{other}'; tiled collections are districts, incidents, observations"
+        ))),
+    }
+}
+
+fn parse_coord(name: &'static str, raw: &str) -> ApiResult<u32> {
+    raw.parse::<u32>().map_err(|_| {
+        ApiError::param(
+            name,
+            format!("'{raw}' is not a whole number ≥ 0 (tile address /z/x/y.mvt)"),
+        )
+    })
+}
+
+/// `GET /tiles/{collection}/{z}/{x}/{y}.mvt`.
+pub async fn tile(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (collection, z, x, y) = path.into_inner();
+    let allowed = tile_params(&collection)?;
+    let y = y.strip_suffix(".mvt").ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "tiles are /tiles/{collection}/{{z}}/{{x}}/{{y}}.mvt"
+        ))
+    })?;
+    let id = TileId::new(
+        parse_coord("z", &z)?,
+        parse_coord("x", &x)?,
+        parse_coord("y", y)?,
+    )
+    .map_err(|(field, detail)| ApiError::param(field, detail))?;
+    let p = Params::parse(req.query_string(), allowed)?;
+    let caller = Caller::of(&req);
+    let need = if collection == "incidents" {
+        Need::Points
+    } else {
+        Need::Aggregates
+    };
+    let (cat, disclosure) = state.view(&caller, need);
+    let cache = state.tile_cache(&cat.version);
+
+    let mut filters = p.without("");
+    filters.sort();
+    let key = format!(
+        "{}|{collection}|{}/{}/{}|{}",
+        if disclosure.exact { "exact" } else { "public" },
+        id.z,
+        id.x,
+        id.y,
+        serde_urlencoded::to_string(&filters).unwrap_or_default()
+    );
+    let etag = format!("\"{}-{:016x}\"", cat.version, fnv(key.as_bytes()));
+    let cache_control = format!(
+        "{}, max-age={MAX_AGE}",
+        if disclosure.exact {
+            "private"
+        } else {
+            "public"
+        }
+    );
+    let answer = |tile: &Option<Bytes>| {
+        let mut r = match tile {
+            Some(_) => HttpResponse::Ok(),
+            None => HttpResponse::NoContent(),
+        };
+        r.insert_header((header::ETAG, etag.clone()))
+            .insert_header((header::CACHE_CONTROL, cache_control.clone()))
+            .insert_header((header::VARY, "Authorization"));
+        match tile {
+            Some(b) => r.content_type(MVT).body(b.clone()),
+            None => r.finish(),
+        }
+    };
+    if let Some(tags) = req.headers().get(header::IF_NONE_MATCH) {
+        let tags = tags.to_str().unwrap_or("");
+        if tags.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
+            return Ok(HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag.clone()))
+                .insert_header((header::CACHE_CONTROL, cache_control.clone()))
+                .insert_header((header::VARY, "Authorization"))
+                .finish());
+        }
+    }
+    if let Some(hit) = cache.tiles.get(&key) {
+        return Ok(answer(&hit));
+    }
+    let made = web::block(move || make_tile(&collection, &p, &cat, id, disclosure))
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let made = made.map(Bytes::from);
+    cache.tiles.insert(key, made.clone());
+    Ok(answer(&made))
+}
+
+/// Makes one tile of `collection` from `cat` (no cache).
+pub fn make_tile(
+    collection: &str,
+    p: &Params,
+    cat: &Catalog,
+    id: TileId,
+    disclosure: Disclosure,
+) -> ApiResult<Option<Vec<u8>>> {
+    let bbox = id.bounds(tiles::BUFFER);
+    let fail = |e: tiles::TileError| ApiError::Internal(e.to_string());
+    match collection {
+        "incidents" => {
+            let filter = PointFilter {
+                bbox: Some(bbox),
+                within: params::district(p, cat)?,
+                time: params::datetime(p)?,
+            };
+            let positions = cat.query_incidents(&filter, params::categories(p)?);
+            tiles::incidents_tile(cat, &positions, id, disclosure).map_err(fail)
+        }
+        "observations" => {
+            let filter = PointFilter {
+                bbox: Some(bbox),
+                within: params::district(p, cat)?,
+                time: params::datetime(p)?,
+            };
+            let mut positions = cat.query_observations(&filter);
+            if let Some(k) = params::kinds(p)? {
+                positions.retain(|&i| k.contains(&cat.observations[i as usize].kind));
+            }
+            tiles::observations_tile(cat, &positions, id).map_err(fail)
+        }
+        _ => {
+            let level = match p.non_empty("level")? {
+                Some(l) => Some(
+                    l.parse::<DistrictLevel>()
+                        .map_err(|e| ApiError::param("level", e))?,
+                ),
+                None => None,
+            };
+            let positions = cat.query_districts(level, Some(&bbox));
+            tiles::districts_tile(cat, &positions, id).map_err(fail)
+        }
+    }
+}
+
+/// `GET /tiles/{collection}.json`: TileJSON 3.0.0, with the request's filters carried into
+/// the tile URL.
+pub async fn tilejson(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let file = path.into_inner();
+    let collection = file
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::NotFound("TileJSON is at /tiles/{collection}.json".to_owned()))?;
+    let allowed = tile_params(collection)?;
+    let p = Params::parse(req.query_string(), allowed)?;
+    let caller = Caller::of(&req);
+    let need = if collection == "incidents" {
+        Need::Points
+    } else {
+        Need::Aggregates
+    };
+    let (cat, disclosure) = state.view(&caller, need);
+    // Check the filters now, so a bad one is a 400 here rather than in every tile.
+    if collection != "districts" {
+        params::datetime(&p)?;
+        params::district(&p, &cat)?;
+    }
+    if collection == "incidents" {
+        params::categories(&p)?;
+    }
+    if collection == "observations" {
+        params::kinds(&p)?;
+    }
+    if let Some(l) = p.non_empty("level")? {
+        l.parse::<DistrictLevel>()
+            .map_err(|e| ApiError::param("level", e))?;
+    }
+    let query = serde_urlencoded::to_string(p.without("")).unwrap_or_default();
+    let url = format!(
+        "{}/tiles/{collection}/{{z}}/{{x}}/{{y}}.mvt{}{query}",
+        base_url(&req),
+        if query.is_empty() { "" } else { "?" }
+    );
+    let fields = match collection {
+        "incidents" => json!({
+            "category": format!("incident category: {}", Category::ALL.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")),
+            "occurred_at": "when, RFC 3339 UTC (floored to the hour in the public view)",
+            "precision": "address, street, area, or approximate (the public view)",
+            "count": format!("incidents in the grid square (clusters below zoom {})", tiles::DETAIL_ZOOM),
+        }),
+        "observations" => json!({
+            "kind": format!("observation kind: {}", ObservationKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")),
+            "rating": "1 (very poor/unsafe) to 5 (good/safe)",
+            "observed_at": "when, RFC 3339 UTC",
+            "count": format!("observations in the grid square (clusters below zoom {})", tiles::DETAIL_ZOOM),
+        }),
+        _ => json!({
+            "id": "bydel-N, district-N or rode-N",
+            "name": "name",
+            "level": "bydel, district or rode",
+            "population": "residents, where known",
+        }),
+    };
+    let bounds = cat
+        .district_extent()
+        .map(|b| b.to_array())
+        .unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
+    let mut body = json!({
+        "tilejson": "3.0.0",
+        "name": format!("hotspot {collection}"),
+        "description": match collection {
+            "incidents" if !disclosure.exact => "Police-recorded incidents, generalised for the public: each at the centre of its H3 resolution-10 cell, times floored to the hour; clusters of fewer than the suppression threshold are left out.",
+            "incidents" => "Police-recorded incidents, exact positions (police and admin tokens).",
+            "observations" => "Safety-walk observations.",
+            _ => "Copenhagen's bydele, safety districts and roder.",
+        },
+        "version": cat.version,
+        "attribution": crate::ingest::shipped::ATTRIBUTION,
+        "scheme": "xyz",
+        "tiles": [url],
+        "minzoom": 0,
+        "maxzoom": tiles::MAX_ZOOM,
+        "bounds": bounds,
+        "center": [12.5495, 55.6905, 14],
+        "vector_layers": [{
+            "id": collection,
+            "description": format!("One feature per record from zoom {}; below it, grid clusters with count", tiles::DETAIL_ZOOM),
+            "minzoom": 0,
+            "maxzoom": tiles::MAX_ZOOM,
+            "fields": fields,
+        }],
+        "privacy": disclosure.describe(),
+    });
+    let synthetic = match collection {
+        "incidents" => cat.synthetic.incidents,
+        "observations" => cat.synthetic.observations,
+        _ => 0,
+    };
+    if synthetic > 0 {
+        body["notice"] = json!(crate::demo::NOTICE);
+        body["synthetic"] = json!(true);
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Authorization"))
+        .json(body))
+}
+
+/// FNV-1a 64 of bytes, for ETags.
+fn fnv(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+        (h ^ x as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,212 @@
+//! What the public may see of incidents. An exact point can identify a victim's home, so the
+//! public role gets a generalised view, built once per data snapshot:
+//!
+//! - **Place**: every incident is moved to the centre of the H3 cell at resolution 10 that
+//!   contains it (cells of 15,047 m² on average, edge ≈ 66 m). The public point is therefore at
+//!   most one cell circumradius (< 80 m in Copenhagen) from the true one, every incident in the
+//!   same cell shares the same point, and nothing finer than the cell can be learnt from it.
+//!   The anchor grid is the grid of the analyses, so public hex counts and Gi* at resolution 10
+//!   or coarser equal the exact ones cell for cell (before suppression).
+//! - **Time**: floored to the whole hour (UTC; Copenhagen's offsets are whole hours, so also
+//!   to the local hour).
+//! - **Source id**: withheld (it may be a police case number); `precision` becomes
+//!   `approximate`.
+//! - **Small counts**: any published aggregate of 1 to `min_count − 1` incidents (default
+//!   `min_count` 3) is suppressed (left out or `null`), see [`Disclosure`].
+//!
+//! Items, tiles, exports and analysis answers for the public are all made from this view, so
+//! no path leads from the public role to an exact coordinate.
+
+use h3o::{LatLng, Resolution};
+
+use crate::model::{Incident, Precision};
+
+/// The H3 resolution of the anchor points.
+pub const ANCHOR_RESOLUTION: Resolution = Resolution::Ten;
+
+/// The smallest count a public aggregate may show (smaller non-zero counts are suppressed).
+pub const DEFAULT_MIN_COUNT: u32 = 3;
+
+/// The public version of one incident.
+pub fn generalise(i: &Incident) -> Incident {
+    let (lon, lat) = anchor(i.lon, i.lat);
+    Incident {
+        id: i.id,
+        category: i.category,
+        occurred_at: i.occurred_at - i.occurred_at.rem_euclid(3600),
+        lon,
+        lat,
+        precision: Precision::Approximate,
+        source: i.source.clone(),
+        source_id: String::new(),
+    }
+}
+
+/// The anchor point (lon, lat) for an exact position: the centre of its resolution-10 cell.
+pub fn anchor(lon: f64, lat: f64) -> (f64, f64) {
+    match LatLng::new(lat, lon) {
+        Ok(ll) => {
+            let c = LatLng::from(ll.to_cell(ANCHOR_RESOLUTION));
+            (c.lng(), c.lat())
+        }
+        // Stored coordinates are checked; never reached, but never leak either.
+        Err(_) => (0.0, 0.0),
+    }
+}
+
+/// The public version of every incident, in the same (id) order; split over the cores.
+pub fn generalise_all(incidents: &[Incident]) -> Vec<Incident> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || incidents.len() < 20_000 {
+        return incidents.iter().map(generalise).collect();
+    }
+    let chunk = incidents.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = incidents
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(generalise).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(incidents.len());
+        for p in parts {
+            out.extend(p.join().expect("generalising cannot panic"));
+        }
+        out
+    })
+}
+
+/// How much an answer may disclose: exact (planner, police, admin for aggregates) or public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disclosure {
+    /// Whether the answer is made from exact data.
+    pub exact: bool,
+    /// The smallest non-zero count a public answer may show.
+    pub min_count: u32,
+}
+
+impl Disclosure {
+    /// Everything may be shown.
+    pub const EXACT: Disclosure = Disclosure {
+        exact: true,
+        min_count: 1,
+    };
+
+    /// The public view with the given threshold.
+    pub fn public(min_count: u32) -> Disclosure {
+        Disclosure {
+            exact: false,
+            min_count: min_count.max(1),
+        }
+    }
+
+    /// Whether a count of `n` incidents may be published (0 may: it reveals no one).
+    pub fn shows(&self, n: u64) -> bool {
+        self.exact || n == 0 || n >= self.min_count as u64
+    }
+
+    /// `n` if it may be published, else `None` (written as `null`).
+    pub fn count(&self, n: u64) -> Option<u64> {
+        self.shows(n).then_some(n)
+    }
+
+    /// What answers say about it, e.g. `{"exact": false, "suppressed_below": 3, ...}`.
+    pub fn describe(&self) -> serde_json::Value {
+        if self.exact {
+            serde_json::json!({"exact": true})
+        } else {
+            serde_json::json!({
+                "exact": false,
+                "approximate": true,
+                "suppressed_below": self.min_count,
+                "method": "incidents moved to the centre of their H3 resolution-10 cell (≤ 80 m), times floored to the hour, counts of 1 to suppressed_below − 1 left out",
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Category;
+
+    fn incident(lon: f64, lat: f64, t: i64) -> Incident {
+        Incident {
+            id: 7,
+            category: Category::Theft,
+            occurred_at: t,
+            lon,
+            lat,
+            precision: Precision::Address,
+            source: "test".into(),
+            source_id: "case-123".into(),
+        }
+    }
+
+    fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+        use geo::{Distance, Haversine, Point};
+        Haversine.distance(Point::new(a.0, a.1), Point::new(b.0, b.1))
+    }
+
+    #[test]
+    fn anchors_are_cell_centres_near_the_true_point_and_shared() {
+        // A 2 km × 2 km lattice over Nørrebro, 10 m apart.
+        let mut anchors = std::collections::HashSet::new();
+        let mut worst: f64 = 0.0;
+        for i in 0..200 {
+            for j in 0..200 {
+                let (lon, lat) = (12.54 + i as f64 * 0.00016, 55.68 + j as f64 * 0.00009);
+                let a = anchor(lon, lat);
+                worst = worst.max(metres((lon, lat), a));
+                // The anchor is its own anchor: the cell centre lies in its cell.
+                assert_eq!(anchor(a.0, a.1), a);
+                anchors.insert((a.0.to_bits(), a.1.to_bits()));
+            }
+        }
+        assert!(worst < 80.0, "worst displacement {worst} m");
+        assert!(worst > 40.0, "points do move: {worst} m");
+        // 40,000 points share far fewer anchors (about 4 km² / 0.015 km²).
+        assert!(anchors.len() < 400, "{} anchors", anchors.len());
+    }
+
+    #[test]
+    fn times_are_floored_to_the_hour_and_the_source_id_withheld() {
+        let g = generalise(&incident(12.55, 55.69, 1_400_000_123));
+        assert_eq!(g.occurred_at, 1_399_996_800 + 3600);
+        assert_eq!(g.occurred_at % 3600, 0);
+        assert!(g.occurred_at <= 1_400_000_123 && 1_400_000_123 - g.occurred_at < 3600);
+        assert_eq!(g.source_id, "");
+        assert_eq!(g.precision, Precision::Approximate);
+        assert_eq!(g.id, 7);
+        let before_1970 = generalise(&incident(12.55, 55.69, -1));
+        assert_eq!(before_1970.occurred_at, -3600);
+    }
+
+    #[test]
+    fn parallel_and_serial_agree() {
+        let many: Vec<Incident> = (0..50_000)
+            .map(|n| {
+                incident(
+                    12.5 + (n % 300) as f64 * 1e-4,
+                    55.6 + (n / 300) as f64 * 1e-4,
+                    n,
+                )
+            })
+            .collect();
+        assert_eq!(
+            generalise_all(&many),
+            many.iter().map(generalise).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn small_counts_are_suppressed_only_in_public() {
+        let p = Disclosure::public(3);
+        assert_eq!(
+            (0..5).map(|n| p.count(n)).collect::<Vec<_>>(),
+            [Some(0), None, None, Some(3), Some(4)]
+        );
+        assert!((0..5).all(|n| Disclosure::EXACT.shows(n)));
+    }
+}
