@@ -324,9 +324,12 @@ pub fn run_backup(file: &std::path::Path, dir: &DataDir) -> Result<(), String> {
 pub struct ExportArgs {
     /// districts, incidents or observations
     pub collection: String,
-    /// geojson or csv
+    /// geojson, csv or shapefile (a .zip with .shp, .shx, .dbf, .prj, .cpg)
     #[arg(long, default_value = "geojson")]
     pub format: String,
+    /// CRS of a Shapefile export: EPSG:4326 (default) or EPSG:25832
+    #[arg(long)]
+    pub crs: Option<String>,
     /// Where to write (must not exist)
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -344,18 +347,21 @@ pub struct ExportArgs {
 }
 
 /// `hotspot export`: writes a layer, exactly as stored (synthetic demo records included and
-/// marked by their source), streaming feature by feature. Features are those the same filters
-/// select in `GET /api/collections/{id}/items`, and a GeoJSON export imports back unchanged.
+/// marked by their source), streaming. Features are those the same filters select in
+/// `GET /api/collections/{id}/items`; a GeoJSON export imports back unchanged. The export is
+/// recorded in the audit log as made from the command line.
 pub fn run_export(a: &ExportArgs) -> Result<(), String> {
+    use crate::export::{Export, Format};
+    use crate::store::Layer;
     use std::io::Write;
-    let layer = ImportLayer::parse(&a.collection)?;
-    if a.format == "shapefile" {
-        return Err("--format shapefile is not offered yet; use geojson or csv".into());
-    }
-    if a.format != "geojson" && a.format != "csv" {
-        return Err(format!("--format: '{}' is not geojson or csv", a.format));
-    }
-    if a.format == "csv" && layer == ImportLayer::Districts {
+    let layer = match ImportLayer::parse(&a.collection)? {
+        ImportLayer::Districts => Layer::Districts,
+        ImportLayer::Incidents => Layer::Incidents,
+        ImportLayer::Observations => Layer::Observations,
+    };
+    let format =
+        Format::parse(&a.format, a.crs.as_deref()).map_err(|(k, e)| format!("--{k}: {e}"))?;
+    if format == Format::Csv && layer == Layer::Districts {
         return Err(
             "--format csv is offered for incidents and observations, not for district polygons"
                 .into(),
@@ -379,87 +385,54 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
     let q = serde_urlencoded::to_string(&query).map_err(|e| e.to_string())?;
     let p = crate::api::params::Params::parse(&q, &["category", "datetime", "district"])
         .map_err(|e| e.to_string())?;
-    let within = match p.non_empty("district").map_err(|e| e.to_string())? {
-        Some(id) => Some(
-            &catalog
-                .district(id)
-                .ok_or_else(|| format!("--district: unknown district '{id}'"))?
-                .geometry,
-        ),
-        None => None,
-    };
+    let within = crate::api::params::district(&p, &catalog).map_err(|e| format!("--{e}"))?;
     let filter = crate::index::PointFilter {
         bbox: None,
         within,
-        time: crate::api::params::datetime(&p).map_err(|e| e.to_string())?,
+        time: crate::api::params::datetime(&p).map_err(|e| format!("--{e}"))?,
     };
     let positions: Vec<u32> = match layer {
-        ImportLayer::Incidents => catalog.query_incidents(
+        Layer::Incidents => catalog.query_incidents(
             &filter,
-            crate::api::params::categories(&p).map_err(|e| e.to_string())?,
+            crate::api::params::categories(&p).map_err(|e| format!("--{e}"))?,
         ),
-        ImportLayer::Observations => catalog.query_observations(&filter),
-        ImportLayer::Districts => (0..catalog.districts.len() as u32).collect(),
+        Layer::Observations => catalog.query_observations(&filter),
+        Layer::Districts => (0..catalog.districts.len() as u32).collect(),
     };
-    let file = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
-    let mut w = std::io::BufWriter::new(file);
+    let count = positions.len();
+    store
+        .record_audit(&crate::store::AuditEntry {
+            id: 0,
+            at: chrono::Utc::now().timestamp(),
+            actor: "command line".into(),
+            role: "local".into(),
+            action: "export".into(),
+            collection: a.collection.clone(),
+            format: format.code(),
+            query: q,
+            features: count as i64,
+        })
+        .map_err(|e| format!("cannot write the audit log: {e}"))?;
+    let export = Export {
+        catalog: std::sync::Arc::new(catalog),
+        layer,
+        positions,
+        format,
+    };
     let io = |e: std::io::Error| format!("{}: {e}", a.out.display());
-    let mut buf = Vec::with_capacity(1024);
-    if a.format == "geojson" {
-        w.write_all(br#"{"type":"FeatureCollection","features":["#)
-            .map_err(io)?;
-        for (n, &i) in positions.iter().enumerate() {
-            buf.clear();
-            if n > 0 {
-                buf.extend_from_slice(b",\n");
-            }
-            match layer {
-                ImportLayer::Incidents => {
-                    crate::api::encode::incident(&mut buf, &catalog.incidents[i as usize])
-                }
-                ImportLayer::Observations => {
-                    crate::api::encode::observation(&mut buf, &catalog.observations[i as usize])
-                }
-                ImportLayer::Districts => {
-                    crate::api::encode::district(&mut buf, &catalog.districts[i as usize])
-                }
-            }
-            w.write_all(&buf).map_err(io)?;
-        }
-        w.write_all(b"]}\n").map_err(io)?;
-    } else {
-        let mut c = csv::Writer::from_writer(w);
-        let fail = |e: csv::Error| format!("{}: {e}", a.out.display());
-        match layer {
-            ImportLayer::Incidents => {
-                c.write_record(crate::api::encode::INCIDENT_CSV_HEADER)
-                    .map_err(fail)?;
-                for &i in &positions {
-                    c.write_record(crate::api::encode::incident_record(
-                        &catalog.incidents[i as usize],
-                    ))
-                    .map_err(fail)?;
-                }
-            }
-            _ => {
-                c.write_record(crate::api::encode::OBSERVATION_CSV_HEADER)
-                    .map_err(fail)?;
-                for &i in &positions {
-                    c.write_record(crate::api::encode::observation_record(
-                        &catalog.observations[i as usize],
-                    ))
-                    .map_err(fail)?;
-                }
-            }
-        }
-        w = c.into_inner().map_err(|e| e.to_string())?;
+    let file = std::fs::File::create(&a.out).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    let written = export.write_to(&mut w).map_err(|e| e.to_string());
+    let flushed = w.flush().map_err(io);
+    if let Err(e) = written.clone().and(flushed) {
+        let _ = std::fs::remove_file(&a.out);
+        return Err(e);
     }
-    w.flush().map_err(io)?;
     println!(
-        "wrote {} {} to {}",
-        positions.len(),
+        "wrote {count} {} to {} ({})",
         a.collection,
-        a.out.display()
+        a.out.display(),
+        format.code()
     );
     Ok(())
 }

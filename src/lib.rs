@@ -12,6 +12,7 @@ pub mod catalog; // the loaded layers and their indexes, one immutable snapshot
 pub mod commands; // the import, export, token and backup subcommands
 pub mod config; // defaults → TOML → HOTSPOT_* env → flags
 pub mod demo; // the deterministic synthetic demo data
+pub mod export; // GeoJSON, CSV and zipped Shapefile exports, streamed
 pub mod import; // an import run: read, check, all-or-nothing commit, summary
 pub mod index; // R-trees over points and polygons, with time/category filters
 pub mod ingest; // file formats: the shipped GeoJSON layers

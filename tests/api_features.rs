@@ -10,10 +10,20 @@ use serde_json::Value;
 use hotspot::api::routes;
 use hotspot::model::time;
 
+/// GET as the police liaison: exact data, as the brute-force checks below assume.
 async fn get(path: &str) -> (u16, String, Value) {
+    get_as(path, Some(&common::demo_tokens().police)).await
+}
+
+/// GET with the given `Authorization` value (`None` = the public).
+async fn get_as(path: &str, auth: Option<&str>) -> (u16, String, Value) {
     let state = web::Data::new(common::demo_state());
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
-    let res = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(a) = auth {
+        req = req.insert_header(("authorization", a));
+    }
+    let res = test::call_service(&app, req.to_request()).await;
     let status = res.status().as_u16();
     let ctype = res
         .headers()
@@ -458,16 +468,22 @@ async fn csv_output() {
     let app = test::init_service(App::new().app_data(state).configure(routes)).await;
     let req = test::TestRequest::get()
         .uri("/api/collections/incidents/items?f=csv&limit=50&district=district-8")
+        .insert_header(("authorization", common::demo_tokens().police.as_str()))
         .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), 200);
-    assert!(res
+    let disposition = res
         .headers()
         .get("content-disposition")
         .unwrap()
         .to_str()
         .unwrap()
-        .contains("incidents.csv"));
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"incidents-")
+            && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
     let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     let mut rdr = csv::Reader::from_reader(body.as_bytes());
     assert_eq!(

@@ -6,9 +6,14 @@
 // server), so there are no text symbol layers: the district label is an HTML marker and the legend
 // is HTML. Works under `Content-Security-Policy: default-src 'self'` (plus `img-src data: blob:`).
 //
-// Hooks for the browser test: `window.hotspotMap` is the map; `<body data-ready="1">` once the
+// Single incidents come as vector tiles (`tiles/incidents/{z}/{x}/{y}.mvt`, source layer
+// `incidents`) with the category and period filters in the tile URL. For the public they are
+// generalised by the server: each at the centre of its H3 cell (±80 m), its time floored to the hour.
+//
+// Hooks for the browser test: `window.hotspotMap` is the map (the incident tiles are its source
+// `incidents-tiles`, drawn by the layer `incidents-points`); `<body data-ready="1">` once the
 // districts and the first incident data are on the map; `<body data-loading>` while a fetch is
-// pending or scheduled.
+// pending or scheduled (tiles still loading: `hotspotMap.loaded()` is false).
 
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.js';
 import { DEFAULT_LANGUAGE, LANGUAGES, MESSAGES } from './i18n.js';
@@ -27,6 +32,8 @@ const API = {
   districts: 'api/collections/districts/items',
   incidentsMeta: 'api/collections/incidents',
   incidents: 'api/collections/incidents/items',
+  /** Vector tiles of incidents; MapLibre fills in {z}/{x}/{y}, the filters go in the query. */
+  incidentTiles: 'tiles/incidents/',
   observationsMeta: 'api/collections/observations',
   observations: 'api/collections/observations/items',
   hexbins: 'api/analysis/hexbins',
@@ -44,8 +51,21 @@ const HOTSPOT_DISTRICT = 'district-8';
 /** District 8's bounding box (lon/lat), used for the first view until the boundary has loaded. */
 const DISTRICT8_BBOX = [12.5413, 55.6815, 12.5626, 55.6943];
 
-/** Single incidents are fetched and drawn from this zoom on; below it, the hexbin heatmap. */
+/** Single incidents are drawn from this zoom on (fading in half a level before); below it, the heatmap. */
 const POINTS_MIN_ZOOM = 15;
+/**
+ * Zoom levels of the incident tiles asked for: the server sends one feature per incident from
+ * zoom 14 on (grid clusters below, which this map does not use); deeper than 16 the zoom-16 tiles
+ * are overzoomed, as they hold every incident already.
+ */
+const INCIDENT_TILES_ZOOM = [14, 16];
+/** Radius (px) of one incident's dot by zoom; a stack of n incidents has √n times that radius. */
+const INCIDENT_RADIUS = [[14.5, 2.5], [15, 3], [16, 4.5], [18, 8]];
+/**
+ * Incidents closer than this (degrees) are one stack: the public's points share their H3 cell's
+ * centre exactly (up to the tiles' quantisation, well under a metre); cell centres are ~115 m apart.
+ */
+const STACK_TOLERANCE = 2e-5;
 const HEXBIN_RESOLUTION = 10;
 const ITEMS_LIMIT = 10000;
 const DEBOUNCE_MS = 250;
@@ -214,7 +234,10 @@ const state = {
    */
   refPerMonth: new Map(),
   hexTotal: null,
-  points: null, // {returned, matched} or null when zoomed out
+  /** Incidents drawn in the map view from the tiles (counted when the map is idle), or null. */
+  pointsShown: null,
+  /** Aggregates for the public leave out or null counts below this (the API's `privacy`). */
+  suppressedBelow: 3,
   hexFeatures: [],
   /** The analysis mode shown on the map (one of MODES) and the KDE bandwidth in metres. */
   mode: 'kde',
@@ -240,7 +263,7 @@ const state = {
 let map;
 let districtLabel;
 const controllers = {
-  hexbins: null, items: null, summary: null, safety: null, trend: null,
+  hexbins: null, summary: null, safety: null, trend: null,
   kde: null, hex: null, hotspots: null, emerging: null,
 };
 
@@ -290,6 +313,14 @@ function formatDateTime(iso, withTime = true) {
     ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Copenhagen' }
     : { dateStyle: 'medium', timeZone: 'Europe/Copenhagen' };
   return new Intl.DateTimeFormat(locale(), options).format(date);
+}
+
+/**
+ * A count of an aggregate, or "< 3" where the API suppressed a small count for the public
+ * (`null`); the number of an absent count as 0 for drawing.
+ */
+function formatCount(n) {
+  return n == null ? t('countSuppressed', { n: formatNumber(state.suppressedBelow) }) : formatNumber(n);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +386,11 @@ async function getJson(path, params, signal) {
     }
     throw new ApiError(response.status, detail);
   }
-  return response.json();
+  const data = await response.json();
+  // Answers for the public say below which count an aggregate is suppressed.
+  const below = Number(data?.privacy?.suppressed_below);
+  if (below > 0) state.suppressedBelow = below;
+  return data;
 }
 
 const isAbort = (error) => error?.name === 'AbortError';
@@ -571,7 +606,12 @@ function addDataLayers() {
   map.addSource('hexcounts', { type: 'geojson', data: emptyCollection() });
   map.addSource('hotspots', { type: 'geojson', data: emptyCollection() });
   map.addSource('emerging', { type: 'geojson', data: emptyCollection() });
-  map.addSource('incidents', { type: 'geojson', data: emptyCollection() });
+  map.addSource('incidents-tiles', {
+    type: 'vector',
+    tiles: [incidentTilesUrl()],
+    minzoom: INCIDENT_TILES_ZOOM[0],
+    maxzoom: INCIDENT_TILES_ZOOM[1],
+  });
   map.addSource('observations', { type: 'geojson', data: emptyCollection() });
 
   const isHotspot = ['==', ['get', 'id'], HOTSPOT_DISTRICT];
@@ -742,18 +782,45 @@ function addDataLayers() {
       'line-width': ['interpolate', ['linear'], ['zoom'], 11, 2.5, 16, 4.5],
     },
   });
-  map.addLayer({
-    id: 'incidents-points',
+  // Single incidents. The public's incidents of one H3 cell all sit on its centre, so they are
+  // drawn as one round symbol whose area is their number: with the incidents of a stack of n in
+  // category order (see updateIncidentStacks), the k-th one owns the ring between radius r·√k and
+  // r·√(k+1); the first incident of each category draws its category's whole band (`band`
+  // incidents wide), the others draw nothing. A white halo (the stack's disc, 1 px larger) sets
+  // the symbol off the map and is what a click hits. Without feature state an incident is a plain
+  // dot of radius r.
+  const rank = ['number', ['feature-state', 'rank'], 0];
+  const band = ['number', ['feature-state', 'band'], 1];
+  const size = ['number', ['feature-state', 'stack'], 1];
+  const byZoom = (output) => ['interpolate', ['linear'], ['zoom'],
+    ...INCIDENT_RADIUS.flatMap(([zoom, r]) => [zoom, output(r)])];
+  const fade = (to) => ['interpolate', ['linear'], ['zoom'], POINTS_MIN_ZOOM - 0.5, 0, POINTS_MIN_ZOOM, to];
+  // One feature per incident (grid clusters, which carry only a `count`, are never drawn).
+  const incidentLayer = {
     type: 'circle',
-    source: 'incidents',
+    source: 'incidents-tiles',
+    'source-layer': 'incidents',
     minzoom: POINTS_MIN_ZOOM - 0.5,
+    filter: ['has', 'category'],
+  };
+  map.addLayer({
+    ...incidentLayer,
+    id: 'incidents-halo',
     paint: {
-      'circle-color': categoryColourExpression(),
-      'circle-radius': ['interpolate', ['linear'], ['zoom'], 15, 4, 18, 8],
-      'circle-stroke-color': '#ffffff',
-      'circle-stroke-width': 1,
-      'circle-opacity': ['interpolate', ['linear'], ['zoom'], 14.5, 0, 15.2, 0.92],
-      'circle-stroke-opacity': ['interpolate', ['linear'], ['zoom'], 14.5, 0, 15.2, 1],
+      'circle-color': '#ffffff',
+      'circle-radius': byZoom((r) => ['+', ['*', r, ['sqrt', size]], 1.2]),
+      'circle-opacity': fade(0.95),
+    },
+  });
+  map.addLayer({
+    ...incidentLayer,
+    id: 'incidents-points',
+    paint: {
+      'circle-opacity': 0,
+      'circle-radius': byZoom((r) => ['*', r, ['sqrt', rank]]),
+      'circle-stroke-width': byZoom((r) => ['*', r, ['-', ['sqrt', ['+', rank, band]], ['sqrt', rank]]]),
+      'circle-stroke-color': categoryColourExpression(),
+      'circle-stroke-opacity': fade(1),
     },
   });
   map.addLayer({
@@ -886,45 +953,115 @@ async function refreshHexbins() {
   }
 }
 
-function bboxParam() {
-  const bounds = map.getBounds();
-  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-  return [
-    clamp(bounds.getWest(), -180, 180),
-    clamp(bounds.getSouth(), -90, 90),
-    clamp(bounds.getEast(), -180, 180),
-    clamp(bounds.getNorth(), -90, 90),
-  ].map((v) => v.toFixed(6)).join(',');
+/** The incident tiles' URL template with the category and period filters in its query. */
+function incidentTilesUrl() {
+  const query = new URLSearchParams();
+  const categories = categoryParam();
+  const datetime = datetimeParam();
+  if (categories) query.set('category', categories);
+  if (datetime) query.set('datetime', datetime);
+  const search = query.toString();
+  // The template's braces must stay literal: they are not put through URL().
+  return `${absoluteUrl(API.incidentTiles)}{z}/{x}/{y}.mvt${search ? `?${search}` : ''}`;
 }
 
-async function refreshItems() {
-  controllers.items?.abort();
-  controllers.items = null;
-  const categories = categoryParam();
-  if (map.getZoom() < POINTS_MIN_ZOOM || categories === '') {
-    state.points = null;
-    map.getSource('incidents').setData(emptyCollection());
-    setError('items', null);
-    return;
+/** Points the incident tiles at the current filters (MapLibre reloads them); none selected: hidden. */
+function refreshIncidentTiles() {
+  const source = map.getSource('incidents-tiles');
+  if (!source) return;
+  const url = incidentTilesUrl();
+  if (source.tiles?.[0] !== url) {
+    source.setTiles([url]);
+    state.pointsShown = null;
   }
-  const controller = new AbortController();
-  controllers.items = controller;
-  const params = {
-    bbox: bboxParam(),
-    datetime: datetimeParam(),
-    category: categories,
-    limit: ITEMS_LIMIT,
-    offset: 0,
-  };
-  try {
-    const data = await tracked(() => getJson(API.incidents, params, controller.signal));
-    if (controller.signal.aborted) return;
-    map.getSource('incidents').setData(data);
-    const returned = data.numberReturned ?? data.features.length;
-    state.points = { returned, matched: data.numberMatched ?? returned };
-    setError('items', null);
-  } catch (error) {
-    if (!isAbort(error)) setError('items', error);
+  for (const id of ['incidents-halo', 'incidents-points']) {
+    map.setLayoutProperty(id, 'visibility', categoryParam() === '' ? 'none' : 'visible');
+  }
+}
+
+/**
+ * Incident features of a rendered query, each once (a point near a tile edge is in both tiles),
+ * newest first.
+ */
+function uniqueIncidents(features) {
+  const seen = new Set();
+  const unique = features.filter((f) => {
+    const key = f.id ?? `${f.properties.category}|${f.properties.occurred_at}|${f.geometry.coordinates}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort((a, b) => String(b.properties.occurred_at).localeCompare(String(a.properties.occurred_at)));
+}
+
+/**
+ * Gives every loaded incident its place in its stack (the incidents at the same point) as feature
+ * state, which the incident layers draw as rings (see addDataLayers): `stack` (how many), `rank`
+ * (0 … stack − 1, in category order, then by time) and `band` (for the first incident of a
+ * category, how many of that category the stack has; 0 for the others).
+ */
+const stackStates = new Map(); // incident id → 'rank/band/stack' as last set
+let stackSignature = '';
+function updateIncidentStacks() {
+  if (!map.getLayer('incidents-points') || !visible('incidents-points') || map.getZoom() < POINTS_MIN_ZOOM - 0.5) return;
+  const features = map.querySourceFeatures('incidents-tiles', { sourceLayer: 'incidents', filter: ['has', 'category'] });
+  const signature = `${map.getSource('incidents-tiles').tiles?.[0]}|${features.length}`;
+  if (signature === stackSignature) return;
+  stackSignature = signature;
+  const byId = new Map();
+  for (const f of features) if (f.id != null && !byId.has(f.id)) byId.set(f.id, f);
+  // Stacks by position, found through a coarse grid (a stack is looked for in the 3 × 3 cells around).
+  const grid = new Map();
+  const stacks = [];
+  const CELL = 1e-3;
+  for (const f of byId.values()) {
+    const [lon, lat] = f.geometry.coordinates;
+    const cx = Math.floor(lon / CELL);
+    const cy = Math.floor(lat / CELL);
+    let stack = null;
+    for (let dx = -1; dx <= 1 && !stack; dx += 1) {
+      for (let dy = -1; dy <= 1 && !stack; dy += 1) {
+        stack = (grid.get(`${cx + dx},${cy + dy}`) ?? [])
+          .find((s) => Math.abs(s.lon - lon) < STACK_TOLERANCE && Math.abs(s.lat - lat) < STACK_TOLERANCE) ?? null;
+      }
+    }
+    if (!stack) {
+      stack = { lon, lat, members: [] };
+      stacks.push(stack);
+      const key = `${cx},${cy}`;
+      if (!grid.has(key)) grid.set(key, []);
+      grid.get(key).push(stack);
+    }
+    stack.members.push(f);
+  }
+  const order = new Map(state.categories.map((c, i) => [c.code, i]));
+  const position = (f) => order.get(f.properties.category) ?? order.size;
+  for (const { members } of stacks) {
+    members.sort((a, b) => position(a) - position(b) || String(a.properties.occurred_at).localeCompare(String(b.properties.occurred_at)));
+    members.forEach((f, rank) => {
+      const category = f.properties.category;
+      let band = 0;
+      if (rank === 0 || members[rank - 1].properties.category !== category) {
+        while (rank + band < members.length && members[rank + band].properties.category === category) band += 1;
+      }
+      const value = `${rank}/${band}/${members.length}`;
+      if (stackStates.get(f.id) === value) return;
+      stackStates.set(f.id, value);
+      map.setFeatureState({ source: 'incidents-tiles', sourceLayer: 'incidents', id: f.id }, { rank, band, stack: members.length });
+    });
+  }
+}
+
+/** Counts the incidents drawn in the view for the status line, once the tiles are in. */
+function countShownIncidents() {
+  let shown = null;
+  if (map.getZoom() >= POINTS_MIN_ZOOM && visible('incidents-points')) {
+    const ids = new Set(map.queryRenderedFeatures({ layers: ['incidents-points'] }).map((f) => f.id));
+    shown = ids.size;
+  }
+  if (shown !== state.pointsShown) {
+    state.pointsShown = shown;
+    renderStatus();
   }
 }
 
@@ -1452,28 +1589,10 @@ function scheduleRefresh() {
   clearTimeout(filterTimer);
   filterTimer = setTimeout(async () => {
     state.scheduled = false;
-    const work = [refreshHexbins().catch(() => {}), refreshItems(), refreshAnalysis(), refreshSummary(), refreshTrend(), refreshSafety()];
+    refreshIncidentTiles();
+    const work = [refreshHexbins().catch(() => {}), refreshAnalysis(), refreshSummary(), refreshTrend(), refreshSafety()];
     updateLoading();
     await Promise.all(work);
-    renderStatus();
-  }, DEBOUNCE_MS);
-}
-
-let moveTimer = null;
-function scheduleItems() {
-  clearTimeout(moveTimer);
-  if (map.getZoom() < POINTS_MIN_ZOOM) {
-    // Zoomed out: drop the points at once, nothing to fetch.
-    refreshItems().then(renderStatus);
-    return;
-  }
-  state.scheduled = true;
-  updateLoading();
-  moveTimer = setTimeout(async () => {
-    state.scheduled = false;
-    const work = refreshItems();
-    updateLoading();
-    await work;
     renderStatus();
   }, DEBOUNCE_MS);
 }
@@ -1622,11 +1741,7 @@ function renderStatus() {
   }
   if (state.selected.size > 0 && map) {
     if (map.getZoom() < POINTS_MIN_ZOOM) lines.push(t('statusZoomIn'));
-    else if (state.points && state.points.matched > state.points.returned) {
-      lines.push(t('statusPartial', { n: formatNumber(state.points.returned), m: formatNumber(state.points.matched) }));
-    } else if (state.points) {
-      lines.push(t('statusPoints', { n: formatNumber(state.points.returned) }));
-    }
+    else if (state.pointsShown != null) lines.push(t('statusPoints', { n: formatNumber(state.pointsShown) }));
   }
   const nodes = lines.map((line) => el('span', { className: 'status-line', text: line }));
   for (const message of new Set(state.errors.values())) {
@@ -1649,6 +1764,7 @@ function dataStart() {
 
 /** The change column: an arrow and the size of the change, '–' when there is nothing to compare. */
 function changeText(row) {
+  if (row.count == null || row.previous == null) return '–'; // suppressed for the public
   if (row.previous === 0) return row.count === 0 ? '–' : t('summaryNew');
   const pct = row.change_pct ?? ((row.count - row.previous) / row.previous) * 100;
   const arrow = pct > 0.5 ? '↑' : pct < -0.5 ? '↓' : '→';
@@ -1704,8 +1820,8 @@ function renderSummary() {
       }
       return el('tr', { className: total ? 'total' : '', 'data-code': row.code },
         name,
-        el('td', { className: 'num count', text: formatNumber(row.count) }),
-        el('td', { className: 'num previous', text: covered ? formatNumber(row.previous) : '–' }),
+        el('td', { className: 'num count', text: formatCount(row.count) }),
+        el('td', { className: 'num previous', text: covered ? formatCount(row.previous) : '–' }),
         change);
     }),
   );
@@ -1729,8 +1845,9 @@ function renderHourGrid(rows) {
     nodes.push(el('span', { className: 'hg-day', text: days[day] ?? '' }));
     counts.forEach((n, h) => {
       if (n > peak.n) peak = { n, day, hour: h };
-      const cell = el('span', { className: 'hg-cell', title: t('cellTitle', { day: longDays[day], hour: hour(h), n: formatNumber(n) }) });
-      const colour = n > 0 && max > 0
+      const cell = el('span', { className: 'hg-cell', title: t('cellTitle', { day: longDays[day], hour: hour(h), n: formatCount(n) }) });
+      // A suppressed count (null) is 1 or 2: the lightest colour.
+      const colour = n == null ? GRID_COLOURS[0] : n > 0 && max > 0
         ? GRID_COLOURS[Math.min(GRID_COLOURS.length - 1, Math.ceil((n / max) * GRID_COLOURS.length) - 1)]
         : GRID_EMPTY;
       cell.style.setProperty('--c', colour);
@@ -2133,17 +2250,60 @@ function mapLocale() {
 
 let popup = null;
 
+/** An hour as the date and the hour it spans ("7. sep. 2012, 18.00–19.00"), for floored times. */
+function formatHour(iso) {
+  const start = new Date(iso);
+  if (Number.isNaN(start.getTime())) return iso ?? '';
+  const end = new Date(start.getTime() + 3600e3);
+  const time = (date) => new Intl.DateTimeFormat(locale(), { timeStyle: 'short', timeZone: 'Europe/Copenhagen' }).format(date);
+  return `${formatDateTime(iso, false)}, ${time(start)}–${time(end)}`;
+}
+
+/**
+ * One incident from the tiles (`category`, `occurred_at`, `precision`). The public's incidents are
+ * `approximate`: the time is shown as the hour it was floored to, and the place is explained once
+ * for the whole popup (see showPopup) instead of in every item.
+ */
 function incidentPopupItem(feature) {
   const p = feature.properties;
   const category = state.categories.find((c) => c.code === p.category);
   const heading = el('h3', {}, swatch(categoryColour(p.category)), el('span', { text: category ? apiLabel(category) : p.category }));
   if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
-  const precision = p.precision ? t(`precision_${p.precision}`) : '';
+  const approximate = p.precision === 'approximate';
   const list = el('dl', {},
-    el('dt', { text: t('popupTime') }), el('dd', { text: formatDateTime(p.occurred_at) }),
-    el('dt', { text: t('popupPrecision') }), el('dd', { text: precision.startsWith('precision_') ? p.precision : precision }));
+    el('dt', { text: t('popupTime') }), el('dd', { text: approximate ? formatHour(p.occurred_at) : formatDateTime(p.occurred_at) }));
+  if (p.precision && !approximate) {
+    const precision = t(`precision_${p.precision}`);
+    list.append(el('dt', { text: t('popupPrecision') }), el('dd', { text: precision.startsWith('precision_') ? p.precision : precision }));
+  }
   if (p.source) list.append(el('dt', { text: t('popupSource') }), el('dd', { text: p.source }));
-  return el('div', { className: 'popup-item' }, heading, list);
+  return el('div', { className: 'popup-item popup-incident' }, heading, list);
+}
+
+/**
+ * A stack of incidents at one point: how many of each category (the most frequent first), and its
+ * newest incidents in one line each.
+ */
+function stackPopupItem(incidents) {
+  const counts = new Map();
+  for (const f of incidents) counts.set(f.properties.category, (counts.get(f.properties.category) ?? 0) + 1);
+  const heading = el('h3', {}, el('span', { text: t('popupStack', { n: formatNumber(incidents.length) }) }));
+  if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
+  const rows = [...counts].sort((a, b) => b[1] - a[1]).map(([code, n]) => {
+    const category = state.categories.find((c) => c.code === code);
+    return el('li', { 'data-category': code }, swatch(categoryColour(code)),
+      el('span', { className: 'tally-label', text: category ? apiLabel(category) : code }),
+      el('span', { className: 'tally-count', text: formatNumber(n) }));
+  });
+  const recent = incidents.slice(0, STACK_NEWEST).map((f) => {
+    const p = f.properties;
+    const category = state.categories.find((c) => c.code === p.category);
+    return el('li', { className: 'popup-incident' }, swatch(categoryColour(p.category)),
+      el('span', { className: 'recent-label', text: category ? apiLabel(category) : p.category }),
+      el('span', { className: 'recent-time', text: p.precision === 'approximate' ? formatHour(p.occurred_at) : formatDateTime(p.occurred_at) }));
+  });
+  return el('div', { className: 'popup-item popup-stack' }, heading, el('ul', { className: 'popup-tally' }, ...rows),
+    el('p', { className: 'popup-more', text: t('popupNewest') }), el('ul', { className: 'popup-recent' }, ...recent));
 }
 
 function observationPopupItem(feature) {
@@ -2168,7 +2328,7 @@ function hotspotPopupItem(feature) {
   const z = Number(p.gi_z);
   const pValue = Number(p.gi_p);
   const list = el('dl', {},
-    el('dt', { text: t('popupCount') }), el('dd', { text: formatNumber(Number(p.count) || 0) }),
+    el('dt', { text: t('popupCount') }), el('dd', { text: p.count == null ? formatCount(null) : formatNumber(Number(p.count) || 0) }),
     el('dt', { text: t('popupZ') }), el('dd', { text: Number.isFinite(z) ? formatDecimal(z, 2) : '–' }),
     el('dt', { text: t('popupP') }), el('dd', { text: Number.isFinite(pValue) ? (pValue < 0.001 ? `< ${formatDecimal(0.001, 3)}` : formatDecimal(pValue, 3)) : '–' }));
   return el('div', { className: 'popup-item popup-cell' }, heading, list,
@@ -2180,7 +2340,7 @@ function hexPopupItem(feature) {
   const heading = el('h3', {}, el('span', { text: t('modeHex') }));
   if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
   const list = el('dl', {},
-    el('dt', { text: t('popupCount') }), el('dd', { text: formatNumber(Number(p.count) || 0) }),
+    el('dt', { text: t('popupCount') }), el('dd', { text: p.count == null ? formatCount(null) : formatNumber(Number(p.count) || 0) }),
     el('dt', { text: t('popupPerKm2') }), el('dd', { text: formatNumber(Math.round(Number(p.per_km2) || 0)) }));
   return el('div', { className: 'popup-item popup-cell popup-hex' }, heading, list,
     el('p', { className: 'popup-more', text: t('popupHexNote') }));
@@ -2243,6 +2403,8 @@ function emergingPopupItem(feature) {
 }
 
 const POPUP_MAX_ITEMS = 4;
+/** How many of a stack's incidents its popup lists (the newest), under the count by category. */
+const STACK_NEWEST = 3;
 const CELL_POPUPS = { 'hotspots-fill': hotspotPopupItem, 'hexcounts-fill': hexPopupItem, 'emerging-fill': emergingPopupItem };
 
 const visible = (id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none';
@@ -2250,8 +2412,10 @@ const visible = (id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibilit
 function showPopup(event) {
   const { x, y } = event.point;
   const box = [[x - 6, y - 6], [x + 6, y + 6]];
-  const layers = ['observations', 'incidents-points'].filter(visible);
-  const features = map.queryRenderedFeatures(box, { layers });
+  const observations = visible('observations') ? map.queryRenderedFeatures(box, { layers: ['observations'] }) : [];
+  // The halo is each stack's whole disc: a click anywhere on a stack finds all of its incidents.
+  const incidents = visible('incidents-halo') ? uniqueIncidents(map.queryRenderedFeatures(box, { layers: ['incidents-halo'] })) : [];
+  const features = [...observations, ...incidents];
   // The analysis cell under the pointer itself (cells tile the area: a box would catch neighbours),
   // or the density there.
   let cell = null;
@@ -2267,11 +2431,19 @@ function showPopup(event) {
     if (value > 0) cell = kdePopupItem(value);
   }
   if (!features.length && !cell) return;
-  const items = features.slice(0, POPUP_MAX_ITEMS).map((f) => (f.layer.id === 'observations' ? observationPopupItem(f) : incidentPopupItem(f)));
+  const items = observations.slice(0, POPUP_MAX_ITEMS).map(observationPopupItem);
+  if (incidents.length > POPUP_MAX_ITEMS) {
+    items.push(stackPopupItem(incidents));
+  } else {
+    items.push(...incidents.map(incidentPopupItem));
+  }
   if (cell) items.push(cell);
   const content = el('div', { className: 'popup', lang: state.lang }, ...items);
-  if (features.length > POPUP_MAX_ITEMS) {
-    content.append(el('p', { className: 'popup-more', text: t('popupMore', { n: features.length - POPUP_MAX_ITEMS }) }));
+  if (observations.length > POPUP_MAX_ITEMS) {
+    content.append(el('p', { className: 'popup-more', text: t('popupMore', { n: observations.length - POPUP_MAX_ITEMS }) }));
+  }
+  if (incidents.some((f) => f.properties.precision === 'approximate')) {
+    content.append(el('p', { className: 'popup-approx', text: t('popupApproximate') }));
   }
   popup?.remove();
   popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true })
@@ -2357,13 +2529,25 @@ async function main() {
   setupModes();
   translateMapControls();
 
-  for (const layer of ['incidents-points', 'observations', 'hotspots-fill', 'hexcounts-fill', 'emerging-fill']) {
+  for (const layer of ['incidents-halo', 'observations', 'hotspots-fill', 'hexcounts-fill', 'emerging-fill']) {
     map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
   }
   map.on('click', showPopup);
-  map.on('moveend', scheduleItems);
   map.on('zoomend', renderStatus);
+  // Stacks are regrouped as incident tiles arrive; the incidents in view are counted once drawn.
+  let stackFrame = 0;
+  map.on('sourcedata', (event) => {
+    if (event.sourceId !== 'incidents-tiles' || stackFrame) return;
+    stackFrame = requestAnimationFrame(() => {
+      stackFrame = 0;
+      updateIncidentStacks();
+    });
+  });
+  map.on('idle', () => {
+    updateIncidentStacks();
+    countShownIncidents();
+  });
 
   const districts = loadDistricts().catch((error) => {
     setError('districts', error);
@@ -2371,7 +2555,6 @@ async function main() {
   });
   const hexbins = refreshHexbins();
   loadObservations();
-  refreshItems().then(renderStatus);
   refreshSummary();
   refreshTrend();
   refreshSafety();

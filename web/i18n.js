@@ -42,6 +42,7 @@ export const MESSAGES = {
     categoriesAll: 'Alle',
     categoriesNone: 'Ingen',
     categoriesQuick: 'Vælg alle eller ingen kategorier',
+    incidentsNote: 'Zoom ind for de enkelte hændelser. Hændelser samme sted er én cirkel: arealet viser antallet, ringene kategorierne. Placeringen er omtrentlig (±80\u00a0m) og tiden rundet ned til hele timer.',
 
     layersHeading: 'Lag',
     layerObservations: 'Observationer (tryghedsvandringer)',
@@ -182,7 +183,6 @@ export const MESSAGES = {
     statusNoCategories: 'Ingen kategorier valgt.',
     statusZoomIn: 'Zoom ind for at se de enkelte hændelser.',
     statusPoints: 'Viser {n} hændelser i kortudsnittet.',
-    statusPartial: 'Viser {n} af {m} – zoom ind for at se alle.',
     statusError: 'Kunne ikke hente data: {detail}',
 
     districtLabel: 'Distrikt 8 · Indre Nørrebro',
@@ -198,6 +198,9 @@ export const MESSAGES = {
     popupNote: 'Note',
     popupDate: 'Dato',
     popupMore: '+ {n} flere her',
+    popupStack: '{n} hændelser her',
+    popupNewest: 'De seneste:',
+    popupApproximate: 'Omtrentlig placering (±80\u00a0m) og time – hændelser vises ikke præcist af hensyn til de involverede.',
     ratingOf5: '{n} af 5',
     precision_address: 'adresse',
     precision_street: 'gade (omtrentlig)',
@@ -212,6 +215,7 @@ export const MESSAGES = {
     summaryChange: 'Ændring',
     summaryTotal: 'I alt',
     summaryNew: 'ny',
+    countSuppressed: '< {n}',
     summarySignificant: 'markant ændring',
     summarySigLegend: 'markant ændring (p < 0,05): forskellen fra perioden før er for stor til at være tilfældig variation.',
     summaryNoPrevious: 'Ingen sammenligning: perioden før ({previous}) ligger helt eller delvis før data begynder ({start}).',
@@ -236,6 +240,7 @@ export const MESSAGES = {
     aboutHeading: 'Om data',
     aboutText: 'Grænser: Københavns Kommune (CC BY 4.0). Gader: OpenStreetMap (ODbL). Hændelser og observationer er syntetiske og må ikke bruges som fakta.',
     dataVersion: 'Dataversion: {v}',
+    apiDocs: 'API-dokumentation',
   },
 
   en: {
@@ -264,6 +269,7 @@ export const MESSAGES = {
     categoriesAll: 'All',
     categoriesNone: 'None',
     categoriesQuick: 'Select all or no categories',
+    incidentsNote: 'Zoom in for single incidents. Incidents at the same spot are one circle: its area shows how many, its rings the categories. Locations are approximate (±80\u00a0m) and times rounded down to the hour.',
 
     layersHeading: 'Layers',
     layerObservations: 'Observations (safety walks)',
@@ -386,7 +392,6 @@ export const MESSAGES = {
     statusNoCategories: 'No categories selected.',
     statusZoomIn: 'Zoom in to see single incidents.',
     statusPoints: 'Showing {n} incidents in the map view.',
-    statusPartial: 'Showing {n} of {m} – zoom in to see all.',
     statusError: 'Could not load data: {detail}',
 
     districtLabel: 'District 8 · Indre Nørrebro',
@@ -402,6 +407,9 @@ export const MESSAGES = {
     popupNote: 'Note',
     popupDate: 'Date',
     popupMore: '+ {n} more here',
+    popupStack: '{n} incidents here',
+    popupNewest: 'The most recent:',
+    popupApproximate: 'Approximate location (±80\u00a0m) and hour – incidents are not shown exactly, to protect the people involved.',
     ratingOf5: '{n} of 5',
     precision_address: 'address',
     precision_street: 'street (approximate)',
@@ -416,6 +424,7 @@ export const MESSAGES = {
     summaryChange: 'Change',
     summaryTotal: 'Total',
     summaryNew: 'new',
+    countSuppressed: '< {n}',
     summarySignificant: 'significant change',
     summarySigLegend: 'significant change (p < 0.05): the difference from the period before is too large to be chance variation.',
     summaryNoPrevious: 'No comparison: the period before ({previous}) lies wholly or partly before the data begin ({start}).',
@@ -440,5 +449,6 @@ export const MESSAGES = {
     aboutHeading: 'About the data',
     aboutText: 'Boundaries: City of Copenhagen (CC BY 4.0). Streets: OpenStreetMap (ODbL). Incidents and observations are synthetic and must not be used as facts.',
     dataVersion: 'Data version: {v}',
+    apiDocs: 'API documentation',
   },
 };

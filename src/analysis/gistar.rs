@@ -42,6 +42,9 @@ pub enum GiError {
     /// Fewer than 3 time steps (emerging hot spots).
     #[error("the period holds only {0} time steps; emerging hot spots need at least 3 (choose a longer period or a shorter step)")]
     TooFewSteps(usize),
+    /// A cell's neighbourhood is the whole study area, so its z-score is undefined (0/0).
+    #[error("each of the {0} cells is within k grid steps of every other, so Gi* is undefined; choose a finer resolution, a smaller k or a larger area")]
+    AllNeighbours(usize),
     /// Fewer than 3 cells.
     #[error("the study area holds only {0} cells at this resolution; choose a finer resolution or a larger area")]
     TooFewCells(usize),
@@ -165,6 +168,9 @@ pub fn gi_star(
         .sqrt();
     if s == 0.0 {
         return Err(GiError::NoVariation(mean));
+    }
+    if nbrs.iter().any(|nb| nb.len() >= n) {
+        return Err(GiError::AllNeighbours(n));
     }
     let z_of = |w: f64, sum: f64| (sum - mean * w) / (s * ((nf * w - w * w) / (nf - 1.0)).sqrt());
     let mut out: Vec<GiCell> = (0..n)

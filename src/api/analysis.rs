@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use h3o::Resolution;
 use serde_json::json;
 
+use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::{blocking, encode, AppState, Reply};
@@ -126,7 +127,7 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
             "geometry",
         ],
     )?;
-    let cat = state.catalog();
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     blocking(move || {
         let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
         let resolution = Resolution::try_from(res_n)
@@ -147,7 +148,10 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
             time: datetime,
         };
         let positions = cat.query_incidents(&filter, categories);
-        let cells = hexbins::count_by_cell(&cat, &positions, resolution);
+        let mut cells = hexbins::count_by_cell(&cat, &positions, resolution);
+        let before = cells.len();
+        cells.retain(|h| disclosure.shows(h.count as u64));
+        let suppressed = before - cells.len();
 
         let mut out = Vec::with_capacity(512 + cells.len() * if geometry == "point" { 150 } else { 400 });
         let parameters = json!({
@@ -165,6 +169,8 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
             "parameters": parameters,
             "numberOfCells": cells.len(),
             "numberOfIncidents": positions.len(),
+            "suppressedCells": suppressed,
+            "privacy": disclosure.describe(),
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,
@@ -221,7 +227,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "seed",
         ],
     )?;
-    let cat = state.catalog();
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     blocking(move || {
         let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat)?;
         let datetime = params::datetime(&p)?;
@@ -240,7 +246,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
         let params = HotspotParams { resolution, k: k as u32, categories, time: datetime, permutations, seed };
         let result = gistar::hotspots(&cat, &area, &params).map_err(|e| match e {
             GiError::TooMuchWork(_) => ApiError::param("permutations", e.to_string()),
-            GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) | GiError::TooFewSteps(_) => {
+            GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) | GiError::TooFewSteps(_) | GiError::AllNeighbours(_) => {
                 ApiError::Unprocessable(e.to_string())
             }
         })?;
@@ -258,6 +264,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "method": "Getis-Ord Gi* (Getis & Ord 1995) on H3 cells whose centre lies in the study area, zero cells included; binary weights within k grid steps including the cell itself; z analytic (= PySAL esda.G_Local(y, w, transform='B', star=True).Zs); p two-sided normal; bins ±3/±2/±1 = significant at 99/95/90 % after Benjamini–Hochberg FDR correction over all cells.",
             "numberOfCells": result.cells.len(),
             "numberOfIncidents": result.incidents,
+            "privacy": disclosure.describe(),
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,
@@ -273,7 +280,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             out.extend_from_slice(hex.as_bytes());
             out.extend_from_slice(br#"","geometry":"#);
             cell_polygon(&mut out, c.cell);
-            let props = json!({"h3": hex, "count": c.count, "gi_z": c.z, "gi_p": c.p, "bin": c.bin, "p_sim": c.p_sim});
+            let props = json!({"h3": hex, "count": disclosure.count(c.count as u64), "gi_z": c.z, "gi_p": c.p, "bin": c.bin, "p_sim": c.p_sim});
             out.extend_from_slice(br#","properties":"#);
             serde_json::to_writer(&mut out, &props).map_err(|e| ApiError::Internal(e.to_string()))?;
             out.push(b'}');
@@ -302,7 +309,7 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "time_window",
         ],
     )?;
-    let cat = state.catalog();
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     blocking(move || {
         let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat)?;
         let time_window = params::small_int(&p, "time_window", 0..=12, 1)?;
@@ -337,7 +344,8 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
                     "type": "Feature", "id": c.cell.to_string(),
                     "geometry": geometry,
                     "properties": {"h3": c.cell.to_string(), "class": c.class, "trend_z": c.trend_z, "trend_p": c.trend_p,
-                                   "total": c.counts.iter().sum::<u32>(), "counts": c.counts, "z": c.z, "sig": c.sig}
+                                   "total": disclosure.count(c.counts.iter().map(|&n| n as u64).sum()),
+                                   "counts": c.counts.iter().map(|&n| disclosure.count(n as u64)).collect::<Vec<_>>(), "z": c.z, "sig": c.sig}
                 })
             })
             .collect();
@@ -352,6 +360,7 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "classCounts": counts,
             "numberOfCells": r.cells.len(),
             "numberOfIncidents": r.incidents,
+            "privacy": disclosure.describe(),
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
             "synthetic": cat.synthetic.incidents > 0,

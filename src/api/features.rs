@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::{base_url, blocking, encode, AppState, Reply};
@@ -13,6 +14,8 @@ use crate::catalog::Catalog;
 use crate::index::PointFilter;
 use crate::ingest::shipped;
 use crate::model::{time, Category, DistrictLevel, ObservationKind};
+use crate::privacy::Disclosure;
+use crate::store::Layer;
 use crate::{demo, model};
 
 const GEOJSON: &str = "application/geo+json";
@@ -52,14 +55,22 @@ impl Collection {
             })
     }
 
+    fn layer(self) -> Layer {
+        match self {
+            Collection::Districts => Layer::Districts,
+            Collection::Incidents => Layer::Incidents,
+            Collection::Observations => Layer::Observations,
+        }
+    }
+
     fn item_params(self) -> &'static [&'static str] {
         match self {
-            Collection::Districts => &["bbox", "limit", "offset", "level", "f"],
+            Collection::Districts => &["bbox", "limit", "offset", "level", "f", "crs"],
             Collection::Incidents => &[
-                "bbox", "datetime", "limit", "offset", "category", "district", "f",
+                "bbox", "datetime", "limit", "offset", "category", "district", "f", "crs",
             ],
             Collection::Observations => &[
-                "bbox", "datetime", "limit", "offset", "kind", "district", "f",
+                "bbox", "datetime", "limit", "offset", "kind", "district", "f", "crs",
             ],
         }
     }
@@ -121,9 +132,17 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
         json!({"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/{}", c.id())}),
         json!({"rel": "items", "type": GEOJSON, "title": "Features as GeoJSON", "href": items}),
     ];
+    let who = if c == Collection::Incidents {
+        " (police or admin token)"
+    } else {
+        ""
+    };
+    links.push(json!({"rel": "enclosure", "type": GEOJSON, "title": format!("Export as GeoJSON{who}"), "href": format!("{items}?f=geojson")}));
     if c != Collection::Districts {
-        links.push(json!({"rel": "items", "type": "text/csv", "title": "Features as CSV", "href": format!("{items}?f=csv")}));
+        links.push(json!({"rel": "enclosure", "type": "text/csv", "title": format!("Export as CSV{who}"), "href": format!("{items}?f=csv")}));
     }
+    links.push(json!({"rel": "enclosure", "type": "application/zip", "title": format!("Export as zipped Shapefile, EPSG:25832{who}"), "href": format!("{items}?f=shapefile&crs=EPSG:25832")}));
+    links.push(json!({"rel": "tiles", "type": "application/json", "title": "Vector tiles (TileJSON)", "href": format!("{base}/tiles/{}.json", c.id())}));
     let bbox = cat.district_extent().map(|b| b.to_array());
     let mut v = json!({
         "id": c.id(),
@@ -200,7 +219,7 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
 
 /// `GET /api/collections`.
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let cat = state.catalog();
+    let (cat, _) = state.view(&Caller::of(&req), Need::Points);
     let base = base_url(&req);
     let list: Vec<Value> = Collection::ALL
         .iter()
@@ -223,7 +242,8 @@ pub async fn collection(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let c = Collection::from_id(&path)?;
-    Ok(HttpResponse::Ok().json(collection_json(c, &state.catalog(), &base_url(&req))))
+    let (cat, _) = state.view(&Caller::of(&req), Need::Points);
+    Ok(HttpResponse::Ok().json(collection_json(c, &cat, &base_url(&req))))
 }
 
 /// What a page of items is, before it is written out.
@@ -255,31 +275,43 @@ pub async fn items(
 ) -> ApiResult<HttpResponse> {
     let c = Collection::from_id(&path)?;
     let p = Params::parse(req.query_string(), c.item_params())?;
-    let cat = state.catalog();
-    let base = base_url(&req);
-    let path = req.path().to_owned();
-    blocking(move || items_page(c, &p, &cat, &base, &path)).await
-}
-
-fn items_page(
-    c: Collection,
-    p: &Params,
-    cat: &Arc<Catalog>,
-    base: &str,
-    path: &str,
-) -> ApiResult<Reply> {
-    let bbox = params::bbox(p, cat.district_extent())?;
-    let limit = params::limit(p)?;
-    let offset = params::offset(p)?;
-    let format = params::choice(p, "f", &["json", "geojson", "csv"], "json")?;
-    let csv = format == "csv";
-    if csv && c == Collection::Districts {
+    let caller = Caller::of(&req);
+    let (cat, disclosure) = state.view(&caller, Need::Points);
+    let format = params::choice(&p, "f", &["json", "geojson", "csv", "shapefile"], "json")?;
+    if format != "json" {
+        let format = crate::export::Format::parse(format, p.get("crs"))
+            .map_err(|(k, e)| ApiError::param(if k == "format" { "f" } else { k }, e))?;
+        let layer = c.layer();
+        let positions = {
+            let (cat, p) = (cat.clone(), p.clone());
+            web::block(move || matching(c, &p, &cat))
+                .await
+                .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??
+        };
+        let offset = params::offset(&p)?;
+        let limit = params::export_limit(&p)?;
+        let positions: Vec<u32> = if offset > 0 || limit < positions.len() {
+            positions.into_iter().skip(offset).take(limit).collect()
+        } else {
+            positions
+        };
+        return super::exports::export(&state, &caller, &p, cat, layer, format, positions).await;
+    }
+    if p.get("crs").is_some() {
         return Err(ApiError::param(
-            "f",
-            "csv is offered for incidents and observations, not for district polygons; use f=json",
+            "crs",
+            "is for f=shapefile; pages and GeoJSON are WGS84 lon/lat (CRS84)",
         ));
     }
-    let page = match c {
+    let base = base_url(&req);
+    let path = req.path().to_owned();
+    blocking(move || items_page(c, &p, &cat, disclosure, &base, &path)).await
+}
+
+/// Positions of the features of `c` that the filters of `p` select, in id order.
+fn matching(c: Collection, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
+    let bbox = params::bbox(p, cat.district_extent())?;
+    Ok(match c {
         Collection::Districts => {
             let level = match p.non_empty("level")? {
                 Some(l) => Some(
@@ -288,7 +320,7 @@ fn items_page(
                 ),
                 None => None,
             };
-            paginate(cat.query_districts(level, bbox.as_ref()), offset, limit)
+            cat.query_districts(level, bbox.as_ref())
         }
         Collection::Incidents => {
             let categories = params::categories(p)?;
@@ -297,7 +329,7 @@ fn items_page(
                 within: params::district(p, cat)?,
                 time: params::datetime(p)?,
             };
-            paginate(cat.query_incidents(&filter, categories), offset, limit)
+            cat.query_incidents(&filter, categories)
         }
         Collection::Observations => {
             let kinds = params::kinds(p)?;
@@ -310,13 +342,22 @@ fn items_page(
             if let Some(k) = kinds {
                 all.retain(|&i| k.contains(&cat.observations[i as usize].kind));
             }
-            paginate(all, offset, limit)
+            all
         }
-    };
+    })
+}
 
-    if csv {
-        return csv_page(c, cat, &page);
-    }
+fn items_page(
+    c: Collection,
+    p: &Params,
+    cat: &Arc<Catalog>,
+    disclosure: Disclosure,
+    base: &str,
+    path: &str,
+) -> ApiResult<Reply> {
+    let limit = params::limit(p)?;
+    let offset = params::offset(p)?;
+    let page = paginate(matching(c, p, cat)?, offset, limit);
 
     let returned = page.positions.len();
     let mut pairs = p.without("offset");
@@ -363,6 +404,11 @@ fn items_page(
         out.extend_from_slice(br#","notice":"#);
         encode::string(&mut out, demo::NOTICE);
     }
+    if c == Collection::Incidents && !disclosure.exact {
+        out.extend_from_slice(br#","privacy":"#);
+        serde_json::to_writer(&mut out, &disclosure.describe())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
     out.extend_from_slice(br#","features":["#);
     for (n, &i) in page.positions.iter().enumerate() {
         if n > 0 {
@@ -380,38 +426,6 @@ fn items_page(
     Ok(Reply::new(GEOJSON, out))
 }
 
-fn csv_page(c: Collection, cat: &Catalog, page: &Page) -> ApiResult<Reply> {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(page.positions.len() * 120));
-    let fail = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
-    match c {
-        Collection::Incidents => {
-            w.write_record(encode::INCIDENT_CSV_HEADER).map_err(fail)?;
-            for &i in &page.positions {
-                w.write_record(encode::incident_record(&cat.incidents[i as usize]))
-                    .map_err(fail)?;
-            }
-        }
-        Collection::Observations => {
-            w.write_record(encode::OBSERVATION_CSV_HEADER)
-                .map_err(fail)?;
-            for &i in &page.positions {
-                w.write_record(encode::observation_record(&cat.observations[i as usize]))
-                    .map_err(fail)?;
-            }
-        }
-        Collection::Districts => unreachable!("refused before"),
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
-    Ok(Reply::new("text/csv; charset=utf-8", body)
-        .header(
-            "Content-Disposition",
-            format!("attachment; filename=\"{}.csv\"", c.id()),
-        )
-        .header("X-Number-Matched", page.matched.to_string()))
-}
-
 /// `GET /api/collections/{id}/items/{fid}`.
 pub async fn item(
     state: web::Data<AppState>,
@@ -422,7 +436,7 @@ pub async fn item(
     let c = Collection::from_id(&cid)?;
     let p = Params::parse(req.query_string(), &["f"])?;
     params::choice(&p, "f", &["json", "geojson"], "json")?;
-    let cat = state.catalog();
+    let (cat, _) = state.view(&Caller::of(&req), Need::Points);
     let missing = || ApiError::NotFound(format!("no feature '{fid}' in {cid}"));
     let mut out = Vec::with_capacity(1024);
     match c {

@@ -5,13 +5,14 @@ mod analysis;
 mod auth;
 pub mod encode;
 mod error;
+mod exports;
 mod features;
 mod health;
 mod imports;
 pub mod params;
 mod summaries;
 mod tiles;
-mod webapp;
+pub mod webapp;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -143,6 +144,33 @@ impl AppState {
         auth::check(&self.tokens.load(), token)
     }
 
+    /// Appends an entry to the audit log; it is durable when this returns.
+    pub(crate) fn record_audit(&self, entry: &crate::store::AuditEntry) -> ApiResult<()> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+        store
+            .record_audit(entry)
+            .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
+        Ok(())
+    }
+
+    /// A page of the audit log, newest first, and the number of entries.
+    pub(crate) fn audit_page(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> ApiResult<(Vec<crate::store::AuditEntry>, i64)> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+        store
+            .audit(limit, offset)
+            .map_err(|e| ApiError::Internal(format!("audit log: {e}")))
+    }
+
     /// Runs `f` with the store locked (writes are serialised), then reloads the catalog and the
     /// tokens from the store so readers see the committed state whole.
     ///
@@ -201,31 +229,17 @@ impl AppState {
 pub(crate) struct Reply {
     content_type: &'static str,
     body: Vec<u8>,
-    headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
     /// A body of the given type.
     pub(crate) fn new(content_type: &'static str, body: Vec<u8>) -> Self {
-        Reply {
-            content_type,
-            body,
-            headers: Vec::new(),
-        }
-    }
-
-    /// Adds a header.
-    pub(crate) fn header(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
-        self
+        Reply { content_type, body }
     }
 
     fn into_response(self) -> HttpResponse {
         let mut r = HttpResponse::Ok();
         r.content_type(self.content_type);
-        for h in self.headers {
-            r.insert_header(h);
-        }
         r.body(self.body)
     }
 }
@@ -295,6 +309,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 read().to(summaries::district_summary),
             )
             .route("/safety-index", read().to(summaries::safety_index))
+            .route("/audit", read().to(exports::audit))
+            .route("/openapi.json", read().to(webapp::openapi))
+            .route("/docs", read().to(webapp::api_docs))
             .default_service(web::to(api_not_found)),
     )
     .service(

@@ -10,11 +10,28 @@ use super::error::{ApiError, ApiResult};
 pub const DEFAULT_LIMIT: usize = 100;
 /// Largest page size of `items` (DESIGN.md).
 pub const MAX_LIMIT: usize = 10_000;
+/// The `limit` of an export: every matching feature unless given (then 1..100,000,000).
+pub fn export_limit(p: &Params) -> ApiResult<usize> {
+    match p.non_empty("limit")? {
+        None => Ok(usize::MAX),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_OFFSET).contains(n))
+            .ok_or_else(|| {
+                ApiError::param(
+                    "limit",
+                    format!("'{v}' is not a whole number 1..{MAX_OFFSET}"),
+                )
+            }),
+    }
+}
+
 /// Largest `offset` accepted.
 pub const MAX_OFFSET: usize = 100_000_000;
 
 /// A request's query parameters, each given at most once and each known to the endpoint.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Params {
     pairs: Vec<(String, String)>,
 }

@@ -3,12 +3,14 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::{blocking, AppState, Reply};
 use crate::analysis::{kde, safety_index, summary};
 use crate::index::{LonLatBox, PointFilter};
 use crate::model::time;
+use crate::privacy::Disclosure;
 use crate::{demo, model};
 
 fn synthetic_fields(v: &mut serde_json::Value, synthetic: bool) {
@@ -43,7 +45,7 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             "format",
         ],
     )?;
-    let cat = state.catalog();
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     blocking(move || {
         let num = |key: &str, default: f64, lo: f64, hi: f64| -> ApiResult<f64> {
             match p.non_empty(key)? {
@@ -127,10 +129,54 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
                    "numberOfIncidents": points.len(), "data_version": cat.version,
                    "software_version": env!("CARGO_PKG_VERSION"), "features": features})
         };
+        v["privacy"] = disclosure.describe();
         synthetic_fields(&mut v, cat.synthetic.incidents > 0);
         json_reply(&v)
     })
     .await
+}
+
+/// Replaces a count the public may not see by `null`; returns whether it did.
+fn suppress(v: &mut serde_json::Value, d: Disclosure) -> bool {
+    match v.as_u64() {
+        Some(n) if !d.shows(n) => {
+            *v = serde_json::Value::Null;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The public's district summary: category counts, the hour × weekday grid and top-cell counts
+/// of 1 to `min_count − 1` become `null`, and so do the change figures computed from them.
+fn suppress_summary(v: &mut serde_json::Value, d: Disclosure) {
+    if d.exact {
+        return;
+    }
+    if let Some(rows) = v["categories"].as_array_mut() {
+        for row in rows {
+            let a = suppress(&mut row["count"], d);
+            let b = suppress(&mut row["previous"], d);
+            if a || b {
+                for k in ["rate_ratio", "change_pct", "p_value", "significant"] {
+                    row[k] = serde_json::Value::Null;
+                }
+            }
+        }
+    }
+    if let Some(grid) = v["hour_weekday"].as_array_mut() {
+        for cell in grid
+            .iter_mut()
+            .flat_map(|r| r.as_array_mut().into_iter().flatten())
+        {
+            suppress(cell, d);
+        }
+    }
+    if let Some(cells) = v["top_cells"].as_array_mut() {
+        for c in cells {
+            suppress(&mut c["count"], d);
+        }
+    }
 }
 
 /// `GET /api/districts/{id}/summary?from=&to=`.
@@ -141,7 +187,7 @@ pub async fn district_summary(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let p = Params::parse(req.query_string(), &["from", "to"])?;
-    let cat = state.catalog();
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     blocking(move || {
         let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
         // Dates are Copenhagen calendar days: `from` at local midnight, `to` through 23:59:59.
@@ -150,8 +196,11 @@ pub async fn district_summary(
                 .map(|v| {
                     let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
                         .map_err(|_| ApiError::param(key, format!("'{v}' is not a date YYYY-MM-DD")))?;
-                    let d = if next { d.succ_opt().unwrap_or(d) } else { d };
                     use chrono::Datelike;
+                    if !(1900..=2100).contains(&d.year()) {
+                        return Err(ApiError::param(key, format!("'{v}' is not a date in 1900..2100")));
+                    }
+                    let d = if next { d.succ_opt().unwrap_or(d) } else { d };
                     let t = time::copenhagen_to_utc(d.year() as i64, d.month(), d.day(), 0, 0);
                     Ok(if next { t - 1 } else { t })
                 })
@@ -204,6 +253,8 @@ pub async fn district_summary(
                 o.insert(k.clone(), val.clone());
             }
         }
+        suppress_summary(&mut v, disclosure);
+        v["privacy"] = disclosure.describe();
         synthetic_fields(&mut v, cat.synthetic.any());
         json_reply(&v)
     })
@@ -216,7 +267,7 @@ pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
         req.query_string(),
         &["year", "markant", "intensiveret", "district"],
     )?;
-    let cat = state.catalog();
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     let st = state.clone();
     blocking(move || {
         let year: i32 = p
@@ -260,6 +311,12 @@ pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
         if let Some(id) = only {
             rows.retain(|r| r.district == id);
         }
+        let mut rows = serde_json::to_value(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+        for row in rows.as_array_mut().into_iter().flatten() {
+            if suppress(&mut row["count"], disclosure) {
+                row["ratio"] = serde_json::Value::Null;
+            }
+        }
         let groups: Vec<serde_json::Value> = safety_index::GROUPS.iter().map(|(c, da, en, cats)| json!({
             "code": c, "label_da": da, "label_en": en, "categories": cats.iter().map(|c| c.code()).collect::<Vec<_>>()
         })).collect();
@@ -270,6 +327,7 @@ pub async fn safety_index(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
             "population_note": "district-8: 13,988 residents (1 January 2009, recorded); every other district: an estimate scaled from district 8 by city-block area, marked population_estimated",
             "groups": groups,
             "levels": rows,
+            "privacy": disclosure.describe(),
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
         });

@@ -44,6 +44,24 @@ static ASSETS: &[Asset] = &[
         vendored: false,
     },
     Asset {
+        path: "/api.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_bytes!("../../web/api.html"),
+        vendored: false,
+    },
+    Asset {
+        path: "/api.js",
+        content_type: JS,
+        body: include_bytes!("../../web/api.js"),
+        vendored: false,
+    },
+    Asset {
+        path: "/api.css",
+        content_type: CSS,
+        body: include_bytes!("../../web/api.css"),
+        vendored: false,
+    },
+    Asset {
         path: "/vendor/maplibre-gl/maplibre-gl.js",
         content_type: JS,
         body: include_bytes!("../../web/vendor/maplibre-gl/maplibre-gl.js"),
@@ -121,8 +139,29 @@ fn etag(i: usize) -> &'static str {
     })[i]
 }
 
+/// For front-end work only: `HOTSPOT_WEB_DEV_DIR=web` serves the app's files from that folder
+/// as they are on disk (no cache), so a change shows without rebuilding the binary.
+fn dev_file(path: &str) -> Option<Vec<u8>> {
+    let dir = std::env::var_os("HOTSPOT_WEB_DEV_DIR")?;
+    if path.starts_with("/basemap/") {
+        return None;
+    }
+    let rel = if path == "/" {
+        "index.html"
+    } else {
+        &path[1..]
+    };
+    std::fs::read(std::path::Path::new(&dir).join(rel)).ok()
+}
+
 async fn serve(req: HttpRequest, i: usize) -> HttpResponse {
     let a = &ASSETS[i];
+    if let Some(body) = dev_file(a.path) {
+        return HttpResponse::Ok()
+            .content_type(a.content_type)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body);
+    }
     let tag = etag(i);
     // Revalidate every time (cheap: 304 by ETag); the vendored library keeps its file name
     // across upgrades, so a long max-age could serve a stale copy.
@@ -147,6 +186,27 @@ async fn serve(req: HttpRequest, i: usize) -> HttpResponse {
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
         .body(a.body)
+}
+
+/// `GET /api/docs`: the page that renders the OpenAPI document.
+pub(super) async fn api_docs(req: HttpRequest) -> HttpResponse {
+    let i = ASSETS
+        .iter()
+        .position(|a| a.path == "/api.html")
+        .expect("the API page is an asset");
+    serve(req, i).await
+}
+
+/// The OpenAPI 3.1 document of the HTTP API (kept beside the routes; a test checks that it
+/// names every route).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/openapi.json`.
+pub(super) async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(OPENAPI)
 }
 
 async fn config_json(state: web::Data<AppState>) -> HttpResponse {

@@ -184,6 +184,45 @@ impl Crs {
     }
 }
 
+impl Crs {
+    /// Transforms WGS84 lon/lat degrees to this CRS (easting/northing in metres, or lon/lat
+    /// degrees for geographic CRSs): the inverse of [`Crs::to_lonlat`].
+    pub fn from_lonlat(&self, lon: f64, lat: f64) -> Result<(f64, f64), String> {
+        if !lon.is_finite() || !lat.is_finite() {
+            return Err("coordinates are not finite numbers".into());
+        }
+        if self.is_wgs84() {
+            return Ok((lon, lat));
+        }
+        let mut p = (lon.to_radians(), lat.to_radians(), 0.0);
+        proj4rs::transform::transform(&self.dst, &self.src, &mut p).map_err(|e| {
+            format!(
+                "cannot transform ({lon}, {lat}) to EPSG:{}: {e}",
+                self.def.epsg
+            )
+        })?;
+        if self.src.is_latlong() {
+            Ok((p.0.to_degrees(), p.1.to_degrees()))
+        } else {
+            Ok((p.0, p.1))
+        }
+    }
+
+    /// The ESRI WKT of this CRS for a Shapefile's `.prj`, for the CRSs exports offer
+    /// (EPSG:4326 and EPSG:25832); `None` for the others.
+    pub fn esri_wkt(&self) -> Option<&'static str> {
+        match self.def.epsg {
+            4326 => Some(
+                r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#,
+            ),
+            25832 => Some(
+                r#"PROJCS["ETRS_1989_UTM_Zone_32N",GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",9.0],PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#,
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// Finds the CRS of an ESRI or OGC WKT `.prj`: by its EPSG authority if it names one, else by
 /// matching its projection parameters and datum against [`KNOWN`] (ESRI writes e.g.
 /// `PROJCS["ETRS89_TM32",…]` with no code but the parameters of EPSG:25832).

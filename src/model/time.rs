@@ -67,6 +67,11 @@ pub fn write_rfc3339(secs: i64, out: &mut Vec<u8>) {
     }
 }
 
+/// Serde: writes Unix seconds as an RFC 3339 UTC string.
+pub fn serialize_rfc3339<S: serde::Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*secs))
+}
+
 /// `secs` as an RFC 3339 string in UTC.
 ///
 /// ```

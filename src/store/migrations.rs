@@ -56,6 +56,18 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,    -- Unix seconds, UTC
         revoked_at INTEGER
     );",
+    // 3: the audit log of exports (who, when, what, how many).
+    "CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY,
+        at         INTEGER NOT NULL,    -- Unix seconds, UTC
+        actor      TEXT NOT NULL,       -- 'token 3 (name, police)', 'public' or 'command line'
+        role       TEXT NOT NULL,
+        action     TEXT NOT NULL,       -- 'export'
+        collection TEXT NOT NULL,
+        format     TEXT NOT NULL,
+        query      TEXT NOT NULL,       -- the request's filters, URL-encoded
+        features   INTEGER NOT NULL
+    );",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

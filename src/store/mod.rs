@@ -433,6 +433,76 @@ fn upsert_districts_in(
     Ok(())
 }
 
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// Row id (0 before it is stored).
+    pub id: i64,
+    /// When, Unix seconds (UTC).
+    #[serde(serialize_with = "crate::model::time::serialize_rfc3339")]
+    pub at: i64,
+    /// Who: `token 3 (name, police)`, `public` or `command line`.
+    pub actor: String,
+    /// The role it acted in.
+    pub role: String,
+    /// What: `export`.
+    pub action: String,
+    /// Which collection.
+    pub collection: String,
+    /// `geojson`, `csv` or `shapefile` (with its CRS).
+    pub format: String,
+    /// The filters, URL-encoded.
+    pub query: String,
+    /// How many features it handed out.
+    pub features: i64,
+}
+
+impl Store {
+    /// Appends an entry to the audit log (durable when this returns); returns its id.
+    pub fn record_audit(&self, e: &AuditEntry) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO audit(at, actor, role, action, collection, format, query, features)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                e.at,
+                e.actor,
+                e.role,
+                e.action,
+                e.collection,
+                e.format,
+                e.query,
+                e.features
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Audit entries, newest first, and how many there are in all.
+    pub fn audit(&self, limit: usize, offset: usize) -> Result<(Vec<AuditEntry>, i64)> {
+        let total: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, actor, role, action, collection, format, query, features
+             FROM audit ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = stmt.query_map(params![limit as i64, offset as i64], |r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                role: r.get(3)?,
+                action: r.get(4)?,
+                collection: r.get(5)?,
+                format: r.get(6)?,
+                query: r.get(7)?,
+                features: r.get(8)?,
+            })
+        })?;
+        Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+    }
+}
+
 /// The stored layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {

@@ -44,8 +44,40 @@ pub fn demo_catalog() -> Catalog {
     hotspot::app::open(&config).expect("load").1
 }
 
-/// Application state over the shared demo data dir (its own store connection).
+/// One token per role in the shared demo data dir, made once per test binary.
+pub struct Tokens {
+    /// `Authorization` value of a planner token.
+    pub planner: String,
+    /// Of a police token.
+    pub police: String,
+    /// Of an admin token.
+    pub admin: String,
+}
+
+/// The tokens of the shared demo data dir.
+pub fn demo_tokens() -> &'static Tokens {
+    static TOKENS: OnceLock<Tokens> = OnceLock::new();
+    TOKENS.get_or_init(|| {
+        let store = hotspot::store::Store::open(demo_data_dir()).expect("store");
+        let make = |role: &str| {
+            let t = hotspot::auth::new_token().unwrap();
+            let id = store
+                .create_token(&format!("test {role}"), role, &t.salt, &t.hash, 0)
+                .unwrap();
+            format!("Bearer {}", hotspot::auth::token_text(id, &t.secret))
+        };
+        Tokens {
+            planner: make("planner"),
+            police: make("police"),
+            admin: make("admin"),
+        }
+    })
+}
+
+/// Application state over the shared demo data dir (its own store connection), which knows
+/// the [`demo_tokens`].
 pub fn demo_state() -> hotspot::api::AppState {
+    demo_tokens();
     let config = Config {
         data_dir: demo_data_dir().clone(),
         ..Config::default()

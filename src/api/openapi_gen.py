@@ -1,0 +1,978 @@
+#!/usr/bin/env python3
+"""Writes src/api/openapi.json, the OpenAPI 3.1 document served at /api/openapi.json.
+
+Edit this file, not the JSON, when an endpoint changes; then run
+    python3 src/api/openapi_gen.py
+tests/openapi.rs checks that the document names every route and that its examples answer, and
+tests/python/fuzz_api.py fuzzes the live binary against it with schemathesis.
+"""
+import json
+import os
+import sys
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.json")
+
+CATEGORIES = ["violence", "threats", "robbery", "theft", "burglary", "vandalism", "drugs", "weapons", "harassment"]
+KINDS = ["lighting", "visibility", "hidden_corner", "maintenance", "loitering", "walkway", "feeling"]
+LEVELS = ["bydel", "district", "rode"]
+PRECISIONS = ["address", "street", "area", "approximate"]
+EMERGING_CLASSES = [f"{c}_{t}" for t in ("hot", "cold") for c in (
+    "new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical")] + ["no_pattern"]
+
+DISTRICT_ID_PATTERN = r"^(bydel|district|rode)-[0-9]+$"
+INSTANT = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?"
+DATETIME_PATTERN = rf"^({INSTANT}|({INSTANT}|\.\.)?/({INSTANT}|\.\.)?)$"
+
+def ref(kind, name):
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+def sref(name):
+    return ref("schemas", name)
+
+def pref(name):
+    return ref("parameters", name)
+
+def rref(name):
+    return ref("responses", name)
+
+OPTIONAL_AUTH = [{}, {"bearer": []}]
+
+# ---------------------------------------------------------------- schemas
+
+def fc(feature_schema, extra_props=None, required_extra=(), description=None):
+    props = {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": feature_schema},
+    }
+    props.update(extra_props or {})
+    s = {"type": "object", "required": ["type", "features", *required_extra], "properties": props}
+    if description:
+        s["description"] = description
+    return s
+
+NOTICE = {"type": "string", "description": "Present while synthetic demo data are loaded: says they are not real."}
+SYNTHETIC = {"type": "boolean", "description": "True when the answer is made from synthetic demo data."}
+DATA_VERSION = {"type": "string", "pattern": "^v1-[0-9a-f]+$", "description": "FNV-1a digest over every loaded record: the same data give the same version."}
+SOFTWARE_VERSION = {"type": "string", "description": "The hotspot version that computed the answer."}
+RFC3339 = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC (`Z`)."}
+NULLABLE_COUNT = {"type": ["integer", "null"], "minimum": 0,
+                  "description": "Incidents; `null` where a public answer suppresses a small count (1 to `suppressed_below` − 1, see `privacy`)."}
+
+schemas = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details (`application/problem+json`). Known `type`s: `/api/problems/invalid-parameter` (400), `/api/problems/unauthorized` (401), `/api/problems/forbidden` (403), `/api/problems/not-found` (404), `/api/problems/method-not-allowed` (405), `/api/problems/too-large` (413), `/api/problems/unprocessable` and `/api/problems/import-refused` (422), `/api/problems/internal` (500).",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri-reference", "description": "A URI reference naming the kind of problem, e.g. `/api/problems/invalid-parameter`."},
+            "title": {"type": "string", "description": "Short summary of the kind, e.g. `Invalid parameter`."},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status code."},
+            "detail": {"type": "string", "description": "What went wrong and what is expected, e.g. `bbox: looks like lat,lon order; …`."},
+            "field": {"type": "string", "description": "For 400 (and 413): the parameter, path segment or part of the request at fault (`bbox`, `z`, `body`, `Content-Type`, …)."},
+        },
+        "additionalProperties": True,
+    },
+    "ImportRefused": {
+        "description": "422 of an import: nothing was written because some records were refused; `summary` lists every refusal.",
+        "allOf": [sref("Problem"), {"type": "object", "required": ["summary"], "properties": {"summary": sref("ImportSummary")}}],
+    },
+    "Link": {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {
+            "href": {"type": "string", "format": "uri"},
+            "rel": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
+        "additionalProperties": True,
+    },
+    "Links": {"type": "array", "items": sref("Link")},
+    "Position": {
+        "type": "array",
+        "description": "A WGS84 position `[lon, lat]` in degrees (RFC 7946 order), 7 decimals (about 1 cm).",
+        "minItems": 2, "maxItems": 2,
+        "prefixItems": [{"type": "number", "minimum": -180, "maximum": 180}, {"type": "number", "minimum": -90, "maximum": 90}],
+        "items": {"type": "number"},
+    },
+    "LinearRing": {"type": "array", "minItems": 4, "items": sref("Position"), "description": "A closed ring: the first and last positions are equal."},
+    "PointGeometry": {
+        "type": "object", "required": ["type", "coordinates"],
+        "properties": {"type": {"const": "Point"}, "coordinates": sref("Position")},
+    },
+    "PolygonGeometry": {
+        "type": "object", "required": ["type", "coordinates"],
+        "properties": {"type": {"const": "Polygon"}, "coordinates": {"type": "array", "minItems": 1, "items": sref("LinearRing")}},
+    },
+    "MultiPolygonGeometry": {
+        "type": "object", "required": ["type", "coordinates"],
+        "properties": {"type": {"const": "MultiPolygon"},
+                       "coordinates": {"type": "array", "items": {"type": "array", "minItems": 1, "items": sref("LinearRing")}}},
+    },
+    # --- items
+    "IncidentProperties": {
+        "type": "object",
+        "required": ["category", "occurred_at", "precision", "source", "source_id"],
+        "properties": {
+            "category": {"type": "string", "enum": CATEGORIES, "description": "Incident category code."},
+            "occurred_at": {"type": "string", "format": "date-time", "description": "When, RFC 3339 UTC. Floored to the whole hour in the generalised (public and planner) view."},
+            "precision": {"type": "string", "enum": PRECISIONS, "description": "How exactly the point is known: `address`, `street`, `area`; `approximate` in the generalised view (moved to the centre of its H3 resolution-10 cell, ≤ 80 m)."},
+            "source": {"type": "string", "description": "The data set the record came from (e.g. `synthetic-demo`, `police-uk`)."},
+            "source_id": {"type": "string", "description": "The record's id in its source; empty in the generalised view."},
+        },
+        "additionalProperties": False,
+    },
+    "IncidentFeature": {
+        "type": "object", "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {"type": "integer", "description": "Stable incident id."},
+            "geometry": sref("PointGeometry"),
+            "properties": sref("IncidentProperties"),
+            "links": sref("Links"),
+        },
+    },
+    "ObservationProperties": {
+        "type": "object",
+        "required": ["kind", "rating", "note", "observed_at", "source", "source_id"],
+        "properties": {
+            "kind": {"type": "string", "enum": KINDS, "description": "What was observed on the safety walk."},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5, "description": "1 = very poor/unsafe … 5 = good/safe."},
+            "note": {"type": "string", "description": "Free-text note (Danish)."},
+            "observed_at": {"type": "string", "format": "date-time", "description": "When, RFC 3339 UTC."},
+            "source": {"type": "string"},
+            "source_id": {"type": "string"},
+        },
+        "additionalProperties": False,
+    },
+    "ObservationFeature": {
+        "type": "object", "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {"type": "integer", "description": "Stable observation id."},
+            "geometry": sref("PointGeometry"),
+            "properties": sref("ObservationProperties"),
+            "links": sref("Links"),
+        },
+    },
+    "DistrictProperties": {
+        "type": "object",
+        "required": ["id", "name", "level", "population", "parent"],
+        "properties": {
+            "id": {"type": "string", "pattern": DISTRICT_ID_PATTERN, "description": "`bydel-N`, `district-N` (district-8 is the Hotspot area) or `rode-N`."},
+            "name": {"type": "string"},
+            "level": {"type": "string", "enum": LEVELS},
+            "population": {"type": ["integer", "null"], "minimum": 0, "description": "Residents; null where unknown."},
+            "parent": {"type": ["string", "null"], "description": "Id of the enclosing district, if any."},
+        },
+        "additionalProperties": False,
+    },
+    "DistrictFeature": {
+        "type": "object", "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {"type": "string", "pattern": DISTRICT_ID_PATTERN},
+            "geometry": sref("MultiPolygonGeometry"),
+            "properties": sref("DistrictProperties"),
+            "links": sref("Links"),
+        },
+    },
+}
+
+def items_collection(feature):
+    return fc(sref(feature), {
+        "numberMatched": {"type": "integer", "minimum": 0, "description": "Features matching the filters (all pages)."},
+        "numberReturned": {"type": "integer", "minimum": 0, "description": "Features on this page."},
+        "timeStamp": {"type": "string", "format": "date-time"},
+        "links": {"description": "`self`, and `next` / `prev` when there are more pages.", **sref("Links")},
+        "notice": NOTICE,
+    }, ["numberMatched", "numberReturned", "timeStamp", "links"],
+        "An OGC API – Features page: GeoJSON FeatureCollection (RFC 7946).")
+
+schemas["IncidentCollection"] = items_collection("IncidentFeature")
+schemas["ObservationCollection"] = items_collection("ObservationFeature")
+schemas["DistrictCollection"] = items_collection("DistrictFeature")
+
+EXPORT_MEMBERS = {"name": {"type": "string", "description": "The collection."},
+                  "numberMatched": {"type": "integer", "minimum": 0, "description": "Features in the file."},
+                  "notice": NOTICE}
+schemas["IncidentExport"] = fc(sref("IncidentFeature"), EXPORT_MEMBERS, description="A GeoJSON export (`f=geojson`): every matching feature, no paging members. Imports back unchanged with `hotspot import`.")
+schemas["ObservationExport"] = fc(sref("ObservationFeature"), EXPORT_MEMBERS, description="A GeoJSON export (`f=geojson`).")
+schemas["DistrictExport"] = fc(sref("DistrictFeature"), EXPORT_MEMBERS, description="A GeoJSON export (`f=geojson`).")
+
+schemas["LandingPage"] = {
+    "type": "object", "required": ["title", "links"],
+    "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "attribution": {"type": "string"}, "links": sref("Links")},
+}
+schemas["Conformance"] = {
+    "type": "object", "required": ["conformsTo"],
+    "properties": {"conformsTo": {"type": "array", "items": {"type": "string", "format": "uri"}}},
+}
+schemas["Label"] = {
+    "type": "object", "required": ["code", "label_da", "label_en"],
+    "properties": {"code": {"type": "string"}, "label_da": {"type": "string"}, "label_en": {"type": "string"}},
+}
+schemas["CollectionInfo"] = {
+    "type": "object",
+    "required": ["id", "title", "description", "itemType", "crs", "extent", "links", "count"],
+    "properties": {
+        "id": {"type": "string", "enum": ["districts", "incidents", "observations"]},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "itemType": {"const": "feature"},
+        "crs": {"type": "array", "items": {"type": "string", "format": "uri"}},
+        "extent": {
+            "type": "object",
+            "properties": {
+                "spatial": {"type": "object", "properties": {
+                    "bbox": {"type": "array", "items": {"type": ["array", "null"], "items": {"type": "number"}, "minItems": 4, "maxItems": 4}},
+                    "crs": {"type": "string"}}},
+                "temporal": {"type": "object", "properties": {
+                    "interval": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": ["string", "null"], "format": "date-time"}}},
+                    "trs": {"type": "string"}}},
+            },
+        },
+        "links": sref("Links"),
+        "count": {"type": "integer", "minimum": 0, "description": "Features in the collection."},
+        "categories": {"type": "array", "items": sref("Label"), "description": "incidents: the 9 categories with Danish and English labels."},
+        "kinds": {"type": "array", "items": sref("Label"), "description": "observations: the 7 kinds."},
+        "levels": {"type": "array", "items": {"type": "string", "enum": LEVELS}, "description": "districts: the levels."},
+        "attribution": {"type": "string"},
+        "synthetic": SYNTHETIC,
+        "synthetic_count": {"type": "integer", "minimum": 0},
+        "notice": NOTICE, "notice_en": NOTICE, "notice_da": NOTICE,
+    },
+}
+schemas["Collections"] = {
+    "type": "object", "required": ["collections", "links"],
+    "properties": {"collections": {"type": "array", "items": sref("CollectionInfo")}, "links": sref("Links"), "notice": NOTICE},
+}
+schemas["Health"] = {
+    "type": "object",
+    "required": ["status", "version", "data_version", "counts", "synthetic", "uptime_s"],
+    "properties": {
+        "status": {"const": "ok"},
+        "version": SOFTWARE_VERSION,
+        "data_version": DATA_VERSION,
+        "counts": {"type": "object", "required": ["districts", "incidents", "observations"],
+                   "properties": {k: {"type": "integer", "minimum": 0} for k in ("districts", "incidents", "observations")}},
+        "synthetic": {"type": "object", "required": ["incidents", "observations"], "description": "Synthetic (demo) records loaded, per layer.",
+                      "properties": {k: {"type": "integer", "minimum": 0} for k in ("incidents", "observations")}},
+        "uptime_s": {"type": "integer", "minimum": 0, "description": "Seconds since the server started."},
+    },
+}
+schemas["Privacy"] = {
+    "type": "object",
+    "description": "How much the answer discloses: exact data (`{\"exact\": true}`), or the generalised public view.",
+    "required": ["exact"],
+    "properties": {
+        "exact": {"type": "boolean"},
+        "approximate": {"type": "boolean"},
+        "suppressed_below": {"type": "integer", "minimum": 1, "description": "Counts of 1 to this − 1 incidents are left out or null."},
+        "method": {"type": "string"},
+    },
+}
+
+ANALYSIS_COMMON = {
+    "data_version": DATA_VERSION,
+    "software_version": SOFTWARE_VERSION,
+    "synthetic": SYNTHETIC,
+    "notice": NOTICE,
+    "privacy": sref("Privacy"),
+    "parameters": {"type": "object", "description": "The parameters the answer was computed with, defaults filled in.", "additionalProperties": True},
+}
+
+schemas["HexbinCollection"] = fc({
+    "type": "object", "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"},
+        "id": {"type": "string", "pattern": "^[0-9a-f]{15}$"},
+        "geometry": {"oneOf": [sref("PolygonGeometry"), sref("PointGeometry")], "description": "The cell outline, or its centre with `geometry=point`."},
+        "properties": {"type": "object", "required": ["h3", "count", "area_km2", "per_km2"], "properties": {
+            "h3": {"type": "string", "pattern": "^[0-9a-f]{15}$", "description": "H3 cell index, hex."},
+            "count": NULLABLE_COUNT,
+            "area_km2": {"type": "number", "minimum": 0, "description": "Cell area, km²."},
+            "per_km2": {"type": ["number", "null"], "minimum": 0, "description": "Incidents per km², 1 decimal."},
+        }},
+    },
+}, {**ANALYSIS_COMMON,
+    "numberOfCells": {"type": "integer", "minimum": 0},
+    "numberOfIncidents": NULLABLE_COUNT,
+    "suppressedCells": {"type": "integer", "minimum": 0, "description": "Public answers: cells left out because they hold 1 to `privacy.suppressed_below` − 1 incidents."}},
+    ["parameters", "numberOfCells", "numberOfIncidents", "data_version", "software_version", "synthetic"],
+    "Incidents per H3 cell (cells with no incident are not listed), GeoJSON.")
+
+schemas["HotspotCollection"] = fc({
+    "type": "object", "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"},
+        "id": {"type": "string", "pattern": "^[0-9a-f]{15}$"},
+        "geometry": sref("PolygonGeometry"),
+        "properties": {"type": "object", "required": ["h3", "count", "gi_z", "gi_p", "bin"], "properties": {
+            "h3": {"type": "string", "pattern": "^[0-9a-f]{15}$"},
+            "count": NULLABLE_COUNT,
+            "gi_z": {"type": "number", "description": "Gi* z-score (= PySAL esda G_Local(star=True).Zs)."},
+            "gi_p": {"type": "number", "minimum": 0, "maximum": 1, "description": "Two-sided normal p-value."},
+            "bin": {"type": "integer", "minimum": -3, "maximum": 3, "description": "±3/±2/±1 = hot/cold at 99/95/90 % after Benjamini–Hochberg FDR; 0 = not significant."},
+            "p_sim": {"type": ["number", "null"], "minimum": 0, "maximum": 1, "description": "Conditional-permutation pseudo p-value; null without `permutations`."},
+        }},
+    },
+}, {**ANALYSIS_COMMON,
+    "method": {"type": "string"},
+    "numberOfCells": {"type": "integer", "minimum": 0},
+    "numberOfIncidents": NULLABLE_COUNT},
+    ["parameters", "method", "numberOfCells", "numberOfIncidents", "data_version", "software_version", "synthetic"],
+    "Getis-Ord Gi* over the H3 cells of the study area (zero cells included), GeoJSON.")
+
+schemas["EmergingCollection"] = fc({
+    "type": "object", "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"},
+        "id": {"type": "string", "pattern": "^[0-9a-f]{15}$"},
+        "geometry": sref("PolygonGeometry"),
+        "properties": {"type": "object", "required": ["h3", "class", "trend_z", "trend_p", "counts", "z", "sig"], "properties": {
+            "h3": {"type": "string", "pattern": "^[0-9a-f]{15}$"},
+            "class": {"type": "string", "enum": EMERGING_CLASSES},
+            "trend_z": {"type": ["number", "null"], "description": "Mann-Kendall z of the cell's Gi* z-series."},
+            "trend_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "total": NULLABLE_COUNT,
+            "counts": {"type": "array", "items": {"type": ["integer", "null"], "minimum": 0}, "description": "Incidents per time step."},
+            "z": {"type": "array", "items": {"type": ["number", "null"]}, "description": "Space-time Gi* z per time step."},
+            "sig": {"type": "array", "items": {"type": "integer", "minimum": -1, "maximum": 1}, "description": "Per step: 1 significant hot, −1 significant cold, 0 neither (BH-FDR, 95 %)."},
+        }},
+    },
+}, {**ANALYSIS_COMMON,
+    "method": {"type": "string"},
+    "steps": {"type": "array", "items": {"type": "string", "format": "date-time"}, "description": "Start of each time step, RFC 3339 UTC."},
+    "classes": {"type": "array", "items": {"type": "object", "required": ["class", "definition"], "properties": {
+        "class": {"type": "string", "enum": EMERGING_CLASSES}, "definition": {"type": "string"}}}},
+    "classCounts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "description": "Cells per class (classes with no cell are left out)."},
+    "numberOfCells": {"type": "integer", "minimum": 0},
+    "numberOfIncidents": NULLABLE_COUNT,
+    "warning": {"type": "string", "description": "Present with fewer than 10 time steps."}},
+    ["parameters", "method", "steps", "classes", "classCounts", "numberOfCells", "numberOfIncidents", "data_version", "software_version", "synthetic"],
+    "Emerging hot-spot class per H3 cell (Esri's Emerging Hot Spot Analysis), GeoJSON.")
+
+schemas["KdeRaster"] = {
+    "type": "object",
+    "description": "`format=raster`: the density grid, row-major from the north-west corner.",
+    "required": ["kernel", "unit", "parameters", "numberOfIncidents", "raster", "data_version", "software_version", "synthetic"],
+    "properties": {
+        **ANALYSIS_COMMON,
+        "kernel": {"const": "quartic (biweight)"},
+        "unit": {"const": "incidents per km²"},
+        "numberOfIncidents": NULLABLE_COUNT,
+        "raster": {"type": "object", "required": ["width", "height", "cell_m", "bandwidth_m", "bbox", "values", "max"], "properties": {
+            "width": {"type": "integer", "minimum": 1, "maximum": 512},
+            "height": {"type": "integer", "minimum": 1, "maximum": 512},
+            "cell_m": {"type": "number", "description": "Cell size, metres."},
+            "bandwidth_m": {"type": "number", "description": "Kernel bandwidth used, metres."},
+            "bbox": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}, "description": "minlon,minlat,maxlon,maxlat of the grid, WGS84."},
+            "values": {"type": "array", "items": {"type": "number", "minimum": 0}, "description": "width × height densities, incidents per km², row-major from the north-west."},
+            "max": {"type": "number", "minimum": 0},
+        }},
+    },
+}
+schemas["KdeGrid"] = fc({
+    "type": "object", "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"},
+        "geometry": sref("PolygonGeometry"),
+        "properties": {"type": "object", "required": ["density"], "properties": {"density": {"type": "number", "minimum": 0, "description": "Incidents per km²."}}},
+    },
+}, {**ANALYSIS_COMMON,
+    "kernel": {"const": "quartic (biweight)"},
+    "unit": {"const": "incidents per km²"},
+    "numberOfIncidents": NULLABLE_COUNT},
+    ["kernel", "unit", "parameters", "numberOfIncidents", "data_version", "software_version", "synthetic"],
+    "`format=geojson`: the non-empty grid cells as polygons (at most 20,000).")
+
+schemas["CategoryChange"] = {
+    "type": "object",
+    "required": ["code", "label_da", "label_en", "count", "previous", "rate_ratio", "change_pct", "p_value", "significant"],
+    "properties": {
+        "code": {"type": "string", "enum": CATEGORIES + ["all"]},
+        "label_da": {"type": "string"}, "label_en": {"type": "string"},
+        "count": NULLABLE_COUNT,
+        "previous": NULLABLE_COUNT,
+        "rate_ratio": {"type": ["number", "null"], "description": "count / previous; null when the previous period is not covered or is 0."},
+        "change_pct": {"type": ["number", "null"]},
+        "p_value": {"type": ["number", "null"], "minimum": 0, "maximum": 1, "description": "Exact two-sided conditional test (Binomial(n, ½))."},
+        "significant": {"type": ["boolean", "null"], "description": "p < 0.05."},
+    },
+}
+PERIOD = {"type": "object", "required": ["from", "to"], "properties": {"from": RFC3339, "to": RFC3339}}
+schemas["DistrictSummary"] = {
+    "type": "object",
+    "required": ["district", "period", "previous_period", "previous_period_covered", "categories", "hour_weekday", "night_share",
+                 "top_cells", "observations", "data_version", "software_version", "synthetic"],
+    "properties": {
+        **ANALYSIS_COMMON,
+        "district": {"type": "object", "required": ["id", "name", "level", "population"], "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string", "enum": LEVELS},
+            "population": {"type": ["integer", "null"]}}},
+        "period": PERIOD,
+        "previous_period": PERIOD,
+        "previous_period_covered": {"type": "boolean"},
+        "previous_period_note": {"type": ["string", "null"]},
+        "change_test": {"type": "string"},
+        "categories": {"type": "array", "items": sref("CategoryChange"), "description": "Per category, and `all`."},
+        "hour_weekday": {"type": "array", "minItems": 7, "maxItems": 7, "description": "Rows Monday…Sunday, columns hour 0…23, Copenhagen local time.",
+                         "items": {"type": "array", "minItems": 24, "maxItems": 24, "items": {"type": ["integer", "null"], "minimum": 0}}},
+        "hour_weekday_note": {"type": "string"},
+        "night": {"type": "string"},
+        "night_share": {"type": ["number", "null"], "minimum": 0, "maximum": 1, "description": "Share of incidents 22:00–05:59 Copenhagen time; null without incidents."},
+        "top_cells": {"type": "array", "items": {"type": "object", "required": ["h3", "count", "gi_z", "bin"], "properties": {
+            "h3": {"type": "string"}, "count": NULLABLE_COUNT, "gi_z": {"type": "number"}, "bin": {"type": "integer", "minimum": -3, "maximum": 3}}}},
+        "top_cells_note": {"type": ["string", "null"]},
+        "observations": {"type": "array", "items": {"type": "object", "required": ["kind", "count", "mean_rating", "poor"], "properties": {
+            "kind": {"type": "string", "enum": KINDS}, "count": {"type": "integer", "minimum": 0},
+            "mean_rating": {"type": ["number", "null"], "minimum": 1, "maximum": 5}, "poor": {"type": "integer", "minimum": 0}}}},
+        "reports": {"type": "null", "description": "Resident reports: not part of this version."},
+        "reports_note": {"type": "string"},
+    },
+}
+schemas["SafetyIndex"] = {
+    "type": "object",
+    "required": ["year", "thresholds", "method", "groups", "levels", "data_version", "software_version", "synthetic"],
+    "properties": {
+        **ANALYSIS_COMMON,
+        "year": {"type": "integer"},
+        "thresholds": {"type": "object", "required": ["markant", "intensiveret"], "properties": {
+            "markant": {"type": "number"}, "intensiveret": {"type": "number"}}},
+        "method": {"type": "string"},
+        "population_note": {"type": "string"},
+        "groups": {"type": "array", "items": {"type": "object", "required": ["code", "label_da", "label_en", "categories"], "properties": {
+            "code": {"type": "string"}, "label_da": {"type": "string"}, "label_en": {"type": "string"},
+            "categories": {"type": "array", "items": {"type": "string", "enum": CATEGORIES}}}}},
+        "levels": {"type": "array", "items": {"type": "object",
+            "required": ["district", "name", "group", "count", "population", "population_estimated", "rate_per_1000", "city_rate_per_1000", "ratio", "level"],
+            "properties": {
+                "district": {"type": "string", "pattern": "^district-[0-9]+$"},
+                "name": {"type": "string"},
+                "group": {"type": "string"},
+                "count": NULLABLE_COUNT,
+                "population": {"type": "number", "description": "Residents used (recorded or estimated)."},
+                "population_estimated": {"type": "boolean"},
+                "rate_per_1000": {"type": ["number", "null"], "description": "Incidents per 1,000 residents in the year."},
+                "city_rate_per_1000": {"type": ["number", "null"]},
+                "ratio": {"type": ["number", "null"], "description": "rate / city rate."},
+                "level": {"type": "string", "enum": ["markant", "intensiveret", "ordinær"]},
+            }}},
+    },
+}
+schemas["Rejected"] = {
+    "type": "object", "required": ["location", "reason"],
+    "properties": {"location": {"type": "string", "description": "`line 12` (CSV), `feature 3` (GeoJSON)…"}, "reason": {"type": "string"}},
+}
+schemas["ImportSummary"] = {
+    "type": "object",
+    "required": ["layer", "read", "imported", "duplicates", "ignored", "rejected", "unmapped", "notes", "committed", "seconds"],
+    "properties": {
+        "layer": {"type": "string", "enum": ["districts", "incidents", "observations"]},
+        "read": {"type": "integer", "minimum": 0},
+        "imported": {"type": "integer", "minimum": 0, "description": "New records written."},
+        "duplicates": {"type": "integer", "minimum": 0, "description": "Already there (same source and source id), left as they were."},
+        "ignored": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "Rows skipped on purpose, by source type."},
+        "rejected": {"type": "array", "items": sref("Rejected")},
+        "unmapped": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "committed": {"type": "boolean"},
+        "seconds": {"type": "number"},
+    },
+}
+schemas["AuditEntry"] = {
+    "type": "object",
+    "required": ["id", "at", "actor", "role", "action", "collection", "format", "query", "features"],
+    "properties": {
+        "id": {"type": "integer"},
+        "at": RFC3339,
+        "actor": {"type": "string", "description": "`public`, `token ID (NAME, ROLE)` (never the token itself) or `command line`."},
+        "role": {"type": "string", "description": "The role it acted in: `public`, `planner`, `police` or `admin`."},
+        "action": {"type": "string", "enum": ["export"]},
+        "collection": {"type": "string", "enum": ["districts", "incidents", "observations"]},
+        "format": {"type": "string", "pattern": "^(geojson|csv|shapefile( EPSG:[0-9]+)?)$", "description": "`geojson`, `csv`, or `shapefile EPSG:4326` / `shapefile EPSG:25832`."},
+        "query": {"type": "string", "description": "The export's parameters, URL-encoded."},
+        "features": {"type": "integer", "minimum": 0, "description": "Features exported."},
+    },
+}
+schemas["AuditLog"] = {
+    "type": "object", "required": ["entries", "numberMatched", "numberReturned"],
+    "properties": {
+        "entries": {"type": "array", "items": sref("AuditEntry"), "description": "Newest first."},
+        "numberMatched": {"type": "integer", "minimum": 0},
+        "numberReturned": {"type": "integer", "minimum": 0},
+    },
+}
+schemas["TileJSON"] = {
+    "type": "object",
+    "description": "TileJSON 3.0.0 (https://github.com/mapbox/tilejson-spec/tree/master/3.0.0); `tiles` carries the request's filters.",
+    "required": ["tilejson", "tiles", "vector_layers", "bounds", "center", "minzoom", "maxzoom", "attribution"],
+    "properties": {
+        "tilejson": {"const": "3.0.0"},
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "version": {"type": "string"},
+        "attribution": {"type": "string"},
+        "scheme": {"const": "xyz"},
+        "tiles": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "URL template `…/tiles/{collection}/{z}/{x}/{y}.mvt?filters`."},
+        "minzoom": {"const": 0},
+        "maxzoom": {"const": 22},
+        "bounds": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}, "description": "minlon,minlat,maxlon,maxlat, WGS84."},
+        "center": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "number"}, "description": "lon, lat, zoom."},
+        "vector_layers": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["id", "fields"], "properties": {
+            "id": {"type": "string", "enum": ["districts", "incidents", "observations"]},
+            "description": {"type": "string"},
+            "minzoom": {"type": "integer"}, "maxzoom": {"type": "integer"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+        "privacy": sref("Privacy"),
+        "synthetic": SYNTHETIC,
+        "notice": NOTICE,
+    },
+}
+schemas["WebConfig"] = {
+    "type": "object", "required": ["basemap_tiles", "basemap_attribution", "attribution"],
+    "properties": {
+        "basemap_tiles": {"type": ["string", "null"], "description": "Raster basemap URL template, or null for the offline basemap."},
+        "basemap_attribution": {"type": ["string", "null"]},
+        "attribution": {"type": "string"},
+    },
+}
+schemas["OpenAPI"] = {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": {"type": "string"}}}
+
+# ---------------------------------------------------------------- parameters
+
+parameters = {
+    "bbox": {
+        "name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": "Bounding box `minlon,minlat,maxlon,maxlat` in WGS84 degrees (RFC 7946 order; CRS84), edges included. "
+                       "minlon ≤ maxlon (no antimeridian crossing), minlat ≤ maxlat; lon −180..180, lat −90..90; 3-D boxes are refused. "
+                       "A box that misses the data but would hit it with lon and lat swapped is refused as a likely lat,lon mistake (400).",
+        "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180},
+                   "prefixItems": [{"type": "number", "minimum": -180, "maximum": 180}, {"type": "number", "minimum": -90, "maximum": 90},
+                                   {"type": "number", "minimum": -180, "maximum": 180}, {"type": "number", "minimum": -90, "maximum": 90}]},
+        "example": [12.54, 55.68, 12.57, 55.70],
+    },
+    "datetime": {
+        "name": "datetime", "in": "query", "required": False,
+        "description": "Time filter: an RFC 3339 instant (`2011-03-01T00:00:00Z`), a date (`2011-03-01` = that whole day in Copenhagen time), "
+                       "or an interval `start/end` whose ends are either of these, with `..` or nothing for an open end (not both open). Both ends included. "
+                       "Write a `+` offset as `%2B`.",
+        "schema": {"type": "string", "pattern": DATETIME_PATTERN},
+        "example": "2011-03-01/2012-02-29",
+    },
+    "limit": {
+        "name": "limit", "in": "query", "required": False,
+        "description": "Page size, features (1–10,000). An export (`f=geojson|csv|shapefile`) has no page limit: it holds every matching feature, or at most `limit` (1–100,000,000) when given, after `offset`.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100},
+    },
+    "offset": {
+        "name": "offset", "in": "query", "required": False,
+        "description": "Features to skip (paging; follow the `next` link).",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 100000000, "default": 0},
+    },
+    "category": {
+        "name": "category", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": "One or more incident categories, comma-separated (any of them matches). Default: all.",
+        "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": CATEGORIES}},
+        "example": ["violence", "threats"],
+    },
+    "kind": {
+        "name": "kind", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": "One or more observation kinds, comma-separated. Default: all.",
+        "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": KINDS}},
+        "example": ["lighting"],
+    },
+    "district": {
+        "name": "district", "in": "query", "required": False,
+        "description": "Only records inside this district's polygon (boundary included): `bydel-N`, `district-N` (district-8 is the Hotspot area, Indre Nørrebro) or `rode-N`. Unknown ids are refused (400).",
+        "schema": {"type": "string", "pattern": DISTRICT_ID_PATTERN},
+        "example": "district-8",
+    },
+    "level": {
+        "name": "level", "in": "query", "required": False,
+        "description": "Only districts of this level: the 10 `bydel`, the 35 safety `district`s, the 399 `rode`r.",
+        "schema": {"type": "string", "enum": LEVELS},
+    },
+    "crs": {
+        "name": "crs", "in": "query", "required": False,
+        "description": "Coordinate system of a Shapefile export: `EPSG:4326` (WGS84 lon/lat, default) or `EPSG:25832` (ETRS89 / UTM 32N, metres; the .prj says which). Only with `f=shapefile`: with `f=json` any `crs` is a 400, and GeoJSON and CSV exports are always EPSG:4326 (`crs=EPSG:25832` with them is a 400). Other spellings of the same codes (`25832`, `urn:ogc:def:crs:EPSG::25832`) are accepted.",
+        "schema": {"type": "string", "enum": ["EPSG:4326", "EPSG:25832"], "default": "EPSG:4326"},
+    },
+    "resolution": {
+        "name": "resolution", "in": "query", "required": False,
+        "description": "H3 resolution: 7 (≈ 5.2 km² cells) … 10 (≈ 0.015 km², edge ≈ 66 m) … 12 (≈ 0.0003 km²).",
+        "schema": {"type": "integer", "minimum": 7, "maximum": 12, "default": 10},
+    },
+    "k": {
+        "name": "k", "in": "query", "required": False,
+        "description": "Neighbourhood: cells within `k` H3 grid steps (the cell itself included) are neighbours.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 5, "default": 1},
+    },
+    "districts": {
+        "name": "district", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": "Study area: one or more district ids, comma-separated (at most 50; duplicates ignored); their polygons are united. Default `district-8`.",
+        "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": DISTRICT_ID_PATTERN}, "default": ["district-8"]},
+        "example": ["district-8"],
+    },
+    "ifNoneMatch": {
+        "name": "If-None-Match", "in": "header", "required": False,
+        "description": "An `ETag` from an earlier answer (or `*`): 304 Not Modified when it still matches.",
+        "schema": {"type": "string"},
+    },
+}
+
+# ---------------------------------------------------------------- responses, headers
+
+def problem_response(description):
+    return {"description": description, "content": {"application/problem+json": {"schema": sref("Problem")}}}
+
+responses = {
+    "BadRequest": problem_response("Invalid parameter: malformed or out of range, unknown (not one this endpoint takes) or repeated. `field` names it."),
+    "Unauthorized": {**problem_response("A token is needed here (none was given), or the `Authorization` header is malformed or names an unknown or revoked token."),
+                     "headers": {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}},
+    "Forbidden": problem_response("A valid token whose role may not do this."),
+    "NotFound": problem_response("No such collection, feature, district or endpoint."),
+    "MethodNotAllowed": {**problem_response("The method is not allowed here (every reading route answers GET and HEAD; `…/items` also POST). Methods that would need a token get 401 first."),
+                         "headers": {"Allow": {"schema": {"type": "string"}, "description": "e.g. `GET, HEAD`."}}},
+    "PayloadTooLarge": problem_response("The request body is larger than 64 MiB."),
+    "Unprocessable": problem_response("Well-formed, but the data cannot answer it (e.g. fewer than 30 incidents in the study area, no incidents in the year)."),
+    "ImportRefused": {"description": "Some records were refused, so nothing was imported (all-or-nothing); every refusal is in `summary.rejected`. Send `skip_invalid=true` to import the rest.",
+                      "content": {"application/problem+json": {"schema": sref("ImportRefused")}}},
+}
+headers = {
+    "ETag": {"description": "Entity tag of the answer; send it back as `If-None-Match`.", "schema": {"type": "string"}},
+    "CacheControl": {"description": "Caching rule, e.g. `public, max-age=300` (tiles; `private` for exact data) or `no-cache`.", "schema": {"type": "string"}},
+    "ContentDisposition": {"description": "`attachment; filename=\"COLLECTION-YYYYMMDD.EXT\"`, e.g. `incidents-20261127.geojson`.", "schema": {"type": "string"}},
+    "Vary": {"description": "`Authorization`: the answer depends on the caller's role.", "schema": {"type": "string"}},
+}
+
+# ---------------------------------------------------------------- paths
+
+def json_ok(schema, description, media="application/json", extra_headers=None):
+    r = {"description": description, "content": {media: {"schema": schema}}}
+    if extra_headers:
+        r["headers"] = extra_headers
+    return r
+
+def api_errors(*codes):
+    names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+             413: "PayloadTooLarge", 422: "Unprocessable"}
+    return {str(c): rref(names[c]) for c in codes}
+
+paths = {}
+
+def op(path, method, **kw):
+    paths.setdefault(path, {})[method] = kw
+
+# --- features
+op("/api", "get", tags=["features"], operationId="getLandingPage", summary="OGC API landing page",
+   description="Title, description, attribution and links to the conformance classes, the collections, the health check and the web map. Takes no parameters.",
+   security=OPTIONAL_AUTH,
+   responses={"200": json_ok(sref("LandingPage"), "The landing page."), **api_errors(401)})
+op("/api/conformance", "get", tags=["features"], operationId="getConformance", summary="Conformance classes",
+   description="OGC API – Features Part 1 Core and GeoJSON.", security=OPTIONAL_AUTH,
+   responses={"200": json_ok(sref("Conformance"), "The conformance classes."), **api_errors(401)})
+op("/api/health", "get", tags=["features"], operationId="getHealth", summary="Health, counts and data version",
+   description="Liveness with the records loaded per layer, how many are synthetic, and the data version.", security=OPTIONAL_AUTH,
+   responses={"200": json_ok(sref("Health"), "The service is up."), **api_errors(401)})
+op("/api/collections", "get", tags=["features"], operationId="getCollections", summary="The collections",
+   description="Metadata of `districts`, `incidents` and `observations`: extent, links, and for incidents the 9 categories with Danish and English labels, for observations the 7 kinds.",
+   security=OPTIONAL_AUTH,
+   responses={"200": json_ok(sref("Collections"), "The collections."), **api_errors(401)})
+op("/api/collections/{collectionId}", "get", tags=["features"], operationId="getCollection", summary="One collection's metadata",
+   security=OPTIONAL_AUTH,
+   parameters=[{"name": "collectionId", "in": "path", "required": True, "description": "The collection.",
+                "schema": {"type": "string", "enum": ["districts", "incidents", "observations"]}, "example": "incidents"}],
+   responses={"200": json_ok(sref("CollectionInfo"), "The collection's metadata."), **api_errors(401, 404)})
+
+EXPORT_TEXT = ("`f=json` (default) answers one page as OGC API – Features GeoJSON. `f=geojson`, `f=csv` and `f=shapefile` are **exports**: "
+               "every matching feature (no page limit unless `limit` is given) streamed as an attachment "
+               "(`Content-Disposition: attachment; filename=\"{c}-YYYYMMDD.geojson\"` etc.), as `application/geo+json`, "
+               "`text/csv; charset=utf-8` or `application/zip` (a zipped Shapefile: .shp .shx .dbf .prj .cpg). "
+               "Every export is recorded in the audit log (`GET /api/audit`).")
+
+DBF_NOTE = {
+    "incidents": "Attribute columns (at most 10 characters): `id`, `category`, `occurred` (= `occurred_at`, RFC 3339 UTC), `precision`, `source`, `source_id`.",
+    "observations": "Attribute columns (at most 10 characters): `id`, `kind`, `rating`, `note`, `observed` (= `observed_at`, RFC 3339 UTC), `source`, `source_id`.",
+    "districts": "Attribute columns: `id`, `name`, `level`, `population`.",
+}
+
+def items_paths(c, feature, coll, export_schema, params, f_values, csv_note, extra_desc):
+    base = f"/api/collections/{c}/items"
+    f_param = {"name": "f", "in": "query", "required": False,
+               "description": "Answer format: `json` = the paged GeoJSON answer; `geojson`, `csv`, `shapefile` = exports (see above)." + csv_note,
+               "schema": {"type": "string", "enum": f_values, "default": "json"}}
+    export_auth = ""
+    if c == "incidents":
+        export_auth = " Exports of incidents need a police or admin token (401 without one, 403 for another role)."
+    ok_content = {
+        "application/geo+json": {"schema": {"anyOf": [sref(coll), sref(export_schema)]}},
+        "application/zip": {"schema": {"type": "string", "format": "binary", "description": "`f=shapefile`: a ZIP of `" + c + ".shp`, `.shx`, `.dbf`, `.prj` and `.cpg` (UTF-8). " + DBF_NOTE[c]}},
+    }
+    if "csv" in f_values:
+        ok_content["text/csv; charset=utf-8"] = {"schema": {"type": "string",
+                                                 "description": "`f=csv`: a header line and one row per feature, coordinates as `lon`,`lat` (WGS84) columns."}}
+    op(base, "get", tags=["features"], operationId=f"get{feature}s",
+       summary=f"{c.capitalize()}: a page of features, or an export",
+       description=extra_desc + "\n\n" + EXPORT_TEXT.replace("{c}", c) + export_auth,
+       security=OPTIONAL_AUTH,
+       parameters=params + [pref("limit"), pref("offset"), f_param, pref("crs")],
+       responses={"200": {"description": "A page (`f=json`) or an export.",
+                          "headers": {"Content-Disposition": ref("headers", "ContentDisposition"),
+                                      "X-Number-Matched": {"description": "Exports: the number of features in the file.", "schema": {"type": "integer", "minimum": 0}},
+                                      "Cache-Control": {"description": "Exports: `no-store`.", "schema": {"type": "string"}}},
+                          "content": ok_content},
+                  **api_errors(400, 401, 403)})
+    op(base + "/{featureId}", "get", tags=["features"], operationId=f"get{feature}",
+       summary=f"{c.capitalize()}: one feature",
+       description="One GeoJSON Feature with `self` and `collection` links." + (
+           " Generalised for the public and planners, exact for police and admin, as in the items." if c == "incidents" else ""),
+       security=OPTIONAL_AUTH,
+       parameters=[{"name": "featureId", "in": "path", "required": True,
+                    "description": "The feature id: " + ("a district id `bydel-N`, `district-N` or `rode-N`." if c == "districts" else "a whole number."),
+                    "schema": {"type": "string", "pattern": DISTRICT_ID_PATTERN} if c == "districts" else {"type": "string", "pattern": "^[0-9]+$"},
+                    "example": "district-8" if c == "districts" else "1"},
+                   {"name": "f", "in": "query", "required": False, "description": "Answer format; both mean GeoJSON.",
+                    "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
+       responses={"200": json_ok(sref(feature + "Feature"), "The feature.", "application/geo+json"), **api_errors(400, 401, 404)})
+    # import
+    imp_params = [
+        {"name": "skip_invalid", "in": "query", "required": False, "description": "`true`: import the valid records and list the rest; `false` (default): all or nothing.",
+         "schema": {"type": "boolean", "default": False}},
+        {"name": "source", "in": "query", "required": False, "description": "Source name the records are known by (with their source id). Default: the preset's, or `http:FILENAME`.",
+         "schema": {"type": "string", "minLength": 1}},
+        {"name": "preset", "in": "query", "required": False, "description": "CSV column preset: `police-uk` (police.uk street-level CSV) or `vpd` (Vancouver Police Department). Detected from the header when absent.",
+         "schema": {"type": "string", "enum": ["police-uk", "police.uk", "vpd", "vancouver"]}},
+        {"name": "crs", "in": "query", "required": False, "description": "CRS of the file's coordinates when it does not say, e.g. `EPSG:25832`. Supported: EPSG:4326, 4258, 3857, 25832, 25833, 32632, 26910, 27700.",
+         "schema": {"type": "string"}},
+        {"name": "format", "in": "query", "required": False, "description": "File format, when the Content-Type (or the multipart file name) does not tell it.",
+         "schema": {"type": "string", "enum": ["geojson", "csv"]}},
+        {"name": "level", "in": "query", "required": False, "description": "districts: the level of the imported polygons.", "schema": {"type": "string", "enum": LEVELS}},
+        {"name": "encoding", "in": "query", "required": False, "description": "Text encoding of the file, e.g. `latin1`, `windows-1252`, `utf-8`.", "schema": {"type": "string"}},
+    ]
+    op(base, "post", tags=["admin"], operationId=f"import{feature}s",
+       summary=f"Import {c} (police, admin)",
+       description="Imports a GeoJSON or CSV file into the collection, with the same checks, reprojection and all-or-nothing rule as `hotspot import`. "
+                   "Re-importing is idempotent (records are known by source and source id). Bodies over 64 MiB get 413. Needs a police or admin token.",
+       security=[{"bearer": []}],
+       parameters=imp_params,
+       requestBody={"required": True, "content": {
+           "application/geo+json": {"schema": {"type": "object", "description": "A GeoJSON FeatureCollection (RFC 7946 lon/lat) with the collection's properties."}},
+           "application/json": {"schema": {"type": "object"}},
+           "text/csv": {"schema": {"type": "string"}},
+           "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}},
+       }},
+       responses={"201": json_ok(sref("ImportSummary"), "Imported; the summary."),
+                  **api_errors(400, 401, 403, 413), "422": rref("ImportRefused")})
+
+items_paths("incidents", "Incident", "IncidentCollection", "IncidentExport",
+            [pref("bbox"), pref("datetime"), pref("category"), pref("district")],
+            ["json", "geojson", "csv", "shapefile"], "",
+            "Police-recorded incidents, one point each. **Generalised for the public (no token) and planners**: each point moved to the centre of its "
+            "H3 resolution-10 cell (≤ 80 m), the time floored to the hour, `source_id` empty, `precision` = `approximate`; police and admin tokens get exact data.")
+items_paths("observations", "Observation", "ObservationCollection", "ObservationExport",
+            [pref("bbox"), pref("datetime"), pref("kind"), pref("district")],
+            ["json", "geojson", "csv", "shapefile"], "",
+            "Safety-walk observations (tryghedsvandringer), one point each.")
+items_paths("districts", "District", "DistrictCollection", "DistrictExport",
+            [pref("bbox"), pref("level")],
+            ["json", "geojson", "shapefile"], " (`csv` is not offered for district polygons: 400.)",
+            "Copenhagen's 10 bydele, 35 safety districts and 399 roder as MultiPolygons. With `bbox`, a district matches when its extent meets the box.")
+
+op("/api/openapi.json", "get", tags=["features"], operationId="getOpenApi", summary="This OpenAPI document",
+   description="The OpenAPI 3.1 description of the HTTP API (rendered at `/api/docs`).", security=OPTIONAL_AUTH,
+   responses={"200": json_ok(sref("OpenAPI"), "The document."), **api_errors(401)})
+
+# --- analysis
+NOTE_AGG = " Answers for the public are made from the generalised incidents (counts of 1 to `privacy.suppressed_below` − 1 suppressed); planners, police and admin get exact aggregates."
+op("/api/analysis/hexbins", "get", tags=["analysis"], operationId="getHexbins", summary="Incidents per H3 cell",
+   description="Counts of incidents per H3 cell under the filters (cells with no incident are not listed), as GeoJSON cell outlines or, with `geometry=point`, cell centres (for heatmaps)." + NOTE_AGG,
+   security=OPTIONAL_AUTH,
+   parameters=[pref("resolution"), pref("category"), pref("datetime"), pref("district"), pref("bbox"),
+               {"name": "geometry", "in": "query", "required": False, "description": "`polygon`: cell outlines; `point`: cell centres.",
+                "schema": {"type": "string", "enum": ["polygon", "point"], "default": "polygon"}}],
+   responses={"200": json_ok(sref("HexbinCollection"), "The cells.", "application/geo+json"), **api_errors(400, 401)})
+op("/api/analysis/hotspots", "get", tags=["analysis"], operationId="getHotspots", summary="Getis-Ord Gi* hot spots",
+   description="Getis-Ord Gi* over the H3 cells whose centre lies in the study area (zero cells included), binary weights within `k` grid steps including the cell itself, "
+               "analytic z (= PySAL `esda.G_Local(y, w, transform='B', star=True).Zs`), two-sided normal p, bins −3…3 at 99/95/90 % after Benjamini–Hochberg FDR. "
+               "Fewer than 30 incidents in the study area: 422. Work is bounded (≈ 250,000 cells, 2·10⁸ neighbour values): beyond that 400 naming the parameter." + NOTE_AGG,
+   security=OPTIONAL_AUTH,
+   parameters=[pref("districts"), pref("resolution"), pref("k"), pref("category"), pref("datetime"),
+               {"name": "permutations", "in": "query", "required": False, "description": "Conditional permutations for pseudo p-values `p_sim`; 0 = none.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 9999, "default": 0}},
+               {"name": "seed", "in": "query", "required": False, "description": "Random seed of the permutations (unsigned 64-bit).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615, "default": 20110301}}],
+   responses={"200": json_ok(sref("HotspotCollection"), "The cells with their Gi* statistics.", "application/geo+json"), **api_errors(400, 401, 422)})
+op("/api/analysis/kde", "get", tags=["analysis"], operationId="getKde", summary="Kernel density",
+   description="Quartic (biweight) kernel density `K(d) = 3/(πh²)(1 − d²/h²)²` in incidents per km², on a grid in true metres over a district's extent "
+               "(default `district-8`) or a `bbox` (not both). At most 512 × 512 cells and 4·10⁸ kernel evaluations (beyond: 400 naming `cell_m` or `bandwidth_m`)." + NOTE_AGG,
+   security=OPTIONAL_AUTH,
+   parameters=[{**parameters["district"], "description": "The area: this district's extent. Default `district-8`. Not together with `bbox`."},
+               {**{k: v for k, v in parameters["bbox"].items() if k != "example"}, "description": parameters["bbox"]["description"] + " The area of the grid; not together with `district`; within ±85° latitude."},
+               pref("category"), pref("datetime"),
+               {"name": "cell_m", "in": "query", "required": False, "description": "Grid cell size, metres.",
+                "schema": {"type": "number", "minimum": 5, "maximum": 1000, "default": 25}},
+               {"name": "bandwidth_m", "in": "query", "required": False,
+                "description": "Kernel bandwidth, metres (20–5000), or `auto` = Silverman's rule `0.9·min(σ, IQR/1.34)·n^-1/5`.",
+                "schema": {"anyOf": [{"type": "number", "minimum": 20, "maximum": 5000}, {"const": "auto"}], "default": 150}},
+               {"name": "format", "in": "query", "required": False, "description": "`raster`: the compact grid; `geojson`: the non-empty cells as polygons (at most 20,000, else 400).",
+                "schema": {"type": "string", "enum": ["raster", "geojson"], "default": "raster"}}],
+   responses={"200": json_ok({"anyOf": [sref("KdeRaster"), sref("KdeGrid")]}, "The density grid."), **api_errors(400, 401)})
+op("/api/analysis/emerging", "get", tags=["analysis"], operationId="getEmerging", summary="Emerging hot spots",
+   description="Emerging Hot Spot Analysis after Esri: counts per cell and time step (Copenhagen calendar), space-time Gi* (neighbours within `k` steps in space, "
+               "in the same and `time_window` earlier steps), significance after BH-FDR at 95 %, a Mann-Kendall test of each cell's z-series, and a class per cell." + NOTE_AGG,
+   security=OPTIONAL_AUTH,
+   parameters=[pref("districts"), pref("resolution"), pref("k"), pref("category"), pref("datetime"),
+               {"name": "step", "in": "query", "required": False, "description": "Time-step length (Copenhagen calendar).",
+                "schema": {"type": "string", "enum": ["month", "quarter", "year"], "default": "quarter"}},
+               {"name": "time_window", "in": "query", "required": False, "description": "Earlier time steps that count as neighbours.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 12, "default": 1}}],
+   responses={"200": json_ok(sref("EmergingCollection"), "The cells with their class and series.", "application/geo+json"), **api_errors(400, 401, 422)})
+
+# --- summaries
+op("/api/districts/{districtId}/summary", "get", tags=["summaries"], operationId="getDistrictSummary", summary="A district's period in numbers",
+   description="Counts per category for the period and the period of the same length just before, with the rate ratio, change in per cent and an exact two-sided test; "
+               "a 7×24 hour-by-weekday matrix (Copenhagen time); the night share (22:00–05:59); the top Gi* cells; safety-walk ratings by kind." + NOTE_AGG,
+   security=OPTIONAL_AUTH,
+   parameters=[{"name": "districtId", "in": "path", "required": True, "description": "`bydel-N`, `district-N` or `rode-N`.",
+                "schema": {"type": "string", "pattern": DISTRICT_ID_PATTERN}, "example": "district-8"},
+               {"name": "from", "in": "query", "required": False, "description": "First day, `YYYY-MM-DD` (Copenhagen calendar day, from local midnight). Default: 365 days before `to`.",
+                "schema": {"type": "string", "format": "date"}},
+               {"name": "to", "in": "query", "required": False, "description": "Last day, `YYYY-MM-DD`, included through 23:59:59 Copenhagen time. Default: the last incident.",
+                "schema": {"type": "string", "format": "date"}}],
+   responses={"200": json_ok(sref("DistrictSummary"), "The summary."), **api_errors(400, 401, 404)})
+op("/api/safety-index", "get", tags=["summaries"], operationId="getSafetyIndex", summary="Need-for-effort levels per safety district",
+   description="Per safety district and crime group: incidents per 1,000 residents in the year against the rate of the 35 districts together; "
+               "`markant` at `markant`× or more, `intensiveret` at `intensiveret`× or more, else `ordinær`. hotspot's convention, not the official Tryghedsindeks method. "
+               "A year without incidents: 422.",
+   security=OPTIONAL_AUTH,
+   parameters=[{"name": "year", "in": "query", "required": True, "description": "Copenhagen calendar year.", "schema": {"type": "integer", "minimum": 1900, "maximum": 2100}, "example": 2010},
+               {"name": "markant", "in": "query", "required": False, "description": "Ratio from which the level is `markant`; must be above `intensiveret`.",
+                "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "default": 2.0}},
+               {"name": "intensiveret", "in": "query", "required": False, "description": "Ratio from which the level is `intensiveret`; must be below `markant`.",
+                "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "default": 1.3}},
+               {"name": "district", "in": "query", "required": False, "description": "Only this safety district (`district-N`).",
+                "schema": {"type": "string", "pattern": "^district-[0-9]+$"}}],
+   responses={"200": json_ok(sref("SafetyIndex"), "The levels."), **api_errors(400, 401, 422)})
+
+# --- admin
+op("/api/audit", "get", tags=["admin"], operationId="getAuditLog", summary="Export audit log (admin)",
+   description="Every export (`…/items?f=geojson|csv|shapefile`), newest first: who, when, what. Needs an admin token.",
+   security=[{"bearer": []}],
+   parameters=[{**parameters["limit"], "description": "Entries per page."}, {**parameters["offset"], "description": "Entries to skip."}],
+   responses={"200": json_ok(sref("AuditLog"), "A page of the log.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
+              **api_errors(400, 401, 403)})
+
+# --- tiles
+TILE_FILTERS = {
+    "incidents": [pref("category"), pref("datetime"), pref("district")],
+    "observations": [pref("kind"), pref("datetime"), pref("district")],
+    "districts": [pref("level")],
+}
+TILE_NOTES = {
+    "incidents": " Generalised for the public and planners (as the items), exact for police and admin. Below zoom 14, points are gathered into a 64 × 64 grid per tile with `count`; from zoom 14, one feature per incident with `category`, `occurred_at`, `precision`.",
+    "observations": " Below zoom 14, grid clusters with `count`; from zoom 14, one feature per observation with `kind`, `rating`, `observed_at`.",
+    "districts": " Polygons clipped to the tile (plus a buffer) with `id`, `name`, `level`, `population`.",
+}
+for c, filters in TILE_FILTERS.items():
+    op(f"/tiles/{c}.json", "get", tags=["tiles"], operationId=f"get{c.capitalize()}TileJson", summary=f"TileJSON of the {c} tiles",
+       description=f"TileJSON 3.0.0 for the `{c}` vector tiles; the filters given are carried into the `tiles` URL template.", security=OPTIONAL_AUTH,
+       parameters=list(filters),
+       responses={"200": json_ok(sref("TileJSON"), "The TileJSON.", extra_headers={"Vary": ref("headers", "Vary")}), **api_errors(400, 401)})
+    tile_headers = {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl"), "Vary": ref("headers", "Vary")}
+    op(f"/tiles/{c}/{{z}}/{{x}}/{{y}}.mvt", "get", tags=["tiles"], operationId=f"get{c.capitalize()}Tile", summary=f"A {c} vector tile",
+       description="Mapbox Vector Tile 2.1 in the XYZ Web Mercator scheme (y from the north), extent 4096, one layer named `" + c + "`." + TILE_NOTES[c],
+       security=OPTIONAL_AUTH,
+       parameters=[
+           {"name": "z", "in": "path", "required": True, "description": "Zoom, 0–22.", "schema": {"type": "integer", "minimum": 0, "maximum": 22}, "example": 14},
+           {"name": "x", "in": "path", "required": True, "description": "Column, 0 … 2^z − 1 (400 outside).", "schema": {"type": "integer", "minimum": 0, "maximum": 4194303}, "example": 8763},
+           {"name": "y", "in": "path", "required": True, "description": "Row from the north, 0 … 2^z − 1 (400 outside).", "schema": {"type": "integer", "minimum": 0, "maximum": 4194303}, "example": 5126},
+           *filters, pref("ifNoneMatch")],
+       responses={
+           "200": {"description": "The tile.", "headers": tile_headers,
+                   "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "format": "binary"}}}},
+           "204": {"description": "Nothing in this tile under the filters.", "headers": tile_headers},
+           "304": {"description": "Not modified: `If-None-Match` matches the tile's `ETag`.", "headers": tile_headers},
+           **api_errors(400, 401)})
+
+# --- web
+op("/", "get", tags=["web"], operationId="getWebApp", security=[], summary="The web map",
+   description="The MapLibre web app (HTML). Its scripts, styles and the vendored MapLibre GL JS are served beside it.",
+   parameters=[pref("ifNoneMatch")],
+   responses={"200": {"description": "The page.", "headers": {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl")},
+                      "content": {"text/html; charset=utf-8": {"schema": {"type": "string"}}}},
+              "304": {"description": "Not modified.", "headers": {"ETag": ref("headers", "ETag")}}})
+op("/api/docs", "get", tags=["web"], operationId="getApiDocs", security=[], summary="This API, readable",
+   description="An HTML page that renders `/api/openapi.json`.",
+   responses={"200": {"description": "The page.", "content": {"text/html; charset=utf-8": {"schema": {"type": "string"}}}}})
+op("/config.json", "get", tags=["web"], operationId="getWebConfig", security=[], summary="The web app's settings",
+   description="Basemap tile URL and attributions for the web map.",
+   responses={"200": json_ok(sref("WebConfig"), "The settings.")})
+op("/basemap/{layer}.geojson", "get", tags=["web"], operationId="getBasemapLayer", security=[], summary="A shipped basemap layer",
+   description="The offline basemap's layers: Københavns Kommune's city blocks and parks (CC BY 4.0), OpenStreetMap streets of Nørrebro with `lit` tags (ODbL).",
+   parameters=[{"name": "layer", "in": "path", "required": True, "description": "The layer.", "schema": {"type": "string", "enum": ["blocks", "parks", "streets"]}, "example": "streets"},
+               pref("ifNoneMatch")],
+   responses={"200": {"description": "The layer, GeoJSON.", "headers": {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl")},
+                      "content": {"application/geo+json": {"schema": {"type": "object", "required": ["type", "features"],
+                                                                      "properties": {"type": {"const": "FeatureCollection"}}}}}},
+              "304": {"description": "Not modified.", "headers": {"ETag": ref("headers", "ETag")}},
+              "404": {"description": "No such layer (an empty answer)."}})
+
+# ---------------------------------------------------------------- document
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "hotspot",
+        "version": "0.1.0",
+        "summary": "Safety mapping for Copenhagen's Hotspot programme on Indre Nørrebro (district 8).",
+        "description": (
+            "District boundaries, police-recorded incidents and safety-walk observations as OGC API – Features GeoJSON, "
+            "vector tiles, H3 hex aggregates, hot-spot statistics and programme summaries.\n\n"
+            "**Conventions.** Coordinates are WGS84 longitude/latitude in degrees (EPSG:4326 in RFC 7946 axis order, i.e. OGC CRS84), "
+            "7 decimals; `bbox` is `minlon,minlat,maxlon,maxlat`. Times in answers are RFC 3339 in UTC (`Z`); a date in a parameter is a "
+            "Copenhagen calendar day. Distances and sizes are metres, areas km².\n\n"
+            "**Parameters.** The service rejects unknown query parameters with 400: every endpoint that takes parameters (items, features, "
+            "analysis, summaries, tiles, the audit log) refuses a parameter it does not know (so a typo never silently returns unfiltered data) or a repeated one, "
+            "naming it in `field`, as it does malformed or out-of-range values. Lists (`bbox`, `category`, `kind`, several `district`s) are comma-separated.\n\n"
+            "**Errors** are RFC 9457 problem details (`application/problem+json`, schema `Problem`) with `type`, `title`, `status`, `detail` "
+            "and, for a bad parameter, `field`.\n\n"
+            "**Methods.** Every reading route answers GET and HEAD (HEAD: the same answer without its body); other methods get 405 with an `Allow` header, "
+            "or 401 first where the method would need a token.\n\n"
+            "**Roles.** No `Authorization` header = the public. A token `Authorization: Bearer hs_<id>_<secret>` (made with "
+            "`hotspot token create --role planner|police|admin`) names a role. A malformed, unknown or revoked token gets 401 on every `/api` and `/tiles` route; "
+            "a valid token of the wrong role 403. Incidents (items, single features, tiles, exports) are generalised for the public and planners "
+            "(moved to the centre of their H3 resolution-10 cell, time floored to the hour, `source_id` empty, `precision` `approximate`) and exact for "
+            "police and admin; aggregates (analysis, summaries) are exact for planners too, and suppress counts of 1–2 for the public. "
+            "Exports of incidents need police or admin; imports need police or admin; the audit log needs admin.\n\n"
+            "**Synthetic data.** While the demo data are loaded, answers say so (`synthetic`, `notice`): no incident or observation in them is real.\n\n"
+            "Responses are gzip-compressed when asked (`Accept-Encoding`)."
+        ),
+        "license": {"name": "Data: © Københavns Kommune (CC BY 4.0); © OpenStreetMap contributors (ODbL 1.0)"},
+    },
+    "servers": [{"url": "/"}],
+    "tags": [
+        {"name": "features", "description": "OGC API – Features: landing page, conformance, collections, items, exports, health."},
+        {"name": "tiles", "description": "TileJSON and Mapbox Vector Tiles."},
+        {"name": "analysis", "description": "H3 hex counts, kernel density, Getis-Ord Gi* hot spots, emerging hot spots."},
+        {"name": "summaries", "description": "District summaries and safety-index levels."},
+        {"name": "admin", "description": "Imports (police, admin) and the export audit log (admin)."},
+        {"name": "web", "description": "The web map and its files."},
+    ],
+    "security": OPTIONAL_AUTH,
+    "paths": paths,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "hs_<id>_<secret>",
+                                       "description": "An API token from `hotspot token create`, e.g. `Authorization: Bearer hs_12_<64 hex digits>`."}},
+        "schemas": schemas,
+        "parameters": parameters,
+        "responses": responses,
+        "headers": headers,
+    },
+}
+
+with open(OUT, "w", encoding="utf-8") as f:
+    json.dump(doc, f, ensure_ascii=False, indent=2)
+    f.write("\n")
+print(f"wrote {OUT}: {len(paths)} paths, {sum(len(v) for v in paths.values())} operations")
