@@ -68,6 +68,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// HTTP worker threads; `None` = one per core.
     pub workers: Option<usize>,
+    /// Origins allowed to call the API from a browser (CORS), e.g. `https://gis.example.dk`;
+    /// `*` allows any origin. Empty (the default): same origin only.
+    pub cors_origins: Vec<String>,
+    /// The smallest incident count a public aggregate shows (smaller ones are suppressed).
+    pub min_count: u32,
 }
 
 impl Default for Config {
@@ -80,6 +85,8 @@ impl Default for Config {
             basemap_attribution: None,
             log_format: LogFormat::Text,
             workers: None,
+            cors_origins: Vec::new(),
+            min_count: crate::privacy::DEFAULT_MIN_COUNT,
         }
     }
 }
@@ -95,6 +102,8 @@ struct FileConfig {
     basemap_attribution: Option<String>,
     log_format: Option<LogFormat>,
     workers: Option<usize>,
+    cors_origins: Option<Vec<String>>,
+    min_count: Option<u32>,
 }
 
 /// Options of `hotspot serve` (and of plain `hotspot`). Each also reads `HOTSPOT_<NAME>`.
@@ -124,6 +133,17 @@ pub struct ServeArgs {
     /// HTTP worker threads [default: one per core]
     #[arg(long, env = "HOTSPOT_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// Origins allowed to call the API from browsers (CORS), comma-separated; * for any
+    #[arg(
+        long,
+        env = "HOTSPOT_CORS_ORIGINS",
+        value_name = "ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Option<Vec<String>>,
+    /// Smallest incident count a public aggregate shows [default: 3]
+    #[arg(long, env = "HOTSPOT_MIN_COUNT", value_name = "N")]
+    pub min_count: Option<u32>,
 }
 
 impl Config {
@@ -151,6 +171,12 @@ impl Config {
             c.log_format = v;
         }
         c.workers = file.workers;
+        if let Some(v) = file.cors_origins {
+            c.cors_origins = v;
+        }
+        if let Some(v) = file.min_count {
+            c.min_count = v;
+        }
 
         if let Some(v) = &args.listen {
             c.listen = parse_listen(v)?;
@@ -172,6 +198,16 @@ impl Config {
         }
         if args.workers.is_some() {
             c.workers = args.workers;
+        }
+        if let Some(v) = &args.cors_origins {
+            c.cors_origins = v
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+        }
+        if let Some(v) = args.min_count {
+            c.min_count = v;
         }
         c.validate()?;
         Ok(c)
@@ -198,6 +234,20 @@ impl Config {
                 });
             }
         }
+        for o in &self.cors_origins {
+            if !origin_ok(o) {
+                return Err(ConfigError::Invalid {
+                    field: "cors_origins",
+                    reason: format!("'{o}' is not an origin like https://gis.example.dk (scheme and host, no path) or *"),
+                });
+            }
+        }
+        if self.min_count == 0 || self.min_count > 1000 {
+            return Err(ConfigError::Invalid {
+                field: "min_count",
+                reason: format!("{} is not between 1 and 1000", self.min_count),
+            });
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::Invalid {
                 field: "data_dir",
@@ -205,6 +255,17 @@ impl Config {
             });
         }
         Ok(())
+    }
+}
+
+/// `*`, or `scheme://host[:port]` with nothing after it.
+fn origin_ok(o: &str) -> bool {
+    if o == "*" {
+        return true;
+    }
+    match o.split_once("://") {
+        Some(("http" | "https", host)) => !host.is_empty() && !host.contains(['/', ' ', '?', '#']),
+        _ => false,
     }
 }
 

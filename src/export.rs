@@ -57,22 +57,23 @@ impl Format {
     /// Parses `geojson`, `csv` or `shapefile`, and `crs` (only with `shapefile`:
     /// `EPSG:4326`, the default, or `EPSG:25832`). The error names the parameter.
     pub fn parse(f: &str, crs: Option<&str>) -> Result<Format, (&'static str, String)> {
-        let epsg =
-            match crs.map(str::trim) {
-                None => None,
-                Some(c) => {
-                    let parsed = Crs::parse(c).map_err(|e| ("crs", e))?;
-                    match parsed.def().epsg {
-                        e @ (4326 | 25832) => Some(e),
-                        e => return Err((
+        let epsg = match crs.map(str::trim) {
+            None => None,
+            Some(c) => {
+                let parsed = Crs::parse(c).map_err(|e| ("crs", e))?;
+                match parsed.def().epsg {
+                    e @ (4326 | 25832) => Some(e),
+                    e => {
+                        return Err((
                             "crs",
                             format!(
                                 "EPSG:{e} is not offered; exports are in EPSG:4326 or EPSG:25832"
                             ),
-                        )),
+                        ))
                     }
                 }
-            };
+            }
+        };
         match f {
             "geojson" | "csv" if epsg.is_some_and(|e| e != 4326) => Err((
                 "crs",

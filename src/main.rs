@@ -117,15 +117,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         millis = report.millis as u64,
         "data loaded"
     );
-    let state = web::Data::new(AppState::new(
-        store,
-        catalog,
-        WebSettings {
-            basemap_tiles: config.basemap_tiles.clone(),
-            basemap_attribution: config.basemap_attribution.clone(),
-        },
-        config.demo,
-    ));
+    let state = web::Data::new(
+        AppState::new(
+            store,
+            catalog,
+            WebSettings {
+                basemap_tiles: config.basemap_tiles.clone(),
+                basemap_attribution: config.basemap_attribution.clone(),
+            },
+            config.demo,
+        )
+        .with_min_count(config.min_count),
+    );
     // Imports and token changes made by other processes in the same data dir show up here
     // within a second, without a restart.
     let watched = state.clone();
@@ -144,9 +147,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })
         .context("cannot start the store watcher")?;
     let csp = api::content_security_policy(config.basemap_tiles.as_deref());
+    let cors_origins = config.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(api::cors(&cors_origins))
             .wrap(Compress::default())
             .wrap(
                 DefaultHeaders::new()

@@ -224,3 +224,86 @@ fn environment_configures_the_service() {
     assert!(dir.join("var/hotspot.sqlite").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn cors_is_off_by_default_and_configurable() {
+    let dir = common::temp_dir("cors");
+    let gis = "https://gis.example.dk";
+    let plain = start(&dir.join("a"), &["--no-demo"]);
+    let (status, head, _) = common::http_with_head(
+        "GET",
+        &format!("{}/api/collections", plain.url),
+        &[("Origin", gis)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin"),
+        "{head}"
+    );
+    drop(plain);
+
+    let with = start(&dir.join("b"), &["--no-demo", "--cors-origins", gis]);
+    // Preflight of a token-bearing request from the GIS's origin.
+    let (status, head, _) = common::http_with_head(
+        "OPTIONS",
+        &format!("{}/tiles/districts/12/2190/1281.mvt", with.url),
+        &[
+            ("Origin", gis),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "authorization"),
+        ],
+        b"",
+    )
+    .unwrap();
+    let lower = head.to_ascii_lowercase();
+    assert!((200..300).contains(&status), "{head}");
+    assert!(
+        lower.contains(&format!("access-control-allow-origin: {gis}")),
+        "{head}"
+    );
+    assert!(lower.contains("authorization"), "{head}");
+    let (status, head, _) = common::http_with_head(
+        "GET",
+        &format!("{}/api/health", with.url),
+        &[("Origin", gis)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(head
+        .to_ascii_lowercase()
+        .contains(&format!("access-control-allow-origin: {gis}")));
+    // Another origin gets no CORS headers (its page cannot read the answer), and no error.
+    let (status, head, _) = common::http_with_head(
+        "GET",
+        &format!("{}/api/health", with.url),
+        &[("Origin", "https://evil.example")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin"),
+        "{head}"
+    );
+    drop(with);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args([
+            "serve",
+            "--cors-origins",
+            "gis.example.dk/path",
+            "--data-dir",
+        ])
+        .arg(dir.join("c"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cors_origins"));
+}

@@ -272,6 +272,38 @@ pub fn content_security_policy(basemap_tiles: Option<&str>) -> String {
     )
 }
 
+/// CORS for the API and the tiles: browsers on the given origins (`*` = any) may call them
+/// with `GET`, `HEAD` and `POST` and an `Authorization` header, and read `ETag`,
+/// `Content-Disposition` and `X-Number-Matched`. With no origins, no CORS headers are sent
+/// (same origin only).
+pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors> {
+    use actix_web::http::{header, Method};
+    let mut c = actix_cors::Cors::default()
+        .allowed_methods([Method::GET, Method::HEAD, Method::POST])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("x-number-matched"),
+        ])
+        .max_age(3600)
+        // A request from elsewhere is answered without CORS headers (the browser then keeps
+        // the answer from the page) rather than refused: same-origin POSTs carry an Origin too.
+        .block_on_origin_mismatch(false);
+    for o in origins {
+        c = if o == "*" {
+            c.allow_any_origin().send_wildcard()
+        } else {
+            c.allowed_origin(o)
+        };
+    }
+    actix_web::middleware::Condition::new(!origins.is_empty(), c)
+}
+
 /// Registers every route; `main` and the tests share it.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {

@@ -52,6 +52,8 @@ pub struct Tokens {
     pub police: String,
     /// Of an admin token.
     pub admin: String,
+    /// Of a police token that has been revoked.
+    pub revoked: String,
 }
 
 /// The tokens of the shared demo data dir.
@@ -66,10 +68,14 @@ pub fn demo_tokens() -> &'static Tokens {
                 .unwrap();
             format!("Bearer {}", hotspot::auth::token_text(id, &t.secret))
         };
+        let revoked = make("police");
+        let revoked_id: i64 = revoked.split('_').nth(1).unwrap().parse().unwrap();
+        assert!(store.revoke_token(revoked_id, 1).unwrap());
         Tokens {
             planner: make("planner"),
             police: make("police"),
             admin: make("admin"),
+            revoked,
         }
     })
 }
@@ -103,6 +109,16 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Option<(u16, String)> {
+    http_with_head(method, url, headers, body).map(|(s, _, b)| (s, b))
+}
+
+/// As [`http`], also returning the response head (status line and headers) as text.
+pub fn http_with_head(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, String, String)> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -133,7 +149,7 @@ pub fn http(
     } else {
         body.to_owned()
     };
-    Some((status, body))
+    Some((status, head.to_owned(), body))
 }
 
 /// The status and the raw response head of a GET.

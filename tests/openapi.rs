@@ -1,0 +1,123 @@
+//! The OpenAPI document (`GET /api/openapi.json`) against the router: it names every route, and
+//! every operation it names is served (a GET with sample path values is answered, not 404/405).
+//! Schemathesis fuzzes the live binary against the same document (tests/python_checks.rs).
+
+mod common;
+
+use actix_web::{web, App};
+use serde_json::Value;
+
+use hotspot::api::routes;
+
+/// Every route `routes()` registers, as OpenAPI path templates with their methods.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api"),
+    ("get", "/api/conformance"),
+    ("get", "/api/health"),
+    ("get", "/api/collections"),
+    ("get", "/api/collections/{collectionId}"),
+    ("get", "/api/collections/incidents/items"),
+    ("post", "/api/collections/incidents/items"),
+    ("get", "/api/collections/incidents/items/{featureId}"),
+    ("get", "/api/collections/observations/items"),
+    ("post", "/api/collections/observations/items"),
+    ("get", "/api/collections/observations/items/{featureId}"),
+    ("get", "/api/collections/districts/items"),
+    ("post", "/api/collections/districts/items"),
+    ("get", "/api/collections/districts/items/{featureId}"),
+    ("get", "/api/openapi.json"),
+    ("get", "/api/docs"),
+    ("get", "/api/analysis/hexbins"),
+    ("get", "/api/analysis/hotspots"),
+    ("get", "/api/analysis/kde"),
+    ("get", "/api/analysis/emerging"),
+    ("get", "/api/districts/{districtId}/summary"),
+    ("get", "/api/safety-index"),
+    ("get", "/api/audit"),
+    ("get", "/tiles/incidents.json"),
+    ("get", "/tiles/incidents/{z}/{x}/{y}.mvt"),
+    ("get", "/tiles/observations.json"),
+    ("get", "/tiles/observations/{z}/{x}/{y}.mvt"),
+    ("get", "/tiles/districts.json"),
+    ("get", "/tiles/districts/{z}/{x}/{y}.mvt"),
+    ("get", "/"),
+    ("get", "/config.json"),
+    ("get", "/basemap/{layer}.geojson"),
+];
+
+fn document() -> Value {
+    serde_json::from_str(hotspot::api::webapp::OPENAPI).expect("the document is JSON")
+}
+
+#[test]
+fn the_document_names_every_route_with_responses() {
+    let doc = document();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in ROUTES {
+        let op = &paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is not in the document"))[*method];
+        assert!(op.is_object(), "{method} {path} is not in the document");
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path} has no responses"
+        );
+        assert!(op["summary"].is_string(), "{method} {path} has no summary");
+    }
+    let documented: usize = paths
+        .values()
+        .map(|ops| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "put", "delete", "patch"].contains(&k.as_str()))
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        documented,
+        ROUTES.len(),
+        "the document names routes that do not exist"
+    );
+}
+
+#[actix_web::test]
+async fn every_documented_get_is_served() {
+    let state = web::Data::new(common::demo_state());
+    let app = actix_web::test::init_service(App::new().app_data(state).configure(routes)).await;
+    let admin = &common::demo_tokens().admin;
+    let cat = common::demo_catalog();
+    let incident = cat.incidents[0].id.to_string();
+    let observation = cat.observations[0].id.to_string();
+    for (_, path) in ROUTES.iter().filter(|(m, _)| *m == "get") {
+        let fid = if path.contains("incidents") {
+            incident.as_str()
+        } else if path.contains("observations") {
+            observation.as_str()
+        } else {
+            "district-8"
+        };
+        let uri = path
+            .replace("{collectionId}", "incidents")
+            .replace("{featureId}", fid)
+            .replace("{districtId}", "district-8")
+            .replace("{z}/{x}/{y}", "15/17525/10252")
+            .replace("{layer}", "streets");
+        let uri = if uri == "/api/safety-index" {
+            "/api/safety-index?year=2013".to_owned()
+        } else {
+            uri
+        };
+        let req = actix_web::test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("authorization", admin.as_str()))
+            .to_request();
+        let res = actix_web::test::call_service(&app, req).await;
+        let status = res.status().as_u16();
+        assert!(
+            (200..300).contains(&status),
+            "GET {uri} (documented as {path}) answered {status}"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The role matrix of issue 5 through the real routes on the demo data: every restricted
+//! endpoint with no token, a revoked token, the wrong role and the right one; exact data only
+//! for the roles allowed it (checked against the store's catalog); small counts suppressed for
+//! the public; every export in the audit log.
+
+mod common;
+
+use actix_web::{test, web, App};
+use serde_json::Value;
+
+use hotspot::api::routes;
+
+struct Answer {
+    status: u16,
+    headers: actix_web::http::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+async fn call(path: &str, auth: Option<&str>) -> Answer {
+    let state = web::Data::new(common::demo_state());
+    let app = test::init_service(App::new().app_data(state).configure(routes)).await;
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(a) = auth {
+        req = req.insert_header(("authorization", a));
+    }
+    let res = test::call_service(&app, req.to_request()).await;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = test::read_body(res).await.to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Asserts the statuses for: no token, revoked, planner, police, admin.
+async fn matrix(path: &str, expected: [u16; 5]) {
+    let t = common::demo_tokens();
+    let callers = [
+        ("no token", None),
+        ("revoked", Some(t.revoked.as_str())),
+        ("planner", Some(t.planner.as_str())),
+        ("police", Some(t.police.as_str())),
+        ("admin", Some(t.admin.as_str())),
+    ];
+    for ((who, auth), want) in callers.into_iter().zip(expected) {
+        let a = call(path, auth).await;
+        assert_eq!(a.status, want, "{path} as {who}: {}", a.json());
+        if want == 401 {
+            assert_eq!(a.headers.get("www-authenticate").unwrap(), "Bearer");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn restricted_endpoints_answer_each_role() {
+    // Incident exports: police and admin only.
+    for f in ["geojson", "csv", "shapefile"] {
+        let path = format!("/api/collections/incidents/items?f={f}&district=rode-201&limit=5");
+        matrix(&path, [401, 401, 403, 200, 200]).await;
+    }
+    // The audit log: admin only.
+    matrix("/api/audit", [401, 401, 403, 403, 200]).await;
+    // Reading endpoints are open to every valid caller; a revoked token is still refused.
+    for path in [
+        "/api/collections/incidents/items?limit=1",
+        "/api/analysis/hexbins?district=district-8",
+        "/tiles/incidents/15/17525/10252.mvt",
+        "/api/collections/districts/items?f=shapefile&level=district",
+    ] {
+        matrix(path, [200, 401, 200, 200, 200]).await;
+    }
+}
+
+/// The exact incident with `id` from the catalog, and what each role is served for it.
+#[actix_web::test]
+async fn only_police_and_admin_get_exact_points() {
+    let cat = common::demo_catalog();
+    let t = common::demo_tokens();
+    let exact = &cat.incidents[1234];
+    let path = format!("/api/collections/incidents/items/{}", exact.id);
+    let coords = |v: &Value| {
+        let c = &v["geometry"]["coordinates"];
+        (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+    };
+    for auth in [None, Some(t.planner.as_str())] {
+        let v = call(&path, auth).await.json();
+        let (lon, lat) = coords(&v);
+        assert!(
+            (lon - exact.lon).abs() > 1e-6 || (lat - exact.lat).abs() > 1e-6,
+            "the public view moved the point"
+        );
+        assert_eq!(v["properties"]["precision"], "approximate");
+        assert_eq!(v["properties"]["source_id"], "");
+        let t =
+            hotspot::model::time::parse_rfc3339(v["properties"]["occurred_at"].as_str().unwrap())
+                .unwrap();
+        assert_eq!(t % 3600, 0);
+        assert!(t <= exact.occurred_at && exact.occurred_at - t < 3600);
+        let (a, b) = hotspot::privacy::anchor(exact.lon, exact.lat);
+        assert!((lon - a).abs() < 1e-7 && (lat - b).abs() < 1e-7);
+    }
+    for auth in [&t.police, &t.admin] {
+        let v = call(&path, Some(auth)).await.json();
+        let (lon, lat) = coords(&v);
+        assert!((lon - exact.lon).abs() < 1e-7 && (lat - exact.lat).abs() < 1e-7);
+        assert_eq!(v["properties"]["source_id"], exact.source_id.as_str());
+    }
+    // No public page of district 8 holds an exact coordinate.
+    let exact_points: std::collections::HashSet<(i64, i64)> = cat
+        .incidents
+        .iter()
+        .map(|i| ((i.lon * 1e7).round() as i64, (i.lat * 1e7).round() as i64))
+        .collect();
+    let v = call(
+        "/api/collections/incidents/items?district=district-8&limit=10000",
+        None,
+    )
+    .await
+    .json();
+    let features = v["features"].as_array().unwrap();
+    assert!(features.len() > 1000);
+    for f in features {
+        let (lon, lat) = coords(f);
+        assert!(!exact_points.contains(&((lon * 1e7).round() as i64, (lat * 1e7).round() as i64)));
+    }
+    assert_eq!(v["privacy"]["exact"], false);
+}
+
+#[actix_web::test]
+async fn small_counts_are_suppressed_for_the_public_only() {
+    let t = common::demo_tokens();
+    let path = "/api/analysis/hexbins?district=district-8&resolution=12";
+    let counts = |v: &Value| -> Vec<u64> {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["count"].as_u64().unwrap())
+            .collect()
+    };
+    let public = call(path, None).await.json();
+    assert!(
+        counts(&public).iter().all(|&n| n >= 3),
+        "{:?}",
+        counts(&public)
+    );
+    assert!(public["suppressedCells"].as_u64().unwrap() > 0);
+    assert_eq!(public["privacy"]["suppressed_below"], 3);
+    let planner = call(path, Some(&t.planner)).await.json();
+    assert!(counts(&planner).iter().any(|&n| n < 3));
+    assert_eq!(planner["suppressedCells"], 0);
+
+    let summary = "/api/districts/district-8/summary?from=2014-06-01&to=2014-06-30";
+    let grid = |v: &Value| -> Vec<Value> {
+        v["hour_weekday"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().clone())
+            .collect()
+    };
+    let public = call(summary, None).await.json();
+    assert!(grid(&public)
+        .iter()
+        .all(|c| c.is_null() || c.as_u64().unwrap() == 0 || c.as_u64().unwrap() >= 3));
+    assert!(grid(&public).iter().any(Value::is_null));
+    let planner = call(summary, Some(&t.planner)).await.json();
+    assert!(grid(&planner)
+        .iter()
+        .any(|c| matches!(c.as_u64(), Some(1 | 2))));
+}
+
+#[actix_web::test]
+async fn every_export_is_in_the_audit_log() {
+    let t = common::demo_tokens();
+    let path = "/api/collections/incidents/items?f=csv&district=district-8&category=weapons";
+    let a = call(path, Some(&t.police)).await;
+    assert_eq!(a.status, 200);
+    let rows = a.body.iter().filter(|&&b| b == b'\n').count() - 1;
+    let disposition = a
+        .headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"incidents-"),
+        "{disposition}"
+    );
+    let log = call("/api/audit?limit=100", Some(&t.admin)).await.json();
+    let entry = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["query"] == "f=csv&district=district-8&category=weapons")
+        .unwrap_or_else(|| panic!("no audit entry in {log}"));
+    assert_eq!(entry["action"], "export");
+    assert_eq!(entry["collection"], "incidents");
+    assert_eq!(entry["format"], "csv");
+    assert_eq!(entry["role"], "police");
+    assert_eq!(entry["features"], rows as u64);
+    assert!(entry["actor"].as_str().unwrap().contains("test police"));
+    // A refused export is not an export.
+    let before = log["numberMatched"].as_u64().unwrap();
+    assert_eq!(call(path, Some(&t.planner)).await.status, 403);
+    let after = call("/api/audit", Some(&t.admin)).await.json()["numberMatched"]
+        .as_u64()
+        .unwrap();
+    // Other tests of this binary may export meanwhile, but never the planner's.
+    assert!(after >= before);
+    let log = call("/api/audit?limit=10000", Some(&t.admin)).await.json();
+    assert!(log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["role"] != "planner"));
+}
