@@ -172,6 +172,15 @@ async fn small_counts_are_suppressed_for_the_public_only() {
         .iter()
         .all(|c| c.is_null() || c.as_u64().unwrap() == 0 || c.as_u64().unwrap() >= 3));
     assert!(grid(&public).iter().any(Value::is_null));
+    // A hidden count never stands alone in a table with a published total.
+    let hidden = grid(&public).iter().filter(|c| c.is_null()).count();
+    assert!(hidden != 1);
+    let rows = public["categories"].as_array().unwrap();
+    let hidden = rows
+        .iter()
+        .filter(|r| r["code"] != "all" && r["count"].is_null())
+        .count();
+    assert!(hidden != 1, "{rows:?}");
     let planner = call(summary, Some(&t.planner)).await.json();
     assert!(grid(&planner)
         .iter()

@@ -943,7 +943,8 @@ async function refreshHexbins() {
       state.refPerMonth.set(refKey, quantile(whole.features.map((f) => Number(f.properties.count) || 0), 0.99) / state.months.length);
     }
     state.hexFeatures = data.features;
-    state.hexTotal = data.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
+    // The answer's own total: for the public, cells of 1 or 2 incidents are left out of `features`.
+    state.hexTotal = data.numberOfIncidents ?? data.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0);
     applyHeatScale();
     map.getSource('hexbins').setData(data);
     setError('hexbins', null);
@@ -965,17 +966,21 @@ function incidentTilesUrl() {
   return `${absoluteUrl(API.incidentTiles)}{z}/{x}/{y}.mvt${search ? `?${search}` : ''}`;
 }
 
-/** Points the incident tiles at the current filters (MapLibre reloads them); none selected: hidden. */
+/**
+ * Points the incident tiles at the current filters (MapLibre reloads them). With no category
+ * selected the layers are hidden and the tiles left as they are: the URL changes only while the
+ * layers are shown, as MapLibre would otherwise show the hidden source's old tiles again.
+ */
 function refreshIncidentTiles() {
   const source = map.getSource('incidents-tiles');
   if (!source) return;
+  const none = categoryParam() === '';
+  for (const id of ['incidents-halo', 'incidents-points']) map.setLayoutProperty(id, 'visibility', none ? 'none' : 'visible');
+  if (none) return;
   const url = incidentTilesUrl();
   if (source.tiles?.[0] !== url) {
     source.setTiles([url]);
     state.pointsShown = null;
-  }
-  for (const id of ['incidents-halo', 'incidents-points']) {
-    map.setLayoutProperty(id, 'visibility', categoryParam() === '' ? 'none' : 'visible');
   }
 }
 
@@ -1005,7 +1010,9 @@ let stackSignature = '';
 function updateIncidentStacks() {
   if (!map.getLayer('incidents-points') || !visible('incidents-points') || map.getZoom() < POINTS_MIN_ZOOM - 0.5) return;
   const features = map.querySourceFeatures('incidents-tiles', { sourceLayer: 'incidents', filter: ['has', 'category'] });
-  const signature = `${map.getSource('incidents-tiles').tiles?.[0]}|${features.length}`;
+  let idSum = 0;
+  for (const f of features) idSum = (idSum + (Number(f.id) || 0)) % 2147483647;
+  const signature = `${map.getSource('incidents-tiles').tiles?.[0]}|${features.length}|${idSum}`;
   if (signature === stackSignature) return;
   stackSignature = signature;
   const byId = new Map();
@@ -1223,6 +1230,7 @@ const ANALYSES = {
         max,
         cells: data.numberOfCells ?? data.features.length,
         incidents: data.numberOfIncidents ?? data.features.reduce((sum, f) => sum + (Number(f.properties.count) || 0), 0),
+        suppressed: Number(data.suppressedCells) || 0,
       };
     },
     clear: () => map.getSource('hexcounts').setData(emptyCollection()),
@@ -1516,7 +1524,12 @@ function resultText(mode, result) {
     if (!(result.max > 0)) return t('kdeEmpty');
     return t('kdeSummary', { n, bw: formatNumber(result.bandwidth), cell: formatNumber(result.cell), max: formatNumber(Math.round(result.max)) });
   }
-  if (mode === 'hex') return result.cells > 0 ? t('hexSummary', { n, cells: formatNumber(result.cells) }) : t('hexEmpty');
+  if (mode === 'hex') {
+    const text = result.cells > 0 ? t('hexSummary', { n, cells: formatNumber(result.cells) }) : t('hexEmpty');
+    return result.suppressed > 0
+      ? `${text} ${t('hexSuppressed', { cells: formatNumber(result.suppressed), min: formatNumber(state.suppressedBelow) })}`
+      : text;
+  }
   if (mode === 'hotspots') {
     const { hot, cold, cells } = result;
     const params = { hot: formatNumber(hot), cold: formatNumber(cold), cells: formatNumber(cells), n };

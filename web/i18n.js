@@ -92,6 +92,7 @@ export const MESSAGES = {
 
     legendHex: 'Hændelser pr. km² i sekskanter',
     hexSummary: '{n} hændelser i {cells} sekskanter (H3, ca. 1,2 ha) i distrikt 8. Sekskanter uden hændelser er ikke tegnet.',
+    hexSuppressed: '{cells} sekskanter med færre end {min} hændelser er udeladt af hensyn til privatlivet.',
     hexEmpty: 'Ingen hændelser i distrikt 8 med dette valg.',
     popupPerKm2: 'Pr. km²',
     popupHexNote: 'Sekskant på ca. 1,2 ha; valgt periode og kategorier.',
@@ -319,6 +320,7 @@ export const MESSAGES = {
 
     legendHex: 'Incidents per km² in hexagons',
     hexSummary: '{n} incidents in {cells} hexagons (H3, about 1.2 ha) in district 8. Hexagons without incidents are not drawn.',
+    hexSuppressed: '{cells} hexagons with fewer than {min} incidents are left out to protect privacy.',
     hexEmpty: 'No incidents in district 8 with this selection.',
     popupPerKm2: 'Per km²',
     popupHexNote: 'Hexagon of about 1.2 ha; chosen period and categories.',

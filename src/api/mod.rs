@@ -11,7 +11,7 @@ mod health;
 mod imports;
 pub mod params;
 mod summaries;
-mod tiles;
+pub mod tiles;
 pub mod webapp;
 
 use std::sync::{Arc, Mutex};

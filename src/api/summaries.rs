@@ -147,30 +147,66 @@ fn suppress(v: &mut serde_json::Value, d: Disclosure) -> bool {
     }
 }
 
+/// Complementary suppression: when any of `cells` is hidden, the smallest shown non-zero one is
+/// hidden too, so the hidden ones cannot be worked out from a published total. Returns the
+/// index of the cell it hid.
+fn suppress_complement(cells: &mut [&mut serde_json::Value]) -> Option<usize> {
+    if !cells.iter().any(|c| c.is_null()) {
+        return None;
+    }
+    let (i, _) = cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_u64().filter(|&n| n > 0).map(|n| (i, n)))
+        .min_by_key(|&(_, n)| n)?;
+    *cells[i] = serde_json::Value::Null;
+    Some(i)
+}
+
 /// The public's district summary: category counts, the hour × weekday grid and top-cell counts
-/// of 1 to `min_count − 1` become `null`, and so do the change figures computed from them.
+/// of 1 to `min_count − 1` become `null`, with one more count in the same table (see
+/// [`suppress_complement`]), and so do the change figures computed from them.
 fn suppress_summary(v: &mut serde_json::Value, d: Disclosure) {
     if d.exact {
         return;
     }
+    const CHANGE: [&str; 4] = ["rate_ratio", "change_pct", "p_value", "significant"];
     if let Some(rows) = v["categories"].as_array_mut() {
-        for row in rows {
+        for row in rows.iter_mut() {
             let a = suppress(&mut row["count"], d);
             let b = suppress(&mut row["previous"], d);
             if a || b {
-                for k in ["rate_ratio", "change_pct", "p_value", "significant"] {
+                for k in CHANGE {
                     row[k] = serde_json::Value::Null;
+                }
+            }
+        }
+        // The `all` row is the published total of the others.
+        for column in ["count", "previous"] {
+            let mut cells: Vec<&mut serde_json::Value> = rows
+                .iter_mut()
+                .filter(|r| r["code"] != "all")
+                .map(|r| &mut r[column])
+                .collect();
+            if let Some(i) = suppress_complement(&mut cells) {
+                drop(cells);
+                if let Some(row) = rows.iter_mut().filter(|r| r["code"] != "all").nth(i) {
+                    for k in CHANGE {
+                        row[k] = serde_json::Value::Null;
+                    }
                 }
             }
         }
     }
     if let Some(grid) = v["hour_weekday"].as_array_mut() {
-        for cell in grid
+        let mut cells: Vec<&mut serde_json::Value> = grid
             .iter_mut()
             .flat_map(|r| r.as_array_mut().into_iter().flatten())
-        {
+            .collect();
+        for cell in cells.iter_mut() {
             suppress(cell, d);
         }
+        suppress_complement(&mut cells);
     }
     if let Some(cells) = v["top_cells"].as_array_mut() {
         for c in cells {

@@ -30,6 +30,7 @@ pub struct TileCache {
     tiles: quick_cache::sync::Cache<String, Option<Bytes>, TileWeight>,
 }
 
+/// Weighs a cached tile by its bytes.
 #[derive(Clone)]
 pub struct TileWeight;
 

@@ -266,6 +266,147 @@ test('filters: fewer categories and a shorter period draw fewer incidents, witho
   }
 });
 
+/** Moves the map without animation and waits until its tiles are drawn. */
+async function jumpTo(page, center, zoom) {
+  await page.evaluate(([c, z]) => window.hotspotMap.jumpTo({ center: c, zoom: z }), [center, zoom]);
+  await waitSettled(page);
+}
+
+/** The incidents drawn from the vector tiles: each once, with its properties and screen point. */
+function renderedIncidents(page) {
+  return page.evaluate(() => {
+    const map = window.hotspotMap;
+    const rect = map.getCanvas().getBoundingClientRect();
+    const byId = new Map();
+    for (const f of map.queryRenderedFeatures({ layers: ['incidents-points'] })) {
+      if (byId.has(f.id)) continue;
+      const p = map.project(f.geometry.coordinates);
+      byId.set(f.id, {
+        id: f.id,
+        source: f.source,
+        sourceLayer: f.sourceLayer,
+        properties: f.properties,
+        key: f.geometry.coordinates.map((v) => v.toFixed(5)).join(','),
+        x: rect.left + p.x,
+        y: rect.top + p.y,
+        inside: p.x > 40 && p.x < rect.width - 80 && p.y > 60 && p.y < rect.height - 40,
+      });
+    }
+    return [...byId.values()];
+  });
+}
+
+/** District 8, zoomed in far enough for single incidents. */
+const DISTRICT8_STREET = [12.5495, 55.6905];
+
+test('incidents: zoomed in, district 8\'s incidents come as vector tiles, approximate for the public, and follow the filters', { timeout: TIMEOUT * 2 }, async () => {
+  let tileRequests;
+  let itemRequests;
+  const { context, page, problems } = await openApp(LAPTOP, {}, (p) => {
+    tileRequests = recordRequests(p, '/tiles/incidents/');
+    itemRequests = recordRequests(p, '/api/collections/incidents/items');
+  });
+  try {
+    const layer = await page.evaluate(() => {
+      const map = window.hotspotMap;
+      const l = map.getLayer('incidents-points');
+      return { type: l?.type, source: l?.source, sourceLayer: l?.sourceLayer, sourceType: map.getSource(l?.source)?.type };
+    });
+    assert.deepEqual(layer, { type: 'circle', source: 'incidents-tiles', sourceLayer: 'incidents', sourceType: 'vector' });
+    const codes = await page.locator('#category-list input').evaluateAll((inputs) => inputs.map((i) => i.value));
+
+    await jumpTo(page, DISTRICT8_STREET, 16);
+    const z16 = tileRequests.filter((u) => /\/tiles\/incidents\/16\/\d+\/\d+\.mvt$/.test(u.pathname));
+    assert.ok(z16.length > 0, `the page asks for zoom-16 incident tiles: ${tileRequests.map((u) => u.pathname).join(' ')}`);
+    assert.equal(z16[0].search, '', 'all categories and the whole period: no filter in the tile URL');
+    assert.equal(itemRequests.filter((u) => u.searchParams.has('bbox')).length, 0, 'no single-incident fetch by bounding box any more');
+
+    const incidents = await renderedIncidents(page);
+    assert.ok(incidents.length > 0, 'incidents are drawn from the tiles');
+    for (const { source, sourceLayer, properties } of incidents) {
+      assert.equal(source, 'incidents-tiles');
+      assert.equal(sourceLayer, 'incidents');
+      assert.ok(codes.includes(properties.category), `a known category: ${properties.category}`);
+      assert.equal(properties.precision, 'approximate', 'the public sees generalised incidents');
+      assert.match(properties.occurred_at, /T\d\d:00:00Z$/, 'times floored to the hour');
+    }
+    assert.match(await page.locator('#status').innerText(), new RegExp(`Viser ${incidents.length.toLocaleString('da-DK').replace('.', '\\.')} hændelser i kortudsnittet`));
+
+    // A popup: the incidents at that spot, said to be approximate in place and time.
+    const stacks = new Map();
+    for (const incident of incidents) {
+      if (!incident.inside) continue;
+      if (!stacks.has(incident.key)) stacks.set(incident.key, []);
+      stacks.get(incident.key).push(incident);
+    }
+    const stack = [...stacks.values()].sort((a, b) => b.length - a.length)[0];
+    assert.ok(stack, 'an incident well inside the map');
+    await page.mouse.click(stack[0].x, stack[0].y);
+    const popup = page.locator('.maplibregl-popup .popup');
+    await popup.waitFor({ timeout: 5000 });
+    const text = await popup.innerText();
+    assert.match(text, /Omtrentlig placering \(±80\sm\) og time/);
+    if (stack.length > 4) {
+      assert.match(text, new RegExp(`^${stack.length} hændelser her`), 'a stack says how many incidents it has');
+      const tally = await popup.locator('.popup-tally li .tally-count').allInnerTexts();
+      assert.equal(tally.reduce((sum, n) => sum + digits(n), 0), stack.length, 'the count by category adds up');
+    } else {
+      assert.equal(await popup.locator('.popup-incident').count(), stack.length, 'one item per incident');
+    }
+    assert.match(text, /\d{2}\.00–\d{2}\.00/, 'a time is shown as its hour');
+    await page.screenshot({ path: `${ARTIFACTS}map-incidents.png` });
+
+    await page.click('#lang-switch button[data-lang="en"]');
+    await page.mouse.click(stack[0].x, stack[0].y);
+    await popup.waitFor({ timeout: 5000 });
+    assert.match(await popup.innerText(), /Approximate location \(±80\sm\) and hour/);
+    assert.match(await page.locator('#incidents-note').innerText(), /approximate \(±80\sm\)/);
+    await page.click('#lang-switch button[data-lang="da"]');
+    assert.match(await page.locator('#incidents-note').innerText(), /omtrentlig \(±80\sm\)/);
+
+    // One category: the tile URL says so, and only that category is drawn.
+    await page.click('#categories-none');
+    await page.check('#category-theft');
+    await page.waitForFunction(() => document.body.dataset.loading, null, { timeout: 2000 }).catch(() => {});
+    await waitSettled(page);
+    assert.equal(tileRequests.at(-1).searchParams.get('category'), 'theft', 'the tiles follow the category filter');
+    const theft = await renderedIncidents(page);
+    assert.ok(theft.length > 0 && theft.length < incidents.length, `fewer incidents for one category (${theft.length} of ${incidents.length})`);
+    assert.ok(theft.every((i) => i.properties.category === 'theft'), 'only thefts are drawn');
+
+    // 2013 only: the tiles follow the period too.
+    await setMonths(page, 36, 47);
+    const asked = tileRequests.at(-1);
+    assert.equal(asked.searchParams.get('category'), 'theft');
+    assert.match(asked.searchParams.get('datetime') ?? '', /^2012-12-31T23:00:00Z\/2013-12-31T22:59:59Z$/);
+    const year = await renderedIncidents(page);
+    assert.ok(year.length < theft.length, `fewer thefts in one year (${year.length}) than in five (${theft.length})`);
+    for (const { properties } of year) {
+      const at = Date.parse(properties.occurred_at);
+      assert.ok(at >= Date.parse('2012-12-31T23:00:00Z') && at < Date.parse('2013-12-31T23:00:00Z'), properties.occurred_at);
+    }
+
+    // No category: nothing is drawn and no tile is asked for.
+    await page.click('#categories-none');
+    await waitSettled(page);
+    assert.equal((await renderedIncidents(page)).length, 0, 'no category, no incidents');
+
+    // Zoomed out: the heatmap, no single incidents.
+    await page.click('#categories-all');
+    await jumpTo(page, DISTRICT8_STREET, 13);
+    assert.equal((await renderedIncidents(page)).length, 0, 'no single incidents when zoomed out');
+    assert.match(await page.locator('#status').innerText(), /Zoom ind for at se de enkelte hændelser/);
+
+    // The API documentation is linked from "About the data".
+    const docs = page.locator('#api-docs-link');
+    assert.equal(await docs.innerText(), 'API-dokumentation');
+    assert.equal(new URL(await docs.evaluate((a) => a.href)).pathname, '/api/docs');
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
 test('language: switching to English and back changes the labels and the lang attribute', { timeout: TIMEOUT }, async () => {
   const { context, page, problems } = await openApp(LAPTOP);
   try {
@@ -601,7 +742,18 @@ test('modes: density, hex counts, hot spots and emerging hot spots each draw the
       const api = await (await fetch(new URL('api/districts/district-8/summary?from=2010-01-01&to=2014-12-31', document.baseURI))).json();
       return api.categories.find((c) => c.code === 'all').count;
     });
-    assert.equal(hex.total, summaryAll, 'the hex cells count every incident of district 8');
+    // The public answer leaves out cells of 1–2 incidents (suppressedCells of them): the cells
+    // drawn plus what was left out make up every incident of district 8.
+    const hexAnswer = await page.evaluate(async () => {
+      const u = new URL('api/analysis/hexbins', document.baseURI);
+      u.search = new URLSearchParams({ district: 'district-8', resolution: '10', geometry: 'polygon' }).toString();
+      return (await fetch(u)).json();
+    });
+    assert.equal(hexAnswer.features.length, hex.cells, 'the drawn cells are the public answer');
+    const left = summaryAll - hex.total;
+    assert.ok(hex.total <= summaryAll && left >= hexAnswer.suppressedCells && left <= 2 * hexAnswer.suppressedCells,
+      `the hex cells (${hex.total}) and the ${hexAnswer.suppressedCells} suppressed ones (1–2 each) make up district 8's ${summaryAll} incidents`);
+    assert.ok(hexAnswer.features.every((f) => f.properties.count >= 3), 'no public cell shows fewer than 3 incidents');
     assert.equal(digits((await page.locator('#hex-ramp-labels span').allInnerTexts())[2]), Math.round(hex.max), 'the hex legend ends at the densest cell');
     assert.match(await page.locator('.legend-hex h3').innerText(), /pr\. km²/);
     // The densest cell's popup: its count and density.
