@@ -232,3 +232,47 @@ async fn every_export_is_in_the_audit_log() {
         .iter()
         .all(|e| e["role"] != "planner"));
 }
+
+#[actix_web::test]
+async fn tiles_are_gzip_compressed_when_asked_and_revalidate_by_etag() {
+    use std::io::Read;
+    let state = web::Data::new(common::demo_state());
+    let app = test::init_service(App::new().app_data(state).configure(routes)).await;
+    let path = "/tiles/incidents/15/17525/10252.mvt";
+    let get = |gzip: bool, etag: Option<String>| {
+        let mut r = test::TestRequest::get().uri(path);
+        if gzip {
+            r = r.insert_header(("accept-encoding", "gzip, deflate, br"));
+        }
+        if let Some(e) = etag {
+            r = r.insert_header(("if-none-match", e));
+        }
+        r.to_request()
+    };
+    let raw = test::call_service(&app, get(false, None)).await;
+    assert_eq!(raw.status(), 200);
+    let etag = raw
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(raw.headers().get("content-encoding").is_none());
+    let raw = test::read_body(raw).await;
+    // Twice: made and compressed, then from the cache.
+    for _ in 0..2 {
+        let z = test::call_service(&app, get(true, None)).await;
+        assert_eq!(z.headers().get("content-encoding").unwrap(), "gzip");
+        assert_eq!(z.headers().get("etag").unwrap().to_str().unwrap(), etag);
+        let body = test::read_body(z).await;
+        assert!(body.len() < raw.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, raw.to_vec());
+    }
+    let again = test::call_service(&app, get(true, Some(etag))).await;
+    assert_eq!(again.status(), 304);
+}

@@ -4,6 +4,8 @@
 //! the data version and the request, so a revalidation is answered without making the tile.
 
 use actix_web::http::header;
+use std::sync::Arc;
+
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -24,19 +26,50 @@ pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// Seconds a client may reuse a tile before revalidating.
 const MAX_AGE: u32 = 300;
 
-/// The cache of made tiles for one data snapshot: key → tile (`None` = empty), weighed by size.
+/// A made tile (`None` = empty) and, once a client asked for it, its gzip-compressed form, so
+/// a cached tile is compressed once rather than on every answer.
+pub struct CachedTile {
+    raw: Option<Bytes>,
+    gzip: std::sync::OnceLock<Bytes>,
+}
+
+impl CachedTile {
+    fn new(raw: Option<Bytes>) -> Arc<CachedTile> {
+        Arc::new(CachedTile {
+            raw,
+            gzip: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The gzip form (fast level: tiles are compressed once, served many times).
+    fn gzip(&self) -> Option<&Bytes> {
+        let raw = self.raw.as_ref()?;
+        Some(self.gzip.get_or_init(|| {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(
+                Vec::with_capacity(raw.len() / 3),
+                flate2::Compression::fast(),
+            );
+            e.write_all(raw).expect("writing to a Vec cannot fail");
+            Bytes::from(e.finish().expect("writing to a Vec cannot fail"))
+        }))
+    }
+}
+
+/// The cache of made tiles for one data snapshot, weighed by size.
 pub struct TileCache {
     version: String,
-    tiles: quick_cache::sync::Cache<String, Option<Bytes>, TileWeight>,
+    tiles: quick_cache::sync::Cache<String, Arc<CachedTile>, TileWeight>,
 }
 
 /// Weighs a cached tile by its bytes.
 #[derive(Clone)]
 pub struct TileWeight;
 
-impl quick_cache::Weighter<String, Option<Bytes>> for TileWeight {
-    fn weight(&self, key: &String, val: &Option<Bytes>) -> u64 {
-        (key.len() + val.as_ref().map_or(0, |b| b.len()) + 64) as u64
+impl quick_cache::Weighter<String, Arc<CachedTile>> for TileWeight {
+    fn weight(&self, key: &String, val: &Arc<CachedTile>) -> u64 {
+        // The raw tile and, at about a third of it, its gzip form.
+        (key.len() + val.raw.as_ref().map_or(0, |b| b.len() * 4 / 3) + 64) as u64
     }
 }
 
@@ -128,17 +161,31 @@ pub async fn tile(
             "public"
         }
     );
-    let answer = |tile: &Option<Bytes>| {
-        let mut r = match tile {
+    let gzip_ok = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim() == "gzip" || e.trim().starts_with("gzip;") && !e.contains("q=0"))
+        });
+    let answer = |tile: &CachedTile| {
+        let mut r = match tile.raw {
             Some(_) => HttpResponse::Ok(),
             None => HttpResponse::NoContent(),
         };
         r.insert_header((header::ETAG, etag.clone()))
             .insert_header((header::CACHE_CONTROL, cache_control.clone()))
-            .insert_header((header::VARY, "Authorization"));
-        match tile {
-            Some(b) => r.content_type(MVT).body(b.clone()),
-            None => r.finish(),
+            .insert_header((header::VARY, "Authorization, Accept-Encoding"));
+        match (&tile.raw, gzip_ok) {
+            (None, _) => r.finish(),
+            (Some(_), true) => {
+                let z = tile.gzip().expect("a tile").clone();
+                r.insert_header((header::CONTENT_ENCODING, "gzip"))
+                    .content_type(MVT)
+                    .body(z)
+            }
+            (Some(b), false) => r.content_type(MVT).body(b.clone()),
         }
     };
     if let Some(tags) = req.headers().get(header::IF_NONE_MATCH) {
@@ -154,10 +201,16 @@ pub async fn tile(
     if let Some(hit) = cache.tiles.get(&key) {
         return Ok(answer(&hit));
     }
-    let made = web::block(move || make_tile(&collection, &p, &cat, id, disclosure))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
-    let made = made.map(Bytes::from);
+    let made = web::block(move || -> ApiResult<Arc<CachedTile>> {
+        let tile =
+            CachedTile::new(make_tile(&collection, &p, &cat, id, disclosure)?.map(Bytes::from));
+        if gzip_ok {
+            tile.gzip();
+        }
+        Ok(tile)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
     cache.tiles.insert(key, made.clone());
     Ok(answer(&made))
 }
