@@ -73,6 +73,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// The smallest incident count a public aggregate shows (smaller ones are suppressed).
     pub min_count: u32,
+    /// Reports (and "me too"s) one client may send per 10 minutes; 0 = no limit.
+    pub report_limit: usize,
 }
 
 impl Default for Config {
@@ -87,6 +89,7 @@ impl Default for Config {
             workers: None,
             cors_origins: Vec::new(),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
+            report_limit: crate::api::REPORTS_PER_WINDOW,
         }
     }
 }
@@ -104,6 +107,7 @@ struct FileConfig {
     workers: Option<usize>,
     cors_origins: Option<Vec<String>>,
     min_count: Option<u32>,
+    report_limit: Option<usize>,
 }
 
 /// Options of `hotspot serve` (and of plain `hotspot`). Each also reads `HOTSPOT_<NAME>`.
@@ -144,6 +148,9 @@ pub struct ServeArgs {
     /// Smallest incident count a public aggregate shows [default: 3]
     #[arg(long, env = "HOTSPOT_MIN_COUNT", value_name = "N")]
     pub min_count: Option<u32>,
+    /// Reports one client may send per 10 minutes; 0 = no limit [default: 5]
+    #[arg(long, env = "HOTSPOT_REPORT_LIMIT", value_name = "N")]
+    pub report_limit: Option<usize>,
 }
 
 impl Config {
@@ -177,6 +184,9 @@ impl Config {
         if let Some(v) = file.min_count {
             c.min_count = v;
         }
+        if let Some(v) = file.report_limit {
+            c.report_limit = v;
+        }
 
         if let Some(v) = &args.listen {
             c.listen = parse_listen(v)?;
@@ -208,6 +218,9 @@ impl Config {
         }
         if let Some(v) = args.min_count {
             c.min_count = v;
+        }
+        if let Some(v) = args.report_limit {
+            c.report_limit = v;
         }
         c.validate()?;
         Ok(c)

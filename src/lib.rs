@@ -18,5 +18,6 @@ pub mod index; // R-trees over points and polygons, with time/category filters
 pub mod ingest; // file formats: the shipped GeoJSON layers
 pub mod model; // domain types: districts, categories, incidents, observations
 pub mod privacy; // the public's generalised view of incidents, small-count suppression
+pub mod reports; // resident reports: services, scrubbing, rate limit, the group-commit writer
 pub mod store; // SQLite: the only module that knows SQL
 pub mod tiles; // Mapbox Vector Tiles of the layers

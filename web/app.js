@@ -262,6 +262,54 @@ const state = {
 
 let map;
 let districtLabel;
+
+// ---------------------------------------------------------------------------------------------
+// Shared with the other modules of the page (reports.js: the resident form; planner.js: the
+// secretariat's tools). They import these from this module, the same instance index.html loads.
+// ---------------------------------------------------------------------------------------------
+
+let resolveAppReady;
+/** Resolves with the map once its style and the programme layers are in (before the data). */
+export const appReady = new Promise((resolve) => { resolveAppReady = resolve; });
+
+const languageListeners = [];
+/** Calls `fn(lang)` after every change of language (the texts with data-i18n are done by then). */
+export function onLanguageChange(fn) {
+  languageListeners.push(fn);
+}
+
+/** The current language's code ('da', 'en', …). */
+export function currentLanguage() {
+  return state.lang;
+}
+
+/** The observation kinds from the observations metadata: [{code, label_da, label_en}]. */
+export function observationKinds() {
+  return state.kinds;
+}
+
+/**
+ * While set, a click on the map goes to this function (e.g. to place a report's spot) instead of
+ * opening a popup. `null` gives clicks back to the popups.
+ */
+let mapClickHandler = null;
+export function setMapClickHandler(fn) {
+  mapClickHandler = fn;
+}
+
+/**
+ * Adds to the map's popup: `provider(event, box)` returns popup items (elements) for what lies
+ * under a click (`box`: the pixel box around it), or an empty list.
+ */
+const popupProviders = [];
+export function addPopupProvider(provider) {
+  popupProviders.push(provider);
+}
+
+/** Closes the map's popup, if one is open. */
+export function closePopup() {
+  popup?.remove();
+}
 const controllers = {
   hexbins: null, summary: null, safety: null, trend: null,
   kde: null, hex: null, hotspots: null, emerging: null,
@@ -272,14 +320,14 @@ const controllers = {
 // ---------------------------------------------------------------------------------------------
 
 /** The text for `key` in the current language (English, then the key, as fallbacks). */
-function t(key, params) {
+export function t(key, params) {
   const text = MESSAGES[state.lang]?.[key] ?? MESSAGES.en[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
 /** A label from API metadata (`label_da`, `label_en`, …) in the current language. */
-function apiLabel(item) {
+export function apiLabel(item) {
   return item[`label_${state.lang}`] ?? item.label_en ?? item.label_da ?? item.code;
 }
 
@@ -287,7 +335,7 @@ function locale() {
   return t('locale');
 }
 
-function formatNumber(n) {
+export function formatNumber(n) {
   return new Intl.NumberFormat(locale()).format(n);
 }
 
@@ -306,7 +354,7 @@ function formatDecimal(n, digits = 2) {
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
 }
 
-function formatDateTime(iso, withTime = true) {
+export function formatDateTime(iso, withTime = true) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso ?? '';
   const options = withTime
@@ -342,7 +390,7 @@ function svgEl(tag, attrs = {}, ...children) {
   return node;
 }
 
-function el(tag, attrs = {}, ...children) {
+export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (name === 'className') node.className = value;
@@ -354,7 +402,7 @@ function el(tag, attrs = {}, ...children) {
 }
 
 /** A round colour swatch; the colour is set through the CSSOM, which CSP allows. */
-function swatch(colour) {
+export function swatch(colour) {
   const node = el('span', { className: 'swatch', 'aria-hidden': 'true' });
   node.style.setProperty('--swatch', colour);
   return node;
@@ -1072,7 +1120,8 @@ function countShownIncidents() {
   }
 }
 
-async function loadObservations() {
+/** Loads (again) the safety-walk observations onto their layer, e.g. after a new one is saved. */
+export async function loadObservations() {
   try {
     const data = await tracked(() => getJson(API.observations, { limit: ITEMS_LIMIT }));
     map.getSource('observations').setData(data);
@@ -2230,6 +2279,7 @@ function applyTexts() {
   renderTrend();
   renderSafety();
   popup?.remove();
+  for (const listener of languageListeners) listener(state.lang);
 }
 
 /** MapLibre's own control titles (set once at construction) in the current language. */
@@ -2439,12 +2489,14 @@ function showPopup(event) {
       break;
     }
   }
-  if (!cell && !features.length && state.mode === 'kde' && visible('kde-raster') && map.getZoom() >= OVERVIEW_ZOOM[1]) {
+  // Items from the other modules (resident reports) come first: they are what a person clicked.
+  const extra = popupProviders.flatMap((provider) => provider(event, box));
+  if (!cell && !features.length && !extra.length && state.mode === 'kde' && visible('kde-raster') && map.getZoom() >= OVERVIEW_ZOOM[1]) {
     const value = kdeValueAt(event.lngLat);
     if (value > 0) cell = kdePopupItem(value);
   }
-  if (!features.length && !cell) return;
-  const items = observations.slice(0, POPUP_MAX_ITEMS).map(observationPopupItem);
+  if (!features.length && !cell && !extra.length) return;
+  const items = [...extra, ...observations.slice(0, POPUP_MAX_ITEMS).map(observationPopupItem)];
   if (incidents.length > POPUP_MAX_ITEMS) {
     items.push(stackPopupItem(incidents));
   } else {
@@ -2460,7 +2512,7 @@ function showPopup(event) {
   }
   popup?.remove();
   popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true })
-    .setLngLat(features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
+    .setLngLat(!extra.length && features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
     .setDOMContent(content)
     .addTo(map);
 }
@@ -2546,7 +2598,7 @@ async function main() {
     map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
   }
-  map.on('click', showPopup);
+  map.on('click', (event) => (mapClickHandler ? mapClickHandler(event) : showPopup(event)));
   map.on('zoomend', renderStatus);
   // Stacks are regrouped as incident tiles arrive; the incidents in view are counted once drawn.
   let stackFrame = 0;
@@ -2561,6 +2613,8 @@ async function main() {
     updateIncidentStacks();
     countShownIncidents();
   });
+
+  resolveAppReady(map);
 
   const districts = loadDistricts().catch((error) => {
     setError('districts', error);

@@ -74,7 +74,7 @@ pub const EXPORT_FORMATS: [&str; 3] = ["geojson", "csv", "shapefile"];
 /// | who | may |
 /// | --- | --- |
 /// | public | read districts, observations, generalised incidents and analysis, tiles; export non-incident layers |
-/// | planner | as public, but analysis and summaries on exact data; moderation, initiatives, goals |
+/// | planner | as public, but analysis and summaries on exact data; every report, moderation, safety walks, initiatives, goals |
 /// | police | exact incidents (items, tiles), every export, imports |
 /// | admin | everything, and the audit log |
 pub fn allowed(method: &Method, path: &str, query: &str) -> Option<&'static [Role]> {
@@ -89,12 +89,15 @@ pub fn allowed(method: &Method, path: &str, query: &str) -> Option<&'static [Rol
             Some(POLICE)
         }
         (true, ["", "api", "audit", ..]) => Some(ADMIN),
+        // The moderation queue (original texts, contact details) and safety walks.
+        (true, ["", "api", "reports", ..]) | (true, ["", "api", "walks", ..]) => Some(PLANNER),
         (true, _) => None,
         (false, _) if method == Method::OPTIONS => None,
         // Imports write data: the police liaison and admins.
         (false, ["", "api", "collections", _, "items"]) if method == Method::POST => Some(POLICE),
         // Planning and moderation: the secretariat.
         (false, ["", "api", "reports", _, "moderation"])
+        | (false, ["", "api", "walks", ..])
         | (false, ["", "api", "initiatives", ..])
         | (false, ["", "api", "goals", ..]) => Some(PLANNER),
         // Any other write is refused unless a rule above allows it.

@@ -9,7 +9,9 @@ mod exports;
 mod features;
 mod health;
 mod imports;
+mod open311;
 pub mod params;
+mod reports;
 mod summaries;
 pub mod tiles;
 pub mod webapp;
@@ -39,6 +41,9 @@ pub struct WebSettings {
     pub basemap_attribution: Option<String>,
 }
 
+/// Reports (and "me too"s) one client may send per 10 minutes, by default.
+pub const REPORTS_PER_WINDOW: usize = 5;
+
 /// Default bytes of vector tiles kept in memory.
 pub const TILE_CACHE_BYTES: u64 = 256 << 20;
 
@@ -49,6 +54,12 @@ pub struct AppState {
     public: ArcSwap<Catalog>,
     /// Smallest count a public aggregate shows.
     min_count: u32,
+    /// Resident reports, as stored.
+    reports: Arc<crate::reports::ReportBook>,
+    /// The one writer of reports (group commit); `None` if it could not start.
+    report_writer: Option<crate::reports::writer::Writer>,
+    /// Reports per client (and "me too"s): 5 per 10 minutes by default.
+    report_limit: crate::reports::ratelimit::RateLimit,
     /// Made vector tiles of the current snapshot.
     tiles: ArcSwap<tiles::TileCache>,
     /// Bytes of tiles to keep.
@@ -57,6 +68,7 @@ pub struct AppState {
     store: Mutex<Store>,
     demo: bool,
     seen_version: Mutex<i64>,
+    seen_generation: Mutex<i64>,
     populations: std::sync::OnceLock<
         std::collections::HashMap<String, crate::analysis::safety_index::Population>,
     >,
@@ -72,8 +84,28 @@ impl AppState {
     pub fn new(store: Store, catalog: Catalog, web: WebSettings, demo: bool) -> Self {
         let tokens = store.tokens().unwrap_or_default();
         let seen = store.data_version().unwrap_or_default();
+        let generation = store.generation().unwrap_or_default();
         let public = catalog.generalised();
+        let reports = store.load_reports().unwrap_or_else(|e| {
+            tracing::error!("cannot load reports: {e}");
+            Vec::new()
+        });
+        let report_writer = store
+            .path()
+            .parent()
+            .map(crate::reports::writer::Writer::start)
+            .transpose()
+            .unwrap_or_else(|e| {
+                tracing::error!("cannot start the report writer: {e}");
+                None
+            });
         AppState {
+            reports: Arc::new(crate::reports::ReportBook::new(reports)),
+            report_writer,
+            report_limit: crate::reports::ratelimit::RateLimit::new(
+                REPORTS_PER_WINDOW,
+                std::time::Duration::from_secs(600),
+            ),
             catalog: ArcSwap::from_pointee(catalog),
             tiles: ArcSwap::from_pointee(tiles::TileCache::new(&public.version, TILE_CACHE_BYTES)),
             tile_cache_bytes: TILE_CACHE_BYTES,
@@ -83,6 +115,7 @@ impl AppState {
             store: Mutex::new(store),
             demo,
             seen_version: Mutex::new(seen),
+            seen_generation: Mutex::new(generation),
             populations: std::sync::OnceLock::new(),
             web,
             started: Instant::now(),
@@ -105,6 +138,140 @@ impl AppState {
         self.tile_cache_bytes = bytes;
         self.tiles = ArcSwap::from_pointee(tiles::TileCache::new(&self.catalog().version, bytes));
         self
+    }
+
+    /// Sets how many reports one client may send per 10 minutes (0 = no limit, for load tests).
+    pub fn with_report_limit(mut self, per_10_minutes: usize) -> Self {
+        self.report_limit = crate::reports::ratelimit::RateLimit::new(
+            if per_10_minutes == 0 {
+                usize::MAX
+            } else {
+                per_10_minutes
+            },
+            std::time::Duration::from_secs(600),
+        );
+        self
+    }
+
+    /// The reports.
+    pub fn reports(&self) -> Arc<crate::reports::ReportBook> {
+        self.reports.clone()
+    }
+
+    /// The per-client limit of reports.
+    pub(crate) fn report_limit(&self) -> &crate::reports::ratelimit::RateLimit {
+        &self.report_limit
+    }
+
+    fn writer(
+        &self,
+    ) -> Result<&crate::reports::writer::Writer, crate::reports::writer::WriteError> {
+        self.report_writer.as_ref().ok_or_else(|| {
+            crate::reports::writer::WriteError::Store("the report writer is not running".into())
+        })
+    }
+
+    /// Stores a new report durably; returns its id once committed (and in the book).
+    pub fn store_report(
+        &self,
+        new: crate::reports::NewReport,
+    ) -> Result<i64, crate::reports::writer::WriteError> {
+        let book = self.reports.clone();
+        let stored = new.clone();
+        self.writer()?.run(
+            move |conn| Ok(crate::store::insert_report(conn, &new)?),
+            move |&id| book.insert(crate::reports::Report::from_new(id, stored)),
+        )
+    }
+
+    /// Adds a "me too" to a report; returns its new count once committed.
+    pub fn report_me_too(&self, id: i64) -> Result<u32, crate::reports::writer::WriteError> {
+        let now = chrono::Utc::now().timestamp();
+        let book = self.reports.clone();
+        self.writer()?.run(
+            move |conn| Ok(crate::store::me_too(conn, id, now)?),
+            move |_| {
+                book.update(id, |r| {
+                    r.me_too += 1;
+                    r.updated_at = now;
+                });
+            },
+        )?;
+        Ok(self.reports.get(id).map_or(0, |r| r.me_too))
+    }
+
+    /// Stores a moderated report and its log entry (and the "me too" it gives the report it
+    /// duplicates); returns the report once committed.
+    pub fn store_moderation(
+        &self,
+        report: crate::reports::Report,
+        entry: crate::reports::ModerationEntry,
+        duplicate_of: Option<i64>,
+    ) -> Result<crate::reports::Report, crate::reports::writer::WriteError> {
+        let book = self.reports.clone();
+        let now = entry.at;
+        let id = report.id;
+        let stored = report.clone();
+        self.writer()?.run(
+            move |conn| {
+                crate::store::moderate(conn, &report, &entry)?;
+                if let Some(t) = duplicate_of {
+                    crate::store::me_too(conn, t, now)?;
+                }
+                Ok(())
+            },
+            move |_| {
+                book.insert(stored);
+                if let Some(t) = duplicate_of {
+                    book.update(t, |r| {
+                        r.me_too += 1;
+                        r.updated_at = now;
+                    });
+                }
+            },
+        )?;
+        self.reports
+            .get(id)
+            .ok_or_else(|| crate::reports::writer::WriteError::Store("report vanished".into()))
+    }
+
+    /// The moderation log of a report.
+    pub(crate) fn moderation_log(
+        &self,
+        id: i64,
+    ) -> ApiResult<Vec<crate::reports::ModerationEntry>> {
+        self.with_store(|s| s.moderation_log(id))
+    }
+
+    /// Records a safety walk.
+    pub(crate) fn create_walk(
+        &self,
+        title: &str,
+        date: &str,
+        route: Option<&str>,
+        participants: &[String],
+        actor: &str,
+        now: i64,
+    ) -> ApiResult<i64> {
+        self.with_store(|s| s.create_walk(title, date, route, participants, actor, now))
+    }
+
+    /// Every walk.
+    pub(crate) fn walks(&self) -> ApiResult<Vec<crate::store::Walk>> {
+        self.with_store(|s| s.walks())
+    }
+
+    /// Whether walk `id` exists.
+    pub(crate) fn walk_exists(&self, id: i64) -> ApiResult<bool> {
+        Ok(self.walks()?.iter().any(|w| w.id == id))
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> crate::store::Result<T>) -> ApiResult<T> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+        f(&store).map_err(|e| ApiError::Internal(e.to_string()))
     }
 
     /// Sets the smallest count a public aggregate shows (default 3).
@@ -204,6 +371,9 @@ impl AppState {
         if let Ok(mut seen) = self.seen_version.lock() {
             *seen = store.data_version().unwrap_or(*seen);
         }
+        if let Ok(mut seen) = self.seen_generation.lock() {
+            *seen = store.generation().unwrap_or(*seen);
+        }
         Ok(())
     }
 
@@ -217,7 +387,24 @@ impl AppState {
         let now = store
             .data_version()
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let changed = self.seen_version.lock().map(|s| *s != now).unwrap_or(false);
+        let committed = self
+            .seen_version
+            .lock()
+            .map(|mut s| std::mem::replace(&mut *s, now) != now)
+            .unwrap_or(false);
+        if !committed {
+            return Ok(false);
+        }
+        // Something was committed elsewhere; reports and audit entries do not touch what the
+        // catalog holds, so reload only when the layers' generation moved.
+        let generation = store
+            .generation()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let changed = self
+            .seen_generation
+            .lock()
+            .map(|s| *s != generation)
+            .unwrap_or(false);
         if changed {
             self.reload_locked(&store)?;
         }
@@ -328,6 +515,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/health", read().to(health::health))
             .route("/conformance", read().to(features::conformance))
             .route("/collections", read().to(features::collections))
+            .route("/collections/reports/items", read().to(reports::items))
             .route("/collections/{id}", read().to(features::collection))
             .route("/collections/{id}/items", read().to(features::items))
             .route("/collections/{id}/items", web::post().to(imports::import))
@@ -342,9 +530,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/safety-index", read().to(summaries::safety_index))
             .route("/audit", read().to(exports::audit))
+            .route("/reports", read().to(reports::list))
+            .route(
+                "/reports/{id}/moderation",
+                web::post().to(reports::moderate),
+            )
+            .route(
+                "/reports/{id}/moderation",
+                read().to(reports::moderation_log),
+            )
+            .route("/walks", web::post().to(reports::create_walk))
+            .route("/walks", read().to(reports::walks))
+            .route(
+                "/walks/{id}/observations",
+                web::post().to(reports::walk_observation),
+            )
             .route("/openapi.json", read().to(webapp::openapi))
             .route("/docs", read().to(webapp::api_docs))
             .default_service(web::to(api_not_found)),
+    )
+    .service(
+        web::scope("/open311/v2")
+            .route("/services.json", read().to(open311::services))
+            .route("/requests.json", read().to(open311::list))
+            .route("/requests.json", web::post().to(open311::create))
+            .route(
+                "/requests/{id}/me_too.json",
+                web::post().to(open311::me_too),
+            )
+            .route("/requests/{id}.json", read().to(open311::one))
+            .default_service(web::to(open311_not_found)),
     )
     .service(
         web::scope("/tiles")
@@ -360,6 +575,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn read() -> actix_web::Route {
     use actix_web::guard;
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+async fn open311_not_found(req: HttpRequest) -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!([{
+        "code": 404,
+        "description": format!("no Open311 endpoint at {}: services.json, requests.json, requests/{{id}}.json", req.path()),
+    }]))
 }
 
 async fn api_not_found(req: HttpRequest) -> HttpResponse {

@@ -44,6 +44,18 @@ static ASSETS: &[Asset] = &[
         vendored: false,
     },
     Asset {
+        path: "/reports.js",
+        content_type: JS,
+        body: include_bytes!("../../web/reports.js"),
+        vendored: false,
+    },
+    Asset {
+        path: "/planner.js",
+        content_type: JS,
+        body: include_bytes!("../../web/planner.js"),
+        vendored: false,
+    },
+    Asset {
         path: "/api.html",
         content_type: "text/html; charset=utf-8",
         body: include_bytes!("../../web/api.html"),

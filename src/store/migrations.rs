@@ -68,6 +68,52 @@ const MIGRATIONS: &[&str] = &[
         query      TEXT NOT NULL,       -- the request's filters, URL-encoded
         features   INTEGER NOT NULL
     );",
+    // 4: resident reports, their moderation log, safety walks.
+    "CREATE TABLE reports (
+        id                   INTEGER PRIMARY KEY,
+        service_code         TEXT NOT NULL,
+        lon                  REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        lat                  REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        description          TEXT NOT NULL,     -- scrubbed: what may be published
+        description_original TEXT NOT NULL,     -- as sent: moderators only
+        email                TEXT,              -- contact: moderators only
+        first_name           TEXT,
+        last_name            TEXT,
+        time_of_day          TEXT CHECK (time_of_day IN ('day', 'evening', 'night')),
+        status               TEXT NOT NULL,
+        published            INTEGER NOT NULL DEFAULT 0,
+        reason               TEXT,
+        duplicate_of         INTEGER REFERENCES reports(id),
+        status_note          TEXT,
+        me_too               INTEGER NOT NULL DEFAULT 0,
+        created_at           INTEGER NOT NULL,  -- Unix seconds, UTC
+        updated_at           INTEGER NOT NULL,
+        follow_salt          TEXT NOT NULL,     -- the reporter's follow key, salted SHA-256
+        follow_hash          TEXT NOT NULL,
+        district             TEXT
+    );
+    CREATE TABLE moderation (
+        id           INTEGER PRIMARY KEY,
+        report_id    INTEGER NOT NULL REFERENCES reports(id),
+        at           INTEGER NOT NULL,
+        actor        TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        reason       TEXT,
+        status       TEXT NOT NULL,
+        status_note  TEXT,
+        duplicate_of INTEGER
+    );
+    CREATE INDEX moderation_report ON moderation(report_id);
+    CREATE TABLE walks (
+        id           INTEGER PRIMARY KEY,
+        title        TEXT NOT NULL,
+        date         TEXT NOT NULL,      -- YYYY-MM-DD, Copenhagen
+        route        TEXT,               -- GeoJSON LineString, WGS84, or NULL
+        participants TEXT NOT NULL,      -- JSON array of roles, never names
+        created_by   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL
+    );
+    ALTER TABLE observations ADD COLUMN walk_id INTEGER REFERENCES walks(id);",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

@@ -6,6 +6,9 @@
 //! in WGS84 lon/lat; times as Unix seconds (UTC).
 
 mod migrations;
+mod reports;
+
+pub use reports::{insert_report, me_too, moderate, Walk};
 
 use std::path::{Path, PathBuf};
 
@@ -85,6 +88,14 @@ impl Store {
         Ok(Store { conn, path })
     }
 
+    /// Runs `f` in one transaction, committed (durably) when `f` succeeds.
+    pub fn in_transaction<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction()?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
     /// Path of the SQLite file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -115,6 +126,7 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM districts WHERE source = 'shipped'", [])?;
+        bump_generation(&tx)?;
         upsert_districts_in(&tx, districts, "shipped")?;
         tx.execute(
             "INSERT INTO meta(key, value) VALUES ('shipped_districts_digest', ?1)
@@ -179,6 +191,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(source, source_id) DO NOTHING",
             )?;
+            bump_generation(&tx)?;
             for i in incidents {
                 added += stmt.execute(params![
                     i.category.code(),
@@ -206,6 +219,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(source, source_id) DO NOTHING",
             )?;
+            bump_generation(&tx)?;
             for o in observations {
                 added += stmt.execute(params![
                     o.kind.code(),
@@ -337,6 +351,16 @@ pub struct StoredToken {
 }
 
 impl Store {
+    /// The generation of the layers and tokens: bumped in the same transaction by every write
+    /// to incidents, observations, districts or tokens (not by reports or the audit log), so a
+    /// server reloads its catalog only when something it holds changed.
+    pub fn generation(&self) -> Result<i64> {
+        Ok(self
+            .meta("generation")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
     /// SQLite's `data_version`: changes when another connection commits, so a server can see
     /// an import made by `hotspot import` into its data dir.
     pub fn data_version(&self) -> Result<i64> {
@@ -354,11 +378,15 @@ impl Store {
         hash: &str,
         now: i64,
     ) -> Result<i64> {
-        self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT INTO tokens(name, role, salt, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![name, role, salt, hash, now],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        bump_generation(&tx)?;
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Every token, newest first.
@@ -382,16 +410,21 @@ impl Store {
 
     /// Revokes a token; returns whether there was such a live token.
     pub fn revoke_token(&self, id: i64, now: i64) -> Result<bool> {
-        Ok(self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx.execute(
             "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, now],
-        )? == 1)
+        )?;
+        bump_generation(&tx)?;
+        tx.commit()?;
+        Ok(n == 1)
     }
 
     /// Inserts or replaces districts by id, in one transaction, marking them with `source`.
     pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
         let tx = self.conn.transaction()?;
         upsert_districts_in(&tx, districts, source)?;
+        bump_generation(&tx)?;
         tx.commit()?;
         Ok(districts.len())
     }
@@ -501,6 +534,16 @@ impl Store {
         })?;
         Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
     }
+}
+
+/// Counts a change to the layers or tokens (see [`Store::generation`]).
+fn bump_generation(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('generation', '1')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )?;
+    Ok(())
 }
 
 /// The stored layers.

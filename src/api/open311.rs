@@ -1,0 +1,685 @@
+//! Open311 GeoReport v2 for resident reports: `services.json`, `requests.json` (GET, POST),
+//! `requests/{id}.json`, and the `me_too` extension. Errors are Open311's own form,
+//! `[{"code": 400, "description": "field: what is wrong"}]`. The public sees published
+//! reports only, at their generalised position, with the scrubbed description and no contact.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::AppState;
+use crate::model::{time, DistrictLevel};
+use crate::reports::{self, scrub, Contact, NewReport, Report, Service, TimeOfDay};
+
+/// Largest request body accepted (bytes).
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// Longest description (characters).
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// An error in Open311's form.
+#[derive(Debug)]
+pub struct Open311Error {
+    status: StatusCode,
+    description: String,
+    retry_after: Option<u64>,
+}
+
+impl Open311Error {
+    /// A 400 naming the field.
+    pub fn bad(field: &str, what: impl std::fmt::Display) -> Self {
+        Open311Error {
+            status: StatusCode::BAD_REQUEST,
+            description: format!("{field}: {what}"),
+            retry_after: None,
+        }
+    }
+
+    fn status(status: StatusCode, description: impl Into<String>) -> Self {
+        Open311Error {
+            status,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Open311Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+impl ResponseError for Open311Error {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!("open311: {}", self.description);
+        }
+        let mut r = HttpResponse::build(self.status);
+        if let Some(s) = self.retry_after {
+            r.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        let description = if self.status.is_server_error() {
+            "the report could not be stored; please try again".to_owned()
+        } else {
+            self.description.clone()
+        };
+        r.json(serde_json::json!([{"code": self.status.as_u16(), "description": description}]))
+    }
+}
+
+type Result<T> = std::result::Result<T, Open311Error>;
+
+fn internal(e: impl std::fmt::Display) -> Open311Error {
+    Open311Error::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// One service in `services.json`.
+#[derive(Serialize)]
+struct ServiceJson {
+    service_code: &'static str,
+    service_name: &'static str,
+    service_name_da: &'static str,
+    service_name_en: &'static str,
+    description: &'static str,
+    description_da: &'static str,
+    description_en: &'static str,
+    metadata: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    keywords: &'static str,
+    group: &'static str,
+}
+
+/// `GET /open311/v2/services.json` (`?locale=en` for English names in `service_name`).
+pub async fn services(req: HttpRequest) -> Result<HttpResponse> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| Open311Error::bad("query", e))?;
+    let mut english = false;
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "jurisdiction_id" => {}
+            "locale" => english = v.starts_with("en"),
+            other => {
+                return Err(Open311Error::bad(
+                    other,
+                    "unknown parameter; this takes jurisdiction_id, locale",
+                ))
+            }
+        }
+    }
+    let list: Vec<ServiceJson> = Service::ALL
+        .iter()
+        .map(|s| {
+            let l = s.labels();
+            let (dda, den) = s.descriptions();
+            ServiceJson {
+                service_code: s.code(),
+                service_name: if english { l.label_en } else { l.label_da },
+                service_name_da: l.label_da,
+                service_name_en: l.label_en,
+                description: if english { den } else { dda },
+                description_da: dda,
+                description_en: den,
+                metadata: false,
+                kind: "realtime",
+                keywords: "tryghed, safety",
+                group: "tryghed",
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// A report as the public sees it (and, with `planner`, as the secretariat does).
+#[derive(Serialize)]
+pub struct RequestJson {
+    service_request_id: String,
+    status: &'static str,
+    detailed_status: &'static str,
+    status_notes: Option<String>,
+    service_name: &'static str,
+    service_code: &'static str,
+    description: String,
+    agency_responsible: &'static str,
+    requested_datetime: String,
+    updated_datetime: String,
+    lat: f64,
+    long: f64,
+    time_of_day: Option<&'static str>,
+    me_too: u32,
+    published: bool,
+    duplicate_of: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description_original: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<Option<Contact>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exact_lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exact_long: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    district: Option<Option<String>>,
+}
+
+impl RequestJson {
+    /// The public view: generalised position, scrubbed text, no contact or reason.
+    pub fn public(r: &Report) -> RequestJson {
+        let (lon, lat) = crate::privacy::anchor(r.lon, r.lat);
+        RequestJson {
+            service_request_id: r.id.to_string(),
+            status: r.status.open311(),
+            detailed_status: r.status.code(),
+            status_notes: r.status_note.clone(),
+            service_name: r.service.labels().label_da,
+            service_code: r.service.code(),
+            description: r.description.clone(),
+            agency_responsible: "Københavns Kommune, Hotspot-sekretariatet",
+            requested_datetime: time::rfc3339(r.created_at),
+            updated_datetime: time::rfc3339(r.updated_at),
+            lat: (lat * 1e7).round() / 1e7,
+            long: (lon * 1e7).round() / 1e7,
+            time_of_day: r.time_of_day.map(TimeOfDay::code),
+            me_too: r.me_too,
+            published: r.published,
+            duplicate_of: r.duplicate_of.map(|d| d.to_string()),
+            description_original: None,
+            contact: None,
+            reason: None,
+            exact_lat: None,
+            exact_long: None,
+            district: None,
+        }
+    }
+
+    /// The secretariat's view: also the original text, contact, reason, exact position.
+    pub fn planner(r: &Report) -> RequestJson {
+        let mut j = RequestJson::public(r);
+        j.description_original = Some(r.description_original.clone());
+        j.contact = Some((!r.contact.is_empty()).then(|| r.contact.clone()));
+        j.reason = Some(r.reason.clone());
+        j.exact_lat = Some(r.lat);
+        j.exact_long = Some(r.lon);
+        j.district = Some(r.district.clone());
+        j
+    }
+}
+
+/// A possible duplicate, as shown to a reporter and a moderator.
+#[derive(Serialize)]
+pub struct DuplicateJson {
+    service_request_id: String,
+    service_code: &'static str,
+    description: String,
+    distance_m: f64,
+    requested_datetime: String,
+    me_too: u32,
+}
+
+/// Published reports of the same type within 50 m and 60 days of `(lon, lat)`.
+pub fn duplicates_of(
+    state: &AppState,
+    service: Service,
+    lon: f64,
+    lat: f64,
+    now: i64,
+    except: Option<i64>,
+) -> Vec<DuplicateJson> {
+    state.reports().read(|all| {
+        reports::possible_duplicates(all, service, (lon, lat), now, except)
+            .into_iter()
+            .take(5)
+            .filter_map(|(id, d)| {
+                let r = all.iter().find(|r| r.id == id)?;
+                Some(DuplicateJson {
+                    service_request_id: id.to_string(),
+                    service_code: r.service.code(),
+                    description: r.description.clone(),
+                    distance_m: d.round(),
+                    requested_datetime: time::rfc3339(r.created_at),
+                    me_too: r.me_too,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Reads the body (at most [`MAX_BODY`] bytes) as form or JSON fields.
+async fn fields(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<(String, String)>> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| Open311Error::bad("body", e))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(Open311Error::status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body: more than {MAX_BODY} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.starts_with("application/json") {
+        let v: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| Open311Error::bad("body", format!("not JSON: {e}")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Open311Error::bad("body", "expected a JSON object of fields"))?;
+        let mut out = Vec::new();
+        for (k, v) in obj {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Null => continue,
+                serde_json::Value::Object(inner) if k == "attribute" => {
+                    for (ak, av) in inner {
+                        out.push((
+                            format!("attribute[{ak}]"),
+                            av.as_str().unwrap_or_default().to_owned(),
+                        ));
+                    }
+                    continue;
+                }
+                _ => return Err(Open311Error::bad(k, "expected a string or a number")),
+            };
+            out.push((k.clone(), text));
+        }
+        Ok(out)
+    } else if ctype.starts_with("application/x-www-form-urlencoded") || ctype.is_empty() {
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|e| Open311Error::bad("body", format!("not form-encoded: {e}")))
+    } else {
+        Err(Open311Error::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type: '{ctype}' is not application/x-www-form-urlencoded or application/json"),
+        ))
+    }
+}
+
+fn no_control(field: &str, s: &str) -> Result<()> {
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(Open311Error::bad(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+/// The client's address, for the rate limit only (hashed there, never stored or logged).
+fn client(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
+    state
+        .report_limit()
+        .check(&client(req))
+        .map_err(|wait| Open311Error {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            description: format!("too many reports from this client; try again in {wait} s"),
+            retry_after: Some(wait),
+        })
+}
+
+/// Checks the fields of a new report; the error names the field.
+/// Returns the report and the secret of its follow key (never stored).
+fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<(NewReport, String)> {
+    const KNOWN: [&str; 12] = [
+        "service_code",
+        "lat",
+        "long",
+        "description",
+        "email",
+        "first_name",
+        "last_name",
+        "attribute[time_of_day]",
+        "website",
+        "jurisdiction_id",
+        "api_key",
+        "address_string",
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in f {
+        if !seen.insert(k.as_str()) {
+            return Err(Open311Error::bad(k, "given more than once"));
+        }
+        if k == "media_url" {
+            return Err(Open311Error::bad(k, "photos are not accepted"));
+        }
+        if !KNOWN.contains(&k.as_str())
+            && !["device_id", "account_id", "address_id"].contains(&k.as_str())
+        {
+            return Err(Open311Error::bad(
+                k,
+                format!("unknown field; fields are {}", KNOWN[..8].join(", ")),
+            ));
+        }
+    }
+    let get = |k: &str| {
+        f.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    // The honeypot: a field people never see. Bots fill it.
+    if get("website").is_some() {
+        return Err(Open311Error::bad("website", "must be empty"));
+    }
+    let code =
+        get("service_code").ok_or_else(|| Open311Error::bad("service_code", "is required"))?;
+    let service = Service::parse(code).ok_or_else(|| {
+        let codes: Vec<&str> = Service::ALL.iter().map(|s| s.code()).collect();
+        Open311Error::bad(
+            "service_code",
+            format!("unknown code '{code}'; one of {}", codes.join(", ")),
+        )
+    })?;
+    let num = |k: &str| -> Result<f64> {
+        let v = get(k).ok_or_else(|| Open311Error::bad(k, "is required (WGS84 degrees)"))?;
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| Open311Error::bad(k, format!("'{v}' is not a number")))
+    };
+    let (lat, lon) = (num("lat")?, num("long")?);
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(Open311Error::bad(
+            "lat",
+            format!("{lat} is out of range -90..90"),
+        ));
+    }
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(Open311Error::bad(
+            "long",
+            format!("{lon} is out of range -180..180"),
+        ));
+    }
+    let cat = state.catalog();
+    let in_city = |lon: f64, lat: f64| !cat.districts_at(lon, lat, DistrictLevel::Bydel).is_empty();
+    if !in_city(lon, lat) {
+        if in_city(lat, lon) {
+            return Err(Open311Error::bad("lat", format!("lat {lat}, long {lon} look swapped: in Copenhagen lat is about 55.7 and long about 12.6")));
+        }
+        return Err(Open311Error::bad(
+            "lat",
+            format!("({lat}, {lon}) is outside the service area, the Municipality of Copenhagen"),
+        ));
+    }
+    let description = get("description").ok_or_else(|| {
+        Open311Error::bad(
+            "description",
+            "is required: say what makes the place feel unsafe",
+        )
+    })?;
+    let n = description.chars().count();
+    if n > MAX_DESCRIPTION {
+        return Err(Open311Error::bad(
+            "description",
+            format!("{n} characters; at most {MAX_DESCRIPTION}"),
+        ));
+    }
+    no_control("description", description)?;
+    let short = |k: &str, max: usize| -> Result<Option<String>> {
+        match get(k) {
+            None => Ok(None),
+            Some(v) if v.chars().count() > max => Err(Open311Error::bad(
+                k,
+                format!("longer than {max} characters"),
+            )),
+            Some(v) => {
+                no_control(k, v)?;
+                Ok(Some(v.to_owned()))
+            }
+        }
+    };
+    let email = short("email", 254)?;
+    if let Some(e) = &email {
+        if !e.contains('@') || e.contains(char::is_whitespace) {
+            return Err(Open311Error::bad("email", "is not an e-mail address"));
+        }
+    }
+    let time_of_day = match get("attribute[time_of_day]") {
+        None => None,
+        Some(v) => Some(TimeOfDay::parse(v).ok_or_else(|| {
+            Open311Error::bad(
+                "attribute[time_of_day]",
+                format!("'{v}' is not day, evening or night"),
+            )
+        })?),
+    };
+    let district = cat
+        .districts_at(lon, lat, DistrictLevel::District)
+        .first()
+        .map(|&i| cat.districts[i as usize].id.clone());
+    let follow = crate::auth::new_token().map_err(internal)?;
+    let (scrubbed, _) = scrub::scrub(description);
+    let report = NewReport {
+        service,
+        lon,
+        lat,
+        description: scrubbed,
+        description_original: description.to_owned(),
+        contact: Contact {
+            email,
+            first_name: short("first_name", 100)?,
+            last_name: short("last_name", 100)?,
+        },
+        time_of_day,
+        created_at: now,
+        follow: (follow.salt, follow.hash),
+        district,
+    };
+    Ok((report, follow.secret))
+}
+
+/// `POST /open311/v2/requests.json`.
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let f = fields(&req, payload).await?;
+    let now = chrono::Utc::now().timestamp();
+    let (new, secret) = check(&state, &f, now)?;
+    rate_limited(&state, &req)?;
+    let duplicates = duplicates_of(&state, new.service, new.lon, new.lat, now, None);
+    let st = state.clone();
+    let id = web::block(move || st.store_report(new))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    let key = format!("{}_{secret}", id);
+    Ok(HttpResponse::Created().json(serde_json::json!([{
+        "service_request_id": id.to_string(),
+        "service_notice": "Tak! Meldingen er modtaget. Sekretariatet læser den, før den bliver vist på kortet. / Thank you: the secretariat reads every report before it is shown on the map.",
+        "account_id": null,
+        "follow_key": key,
+        "follow_url": format!("/?report={id}&key={key}"),
+        "possible_duplicates": duplicates,
+    }])))
+}
+
+fn parse_id(raw: &str) -> Result<i64> {
+    let raw = raw.strip_suffix(".json").unwrap_or(raw);
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0 && n.to_string() == raw)
+        .ok_or_else(|| {
+            Open311Error::status(
+                StatusCode::NOT_FOUND,
+                format!("service_request_id: no request '{raw}'"),
+            )
+        })
+}
+
+/// Whether `key` (`<id>_<secret>`) is the follow key of `r`.
+fn follows(r: &Report, key: &str) -> bool {
+    let Some((id, secret)) = key.split_once('_') else {
+        return false;
+    };
+    id == r.id.to_string() && crate::auth::verify(&r.follow.0, &r.follow.1, secret)
+}
+
+/// `GET /open311/v2/requests/{id}.json` (`?key=` shows the reporter an unpublished one).
+pub async fn one(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = parse_id(&path)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| Open311Error::bad("query", e))?;
+    let mut key = None;
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "key" => key = Some(v.clone()),
+            "jurisdiction_id" => {}
+            other => {
+                return Err(Open311Error::bad(
+                    other,
+                    "unknown parameter; this takes key, jurisdiction_id",
+                ))
+            }
+        }
+    }
+    let missing = || {
+        Open311Error::status(
+            StatusCode::NOT_FOUND,
+            format!("service_request_id: no request '{id}'"),
+        )
+    };
+    let r = state.reports().get(id).ok_or_else(missing)?;
+    if !(r.published || key.as_deref().is_some_and(|k| follows(&r, k))) {
+        return Err(missing());
+    }
+    Ok(HttpResponse::Ok().json([RequestJson::public(&r)]))
+}
+
+/// `GET /open311/v2/requests.json?status=&service_code=&start_date=&end_date=&bbox=&limit=`.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| Open311Error::bad("query", e))?;
+    let mut status = None;
+    let mut services: Option<Vec<Service>> = None;
+    let (mut start, mut end) = (i64::MIN, i64::MAX);
+    let mut bbox = None;
+    let mut limit = 1000usize;
+    let mut ids: Option<Vec<i64>> = None;
+    for (k, v) in &pairs {
+        let v = v.trim();
+        match k.as_str() {
+            "status" => {
+                status = Some(match v {
+                    "open" | "closed" => v.to_owned(),
+                    _ => return Err(Open311Error::bad("status", format!("'{v}' is not open or closed"))),
+                })
+            }
+            "service_code" => {
+                services = Some(
+                    v.split(',')
+                        .map(|c| Service::parse(c.trim()).ok_or_else(|| Open311Error::bad("service_code", format!("unknown code '{c}'"))))
+                        .collect::<Result<_>>()?,
+                )
+            }
+            "service_request_id" => {
+                ids = Some(
+                    v.split(',')
+                        .map(|c| c.trim().parse::<i64>().map_err(|_| Open311Error::bad("service_request_id", format!("'{c}' is not an id"))))
+                        .collect::<Result<_>>()?,
+                )
+            }
+            "start_date" | "end_date" => {
+                let t = time::parse_rfc3339(v)
+                    .or_else(|| time::parse_date(v))
+                    .ok_or_else(|| Open311Error::bad(k, format!("'{v}' is not an RFC 3339 time or a date")))?;
+                if k == "start_date" {
+                    start = t;
+                } else {
+                    end = t;
+                }
+            }
+            "bbox" => {
+                let n: Vec<f64> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+                if n.len() != 4 || n.iter().any(|x| !x.is_finite()) || n[0] > n[2] || n[1] > n[3] {
+                    return Err(Open311Error::bad("bbox", "expected minlon,minlat,maxlon,maxlat (WGS84)"));
+                }
+                bbox = Some((n[0], n[1], n[2], n[3]));
+            }
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| Open311Error::bad("limit", format!("'{v}' is not 1..10000")))?
+            }
+            "jurisdiction_id" => {}
+            other => return Err(Open311Error::bad(other, "unknown parameter; this takes status, service_code, service_request_id, start_date, end_date, bbox, limit")),
+        }
+    }
+    if start > end {
+        return Err(Open311Error::bad("start_date", "is after end_date"));
+    }
+    let body = state.reports().read(|all| {
+        let list: Vec<RequestJson> = all
+            .iter()
+            .rev()
+            .filter(|r| r.published)
+            .filter(|r| status.as_deref().is_none_or(|s| r.status.open311() == s))
+            .filter(|r| services.as_ref().is_none_or(|s| s.contains(&r.service)))
+            .filter(|r| ids.as_ref().is_none_or(|i| i.contains(&r.id)))
+            .filter(|r| r.created_at >= start && r.created_at <= end)
+            .filter(|r| {
+                bbox.is_none_or(|(a, b, c, d)| {
+                    let (lon, lat) = crate::privacy::anchor(r.lon, r.lat);
+                    lon >= a && lon <= c && lat >= b && lat <= d
+                })
+            })
+            .take(limit)
+            .map(RequestJson::public)
+            .collect();
+        serde_json::to_vec(&list)
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.map_err(internal)?))
+}
+
+/// `POST /open311/v2/requests/{id}/me_too.json`: a resident says the same; counts.
+pub async fn me_too(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = parse_id(&path.into_inner())?;
+    let r = state
+        .reports()
+        .get(id)
+        .filter(|r| r.published)
+        .ok_or_else(|| {
+            Open311Error::status(
+                StatusCode::NOT_FOUND,
+                format!("service_request_id: no published request '{id}'"),
+            )
+        })?;
+    rate_limited(&state, &req)?;
+    let st = state.clone();
+    let count = web::block(move || st.report_me_too(r.id))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!([{"service_request_id": id.to_string(), "me_too": count}])))
+}

@@ -1,0 +1,524 @@
+//! The secretariat's side of resident reports and safety walks: the moderation queue
+//! (`GET /api/reports`), moderation actions with their log, the `reports` collection, and
+//! safety walks whose observations land in the `observations` layer at once.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::open311::{duplicates_of, RequestJson};
+use super::params::{self, Params};
+use super::AppState;
+use crate::model::{time, DistrictLevel, NewObservation, ObservationKind};
+use crate::reports::{scrub, ModerationEntry, Report, Status};
+
+/// `GET /api/reports?status=&limit=&offset=` (planner): every report, newest first, with the
+/// original text, contact and possible duplicates; `status=new` is the moderation queue.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let p = Params::parse(req.query_string(), &["status", "limit", "offset"])?;
+    let status = match p.non_empty("status")? {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            let all: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
+            ApiError::param("status", format!("'{s}' is not one of {}", all.join(", ")))
+        })?),
+    };
+    let limit = params::limit(&p)?;
+    let offset = params::offset(&p)?;
+    let now = chrono::Utc::now().timestamp();
+    let (page, matched): (Vec<Report>, usize) = state.reports().read(|all| {
+        let matching: Vec<&Report> = all
+            .iter()
+            .rev()
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .collect();
+        (
+            matching
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|r| (*r).clone())
+                .collect(),
+            matching.len(),
+        )
+    });
+    let reports: Vec<serde_json::Value> = page
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(RequestJson::planner(r)).unwrap_or_default();
+            v["possible_duplicates"] = serde_json::to_value(duplicates_of(
+                &state,
+                r.service,
+                r.lon,
+                r.lat,
+                now.max(r.created_at),
+                Some(r.id),
+            ))
+            .unwrap_or_default();
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(
+            json!({"numberMatched": matched, "numberReturned": reports.len(), "reports": reports}),
+        ))
+}
+
+fn report_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0 && n.to_string() == raw)
+        .ok_or_else(|| ApiError::NotFound(format!("no report '{raw}'")))
+}
+
+/// The body of `POST /api/reports/{id}/moderation`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationRequest {
+    action: String,
+    reason: Option<String>,
+    duplicate_of: Option<serde_json::Value>,
+    status: Option<String>,
+    status_note: Option<String>,
+}
+
+fn text(field: &str, v: &Option<String>, max: usize) -> ApiResult<Option<String>> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > max => Err(ApiError::param(
+            field,
+            format!("longer than {max} characters"),
+        )),
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ApiError::param(field, "contains control characters"))
+        }
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
+
+/// Applies a moderation action to a copy of `r`; returns the new state, the log entry and the
+/// report it was marked a duplicate of (which gains a "me too").
+fn apply(
+    r: &Report,
+    m: &ModerationRequest,
+    actor: &str,
+    now: i64,
+    exists: impl Fn(i64) -> Option<Report>,
+) -> ApiResult<(Report, ModerationEntry, Option<i64>)> {
+    let mut n = r.clone();
+    let reason = text("reason", &m.reason, 1000)?;
+    let note = text("status_note", &m.status_note, 1000)?.map(|t| scrub::scrub(&t).0);
+    let mut duplicate = None;
+    match m.action.as_str() {
+        "publish" => {
+            if r.published {
+                return Err(ApiError::param("action", "the report is already published"));
+            }
+            n.published = true;
+            n.status = Status::Open;
+            n.duplicate_of = None;
+        }
+        "reject" => {
+            let why = reason
+                .clone()
+                .ok_or_else(|| ApiError::param("reason", "is required to reject"))?;
+            n.published = false;
+            n.status = Status::Rejected;
+            n.reason = Some(why);
+        }
+        "mark_duplicate" => {
+            let target = match &m.duplicate_of {
+                Some(serde_json::Value::Number(x)) => x.as_i64(),
+                Some(serde_json::Value::String(s)) => s.parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                ApiError::param(
+                    "duplicate_of",
+                    "is required: the id of the report this one repeats",
+                )
+            })?;
+            if target == r.id {
+                return Err(ApiError::param(
+                    "duplicate_of",
+                    "a report cannot duplicate itself",
+                ));
+            }
+            let t = exists(target)
+                .ok_or_else(|| ApiError::param("duplicate_of", format!("no report {target}")))?;
+            if !t.published {
+                return Err(ApiError::param(
+                    "duplicate_of",
+                    format!("report {target} is not published"),
+                ));
+            }
+            n.published = false;
+            n.status = Status::Duplicate;
+            n.duplicate_of = Some(target);
+            duplicate = Some(target);
+        }
+        "set_status" => {
+            let s = m.status.as_deref().ok_or_else(|| {
+                ApiError::param(
+                    "status",
+                    "is required: open, acknowledged, in_progress or closed",
+                )
+            })?;
+            let s = Status::parse(s)
+                .filter(|s| {
+                    matches!(
+                        s,
+                        Status::Open | Status::Acknowledged | Status::InProgress | Status::Closed
+                    )
+                })
+                .ok_or_else(|| {
+                    ApiError::param(
+                        "status",
+                        format!("'{s}' is not open, acknowledged, in_progress or closed"),
+                    )
+                })?;
+            if !r.published {
+                return Err(ApiError::param(
+                    "action",
+                    "publish the report before setting its status",
+                ));
+            }
+            n.status = s;
+            if note.is_some() {
+                n.status_note = note.clone();
+            }
+        }
+        other => {
+            return Err(ApiError::param(
+                "action",
+                format!("'{other}' is not publish, reject, mark_duplicate or set_status"),
+            ))
+        }
+    }
+    n.updated_at = now;
+    let entry = ModerationEntry {
+        report_id: r.id,
+        at: now,
+        actor: actor.to_owned(),
+        action: m.action.clone(),
+        reason,
+        status: n.status.code().to_owned(),
+        status_note: note,
+        duplicate_of: duplicate,
+    };
+    Ok((n, entry, duplicate))
+}
+
+/// `POST /api/reports/{id}/moderation` (planner).
+pub async fn moderate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let id = report_id(&path)?;
+    let m: ModerationRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::param("body", format!("not a moderation request: {e}")))?;
+    let r = state
+        .reports()
+        .get(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
+    let actor = Caller::of(&req).actor();
+    let now = chrono::Utc::now().timestamp();
+    let book = state.reports();
+    let (updated, entry, duplicate) = apply(&r, &m, &actor, now, |t| book.get(t))?;
+    let st = state.clone();
+    let done = web::block(move || st.store_moderation(updated, entry, duplicate))
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(RequestJson::planner(&done)))
+}
+
+/// `GET /api/reports/{id}/moderation` (planner): who did what, when and why.
+pub async fn moderation_log(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = report_id(&path)?;
+    if state.reports().get(id).is_none() {
+        return Err(ApiError::NotFound(format!("no report {id}")));
+    }
+    let st = state.clone();
+    let actions = web::block(move || st.moderation_log(id))
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    Ok(HttpResponse::Ok().json(json!({"report": id.to_string(), "actions": actions})))
+}
+
+/// `GET /api/collections/reports/items`: published reports (all of them for planners) as
+/// GeoJSON points; the public's at their generalised position.
+pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let p = Params::parse(
+        req.query_string(),
+        &["limit", "offset", "service_code", "f"],
+    )?;
+    params::choice(&p, "f", &["json"], "json")?;
+    let limit = params::limit(&p)?;
+    let offset = params::offset(&p)?;
+    let codes: Option<Vec<String>> = p
+        .non_empty("service_code")?
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    // Every report, with contact details, for the secretariat only (not the police).
+    let planner = matches!(
+        Caller::of(&req).role,
+        crate::auth::Role::Planner | crate::auth::Role::Admin
+    );
+    let (features, matched) = state.reports().read(|all| {
+        let matching: Vec<&Report> = all
+            .iter()
+            .rev()
+            .filter(|r| planner || r.published)
+            .filter(|r| {
+                codes
+                    .as_ref()
+                    .is_none_or(|c| c.iter().any(|x| x == r.service.code()))
+            })
+            .collect();
+        let features: Vec<serde_json::Value> = matching
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|r| {
+                let props = if planner {
+                    RequestJson::planner(r)
+                } else {
+                    RequestJson::public(r)
+                };
+                let props = serde_json::to_value(props).unwrap_or_default();
+                json!({"type": "Feature", "id": r.id,
+                       "geometry": {"type": "Point", "coordinates": [props["long"], props["lat"]]},
+                       "properties": props})
+            })
+            .collect();
+        (features, matching.len())
+    });
+    Ok(HttpResponse::Ok().content_type("application/geo+json").json(json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": features.len(),
+        "note": if planner { "every report, with exact positions (planner)" } else { "published reports; positions generalised to the centre of their H3 resolution-10 cell" },
+        "features": features,
+    })))
+}
+
+/// Participants' roles a walk may record (never names).
+const ROLES: [&str; 8] = [
+    "resident",
+    "police",
+    "municipality",
+    "housing",
+    "youth_worker",
+    "planner",
+    "business",
+    "other",
+];
+
+/// The body of `POST /api/walks`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWalk {
+    title: String,
+    date: String,
+    route: Option<serde_json::Value>,
+    #[serde(default)]
+    participants: Vec<String>,
+}
+
+/// `POST /api/walks` (planner): starts a safety walk.
+pub async fn create_walk(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let w: NewWalk = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::param("body", format!("not a walk: {e}")))?;
+    let title = text("title", &Some(w.title.clone()), 200)?
+        .ok_or_else(|| ApiError::param("title", "is required"))?;
+    chrono::NaiveDate::parse_from_str(&w.date, "%Y-%m-%d")
+        .map_err(|_| ApiError::param("date", format!("'{}' is not a date YYYY-MM-DD", w.date)))?;
+    for p in &w.participants {
+        if !ROLES.contains(&p.as_str()) {
+            return Err(ApiError::param(
+                "participants",
+                format!(
+                    "'{p}' is not a role; roles are {} (never names)",
+                    ROLES.join(", ")
+                ),
+            ));
+        }
+    }
+    let route = match &w.route {
+        None | Some(serde_json::Value::Null) => None,
+        Some(g) => {
+            let ok = g["type"] == "LineString"
+                && g["coordinates"].as_array().is_some_and(|c| {
+                    c.len() >= 2
+                        && c.iter().all(|p| {
+                            p.as_array().is_some_and(|xy| {
+                                xy.len() == 2
+                                    && xy[0]
+                                        .as_f64()
+                                        .is_some_and(|x| (-180.0..=180.0).contains(&x))
+                                    && xy[1].as_f64().is_some_and(|y| (-90.0..=90.0).contains(&y))
+                            })
+                        })
+                });
+            if !ok {
+                return Err(ApiError::param(
+                    "route",
+                    "expected a GeoJSON LineString in WGS84 lon/lat",
+                ));
+            }
+            Some(g.to_string())
+        }
+    };
+    let actor = Caller::of(&req).actor();
+    let now = chrono::Utc::now().timestamp();
+    let st = state.clone();
+    let answer =
+        json!({"title": title, "date": w.date, "participants": w.participants, "route": w.route});
+    let id = web::block(move || {
+        st.create_walk(
+            &title,
+            &w.date,
+            route.as_deref(),
+            &w.participants,
+            &actor,
+            now,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let mut answer = answer;
+    answer["id"] = json!(id);
+    answer["observations"] = json!(0);
+    Ok(HttpResponse::Created().json(answer))
+}
+
+/// `GET /api/walks` (planner).
+pub async fn walks(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let st = state.clone();
+    let walks = web::block(move || st.walks())
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    Ok(HttpResponse::Ok().json(json!({"walks": walks})))
+}
+
+/// The body of `POST /api/walks/{id}/observations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalkObservation {
+    kind: String,
+    rating: serde_json::Value,
+    #[serde(default)]
+    note: String,
+    lon: f64,
+    lat: f64,
+    observed_at: Option<String>,
+}
+
+/// `POST /api/walks/{id}/observations` (planner): one observation from the field; it is in
+/// the `observations` layer when this answers.
+pub async fn walk_observation(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let walk: i64 = path
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no walk '{path}'")))?;
+    let o: WalkObservation = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::param("body", format!("not an observation: {e}")))?;
+    let kind: ObservationKind = o
+        .kind
+        .parse()
+        .map_err(|e: String| ApiError::param("kind", e))?;
+    let rating = o
+        .rating
+        .as_u64()
+        .filter(|r| (1..=5).contains(r))
+        .ok_or_else(|| {
+            ApiError::param(
+                "rating",
+                "is a whole number 1 (very poor/unsafe) … 5 (good/safe)",
+            )
+        })? as u8;
+    let note = text("note", &Some(o.note.clone()), 1000)?.unwrap_or_default();
+    if !o.lon.is_finite() || !o.lat.is_finite() {
+        return Err(ApiError::param("lon", "lon and lat must be numbers"));
+    }
+    let cat = state.catalog();
+    if cat
+        .districts_at(o.lon, o.lat, DistrictLevel::Bydel)
+        .is_empty()
+    {
+        return Err(ApiError::param(
+            "lon",
+            format!(
+                "({}, {}) is outside Copenhagen (lon ≈ 12.6, lat ≈ 55.7)",
+                o.lon, o.lat
+            ),
+        ));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let observed_at = match &o.observed_at {
+        None => now,
+        Some(t) => time::parse_rfc3339(t).ok_or_else(|| {
+            ApiError::param("observed_at", format!("'{t}' is not an RFC 3339 time"))
+        })?,
+    };
+    if !state.walk_exists(walk)? {
+        return Err(ApiError::NotFound(format!("no walk {walk}")));
+    }
+    let source = format!("walk-{walk}");
+    let mut id_bytes = [0u8; 8];
+    getrandom::fill(&mut id_bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let source_id = format!("{observed_at}-{:016x}", u64::from_le_bytes(id_bytes));
+    let new = NewObservation {
+        kind,
+        rating,
+        note: scrub::scrub(&note).0,
+        observed_at,
+        lon: o.lon,
+        lat: o.lat,
+        source: source.clone(),
+        source_id: source_id.clone(),
+        synthetic: false,
+    };
+    let st = state.clone();
+    let (s2, id2) = (source.clone(), source_id.clone());
+    web::block(move || {
+        st.write(|store| {
+            store
+                .insert_observations(std::slice::from_ref(&new))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            store
+                .set_observation_walk(&s2, &id2, walk)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok(((), true))
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let cat = state.catalog();
+    let stored = cat
+        .observations
+        .iter()
+        .rev()
+        .find(|x| x.source == source && x.source_id == source_id)
+        .ok_or_else(|| ApiError::Internal("the observation is not in the catalog".into()))?;
+    let mut out = Vec::with_capacity(512);
+    super::encode::observation(&mut out, stored);
+    Ok(HttpResponse::Created()
+        .content_type("application/geo+json")
+        .body(out))
+}

@@ -1,0 +1,530 @@
+//! Resident reports of unsafe spots (Open311 GeoReport v2 service requests): the service
+//! types, the report and its moderation states, scrubbing of personal data from descriptions,
+//! the per-client rate limit, and the in-memory book of reports the API answers from.
+//!
+//! Reports are written by one writer thread that commits whatever has queued up in one
+//! transaction ([`writer`]), so many concurrent submissions cost one `fsync` together; a
+//! report is answered `201` only after its transaction is durable.
+
+pub mod ratelimit;
+pub mod scrub;
+pub mod writer;
+
+use std::sync::RwLock;
+
+use crate::model::Labels;
+
+/// The kinds of unsafe spot a resident can report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// Broken or missing light.
+    PoorLighting,
+    /// A dark or hidden place.
+    DarkPlace,
+    /// Intimidation or harassment.
+    Harassment,
+    /// Drug dealing.
+    DrugDealing,
+    /// Vandalism or graffiti.
+    Vandalism,
+    /// An unsafe crossing or walkway.
+    UnsafeCrossing,
+    /// Anything else.
+    Other,
+}
+
+impl Service {
+    /// Every service, in the order offered.
+    pub const ALL: [Service; 7] = [
+        Service::PoorLighting,
+        Service::DarkPlace,
+        Service::Harassment,
+        Service::DrugDealing,
+        Service::Vandalism,
+        Service::UnsafeCrossing,
+        Service::Other,
+    ];
+
+    /// The Open311 `service_code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Service::PoorLighting => "poor_lighting",
+            Service::DarkPlace => "dark_place",
+            Service::Harassment => "harassment",
+            Service::DrugDealing => "drug_dealing",
+            Service::Vandalism => "vandalism",
+            Service::UnsafeCrossing => "unsafe_crossing",
+            Service::Other => "other",
+        }
+    }
+
+    /// Danish and English names.
+    pub fn labels(self) -> Labels {
+        let (da, en) = match self {
+            Service::PoorLighting => ("Dårlig belysning", "Poor lighting"),
+            Service::DarkPlace => ("Mørkt eller skjult sted", "Dark or hidden place"),
+            Service::Harassment => ("Chikane eller intimidering", "Intimidation or harassment"),
+            Service::DrugDealing => ("Narkohandel", "Drug dealing"),
+            Service::Vandalism => ("Hærværk eller graffiti", "Vandalism or graffiti"),
+            Service::UnsafeCrossing => (
+                "Usikker overgang eller gangsti",
+                "Unsafe crossing or walkway",
+            ),
+            Service::Other => ("Andet", "Other"),
+        };
+        Labels {
+            label_da: da,
+            label_en: en,
+        }
+    }
+
+    /// Danish and English descriptions.
+    pub fn descriptions(self) -> (&'static str, &'static str) {
+        match self {
+            Service::PoorLighting => (
+                "Gadelys der er gået i stykker, mangler eller er for svagt.",
+                "Street lights broken, missing or too weak.",
+            ),
+            Service::DarkPlace => (
+                "Et sted der er mørkt, skjult eller uoverskueligt.",
+                "A place that is dark, hidden or hard to see into.",
+            ),
+            Service::Harassment => (
+                "Et sted hvor man bliver råbt efter, chikaneret eller føler sig truet.",
+                "A place where people are shouted at, harassed or feel threatened.",
+            ),
+            Service::DrugDealing => ("Handel med euforiserende stoffer.", "Drug dealing."),
+            Service::Vandalism => (
+                "Hærværk, graffiti eller ødelagt inventar.",
+                "Vandalism, graffiti or broken street furniture.",
+            ),
+            Service::UnsafeCrossing => (
+                "En overgang, sti eller passage der føles usikker.",
+                "A crossing, path or passage that feels unsafe.",
+            ),
+            Service::Other => (
+                "Noget andet der gør stedet utrygt.",
+                "Something else that makes the place feel unsafe.",
+            ),
+        }
+    }
+
+    /// The service with this code.
+    pub fn parse(code: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// Where a report is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Received, not yet moderated (not public).
+    New,
+    /// Published; nothing done yet.
+    Open,
+    /// The secretariat has seen it.
+    Acknowledged,
+    /// Something is being done.
+    InProgress,
+    /// Done (with a public note of what was done).
+    Closed,
+    /// Not published, with a reason.
+    Rejected,
+    /// Not published: the same as another report (which counts it).
+    Duplicate,
+}
+
+impl Status {
+    /// Every status.
+    pub const ALL: [Status; 7] = [
+        Status::New,
+        Status::Open,
+        Status::Acknowledged,
+        Status::InProgress,
+        Status::Closed,
+        Status::Rejected,
+        Status::Duplicate,
+    ];
+
+    /// The code in the API and the store.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Acknowledged => "acknowledged",
+            Status::InProgress => "in_progress",
+            Status::Closed => "closed",
+            Status::Rejected => "rejected",
+            Status::Duplicate => "duplicate",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Open311's two states: `open` until the matter is finished, then `closed`.
+    pub fn open311(self) -> &'static str {
+        match self {
+            Status::Closed | Status::Rejected | Status::Duplicate => "closed",
+            _ => "open",
+        }
+    }
+}
+
+/// When the spot feels unsafe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeOfDay {
+    /// Daytime.
+    Day,
+    /// Evening.
+    Evening,
+    /// Night.
+    Night,
+}
+
+impl TimeOfDay {
+    /// The code.
+    pub fn code(self) -> &'static str {
+        match self {
+            TimeOfDay::Day => "day",
+            TimeOfDay::Evening => "evening",
+            TimeOfDay::Night => "night",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(s: &str) -> Option<TimeOfDay> {
+        match s {
+            "day" => Some(TimeOfDay::Day),
+            "evening" => Some(TimeOfDay::Evening),
+            "night" => Some(TimeOfDay::Night),
+            _ => None,
+        }
+    }
+}
+
+/// Contact details a resident may leave: for the secretariat only, never public, never logged.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Contact {
+    /// E-mail.
+    pub email: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+}
+
+impl Contact {
+    /// Whether nothing was given.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.first_name.is_none() && self.last_name.is_none()
+    }
+}
+
+/// A stored report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The `service_request_id`.
+    pub id: i64,
+    /// What kind of spot.
+    pub service: Service,
+    /// Longitude, WGS84 degrees (exact; the public gets [`crate::privacy::anchor`] of it).
+    pub lon: f64,
+    /// Latitude, WGS84 degrees.
+    pub lat: f64,
+    /// The description with personal data scrubbed (what may be published).
+    pub description: String,
+    /// The description as sent (moderators only).
+    pub description_original: String,
+    /// Contact details (moderators only).
+    pub contact: Contact,
+    /// When it feels unsafe.
+    pub time_of_day: Option<TimeOfDay>,
+    /// Where it is in its life.
+    pub status: Status,
+    /// Whether the public sees it.
+    pub published: bool,
+    /// Why it was rejected (moderators only).
+    pub reason: Option<String>,
+    /// The report this one duplicates.
+    pub duplicate_of: Option<i64>,
+    /// The public note of what was done ("you said, we did").
+    pub status_note: Option<String>,
+    /// Residents who said "me too" (and duplicates marked as this one).
+    pub me_too: u32,
+    /// When it was received, Unix seconds.
+    pub created_at: i64,
+    /// When it last changed, Unix seconds.
+    pub updated_at: i64,
+    /// Salt and salted SHA-256 of the follow key given to the reporter.
+    pub follow: (String, String),
+    /// The safety district it lies in (`district-N`), if any.
+    pub district: Option<String>,
+}
+
+/// A report as submitted and checked, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    /// What kind of spot.
+    pub service: Service,
+    /// Longitude, WGS84.
+    pub lon: f64,
+    /// Latitude, WGS84.
+    pub lat: f64,
+    /// Scrubbed description.
+    pub description: String,
+    /// As sent.
+    pub description_original: String,
+    /// Contact details.
+    pub contact: Contact,
+    /// When it feels unsafe.
+    pub time_of_day: Option<TimeOfDay>,
+    /// When it was received, Unix seconds.
+    pub created_at: i64,
+    /// Salt and hash of the follow key.
+    pub follow: (String, String),
+    /// Its safety district.
+    pub district: Option<String>,
+}
+
+impl Report {
+    /// The stored form of `n`, with the id the store gave it: new, unpublished.
+    pub fn from_new(id: i64, n: NewReport) -> Report {
+        Report {
+            id,
+            service: n.service,
+            lon: n.lon,
+            lat: n.lat,
+            description: n.description,
+            description_original: n.description_original,
+            contact: n.contact,
+            time_of_day: n.time_of_day,
+            status: Status::New,
+            published: false,
+            reason: None,
+            duplicate_of: None,
+            status_note: None,
+            me_too: 0,
+            created_at: n.created_at,
+            updated_at: n.created_at,
+            follow: n.follow,
+            district: n.district,
+        }
+    }
+}
+
+/// One moderation action, as recorded.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModerationEntry {
+    /// The report.
+    pub report_id: i64,
+    /// When, Unix seconds.
+    #[serde(serialize_with = "crate::model::time::serialize_rfc3339")]
+    pub at: i64,
+    /// Who (`token 3 (name, planner)`).
+    pub actor: String,
+    /// `publish`, `reject`, `mark_duplicate` or `set_status`.
+    pub action: String,
+    /// Why (reject), or the moderator's remark.
+    pub reason: Option<String>,
+    /// The status after the action.
+    pub status: String,
+    /// The public note, when one was set.
+    pub status_note: Option<String>,
+    /// The report this was marked a duplicate of.
+    pub duplicate_of: Option<i64>,
+}
+
+/// Every report, in id order, shared by the handlers and the writer.
+#[derive(Default)]
+pub struct ReportBook {
+    reports: RwLock<Vec<Report>>,
+}
+
+impl ReportBook {
+    /// A book holding `reports` (sorted by id).
+    pub fn new(mut reports: Vec<Report>) -> ReportBook {
+        reports.sort_by_key(|r| r.id);
+        ReportBook {
+            reports: RwLock::new(reports),
+        }
+    }
+
+    /// Runs `f` over the reports.
+    pub fn read<T>(&self, f: impl FnOnce(&[Report]) -> T) -> T {
+        let guard = self.reports.read().unwrap_or_else(|e| e.into_inner());
+        f(&guard)
+    }
+
+    /// The report with `id`.
+    pub fn get(&self, id: i64) -> Option<Report> {
+        self.read(|all| {
+            all.binary_search_by_key(&id, |r| r.id)
+                .ok()
+                .map(|i| all[i].clone())
+        })
+    }
+
+    /// Adds a stored report.
+    pub fn insert(&self, report: Report) {
+        let mut guard = self.reports.write().unwrap_or_else(|e| e.into_inner());
+        match guard.binary_search_by_key(&report.id, |r| r.id) {
+            Ok(i) => guard[i] = report,
+            Err(i) => guard.insert(i, report),
+        }
+    }
+
+    /// Changes the report with `id`; returns whether there was one.
+    pub fn update(&self, id: i64, f: impl FnOnce(&mut Report)) -> bool {
+        let mut guard = self.reports.write().unwrap_or_else(|e| e.into_inner());
+        match guard.binary_search_by_key(&id, |r| r.id) {
+            Ok(i) => {
+                f(&mut guard[i]);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Metres between two lon/lat points (haversine).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    use geo::{Distance, Haversine, Point};
+    Haversine.distance(Point::new(a.0, a.1), Point::new(b.0, b.1))
+}
+
+/// How near (metres) a published report of the same type must be to count as a possible
+/// duplicate.
+pub const DUPLICATE_RADIUS_M: f64 = 50.0;
+
+/// How recent (days) it must be.
+pub const DUPLICATE_DAYS: i64 = 60;
+
+/// Published reports of `service` within [`DUPLICATE_RADIUS_M`] of `at` (lon, lat) received in
+/// the [`DUPLICATE_DAYS`] before `now`, other than `except`, nearest first, with their
+/// distance in metres: the possible duplicates of a report.
+pub fn possible_duplicates(
+    all: &[Report],
+    service: Service,
+    at: (f64, f64),
+    now: i64,
+    except: Option<i64>,
+) -> Vec<(i64, f64)> {
+    let since = now - DUPLICATE_DAYS * 86_400;
+    let mut near: Vec<(i64, f64)> = all
+        .iter()
+        .filter(|r| {
+            r.published
+                && r.service == service
+                && r.created_at >= since
+                && r.created_at <= now
+                && Some(r.id) != except
+                && (r.lat - at.1).abs() < 0.001
+        })
+        .map(|r| (r.id, distance_m(at, (r.lon, r.lat))))
+        .filter(|(_, d)| *d <= DUPLICATE_RADIUS_M)
+        .collect();
+    near.sort_by(|a, b| a.1.total_cmp(&b.1));
+    near
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(id: i64, service: Service, lon: f64, lat: f64, at: i64, published: bool) -> Report {
+        Report::from_new(
+            id,
+            NewReport {
+                service,
+                lon,
+                lat,
+                description: String::new(),
+                description_original: String::new(),
+                contact: Contact::default(),
+                time_of_day: None,
+                created_at: at,
+                follow: (String::new(), String::new()),
+                district: None,
+            },
+        )
+        .published(published)
+    }
+
+    impl Report {
+        fn published(mut self, p: bool) -> Report {
+            self.published = p;
+            self
+        }
+    }
+
+    #[test]
+    fn duplicates_are_published_same_type_within_50_m_and_60_days() {
+        let day = 86_400;
+        let now = 100 * day;
+        let here = (12.5547, 55.6866);
+        // About 40 m north, 70 m north (0.00063°), 40 m but another type, unpublished,
+        // too old, and itself.
+        let all = vec![
+            report(
+                1,
+                Service::PoorLighting,
+                here.0,
+                here.1 + 0.00036,
+                now - day,
+                true,
+            ),
+            report(
+                2,
+                Service::PoorLighting,
+                here.0,
+                here.1 + 0.00063,
+                now - day,
+                true,
+            ),
+            report(
+                3,
+                Service::DarkPlace,
+                here.0,
+                here.1 + 0.00036,
+                now - day,
+                true,
+            ),
+            report(
+                4,
+                Service::PoorLighting,
+                here.0,
+                here.1 + 0.0001,
+                now - day,
+                false,
+            ),
+            report(
+                5,
+                Service::PoorLighting,
+                here.0,
+                here.1,
+                now - 61 * day,
+                true,
+            ),
+            report(
+                6,
+                Service::PoorLighting,
+                here.0,
+                here.1,
+                now - 59 * day,
+                true,
+            ),
+        ];
+        let d = possible_duplicates(&all, Service::PoorLighting, here, now, Some(7));
+        let ids: Vec<i64> = d.iter().map(|x| x.0).collect();
+        assert_eq!(ids, [6, 1], "nearest first");
+        assert!((d[1].1 - 40.0).abs() < 1.0, "{}", d[1].1);
+        assert!(
+            possible_duplicates(&all, Service::PoorLighting, here, now, Some(6))
+                .iter()
+                .all(|x| x.0 != 6)
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! SQL of resident reports, their moderation log and safety walks.
+
+use rusqlite::{params, Connection, Row};
+
+use super::{Result, Store};
+use crate::reports::{Contact, ModerationEntry, NewReport, Report, Service, Status, TimeOfDay};
+
+/// A safety walk (tryghedsvandring): when, where, who by role (never names).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Walk {
+    /// Id.
+    pub id: i64,
+    /// Title, e.g. "Tryghedsvandring Blågården, efterår".
+    pub title: String,
+    /// The day, `YYYY-MM-DD`.
+    pub date: String,
+    /// The route as a GeoJSON LineString (WGS84), if drawn.
+    pub route: Option<serde_json::Value>,
+    /// Participants' roles.
+    pub participants: Vec<String>,
+    /// Who recorded it (the token's actor text).
+    pub created_by: String,
+    /// Observations recorded on it.
+    pub observations: i64,
+}
+
+const REPORT_COLUMNS: &str = "id, service_code, lon, lat, description, description_original, email, first_name, \
+     last_name, time_of_day, status, published, reason, duplicate_of, status_note, me_too, created_at, \
+     updated_at, follow_salt, follow_hash, district";
+
+fn report_from(r: &Row<'_>) -> rusqlite::Result<Report> {
+    let bad = |i: usize, what: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
+    };
+    let code: String = r.get(1)?;
+    let status: String = r.get(10)?;
+    let tod: Option<String> = r.get(9)?;
+    Ok(Report {
+        id: r.get(0)?,
+        service: Service::parse(&code).ok_or_else(|| bad(1, format!("service {code}")))?,
+        lon: r.get(2)?,
+        lat: r.get(3)?,
+        description: r.get(4)?,
+        description_original: r.get(5)?,
+        contact: Contact {
+            email: r.get(6)?,
+            first_name: r.get(7)?,
+            last_name: r.get(8)?,
+        },
+        time_of_day: tod.as_deref().and_then(TimeOfDay::parse),
+        status: Status::parse(&status).ok_or_else(|| bad(10, format!("status {status}")))?,
+        published: r.get(11)?,
+        reason: r.get(12)?,
+        duplicate_of: r.get(13)?,
+        status_note: r.get(14)?,
+        me_too: r.get(15)?,
+        created_at: r.get(16)?,
+        updated_at: r.get(17)?,
+        follow: (r.get(18)?, r.get(19)?),
+        district: r.get(20)?,
+    })
+}
+
+/// Inserts a report in the open transaction `conn`; returns its id.
+pub fn insert_report(conn: &Connection, n: &NewReport) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO reports(service_code, lon, lat, description, description_original, email, \
+         first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at, \
+         follow_salt, follow_hash, district) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'new', 0, 0, ?10, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        n.service.code(),
+        n.lon,
+        n.lat,
+        n.description,
+        n.description_original,
+        n.contact.email,
+        n.contact.first_name,
+        n.contact.last_name,
+        n.time_of_day.map(|t| t.code()),
+        n.created_at,
+        n.follow.0,
+        n.follow.1,
+        n.district,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Writes a report's moderated state and the log entry, in the open transaction `conn`.
+pub fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -> Result<()> {
+    conn.execute(
+        "UPDATE reports SET status = ?2, published = ?3, reason = ?4, duplicate_of = ?5, \
+         status_note = ?6, me_too = ?7, updated_at = ?8 WHERE id = ?1",
+        params![
+            r.id,
+            r.status.code(),
+            r.published,
+            r.reason,
+            r.duplicate_of,
+            r.status_note,
+            r.me_too,
+            r.updated_at
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO moderation(report_id, at, actor, action, reason, status, status_note, duplicate_of) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            entry.report_id,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.reason,
+            entry.status,
+            entry.status_note,
+            entry.duplicate_of
+        ],
+    )?;
+    Ok(())
+}
+
+/// Adds one "me too" to a report, in the open transaction `conn`.
+pub fn me_too(conn: &Connection, id: i64, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE reports SET me_too = me_too + 1, updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+impl Store {
+    /// Every report, by id.
+    pub fn load_reports(&self) -> Result<Vec<Report>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {REPORT_COLUMNS} FROM reports ORDER BY id"))?;
+        let rows = stmt.query_map([], report_from)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The moderation log of a report, oldest first.
+    pub fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT report_id, at, actor, action, reason, status, status_note, duplicate_of \
+             FROM moderation WHERE report_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([report_id], |r| {
+            Ok(ModerationEntry {
+                report_id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                reason: r.get(4)?,
+                status: r.get(5)?,
+                status_note: r.get(6)?,
+                duplicate_of: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Records a safety walk; returns its id.
+    pub fn create_walk(
+        &self,
+        title: &str,
+        date: &str,
+        route: Option<&str>,
+        participants: &[String],
+        created_by: &str,
+        now: i64,
+    ) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO walks(title, date, route, participants, created_by, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                title,
+                date,
+                route,
+                serde_json::to_string(participants).unwrap_or_else(|_| "[]".into()),
+                created_by,
+                now
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every walk, newest first, with its number of observations.
+    pub fn walks(&self) -> Result<Vec<Walk>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT w.id, w.title, w.date, w.route, w.participants, w.created_by, \
+             (SELECT count(*) FROM observations o WHERE o.walk_id = w.id) \
+             FROM walks w ORDER BY w.date DESC, w.id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let route: Option<String> = r.get(3)?;
+            let participants: String = r.get(4)?;
+            Ok(Walk {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                date: r.get(2)?,
+                route: route.and_then(|t| serde_json::from_str(&t).ok()),
+                participants: serde_json::from_str(&participants).unwrap_or_default(),
+                created_by: r.get(5)?,
+                observations: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Links the observation `(source, source_id)` to a walk.
+    pub fn set_observation_walk(&self, source: &str, source_id: &str, walk: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE observations SET walk_id = ?3 WHERE source = ?1 AND source_id = ?2",
+            params![source, source_id, walk],
+        )?;
+        Ok(())
+    }
+}
