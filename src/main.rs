@@ -127,7 +127,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             },
             config.demo,
         )
-        .with_min_count(config.min_count),
+        .with_min_count(config.min_count)
+        .with_report_limit(config.report_limit),
     );
     // Imports and token changes made by other processes in the same data dir show up here
     // within a second, without a restart.

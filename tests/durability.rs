@@ -1,6 +1,7 @@
 //! The real binary under writes: every import that got a 2xx survives `kill -9` whole, and
 //! nothing half-written appears; an import by `hotspot import` into a serving data dir shows up
-//! without a restart; `hotspot backup` while serving gives a store that serves the same data.
+//! without a restart; `hotspot backup` while serving gives a store that serves the same data;
+//! a burst of concurrent resident reports killed mid-flight loses none that got a 201.
 
 mod common;
 
@@ -13,7 +14,12 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_hotspot");
 
 fn serve(data: &Path, port: u16) -> Child {
+    serve_with(data, port, &[])
+}
+
+fn serve_with(data: &Path, port: u16, extra: &[&str]) -> Child {
     let child = Command::new(BIN)
+        .args(extra)
         .args([
             "serve",
             "--no-demo",
@@ -269,5 +275,123 @@ fn cli_import_shows_up_in_a_running_server_and_backup_serves_the_same() {
         c.kill().unwrap();
         c.wait().unwrap();
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn reports_acknowledged_with_201_survive_kill_9_mid_burst() {
+    let dir = common::temp_dir("kill-reports");
+    let data = dir.join("var");
+    std::fs::create_dir_all(&data).unwrap();
+    let planner = token(&data, "planner");
+    let port = common::free_port();
+    // No rate limit: the burst comes from one address.
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--no-demo",
+            "--report-limit",
+            "0",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while common::http(
+        "GET",
+        &format!("http://127.0.0.1:{port}/api/health"),
+        &[],
+        b"",
+    )
+    .is_none()
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let acked = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let stop_at = Instant::now() + Duration::from_secs(20);
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                for r in 0..100_000 {
+                    if Instant::now() > stop_at {
+                        break;
+                    }
+                    let text = format!("burst {t}-{r}");
+                    let body = format!(
+                        "service_code=dark_place&lat=55.6866&long=12.5547&description={}",
+                        text.replace(' ', "+")
+                    );
+                    match common::http(
+                        "POST",
+                        &format!("http://127.0.0.1:{port}/open311/v2/requests.json"),
+                        &[("Content-Type", "application/x-www-form-urlencoded")],
+                        body.as_bytes(),
+                    ) {
+                        Some((201, b)) => {
+                            let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+                            let id = v[0]["service_request_id"].as_str().unwrap().to_owned();
+                            acked.lock().unwrap().push((id, text));
+                        }
+                        Some((s, b)) => panic!("unexpected {s}: {b}"),
+                        None => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while acked.lock().unwrap().len() < 300 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill().unwrap(); // SIGKILL, with submissions in flight
+    server.wait().unwrap();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 300,
+        "only {} reports acknowledged",
+        acked.len()
+    );
+
+    let port2 = common::free_port();
+    let mut again = serve(&data, port2);
+    let (status, body) = common::http(
+        "GET",
+        &format!("http://127.0.0.1:{port2}/api/reports?limit=10000"),
+        &[("Authorization", &format!("Bearer {planner}"))],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let stored: BTreeMap<String, String> = v["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["service_request_id"].as_str().unwrap().to_owned(),
+                r["description_original"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (id, text) in &acked {
+        assert_eq!(
+            stored.get(id),
+            Some(text),
+            "acknowledged report {id} lost or changed"
+        );
+    }
+    again.kill().unwrap();
+    again.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -329,7 +329,9 @@ fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
         .check(&client(req))
         .map_err(|wait| Open311Error {
             status: StatusCode::TOO_MANY_REQUESTS,
-            description: format!("too many reports from this client; try again in {wait} s"),
+            description: format!(
+                "rate_limit: too many reports from this client; try again in {wait} s"
+            ),
             retry_after: Some(wait),
         })
 }

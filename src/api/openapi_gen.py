@@ -540,6 +540,242 @@ schemas["WebConfig"] = {
 }
 schemas["OpenAPI"] = {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": {"type": "string"}}}
 
+# --- resident reports (Open311 GeoReport v2) and the secretariat's side of them
+
+SERVICE_CODES = ["poor_lighting", "dark_place", "harassment", "drug_dealing", "vandalism", "unsafe_crossing", "other"]
+REPORT_STATUSES = ["new", "open", "acknowledged", "in_progress", "closed", "rejected", "duplicate"]
+TIMES_OF_DAY = ["day", "evening", "night"]
+WALK_ROLES = ["resident", "police", "municipality", "housing", "youth_worker", "planner", "business", "other"]
+REQUEST_ID = {"type": "string", "pattern": "^[1-9][0-9]*$", "description": "The `service_request_id`: a whole number, as a string."}
+
+schemas["Open311Error"] = {
+    "type": "object", "required": ["code", "description"],
+    "properties": {
+        "code": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status code."},
+        "description": {"type": "string", "description": "`field: what is wrong`, e.g. `lat: is required (WGS84 degrees)`, or what was not found."},
+    },
+    "additionalProperties": False,
+}
+schemas["Open311Errors"] = {
+    "type": "array", "minItems": 1, "items": sref("Open311Error"),
+    "description": "Open311's error form (not problem details): `[{\"code\": 400, \"description\": \"field: …\"}]`.",
+}
+schemas["Open311Service"] = {
+    "type": "object",
+    "required": ["service_code", "service_name", "service_name_da", "service_name_en", "description", "description_da",
+                 "description_en", "metadata", "type", "keywords", "group"],
+    "properties": {
+        "service_code": {"type": "string", "enum": SERVICE_CODES},
+        "service_name": {"type": "string", "description": "Danish, or English with `locale=en…`."},
+        "service_name_da": {"type": "string"},
+        "service_name_en": {"type": "string"},
+        "description": {"type": "string", "description": "Danish, or English with `locale=en…`."},
+        "description_da": {"type": "string"},
+        "description_en": {"type": "string"},
+        "metadata": {"const": False, "description": "No service takes attributes beyond `attribute[time_of_day]`; there is no service definition."},
+        "type": {"const": "realtime"},
+        "keywords": {"type": "string"},
+        "group": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+REQUEST_PROPERTIES = {
+    "service_request_id": REQUEST_ID,
+    "status": {"type": "string", "enum": ["open", "closed"], "description": "Open311's status: `closed` for closed, rejected and duplicate reports, else `open` (a new report not yet moderated is `open` too)."},
+    "detailed_status": {"type": "string", "enum": REPORT_STATUSES, "description": "hotspot's own status (`new` = not yet moderated)."},
+    "status_notes": {"type": ["string", "null"], "description": "The secretariat's public note of what was done."},
+    "service_name": {"type": "string", "description": "Danish name of the service."},
+    "service_code": {"type": "string", "enum": SERVICE_CODES},
+    "description": {"type": "string", "description": "The description with e-mail addresses, phone, CPR and number-plate numbers replaced by `[fjernet]`."},
+    "agency_responsible": {"type": "string"},
+    "requested_datetime": RFC3339,
+    "updated_datetime": RFC3339,
+    "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "Latitude of the centre of the report's H3 resolution-10 cell (≤ 80 m from the point given), 7 decimals; for planners too (the exact point is `exact_lat`)."},
+    "long": {"type": "number", "minimum": -180, "maximum": 180, "description": "Longitude of that cell centre."},
+    "time_of_day": {"type": ["string", "null"], "enum": TIMES_OF_DAY + [None], "description": "When the place feels unsafe (`attribute[time_of_day]`)."},
+    "me_too": {"type": "integer", "minimum": 0, "description": "Residents who said \"me too\", and reports marked duplicates of this one."},
+    "published": {"type": "boolean", "description": "Whether the public sees it (always true in public lists)."},
+    "duplicate_of": {"type": ["string", "null"], "pattern": "^[1-9][0-9]*$", "description": "The report this one repeats."},
+}
+schemas["Open311Request"] = {
+    "type": "object", "required": list(REQUEST_PROPERTIES), "properties": REQUEST_PROPERTIES, "additionalProperties": False,
+    "description": "A service request as the public (and its reporter, with the follow key) sees it: generalised position, scrubbed text, no contact.",
+}
+PLANNER_PROPERTIES = {
+    **REQUEST_PROPERTIES,
+    "description_original": {"type": "string", "description": "The description as sent."},
+    "contact": {"type": ["object", "null"], "description": "What the reporter left; null when nothing.", "required": ["email", "first_name", "last_name"],
+                "properties": {k: {"type": ["string", "null"]} for k in ("email", "first_name", "last_name")}, "additionalProperties": False},
+    "reason": {"type": ["string", "null"], "description": "Why it was rejected."},
+    "exact_lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "The latitude as sent."},
+    "exact_long": {"type": "number", "minimum": -180, "maximum": 180, "description": "The longitude as sent."},
+    "district": {"type": ["string", "null"], "pattern": "^district-[0-9]+$", "description": "The safety district it lies in."},
+}
+schemas["ReportForPlanner"] = {
+    "type": "object", "required": list(PLANNER_PROPERTIES), "properties": PLANNER_PROPERTIES, "additionalProperties": False,
+    "description": "A report as the secretariat (planner, admin) sees it: the public fields and the original text, contact, reason, exact position and district.",
+}
+schemas["PossibleDuplicate"] = {
+    "type": "object",
+    "required": ["service_request_id", "service_code", "description", "distance_m", "requested_datetime", "me_too"],
+    "properties": {
+        "service_request_id": REQUEST_ID,
+        "service_code": {"type": "string", "enum": SERVICE_CODES},
+        "description": {"type": "string"},
+        "distance_m": {"type": "number", "minimum": 0, "description": "Metres from the report's exact point, whole."},
+        "requested_datetime": RFC3339,
+        "me_too": {"type": "integer", "minimum": 0},
+    },
+    "additionalProperties": False,
+    "description": "A published report of the same service within 50 m and 60 days (at most 5, nearest first).",
+}
+schemas["Open311Created"] = {
+    "type": "array", "minItems": 1, "maxItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["service_request_id", "service_notice", "account_id", "follow_key", "follow_url", "possible_duplicates"],
+        "properties": {
+            "service_request_id": REQUEST_ID,
+            "service_notice": {"type": "string", "description": "Danish and English: the secretariat reads every report before it is shown."},
+            "account_id": {"type": "null"},
+            "follow_key": {"type": "string", "pattern": "^[1-9][0-9]*_[0-9a-f]{64}$",
+                           "description": "`<id>_<secret>`, shown once (only a salted hash is kept): `GET /open311/v2/requests/{id}.json?key=` shows the reporter the report before it is published."},
+            "follow_url": {"type": "string", "description": "The web map showing the report: `/?report=<id>&key=<follow_key>`."},
+            "possible_duplicates": {"type": "array", "maxItems": 5, "items": sref("PossibleDuplicate")},
+        },
+        "additionalProperties": False,
+    },
+}
+schemas["Open311MeToo"] = {
+    "type": "array", "minItems": 1, "maxItems": 1,
+    "items": {"type": "object", "required": ["service_request_id", "me_too"], "additionalProperties": False,
+              "properties": {"service_request_id": REQUEST_ID, "me_too": {"type": "integer", "minimum": 1, "description": "The count after this one."}}},
+}
+NEW_REQUEST_FIELDS = {
+    "service_code": {"type": "string", "enum": SERVICE_CODES, "description": "Required."},
+    "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "Required, WGS84 degrees; the point must lie in the Municipality of Copenhagen (400 otherwise, saying so when lat and long look swapped)."},
+    "long": {"type": "number", "minimum": -180, "maximum": 180, "description": "Required, WGS84 degrees."},
+    "description": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "Required: what makes the place feel unsafe; at most 2,000 characters, no control characters but newline and tab. Published only after moderation, with e-mail addresses, phone, CPR and number-plate numbers removed."},
+    "email": {"type": "string", "maxLength": 254, "description": "Optional, for the secretariat only (never public)."},
+    "first_name": {"type": "string", "maxLength": 100, "description": "Optional, for the secretariat only."},
+    "last_name": {"type": "string", "maxLength": 100, "description": "Optional, for the secretariat only."},
+    "attribute[time_of_day]": {"type": "string", "enum": TIMES_OF_DAY, "description": "Optional: when the place feels unsafe."},
+    "website": {"type": "string", "maxLength": 0, "description": "A honeypot people never see: must be absent or empty (400 `website: must be empty`)."},
+    "jurisdiction_id": {"type": "string", "description": "Accepted and ignored (one jurisdiction)."},
+    "api_key": {"type": "string", "description": "Accepted and ignored (no key is needed)."},
+    "address_string": {"type": "string", "description": "Accepted and ignored: there is no geocoding, `lat` and `long` are required."},
+    "device_id": {"type": "string", "description": "Accepted and ignored."},
+    "account_id": {"type": "string", "description": "Accepted and ignored."},
+    "address_id": {"type": "string", "description": "Accepted and ignored."},
+}
+schemas["Open311NewRequestForm"] = {
+    "type": "object", "required": ["service_code", "lat", "long", "description"], "properties": NEW_REQUEST_FIELDS, "additionalProperties": False,
+    "description": "A new service request, form-encoded. Any other field (e.g. `phone`, `media_url`) or a field given twice: 400 naming it.",
+}
+schemas["Open311NewRequestJson"] = {
+    "type": "object", "required": ["service_code", "lat", "long", "description"],
+    "properties": {
+        **{k: v for k, v in NEW_REQUEST_FIELDS.items() if k not in ("lat", "long")},
+        "lat": {"anyOf": [NEW_REQUEST_FIELDS["lat"], {"type": "string"}], "description": NEW_REQUEST_FIELDS["lat"]["description"] + " A number or a numeric string."},
+        "long": {"anyOf": [NEW_REQUEST_FIELDS["long"], {"type": "string"}], "description": "Required, WGS84 degrees; a number or a numeric string."},
+        "attribute": {"type": "object", "description": "Attributes as an object, the same as `attribute[time_of_day]`.", "additionalProperties": False,
+                      "properties": {"time_of_day": {"type": "string", "enum": TIMES_OF_DAY}}},
+    },
+    "additionalProperties": False,
+    "description": "The same fields as the form, as one JSON object of strings or numbers (`null` = absent); `attribute` may be an object.",
+}
+schemas["ReportQueue"] = {
+    "type": "object", "required": ["numberMatched", "numberReturned", "reports"],
+    "properties": {
+        "numberMatched": {"type": "integer", "minimum": 0},
+        "numberReturned": {"type": "integer", "minimum": 0},
+        "reports": {"type": "array", "description": "Newest first.", "items": {
+            "type": "object", "required": [*PLANNER_PROPERTIES, "possible_duplicates"], "additionalProperties": False,
+            "properties": {**PLANNER_PROPERTIES, "possible_duplicates": {"type": "array", "maxItems": 5, "items": sref("PossibleDuplicate")}}}},
+    },
+}
+schemas["ModerationRequest"] = {
+    "type": "object", "required": ["action"], "additionalProperties": False,
+    "properties": {
+        "action": {"type": "string", "enum": ["publish", "reject", "mark_duplicate", "set_status"],
+                   "description": "`publish` (not if published; status becomes `open`); `reject` (needs `reason`; unpublishes); `mark_duplicate` (needs `duplicate_of`, a published report other than this one, which gains a \"me too\"; unpublishes); `set_status` (published reports only; needs `status`, takes `status_note`)."},
+        "reason": {"type": ["string", "null"], "maxLength": 1000, "description": "Why (required to reject); kept in the log, never public."},
+        "duplicate_of": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}, {"type": "null"}], "description": "The report this one repeats (`mark_duplicate`)."},
+        "status": {"type": ["string", "null"], "enum": ["open", "acknowledged", "in_progress", "closed", None], "description": "The new status (`set_status`)."},
+        "status_note": {"type": ["string", "null"], "maxLength": 1000, "description": "A public note of what was done (scrubbed of personal data like descriptions)."},
+    },
+}
+schemas["ModerationEntry"] = {
+    "type": "object", "required": ["report_id", "at", "actor", "action", "reason", "status", "status_note", "duplicate_of"],
+    "additionalProperties": False,
+    "properties": {
+        "report_id": {"type": "integer", "minimum": 1},
+        "at": RFC3339,
+        "actor": {"type": "string", "description": "`token ID (NAME, ROLE)`."},
+        "action": {"type": "string", "enum": ["publish", "reject", "mark_duplicate", "set_status"]},
+        "reason": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": REPORT_STATUSES, "description": "The status after the action."},
+        "status_note": {"type": ["string", "null"]},
+        "duplicate_of": {"type": ["integer", "null"]},
+    },
+}
+schemas["ModerationLog"] = {
+    "type": "object", "required": ["report", "actions"], "additionalProperties": False,
+    "properties": {"report": REQUEST_ID, "actions": {"type": "array", "items": sref("ModerationEntry"), "description": "Oldest first."}},
+}
+LINESTRING = {"type": "object", "required": ["type", "coordinates"],
+              "properties": {"type": {"const": "LineString"}, "coordinates": {"type": "array", "minItems": 2, "items": sref("Position")}},
+              "description": "A GeoJSON LineString, WGS84 lon/lat."}
+schemas["NewWalk"] = {
+    "type": "object", "required": ["title", "date"], "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200, "description": "e.g. `Tryghedsvandring Blågården, efterår`."},
+        "date": {"type": "string", "format": "date", "description": "The day, `YYYY-MM-DD`."},
+        "route": {"anyOf": [LINESTRING, {"type": "null"}], "description": "The route walked, if drawn."},
+        "participants": {"type": "array", "items": {"type": "string", "enum": WALK_ROLES}, "description": "Participants' roles, never names. Default none."},
+    },
+}
+WALK_PROPERTIES = {
+    "id": {"type": "integer", "minimum": 1},
+    "title": {"type": "string"},
+    "date": {"type": "string", "format": "date"},
+    "route": {"anyOf": [LINESTRING, {"type": "null"}]},
+    "participants": {"type": "array", "items": {"type": "string", "enum": WALK_ROLES}},
+    "observations": {"type": "integer", "minimum": 0, "description": "Observations recorded on the walk."},
+}
+schemas["WalkCreated"] = {"type": "object", "required": list(WALK_PROPERTIES), "properties": WALK_PROPERTIES, "additionalProperties": False}
+schemas["Walks"] = {
+    "type": "object", "required": ["walks"], "additionalProperties": False,
+    "properties": {"walks": {"type": "array", "description": "Newest (by date) first.", "items": {
+        "type": "object", "required": [*WALK_PROPERTIES, "created_by"], "additionalProperties": False,
+        "properties": {**WALK_PROPERTIES, "created_by": {"type": "string", "description": "`token ID (NAME, ROLE)`."}}}}},
+}
+schemas["NewWalkObservation"] = {
+    "type": "object", "required": ["kind", "rating", "lon", "lat"], "additionalProperties": False,
+    "properties": {
+        "kind": {"type": "string", "enum": KINDS},
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5, "description": "1 = very poor/unsafe … 5 = good/safe."},
+        "note": {"type": "string", "maxLength": 1000, "description": "Free text (Danish), scrubbed of personal data. Default empty."},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84; the point must lie in Copenhagen."},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "observed_at": {"type": ["string", "null"], "format": "date-time", "description": "RFC 3339; default now."},
+    },
+}
+schemas["ReportFeature"] = {
+    "type": "object", "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"},
+        "id": {"type": "integer", "minimum": 1, "description": "The `service_request_id`."},
+        "geometry": {**sref("PointGeometry"), "description": "`[long, lat]` of the properties: the generalised position (also for planners)."},
+        "properties": {"anyOf": [sref("Open311Request"), sref("ReportForPlanner")], "description": "The Open311 request fields: the public view, or the secretariat's for planner and admin tokens."},
+    },
+}
+schemas["ReportCollection"] = fc(sref("ReportFeature"), {
+    "numberMatched": {"type": "integer", "minimum": 0},
+    "numberReturned": {"type": "integer", "minimum": 0},
+    "note": {"type": "string", "description": "What the answer holds (public: published reports, generalised)."},
+}, ["numberMatched", "numberReturned", "note"], "Resident reports as GeoJSON points, newest first (no `links`).")
+
 # ---------------------------------------------------------------- parameters
 
 parameters = {
@@ -640,6 +876,25 @@ responses = {
     "ImportRefused": {"description": "Some records were refused, so nothing was imported (all-or-nothing); every refusal is in `summary.rejected`. Send `skip_invalid=true` to import the rest.",
                       "content": {"application/problem+json": {"schema": sref("ImportRefused")}}},
 }
+def open311_response(description, headers=None):
+    r = {"description": description, "content": {"application/json": {"schema": sref("Open311Errors")}}}
+    if headers:
+        r["headers"] = headers
+    return r
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds until the client may send again.", "schema": {"type": "integer", "minimum": 0}}}
+responses.update({
+    "Open311BadRequest": open311_response("A malformed, unknown or repeated parameter or field: `[{\"code\": 400, \"description\": \"field: what is wrong\"}]`."),
+    "Open311NotFound": open311_response("No such (published) request: `[{\"code\": 404, \"description\": \"service_request_id: …\"}]`."),
+    "Open311TooLarge": open311_response("The body is larger than 16 KiB (16,384 bytes)."),
+    "Open311UnsupportedMediaType": open311_response("A `Content-Type` other than `application/x-www-form-urlencoded` (or none) or `application/json`."),
+    "Open311TooManyRequests": open311_response("More than 5 reports and \"me too\"s from this client (IP address, kept only as an expiring salted hash) in 10 minutes (the default; `--report-limit N` / `HOTSPOT_REPORT_LIMIT`).",
+                                               RETRY_AFTER),
+    "Open311Internal": open311_response("The report could not be stored: `[{\"code\": 500, \"description\": \"the report could not be stored; please try again\"}]`."),
+    "JsonBodyTooLarge": {"description": "The body is larger than 256 KiB (262,144 bytes). This answer is actix-web's own: `text/plain`, not problem details.",
+                         "content": {"text/plain; charset=utf-8": {"schema": {"type": "string"}}}},
+})
+
 headers = {
     "ETag": {"description": "Entity tag of the answer; send it back as `If-None-Match`.", "schema": {"type": "string"}},
     "CacheControl": {"description": "Caching rule, e.g. `public, max-age=300` (tiles; `private` for exact data) or `no-cache`.", "schema": {"type": "string"}},
@@ -896,6 +1151,134 @@ for c, filters in TILE_FILTERS.items():
            "304": {"description": "Not modified: `If-None-Match` matches the tile's `ETag`.", "headers": tile_headers},
            **api_errors(400, 401)})
 
+# --- resident reports: Open311 GeoReport v2 (public; errors in Open311's form)
+OPEN311_NOTE = (" Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2/), JSON only. No token is needed (an `Authorization` header is ignored); "
+                "errors are Open311's `[{\"code\", \"description\"}]` (schema `Open311Errors`), not problem details. "
+                "A method a route does not take gets 404 in that form.")
+JURISDICTION = {"name": "jurisdiction_id", "in": "query", "required": False, "description": "Accepted and ignored: one jurisdiction, Københavns Kommune.",
+                "schema": {"type": "string"}}
+REQUEST_ID_PATH = {"name": "id", "in": "path", "required": True, "description": "The `service_request_id`: a whole number without leading zeros (anything else: 404).",
+                   "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "example": "1"}
+op("/open311/v2/services.json", "get", tags=["open311"], operationId="getOpen311Services", security=[], summary="Open311: the services (kinds of unsafe spot)",
+   description="The 7 kinds of unsafe spot a resident can report, with Danish and English names and descriptions." + OPEN311_NOTE,
+   parameters=[JURISDICTION,
+               {"name": "locale", "in": "query", "required": False, "description": "A value starting with `en` puts the English name and description in `service_name` and `description`; anything else (or none) the Danish.",
+                "schema": {"type": "string"}, "example": "en"}],
+   responses={"200": json_ok({"type": "array", "items": sref("Open311Service")}, "The services."), "400": rref("Open311BadRequest")})
+op("/open311/v2/requests.json", "get", tags=["open311"], operationId="getOpen311Requests", security=[], summary="Open311: published reports",
+   description="Published reports, newest first, at their generalised position (the centre of their H3 resolution-10 cell, ≤ 80 m away), with the scrubbed description and no contact. "
+               "Filters combine (all must match); a parameter given twice counts once, the last value. Unknown parameters: 400. "
+               "Without dates every published report is listed (up to `limit`), not only the last 90 days." + OPEN311_NOTE,
+   parameters=[
+       {"name": "status", "in": "query", "required": False, "description": "`open` or `closed` (Open311's status; one value: `open,closed` is a 400).",
+        "schema": {"type": "string", "enum": ["open", "closed"]}},
+       {"name": "service_code", "in": "query", "required": False, "style": "form", "explode": False, "description": "One or more service codes, comma-separated (any matches). Unknown codes: 400.",
+        "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": SERVICE_CODES}}, "example": ["poor_lighting"]},
+       {"name": "service_request_id", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": "One or more ids, comma-separated. Filters like the other parameters (it does not override them); a part that is not a whole number: 400.",
+        "schema": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 999999999999}}},
+       {"name": "start_date", "in": "query", "required": False,
+        "description": "Earliest `requested_datetime` included: RFC 3339 (`2026-11-01T00:00:00Z`; write a `+` offset as `%2B`), or a date `YYYY-MM-DD` meaning its midnight **UTC**. After `end_date`: 400.",
+        "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}},
+       {"name": "end_date", "in": "query", "required": False,
+        "description": "Latest `requested_datetime` included, as `start_date`. A date means its midnight UTC, so `end_date=2026-11-27` leaves out the reports of 27 November itself.",
+        "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}},
+       {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+        "description": "`minlon,minlat,maxlon,maxlat` (WGS84) around the generalised positions, edges included; minlon ≤ maxlon and minlat ≤ maxlat, else 400.",
+        "schema": parameters["bbox"]["schema"], "example": [12.54, 55.68, 12.57, 55.70]},
+       {"name": "limit", "in": "query", "required": False, "description": "At most this many requests (1–10,000; an extension of Open311).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}},
+       JURISDICTION],
+   responses={"200": json_ok({"type": "array", "items": sref("Open311Request")}, "The matching published requests (possibly none)."), "400": rref("Open311BadRequest")})
+FORM_BODY = sref("Open311NewRequestForm")
+op("/open311/v2/requests.json", "post", tags=["open311"], operationId="createOpen311Request", security=[], summary="Open311: report an unsafe spot",
+   description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
+               "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 16 KiB; 413), its type (415), each field (400 naming it; "
+               "`media_url`: photos are not accepted; `phone` and other unknown fields are refused), then the rate limit (429 with `Retry-After`). "
+               "`possible_duplicates` lists published reports of the same service within 50 m and 60 days: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
+   requestBody={"required": True, "content": {
+       "application/x-www-form-urlencoded": {"schema": FORM_BODY,
+                                             "example": {"service_code": "poor_lighting", "lat": 55.6925, "long": 12.5535, "description": "Lampen ved porten er gået ud.", "attribute[time_of_day]": "night"}},
+       "application/json": {"schema": sref("Open311NewRequestJson"),
+                            "example": {"service_code": "dark_place", "lat": 55.692, "long": 12.554, "description": "Mørk gård uden lys.", "attribute": {"time_of_day": "evening"}}},
+   }},
+   responses={"201": json_ok(sref("Open311Created"), "Stored; the id, the follow key (shown once) and possible duplicates."),
+              "400": rref("Open311BadRequest"), "413": rref("Open311TooLarge"), "415": rref("Open311UnsupportedMediaType"),
+              "429": rref("Open311TooManyRequests"), "500": rref("Open311Internal")})
+op("/open311/v2/requests/{id}.json", "get", tags=["open311"], operationId="getOpen311Request", security=[], summary="Open311: one report",
+   description="One report as a one-element array (Open311's form), in the public view. An unpublished report is a 404 unless `key` is its follow key." + OPEN311_NOTE,
+   parameters=[REQUEST_ID_PATH,
+               {"name": "key", "in": "query", "required": False, "description": "The reporter's `follow_key` (`<id>_<secret>` from the 201): shows the report before it is published. A wrong key is no error (published: shown; unpublished: 404).",
+                "schema": {"type": "string"}},
+               JURISDICTION],
+   responses={"200": json_ok({"type": "array", "minItems": 1, "maxItems": 1, "items": sref("Open311Request")}, "The report."),
+              "400": rref("Open311BadRequest"), "404": rref("Open311NotFound")})
+op("/open311/v2/requests/{id}/me_too.json", "post", tags=["open311"], operationId="meTooOpen311Request", security=[], summary="Open311 extension: \"me too\" on a published report",
+   description="A resident says the same about a published report; its `me_too` count goes up by one. Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
+   parameters=[REQUEST_ID_PATH],
+   responses={"200": json_ok(sref("Open311MeToo"), "Counted; the new count."), "404": rref("Open311NotFound"),
+              "429": rref("Open311TooManyRequests"), "500": rref("Open311Internal")})
+
+# --- the secretariat's side: moderation queue, moderation, safety walks (planner, admin)
+PLANNER_ONLY = " Needs a planner or admin token (401 without one, 403 for another role)."
+REPORT_ID_PATH = {"name": "id", "in": "path", "required": True, "description": "The report's `service_request_id` (a whole number without leading zeros; anything else: 404).",
+                  "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "example": "1"}
+op("/api/reports", "get", tags=["reports"], operationId="getReportQueue", summary="Every report, for moderation (planner)",
+   description="Every report, newest first, as the secretariat sees it: the original text, contact details, exact position, reason, and possible duplicates. "
+               "`status=new` is the moderation queue." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[{"name": "status", "in": "query", "required": False, "description": "Only reports with this (detailed) status.",
+                "schema": {"type": "string", "enum": REPORT_STATUSES}, "example": "new"},
+               {**parameters["limit"], "description": "Reports per page (1–10,000)."},
+               {**parameters["offset"], "description": "Reports to skip."}],
+   responses={"200": json_ok(sref("ReportQueue"), "A page of reports.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
+              **api_errors(400, 401, 403)})
+op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", summary="Publish, reject, mark duplicate or set status (planner)",
+   description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[REPORT_ID_PATH],
+   requestBody={"required": True, "content": {"application/json": {"schema": sref("ModerationRequest"),
+                                                                    "example": {"action": "set_status", "status": "in_progress", "status_note": "Vi har bestilt en ny lampe."}}}},
+   responses={"200": json_ok(sref("ReportForPlanner"), "Done; the report."),
+              **api_errors(400, 401, 403, 404), "413": rref("JsonBodyTooLarge")})
+op("/api/reports/{id}/moderation", "get", tags=["reports"], operationId="getModerationLog", summary="A report's moderation log (planner)",
+   description="Every moderation action on the report, oldest first." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[REPORT_ID_PATH],
+   responses={"200": json_ok(sref("ModerationLog"), "The log."), **api_errors(401, 403, 404)})
+op("/api/walks", "post", tags=["reports"], operationId="createWalk", summary="Start a safety walk (planner)",
+   description="Records a safety walk (tryghedsvandring): title, day, route, participants' roles (never names)." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   requestBody={"required": True, "content": {"application/json": {"schema": sref("NewWalk"),
+                                                                    "example": {"title": "Tryghedsvandring Blågården", "date": "2026-11-20", "participants": ["resident", "police"]}}}},
+   responses={"201": json_ok(sref("WalkCreated"), "Recorded; the walk with its id."), **api_errors(400, 401, 403), "413": rref("JsonBodyTooLarge")})
+op("/api/walks", "get", tags=["reports"], operationId="getWalks", summary="The safety walks (planner)",
+   description="Every safety walk, newest date first, with its number of observations. Takes no parameters." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   responses={"200": json_ok(sref("Walks"), "The walks."), **api_errors(401, 403)})
+op("/api/walks/{id}/observations", "post", tags=["reports"], operationId="addWalkObservation", summary="Record an observation on a safety walk (planner)",
+   description="One observation from the field; it is in the `observations` collection (source `walk-ID`) when this answers." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[{"name": "id", "in": "path", "required": True, "description": "The walk's id (unknown or not a number: 404).", "schema": {"type": "integer"}, "example": 1}],
+   requestBody={"required": True, "content": {"application/json": {"schema": sref("NewWalkObservation"),
+                                                                    "example": {"kind": "lighting", "rating": 2, "note": "Mørk sti", "lon": 12.551, "lat": 55.6905}}}},
+   responses={"201": json_ok(sref("ObservationFeature"), "Recorded; the observation as a GeoJSON Feature.", "application/geo+json"),
+              **api_errors(400, 401, 403, 404), "413": rref("JsonBodyTooLarge")})
+
+op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
+   description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
+               "The public gets published reports in the public view (generalised position, scrubbed text); planner and admin tokens get every report "
+               "in the secretariat's view (`ReportForPlanner`). The geometry is the generalised position for everyone. "
+               "Not an OGC collection like the others: not in `/api/collections`, no single items, no `links`.",
+   security=OPTIONAL_AUTH,
+   parameters=[{**parameters["limit"], "description": "Features per page (1–10,000)."},
+               {**parameters["offset"], "description": "Features to skip."},
+               {"name": "service_code", "in": "query", "required": False, "style": "form", "explode": False,
+                "description": "One or more service codes, comma-separated (any matches); codes that are no service match nothing (no error).",
+                "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": SERVICE_CODES}}},
+               {"name": "f", "in": "query", "required": False, "description": "Only `json` (GeoJSON).", "schema": {"type": "string", "enum": ["json"], "default": "json"}}],
+   responses={"200": json_ok(sref("ReportCollection"), "The reports.", "application/geo+json"), **api_errors(400, 401)})
+
 # --- web
 op("/", "get", tags=["web"], operationId="getWebApp", security=[], summary="The web map",
    description="The MapLibre web app (HTML). Its scripts, styles and the vendored MapLibre GL JS are served beside it.",
@@ -929,6 +1312,7 @@ doc = {
         "summary": "Safety mapping for Copenhagen's Hotspot programme on Indre Nørrebro (district 8).",
         "description": (
             "District boundaries, police-recorded incidents and safety-walk observations as OGC API – Features GeoJSON, "
+            "resident reports of unsafe spots (Open311 GeoReport v2) with their moderation, "
             "vector tiles, H3 hex aggregates, hot-spot statistics and programme summaries.\n\n"
             "**Conventions.** Coordinates are WGS84 longitude/latitude in degrees (EPSG:4326 in RFC 7946 axis order, i.e. OGC CRS84), "
             "7 decimals; `bbox` is `minlon,minlat,maxlon,maxlat`. Times in answers are RFC 3339 in UTC (`Z`); a date in a parameter is a "
@@ -937,15 +1321,17 @@ doc = {
             "analysis, summaries, tiles, the audit log) refuses a parameter it does not know (so a typo never silently returns unfiltered data) or a repeated one, "
             "naming it in `field`, as it does malformed or out-of-range values. Lists (`bbox`, `category`, `kind`, several `district`s) are comma-separated.\n\n"
             "**Errors** are RFC 9457 problem details (`application/problem+json`, schema `Problem`) with `type`, `title`, `status`, `detail` "
-            "and, for a bad parameter, `field`.\n\n"
+            "and, for a bad parameter, `field` — except under `/open311/v2/`, which answers Open311's own form, a JSON array "
+            "`[{\"code\": 400, \"description\": \"field: …\"}]` (schema `Open311Errors`).\n\n"
             "**Methods.** Every reading route answers GET and HEAD (HEAD: the same answer without its body); other methods get 405 with an `Allow` header, "
-            "or 401 first where the method would need a token.\n\n"
+            "or 401 first where the method would need a token. Under `/open311/v2/` a method a route does not take gets 404 in Open311's form.\n\n"
             "**Roles.** No `Authorization` header = the public. A token `Authorization: Bearer hs_<id>_<secret>` (made with "
             "`hotspot token create --role planner|police|admin`) names a role. A malformed, unknown or revoked token gets 401 on every `/api` and `/tiles` route; "
             "a valid token of the wrong role 403. Incidents (items, single features, tiles, exports) are generalised for the public and planners "
             "(moved to the centre of their H3 resolution-10 cell, time floored to the hour, `source_id` empty, `precision` `approximate`) and exact for "
             "police and admin; aggregates (analysis, summaries) are exact for planners too, and suppress counts of 1–2 for the public. "
-            "Exports of incidents need police or admin; imports need police or admin; the audit log needs admin.\n\n"
+            "Exports of incidents need police or admin; imports need police or admin; the audit log needs admin; "
+            "the report moderation queue, moderation and safety walks need planner or admin. The Open311 endpoints need no token.\n\n"
             "**Synthetic data.** While the demo data are loaded, answers say so (`synthetic`, `notice`): no incident or observation in them is real.\n\n"
             "Responses are gzip-compressed when asked (`Accept-Encoding`)."
         ),
@@ -958,6 +1344,8 @@ doc = {
         {"name": "analysis", "description": "H3 hex counts, kernel density, Getis-Ord Gi* hot spots, emerging hot spots."},
         {"name": "summaries", "description": "District summaries and safety-index levels."},
         {"name": "admin", "description": "Imports (police, admin) and the export audit log (admin)."},
+        {"name": "open311", "description": "Resident reports of unsafe spots, Open311 GeoReport v2 (public; errors in Open311's form)."},
+        {"name": "reports", "description": "The secretariat's side of resident reports (moderation) and safety walks (planner, admin)."},
         {"name": "web", "description": "The web map and its files."},
     ],
     "security": OPTIONAL_AUTH,

@@ -136,6 +136,55 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
     .await
 }
 
+/// Resident reports received in `[from, to]` inside `area` (not rejected, not duplicates), by
+/// type, with the public's small counts suppressed: `{"total": n, "by_service": [...]}`.
+fn reports_in(
+    state: &AppState,
+    area: &geo::MultiPolygon<f64>,
+    from: i64,
+    to: i64,
+    d: Disclosure,
+) -> serde_json::Value {
+    use crate::reports::{Service, Status};
+    use geo::Contains;
+    let counts = state.reports().read(|all| {
+        let mut counts = [0u64; Service::ALL.len()];
+        for r in all {
+            if r.created_at < from
+                || r.created_at > to
+                || matches!(r.status, Status::Rejected | Status::Duplicate)
+                || !area.contains(&geo::Point::new(r.lon, r.lat))
+            {
+                continue;
+            }
+            if let Some(i) = Service::ALL.iter().position(|s| *s == r.service) {
+                counts[i] += 1;
+            }
+        }
+        counts
+    });
+    let total: u64 = counts.iter().sum();
+    let mut by: Vec<serde_json::Value> = Service::ALL
+        .iter()
+        .zip(counts)
+        .map(|(s, n)| {
+            let l = s.labels();
+            json!({"code": s.code(), "label_da": l.label_da, "label_en": l.label_en, "count": n})
+        })
+        .collect();
+    let mut total = json!(total);
+    if !d.exact {
+        let mut cells: Vec<&mut serde_json::Value> =
+            by.iter_mut().map(|r| &mut r["count"]).collect();
+        for c in cells.iter_mut() {
+            suppress(c, d);
+        }
+        suppress_complement(&mut cells);
+        suppress(&mut total, d);
+    }
+    json!({"total": total, "by_service": by})
+}
+
 /// Replaces a count the public may not see by `null`; returns whether it did.
 fn suppress(v: &mut serde_json::Value, d: Disclosure) -> bool {
     match v.as_u64() {
@@ -223,6 +272,7 @@ pub async fn district_summary(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let p = Params::parse(req.query_string(), &["from", "to"])?;
+    let st = state.clone();
     let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
     blocking(move || {
         let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
@@ -278,8 +328,8 @@ pub async fn district_summary(
             "change_test": "exact conditional test for two Poisson counts over equal periods (n1 | n1+n2 ~ Binomial(n1+n2, 1/2)), two-sided p = 2·min tail; significant at p < 0.05",
             "hour_weekday_note": "rows Monday…Sunday, columns hour 0…23, Copenhagen local time",
             "night": "22:00–05:59 Copenhagen time",
-            "reports": null,
-            "reports_note": "resident reports are not part of this version",
+            "reports": reports_in(&st, &district.geometry, from, to, disclosure),
+            "reports_note": "resident reports received in the period inside the district (rejected ones and duplicates left out), by type; published or not",
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
         });
