@@ -284,6 +284,7 @@ async fn a_report_from_submission_to_publication_and_follow_up() {
     let a = post_json(&f, "/open311/v2/requests.json", json!({
         "service_code": "dark_place", "lat": 55.6866, "long": 12.5547, "description": description,
         "email": "jens@example.dk", "first_name": "Jens", "attribute": {"time_of_day": "night"},
+        "phone": "+45 70 11 22 33",
     }), None).await;
     assert_eq!(a.status, 201, "{}", a.json);
     let created = &a.json[0];

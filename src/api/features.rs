@@ -221,10 +221,15 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (cat, _) = state.view(&Caller::of(&req), Need::Points);
     let base = base_url(&req);
-    let list: Vec<Value> = Collection::ALL
+    let mut list: Vec<Value> = Collection::ALL
         .iter()
         .map(|&c| collection_json(c, &cat, &base))
         .collect();
+    list.push(super::reports::collection_json(
+        &base,
+        super::reports::published(&state),
+        cat.district_extent().map(|b| b.to_array()),
+    ));
     let mut body = json!({
         "collections": list,
         "links": [{"rel": "self", "type": "application/json", "href": format!("{base}/api/collections")}],

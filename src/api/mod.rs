@@ -100,7 +100,10 @@ impl AppState {
                 None
             });
         AppState {
-            reports: Arc::new(crate::reports::ReportBook::new(reports)),
+            reports: Arc::new(crate::reports::ReportBook::new(
+                reports,
+                open311::public_json,
+            )),
             report_writer,
             report_limit: crate::reports::ratelimit::RateLimit::new(
                 REPORTS_PER_WINDOW,
@@ -515,6 +518,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/health", read().to(health::health))
             .route("/conformance", read().to(features::conformance))
             .route("/collections", read().to(features::collections))
+            .route("/collections/reports", read().to(reports::collection))
             .route("/collections/reports/items", read().to(reports::items))
             .route("/collections/{id}", read().to(features::collection))
             .route("/collections/{id}/items", read().to(features::items))
@@ -578,6 +582,30 @@ fn read() -> actix_web::Route {
 }
 
 async fn open311_not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let rest = path.trim_start_matches("/open311/v2/");
+    let allow = if rest == "services.json" {
+        Some("GET, HEAD")
+    } else if rest == "requests.json" {
+        Some("GET, HEAD, POST")
+    } else if rest.starts_with("requests/") && rest.ends_with("/me_too.json") {
+        Some("POST")
+    } else if rest.starts_with("requests/")
+        && rest.ends_with(".json")
+        && rest.matches('/').count() == 1
+    {
+        Some("GET, HEAD")
+    } else {
+        None
+    };
+    if let Some(allow) = allow {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((actix_web::http::header::ALLOW, allow))
+            .json(serde_json::json!([{
+                "code": 405,
+                "description": format!("method: {} is not allowed at {path}; allowed: {allow}", req.method()),
+            }]));
+    }
     HttpResponse::NotFound().json(serde_json::json!([{
         "code": 404,
         "description": format!("no Open311 endpoint at {}: services.json, requests.json, requests/{{id}}.json", req.path()),
@@ -595,7 +623,10 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
             format!("no endpoint at {}", req.path()),
         );
     }
-    let allow = if req.path().ends_with("/items") {
+    let p = req.path().trim_end_matches('/');
+    let allow = if p.ends_with("/observations") && p.starts_with("/api/walks/") {
+        "POST"
+    } else if p.ends_with("/items") || p.ends_with("/moderation") || p == "/api/walks" {
         "GET, HEAD, POST"
     } else {
         "GET, HEAD"

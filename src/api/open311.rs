@@ -212,6 +212,11 @@ impl RequestJson {
     }
 }
 
+/// A report's public JSON (one element of `requests.json`), kept by the report book.
+pub fn public_json(r: &Report) -> Vec<u8> {
+    serde_json::to_vec(&RequestJson::public(r)).unwrap_or_else(|_| b"null".to_vec())
+}
+
 /// A possible duplicate, as shown to a reporter and a moderator.
 #[derive(Serialize)]
 pub struct DuplicateJson {
@@ -284,10 +289,12 @@ async fn fields(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<(Str
                 serde_json::Value::Null => continue,
                 serde_json::Value::Object(inner) if k == "attribute" => {
                     for (ak, av) in inner {
-                        out.push((
-                            format!("attribute[{ak}]"),
-                            av.as_str().unwrap_or_default().to_owned(),
-                        ));
+                        let name = format!("attribute[{ak}]");
+                        let text = av
+                            .as_str()
+                            .ok_or_else(|| Open311Error::bad(&name, "expected a string"))?
+                            .to_owned();
+                        out.push((name, text));
                     }
                     continue;
                 }
@@ -361,8 +368,10 @@ fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<(NewRepor
         if k == "media_url" {
             return Err(Open311Error::bad(k, "photos are not accepted"));
         }
+        // Standard GeoReport fields this service does not use are accepted and dropped unread
+        // (`phone` too: it is never stored, so it can never leak).
         if !KNOWN.contains(&k.as_str())
-            && !["device_id", "account_id", "address_id"].contains(&k.as_str())
+            && !["device_id", "account_id", "address_id", "phone"].contains(&k.as_str())
         {
             return Err(Open311Error::bad(
                 k,
@@ -574,8 +583,17 @@ pub async fn one(
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| Open311Error::bad("query", e))?;
-    let mut status = None;
+    let mut status: Option<Vec<String>> = None;
     let mut services: Option<Vec<Service>> = None;
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in &pairs {
+        if !seen.insert(k.as_str()) {
+            return Err(Open311Error::bad(
+                k,
+                "given more than once; give a comma-separated list",
+            ));
+        }
+    }
     let (mut start, mut end) = (i64::MIN, i64::MAX);
     let mut bbox = None;
     let mut limit = 1000usize;
@@ -584,10 +602,14 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         let v = v.trim();
         match k.as_str() {
             "status" => {
-                status = Some(match v {
-                    "open" | "closed" => v.to_owned(),
-                    _ => return Err(Open311Error::bad("status", format!("'{v}' is not open or closed"))),
-                })
+                status = Some(
+                    v.split(',')
+                        .map(|x| match x.trim() {
+                            s @ ("open" | "closed") => Ok(s.to_owned()),
+                            s => Err(Open311Error::bad("status", format!("'{s}' is not open or closed"))),
+                        })
+                        .collect::<Result<_>>()?,
+                )
             }
             "service_code" => {
                 services = Some(
@@ -604,9 +626,16 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 )
             }
             "start_date" | "end_date" => {
+                // A bare date is a whole Copenhagen calendar day, as everywhere in this API.
+                let day = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().map(|d| {
+                    use chrono::Datelike;
+                    let d = if k == "end_date" { d.succ_opt().unwrap_or(d) } else { d };
+                    let t = time::copenhagen_to_utc(d.year() as i64, d.month(), d.day(), 0, 0);
+                    if k == "end_date" { t - 1 } else { t }
+                });
                 let t = time::parse_rfc3339(v)
-                    .or_else(|| time::parse_date(v))
-                    .ok_or_else(|| Open311Error::bad(k, format!("'{v}' is not an RFC 3339 time or a date")))?;
+                    .or(day)
+                    .ok_or_else(|| Open311Error::bad(k, format!("'{v}' is not an RFC 3339 time or a date YYYY-MM-DD")))?;
                 if k == "start_date" {
                     start = t;
                 } else {
@@ -614,7 +643,10 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 }
             }
             "bbox" => {
-                let n: Vec<f64> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+                let n: Vec<f64> = v
+                    .split(',')
+                    .map(|x| x.trim().parse::<f64>().map_err(|_| Open311Error::bad("bbox", format!("'{x}' is not a number"))))
+                    .collect::<Result<_>>()?;
                 if n.len() != 4 || n.iter().any(|x| !x.is_finite()) || n[0] > n[2] || n[1] > n[3] {
                     return Err(Open311Error::bad("bbox", "expected minlon,minlat,maxlon,maxlat (WGS84)"));
                 }
@@ -634,29 +666,41 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     if start > end {
         return Err(Open311Error::bad("start_date", "is after end_date"));
     }
-    let body = state.reports().read(|all| {
-        let list: Vec<RequestJson> = all
+    let body = state.reports().read_public(|all, json| {
+        let mut out = Vec::with_capacity(64 * 1024);
+        out.push(b'[');
+        let chosen = all
             .iter()
+            .zip(json)
             .rev()
-            .filter(|r| r.published)
-            .filter(|r| status.as_deref().is_none_or(|s| r.status.open311() == s))
-            .filter(|r| services.as_ref().is_none_or(|s| s.contains(&r.service)))
-            .filter(|r| ids.as_ref().is_none_or(|i| i.contains(&r.id)))
-            .filter(|r| r.created_at >= start && r.created_at <= end)
-            .filter(|r| {
+            .filter(|(r, _)| r.published)
+            .filter(|(r, _)| {
+                status
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|x| x == r.status.open311()))
+            })
+            .filter(|(r, _)| services.as_ref().is_none_or(|s| s.contains(&r.service)))
+            .filter(|(r, _)| ids.as_ref().is_none_or(|i| i.contains(&r.id)))
+            .filter(|(r, _)| r.created_at >= start && r.created_at <= end)
+            .filter(|(r, _)| {
                 bbox.is_none_or(|(a, b, c, d)| {
                     let (lon, lat) = crate::privacy::anchor(r.lon, r.lat);
                     lon >= a && lon <= c && lat >= b && lat <= d
                 })
             })
-            .take(limit)
-            .map(RequestJson::public)
-            .collect();
-        serde_json::to_vec(&list)
+            .take(limit);
+        for (n, (_, j)) in chosen.enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(j);
+        }
+        out.push(b']');
+        out
     });
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(body.map_err(internal)?))
+        .body(body))
 }
 
 /// `POST /open311/v2/requests/{id}/me_too.json`: a resident says the same; counts.

@@ -216,7 +216,7 @@ schemas["CollectionInfo"] = {
     "type": "object",
     "required": ["id", "title", "description", "itemType", "crs", "extent", "links", "count"],
     "properties": {
-        "id": {"type": "string", "enum": ["districts", "incidents", "observations"]},
+        "id": {"type": "string", "enum": ["districts", "incidents", "observations", "reports"]},
         "title": {"type": "string"},
         "description": {"type": "string"},
         "itemType": {"const": "feature"},
@@ -938,7 +938,7 @@ op("/api/collections", "get", tags=["features"], operationId="getCollections", s
 op("/api/collections/{collectionId}", "get", tags=["features"], operationId="getCollection", summary="One collection's metadata",
    security=OPTIONAL_AUTH,
    parameters=[{"name": "collectionId", "in": "path", "required": True, "description": "The collection.",
-                "schema": {"type": "string", "enum": ["districts", "incidents", "observations"]}, "example": "incidents"}],
+                "schema": {"type": "string", "enum": ["districts", "incidents", "observations", "reports"]}, "example": "incidents"}],
    responses={"200": json_ok(sref("CollectionInfo"), "The collection's metadata."), **api_errors(401, 404)})
 
 EXPORT_TEXT = ("`f=json` (default) answers one page as OGC API – Features GeoJSON. `f=geojson`, `f=csv` and `f=shapefile` are **exports**: "

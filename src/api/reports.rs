@@ -294,8 +294,14 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
                     RequestJson::public(r)
                 };
                 let props = serde_json::to_value(props).unwrap_or_default();
+                // Planners get the exact spot; the public the generalised one.
+                let coords = if planner {
+                    json!([r.lon, r.lat])
+                } else {
+                    json!([props["long"], props["lat"]])
+                };
                 json!({"type": "Feature", "id": r.id,
-                       "geometry": {"type": "Point", "coordinates": [props["long"], props["lat"]]},
+                       "geometry": {"type": "Point", "coordinates": coords},
                        "properties": props})
             })
             .collect();
@@ -308,6 +314,45 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         "note": if planner { "every report, with exact positions (planner)" } else { "published reports; positions generalised to the centre of their H3 resolution-10 cell" },
         "features": features,
     })))
+}
+
+/// The `reports` collection's metadata; `count` is of published reports, `bbox` the service
+/// area.
+pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> serde_json::Value {
+    json!({
+        "count": count,
+        "extent": {"spatial": {"bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "id": "reports",
+        "title": "Resident reports",
+        "description": "Unsafe spots reported by residents (Open311 GeoReport v2 at /open311/v2). The public sees published reports at their generalised position (the centre of their H3 resolution-10 cell) with personal data scrubbed from the description; planners see every report.",
+        "itemType": "feature",
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "links": [
+            {"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/reports")},
+            {"rel": "items", "type": "application/geo+json", "href": format!("{base}/api/collections/reports/items")},
+            {"rel": "alternate", "type": "application/json", "title": "Open311 GeoReport v2", "href": format!("{base}/open311/v2/requests.json")},
+        ],
+        "services": crate::reports::Service::ALL.iter().map(|s| {
+            let l = s.labels();
+            json!({"code": s.code(), "label_da": l.label_da, "label_en": l.label_en})
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/collections/reports`.
+pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    HttpResponse::Ok().json(collection_json(
+        &super::base_url(&req),
+        published(&state),
+        state.catalog().district_extent().map(|b| b.to_array()),
+    ))
+}
+
+/// How many reports are published.
+pub fn published(state: &AppState) -> usize {
+    state
+        .reports()
+        .read(|all| all.iter().filter(|r| r.published).count())
 }
 
 /// Participants' roles a walk may record (never names).

@@ -337,25 +337,39 @@ pub struct ModerationEntry {
     pub duplicate_of: Option<i64>,
 }
 
-/// Every report, in id order, shared by the handlers and the writer.
-#[derive(Default)]
+/// Every report, in id order, shared by the handlers and the writer, with each report's public
+/// JSON made when it changes (the public list of 10,000 reports is then a concatenation).
 pub struct ReportBook {
-    reports: RwLock<Vec<Report>>,
+    inner: RwLock<Inner>,
+    render: fn(&Report) -> Vec<u8>,
+}
+
+struct Inner {
+    reports: Vec<Report>,
+    public: Vec<std::sync::Arc<[u8]>>,
 }
 
 impl ReportBook {
-    /// A book holding `reports` (sorted by id).
-    pub fn new(mut reports: Vec<Report>) -> ReportBook {
+    /// A book holding `reports`, rendering each one's public JSON with `render`.
+    pub fn new(mut reports: Vec<Report>, render: fn(&Report) -> Vec<u8>) -> ReportBook {
         reports.sort_by_key(|r| r.id);
+        let public = reports.iter().map(|r| render(r).into()).collect();
         ReportBook {
-            reports: RwLock::new(reports),
+            inner: RwLock::new(Inner { reports, public }),
+            render,
         }
     }
 
     /// Runs `f` over the reports.
     pub fn read<T>(&self, f: impl FnOnce(&[Report]) -> T) -> T {
-        let guard = self.reports.read().unwrap_or_else(|e| e.into_inner());
-        f(&guard)
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        f(&guard.reports)
+    }
+
+    /// Runs `f` over the reports and their public JSON (same order).
+    pub fn read_public<T>(&self, f: impl FnOnce(&[Report], &[std::sync::Arc<[u8]>]) -> T) -> T {
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        f(&guard.reports, &guard.public)
     }
 
     /// The report with `id`.
@@ -367,21 +381,31 @@ impl ReportBook {
         })
     }
 
-    /// Adds a stored report.
+    /// Adds (or replaces) a stored report.
     pub fn insert(&self, report: Report) {
-        let mut guard = self.reports.write().unwrap_or_else(|e| e.into_inner());
-        match guard.binary_search_by_key(&report.id, |r| r.id) {
-            Ok(i) => guard[i] = report,
-            Err(i) => guard.insert(i, report),
+        let json: std::sync::Arc<[u8]> = (self.render)(&report).into();
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let Inner { reports, public } = &mut *guard;
+        match reports.binary_search_by_key(&report.id, |r| r.id) {
+            Ok(i) => {
+                reports[i] = report;
+                public[i] = json;
+            }
+            Err(i) => {
+                reports.insert(i, report);
+                public.insert(i, json);
+            }
         }
     }
 
     /// Changes the report with `id`; returns whether there was one.
     pub fn update(&self, id: i64, f: impl FnOnce(&mut Report)) -> bool {
-        let mut guard = self.reports.write().unwrap_or_else(|e| e.into_inner());
-        match guard.binary_search_by_key(&id, |r| r.id) {
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let Inner { reports, public } = &mut *guard;
+        match reports.binary_search_by_key(&id, |r| r.id) {
             Ok(i) => {
-                f(&mut guard[i]);
+                f(&mut reports[i]);
+                public[i] = (self.render)(&reports[i]).into();
                 true
             }
             Err(_) => false,

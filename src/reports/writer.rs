@@ -29,6 +29,22 @@ impl Writer {
     /// Opens a second connection to the store in `data_dir` and starts the thread.
     pub fn start(data_dir: &Path) -> Result<Writer, StoreError> {
         let mut store = Store::open(data_dir)?;
+        // Checkpoints move the WAL into the database file; done by the committing connection
+        // they stall every report behind them, so a checkpointer thread does them instead.
+        store.set_autocheckpoint(0)?;
+        let checkpointer = Store::open(data_dir)?;
+        std::thread::Builder::new()
+            .name("report-checkpoint".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if let Err(e) = checkpointer.checkpoint_passive() {
+                    tracing::warn!("checkpoint: {e}");
+                }
+            })
+            .map_err(|e| StoreError::Io {
+                path: data_dir.to_owned(),
+                source: e,
+            })?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("report-writer".into())

@@ -96,6 +96,19 @@ impl Store {
         Ok(v)
     }
 
+    /// Sets how many WAL pages make this connection checkpoint after a commit (0 = never).
+    pub fn set_autocheckpoint(&self, pages: i64) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copies what it can of the WAL into the database without waiting for anyone.
+    pub fn checkpoint_passive(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Path of the SQLite file.
     pub fn path(&self) -> &Path {
         &self.path

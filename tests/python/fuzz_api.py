@@ -2,10 +2,14 @@
 """Fuzzes hotspot's public HTTP API with schemathesis against its OpenAPI document.
 
 Runs `st run` against a live server on the public GET endpoints of `src/api/openapi.json` (or
-of a server's `/api/openapi.json`): the web app's routes (tag `web`), everything that needs a
-token (`/api/audit`, imports) and the token-only exports of incidents are left out. Checks: no
-5xx, and status codes, content types, headers and bodies as the document says. Deterministic
-(fixed seed), bounded (`--max-examples` per operation), exit status non-zero on any failure.
+of a server's `/api/openapi.json`), the Open311 GETs (`services.json`, `requests.json`,
+`requests/{id}.json`) and the reports collection among them. Left out: the web app's routes (tag
+`web`), everything that needs a token (`/api/audit`, imports, the moderation queue and safety
+walks), the token-only exports of incidents, and every write: the Open311 POSTs (a new report,
+"me too") would create data and run into the per-client rate limit (429 for 10 minutes). Checks:
+no 5xx, and status codes, content types, headers and bodies as the document says (Open311's
+errors in their own form, `Open311Errors`). Deterministic (fixed seed), bounded
+(`--max-examples` per operation), exit status non-zero on any failure.
 
     python3 -m venv /tmp/venv-st && /tmp/venv-st/bin/pip install -r tests/python/requirements.txt
     hotspot serve --listen 127.0.0.1:18099 --data-dir /tmp/hs-fuzz &
@@ -40,6 +44,15 @@ CHECKS = [
 # Exports of these collections need a police or admin token: fuzz their paged answer only.
 TOKEN_EXPORTS = {"/api/collections/incidents/items"}
 
+# Public GETs that must be fuzzed: a change to the document that drops one (a tag, a security
+# requirement) fails the run instead of silently fuzzing less.
+MUST_FUZZ = {
+    "GET /open311/v2/services.json",
+    "GET /open311/v2/requests.json",
+    "GET /open311/v2/requests/{id}.json",
+    "GET /api/collections/reports/items",
+}
+
 
 def load(location):
     if re.match(r"^https?://", location):
@@ -64,7 +77,8 @@ def public_subset(doc, skip):
             operation = item[method]
             reason = None
             if method != "get":
-                reason = "not GET"
+                # Writes: imports need a token; Open311 POSTs create reports and are rate limited.
+                reason = "a write"
             elif "web" in operation.get("tags", []):
                 reason = "web app"
             elif not is_public(doc, operation):
@@ -128,6 +142,8 @@ def main():
     wait_for(args.url, 30)
     doc, kept, dropped = public_subset(load(args.schema), args.skip)
     print(f"fuzz_api: {len(kept)} operations fuzzed; left out: {', '.join(dropped) or 'none'}", flush=True)
+    if args.schema == DEFAULT_SCHEMA and not args.skip and MUST_FUZZ - set(kept):
+        sys.exit(f"fuzz_api: the document no longer offers these for fuzzing: {', '.join(sorted(MUST_FUZZ - set(kept)))}")
 
     with tempfile.TemporaryDirectory(prefix="hotspot-fuzz-") as tmp:
         schema_path = os.path.join(tmp, "openapi-public.json")
