@@ -1,6 +1,7 @@
 //! A per-client rate limit that stores no IP address: each client is known only by a salted
-//! SHA-256 of its address, the salt is random and replaced (and every entry dropped) every
-//! `window` — so nothing kept can be tied back to an address once the window is over.
+//! SHA-256 of its address; the salt is random and is replaced, with every count dropped, every
+//! six windows (an hour for the default 10 minutes) — so nothing kept can be tied back to an
+//! address for longer than that.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
