@@ -428,7 +428,14 @@ schemas["DistrictSummary"] = {
         "observations": {"type": "array", "items": {"type": "object", "required": ["kind", "count", "mean_rating", "poor"], "properties": {
             "kind": {"type": "string", "enum": KINDS}, "count": {"type": "integer", "minimum": 0},
             "mean_rating": {"type": ["number", "null"], "minimum": 1, "maximum": 5}, "poor": {"type": "integer", "minimum": 0}}}},
-        "reports": {"type": "null", "description": "Resident reports: not part of this version."},
+        "reports": {"type": "object", "required": ["total", "by_service"],
+                    "description": "Resident reports received in the period inside the district (rejected ones and duplicates left out), by type; for the public, counts of 1 to suppressed_below − 1 are null (and one more beside any hidden one).",
+                    "properties": {
+                        "total": {"type": ["integer", "null"], "minimum": 0},
+                        "by_service": {"type": "array", "items": {"type": "object", "required": ["code", "label_da", "label_en", "count"],
+                            "properties": {"code": {"type": "string", "enum": ["poor_lighting", "dark_place", "harassment", "drug_dealing", "vandalism", "unsafe_crossing", "other"]},
+                                           "label_da": {"type": "string"}, "label_en": {"type": "string"},
+                                           "count": {"type": ["integer", "null"], "minimum": 0}}}}}},
         "reports_note": {"type": "string"},
     },
 }
