@@ -54,6 +54,9 @@ fn web_app_in_headless_chromium() {
         .args(["--test", "--test-reporter=spec"])
         .arg(browser_dir.join("map.test.mjs"))
         .env("HOTSPOT_URL", &url)
+        // The reports test makes a planner token with the binary in the server's data dir.
+        .env("HOTSPOT_BIN", env!("CARGO_BIN_EXE_hotspot"))
+        .env("HOTSPOT_DATA_DIR", data.join("var"))
         .env("CHROMIUM_PATH", &chromium)
         .env("ARTIFACTS_DIR", root.join("tests/artifacts"))
         .current_dir(root)

@@ -238,7 +238,7 @@ async fn every_bad_request_is_refused_in_open311_form_naming_the_field() {
             .insert_header(("content-type", "application/x-www-form-urlencoded"))
             .set_payload(format!(
                 "service_code=other&{HERE}&description={}",
-                "y".repeat(20_000)
+                "y".repeat(40_000)
             )),
     )
     .await;

@@ -478,7 +478,8 @@ function pinImage(colour) {
 function addReportLayers(map) {
   map.addSource('reports', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addImage('report-pin', pinImage(REPORT_COLOUR), { pixelRatio: 2 });
-  // "Felt unsafe": where residents report, weighted by "me too"; under the pins.
+  // "Felt unsafe": where residents report, weighted by "me too"; under the incidents and pins.
+  const under = map.getLayer('incidents-halo') ? 'incidents-halo' : undefined;
   map.addLayer({
     id: 'reports-heat',
     type: 'heatmap',
@@ -491,7 +492,7 @@ function addReportLayers(map) {
       'heatmap-opacity': 0.75,
       'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'], ...REPORT_HEAT_STOPS.flat()],
     },
-  });
+  }, under);
   map.addLayer({
     id: 'reports-points',
     type: 'symbol',
@@ -499,7 +500,7 @@ function addReportLayers(map) {
     layout: {
       'icon-image': 'report-pin',
       'icon-anchor': 'bottom',
-      'icon-size': ['interpolate', ['linear'], ['zoom'], 11, 0.6, 14, 0.85, 17, 1.1],
+      'icon-size': ['interpolate', ['linear'], ['zoom'], 11, 0.7, 14, 1, 17, 1.3],
       'icon-allow-overlap': true,
       'icon-ignore-placement': true,
     },
@@ -676,7 +677,7 @@ function buildForm() {
   form.honeypot = honeypot;
   const trap = el('div', { className: 'hp-field', 'aria-hidden': 'true' }, el('label', { for: 'report-website', text: 'Website' }), honeypot);
 
-  const general = el('div', { className: 'form-error', role: 'alert', hidden: '' });
+  const general = el('div', { className: 'form-error', role: 'alert', tabindex: '-1', hidden: '' });
   form.general = general;
   const submit = el('button', { type: 'submit', className: 'btn btn-primary btn-submit' }, text('span', 'reportSend'));
   form.submit = submit;
@@ -744,6 +745,8 @@ function showView(view) {
   form.element.hidden = view !== 'form';
   form.result.hidden = view !== 'result';
   form.follow.hidden = view !== 'follow';
+  // The confirmation needs no map: on a phone it takes more of the screen.
+  form.sheet.element.classList.toggle('tall', view === 'result');
   form.sheet.title.dataset.i18n = view === 'follow' ? 'followTitle' : view === 'result' ? 'resultTitle' : 'reportTitle';
   form.sheet.title.textContent = t(form.sheet.title.dataset.i18n);
 }
@@ -771,7 +774,8 @@ function fieldMessage(name, detail) {
   }[name];
   const own = key ? t(key) : '';
   if (!detail) return own;
-  return own ? `${own} (${detail})` : detail;
+  // The server's own words (often English) on a line of their own, under ours.
+  return own ? `${own}\n${t('errServerSays', { detail })}` : detail;
 }
 
 function showGeneralError(message) {
@@ -803,18 +807,21 @@ async function sendReport() {
   clearErrors();
   if (!validate()) return;
   const point = form.location.picker.point;
-  const body = new URLSearchParams();
-  body.set('service_code', form.type.list.querySelector('input:checked').value);
-  body.set('lat', point.lat.toFixed(6));
-  body.set('long', point.lng.toFixed(6));
-  body.set('description', form.description.input.value.trim());
+  // JSON rather than form encoding: percent-encoding triples non-Latin text, and a 2000-character
+  // description in e.g. Chinese would outgrow the server's body limit.
+  const body = {
+    service_code: form.type.list.querySelector('input:checked').value,
+    lat: Number(point.lat.toFixed(6)),
+    long: Number(point.lng.toFixed(6)),
+    description: form.description.input.value.trim(),
+  };
   const time = form.time.element.querySelector('input:checked')?.value;
-  if (time) body.set('attribute[time_of_day]', time);
+  if (time) body['attribute[time_of_day]'] = time;
   for (const [name, field] of Object.entries(form.contact)) {
     const value = field.input.value.trim();
-    if (value) body.set(name, value);
+    if (value) body[name] = value;
   }
-  body.set('website', form.honeypot.value);
+  body.website = form.honeypot.value;
 
   form.submit.disabled = true;
   form.submit.classList.add('busy');
@@ -822,7 +829,9 @@ async function sendReport() {
   let response;
   let answer;
   try {
-    response = await fetch(appUrl(OPEN311.requests), { method: 'POST', body, headers: { Accept: 'application/json' } });
+    response = await fetch(appUrl(OPEN311.requests), {
+      method: 'POST', body: JSON.stringify(body), headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    });
     answer = await readJson(response);
   } catch {
     showGeneralError(t('errNetwork'));
@@ -834,7 +843,7 @@ async function sendReport() {
   }
   if (response.status === 429) {
     showGeneralError(t('errRateLimited', { minutes: retryMinutes(response) }));
-    form.general.focus?.();
+    form.general.focus();
     return;
   }
   if (response.status === 413) {
@@ -871,10 +880,20 @@ function resetForm() {
 
 let lastResult = null;
 
+/**
+ * How far another report is, as the public may know it: its place is public only to about 80 m,
+ * so the distance is given in steps of 50 m, never closer than "under 50 m".
+ */
+function publicDistance(metres) {
+  if (!Number.isFinite(metres)) return '';
+  if (metres < 50) return t('distanceUnder', { m: formatNumber(50) });
+  return t('distanceAway', { m: formatNumber(Math.round(metres / 50) * 50) });
+}
+
 function duplicateItem(dup) {
   const count = el('span', { className: 'metoo-count', text: formatNumber(Number(dup.me_too) || 0) });
   const meta = [serviceLabel(dup.service_code)];
-  if (dup.distance_m != null) meta.push(t('distanceAway', { m: formatNumber(Math.round(Number(dup.distance_m))) }));
+  if (dup.distance_m != null) meta.push(publicDistance(Number(dup.distance_m)));
   if (dup.requested_datetime) meta.push(formatDateTime(dup.requested_datetime, false));
   return el('li', { className: 'dup-item', 'data-report-id': String(dup.service_request_id) },
     el('p', { className: 'dup-meta', text: meta.join(' · ') }),
@@ -965,7 +984,8 @@ async function openFollow(id, key) {
   showView('follow');
   form.fab.hidden = true;
   form.follow.replaceChildren(text('p', 'followLoading', { className: 'note' }));
-  form.sheet.open(null);
+  // Opened by the link itself: shown, without taking the focus from the page's start.
+  form.sheet.open(null, { focus: null });
   try {
     await loadServices();
   } catch {

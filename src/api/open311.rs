@@ -12,8 +12,8 @@ use super::AppState;
 use crate::model::{time, DistrictLevel};
 use crate::reports::{self, scrub, Contact, NewReport, Report, Service, TimeOfDay};
 
-/// Largest request body accepted (bytes).
-pub const MAX_BODY: usize = 16 * 1024;
+/// Largest request body accepted (bytes): 2,000 non-Latin characters form-encoded take ~18 KB.
+pub const MAX_BODY: usize = 32 * 1024;
 
 /// Longest description (characters).
 pub const MAX_DESCRIPTION: usize = 2000;
@@ -247,7 +247,10 @@ pub fn duplicates_of(
                     service_request_id: id.to_string(),
                     service_code: r.service.code(),
                     description: r.description.clone(),
-                    distance_m: d.round(),
+                    // Only "within 50 m": a distance in metres between two exact spots would
+                    // undo the generalisation of public positions.
+                    distance_m: (d / reports::DUPLICATE_RADIUS_M).ceil().max(1.0)
+                        * reports::DUPLICATE_RADIUS_M,
                     requested_datetime: time::rfc3339(r.created_at),
                     me_too: r.me_too,
                 })

@@ -629,7 +629,7 @@ schemas["PossibleDuplicate"] = {
         "service_request_id": REQUEST_ID,
         "service_code": {"type": "string", "enum": SERVICE_CODES},
         "description": {"type": "string"},
-        "distance_m": {"type": "number", "minimum": 0, "description": "Metres from the report's exact point, whole."},
+        "distance_m": {"type": "number", "minimum": 0, "description": "An upper bound in steps of 50 m (the search radius): \"within 50 m\"; never the exact distance, which would undo the generalisation of public positions."},
         "requested_datetime": RFC3339,
         "me_too": {"type": "integer", "minimum": 0},
     },
@@ -893,7 +893,7 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds until the client may send
 responses.update({
     "Open311BadRequest": open311_response("A malformed, unknown or repeated parameter or field: `[{\"code\": 400, \"description\": \"field: what is wrong\"}]`."),
     "Open311NotFound": open311_response("No such (published) request: `[{\"code\": 404, \"description\": \"service_request_id: …\"}]`."),
-    "Open311TooLarge": open311_response("The body is larger than 16 KiB (16,384 bytes)."),
+    "Open311TooLarge": open311_response("The body is larger than 32 KiB (32,768 bytes)."),
     "Open311UnsupportedMediaType": open311_response("A `Content-Type` other than `application/x-www-form-urlencoded` (or none) or `application/json`."),
     "Open311TooManyRequests": open311_response("More than 5 reports and \"me too\"s from this client (IP address, kept only as an expiring salted hash) in 10 minutes (the default; `--report-limit N` / `HOTSPOT_REPORT_LIMIT`).",
                                                RETRY_AFTER),
@@ -1200,7 +1200,7 @@ op("/open311/v2/requests.json", "get", tags=["open311"], operationId="getOpen311
 FORM_BODY = sref("Open311NewRequestForm")
 op("/open311/v2/requests.json", "post", tags=["open311"], operationId="createOpen311Request", security=[], summary="Open311: report an unsafe spot",
    description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
-               "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 16 KiB; 413), its type (415), each field (400 naming it; "
+               "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
                "`media_url`: photos are not accepted; `phone` and other unknown fields are refused), then the rate limit (429 with `Retry-After`). "
                "`possible_duplicates` lists published reports of the same service within 50 m and 60 days: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
    requestBody={"required": True, "content": {

@@ -7,8 +7,13 @@
 // HOTSPOT_URL is the base URL of `hotspot serve` (required). CHROMIUM_PATH overrides the browser
 // (default /usr/bin/chromium, Debian's package). Screenshots go to ARTIFACTS_DIR, by default
 // tests/artifacts/ (git-ignored).
+//
+// The planner parts of the resident-report tests need a planner token: HOTSPOT_PLANNER_TOKEN, or
+// HOTSPOT_BIN (the binary) and HOTSPOT_DATA_DIR (the served data dir) to make one with
+// `hotspot token create`. Without them those parts are skipped, saying so.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -912,6 +917,383 @@ test('trend: one bar per month or quarter, and the bars add up to the summary\'s
     assert.match(await page.locator('#trend-note').innerText(), /delvis/);
     await page.locator('#trend-heading').evaluate((node) => node.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: `${ARTIFACTS}map-trend.png` });
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Resident reports, moderation and safety walks (reports.js, planner.js)
+// ---------------------------------------------------------------------------------------------
+
+const PHONE_OPTIONS = { deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+/** A spot in district 8 (Blågårdsgade) and one in Frederiksberg, a municipality of its own. */
+const DISTRICT8_SPOT = [12.5531, 55.6872];
+const FREDERIKSBERG_SPOT = [12.5205, 55.6785];
+
+let plannerTokenPromise = null;
+/**
+ * A planner token for the planner parts, or null when the test cannot make one (it needs
+ * HOTSPOT_PLANNER_TOKEN, or HOTSPOT_BIN and HOTSPOT_DATA_DIR). Waits until the server knows it.
+ */
+function plannerToken() {
+  plannerTokenPromise ??= (async () => {
+    let token = process.env.HOTSPOT_PLANNER_TOKEN;
+    if (!token && process.env.HOTSPOT_BIN && process.env.HOTSPOT_DATA_DIR) {
+      token = execFileSync(process.env.HOTSPOT_BIN,
+        ['token', 'create', '--role', 'planner', '--name', 'browser test', '--data-dir', process.env.HOTSPOT_DATA_DIR],
+        { encoding: 'utf8' }).trim().split(/\s+/).at(-1);
+    }
+    if (!token) return null;
+    const url = new URL('api/reports?status=new&limit=1', PAGE_URL);
+    for (let i = 0; i < 100; i += 1) {
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+      if (response.ok) return token;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the server did not accept the new planner token within 10 s');
+  })();
+  return plannerTokenPromise;
+}
+
+const NO_TOKEN = 'needs a planner token: set HOTSPOT_PLANNER_TOKEN, or HOTSPOT_BIN and HOTSPOT_DATA_DIR (tests/browser.rs)';
+
+/** The page position of a lon/lat on the map. */
+function screenPoint(page, lngLat, dy = 0) {
+  return page.evaluate(([p, d]) => {
+    const map = window.hotspotMap;
+    const rect = map.getCanvas().getBoundingClientRect();
+    const point = map.project(p);
+    return { x: rect.left + point.x, y: rect.top + point.y + d };
+  }, [lngLat, dy]);
+}
+
+/** Centres the map on a spot (in the part an open sheet leaves free) and waits. */
+async function centreOn(page, lngLat, zoom) {
+  await page.evaluate(([c, z]) => window.hotspotMap.jumpTo({ center: c, zoom: z }), [lngLat, zoom]);
+  await page.waitForFunction(() => window.hotspotMap.loaded() && !window.hotspotMap.isMoving(), null, { timeout: TIMEOUT });
+}
+
+/** Taps (phone) or clicks (laptop) the map at a lon/lat. */
+async function tapMap(page, lngLat, touch, dy = 0) {
+  const { x, y } = await screenPoint(page, lngLat, dy);
+  if (touch) await page.touchscreen.tap(x, y);
+  else await page.mouse.click(x, y);
+}
+
+/** Signs in to the secretariat's tools from the "About the data" section. */
+async function signInPlanner(page, token, phone) {
+  if (phone && (await page.getAttribute('#panel-toggle', 'aria-expanded')) !== 'true') await page.click('#panel-toggle');
+  await page.locator('#planner-entry').scrollIntoViewIfNeeded();
+  await page.click('#planner-entry');
+  await page.waitForSelector('#planner-sheet:not([hidden]) #planner-token');
+  await page.fill('#planner-token', token);
+  await page.click('.planner-login button[type="submit"]');
+  await page.waitForSelector('#planner-tab-moderation[aria-selected="true"]');
+  await page.waitForFunction(() => !document.querySelector('#mod-list[aria-busy]'));
+}
+
+/** A box lies wholly on the screen. */
+function assertOnScreen(box, viewport, what) {
+  assert.ok(box && box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width + 0.5 && box.y + box.height <= viewport.height + 0.5,
+    `${what} is on screen: ${JSON.stringify(box)}`);
+}
+
+test('reports: a resident reports in Danish, a planner publishes, the report is on the map', { timeout: TIMEOUT * 4 }, async (t) => {
+  const stamp = Date.now().toString(36);
+  const description = `Porten ved nr. 7 er helt mørk (${stamp}). <script>window.__xss=1</script> Skriv til jens@example.dk eller ring 22 33 44 55.`;
+  let reportId;
+  let followHref;
+
+  // 1. A resident on a phone, in Danish.
+  const resident = await openApp(PHONE, PHONE_OPTIONS);
+  try {
+    const { page } = resident;
+    assert.equal(await page.getAttribute('html', 'lang'), 'da');
+    const fab = page.locator('#report-button');
+    assert.equal((await fab.innerText()).trim(), 'Meld et utrygt sted');
+    const fabBox = await fab.boundingBox();
+    assertOnScreen(fabBox, PHONE, 'the report button');
+    assert.ok(fabBox.height >= 44, `the report button is a big touch target: ${JSON.stringify(fabBox)}`);
+
+    await fab.tap();
+    const sheet = page.locator('#report-sheet');
+    await page.waitForSelector('#report-sheet:not([hidden]) #report-types input');
+    assert.equal(await sheet.getAttribute('role'), 'dialog');
+    const sheetBox = await sheet.boundingBox();
+    assert.ok(sheetBox.y + sheetBox.height >= PHONE.height - 1 && sheetBox.width >= PHONE.width - 1, `a bottom sheet on a phone: ${JSON.stringify(sheetBox)}`);
+    assert.ok(sheetBox.y >= PHONE.height * 0.25, `the sheet leaves the map above it free to tap: ${JSON.stringify(sheetBox)}`);
+    await page.screenshot({ path: `${ARTIFACTS}report-phone-form.png` });
+
+    // The spot: a tap on the map in district 8, in the part above the sheet.
+    await centreOn(page, DISTRICT8_SPOT, 16.5);
+    const spot = await screenPoint(page, DISTRICT8_SPOT);
+    assert.ok(spot.y < sheetBox.y - 20, `the spot is above the sheet (${spot.y} < ${sheetBox.y})`);
+    await tapMap(page, DISTRICT8_SPOT, true);
+    await page.waitForSelector('.field-location.placed');
+    assert.match(await page.locator('#report-sheet .place-status').innerText(), /Sted valgt/);
+    assert.equal(await page.locator('.maplibregl-popup').count(), 0, 'placing the spot opens no popup');
+
+    // The type (Danish names from services.json), the time of day, the description.
+    const lighting = page.locator('label[for="report-type-poor_lighting"]');
+    assert.match(await lighting.innerText(), /belysning/i);
+    const typeBox = await lighting.boundingBox();
+    assert.ok(typeBox.height >= 44, `type choices are big touch targets: ${JSON.stringify(typeBox)}`);
+    await lighting.tap();
+    await page.locator('label[for="report-time-night"]').tap();
+    await page.fill('#report-description', description);
+    assert.match(await page.locator('#report-description-count').innerText(), new RegExp(`${description.length}\\s*/\\s*2\\.000`));
+    await page.fill('#report-email', 'beboer.kontakt@example.dk');
+    assert.match(await page.locator('.field-contact .privacy-note').innerText(), /aldrig offentligt/);
+    // The honeypot is there, empty, off-screen and out of reach.
+    const trap = page.locator('#report-website');
+    assert.equal(await trap.inputValue(), '');
+    assert.equal(await trap.getAttribute('tabindex'), '-1');
+    assert.equal(await trap.getAttribute('autocomplete'), 'off');
+    assert.equal(await page.locator('.hp-field').getAttribute('aria-hidden'), 'true');
+    const trapBox = await trap.boundingBox();
+    assert.ok(!trapBox || trapBox.x + trapBox.width < 0, `the honeypot is off-screen: ${JSON.stringify(trapBox)}`);
+
+    const submit = page.locator('#report-sheet .btn-submit');
+    await submit.scrollIntoViewIfNeeded();
+    assert.ok((await submit.boundingBox()).height >= 44, 'the send button is a big touch target');
+    await submit.tap();
+    await page.waitForSelector('#report-confirmation', { timeout: TIMEOUT });
+    reportId = (await page.locator('#report-reference').innerText()).trim();
+    assert.match(reportId, /^\w+$/, 'a reference number');
+    followHref = await page.getAttribute('#report-follow-link', 'href');
+    assert.ok(followHref.includes(`report=${reportId}`) && /[?&]key=\w+/.test(followHref), `the follow link: ${followHref}`);
+    assert.equal(await page.evaluate(() => window.__xss), undefined, 'the script in the description did not run');
+    await page.screenshot({ path: `${ARTIFACTS}report-phone-confirmation.png` });
+
+    // The follow link shows the report, not yet published, to its reporter.
+    await page.goto(followHref);
+    await waitReady(page);
+    await page.waitForSelector('#report-sheet:not([hidden]) .report-follow .status-chip');
+    const follow = page.locator('#report-sheet .report-follow');
+    assert.match(await follow.locator('.status-chip').innerText(), /venter på gennemsyn/);
+    assert.match(await follow.innerText(), /endnu ikke vist på kortet/);
+    const followText = await follow.locator('.report-text').textContent();
+    assert.ok(followText.includes('<script>window.__xss=1</script>'), 'the follow view shows the script as text');
+    assert.ok(!followText.includes('jens@example.dk') && !followText.includes('22 33 44 55'), `the follow view shows the scrubbed text: ${followText}`);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assertNoProblems(resident.problems);
+  } finally {
+    await resident.context.close();
+  }
+
+  const token = await plannerToken();
+  if (!token) {
+    t.skip(`planner part: ${NO_TOKEN}`);
+    return;
+  }
+
+  // 2. A planner on a laptop publishes it from the moderation queue.
+  const planner = await openApp(LAPTOP);
+  try {
+    const { page } = planner;
+    await signInPlanner(page, token, false);
+    const card = page.locator(`#mod-list .mod-card[data-report-id="${reportId}"]`);
+    await card.waitFor();
+    const original = await card.locator('.mod-original .report-text').textContent();
+    const scrubbed = await card.locator('.mod-scrubbed .report-text').textContent();
+    assert.ok(original.includes('jens@example.dk') && original.includes('22 33 44 55'), 'the planner sees the original');
+    assert.ok(!scrubbed.includes('jens@example.dk') && !scrubbed.includes('22 33 44 55'), `and the scrubbed text: ${scrubbed}`);
+    assert.ok(scrubbed.includes('<script>window.__xss=1</script>'), 'the script is text in the queue');
+    assert.match(await card.locator('.mod-contact').innerText(), /beboer\.kontakt@example\.dk/);
+    await page.screenshot({ path: `${ARTIFACTS}report-moderation.png` });
+
+    await card.locator('.btn-publish').click();
+    await page.waitForFunction((id) => document.querySelector('#mod-message')?.textContent.includes(`#${id}`), reportId);
+    assert.match(await page.locator('#mod-message').innerText(), /offentliggjort/);
+    assert.equal(await page.locator(`#mod-list .mod-card[data-report-id="${reportId}"]`).count(), 0, 'it leaves the queue of new reports');
+    // It is in the published list, with its history.
+    await page.selectOption('#mod-queue', 'open');
+    const published = page.locator(`#mod-list .mod-card[data-report-id="${reportId}"]`);
+    await published.waitFor();
+    await published.locator('.action-history > summary').click();
+    await published.locator('.history-list li strong').first().waitFor();
+    assert.match(await published.locator('.history-list').innerText(), /Offentliggjort/);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assertNoProblems(planner.problems);
+  } finally {
+    await planner.context.close();
+  }
+
+  // 3. The public map shows it, with the scrubbed text as text.
+  const publicView = await openApp(PHONE, PHONE_OPTIONS);
+  try {
+    const { page } = publicView;
+    const feature = await page.waitForFunction(async (id) => {
+      const data = await window.hotspotMap.getSource('reports')?.getData();
+      return data?.features.find((f) => String(f.properties.service_request_id) === id) ?? false;
+    }, reportId, { timeout: TIMEOUT }).then((handle) => handle.jsonValue());
+    assert.ok(await page.isChecked('#layer-reports'), 'the reports layer is on by default');
+    const at = feature.geometry.coordinates;
+    await centreOn(page, at, 17);
+    await waitSettled(page);
+    const rendered = await page.evaluate((id) => window.hotspotMap.queryRenderedFeatures({ layers: ['reports-points'] })
+      .some((f) => String(f.properties.service_request_id) === id), reportId);
+    assert.ok(rendered, 'the report is drawn on the reports layer');
+    // The pin stands on its point: tap its head.
+    await tapMap(page, at, true, -14);
+    const item = page.locator(`.maplibregl-popup .popup-report[data-report-id="${reportId}"]`);
+    await item.waitFor({ timeout: 10_000 });
+    const text = await item.locator('.report-text').textContent();
+    assert.ok(text.includes('<script>window.__xss=1</script>'), `the script shows as text: ${text}`);
+    assert.ok(text.includes(stamp));
+    for (const secret of ['jens@example.dk', '22 33 44 55', 'beboer.kontakt@example.dk']) {
+      assert.ok(!(await item.innerText()).includes(secret), `the popup does not show ${secret}`);
+    }
+    assert.equal(await page.locator('.maplibregl-popup script').count(), 0, 'no script element in the popup');
+    assert.match(await item.innerText(), /Dårlig belysning/);
+    assert.match(await item.innerText(), /Offentliggjort/);
+    await page.screenshot({ path: `${ARTIFACTS}report-phone-popup.png` });
+    // "Me too" from the popup counts.
+    await item.locator('.btn-metoo').tap();
+    await item.locator('.btn-metoo.done').waitFor();
+    assert.equal((await item.locator('.metoo-count').innerText()).trim(), '1');
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assertNoProblems(publicView.problems);
+  } finally {
+    await publicView.context.close();
+  }
+});
+
+test('reports: the form works with the keyboard alone, and server errors show at their field', { timeout: TIMEOUT * 2 }, async () => {
+  const { context, page, problems } = await openApp(LAPTOP);
+  const focused = () => page.evaluate(() => {
+    const node = document.activeElement;
+    return { id: node?.id ?? '', className: String(node?.className ?? ''), name: node?.getAttribute('name') ?? '', value: node?.value ?? '', outline: node ? getComputedStyle(node).outlineStyle : 'none' };
+  });
+  /** Presses Tab until `match(focused)` (at most `limit` times); fails if the honeypot gets the focus. */
+  const tabTo = async (match, what, limit = 60) => {
+    for (let i = 0; i < limit; i += 1) {
+      await page.keyboard.press('Tab');
+      const now = await focused();
+      assert.notEqual(now.id, 'report-website', 'the honeypot is never in the tab order');
+      if (match(now)) return now;
+    }
+    throw new Error(`Tab never reached ${what}`);
+  };
+  try {
+    // Frederiksberg lies inside Copenhagen but is a municipality of its own: the server refuses it.
+    await centreOn(page, FREDERIKSBERG_SPOT, 16);
+    const button = await tabTo((f) => f.id === 'report-button', 'the report button');
+    assert.notEqual(button.outline, 'none', 'the focused report button has a visible outline');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#report-sheet:not([hidden]) #report-types input');
+    assert.ok(await page.evaluate(() => document.querySelector('#report-sheet').contains(document.activeElement)), 'the focus moves into the form');
+
+    const centre = await tabTo((f) => f.className.includes('btn-centre'), 'the map-centre button');
+    assert.notEqual(centre.outline, 'none', 'the focused button has a visible outline');
+    assert.ok(await page.isVisible('.map-crosshair'), 'the crosshair shows the map centre');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.field-location.placed');
+
+    // The type with the arrow keys: Tab into the group, then Down chooses the second type.
+    await tabTo((f) => f.name === 'service_code', 'the type choices');
+    await page.keyboard.press('ArrowDown');
+    const type = await page.evaluate(() => document.querySelector('input[name="service_code"]:checked')?.value);
+    assert.equal(type, 'dark_place');
+    await tabTo((f) => f.id === 'report-description', 'the description');
+    await page.keyboard.type('Mørk passage uden lys om aftenen.');
+    const submit = await tabTo((f) => f.className.includes('btn-submit'), 'the send button');
+    assert.notEqual(submit.outline, 'none');
+    await page.keyboard.press('Enter');
+
+    // The server refuses the spot: the error is at the location, and the focus goes there.
+    const locationError = page.locator('#report-sheet .field-location .field-error');
+    await locationError.waitFor({ state: 'visible' });
+    assert.match(await locationError.innerText(), /Københavns Kommune/);
+    assert.ok((await focused()).className.includes('btn-centre'), 'the focus is on the field with the error');
+    await page.screenshot({ path: `${ARTIFACTS}report-laptop-error.png` });
+
+    // Moving the map to district 8 and using its centre again clears the error; send.
+    await centreOn(page, DISTRICT8_SPOT, 16);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#report-sheet .field-location .field-error').hidden);
+    await tabTo((f) => f.className.includes('btn-submit'), 'the send button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#report-confirmation');
+    assert.match(await page.locator('#report-reference').innerText(), /^\w+$/);
+    await page.screenshot({ path: `${ARTIFACTS}report-laptop-confirmation.png` });
+
+    // Escape closes the sheet and gives the focus back to the button.
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#report-sheet', { state: 'hidden' });
+    assert.equal((await focused()).id, 'report-button');
+
+    // In English, the same form speaks English.
+    await page.click('#lang-switch button[data-lang="en"]');
+    await page.click('#report-button');
+    await page.waitForSelector('#report-sheet:not([hidden])');
+    assert.equal((await page.locator('#report-sheet-title').innerText()).trim(), 'Report an unsafe spot');
+    assert.match(await page.locator('label[for="report-type-poor_lighting"]').innerText(), /Poor lighting/);
+    assert.match(await page.locator('#report-sheet .privacy-note').innerText(), /never shown publicly/);
+    await page.click('#lang-switch button[data-lang="da"]');
+
+    // The one refused report (Frederiksberg) is the only error, and the browser logs it too.
+    const refused = problems.filter((p) => /HTTP 400: .*open311\/v2\/requests\.json/.test(p));
+    assert.equal(refused.length, 1, 'one refused report (Frederiksberg)');
+    assertNoProblems(problems.filter((p) => !refused.includes(p) && !/console error: Failed to load resource: .* 400/.test(p)));
+  } finally {
+    await context.close();
+  }
+});
+
+test('walks: a planner saves a safety-walk observation on a phone and it is on the observations layer at once', { timeout: TIMEOUT * 2 }, async (t) => {
+  const token = await plannerToken();
+  if (!token) {
+    t.skip(NO_TOKEN);
+    return;
+  }
+  const { context, page, problems } = await openApp(PHONE, PHONE_OPTIONS);
+  try {
+    await signInPlanner(page, token, true);
+    assert.ok(await page.isVisible('#planner-button'), 'signed in, the secretariat is one tap away in the top bar');
+    await page.locator('#planner-tab-walk').tap();
+    await page.waitForSelector('#planner-panel-walk:not([hidden]) #walk-title');
+    const stamp = Date.now().toString(36);
+    await page.fill('#walk-title', `Aftenvandring ${stamp}`);
+    for (const role of ['resident', 'police', 'youth_worker']) await page.locator(`label[for="walk-role-${role}"]`).tap();
+    await page.locator('.walk-start button[type="submit"]').tap();
+    await page.waitForSelector('.walk-active:not([hidden])');
+
+    const sheetBox = await page.locator('#planner-sheet').boundingBox();
+    await centreOn(page, DISTRICT8_SPOT, 17);
+    const spot = await screenPoint(page, DISTRICT8_SPOT);
+    assert.ok(spot.y < sheetBox.y - 20, 'the spot is on the map above the sheet');
+    await tapMap(page, DISTRICT8_SPOT, true);
+    await page.waitForSelector('.walk-active .field-location.placed');
+    await page.locator('label[for="walk-kind-lighting"]').tap();
+    const rating = page.locator('label[for="walk-rating-2"]');
+    assert.ok((await rating.boundingBox()).height >= 44, 'the rating buttons are big touch targets');
+    await rating.tap();
+    const note = `Lygten ved stien er slukket (${stamp})`;
+    await page.fill('#walk-note', note);
+    await page.screenshot({ path: `${ARTIFACTS}walk-phone.png` });
+    await page.locator('.walk-observe button[type="submit"]').tap();
+    await page.waitForFunction((n) => document.querySelector('#walk-observations')?.textContent.includes(n), note);
+
+    // On the observations layer at once (the layer is switched on), with its note.
+    assert.ok(await page.isChecked('#layer-observations'), 'the observations layer is switched on');
+    await page.waitForFunction(async (n) => {
+      const data = await window.hotspotMap.getSource('observations').getData();
+      return data.features.some((f) => f.properties.note === n);
+    }, note, { timeout: TIMEOUT });
+    await waitSettled(page);
+    const drawn = await page.evaluate((n) => window.hotspotMap.queryRenderedFeatures({ layers: ['observations'] })
+      .find((f) => f.properties.note === n)?.properties, note);
+    assert.ok(drawn, 'the new observation is drawn');
+    assert.equal(String(drawn.kind), 'lighting');
+    assert.equal(Number(drawn.rating), 2);
+
+    // Signing out forgets the token.
+    await page.locator('#planner-logout').tap();
+    assert.equal(await page.evaluate(() => window.sessionStorage.getItem('hotspot.plannerToken')), null);
+    assert.ok(await page.isHidden('#planner-button'));
     assertNoProblems(problems);
   } finally {
     await context.close();
