@@ -651,4 +651,46 @@ async fn safety_walk_observations_land_in_the_layer_at_once() {
         walks.json["walks"][0]["participants"],
         json!(["resident", "police", "housing"])
     );
+
+    // The next walk at the same places, and the comparison of the two.
+    let w2 = post_json(
+        &f,
+        "/api/walks",
+        json!({"title": "Blågården, forår", "date": "2027-04-20", "participants": ["resident"]}),
+        Some(&f.planner),
+    )
+    .await;
+    let walk2 = w2.json["id"].as_i64().unwrap();
+    let o2 = post_json(&f, &format!("/api/walks/{walk2}/observations"), json!({"kind": "lighting", "rating": 4, "note": "ny lampe", "lon": 12.55475, "lat": 55.68662}), Some(&f.planner)).await;
+    assert_eq!(o2.status, 201);
+    let own = get(
+        &f,
+        &format!("/api/walks/{walk}/observations"),
+        Some(&f.planner),
+    )
+    .await;
+    assert_eq!(own.json["features"].as_array().unwrap().len(), 1);
+    assert_eq!(own.json["features"][0]["properties"]["note"], "mørk port");
+    let cmp = get(
+        &f,
+        &format!("/api/walks/{walk}/compare?with={walk2}"),
+        Some(&f.planner),
+    )
+    .await;
+    assert_eq!(cmp.status, 200, "{}", cmp.json);
+    assert_eq!(cmp.json["summary"]["better"], 1);
+    assert_eq!(cmp.json["pairs"][0]["change"], 2);
+    assert_eq!(cmp.json["pairs"][0]["after"]["note"], "ny lampe");
+    assert_eq!(
+        get(&f, &format!("/api/walks/{walk}/compare"), Some(&f.planner))
+            .await
+            .json["field"],
+        "with"
+    );
+    assert_eq!(
+        get(&f, &format!("/api/walks/{walk}/compare?with={walk2}"), None)
+            .await
+            .status,
+        401
+    );
 }

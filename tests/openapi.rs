@@ -42,6 +42,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/walks"),
     ("get", "/api/walks"),
     ("post", "/api/walks/{id}/observations"),
+    ("get", "/api/walks/{id}/observations"),
+    ("get", "/api/walks/{id}/compare"),
     ("get", "/open311/v2/services.json"),
     ("get", "/open311/v2/requests.json"),
     ("post", "/open311/v2/requests.json"),
@@ -101,6 +103,9 @@ fn the_document_names_every_route_with_responses() {
 const NEEDS_A_REPORT: &[&str] = &[
     "/api/reports/{id}/moderation",
     "/open311/v2/requests/{id}.json",
+    // Safety walks, likewise: none in the demo (tested in tests/open311.rs).
+    "/api/walks/{id}/observations",
+    "/api/walks/{id}/compare",
 ];
 
 #[actix_web::test]

@@ -547,6 +547,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/walks", read().to(reports::walks))
             .route(
                 "/walks/{id}/observations",
+                read().to(reports::walk_observations),
+            )
+            .route("/walks/{id}/compare", read().to(reports::compare_walks))
+            .route(
+                "/walks/{id}/observations",
                 web::post().to(reports::walk_observation),
             )
             .route("/openapi.json", read().to(webapp::openapi))
@@ -624,9 +629,11 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
         );
     }
     let p = req.path().trim_end_matches('/');
-    let allow = if p.ends_with("/observations") && p.starts_with("/api/walks/") {
-        "POST"
-    } else if p.ends_with("/items") || p.ends_with("/moderation") || p == "/api/walks" {
+    let allow = if p.ends_with("/items")
+        || p.ends_with("/moderation")
+        || p == "/api/walks"
+        || (p.starts_with("/api/walks/") && p.ends_with("/observations"))
+    {
         "GET, HEAD, POST"
     } else {
         "GET, HEAD"

@@ -1272,6 +1272,26 @@ op("/api/walks/{id}/observations", "post", tags=["reports"], operationId="addWal
    responses={"201": json_ok(sref("ObservationFeature"), "Recorded; the observation as a GeoJSON Feature.", "application/geo+json"),
               **api_errors(400, 401, 403, 404), "413": rref("JsonBodyTooLarge")})
 
+op("/api/walks/{id}/observations", "get", tags=["reports"], operationId="getWalkObservations", summary="A safety walk's observations (planner)",
+   description="The observations recorded on one walk, in time order, as GeoJSON." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[{"name": "id", "in": "path", "required": True, "description": "The walk's id (unknown or not a number: 404).", "schema": {"type": "integer"}, "example": 1}],
+   responses={"200": {"description": "The walk's observations.", "content": {"application/geo+json": {"schema": {"type": "object", "required": ["type", "walk", "features"],
+              "properties": {"type": {"const": "FeatureCollection"}, "walk": {"type": "integer"}, "features": {"type": "array", "items": sref("ObservationFeature")}}}}}},
+              **api_errors(401, 403, 404)})
+op("/api/walks/{id}/compare", "get", tags=["reports"], operationId="compareWalks", summary="Compare a safety walk with the next one at the same places (planner)",
+   description="Each observation of walk `id` beside the nearest observation of the same kind within 50 m on walk `with`, with the change in rating (later − earlier), and a summary of better / worse / same / unmatched." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[{"name": "id", "in": "path", "required": True, "description": "The earlier walk.", "schema": {"type": "integer"}, "example": 1},
+               {"name": "with", "in": "query", "required": True, "description": "The later walk.", "schema": {"type": "integer"}, "example": 2}],
+   responses={"200": json_ok({"type": "object", "required": ["walk", "with", "rule", "summary", "pairs"], "properties": {
+                  "walk": {"type": "integer"}, "with": {"type": "integer"}, "rule": {"type": "string"},
+                  "summary": {"type": "object", "properties": {k: {"type": "integer", "minimum": 0} for k in ["pairs", "better", "worse", "same", "unmatched"]}},
+                  "pairs": {"type": "array", "items": {"type": "object", "properties": {
+                      "kind": {"type": "string"}, "before": {"type": "object"}, "after": {"type": ["object", "null"]},
+                      "distance_m": {"type": ["number", "null"]}, "change": {"type": ["integer", "null"]}}}}}}, "The comparison."),
+              **api_errors(400, 401, 403, 404)})
+
 op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
    description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
                "The public gets published reports in the public view (generalised position, scrubbed text); planner and admin tokens get every report "

@@ -567,3 +567,106 @@ pub async fn walk_observation(
         .content_type("application/geo+json")
         .body(out))
 }
+
+/// The observations recorded on walk `walk` (source `walk-N`), in time order.
+fn walk_points(cat: &crate::catalog::Catalog, walk: i64) -> Vec<&crate::model::Observation> {
+    let source = format!("walk-{walk}");
+    let mut v: Vec<&crate::model::Observation> = cat
+        .observations
+        .iter()
+        .filter(|o| o.source == source)
+        .collect();
+    v.sort_by_key(|o| (o.observed_at, o.id));
+    v
+}
+
+/// `GET /api/walks/{id}/observations` (planner): the walk's observations as GeoJSON.
+pub async fn walk_observations(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let walk: i64 = path
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no walk '{path}'")))?;
+    if !state.walk_exists(walk)? {
+        return Err(ApiError::NotFound(format!("no walk {walk}")));
+    }
+    let cat = state.catalog();
+    let points = walk_points(&cat, walk);
+    let mut out = Vec::with_capacity(256 + points.len() * 300);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","walk":"#);
+    out.extend_from_slice(walk.to_string().as_bytes());
+    out.extend_from_slice(br#","features":["#);
+    for (n, o) in points.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        super::encode::observation(&mut out, o);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .body(out))
+}
+
+/// `GET /api/walks/{id}/compare?with={other}` (planner): each observation of walk `id` beside
+/// the nearest one of the same kind within 50 m on walk `other` (the next walk at the same
+/// places), with the change in rating, and a summary.
+pub async fn compare_walks(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let walk: i64 = path
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no walk '{path}'")))?;
+    if !state.walk_exists(walk)? {
+        return Err(ApiError::NotFound(format!("no walk {walk}")));
+    }
+    let p = Params::parse(req.query_string(), &["with"])?;
+    let other: i64 = p
+        .non_empty("with")?
+        .ok_or_else(|| ApiError::param("with", "is required: the id of the walk to compare with"))?
+        .parse()
+        .map_err(|_| ApiError::param("with", "is not a walk id"))?;
+    if !state.walk_exists(other)? {
+        return Err(ApiError::param("with", format!("no walk {other}")));
+    }
+    let cat = state.catalog();
+    let (first, second) = (walk_points(&cat, walk), walk_points(&cat, other));
+    let place = |o: &crate::model::Observation| json!({"rating": o.rating, "note": o.note, "observed_at": time::rfc3339(o.observed_at), "lon": o.lon, "lat": o.lat, "id": o.id});
+    let (mut better, mut worse, mut same, mut unmatched) = (0, 0, 0, 0);
+    let pairs: Vec<serde_json::Value> = first
+        .iter()
+        .map(|a| {
+            let nearest = second
+                .iter()
+                .filter(|b| b.kind == a.kind)
+                .map(|b| (b, crate::reports::distance_m((a.lon, a.lat), (b.lon, b.lat))))
+                .filter(|(_, d)| *d <= 50.0)
+                .min_by(|x, y| x.1.total_cmp(&y.1));
+            match nearest {
+                Some((b, d)) => {
+                    let change = b.rating as i32 - a.rating as i32;
+                    match change.signum() {
+                        1 => better += 1,
+                        -1 => worse += 1,
+                        _ => same += 1,
+                    }
+                    json!({"kind": a.kind.code(), "before": place(a), "after": place(b), "distance_m": d.round(), "change": change})
+                }
+                None => {
+                    unmatched += 1;
+                    json!({"kind": a.kind.code(), "before": place(a), "after": null, "distance_m": null, "change": null})
+                }
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "walk": walk,
+        "with": other,
+        "rule": "each observation of `walk` is paired with the nearest observation of the same kind within 50 m on `with`; change = rating on `with` − rating on `walk` (ratings 1 = very poor/unsafe … 5 = good/safe)",
+        "summary": {"pairs": better + worse + same, "better": better, "worse": worse, "same": same, "unmatched": unmatched},
+        "pairs": pairs,
+    })))
+}
