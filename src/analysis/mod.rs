@@ -2,6 +2,7 @@
 //! Getis-Ord Gi*, emerging hot spots, district summaries and safety-index levels.
 
 pub mod emerging;
+pub mod evaluation;
 pub mod gistar;
 pub mod hexbins;
 pub mod kde;
