@@ -44,6 +44,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/walks/{id}/observations"),
     ("get", "/api/walks/{id}/observations"),
     ("get", "/api/walks/{id}/compare"),
+    ("post", "/api/initiatives"),
+    ("get", "/api/initiatives"),
+    ("get", "/api/initiatives/{id}"),
+    ("get", "/api/initiatives/{id}/evaluation"),
     ("get", "/open311/v2/services.json"),
     ("get", "/open311/v2/requests.json"),
     ("post", "/open311/v2/requests.json"),
@@ -106,6 +110,9 @@ const NEEDS_A_REPORT: &[&str] = &[
     // Safety walks, likewise: none in the demo (tested in tests/open311.rs).
     "/api/walks/{id}/observations",
     "/api/walks/{id}/compare",
+    // Initiatives too: the demo holds none (tested in tests/initiatives.rs).
+    "/api/initiatives/{id}",
+    "/api/initiatives/{id}/evaluation",
 ];
 
 #[actix_web::test]

@@ -9,6 +9,7 @@ mod exports;
 mod features;
 mod health;
 mod imports;
+mod initiatives;
 mod open311;
 pub mod params;
 mod reports;
@@ -257,6 +258,22 @@ impl AppState {
         now: i64,
     ) -> ApiResult<i64> {
         self.with_store(|s| s.create_walk(title, date, route, participants, actor, now))
+    }
+
+    /// Stores an initiative.
+    pub(crate) fn create_initiative(
+        &self,
+        feature: &serde_json::Value,
+        published: bool,
+        actor: &str,
+        now: i64,
+    ) -> ApiResult<i64> {
+        self.with_store(|s| s.create_initiative(feature, published, actor, now))
+    }
+
+    /// Every initiative.
+    pub(crate) fn initiatives(&self) -> ApiResult<Vec<crate::store::StoredInitiative>> {
+        self.with_store(|s| s.initiatives())
     }
 
     /// Every walk.
@@ -550,6 +567,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 read().to(reports::walk_observations),
             )
             .route("/walks/{id}/compare", read().to(reports::compare_walks))
+            .route("/initiatives", web::post().to(initiatives::create))
+            .route("/initiatives", read().to(initiatives::list))
+            .route("/initiatives/{id}", read().to(initiatives::one))
+            .route(
+                "/initiatives/{id}/evaluation",
+                read().to(initiatives::evaluate),
+            )
             .route(
                 "/walks/{id}/observations",
                 web::post().to(reports::walk_observation),
@@ -632,6 +656,7 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
     let allow = if p.ends_with("/items")
         || p.ends_with("/moderation")
         || p == "/api/walks"
+        || p == "/api/initiatives"
         || (p.starts_with("/api/walks/") && p.ends_with("/observations"))
     {
         "GET, HEAD, POST"

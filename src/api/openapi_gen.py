@@ -1292,6 +1292,42 @@ op("/api/walks/{id}/compare", "get", tags=["reports"], operationId="compareWalks
                       "distance_m": {"type": ["number", "null"]}, "change": {"type": ["integer", "null"]}}}}}}, "The comparison."),
               **api_errors(400, 401, 403, 404)})
 
+INITIATIVE_ID = [{"name": "id", "in": "path", "required": True, "description": "The initiative's id (unknown, or unpublished for the public: 404).", "schema": {"type": "integer"}, "example": 1}]
+INITIATIVE_FEATURE = {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
+    "type": {"const": "Feature"}, "id": {"type": "integer"},
+    "geometry": {"type": "object", "description": "GeoJSON Point, LineString or Polygon, WGS84 lon/lat"},
+    "properties": {"type": "object", "required": ["title", "kind", "start_date"], "properties": {
+        "title": {"type": "string", "maxLength": 200}, "description": {"type": ["string", "null"]},
+        "kind": {"type": "string", "enum": ["lighting", "public_space", "youth_activity", "safety_walk", "outreach", "other"]},
+        "start_date": {"type": "string", "format": "date"}, "end_date": {"type": ["string", "null"], "format": "date"},
+        "budget_dkk": {"type": ["number", "null"], "minimum": 0}, "pool": {"type": ["string", "null"]}, "owner": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": ["planned", "running", "done"]}, "challenge": {"type": ["integer", "null"], "minimum": 1, "maximum": 3},
+        "goals": {"type": "array", "items": {"type": "integer", "minimum": 1}}, "published": {"type": "boolean"}}}}}
+op("/api/initiatives", "post", tags=["planning"], operationId="createInitiative", summary="Put an initiative on the map (planner)",
+   description="A GeoJSON Feature whose properties are the initiative's fields; answers with the stored feature and its id." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   requestBody={"required": True, "content": {"application/json": {"schema": INITIATIVE_FEATURE}}},
+   responses={"201": json_ok(INITIATIVE_FEATURE, "Stored.", "application/geo+json"), **api_errors(400, 401, 403)})
+op("/api/initiatives", "get", tags=["planning"], operationId="getInitiatives", summary="The initiatives",
+   description="Published initiatives as GeoJSON (every one for planners and admins).",
+   security=OPTIONAL_AUTH,
+   responses={"200": json_ok({"type": "object", "required": ["type", "features"], "properties": {"type": {"const": "FeatureCollection"}, "numberReturned": {"type": "integer"}, "features": {"type": "array", "items": INITIATIVE_FEATURE}}}, "The initiatives.", "application/geo+json"), **api_errors(400, 401)})
+op("/api/initiatives/{id}", "get", tags=["planning"], operationId="getInitiative", summary="One initiative",
+   security=OPTIONAL_AUTH, parameters=INITIATIVE_ID,
+   responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(401, 404)})
+op("/api/initiatives/{id}/evaluation", "get", tags=["planning"], operationId="evaluateInitiative", summary="Before/after evidence of an initiative",
+   description="Incidents inside the initiative's area plus `buffer_m`, in equal windows of `months` before and after its start, against a control area (default: the safety district it lies in): a difference-in-differences rate ratio (`rate_ratio`, `ci_low`, `ci_high`, 95 %, Woolf), a displacement ring (buffer to buffer + 200 m), and flags for small numbers. Planners get exact counts; the public gets the generalised view with small counts suppressed.",
+   security=OPTIONAL_AUTH,
+   parameters=INITIATIVE_ID + [
+       {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "Incident categories, comma-separated (default all)."},
+       {"name": "months", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 60, "default": 12}},
+       {"name": "buffer_m", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 2000, "default": 100}},
+       {"name": "control", "in": "query", "schema": {"type": "string"}, "description": "A district id for the control area (default: the safety district the initiative lies in)."}],
+   responses={"200": json_ok({"type": "object", "required": ["rate_ratio", "ci_low", "ci_high", "counts", "method"], "properties": {
+                  "rate_ratio": {"type": "number"}, "ci_low": {"type": "number"}, "ci_high": {"type": "number"},
+                  "counts": {"type": "object"}, "method": {"type": "string"}, "displacement": {"type": "object"}}}, "The evaluation."),
+              **api_errors(400, 401, 404, 422)})
+
 op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
    description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
                "The public gets published reports in the public view (generalised position, scrubbed text); planner and admin tokens get every report "

@@ -114,6 +114,15 @@ const MIGRATIONS: &[&str] = &[
         created_at   INTEGER NOT NULL
     );
     ALTER TABLE observations ADD COLUMN walk_id INTEGER REFERENCES walks(id);",
+    // 5: the programme's initiatives (issue 6): a GeoJSON Feature each, properties as JSON.
+    "CREATE TABLE initiatives (
+        id         INTEGER PRIMARY KEY,
+        feature    TEXT NOT NULL,      -- GeoJSON Feature (WGS84), properties checked on entry
+        published  INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

@@ -8,7 +8,7 @@
 mod migrations;
 mod reports;
 
-pub use reports::{insert_report, me_too, moderate, Walk};
+pub use reports::{insert_report, me_too, moderate, StoredInitiative, Walk};
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,374 @@
+//! The programme's initiatives (issue 6, first part): `POST /api/initiatives` (planner) takes a
+//! GeoJSON Feature, `GET /api/initiatives[/{id}]` lists them (the public sees published ones),
+//! and `GET /api/initiatives/{id}/evaluation` compares incidents around an initiative before and
+//! after its start with a control area (see `analysis::evaluation`).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::auth::{Caller, Need};
+use super::error::{ApiError, ApiResult};
+use super::params::{self, Params};
+use super::AppState;
+use crate::analysis::evaluation::{self, Counts, EvaluationInput};
+use crate::auth::Role;
+use crate::model::{time, DistrictLevel};
+
+/// Kinds of initiative.
+pub const KINDS: [&str; 6] = [
+    "lighting",
+    "public_space",
+    "youth_activity",
+    "safety_walk",
+    "outreach",
+    "other",
+];
+
+/// Statuses of an initiative.
+pub const STATUSES: [&str; 3] = ["planned", "running", "done"];
+
+/// A GeoJSON geometry object as a `geo` geometry.
+fn geometry_of(v: &Value) -> Option<geo::Geometry<f64>> {
+    let g: geojson::Geometry = serde_json::from_value(v.clone()).ok()?;
+    geo::Geometry::<f64>::try_from(g).ok()
+}
+
+fn date(v: &Value, field: &str, required: bool) -> ApiResult<Option<chrono::NaiveDate>> {
+    match v.as_str() {
+        None if v.is_null() && !required => Ok(None),
+        None => Err(ApiError::param(field, "is required: a date YYYY-MM-DD")),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::param(field, format!("'{s}' is not a date YYYY-MM-DD"))),
+    }
+}
+
+fn text(v: &Value, field: &str, max: usize, required: bool) -> ApiResult<Option<String>> {
+    match v.as_str().map(str::trim) {
+        None | Some("") if !required => Ok(None),
+        None | Some("") => Err(ApiError::param(field, "is required")),
+        Some(s) if s.chars().count() > max => Err(ApiError::param(
+            field,
+            format!("longer than {max} characters"),
+        )),
+        Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ApiError::param(field, "contains control characters"))
+        }
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+/// Checks a submitted Feature; returns the Feature to store and whether it is published.
+fn check(state: &AppState, body: &[u8]) -> ApiResult<(Value, bool)> {
+    let f: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::param("body", format!("not JSON: {e}")))?;
+    if f["type"] != "Feature" {
+        return Err(ApiError::param("type", "expected a GeoJSON Feature"));
+    }
+    let geometry = geometry_of(&f["geometry"]).ok_or_else(|| {
+        ApiError::param(
+            "geometry",
+            "expected a GeoJSON Point, LineString or Polygon in WGS84 lon/lat",
+        )
+    })?;
+    if !matches!(
+        geometry,
+        geo::Geometry::Point(_) | geo::Geometry::LineString(_) | geo::Geometry::Polygon(_)
+    ) {
+        return Err(ApiError::param(
+            "geometry",
+            "expected a Point, LineString or Polygon",
+        ));
+    }
+    use geo::{Centroid, CoordsIter};
+    if geometry
+        .coords_iter()
+        .any(|c| !c.x.is_finite() || !c.y.is_finite())
+    {
+        return Err(ApiError::param("geometry", "coordinates must be numbers"));
+    }
+    let c = geometry
+        .centroid()
+        .ok_or_else(|| ApiError::param("geometry", "is empty"))?;
+    if state
+        .catalog()
+        .districts_at(c.x(), c.y(), DistrictLevel::Bydel)
+        .is_empty()
+    {
+        return Err(ApiError::param(
+            "geometry",
+            format!(
+                "({}, {}) is outside Copenhagen (lon ≈ 12.6, lat ≈ 55.7)",
+                c.x(),
+                c.y()
+            ),
+        ));
+    }
+    let p = &f["properties"];
+    if !p.is_object() {
+        return Err(ApiError::param("properties", "expected an object"));
+    }
+    let title = text(&p["title"], "title", 200, true)?;
+    let description = text(&p["description"], "description", 4000, false)?;
+    let kind = text(&p["kind"], "kind", 40, true)?.unwrap_or_default();
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(ApiError::param(
+            "kind",
+            format!("'{kind}' is not one of {}", KINDS.join(", ")),
+        ));
+    }
+    let start = date(&p["start_date"], "start_date", true)?.expect("required");
+    let end = date(&p["end_date"], "end_date", false)?;
+    if end.is_some_and(|e| e < start) {
+        return Err(ApiError::param("end_date", "is before start_date"));
+    }
+    let budget = match &p["budget_dkk"] {
+        Value::Null => None,
+        v => Some(
+            v.as_f64()
+                .filter(|b| b.is_finite() && *b >= 0.0 && *b < 1e10)
+                .ok_or_else(|| ApiError::param("budget_dkk", "is an amount in DKK ≥ 0"))?,
+        ),
+    };
+    let pool = text(&p["pool"], "pool", 100, false)?;
+    let owner = text(&p["owner"], "owner", 200, false)?;
+    let status = text(&p["status"], "status", 20, false)?.unwrap_or_else(|| "planned".into());
+    if !STATUSES.contains(&status.as_str()) {
+        return Err(ApiError::param(
+            "status",
+            format!("'{status}' is not planned, running or done"),
+        ));
+    }
+    let challenge = match &p["challenge"] {
+        Value::Null => None,
+        v => Some(v.as_u64().filter(|c| (1..=3).contains(c)).ok_or_else(|| {
+            ApiError::param("challenge", "is the programme's challenge 1, 2 or 3")
+        })?),
+    };
+    let goals: Vec<u64> = match &p["goals"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) if a.len() <= 20 => a
+            .iter()
+            .map(|g| g.as_u64().filter(|n| (1..=20).contains(n)))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                ApiError::param(
+                    "goals",
+                    "expected the numbers of the effect goals it serves, e.g. [2, 9]",
+                )
+            })?,
+        _ => return Err(ApiError::param("goals", "expected a list of goal numbers")),
+    };
+    let published = match &p["published"] {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        _ => return Err(ApiError::param("published", "is true or false")),
+    };
+    let feature = json!({
+        "type": "Feature",
+        "geometry": f["geometry"],
+        "properties": {
+            "title": title, "description": description, "kind": kind,
+            "start_date": start.to_string(), "end_date": end.map(|e| e.to_string()),
+            "budget_dkk": budget, "pool": pool, "owner": owner, "status": status,
+            "challenge": challenge, "goals": goals, "published": published,
+        },
+    });
+    Ok((feature, published))
+}
+
+fn may_see_all(req: &HttpRequest) -> bool {
+    matches!(Caller::of(req).role, Role::Planner | Role::Admin)
+}
+
+fn with_id(i: &crate::store::StoredInitiative) -> Value {
+    let mut f = i.feature.clone();
+    f["id"] = json!(i.id);
+    f
+}
+
+/// `POST /api/initiatives` (planner): a GeoJSON Feature; answers 201 with the stored feature.
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (feature, published) = check(&state, &body)?;
+    let actor = Caller::of(&req).actor();
+    let now = chrono::Utc::now().timestamp();
+    let st = state.clone();
+    let stored = feature.clone();
+    let id = web::block(move || st.create_initiative(&stored, published, &actor, now))
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let mut out = feature;
+    out["id"] = json!(id);
+    Ok(HttpResponse::Created()
+        .content_type("application/geo+json")
+        .json(out))
+}
+
+/// `GET /api/initiatives`: published initiatives (all for planners) as GeoJSON.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    Params::parse(req.query_string(), &[])?;
+    let all = may_see_all(&req);
+    let st = state.clone();
+    let items = web::block(move || st.initiatives())
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let features: Vec<Value> = items
+        .iter()
+        .filter(|i| all || i.published)
+        .map(with_id)
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .json(json!({"type": "FeatureCollection", "numberReturned": features.len(), "features": features})))
+}
+
+async fn find(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    raw: &str,
+) -> ApiResult<crate::store::StoredInitiative> {
+    let id: i64 = raw
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no initiative '{raw}'")))?;
+    let st = state.clone();
+    let items = web::block(move || st.initiatives())
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    items
+        .into_iter()
+        .find(|i| i.id == id && (i.published || may_see_all(req)))
+        .ok_or_else(|| ApiError::NotFound(format!("no initiative {id}")))
+}
+
+/// `GET /api/initiatives/{id}`.
+pub async fn one(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let i = find(&state, &req, &path).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .json(with_id(&i)))
+}
+
+/// `GET /api/initiatives/{id}/evaluation?category=&months=&buffer_m=&control=`.
+pub async fn evaluate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let i = find(&state, &req, &path).await?;
+    let p = Params::parse(
+        req.query_string(),
+        &["category", "months", "buffer_m", "control"],
+    )?;
+    let categories = params::categories(&p)?;
+    let months = params::small_int(&p, "months", 1..=60, 12)? as i64;
+    let buffer_m = match p.non_empty("buffer_m")? {
+        None => 100.0,
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|b| b.is_finite() && (0.0..=2000.0).contains(b))
+            .ok_or_else(|| ApiError::param("buffer_m", format!("'{v}' is not 0..2000 (metres)")))?,
+    };
+    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
+    let geometry = geometry_of(&i.feature["geometry"])
+        .ok_or_else(|| ApiError::Internal("stored geometry unreadable".into()))?;
+    use geo::Centroid;
+    let c = geometry
+        .centroid()
+        .ok_or_else(|| ApiError::Internal("empty geometry".into()))?;
+    let control_id = match p.non_empty("control")? {
+        Some(id) => id.to_owned(),
+        None => cat
+            .districts_at(c.x(), c.y(), DistrictLevel::District)
+            .first()
+            .map(|&d| cat.districts[d as usize].id.clone())
+            .ok_or_else(|| {
+                ApiError::Unprocessable(
+                    "the initiative lies in no safety district; give control=district-N".into(),
+                )
+            })?,
+    };
+    let control = &cat
+        .district(&control_id)
+        .ok_or_else(|| ApiError::param("control", format!("unknown district '{control_id}'")))?
+        .geometry;
+    let start_date = chrono::NaiveDate::parse_from_str(
+        i.feature["properties"]["start_date"].as_str().unwrap_or(""),
+        "%Y-%m-%d",
+    )
+    .map_err(|_| ApiError::Internal("stored start date unreadable".into()))?;
+    use chrono::Datelike;
+    let start = time::copenhagen_to_utc(
+        start_date.year() as i64,
+        start_date.month(),
+        start_date.day(),
+        0,
+        0,
+    );
+    let (first, last) = cat
+        .incident_time_extent()
+        .ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
+    let asked = months * 30 * 86_400 + months * 10 * 3600 + months * 1800; // ≈ months of 30.44 days
+    let window = asked.min(start - first).min(last - start + 1);
+    if window < 30 * 86_400 {
+        return Err(ApiError::Unprocessable(format!(
+            "the data ({} – {}) hold less than a month on one side of the start {}; no evaluation",
+            time::rfc3339(first),
+            time::rfc3339(last),
+            start_date
+        )));
+    }
+    let ring_m = buffer_m + 200.0;
+    let input = EvaluationInput {
+        geometry: &geometry,
+        control,
+        categories,
+        start,
+        window,
+        buffer_m,
+        ring_m,
+    };
+    // A few milliseconds (two index queries): done here rather than on the blocking pool.
+    let counts = evaluation::count(&cat, &input);
+    let area = evaluation::did(counts.area, counts.control);
+    let ring = evaluation::did(counts.ring, counts.control);
+    let reading = if ring.ci_low > 1.0 {
+        "displacement: incidents rose in the ring against the control"
+    } else if ring.ci_high < 1.0 {
+        "diffusion of benefits: incidents fell in the ring too"
+    } else {
+        "no clear change in the ring"
+    };
+    let shown = |c: Counts| json!({"before": disclosure.count(c.before), "after": disclosure.count(c.after)});
+    let mut v = json!({
+        "initiative": i.id,
+        "parameters": {"category": p.get("category"), "months": months, "buffer_m": buffer_m, "ring_m": ring_m, "control": control_id},
+        "windows": {
+            "before": [time::rfc3339(start - window), time::rfc3339(start - 1)],
+            "after": [time::rfc3339(start), time::rfc3339(start + window - 1)],
+            "shortened": window < asked,
+        },
+        "method": "difference in differences: (after/before inside the initiative's area plus buffer) / (after/before in the control area), i.e. the interaction of a Poisson model with area and period effects; 95 % interval from the log rate ratio's standard error √(1/a₁+1/a₂+1/c₁+1/c₂) (Woolf); 0.5 added to every count when one is zero. The ring (buffer to buffer + 200 m) against the same control shows displacement or a diffusion of benefits.",
+        "counts": {"area": shown(counts.area), "ring": shown(counts.ring), "control": shown(counts.control)},
+        "rate_ratio": area.rate_ratio, "ci_low": area.ci_low, "ci_high": area.ci_high,
+        "continuity_corrected": area.continuity_corrected,
+        "small_numbers": area.small_numbers,
+        "note": if area.small_numbers { "fewer than 10 incidents in at least one cell: too few to conclude anything; the interval shows how little is known" } else if area.ci_high < 1.0 { "incidents fell inside the area against the control (the interval lies below 1)" } else if area.ci_low > 1.0 { "incidents rose inside the area against the control" } else { "no change that the data can tell from chance (the interval covers 1)" },
+        "displacement": {"rate_ratio": ring.rate_ratio, "ci_low": ring.ci_low, "ci_high": ring.ci_high, "small_numbers": ring.small_numbers, "reading": reading},
+        "privacy": disclosure.describe(),
+        "data_version": cat.version,
+        "synthetic": cat.synthetic.incidents > 0,
+    });
+    if cat.synthetic.incidents > 0 {
+        v["notice"] = json!(crate::demo::NOTICE);
+    }
+    Ok(HttpResponse::Ok().json(v))
+}
