@@ -17,9 +17,9 @@ fn serve(data: &Path, port: u16) -> Child {
     serve_with(data, port, &[])
 }
 
+/// The binary serving `data` on `port`, with `extra` options of `serve`.
 fn serve_with(data: &Path, port: u16, extra: &[&str]) -> Child {
     let child = Command::new(BIN)
-        .args(extra)
         .args([
             "serve",
             "--no-demo",
@@ -28,6 +28,7 @@ fn serve_with(data: &Path, port: u16, extra: &[&str]) -> Child {
             "--data-dir",
         ])
         .arg(data)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -286,33 +287,7 @@ fn reports_acknowledged_with_201_survive_kill_9_mid_burst() {
     let planner = token(&data, "planner");
     let port = common::free_port();
     // No rate limit: the burst comes from one address.
-    let mut server = Command::new(BIN)
-        .args([
-            "serve",
-            "--no-demo",
-            "--report-limit",
-            "0",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while common::http(
-        "GET",
-        &format!("http://127.0.0.1:{port}/api/health"),
-        &[],
-        b"",
-    )
-    .is_none()
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(30));
-    }
+    let mut server = serve_with(&data, port, &["--report-limit", "0"]);
     let acked = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let stop_at = Instant::now() + Duration::from_secs(20);
     let threads: Vec<_> = (0..16)

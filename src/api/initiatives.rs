@@ -33,13 +33,14 @@ fn geometry_of(v: &Value) -> Option<geo::Geometry<f64>> {
     geo::Geometry::<f64>::try_from(g).ok()
 }
 
-fn date(v: &Value, field: &str, required: bool) -> ApiResult<Option<chrono::NaiveDate>> {
-    match v.as_str() {
-        None if v.is_null() && !required => Ok(None),
-        None => Err(ApiError::param(field, "is required: a date YYYY-MM-DD")),
-        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+/// An optional date `YYYY-MM-DD` (`null` or absent = `None`).
+fn date(v: &Value, field: &str) -> ApiResult<Option<chrono::NaiveDate>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| ApiError::param(field, format!("'{s}' is not a date YYYY-MM-DD"))),
+        _ => Err(ApiError::param(field, "expected a date YYYY-MM-DD")),
     }
 }
 
@@ -117,8 +118,9 @@ fn check(state: &AppState, body: &[u8]) -> ApiResult<(Value, bool)> {
             format!("'{kind}' is not one of {}", KINDS.join(", ")),
         ));
     }
-    let start = date(&p["start_date"], "start_date", true)?.expect("required");
-    let end = date(&p["end_date"], "end_date", false)?;
+    let start = date(&p["start_date"], "start_date")?
+        .ok_or_else(|| ApiError::param("start_date", "is required: a date YYYY-MM-DD"))?;
+    let end = date(&p["end_date"], "end_date")?;
     if end.is_some_and(|e| e < start) {
         return Err(ApiError::param("end_date", "is before start_date"));
     }

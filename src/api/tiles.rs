@@ -177,15 +177,14 @@ pub async fn tile(
         r.insert_header((header::ETAG, etag.clone()))
             .insert_header((header::CACHE_CONTROL, cache_control.clone()))
             .insert_header((header::VARY, "Authorization, Accept-Encoding"));
-        match (&tile.raw, gzip_ok) {
+        // Compressed only for clients that ask (and then once per cached tile).
+        match (&tile.raw, gzip_ok.then(|| tile.gzip()).flatten()) {
             (None, _) => r.finish(),
-            (Some(_), true) => {
-                let z = tile.gzip().expect("a tile").clone();
-                r.insert_header((header::CONTENT_ENCODING, "gzip"))
-                    .content_type(MVT)
-                    .body(z)
-            }
-            (Some(b), false) => r.content_type(MVT).body(b.clone()),
+            (Some(_), Some(z)) => r
+                .insert_header((header::CONTENT_ENCODING, "gzip"))
+                .content_type(MVT)
+                .body(z.clone()),
+            (Some(b), None) => r.content_type(MVT).body(b.clone()),
         }
     };
     if let Some(tags) = req.headers().get(header::IF_NONE_MATCH) {
