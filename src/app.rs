@@ -69,6 +69,16 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
         demo_incidents = store.insert_incidents(&data.incidents)?;
         store.set_meta("demo_generated", &format!("seed {:#x}", demo::SEED))?;
     }
+    // Demo initiatives once, into an empty table (a planner who deletes them keeps them gone).
+    if config.demo && store.meta("demo_initiatives")?.is_none() {
+        if !store.has_initiatives()? {
+            let now = chrono::Utc::now().timestamp();
+            for (feature, published) in demo::initiatives::initiatives() {
+                store.create_initiative(&feature, published, store::DEMO_SOURCE, now)?;
+            }
+        }
+        store.set_meta("demo_initiatives", "1")?;
+    }
 
     let catalog = load_catalog(&store, config.demo)?;
     Ok((

@@ -17,6 +17,7 @@ pub mod import; // an import run: read, check, all-or-nothing commit, summary
 pub mod index; // R-trees over points and polygons, with time/category filters
 pub mod ingest; // file formats: the shipped GeoJSON layers
 pub mod model; // domain types: districts, categories, incidents, observations
+pub mod planning; // effect goals, where to act, the annual status report
 pub mod privacy; // the public's generalised view of incidents, small-count suppression
 pub mod reports; // resident reports: services, scrubbing, rate limit, the group-commit writer
 pub mod store; // SQLite: the only module that knows SQL

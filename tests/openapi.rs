@@ -48,6 +48,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/initiatives"),
     ("get", "/api/initiatives/{id}"),
     ("get", "/api/initiatives/{id}/evaluation"),
+    ("put", "/api/initiatives/{id}"),
+    ("delete", "/api/initiatives/{id}"),
+    ("get", "/api/goals"),
+    ("get", "/api/goals/{id}"),
+    ("put", "/api/goals/{id}"),
+    ("post", "/api/goals/{id}/measurements"),
+    ("delete", "/api/goals/{id}/measurements/{period}"),
+    ("get", "/api/where-to-act"),
+    ("get", "/api/status-report"),
     ("get", "/open311/v2/services.json"),
     ("get", "/open311/v2/requests.json"),
     ("post", "/open311/v2/requests.json"),
@@ -110,9 +119,6 @@ const NEEDS_A_REPORT: &[&str] = &[
     // Safety walks, likewise: none in the demo (tested in tests/open311.rs).
     "/api/walks/{id}/observations",
     "/api/walks/{id}/compare",
-    // Initiatives too: the demo holds none (tested in tests/initiatives.rs).
-    "/api/initiatives/{id}",
-    "/api/initiatives/{id}/evaluation",
 ];
 
 #[actix_web::test]
@@ -140,7 +146,10 @@ async fn every_documented_get_is_served() {
             .replace("{featureId}", fid)
             .replace("{districtId}", "district-8")
             .replace("{z}/{x}/{y}", "15/17525/10252")
-            .replace("{layer}", "streets");
+            .replace("{layer}", "streets")
+            // The demo's first initiative (Blågårds Plads) and an entered goal.
+            .replace("/api/initiatives/{id}", "/api/initiatives/1")
+            .replace("/api/goals/{id}", "/api/goals/3");
         let uri = if uri == "/api/safety-index" {
             "/api/safety-index?year=2013".to_owned()
         } else {

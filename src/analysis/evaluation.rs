@@ -147,8 +147,11 @@ pub struct EvaluationInput<'a> {
     pub ring_m: f64,
 }
 
+/// Days in a month, on average.
+pub const MONTH_S: i64 = 2_629_746;
+
 /// The counts of an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EvaluationCounts {
     /// Inside the geometry plus buffer.
     pub area: Counts,
@@ -156,6 +159,64 @@ pub struct EvaluationCounts {
     pub ring: Counts,
     /// In the control area outside both.
     pub control: Counts,
+    /// Area incidents per month of 30.44 days from the start of the before window.
+    pub area_monthly: Vec<u64>,
+    /// Control incidents per month, likewise.
+    pub control_monthly: Vec<u64>,
+}
+
+/// Safety-walk ratings near an initiative before and after its start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Ratings {
+    /// Observations in the window.
+    pub n: u64,
+    /// Their mean rating (1 very poor … 5 good), `None` without any.
+    pub mean: Option<f64>,
+}
+
+/// Observations (ratings) and resident reports within the buffer of the initiative, before
+/// and after its start. `reports` are `(lon, lat, created_at)`.
+pub fn nearby(
+    cat: &Catalog,
+    input: &EvaluationInput<'_>,
+    reports: &[(f64, f64, i64)],
+) -> ((Ratings, Ratings), Counts) {
+    use geo::Centroid;
+    let centre = input
+        .geometry
+        .centroid()
+        .map(|c| (c.x(), c.y()))
+        .unwrap_or((12.55, 55.69));
+    let plane = LocalPlane::new(centre.0, centre.1);
+    let g = plane.geometry(input.geometry);
+    let (from, to) = (input.start - input.window, input.start + input.window - 1);
+    let inside = |lon: f64, lat: f64| distance_m(plane.project(lon, lat), &g) <= input.buffer_m;
+    let mut sums = [(0u64, 0u64); 2];
+    for o in &cat.observations {
+        if o.observed_at >= from && o.observed_at <= to && inside(o.lon, o.lat) {
+            let s = &mut sums[usize::from(o.observed_at >= input.start)];
+            s.0 += 1;
+            s.1 += u64::from(o.rating);
+        }
+    }
+    let ratings = sums.map(|(n, total)| Ratings {
+        n,
+        mean: (n > 0).then(|| (total as f64 / n as f64 * 100.0).round() / 100.0),
+    });
+    let mut reps = Counts {
+        before: 0,
+        after: 0,
+    };
+    for &(lon, lat, t) in reports {
+        if t >= from && t <= to && inside(lon, lat) {
+            if t < input.start {
+                reps.before += 1;
+            } else {
+                reps.after += 1;
+            }
+        }
+    }
+    ((ratings[0], ratings[1]), reps)
 }
 
 /// Counts incidents of `cat` for an evaluation.
@@ -186,7 +247,10 @@ pub fn count(cat: &Catalog, input: &EvaluationInput<'_>) -> EvaluationCounts {
             before: 0,
             after: 0,
         },
+        area_monthly: vec![0; (2 * input.window).div_euclid(MONTH_S).max(0) as usize + 1],
+        control_monthly: vec![0; (2 * input.window).div_euclid(MONTH_S).max(0) as usize + 1],
     };
+    let month = |t: i64| (t - window.0).div_euclid(MONTH_S).max(0) as usize;
     let tally = |c: &mut Counts, t: i64| {
         if t < input.start {
             c.before += 1;
@@ -209,6 +273,9 @@ pub fn count(cat: &Catalog, input: &EvaluationInput<'_>) -> EvaluationCounts {
         let d = distance_m(plane.project(inc.lon, inc.lat), &g);
         if d <= input.buffer_m {
             tally(&mut out.area, inc.occurred_at);
+            if let Some(m) = out.area_monthly.get_mut(month(inc.occurred_at)) {
+                *m += 1;
+            }
             counted.insert(i);
         } else if d <= input.ring_m {
             tally(&mut out.ring, inc.occurred_at);
@@ -231,6 +298,9 @@ pub fn count(cat: &Catalog, input: &EvaluationInput<'_>) -> EvaluationCounts {
         let inc = &cat.incidents[i as usize];
         if input.control.contains(&Point::new(inc.lon, inc.lat)) {
             tally(&mut out.control, inc.occurred_at);
+            if let Some(m) = out.control_monthly.get_mut(month(inc.occurred_at)) {
+                *m += 1;
+            }
         }
     }
     out
@@ -318,7 +388,8 @@ mod tests {
                 ring_m: 300.0,
             },
         );
-        (c, did(c.area, c.control), did(c.ring, c.control))
+        let (a, r) = (did(c.area, c.control), did(c.ring, c.control));
+        (c, a, r)
     }
 
     #[test]

@@ -40,6 +40,19 @@ pub fn poisson_rate_test(n1: u64, t1: f64, n2: u64, t2: f64) -> f64 {
     (2.0 * lower.min(upper)).min(1.0)
 }
 
+/// The median of sorted, non-empty `v` (the mean of the middle two for an even length).
+pub fn median_sorted(v: &[f64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

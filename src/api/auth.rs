@@ -90,7 +90,10 @@ pub fn allowed(method: &Method, path: &str, query: &str) -> Option<&'static [Rol
         }
         (true, ["", "api", "audit", ..]) => Some(ADMIN),
         // The moderation queue (original texts, contact details) and safety walks.
-        (true, ["", "api", "reports", ..]) | (true, ["", "api", "walks", ..]) => Some(PLANNER),
+        // Where to act counts unpublished reports.
+        (true, ["", "api", "reports", ..])
+        | (true, ["", "api", "walks", ..])
+        | (true, ["", "api", "where-to-act"]) => Some(PLANNER),
         (true, _) => None,
         (false, _) if method == Method::OPTIONS => None,
         // Imports write data: the police liaison and admins.

@@ -258,6 +258,83 @@ pub async fn one(
         .json(with_id(&i)))
 }
 
+/// `PUT /api/initiatives/{id}` (planner): replaces the initiative with the Feature given (the
+/// same fields as `POST`); answers with the stored feature.
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let id: i64 = path
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no initiative '{}'", path.as_str())))?;
+    let (feature, published) = check(&state, &body)?;
+    let now = chrono::Utc::now().timestamp();
+    let st = state.clone();
+    let stored = feature.clone();
+    let found =
+        web::block(move || st.with_store(|s| s.update_initiative(id, &stored, published, now)))
+            .await
+            .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    if !found {
+        return Err(ApiError::NotFound(format!("no initiative {id}")));
+    }
+    tracing::info!(initiative = id, actor = %Caller::of(&req).actor(), "initiative updated");
+    let mut out = feature;
+    out["id"] = json!(id);
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .json(out))
+}
+
+/// `DELETE /api/initiatives/{id}` (planner).
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id: i64 = path
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no initiative '{}'", path.as_str())))?;
+    let st = state.clone();
+    let found = web::block(move || st.with_store(|s| s.delete_initiative(id)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    if !found {
+        return Err(ApiError::NotFound(format!("no initiative {id}")));
+    }
+    tracing::info!(initiative = id, actor = %Caller::of(&req).actor(), "initiative deleted");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// What an evaluation is asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalOptions {
+    /// Category bit mask.
+    pub categories: u16,
+    /// The `category` parameter as given.
+    pub category: Option<String>,
+    /// Months on each side.
+    pub months: i64,
+    /// Buffer, metres.
+    pub buffer_m: f64,
+    /// Control district id (default: the safety district the initiative lies in).
+    pub control: Option<String>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            categories: u16::MAX,
+            category: None,
+            months: 12,
+            buffer_m: 100.0,
+            control: None,
+        }
+    }
+}
+
 /// `GET /api/initiatives/{id}/evaluation?category=&months=&buffer_m=&control=`.
 pub async fn evaluate(
     state: web::Data<AppState>,
@@ -269,24 +346,41 @@ pub async fn evaluate(
         req.query_string(),
         &["category", "months", "buffer_m", "control"],
     )?;
-    let categories = params::categories(&p)?;
-    let months = params::small_int(&p, "months", 1..=60, 12)? as i64;
-    let buffer_m = match p.non_empty("buffer_m")? {
-        None => 100.0,
-        Some(v) => v
-            .parse::<f64>()
-            .ok()
-            .filter(|b| b.is_finite() && (0.0..=2000.0).contains(b))
-            .ok_or_else(|| ApiError::param("buffer_m", format!("'{v}' is not 0..2000 (metres)")))?,
+    let o = EvalOptions {
+        categories: params::categories(&p)?,
+        category: p.get("category").map(str::to_owned),
+        months: params::small_int(&p, "months", 1..=60, 12)? as i64,
+        buffer_m: match p.non_empty("buffer_m")? {
+            None => 100.0,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|b| b.is_finite() && (0.0..=2000.0).contains(b))
+                .ok_or_else(|| {
+                    ApiError::param("buffer_m", format!("'{v}' is not 0..2000 (metres)"))
+                })?,
+        },
+        control: p.non_empty("control")?.map(str::to_owned),
     };
-    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
+    let v = evaluation(&state, &Caller::of(&req), &i, &o)?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The evaluation of initiative `i` as the caller may see it (see `analysis::evaluation`).
+pub(crate) fn evaluation(
+    state: &AppState,
+    caller: &Caller,
+    i: &crate::store::StoredInitiative,
+    o: &EvalOptions,
+) -> ApiResult<Value> {
+    let (cat, disclosure) = state.view(caller, Need::Aggregates);
     let geometry = geometry_of(&i.feature["geometry"])
         .ok_or_else(|| ApiError::Internal("stored geometry unreadable".into()))?;
     use geo::Centroid;
     let c = geometry
         .centroid()
         .ok_or_else(|| ApiError::Internal("empty geometry".into()))?;
-    let control_id = match p.non_empty("control")? {
+    let control_id = match &o.control {
         Some(id) => id.to_owned(),
         None => cat
             .districts_at(c.x(), c.y(), DistrictLevel::District)
@@ -318,7 +412,8 @@ pub async fn evaluate(
     let (first, last) = cat
         .incident_time_extent()
         .ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
-    let asked = months * 30 * 86_400 + months * 10 * 3600 + months * 1800; // ≈ months of 30.44 days
+    let months = o.months;
+    let asked = months * evaluation::MONTH_S;
     let window = asked.min(start - first).min(last - start + 1);
     if window < 30 * 86_400 {
         return Err(ApiError::Unprocessable(format!(
@@ -328,11 +423,12 @@ pub async fn evaluate(
             start_date
         )));
     }
+    let buffer_m = o.buffer_m;
     let ring_m = buffer_m + 200.0;
     let input = EvaluationInput {
         geometry: &geometry,
         control,
-        categories,
+        categories: o.categories,
         start,
         window,
         buffer_m,
@@ -342,6 +438,18 @@ pub async fn evaluate(
     let counts = evaluation::count(&cat, &input);
     let area = evaluation::did(counts.area, counts.control);
     let ring = evaluation::did(counts.ring, counts.control);
+    let reports: Vec<(f64, f64, i64)> = state.reports().read(|rs| {
+        rs.iter()
+            .filter(|r| {
+                !matches!(
+                    r.status,
+                    crate::reports::Status::Rejected | crate::reports::Status::Duplicate
+                )
+            })
+            .map(|r| (r.lon, r.lat, r.created_at))
+            .collect()
+    });
+    let ((ratings_before, ratings_after), reps) = evaluation::nearby(&cat, &input, &reports);
     let reading = if ring.ci_low > 1.0 {
         "displacement: incidents rose in the ring against the control"
     } else if ring.ci_high < 1.0 {
@@ -350,9 +458,20 @@ pub async fn evaluate(
         "no clear change in the ring"
     };
     let shown = |c: Counts| json!({"before": disclosure.count(c.before), "after": disclosure.count(c.after)});
+    let monthly: Vec<Value> = counts
+        .area_monthly
+        .iter()
+        .zip(&counts.control_monthly)
+        .enumerate()
+        .map(|(m, (&a, &c))| {
+            let from = start - window + m as i64 * evaluation::MONTH_S;
+            json!({"from": time::rfc3339(from), "after": from >= start, "area": disclosure.count(a), "control": disclosure.count(c)})
+        })
+        .collect();
     let mut v = json!({
         "initiative": i.id,
-        "parameters": {"category": p.get("category"), "months": months, "buffer_m": buffer_m, "ring_m": ring_m, "control": control_id},
+        "title": i.feature["properties"]["title"],
+        "parameters": {"category": o.category, "months": months, "buffer_m": buffer_m, "ring_m": ring_m, "control": control_id},
         "windows": {
             "before": [time::rfc3339(start - window), time::rfc3339(start - 1)],
             "after": [time::rfc3339(start), time::rfc3339(start + window - 1)],
@@ -360,11 +479,20 @@ pub async fn evaluate(
         },
         "method": "difference in differences: (after/before inside the initiative's area plus buffer) / (after/before in the control area), i.e. the interaction of a Poisson model with area and period effects; 95 % interval from the log rate ratio's standard error √(1/a₁+1/a₂+1/c₁+1/c₂) (Woolf); 0.5 added to every count when one is zero. The ring (buffer to buffer + 200 m) against the same control shows displacement or a diffusion of benefits.",
         "counts": {"area": shown(counts.area), "ring": shown(counts.ring), "control": shown(counts.control)},
+        "monthly": monthly,
         "rate_ratio": area.rate_ratio, "ci_low": area.ci_low, "ci_high": area.ci_high,
         "continuity_corrected": area.continuity_corrected,
         "small_numbers": area.small_numbers,
         "note": if area.small_numbers { "fewer than 10 incidents in at least one cell: too few to conclude anything; the interval shows how little is known" } else if area.ci_high < 1.0 { "incidents fell inside the area against the control (the interval lies below 1)" } else if area.ci_low > 1.0 { "incidents rose inside the area against the control" } else { "no change that the data can tell from chance (the interval covers 1)" },
         "displacement": {"rate_ratio": ring.rate_ratio, "ci_low": ring.ci_low, "ci_high": ring.ci_high, "small_numbers": ring.small_numbers, "reading": reading},
+        "observations": {
+            "before": ratings_before, "after": ratings_after,
+            "note": "safety-walk ratings (1 very poor … 5 good) within the buffer in each window",
+        },
+        "reports": {
+            "before": disclosure.count(reps.before), "after": disclosure.count(reps.after),
+            "note": "resident reports (not rejected or duplicate) within the buffer in each window",
+        },
         "privacy": disclosure.describe(),
         "data_version": cat.version,
         "synthetic": cat.synthetic.incidents > 0,
@@ -372,5 +500,5 @@ pub async fn evaluate(
     if cat.synthetic.incidents > 0 {
         v["notice"] = json!(crate::demo::NOTICE);
     }
-    Ok(HttpResponse::Ok().json(v))
+    Ok(v)
 }

@@ -12,6 +12,7 @@ mod imports;
 mod initiatives;
 mod open311;
 pub mod params;
+pub(crate) mod planning;
 mod reports;
 mod summaries;
 pub mod tiles;
@@ -570,6 +571,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/initiatives", web::post().to(initiatives::create))
             .route("/initiatives", read().to(initiatives::list))
             .route("/initiatives/{id}", read().to(initiatives::one))
+            .route("/initiatives/{id}", web::put().to(initiatives::update))
+            .route("/initiatives/{id}", web::delete().to(initiatives::delete))
+            .route("/goals", read().to(planning::list))
+            .route("/goals/{id}", read().to(planning::one))
+            .route("/goals/{id}", web::put().to(planning::settings))
+            .route(
+                "/goals/{id}/measurements",
+                web::post().to(planning::add_measurements),
+            )
+            .route(
+                "/goals/{id}/measurements/{period}",
+                web::delete().to(planning::delete_measurement),
+            )
+            .route("/where-to-act", read().to(planning::where_to_act))
+            .route("/status-report", read().to(planning::status_report_page))
             .route(
                 "/initiatives/{id}/evaluation",
                 read().to(initiatives::evaluate),
@@ -653,7 +669,16 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
         );
     }
     let p = req.path().trim_end_matches('/');
-    let allow = if p.ends_with("/items")
+    let segs: Vec<&str> = p.split('/').collect();
+    let allow = if matches!(segs.as_slice(), ["", "api", "initiatives", _]) {
+        "GET, HEAD, PUT, DELETE"
+    } else if matches!(segs.as_slice(), ["", "api", "goals", _]) {
+        "GET, HEAD, PUT"
+    } else if matches!(segs.as_slice(), ["", "api", "goals", _, "measurements", _]) {
+        "DELETE"
+    } else if matches!(segs.as_slice(), ["", "api", "goals", _, "measurements"]) {
+        "POST"
+    } else if p.ends_with("/items")
         || p.ends_with("/moderation")
         || p == "/api/walks"
         || p == "/api/initiatives"

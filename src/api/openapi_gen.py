@@ -1325,8 +1325,99 @@ op("/api/initiatives/{id}/evaluation", "get", tags=["planning"], operationId="ev
        {"name": "control", "in": "query", "schema": {"type": "string"}, "description": "A district id for the control area (default: the safety district the initiative lies in)."}],
    responses={"200": json_ok({"type": "object", "required": ["rate_ratio", "ci_low", "ci_high", "counts", "method"], "properties": {
                   "rate_ratio": {"type": "number"}, "ci_low": {"type": "number"}, "ci_high": {"type": "number"},
-                  "counts": {"type": "object"}, "method": {"type": "string"}, "displacement": {"type": "object"}}}, "The evaluation."),
+                  "counts": {"type": "object"}, "method": {"type": "string"}, "displacement": {"type": "object"},
+                  "monthly": {"type": "array", "items": {"type": "object", "properties": {"from": {"type": "string"}, "after": {"type": "boolean"}, "area": {"type": ["integer", "null"]}, "control": {"type": ["integer", "null"]}}}},
+                  "observations": {"type": "object", "description": "safety-walk ratings within the buffer: n and mean before and after"},
+                  "reports": {"type": "object", "description": "resident reports within the buffer before and after"}}}, "The evaluation."),
               **api_errors(400, 401, 404, 422)})
+
+op("/api/initiatives/{id}", "put", tags=["planning"], operationId="updateInitiative", summary="Edit an initiative (planner)",
+   description="Replaces the initiative with the Feature given (the same fields and checks as `POST /api/initiatives`)." + PLANNER_ONLY,
+   security=[{"bearer": []}], parameters=INITIATIVE_ID,
+   requestBody={"required": True, "content": {"application/json": {"schema": INITIATIVE_FEATURE}}},
+   responses={"200": json_ok(INITIATIVE_FEATURE, "Stored.", "application/geo+json"), **api_errors(400, 401, 403, 404)})
+op("/api/initiatives/{id}", "delete", tags=["planning"], operationId="deleteInitiative", summary="Delete an initiative (planner)",
+   description="Removes the initiative." + PLANNER_ONLY,
+   security=[{"bearer": []}], parameters=INITIATIVE_ID,
+   responses={"204": {"description": "Deleted."}, **api_errors(401, 403, 404)})
+
+GOAL_ID = [{"name": "id", "in": "path", "required": True, "description": "The goal's id: its number in the programme, with a letter where it has several indicators (1, 1b, 2, 3, 4, 5a, 5b, 6a, 6b, 7, 8, 9a, 9b, 9c).", "schema": {"type": "string"}, "example": "3"}]
+GOAL = {"type": "object", "required": ["id", "number", "challenge", "title_da", "title_en", "direction", "owner", "measure", "values", "status"], "properties": {
+    "id": {"type": "string"}, "number": {"type": "integer", "minimum": 1, "maximum": 9}, "challenge": {"type": "integer", "minimum": 1, "maximum": 3},
+    "title_da": {"type": "string"}, "title_en": {"type": "string"}, "unit_da": {"type": "string"}, "unit_en": {"type": "string"},
+    "direction": {"type": "string", "enum": ["down", "up"]}, "target": {"type": ["number", "null"]},
+    "baseline": {"type": ["object", "null"], "properties": {"period": {"type": "string"}, "value": {"type": "number"}}},
+    "owner": {"type": "string"}, "measure": {"type": "string", "enum": ["safety_index", "weapons_incidents", "entered"]}, "how": {"type": "string"},
+    "values": {"type": "array", "items": {"type": "object", "required": ["period"], "properties": {
+        "period": {"type": "string", "pattern": "^[0-9]{4}(-H[12])?$"}, "value": {"type": ["number", "null"], "description": "null: a small count withheld from the public"},
+        "partial": {"type": "boolean", "description": "the data do not cover the whole period; left out of the status"},
+        "detail": {"type": "object"}, "note": {"type": "string"}, "source": {"type": "string"}}}},
+    "status": {"type": "string", "enum": ["on_track", "off_track", "no_data"]},
+    "status_reason_en": {"type": "string"}, "status_reason_da": {"type": "string"},
+    "reference": {"type": ["object", "null"]}, "latest": {"type": ["object", "null"]},
+    "initiatives": {"type": "array", "items": {"type": "integer"}}}}
+GOALS_META = {"status_rule_en": {"type": "string"}, "status_rule_da": {"type": "string"}, "privacy": {"type": "object"},
+              "data_version": {"type": "string"}, "synthetic": {"type": "boolean"}, "notice": {"type": "string"}}
+MEASUREMENT = {"type": "object", "required": ["period", "value"], "additionalProperties": False, "properties": {
+    "period": {"type": "string", "pattern": "^[0-9]{4}(-H[12])?$", "example": "2012"}, "value": {"type": "number", "example": 38.5},
+    "note": {"type": "string", "maxLength": 500}, "source": {"type": "string", "maxLength": 500}}}
+op("/api/goals", "get", tags=["planning"], operationId="getGoals", summary="The programme's effect goals with values and status",
+   description="The effect goals of the framework programme (shipped as the default set), each with indicator, unit, direction, target, baseline, owner and how it is measured; "
+               "goal 1 (safety-index level) and goal 2 (weapons-law incidents in district 8) are counted per calendar year from the incidents, the others are entered by their owners. "
+               "Each has a status (on_track, off_track, no_data) by the rule stated in `status_rule_en`.",
+   security=OPTIONAL_AUTH,
+   responses={"200": json_ok({"type": "object", "required": ["goals", "status_rule_en"], "properties": {"goals": {"type": "array", "items": GOAL}, **GOALS_META}}, "The goals."), **api_errors(400, 401)})
+op("/api/goals/{id}", "get", tags=["planning"], operationId="getGoal", summary="One effect goal",
+   security=OPTIONAL_AUTH, parameters=GOAL_ID,
+   responses={"200": json_ok({"type": "object", "required": ["goal"], "properties": {"goal": GOAL, **GOALS_META}}, "The goal."), **api_errors(400, 401, 404)})
+op("/api/goals/{id}", "put", tags=["planning"], operationId="setGoal", summary="Set a goal's baseline, target and owner (planner)",
+   description="Every field is set; `null` clears it (the shipped target and owner apply again)." + PLANNER_ONLY,
+   security=[{"bearer": []}], parameters=GOAL_ID,
+   requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": False, "properties": {
+       "baseline": {"type": ["object", "null"], "required": ["period", "value"], "properties": {"period": {"type": "string"}, "value": {"type": "number"}}},
+       "target": {"type": ["number", "null"]}, "owner": {"type": ["string", "null"], "maxLength": 500}}}}}},
+   responses={"200": json_ok(GOAL, "The goal as it is now."), **api_errors(400, 401, 403, 404)})
+op("/api/goals/{id}/measurements", "post", tags=["planning"], operationId="addMeasurements", summary="Enter measured values of a goal (planner)",
+   description="One measurement, a list, or CSV with the header `period,value[,note][,source]` (`Content-Type: text/csv`; a decimal comma is accepted). "
+               "All or nothing: any bad row refuses the whole request, naming the row. A period already measured is replaced (that is how a figure is corrected). "
+               "Counted goals (1, 2) take no measurements (422)." + PLANNER_ONLY,
+   security=[{"bearer": []}], parameters=GOAL_ID,
+   requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [MEASUREMENT, {"type": "array", "items": MEASUREMENT, "maxItems": 500}]}},
+                                              "text/csv": {"schema": {"type": "string"}, "example": "period,value,note\n2011,42.5,survey\n2012,38,\n"}}},
+   responses={"201": json_ok({"type": "object", "properties": {"goal": {"type": "string"}, "stored": {"type": "integer"}}}, "Stored."), **api_errors(400, 401, 403, 404, 422)})
+op("/api/goals/{id}/measurements/{period}", "delete", tags=["planning"], operationId="deleteMeasurement", summary="Delete a measurement (planner)",
+   description="Removes goal `id`'s value for `period`." + PLANNER_ONLY,
+   security=[{"bearer": []}], parameters=GOAL_ID + [{"name": "period", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}(-H[12])?$"}, "example": "2012"}],
+   responses={"204": {"description": "Deleted."}, **api_errors(400, 401, 403, 404)})
+op("/api/where-to-act", "get", tags=["planning"], operationId="whereToAct", summary="Places to act: ranked H3 cells (planner)",
+   description="The cells of a district ranked as places for new public-space initiatives: 0.5 × the evening/night hot spot (Gi* of incidents 18:00–06:00), "
+               "0.25 × poor safety-walk ratings (newest rating per kind), 0.25 × resident reports; each with the reasons it ranks high and the initiatives already within 100 m. "
+               "Counts unpublished reports, so planners only." + PLANNER_ONLY,
+   security=[{"bearer": []}],
+   parameters=[{"name": "district", "in": "query", "schema": {"type": "string", "default": "district-8"}, "description": "A district id."},
+               {"name": "resolution", "in": "query", "schema": {"type": "integer", "minimum": 8, "maximum": 11, "default": 10}, "description": "H3 resolution."},
+               {"name": "months", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 120, "default": 24}, "description": "Window: incidents in the last `months` of the data, reports in the last `months` up to now."},
+               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 20}}],
+   responses={"200": json_ok({"type": "object", "required": ["type", "features", "method"], "properties": {
+                  "type": {"const": "FeatureCollection"}, "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
+                  "method": {"type": "string"}, "features": {"type": "array", "items": {"type": "object", "properties": {
+                      "geometry": {"type": "object"}, "properties": {"type": "object", "required": ["rank", "cell", "score", "reasons_en", "reasons_da"], "properties": {
+                          "rank": {"type": "integer"}, "cell": {"type": "string"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
+                          "evening_night_incidents": {"type": "integer"}, "gi_z": {"type": "number"}, "gi_hot_spot": {"type": "boolean"},
+                          "poor_observations": {"type": "array"}, "reports": {"type": "integer"}, "me_too": {"type": "integer"},
+                          "report_services": {"type": "array"}, "initiatives": {"type": "array", "items": {"type": "integer"}},
+                          "reasons_en": {"type": "array", "items": {"type": "string"}}, "reasons_da": {"type": "array", "items": {"type": "string"}}}}}}}}},
+                  "The ranked places.", "application/geo+json"), **api_errors(400, 401, 403, 422)})
+op("/api/status-report", "get", tags=["planning"], operationId="getStatusReport", summary="The annual status report (printable HTML)",
+   description="A self-contained, printable HTML page for the May (whole year) or November (first half) status: key figures, a map of district 8 with hot spots and initiatives, "
+               "incidents by category and month against the year before, the safety-index table, each effect goal's status and trend, each initiative with budget and evaluation, "
+               "resident reports handled, and the data's provenance and synthetic-data notice. Planners get exact figures and every initiative; the public gets the generalised, "
+               "suppressed view with published initiatives. `hotspot report` writes the same page to a file.",
+   security=OPTIONAL_AUTH,
+   parameters=[{"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 1990, "maximum": 2100}, "description": "Calendar year (default: the newest whole year of the data)."},
+               {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["full", "h1"], "default": "full"}, "description": "The whole year or its first half."},
+               {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["da", "en"], "default": "da"}, "description": "Language."}],
+   responses={"200": {"description": "The report.", "content": {"text/html": {"schema": {"type": "string"}}}}, **api_errors(400, 401, 422)})
 
 op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
    description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "

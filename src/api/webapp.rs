@@ -92,6 +92,30 @@ static ASSETS: &[Asset] = &[
         vendored: true,
     },
     Asset {
+        path: "/workspace.js",
+        content_type: JS,
+        body: include_bytes!("../../web/workspace.js"),
+        vendored: false,
+    },
+    Asset {
+        path: "/vendor/terra-draw/terra-draw.js",
+        content_type: JS,
+        body: include_bytes!("../../web/vendor/terra-draw/terra-draw.js"),
+        vendored: true,
+    },
+    Asset {
+        path: "/vendor/terra-draw/terra-draw-maplibre-gl-adapter.js",
+        content_type: JS,
+        body: include_bytes!("../../web/vendor/terra-draw/terra-draw-maplibre-gl-adapter.js"),
+        vendored: true,
+    },
+    Asset {
+        path: "/vendor/terra-draw/LICENSE.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../../web/vendor/terra-draw/LICENSE.txt"),
+        vendored: true,
+    },
+    Asset {
         path: "/vendor/maplibre-gl/LICENSE.txt",
         content_type: "text/plain; charset=utf-8",
         body: include_bytes!("../../web/vendor/maplibre-gl/LICENSE.txt"),

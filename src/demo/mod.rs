@@ -12,6 +12,7 @@
 //! a real count.
 
 mod incidents;
+pub mod initiatives;
 mod observations;
 mod places;
 

@@ -123,6 +123,27 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 6: effect goals (issue 6): measured values per goal and period, and planners' settings
+    // (baseline, target, owner) over the shipped definitions.
+    "CREATE TABLE goal_measurements (
+        goal_id    TEXT NOT NULL,       -- e.g. 3 or 5a
+        period     TEXT NOT NULL,       -- YYYY, YYYY-H1 or YYYY-H2
+        value      REAL NOT NULL,
+        note       TEXT,
+        source     TEXT,
+        entered_by TEXT NOT NULL,
+        entered_at INTEGER NOT NULL,
+        PRIMARY KEY (goal_id, period)
+    );
+    CREATE TABLE goal_settings (
+        goal_id         TEXT PRIMARY KEY,
+        baseline_period TEXT,
+        baseline_value  REAL,
+        target          REAL,
+        owner           TEXT,
+        updated_by      TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL
+    );",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

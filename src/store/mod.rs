@@ -6,8 +6,10 @@
 //! in WGS84 lon/lat; times as Unix seconds (UTC).
 
 mod migrations;
+mod planning;
 mod reports;
 
+pub use planning::{GoalSettings, Measurement};
 pub use reports::{insert_report, me_too, moderate, StoredInitiative, Walk};
 
 use std::path::{Path, PathBuf};
