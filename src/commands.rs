@@ -436,3 +436,75 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
     );
     Ok(())
 }
+
+/// Options of `hotspot report`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Calendar year, e.g. 2014
+    #[arg(long)]
+    pub year: i32,
+    /// full (the May status) or h1 (the November status: 1 January – 30 June)
+    #[arg(long, default_value = "full")]
+    pub period: String,
+    /// da or en
+    #[arg(long, default_value = "da")]
+    pub lang: String,
+    /// Where to write the HTML page (an existing file is replaced)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The public edition: generalised, small counts withheld, published initiatives only
+    #[arg(long)]
+    pub public: bool,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// `hotspot report`: the status report as a self-contained HTML file, the same page as
+/// `GET /api/status-report` (the secretariat's edition unless `--public`).
+pub fn run_report(a: &ReportArgs) -> Result<(), String> {
+    use crate::api::{AppState, Caller, WebSettings};
+    let lang = crate::planning::Lang::parse(&a.lang)
+        .ok_or_else(|| format!("--lang: '{}' is not da or en", a.lang))?;
+    let first_half = match a.period.as_str() {
+        "full" => false,
+        "h1" => true,
+        p => return Err(format!("--period: '{p}' is not full or h1")),
+    };
+    if !(1990..=2100).contains(&a.year) {
+        return Err(format!("--year: {} is not 1990..2100", a.year));
+    }
+    // As `serve` opens it: shipped boundaries synced, the demo made on a fresh directory.
+    let config = crate::config::Config {
+        data_dir: a.dir.data_dir.clone(),
+        ..crate::config::Config::default()
+    };
+    let (store, catalog, _) = crate::app::open(&config).map_err(|e| e.to_string())?;
+    let state = AppState::new(store, catalog, WebSettings::default(), config.demo);
+    let caller = if a.public {
+        Caller::PUBLIC
+    } else {
+        Caller {
+            role: Role::Planner,
+            token: None,
+        }
+    };
+    let html = crate::api::planning::status_report(&state, &caller, a.year, first_half, lang)
+        .map_err(|e| e.to_string())?;
+    let tmp = a.out.with_extension("html.part");
+    std::fs::write(&tmp, html.as_bytes())
+        .and_then(|()| std::fs::rename(&tmp, &a.out))
+        .map_err(|e| format!("{}: {e}", a.out.display()))?;
+    println!(
+        "wrote {} ({} edition, {} {}, {} bytes)",
+        a.out.display(),
+        if a.public { "public" } else { "secretariat" },
+        a.year,
+        if first_half {
+            "first half"
+        } else {
+            "full year"
+        },
+        html.len()
+    );
+    Ok(())
+}

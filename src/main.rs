@@ -35,6 +35,8 @@ enum Command {
     Import(Box<commands::ImportArgs>),
     /// Write a layer to a GeoJSON or CSV file
     Export(Box<commands::ExportArgs>),
+    /// Write the annual (or half-year) status report as a self-contained HTML page
+    Report(Box<commands::ReportArgs>),
     /// Make, list and revoke API tokens
     #[command(subcommand)]
     Token(commands::TokenCommand),
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Some(Command::Import(a)) => return finish(commands::run_import(&a)),
         Some(Command::Token(t)) => return finish(commands::run_token(&t)),
         Some(Command::Export(a)) => return finish(commands::run_export(&a)),
+        Some(Command::Report(a)) => return finish(commands::run_report(&a)),
         Some(Command::Backup { file, dir }) => return finish(commands::run_backup(&file, &dir)),
     };
     let config = match Config::load(&args) {

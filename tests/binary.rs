@@ -307,3 +307,53 @@ fn cors_is_off_by_default_and_configurable() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cors_origins"));
 }
+
+#[test]
+fn report_writes_the_status_page_and_refuses_bad_options() {
+    let dir = common::temp_dir("report-cli");
+    let out_file = dir.join("status-2013.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args(["report", "--year", "2013", "--lang", "en", "--out"])
+        .arg(&out_file)
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .output()
+        .expect("run hotspot report");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("secretariat edition"));
+    let html = std::fs::read_to_string(&out_file).expect("the report file");
+    for id in ["summary", "map", "goals", "initiatives", "provenance"] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "no {id}");
+    }
+    assert!(html.contains("Synthetic demo data") && html.contains("Aftenåben klub"));
+    let public = dir.join("public.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args(["report", "--year", "2013", "--public", "--out"])
+        .arg(&public)
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .output()
+        .expect("run hotspot report --public");
+    assert!(out.status.success());
+    let html = std::fs::read_to_string(&public).unwrap();
+    assert!(html.contains("<html lang=\"da\">") && !html.contains("Aftenåben klub"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args(["report", "--year", "2013", "--period", "q3", "--out"])
+        .arg(dir.join("x.html"))
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--period") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!dir.join("x.html").exists());
+}

@@ -558,6 +558,20 @@ fn streets() -> &'static [geo::LineString<f64>] {
     })
 }
 
+/// The evaluation's displacement reading in the report's language.
+fn displacement_text(lang: crate::planning::Lang, reading: &str) -> String {
+    let da = match reading {
+        r if r.starts_with("displacement") => {
+            "forskydning: hændelserne steg i ringen omkring mod kontrolområdet"
+        }
+        r if r.starts_with("diffusion") => {
+            "spredning af gevinsten: hændelserne faldt også i ringen omkring"
+        }
+        _ => "ingen tydelig ændring i ringen omkring",
+    };
+    lang.pick(da, reading).to_owned()
+}
+
 /// `(from, to)` Unix seconds of a year or its first half (Copenhagen time).
 fn period_bounds(year: i32, first_half: bool) -> (i64, i64) {
     use crate::model::time::copenhagen_to_utc;
@@ -781,10 +795,10 @@ pub(crate) fn status_report(
                     e["counts"]["area"]["before"].as_u64(),
                     e["counts"]["area"]["after"].as_u64(),
                 ),
-                displacement: e["displacement"]["reading"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned(),
+                displacement: displacement_text(
+                    lang,
+                    e["displacement"]["reading"].as_str().unwrap_or(""),
+                ),
             })
             .map_err(|e| e.to_string());
             InitiativeRow {

@@ -1299,3 +1299,139 @@ test('walks: a planner saves a safety-walk observation on a phone and it is on t
     await context.close();
   }
 });
+
+/** The rate ratio as the page writes it in Danish (two decimals, decimal comma). */
+const danishRatio = (n) => n.toFixed(2).replace('.', ',');
+
+test('workspace: a planner draws an area, saves it, evaluates it, reads the goals and where to act', { timeout: TIMEOUT * 4 }, async (t) => {
+  const token = await plannerToken();
+  if (!token) {
+    t.skip(NO_TOKEN);
+    return;
+  }
+  const title = `Belysning i porten ${Date.now().toString(36)}`;
+  const { context, page, problems } = await openApp(LAPTOP);
+  try {
+    // Everyone sees the initiatives layer and its legend.
+    assert.ok(await page.isChecked('#layer-initiatives'), 'the initiatives layer is on by default');
+    assert.equal(await page.locator('#initiative-legend li').count(), 6, 'a legend entry per kind');
+    await signInPlanner(page, token, false);
+    // Planners also see the mark for unpublished initiatives.
+    await page.waitForFunction(() => document.querySelectorAll('#initiative-legend li').length === 7);
+
+    // 1. Draw a new area with real clicks on the map, beside the sheet.
+    await page.click('#planner-tab-initiatives');
+    await page.click('#ini-new');
+    await page.waitForSelector('#ini-draw-status');
+    assert.equal(await page.isChecked('#ini-shape-area'), true, 'an area is the default shape');
+    await centreOn(page, DISTRICT8_SPOT, 16.5);
+    const sheetBox = await page.locator('#planner-sheet').boundingBox();
+    const centre = await screenPoint(page, DISTRICT8_SPOT);
+    assert.ok(centre.x - 80 > sheetBox.x + sheetBox.width, 'the spot is on the map beside the sheet');
+    const corners = [[-70, -50], [60, -60], [70, 50], [-60, 60]].map(([dx, dy]) => ({ x: centre.x + dx, y: centre.y + dy }));
+    for (const corner of [...corners, corners[0]]) {
+      await page.mouse.move(corner.x, corner.y, { steps: 4 });
+      await page.mouse.click(corner.x, corner.y);
+    }
+    await page.waitForFunction(() => document.querySelector('#ini-draw-status')?.textContent.includes('Området er tegnet'));
+    assert.match(await page.locator('#ini-draw-status').innerText(), /4 hjørner/);
+    assert.equal(await page.locator('.maplibregl-popup').count(), 0, 'drawing opens no popup');
+
+    // 2. The form: saving without a title shows the error at the title.
+    await page.click('#ini-save');
+    const titleError = page.locator('.ini-form .field:has(#ini-title) .field-error');
+    await titleError.waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'ini-title', 'the focus goes to the field with the error');
+    await page.fill('#ini-title', title);
+    await page.selectOption('#ini-kind', 'lighting');
+    await page.fill('#ini-start', '2012-06-01');
+    await page.fill('#ini-budget', '250000');
+    await page.fill('#ini-owner', 'Teknik- og Miljøforvaltningen');
+    await page.waitForSelector('#ini-goal-1');
+    assert.ok((await page.locator('label[for="ini-goal-1"]').innerText()).length > 20, 'the goal checkboxes carry their titles');
+    await page.check('#ini-goal-1');
+    await page.screenshot({ path: `${ARTIFACTS}workspace-draw.png` });
+    await page.click('#ini-save');
+    await page.waitForFunction((name) => document.querySelector('#ini-message')?.textContent.includes(name), title);
+    const item = page.locator('.ini-item', { hasText: title });
+    await item.waitFor();
+    assert.match(await item.innerText(), /Ikke offentliggjort/);
+    const id = await item.getAttribute('data-initiative-id');
+
+    // Stored as drawn: a closed ring of four corners around the spot, with the form's fields.
+    const stored = await page.evaluate(async ([url, key]) => (await fetch(url, { headers: { Authorization: `Bearer ${key}` } })).json(),
+      [new URL(`api/initiatives/${id}`, PAGE_URL).href, token]);
+    assert.equal(stored.geometry.type, 'Polygon');
+    const ring = stored.geometry.coordinates[0];
+    assert.equal(ring.length, 5);
+    assert.deepEqual(ring[0], ring[4]);
+    const lngs = ring.map((c) => c[0]);
+    const lats = ring.map((c) => c[1]);
+    assert.ok(Math.min(...lngs) < DISTRICT8_SPOT[0] && Math.max(...lngs) > DISTRICT8_SPOT[0] && Math.min(...lats) < DISTRICT8_SPOT[1] && Math.max(...lats) > DISTRICT8_SPOT[1],
+      `the area surrounds the spot: ${JSON.stringify(ring)}`);
+    assert.deepEqual([stored.properties.kind, stored.properties.start_date, stored.properties.budget_dkk, stored.properties.goals, stored.properties.published],
+      ['lighting', '2012-06-01', 250000, [1], false]);
+    // It is on the map at once, marked as unpublished.
+    await page.waitForFunction(async (n) => {
+      const data = await window.hotspotMap.getSource('initiatives').getData();
+      return data.features.some((f) => f.properties.title === n && f.properties.published === false);
+    }, title);
+
+    // 3. Its evaluation: the rate ratio with its interval in words, and the chart.
+    await item.locator('.ini-evaluate').click();
+    await page.waitForSelector('#planner-tab-evaluation[aria-selected="true"]');
+    await page.waitForSelector('#eval-ratio', { timeout: TIMEOUT });
+    const answer = await page.evaluate(async ([url, key]) => (await fetch(url, { headers: { Authorization: `Bearer ${key}` } })).json(),
+      [new URL(`api/initiatives/${id}/evaluation?months=12&buffer_m=100&control=district-8`, PAGE_URL).href, token]);
+    const ratio = await page.locator('#eval-ratio').innerText();
+    assert.match(ratio, /Rate ratio\s+\d+,\d\d\s+95 %-interval \d+,\d\d–\d+,\d\d/);
+    assert.ok(ratio.includes(danishRatio(answer.rate_ratio)) && ratio.includes(`${danishRatio(answer.ci_low)}–${danishRatio(answer.ci_high)}`),
+      `the page shows the API's ratio ${answer.rate_ratio} (${answer.ci_low}–${answer.ci_high}): ${ratio}`);
+    const words = await page.locator('#eval-words').innerText();
+    assert.match(words, /(færre|flere) hændelser i området|fulgte hændelserne/);
+    assert.match(words, /95 %-intervallet/);
+    assert.equal(await page.locator('.eval-small').count(), answer.small_numbers ? 1 : 0, 'the small-numbers warning shows exactly when the API flags it');
+    const chart = page.locator('#eval-chart');
+    await chart.scrollIntoViewIfNeeded();
+    const bins = Number(await chart.getAttribute('data-bins'));
+    assert.ok(bins >= 24, `a point per month before and after: ${bins}`);
+    assert.equal(await chart.locator('.eval-area circle').count(), bins);
+    assert.ok((await chart.locator('.eval-control path').getAttribute('d')).length > 10, 'the scaled control is drawn');
+    assert.ok((await chart.boundingBox()).height > 100, 'the chart has room');
+    assert.match(await page.locator('.eval-result').innerText(), /Syntetiske demodata/);
+    await page.screenshot({ path: `${ARTIFACTS}workspace-evaluation.png` });
+
+    // 4. The goals: a card per goal with its status in words.
+    await page.click('#planner-tab-goals');
+    await page.waitForSelector('.goal-card .goal-status');
+    const statuses = await page.locator('.goal-card .goal-status').allInnerTexts();
+    assert.ok(statuses.length >= 10, `a card per goal: ${statuses.length}`);
+    for (const status of statuses) assert.match(status, /På rette spor|Ikke på rette spor|Ingen data/);
+    assert.ok(statuses.some((s) => /På rette spor/.test(s)), 'the counted goals have a status');
+    assert.ok(await page.locator('.goal-card .goal-svg').count() >= 2, 'goals with values have a chart');
+    await page.screenshot({ path: `${ARTIFACTS}workspace-goals.png` });
+
+    // 5. Where to act: the ranked cells on the map and as a list.
+    await page.click('#planner-tab-where');
+    await page.check('#where-toggle');
+    await page.waitForSelector('#where-list .where-item');
+    const cells = await page.locator('#where-list .where-item').count();
+    assert.ok(cells > 0 && cells <= 20, `a ranked list: ${cells}`);
+    assert.equal((await page.locator('#where-list .where-item .where-rank').first().innerText()).trim(), '1');
+    await waitSettled(page);
+    assert.ok(await page.evaluate(() => window.hotspotMap.queryRenderedFeatures({ layers: ['where-fill'] }).length > 0), 'the cells are drawn');
+    await page.locator('#where-list .where-item').nth(1).locator('.where-show').click();
+    await page.waitForSelector('#where-list .where-item:nth-child(2).focused');
+    await page.screenshot({ path: `${ARTIFACTS}workspace-where.png` });
+
+    // 6. Delete the initiative again (after a confirmation).
+    await page.click('#planner-tab-initiatives');
+    const again = page.locator('.ini-item', { hasText: title });
+    await again.locator('.ini-delete').click();
+    await again.locator('.ini-delete-confirm').click();
+    await again.waitFor({ state: 'detached' });
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});

@@ -29,6 +29,13 @@ police and an admin:
               planner 403 for incident exports.
 5. audit      (admin) `/api/audit` lists each export made by this run (collection, format,
               features, actor `token N (name, role)`), newest first; police 403, public 401.
+6. planning   goal 2 (weapons-law incidents in district 8 per year) equals our own count from
+              the store (point in polygon with shapely, Copenhagen calendar years with zoneinfo);
+              the status report (`/api/status-report`, DA and EN, public and planner) parses
+              with html5lib in strict mode (any HTML parse error fails), every inline SVG is
+              well-formed XML, it has every section, the synthetic notice, no script and no
+              external reference; its weapons row equals the store's count; the public edition
+              leaves out the unpublished demo initiative and says how it is generalised.
 
 Run it against a server on a fresh data dir with the synthetic demo, with tokens made by
 `hotspot token create --role police|planner|admin --name "check police"` (etc.):
@@ -59,7 +66,12 @@ import urllib.request
 import zipfile
 from collections import Counter
 
+import xml.etree.ElementTree as ET
+import zoneinfo
+
+import html5lib
 import mapbox_vector_tile
+import shapely.geometry
 import pyproj
 import shapefile
 
@@ -788,12 +800,93 @@ def check_audit(ctx):
 # --------------------------------------------------------------------------------------------
 
 
+
+# --------------------------------------------------------------------------------------------
+# planning: goals and the status report
+
+REPORT_SECTIONS = ["summary", "map", "incidents", "safety-index", "goals", "initiatives", "reports", "provenance"]
+
+
+def weapons_per_year(ctx):
+    """Weapons-law incidents inside district 8 per Copenhagen calendar year, from the store."""
+    d8 = ctx.http.ok("/api/collections/districts/items/district-8").json()
+    poly = shapely.geometry.shape(d8["geometry"])
+    uri = pathlib.Path(ctx.args.store).resolve().as_uri() + "?mode=ro"
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        rows = con.execute("SELECT lon, lat, occurred_at FROM incidents WHERE category = 'weapons'").fetchall()
+    finally:
+        con.close()
+    cph = zoneinfo.ZoneInfo("Europe/Copenhagen")
+    years = Counter()
+    for lon, lat, t in rows:
+        if poly.covers(shapely.geometry.Point(lon, lat)):
+            years[dt.datetime.fromtimestamp(t, cph).year] += 1
+    return years
+
+
+def check_report_html(body, where):
+    text = body.decode("utf-8")
+    try:
+        html5lib.HTMLParser(strict=True).parse(text)
+    except Exception as e:  # html5lib raises ParseError with the position
+        raise CheckFailed(f"{where}: not valid HTML: {e}")
+    svgs = re.findall(r"<svg\b.*?</svg>", text, flags=re.S)
+    require(svgs, f"{where}: no inline SVG")
+    for i, svg in enumerate(svgs):
+        try:
+            ET.fromstring(svg)
+        except ET.ParseError as e:
+            raise CheckFailed(f"{where}: SVG {i} is not well-formed XML: {e}")
+    for section in REPORT_SECTIONS:
+        require(f'<section id="{section}">' in text, f"{where}: no section {section}")
+    require('id="synthetic"' in text, f"{where}: no synthetic-data notice on demo data")
+    require("<script" not in text.lower(), f"{where}: holds a script")
+    external = re.findall(r'(?:src|href)="(https?:[^"]*)"', text)
+    require(not external, f"{where}: refers to external files {external[:3]}")
+    return text
+
+
+def check_planning(ctx):
+    goals = {g["id"]: g for g in ctx.http.ok("/api/goals", "planner").json()["goals"]}
+    require(len(goals) == 14, f"expected the programme's 14 goal indicators, got {sorted(goals)}")
+    ours = weapons_per_year(ctx)
+    compared = 0
+    for v in goals["2"]["values"]:
+        if v.get("partial"):
+            continue
+        year = int(v["period"])
+        require(v["value"] == ours[year], f"goal 2 in {year}: the service says {v['value']}, the store {ours[year]}")
+        compared += 1
+    require(compared >= 3, f"goal 2 has only {compared} whole years")
+    year = 2013
+    for role in ("public", "planner"):
+        for lang in ("da", "en"):
+            r = ctx.http.ok("/api/status-report?" + query(year=year, lang=lang), role)
+            require(r.headers.get("content-type", "").startswith("text/html"), f"report {role}/{lang}: {r.headers.get('content-type')}")
+            text = check_report_html(r.body, f"report {year} {role}/{lang}")
+            require(f'<html lang="{lang}">' in text, f"report {role}/{lang}: wrong html lang")
+            label = "Våbenloven" if lang == "da" else "Weapons"
+            m = re.search(r"<td>" + label + r'</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td>', text)
+            require(m, f"report {role}/{lang}: no {label} row")
+            if role == "planner":
+                got = int(m.group(2).replace(".", "").replace(",", ""))
+                require(got == ours[year], f"report {role}/{lang}: {label} {year} = {got}, the store {ours[year]}")
+            unpublished = "Aftenåben klub" in text
+            require(unpublished == (role == "planner"),
+                    f"report {role}/{lang}: the unpublished demo initiative {'is' if unpublished else 'is not'} shown")
+            require(('class="privacy"' in text) == (role == "public"), f"report {role}/{lang}: privacy statement wrong")
+    bad = ctx.http.get("/api/status-report?year=abc")
+    require(bad.status == 400 and bad.json().get("field") == "year", f"year=abc: {bad.describe()}")
+    return f"goal 2 = store for {compared} years; 4 reports valid HTML with {len(REPORT_SECTIONS)} sections"
+
 CHECKS = [
     ("tiles", check_tiles),
     ("privacy", check_privacy),
     ("suppression", check_suppression),
     ("exports", check_exports),
     ("audit", check_audit),
+    ("planning", check_planning),
 ]
 
 
