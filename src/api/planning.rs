@@ -985,6 +985,9 @@ pub(crate) fn status_report(
         goals,
         status_rule: l.pick(goals::STATUS_RULE_DA, goals::STATUS_RULE_EN).to_owned(),
         initiatives,
+        withheld_below: disclosure.describe()["suppressed_below"]
+            .as_u64()
+            .map(|k| k as u32),
         pool_dkk: 1_000_000.0,
         reports,
     };

@@ -49,6 +49,8 @@ pub struct ReportData {
     pub status_rule: String,
     /// Initiatives active in the period.
     pub initiatives: Vec<InitiativeRow>,
+    /// The public edition's threshold: counts below it are withheld (`None`: exact edition).
+    pub withheld_below: Option<u32>,
     /// The activity pool per year, DKK (DOMAIN.md: 1 million).
     pub pool_dkk: f64,
     /// Resident reports.
@@ -173,7 +175,8 @@ pub fn esc(s: &str) -> String {
 fn n(lang: Lang, v: Option<u64>) -> String {
     match v {
         Some(v) => thousands(lang, v as f64, 0),
-        None => lang.pick("< 3", "< 3").into(),
+        // A small count withheld in the public edition (the footnote says below what).
+        None => lang.pick("skjult", "withheld").into(),
     }
 }
 
@@ -970,9 +973,21 @@ fn provenance_section(h: &mut String, d: &ReportData) {
     }
     let _ = writeln!(
         h,
-        "</ul><p class=\"small\">{} < 3 {}</p></section>\n<footer>{}</footer>",
-        l.pick("Tal mellem 1 og 2 vises som", "Counts of 1 or 2 are shown as"),
-        l.pick("i den offentlige udgave.", "in the public edition."),
+        "</ul><p class=\"small\">{}</p></section>\n<footer>{}</footer>",
+        match d.withheld_below {
+            Some(k) => esc(&format!(
+                "{} {k} {}",
+                l.pick("Tal under", "Counts below"),
+                l.pick(
+                    "er skjult i denne offentlige udgave (»skjult«).",
+                    "are withheld in this public edition (\"withheld\")."
+                )
+            )),
+            None => esc(l.pick(
+                "Sekretariatets udgave: nøjagtige tal; må ikke offentliggøres uden videre.",
+                "The secretariat's edition: exact figures; not for publication as it is."
+            )),
+        },
         esc(l.pick(
             "Lavet af hotspot. Rapporten er selvstændig: ingen scripts, ingen eksterne filer; udskriv den eller gem den som PDF fra browseren.",
             "Made by hotspot. The report is self-contained: no scripts, no external files; print it or save it as PDF from the browser."

@@ -22,7 +22,7 @@ use crate::analysis::gistar::{self, GiError};
 use crate::catalog::Catalog;
 use crate::index::PointFilter;
 use crate::model::{time, ObservationKind};
-use crate::reports::{Report, Status};
+use crate::reports::{Report, Service, Status};
 
 /// Weight of the hot-spot signal.
 pub const W_HOTSPOT: f64 = 0.5;
@@ -208,22 +208,54 @@ pub fn rank(inputs: &Inputs<'_>) -> Result<Vec<Place>, GiError> {
             ));
         }
         if !kinds.is_empty() {
-            let list: Vec<String> = kinds.iter().map(|(k, r)| format!("{k} {r}/5")).collect();
-            en.push(format!("poor safety-walk ratings: {}", list.join(", ")));
+            let list = |da: bool| -> String {
+                kinds
+                    .iter()
+                    .map(|(k, r)| {
+                        let name = k.parse::<ObservationKind>().map_or(*k, |kind| {
+                            let l = kind.labels();
+                            if da {
+                                l.label_da
+                            } else {
+                                l.label_en
+                            }
+                        });
+                        format!("{} {r}/5", name.to_lowercase())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            en.push(format!("poor safety-walk ratings: {}", list(false)));
             da.push(format!(
                 "dårlige vurderinger på tryghedsvandring: {}",
-                list.join(", ")
+                list(true)
             ));
         }
         if n_rep > 0 {
-            let list: Vec<String> = services.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
+            let list = |da: bool| -> String {
+                services
+                    .iter()
+                    .map(|(s, n)| {
+                        let name = Service::parse(s).map_or(*s, |sv| {
+                            let l = sv.labels();
+                            if da {
+                                l.label_da
+                            } else {
+                                l.label_en
+                            }
+                        });
+                        format!("{} ×{n}", name.to_lowercase())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             en.push(format!(
                 "{n_rep} resident report(s) (+{me_too} me too): {}",
-                list.join(", ")
+                list(false)
             ));
             da.push(format!(
                 "{n_rep} borgerhenvendelse(r) (+{me_too} også mig): {}",
-                list.join(", ")
+                list(true)
             ));
         }
         if !initiatives.is_empty() {

@@ -1384,12 +1384,12 @@ test('workspace: a planner draws an area, saves it, evaluates it, reads the goal
     const answer = await page.evaluate(async ([url, key]) => (await fetch(url, { headers: { Authorization: `Bearer ${key}` } })).json(),
       [new URL(`api/initiatives/${id}/evaluation?months=12&buffer_m=100&control=district-8`, PAGE_URL).href, token]);
     const ratio = await page.locator('#eval-ratio').innerText();
-    assert.match(ratio, /Rate ratio\s+\d+,\d\d\s+95 %-interval \d+,\d\d–\d+,\d\d/);
+    assert.match(ratio, /Rate ratio\s+\d+,\d\d\s+95\s%.interval \d+,\d\d–\d+,\d\d/);
     assert.ok(ratio.includes(danishRatio(answer.rate_ratio)) && ratio.includes(`${danishRatio(answer.ci_low)}–${danishRatio(answer.ci_high)}`),
       `the page shows the API's ratio ${answer.rate_ratio} (${answer.ci_low}–${answer.ci_high}): ${ratio}`);
     const words = await page.locator('#eval-words').innerText();
     assert.match(words, /(færre|flere) hændelser i området|fulgte hændelserne/);
-    assert.match(words, /95 %-intervallet/);
+    assert.match(words, /95\s%.intervallet/);
     assert.equal(await page.locator('.eval-small').count(), answer.small_numbers ? 1 : 0, 'the small-numbers warning shows exactly when the API flags it');
     const chart = page.locator('#eval-chart');
     await chart.scrollIntoViewIfNeeded();
@@ -1430,6 +1430,19 @@ test('workspace: a planner draws an area, saves it, evaluates it, reads the goal
     await again.locator('.ini-delete').click();
     await again.locator('.ini-delete-confirm').click();
     await again.waitFor({ state: 'detached' });
+
+    // 7. Without a mouse: a point at the map centre, placed with the keyboard.
+    await page.focus('#ini-new');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#ini-shape-point');
+    await page.focus('#ini-shape-point');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => document.querySelector('#ini-draw-add .draw-add-text')?.textContent.includes('punktet'));
+    await page.focus('#ini-draw-add');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#ini-draw-status')?.textContent.includes('Punktet er tegnet'));
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#planner-sheet', { state: 'hidden' });
     assertNoProblems(problems);
   } finally {
     await context.close();
