@@ -61,6 +61,8 @@ pub struct Catalog {
     /// A digest of all loaded data (FNV-1a 64 over every record), e.g. `"v1-3f2a…"`: the same
     /// data gives the same version, so analysis answers can say which data they were made from.
     pub version: String,
+    /// Whether this is the public's generalised view (see [`Catalog::generalised`]).
+    public: bool,
 }
 
 /// FNV-1a, 64 bit: a stable digest (std's hashers may change between Rust versions).
@@ -163,6 +165,7 @@ impl Catalog {
             observation_index,
             synthetic,
             version: format!("v1-{:016x}", h.0),
+            public: false,
         }
     }
 
@@ -176,7 +179,13 @@ impl Catalog {
             self.observations.clone(),
         );
         public.version = self.version.clone();
+        public.public = true;
         public
+    }
+
+    /// Whether this is the public's generalised view.
+    pub fn is_public(&self) -> bool {
+        self.public
     }
 
     /// The district with this id (`bydel-N`, `district-N`, `rode-N`).

@@ -49,6 +49,10 @@ pub const REPORTS_PER_WINDOW: usize = 5;
 /// Default bytes of vector tiles kept in memory.
 pub const TILE_CACHE_BYTES: u64 = 256 << 20;
 
+/// Safety-index levels by (data version, public view, year).
+type LevelCache =
+    std::collections::HashMap<(String, bool, i32), Arc<Vec<crate::analysis::safety_index::Level>>>;
+
 /// Shared state of every worker.
 pub struct AppState {
     catalog: ArcSwap<Catalog>,
@@ -74,6 +78,8 @@ pub struct AppState {
     populations: std::sync::OnceLock<
         std::collections::HashMap<String, crate::analysis::safety_index::Population>,
     >,
+    /// Safety-index levels by (data version, public view, year), for the goals and the report.
+    levels: Mutex<LevelCache>,
     /// Settings for the web app.
     pub web: WebSettings,
     /// When the service started.
@@ -122,6 +128,7 @@ impl AppState {
             seen_version: Mutex::new(seen),
             seen_generation: Mutex::new(generation),
             populations: std::sync::OnceLock::new(),
+            levels: Mutex::new(LevelCache::default()),
             web,
             started: Instant::now(),
         }
@@ -325,6 +332,31 @@ impl AppState {
         self.populations
             .get_or_init(|| crate::app::population_table(&self.catalog().districts))
             .clone()
+    }
+
+    /// The safety-index levels of `year` over `cat` with the default thresholds, computed
+    /// once per data version and view.
+    pub(crate) fn safety_levels(
+        &self,
+        cat: &Catalog,
+        year: i32,
+    ) -> Arc<Vec<crate::analysis::safety_index::Level>> {
+        use crate::analysis::safety_index::{levels, Thresholds};
+        let key = (cat.version.clone(), cat.is_public(), year);
+        if let Some(v) = self.levels.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return v;
+        }
+        let v = Arc::new(levels(
+            cat,
+            year,
+            &self.populations(),
+            Thresholds::default(),
+        ));
+        if let Ok(mut c) = self.levels.lock() {
+            c.retain(|k, _| k.0 == key.0);
+            c.insert(key, v.clone());
+        }
+        v
     }
 
     /// Who presents this token, if it is a live one.

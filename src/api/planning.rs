@@ -26,7 +26,6 @@ fn goal_of(raw: &str) -> ApiResult<&'static GoalDef> {
 /// Every goal with its values and status, as the caller may see them.
 pub(crate) fn goal_views(state: &AppState, caller: &Caller) -> ApiResult<Vec<Value>> {
     let (cat, disclosure) = state.view(caller, Need::Aggregates);
-    let populations = state.populations();
     let measurements = state.with_store(|s| s.measurements())?;
     let settings = state.with_store(|s| s.goal_settings())?;
     let initiatives = state.initiatives()?;
@@ -52,7 +51,12 @@ pub(crate) fn goal_views(state: &AppState, caller: &Caller) -> ApiResult<Vec<Val
                         source: m.source.clone(),
                     })
                     .collect(),
-                _ => goals::counted_series(g, &cat, &populations, &disclosure),
+                _ => goals::counted_series(
+                    g,
+                    &cat,
+                    &|y| state.safety_levels(&cat, y),
+                    &disclosure,
+                ),
             };
             let mut values = values;
             values.sort_by_key(|v| Period::parse(&v.period).map(|p| p.key()));
@@ -593,7 +597,7 @@ pub(crate) fn status_report(
     lang: crate::planning::Lang,
 ) -> ApiResult<String> {
     use crate::analysis::gistar;
-    use crate::analysis::safety_index::{self, Thresholds};
+    use crate::analysis::safety_index;
     use crate::index::PointFilter;
     use crate::model::{time, Category, DistrictLevel, HOTSPOT_DISTRICT_ID};
     use crate::planning::report::{self, Evaluation, GoalRow, InitiativeRow, MapData, ReportStats};
@@ -669,11 +673,12 @@ pub(crate) fn status_report(
 
     // The safety index is yearly: the half-year report shows the last two whole years.
     let si_year = if first_half { year - 1 } else { year };
-    let pops = state.populations();
     let levels = |y: i32| -> Vec<safety_index::Level> {
-        safety_index::levels(&cat, y, &pops, Thresholds::default())
-            .into_iter()
+        state
+            .safety_levels(&cat, y)
+            .iter()
             .filter(|r| r.district == HOTSPOT_DISTRICT_ID)
+            .cloned()
             .collect()
     };
     let (si_now, si_prev) = (levels(si_year), levels(si_year - 1));

@@ -10,11 +10,9 @@
 //! reference in the goal's direction; *off track* when it is equal or worse; *no data* when there
 //! is no value after the reference.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
-use crate::analysis::safety_index::{self, Population, Thresholds};
+use crate::analysis::safety_index::Level;
 use crate::catalog::Catalog;
 use crate::index::PointFilter;
 use crate::model::{time, Category, HOTSPOT_DISTRICT_ID};
@@ -462,10 +460,11 @@ pub fn data_years(catalog: &Catalog) -> Vec<(i32, bool)> {
 }
 
 /// The values of a counted goal, one per calendar year of the data.
+/// `levels(year)` gives the safety-index levels of every district for a year.
 pub fn counted_series(
     def: &GoalDef,
     catalog: &Catalog,
-    populations: &HashMap<String, Population>,
+    levels: &dyn Fn(i32) -> std::sync::Arc<Vec<Level>>,
     disclosure: &Disclosure,
 ) -> Vec<Value> {
     let Some(d8) = catalog.district(HOTSPOT_DISTRICT_ID) else {
@@ -476,11 +475,11 @@ pub fn counted_series(
         .map(|(year, whole)| {
             let (value, detail) = match def.measure {
                 Measure::SafetyIndex => {
-                    let rows: Vec<_> =
-                        safety_index::levels(catalog, year, populations, Thresholds::default())
-                            .into_iter()
-                            .filter(|r| r.district == HOTSPOT_DISTRICT_ID)
-                            .collect();
+                    let all = levels(year);
+                    let rows: Vec<&Level> = all
+                        .iter()
+                        .filter(|r| r.district == HOTSPOT_DISTRICT_ID)
+                        .collect();
                     let above = rows.iter().filter(|r| r.level != "ordinær").count();
                     let detail: serde_json::Map<String, serde_json::Value> = rows
                         .iter()
