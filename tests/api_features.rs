@@ -87,7 +87,16 @@ async fn landing_conformance_and_collections() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["districts", "incidents", "observations", "reports"]);
+    assert_eq!(
+        ids,
+        [
+            "districts",
+            "incidents",
+            "observations",
+            "reports",
+            "initiatives"
+        ]
+    );
 
     let (_, _, inc) = get("/api/collections/incidents").await;
     assert_eq!(inc["synthetic"], true);

@@ -50,6 +50,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/initiatives/{id}/evaluation"),
     ("put", "/api/initiatives/{id}"),
     ("delete", "/api/initiatives/{id}"),
+    ("get", "/api/collections/initiatives/items"),
+    ("get", "/api/collections/initiatives/items/{id}"),
     ("get", "/api/goals"),
     ("get", "/api/goals/{id}"),
     ("put", "/api/goals/{id}"),
@@ -149,6 +151,7 @@ async fn every_documented_get_is_served() {
             .replace("{layer}", "streets")
             // The demo's first initiative (Blågårds Plads) and an entered goal.
             .replace("/api/initiatives/{id}", "/api/initiatives/1")
+            .replace("/initiatives/items/{id}", "/initiatives/items/1")
             .replace("/api/goals/{id}", "/api/goals/3");
         let uri = if uri == "/api/safety-index" {
             "/api/safety-index?year=2013".to_owned()

@@ -485,3 +485,60 @@ async fn the_status_report_has_every_section_in_both_languages() {
         assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{q}: {v}");
     }
 }
+
+#[actix_web::test]
+async fn initiatives_are_a_collection_too() {
+    let t = common::demo_tokens();
+    let (s, all) = call("GET", "/api/collections", None, None).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = all["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"initiatives"), "{ids:?}");
+    let (_, public) = call("GET", "/api/collections/initiatives/items", None, None).await;
+    let (_, planner) = call(
+        "GET",
+        "/api/collections/initiatives/items",
+        Some(&t.planner),
+        None,
+    )
+    .await;
+    let titles = |v: &Value| -> Vec<String> {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(titles(&public).iter().any(|t| t.contains("Blågårds Plads")));
+    assert!(
+        !titles(&public).iter().any(|t| t.contains("Aftenåben")),
+        "unpublished stays hidden"
+    );
+    assert!(titles(&planner).iter().any(|t| t.contains("Aftenåben")));
+    assert_eq!(
+        call("GET", "/api/collections/initiatives/items/1", None, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call("GET", "/api/collections/initiatives/items/3", None, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call("GET", "/api/collections/initiatives", None, None)
+            .await
+            .1["kinds"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+}

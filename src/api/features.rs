@@ -230,6 +230,11 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         super::reports::published(&state),
         cat.district_extent().map(|b| b.to_array()),
     ));
+    list.push(super::initiatives::collection_json(
+        &base,
+        super::initiatives::visible_count(&state, &req),
+        cat.district_extent().map(|b| b.to_array()),
+    ));
     let mut body = json!({
         "collections": list,
         "links": [{"rel": "self", "type": "application/json", "href": format!("{base}/api/collections")}],

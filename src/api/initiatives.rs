@@ -24,6 +24,16 @@ pub const KINDS: [&str; 6] = [
     "other",
 ];
 
+/// The kinds with Danish and English labels.
+pub const KIND_LABELS: [(&str, &str, &str); 6] = [
+    ("lighting", "Belysning", "Lighting"),
+    ("public_space", "Byrumsforbedring", "Public-space redesign"),
+    ("youth_activity", "Ungeaktivitet", "Youth activity"),
+    ("safety_walk", "Tryghedsvandring", "Safety walk"),
+    ("outreach", "Opsøgende arbejde", "Outreach"),
+    ("other", "Andet", "Other"),
+];
+
 /// Statuses of an initiative.
 pub const STATUSES: [&str; 3] = ["planned", "running", "done"];
 
@@ -501,4 +511,81 @@ pub(crate) fn evaluation(
         v["notice"] = json!(crate::demo::NOTICE);
     }
     Ok(v)
+}
+
+/// The `initiatives` collection's metadata (DESIGN.md names it beside the other layers).
+pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> Value {
+    json!({
+        "count": count,
+        "extent": {"spatial": {"bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "id": "initiatives",
+        "title": "Initiatives",
+        "description": "The programme's initiatives (lighting, public-space redesign, youth activities, safety walks, outreach) as points, lines or polygons with dates, budget, owner, status and the goals they serve. The public sees published ones; planners every one. The same features as /api/initiatives.",
+        "itemType": "feature",
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "links": [
+            {"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/initiatives")},
+            {"rel": "items", "type": "application/geo+json", "href": format!("{base}/api/collections/initiatives/items")},
+        ],
+        "kinds": KIND_LABELS.iter().map(|(code, da, en)| json!({"code": code, "label_da": da, "label_en": en})).collect::<Vec<_>>(),
+    })
+}
+
+/// How many initiatives the caller sees.
+pub fn visible_count(state: &AppState, req: &HttpRequest) -> usize {
+    let all = may_see_all(req);
+    state
+        .initiatives()
+        .map(|v| v.iter().filter(|i| all || i.published).count())
+        .unwrap_or(0)
+}
+
+/// `GET /api/collections/initiatives`.
+pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    Params::parse(req.query_string(), &[])?;
+    Ok(HttpResponse::Ok().json(collection_json(
+        &super::base_url(&req),
+        visible_count(&state, &req),
+        state.catalog().district_extent().map(|b| b.to_array()),
+    )))
+}
+
+/// `GET /api/collections/initiatives/items`: as `GET /api/initiatives`, with OGC links.
+pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    Params::parse(req.query_string(), &[])?;
+    let all = may_see_all(&req);
+    let st = state.clone();
+    let stored = web::block(move || st.initiatives())
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let features: Vec<Value> = stored
+        .iter()
+        .filter(|i| all || i.published)
+        .map(with_id)
+        .collect();
+    let base = super::base_url(&req);
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .json(json!({
+            "type": "FeatureCollection",
+            "numberMatched": features.len(),
+            "numberReturned": features.len(),
+            "features": features,
+            "links": [
+                {"rel": "self", "type": "application/geo+json", "href": format!("{base}/api/collections/initiatives/items")},
+                {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/initiatives")},
+            ],
+        })))
+}
+
+/// `GET /api/collections/initiatives/items/{id}`.
+pub async fn item(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let i = find(&state, &req, &path).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .json(with_id(&i)))
 }

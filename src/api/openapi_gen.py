@@ -216,7 +216,7 @@ schemas["CollectionInfo"] = {
     "type": "object",
     "required": ["id", "title", "description", "itemType", "crs", "extent", "links", "count"],
     "properties": {
-        "id": {"type": "string", "enum": ["districts", "incidents", "observations", "reports"]},
+        "id": {"type": "string", "enum": ["districts", "incidents", "observations", "reports", "initiatives"]},
         "title": {"type": "string"},
         "description": {"type": "string"},
         "itemType": {"const": "feature"},
@@ -235,7 +235,7 @@ schemas["CollectionInfo"] = {
         "links": sref("Links"),
         "count": {"type": "integer", "minimum": 0, "description": "Features in the collection."},
         "categories": {"type": "array", "items": sref("Label"), "description": "incidents: the 9 categories with Danish and English labels."},
-        "kinds": {"type": "array", "items": sref("Label"), "description": "observations: the 7 kinds."},
+        "kinds": {"type": "array", "items": sref("Label"), "description": "observations: the 7 kinds; initiatives: the 6 kinds."},
         "levels": {"type": "array", "items": {"type": "string", "enum": LEVELS}, "description": "districts: the levels."},
         "attribution": {"type": "string"},
         "synthetic": SYNTHETIC,
@@ -945,7 +945,7 @@ op("/api/collections", "get", tags=["features"], operationId="getCollections", s
 op("/api/collections/{collectionId}", "get", tags=["features"], operationId="getCollection", summary="One collection's metadata",
    security=OPTIONAL_AUTH,
    parameters=[{"name": "collectionId", "in": "path", "required": True, "description": "The collection.",
-                "schema": {"type": "string", "enum": ["districts", "incidents", "observations", "reports"]}, "example": "incidents"}],
+                "schema": {"type": "string", "enum": ["districts", "incidents", "observations", "reports", "initiatives"]}, "example": "incidents"}],
    responses={"200": json_ok(sref("CollectionInfo"), "The collection's metadata."), **api_errors(401, 404)})
 
 EXPORT_TEXT = ("`f=json` (default) answers one page as OGC API – Features GeoJSON. `f=geojson`, `f=csv` and `f=shapefile` are **exports**: "
@@ -1418,6 +1418,14 @@ op("/api/status-report", "get", tags=["planning"], operationId="getStatusReport"
                {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["full", "h1"], "default": "full"}, "description": "The whole year or its first half."},
                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["da", "en"], "default": "da"}, "description": "Language."}],
    responses={"200": {"description": "The report.", "content": {"text/html": {"schema": {"type": "string"}}}}, **api_errors(400, 401, 422)})
+
+op("/api/collections/initiatives/items", "get", tags=["features"], operationId="getInitiativeItems", summary="Initiatives: GeoJSON features",
+   description="The initiatives as an OGC API – Features items page (every one the caller may see, with `links`): the same features as `GET /api/initiatives`. The public sees published ones.",
+   security=OPTIONAL_AUTH,
+   responses={"200": json_ok({"type": "object", "required": ["type", "features", "links"], "properties": {"type": {"const": "FeatureCollection"}, "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "links": sref("Links"), "features": {"type": "array", "items": INITIATIVE_FEATURE}}}, "The initiatives.", "application/geo+json"), **api_errors(400, 401)})
+op("/api/collections/initiatives/items/{id}", "get", tags=["features"], operationId="getInitiativeItem", summary="One initiative as a feature",
+   security=OPTIONAL_AUTH, parameters=INITIATIVE_ID,
+   responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(401, 404)})
 
 op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
    description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "

@@ -8,13 +8,14 @@
 // (default /usr/bin/chromium, Debian's package). Screenshots go to ARTIFACTS_DIR, by default
 // tests/artifacts/ (git-ignored).
 //
-// The planner parts of the resident-report tests need a planner token: HOTSPOT_PLANNER_TOKEN, or
-// HOTSPOT_BIN (the binary) and HOTSPOT_DATA_DIR (the served data dir) to make one with
-// `hotspot token create`. Without them those parts are skipped, saying so.
+// The planner parts of the resident-report tests, the walk test and the planner-workspace test
+// need a planner token: HOTSPOT_PLANNER_TOKEN, or HOTSPOT_BIN (the binary) and HOTSPOT_DATA_DIR (the
+// served data dir) to make one with `hotspot token create`. Without them those parts are skipped,
+// saying so.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -1424,14 +1425,25 @@ test('workspace: a planner draws an area, saves it, evaluates it, reads the goal
     await page.waitForSelector('#where-list .where-item:nth-child(2).focused');
     await page.screenshot({ path: `${ARTIFACTS}workspace-where.png` });
 
-    // 6. Delete the initiative again (after a confirmation).
+    // 6. The status report, fetched with the token: the secretariat's edition has the unpublished initiative.
+    await page.click('#planner-tab-report');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#status-report-open')]);
+    assert.match(download.suggestedFilename(), /^hotspot-status-2014-full-da\.html$/);
+    const report = readFileSync(await download.path(), 'utf8');
+    assert.match(report, /^<!DOCTYPE html>/i);
+    assert.ok(report.includes(title), 'the secretariat edition lists the unpublished initiative');
+    assert.match(await page.locator('#status-report-message').innerText(), /gemt som hotspot-status-2014-full-da\.html/);
+    assert.ok((await page.getAttribute('.status-report-links a[target="_blank"]', 'href')).includes('api/status-report?year=2014&period=full&lang=da'),
+      'and a link to the public edition');
+
+    // 7. Delete the initiative again (after a confirmation).
     await page.click('#planner-tab-initiatives');
     const again = page.locator('.ini-item', { hasText: title });
     await again.locator('.ini-delete').click();
     await again.locator('.ini-delete-confirm').click();
     await again.waitFor({ state: 'detached' });
 
-    // 7. Without a mouse: a point at the map centre, placed with the keyboard.
+    // 8. Without a mouse: a point at the map centre, placed with the keyboard.
     await page.focus('#ini-new');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#ini-shape-point');
