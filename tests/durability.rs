@@ -370,3 +370,108 @@ fn reports_acknowledged_with_201_survive_kill_9_mid_burst() {
     again.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn planning_writes_acknowledged_survive_kill_9() {
+    let dir = common::temp_dir("kill-planning");
+    let data = dir.join("var");
+    std::fs::create_dir_all(&data).unwrap();
+    let auth = format!("Bearer {}", token(&data, "planner"));
+    let port = common::free_port();
+    let mut server = serve(&data, port);
+    let base = format!("http://127.0.0.1:{port}");
+
+    // One thread enters goal measurements (a new period each), one adds initiatives.
+    let periods: Vec<String> = (1990..=2100)
+        .flat_map(|y| [format!("{y}"), format!("{y}-H1"), format!("{y}-H2")])
+        .collect();
+    let acked_periods = Arc::new(Mutex::new(Vec::<String>::new()));
+    let acked_titles = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (ap, at) = (acked_periods.clone(), acked_titles.clone());
+    let (a1, a2, b1, b2) = (auth.clone(), auth.clone(), base.clone(), base.clone());
+    let measurements = std::thread::spawn(move || {
+        for p in periods {
+            let body = format!(r#"{{"period":"{p}","value":{}}}"#, p.len());
+            match common::http(
+                "POST",
+                &format!("{b1}/api/goals/3/measurements"),
+                &[("Authorization", &a1), ("Content-Type", "application/json")],
+                body.as_bytes(),
+            ) {
+                Some((201, _)) => ap.lock().unwrap().push(p),
+                Some((s, b)) => panic!("unexpected {s}: {b}"),
+                None => break,
+            }
+        }
+    });
+    let initiatives = std::thread::spawn(move || {
+        for i in 0..10_000 {
+            let title = format!("durable {i}");
+            let body = format!(
+                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[12.5547,55.6866]}},"properties":{{"title":"{title}","kind":"lighting","start_date":"2012-03-01"}}}}"#
+            );
+            match common::http(
+                "POST",
+                &format!("{b2}/api/initiatives"),
+                &[("Authorization", &a2), ("Content-Type", "application/json")],
+                body.as_bytes(),
+            ) {
+                Some((201, _)) => at.lock().unwrap().push(title),
+                Some((s, b)) => panic!("unexpected {s}: {b}"),
+                None => break,
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while (acked_periods.lock().unwrap().len() < 30 || acked_titles.lock().unwrap().len() < 30)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill().unwrap(); // SIGKILL mid-flight
+    server.wait().unwrap();
+    measurements.join().unwrap();
+    initiatives.join().unwrap();
+    let (periods, titles) = (
+        acked_periods.lock().unwrap().clone(),
+        acked_titles.lock().unwrap().clone(),
+    );
+    assert!(
+        periods.len() >= 30 && titles.len() >= 30,
+        "{} / {}",
+        periods.len(),
+        titles.len()
+    );
+
+    let port2 = common::free_port();
+    let mut again = serve(&data, port2);
+    let base = format!("http://127.0.0.1:{port2}");
+    let (s, goal) = common::http("GET", &format!("{base}/api/goals/3"), &[], b"").unwrap();
+    assert_eq!(s, 200);
+    let goal: serde_json::Value = serde_json::from_str(&goal).unwrap();
+    let stored: BTreeSet<String> = goal["goal"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["period"].as_str().unwrap().to_owned())
+        .collect();
+    for p in &periods {
+        assert!(stored.contains(p), "acknowledged measurement {p} lost");
+    }
+    let (_, list) = common::http(
+        "GET",
+        &format!("{base}/api/initiatives"),
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .unwrap();
+    for t in &titles {
+        assert!(
+            list.contains(&format!("\"{t}\"")),
+            "acknowledged initiative {t} lost"
+        );
+    }
+    again.kill().unwrap();
+    again.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
