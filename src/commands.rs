@@ -488,7 +488,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
             token: None,
         }
     };
-    let html = crate::api::planning::status_report(&state, &caller, a.year, first_half, lang)
+    let html = crate::api::status_report::render(&state, &caller, a.year, first_half, lang)
         .map_err(|e| e.to_string())?;
     let tmp = a.out.with_extension("html.part");
     std::fs::write(&tmp, html.as_bytes())

@@ -328,8 +328,8 @@ async fn a_planner_edits_and_deletes_an_initiative() {
     assert_eq!(s, 200, "{e}");
     assert_eq!(
         e["monthly"].as_array().unwrap().len(),
-        25,
-        "12 + 12 months and the edge"
+        24,
+        "12 months before the start, 12 after"
     );
     let area: u64 = e["monthly"]
         .as_array()
@@ -342,6 +342,16 @@ async fn a_planner_edits_and_deletes_an_initiative() {
         e["counts"]["area"]["before"].as_u64().unwrap()
             + e["counts"]["area"]["after"].as_u64().unwrap()
     );
+    let months = e["monthly"].as_array().unwrap();
+    assert!(
+        months[..12].iter().all(|m| m["after"] == false)
+            && months[12..].iter().all(|m| m["after"] == true)
+    );
+    assert_eq!(
+        months[12]["from"], e["windows"]["after"][0],
+        "the first month after starts at the start"
+    );
+    assert_eq!(months[23]["to"], e["windows"]["after"][1]);
     assert!(
         e["observations"]["before"]["n"].is_u64() && e["reports"]["after"].is_u64(),
         "{e}"

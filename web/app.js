@@ -288,6 +288,17 @@ export function observationKinds() {
   return state.kinds;
 }
 
+/** The incident categories from the incidents metadata: [{code, label_da, label_en, …}]. */
+export function incidentCategories() {
+  return state.categories;
+}
+
+/** The synthetic-data notice of the incidents metadata in the current language, or null. */
+export function dataNotice() {
+  const meta = state.incidentsMeta ?? {};
+  return meta[`notice_${state.lang}`] ?? meta.notice ?? null;
+}
+
 /**
  * While set, a click on the map goes to this function (e.g. to place a report's spot) instead of
  * opening a popup. `null` gives clicks back to the popups.
@@ -350,7 +361,7 @@ function formatPercent(fraction, digits = 0) {
   return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
 }
 
-function formatDecimal(n, digits = 2) {
+export function formatDecimal(n, digits = 2) {
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
 }
 
@@ -380,7 +391,7 @@ const $ = (selector) => document.querySelector(selector);
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element; attributes as given (presentation attributes, not inline styles: CSP-safe). */
-function svgEl(tag, attrs = {}, ...children) {
+export function svgEl(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (name === 'text') node.textContent = value;
@@ -1971,7 +1982,8 @@ function trendPeriods() {
 }
 
 /** A round step for the value axis: 1, 2 or 5 × a power of ten, about `max / 4`. */
-function niceStep(max) {
+/** A round step for about four grid lines up to `max`. */
+export function niceStep(max) {
   const raw = Math.max(max, 1) / 4;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw);

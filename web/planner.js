@@ -2,7 +2,8 @@
 // the moderation queue of resident reports (original vs scrubbed text, possible duplicates,
 // publish / reject / mark duplicate / set status with a public note, the moderation history) and
 // the safety-walk mode for a phone (start a walk, place observations on the map, rate them, save;
-// they show on the observations layer at once).
+// they show on the observations layer at once). The planner workspace's tabs (initiatives,
+// evaluation, goals, where to act, status report) are built by workspace.js.
 //
 // Texts are in i18n.js; every text a resident or planner typed is set with textContent.
 
@@ -14,10 +15,15 @@ import {
   Sheet, appUrl, loadServices, locationField, reloadReports, serviceLabel, setFieldError, statusLabel, text,
   timeOfDayLabel, uid,
 } from './reports.js';
+import {
+  WORKSPACE_TABS, setupWorkspace, showWorkspaceTab, workspaceSheetSize, workspaceSignedIn,
+} from './workspace.js';
 
 const TOKEN_KEY = 'hotspot.plannerToken';
 const WALK_KEY = 'hotspot.activeWalk';
 const PAGE_SIZE = 20;
+/** The sheet's tabs, in order. */
+const TABS = ['moderation', 'walk', ...WORKSPACE_TABS];
 /** The queues a planner can look at; `new` (not yet moderated) first. */
 const QUEUES = ['new', 'open', 'acknowledged', 'in_progress', 'closed', 'rejected', 'duplicate'];
 /** The statuses `set_status` moves a published report through. */
@@ -59,18 +65,25 @@ class ApiError extends Error {
   }
 }
 
-/** A planner API call with the token; JSON in and out; problem details become ApiErrors. */
-async function api(path, { method = 'GET', body, query, token = ui.token } = {}) {
+/**
+ * A planner API call with the token; problem details become ApiErrors. JSON in and out, unless
+ * `contentType` is given (the body is then sent as it is) or `blob` asks for the answer as a Blob
+ * (of type `accept`).
+ */
+async function api(path, {
+  method = 'GET', body, query, token = ui.token, contentType = null, accept = 'application/json', blob = false,
+} = {}) {
   const url = appUrl(path);
   if (query) for (const [k, v] of Object.entries(query)) if (v != null && v !== '') url.searchParams.set(k, v);
-  const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const headers = { Accept: accept, Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['Content-Type'] = contentType ?? 'application/json';
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, { method, headers, body: body === undefined || contentType ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, t('errNetwork'));
   }
+  if (response.ok && blob) return response.blob();
   let data = null;
   try {
     data = await response.json();
@@ -137,6 +150,7 @@ function buildSheet() {
       storeToken(value);
       ui.newCount = data?.numberMatched ?? null;
       renderSignedIn();
+      workspaceSignedIn(true);
       selectTab('moderation', { focus: true });
     } catch (e) {
       setFieldError(ui.loginField, e.status === 401 ? t('plannerTokenUnknown') : e.status === 403 ? t('plannerTokenRole') : t('errServer', { detail: e.message }));
@@ -152,16 +166,17 @@ function buildSheet() {
   const tabs = el('div', { className: 'tabs', role: 'tablist', 'data-i18n-aria-label': 'plannerTabs', 'aria-label': t('plannerTabs') });
   ui.tabs = {};
   ui.panels = {};
-  for (const name of ['moderation', 'walk']) {
+  for (const name of TABS) {
     const tab = el('button', {
       type: 'button', role: 'tab', id: `planner-tab-${name}`, 'aria-controls': `planner-panel-${name}`, 'aria-selected': 'false', tabindex: '-1', className: 'tab',
     }, text('span', `plannerTab_${name}`), el('span', { className: 'tab-count' }));
     tab.addEventListener('click', () => selectTab(name));
     tab.addEventListener('keydown', (event) => {
-      if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return;
+      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      if (!step && !['Home', 'End'].includes(event.key)) return;
       event.preventDefault();
-      const other = name === 'moderation' ? 'walk' : 'moderation';
-      const target = event.key === 'Home' ? 'moderation' : event.key === 'End' ? 'walk' : other;
+      const index = TABS.indexOf(name);
+      const target = event.key === 'Home' ? TABS[0] : event.key === 'End' ? TABS.at(-1) : TABS[(index + step + TABS.length) % TABS.length];
       selectTab(target, { focusTab: true });
     });
     tabs.append(tab);
@@ -169,13 +184,15 @@ function buildSheet() {
     ui.panels[name] = el('div', { role: 'tabpanel', id: `planner-panel-${name}`, 'aria-labelledby': `planner-tab-${name}`, className: `tab-panel panel-${name}`, hidden: '' });
   }
   ui.tablist = tabs;
-  sheet.body.append(ui.loginMessage, login, tabs, ui.panels.moderation, ui.panels.walk);
+  sheet.body.append(ui.loginMessage, login, tabs, ...Object.values(ui.panels));
   buildModeration();
   buildWalk();
+  setupWorkspace({ api, signedIn: () => Boolean(ui.token), openTab }, ui.panels);
   sheet.onClose = () => {
     ui.walkLocation?.picker.stop();
     ui.showMarker?.remove();
     ui.showMarker = null;
+    showWorkspaceTab(null);
   };
 }
 
@@ -201,6 +218,7 @@ function signOut(messageKey) {
   ui.loginMessage.textContent = messageKey ? t(messageKey) : '';
   renderSignedIn();
   renderWalk();
+  workspaceSignedIn(false);
   if (ui.sheet.isOpen) ui.login.querySelector('input').focus();
 }
 
@@ -211,6 +229,13 @@ function openPlanner(opener) {
   else ui.login.querySelector('input').focus();
 }
 
+/** Opens the sheet on a tab (the workspace's buttons and popups move between tabs). */
+function openTab(name) {
+  ui.tab = name;
+  if (ui.sheet.isOpen) selectTab(name, { focus: true });
+  else openPlanner(ui.topbarButton);
+}
+
 function selectTab(name, { focus = false, focusTab = false } = {}) {
   ui.tab = name;
   for (const [tabName, tab] of Object.entries(ui.tabs)) {
@@ -219,12 +244,18 @@ function selectTab(name, { focus = false, focusTab = false } = {}) {
     tab.tabIndex = selected ? 0 : -1;
     ui.panels[tabName].hidden = !ui.token || !selected;
   }
-  // A walk needs the map: on a phone the sheet leaves more of it free.
-  ui.sheet.element.classList.toggle('compact', name === 'walk');
-  ui.sheet.element.classList.toggle('tall', name === 'moderation');
+  // A walk, a drawing and the hexagons need the map: on a phone the sheet leaves more of it free.
+  const size = name === 'walk' ? 'compact' : name === 'moderation' ? 'tall' : workspaceSheetSize(name);
+  ui.sheet.element.classList.toggle('compact', size === 'compact');
+  ui.sheet.element.classList.toggle('tall', size === 'tall');
+  ui.sheet.element.classList.toggle('workspace', WORKSPACE_TABS.includes(name));
   if (name === 'walk') loadWalks();
-  else loadQueue();
+  else if (name === 'moderation') loadQueue();
+  // The walk's point picker lets go of the map clicks before a drawing may take them.
   renderWalk();
+  showWorkspaceTab(name);
+  // On a phone the tabs are one scrolling row: the chosen one is scrolled into it.
+  ui.tabs[name].scrollIntoView({ block: 'nearest', inline: 'nearest' });
   if (focusTab) ui.tabs[name].focus();
   else if (focus) ui.tabs[name].focus();
 }

@@ -147,8 +147,14 @@ pub struct EvaluationInput<'a> {
     pub ring_m: f64,
 }
 
-/// Days in a month, on average.
+/// Seconds in a month of 30.44 days (a year / 12).
 pub const MONTH_S: i64 = 2_629_746;
+
+/// Months (of [`MONTH_S`]) in a window of `window` seconds, the first one partial if need be;
+/// the same number follows the start.
+pub fn months_before(window: i64) -> usize {
+    (window.max(0) + MONTH_S - 1).div_euclid(MONTH_S) as usize
+}
 
 /// The counts of an evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -159,7 +165,8 @@ pub struct EvaluationCounts {
     pub ring: Counts,
     /// In the control area outside both.
     pub control: Counts,
-    /// Area incidents per month of 30.44 days from the start of the before window.
+    /// Area incidents per month of 30.44 days, counted back and forth from the start (so no
+    /// month straddles it): [`months_before`] months before, then the months after.
     pub area_monthly: Vec<u64>,
     /// Control incidents per month, likewise.
     pub control_monthly: Vec<u64>,
@@ -247,10 +254,11 @@ pub fn count(cat: &Catalog, input: &EvaluationInput<'_>) -> EvaluationCounts {
             before: 0,
             after: 0,
         },
-        area_monthly: vec![0; (2 * input.window).div_euclid(MONTH_S).max(0) as usize + 1],
-        control_monthly: vec![0; (2 * input.window).div_euclid(MONTH_S).max(0) as usize + 1],
+        area_monthly: vec![0; 2 * months_before(input.window)],
+        control_monthly: vec![0; 2 * months_before(input.window)],
     };
-    let month = |t: i64| (t - window.0).div_euclid(MONTH_S).max(0) as usize;
+    let before = months_before(input.window) as i64;
+    let month = |t: i64| ((t - input.start).div_euclid(MONTH_S) + before).max(0) as usize;
     let tally = |c: &mut Counts, t: i64| {
         if t < input.start {
             c.before += 1;

@@ -460,22 +460,53 @@ pub(crate) fn evaluation(
             .collect()
     });
     let ((ratings_before, ratings_after), reps) = evaluation::nearby(&cat, &input, &reports);
-    let reading = if ring.ci_low > 1.0 {
-        "displacement: incidents rose in the ring against the control"
+    let (reading, reading_da) = if ring.ci_low > 1.0 {
+        (
+            "displacement: incidents rose in the ring against the control",
+            "forskydning: hændelserne steg i ringen omkring mod kontrolområdet",
+        )
     } else if ring.ci_high < 1.0 {
-        "diffusion of benefits: incidents fell in the ring too"
+        (
+            "diffusion of benefits: incidents fell in the ring too",
+            "spredning af gevinsten: hændelserne faldt også i ringen omkring",
+        )
     } else {
-        "no clear change in the ring"
+        (
+            "no clear change in the ring",
+            "ingen tydelig ændring i ringen omkring",
+        )
+    };
+    let (note, note_da) = if area.small_numbers {
+        ("fewer than 10 incidents in at least one cell: too few to conclude anything; the interval shows how little is known",
+         "under 10 hændelser i mindst én celle: for få til at konkludere noget; intervallet viser, hvor lidt vi ved")
+    } else if area.ci_high < 1.0 {
+        (
+            "incidents fell inside the area against the control (the interval lies below 1)",
+            "hændelserne faldt i området i forhold til kontrolområdet (intervallet ligger under 1)",
+        )
+    } else if area.ci_low > 1.0 {
+        (
+            "incidents rose inside the area against the control",
+            "hændelserne steg i området i forhold til kontrolområdet",
+        )
+    } else {
+        (
+            "no change that the data can tell from chance (the interval covers 1)",
+            "ingen ændring, som data kan skelne fra tilfældigheder (intervallet dækker 1)",
+        )
     };
     let shown = |c: Counts| json!({"before": disclosure.count(c.before), "after": disclosure.count(c.after)});
+    let before = evaluation::months_before(window) as i64;
     let monthly: Vec<Value> = counts
         .area_monthly
         .iter()
         .zip(&counts.control_monthly)
         .enumerate()
         .map(|(m, (&a, &c))| {
-            let from = start - window + m as i64 * evaluation::MONTH_S;
-            json!({"from": time::rfc3339(from), "after": from >= start, "area": disclosure.count(a), "control": disclosure.count(c)})
+            let k = m as i64 - before;
+            let from = (start + k * evaluation::MONTH_S).max(start - window);
+            let to = (start + (k + 1) * evaluation::MONTH_S).min(start + window) - 1;
+            json!({"from": time::rfc3339(from), "to": time::rfc3339(to), "after": k >= 0, "area": disclosure.count(a), "control": disclosure.count(c)})
         })
         .collect();
     let mut v = json!({
@@ -493,8 +524,8 @@ pub(crate) fn evaluation(
         "rate_ratio": area.rate_ratio, "ci_low": area.ci_low, "ci_high": area.ci_high,
         "continuity_corrected": area.continuity_corrected,
         "small_numbers": area.small_numbers,
-        "note": if area.small_numbers { "fewer than 10 incidents in at least one cell: too few to conclude anything; the interval shows how little is known" } else if area.ci_high < 1.0 { "incidents fell inside the area against the control (the interval lies below 1)" } else if area.ci_low > 1.0 { "incidents rose inside the area against the control" } else { "no change that the data can tell from chance (the interval covers 1)" },
-        "displacement": {"rate_ratio": ring.rate_ratio, "ci_low": ring.ci_low, "ci_high": ring.ci_high, "small_numbers": ring.small_numbers, "reading": reading},
+        "note": note, "note_da": note_da,
+        "displacement": {"rate_ratio": ring.rate_ratio, "ci_low": ring.ci_low, "ci_high": ring.ci_high, "small_numbers": ring.small_numbers, "reading": reading, "reading_da": reading_da},
         "observations": {
             "before": ratings_before, "after": ratings_after,
             "note": "safety-walk ratings (1 very poor … 5 good) within the buffer in each window",
@@ -509,6 +540,7 @@ pub(crate) fn evaluation(
     });
     if cat.synthetic.incidents > 0 {
         v["notice"] = json!(crate::demo::NOTICE);
+        v["notice_da"] = json!(crate::demo::NOTICE_DA);
     }
     Ok(v)
 }

@@ -14,6 +14,7 @@ mod open311;
 pub mod params;
 pub(crate) mod planning;
 mod reports;
+pub(crate) mod status_report;
 mod summaries;
 pub mod tiles;
 pub mod webapp;
@@ -629,7 +630,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(planning::delete_measurement),
             )
             .route("/where-to-act", read().to(planning::where_to_act))
-            .route("/status-report", read().to(planning::status_report_page))
+            .route("/status-report", read().to(status_report::page))
             .route(
                 "/initiatives/{id}/evaluation",
                 read().to(initiatives::evaluate),

@@ -351,7 +351,7 @@ fn summary(h: &mut String, d: &ReportData) {
         .iter()
         .filter(|i| i.start.starts_with(&d.year.to_string()))
         .filter_map(|i| i.budget_dkk)
-        .sum();
+        .fold(0.0, |a, b| a + b); // not sum(): an empty f64 sum is -0.0
     let _ = writeln!(
         h,
         "<section id=\"summary\"><h2>{}</h2><div class=\"kpis\">\

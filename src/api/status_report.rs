@@ -1,0 +1,511 @@
+//! The annual status report: gathers what `crate::planning::report` lays out — incidents,
+//! safety-index levels, goals, initiatives with their evaluations, reports, the map — as the
+//! caller may see them (`GET /api/status-report`, and `hotspot report`).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::auth::{Caller, Need};
+use super::error::{ApiError, ApiResult};
+use super::params::{self, Params};
+use super::planning::goal_views;
+use super::AppState;
+use crate::auth::Role;
+use crate::planning::goals::{self, Period};
+use crate::planning::where_to_act;
+
+/// The shipped streets, parsed once (for the report's map).
+fn streets() -> &'static [geo::LineString<f64>] {
+    static STREETS: std::sync::OnceLock<Vec<geo::LineString<f64>>> = std::sync::OnceLock::new();
+    STREETS.get_or_init(|| {
+        let Ok(fc) = crate::ingest::shipped::STREETS.parse::<geojson::GeoJson>() else {
+            return Vec::new();
+        };
+        let geojson::GeoJson::FeatureCollection(fc) = fc else {
+            return Vec::new();
+        };
+        fc.features
+            .into_iter()
+            .filter_map(|f| geo::Geometry::<f64>::try_from(f.geometry?).ok())
+            .flat_map(|g| match g {
+                geo::Geometry::LineString(l) => vec![l],
+                geo::Geometry::MultiLineString(m) => m.0,
+                _ => Vec::new(),
+            })
+            .collect()
+    })
+}
+
+/// The report page's Content-Security-Policy: inline CSS and nothing else.
+pub const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// `(from, to)` Unix seconds of a year or its first half (Copenhagen time).
+fn period_bounds(year: i32, first_half: bool) -> (i64, i64) {
+    use crate::model::time::copenhagen_to_utc;
+    let from = copenhagen_to_utc(year as i64, 1, 1, 0, 0);
+    let to = if first_half {
+        copenhagen_to_utc(year as i64, 7, 1, 0, 0)
+    } else {
+        copenhagen_to_utc(year as i64 + 1, 1, 1, 0, 0)
+    } - 1;
+    (from, to)
+}
+
+/// The status report for `year` (or its first half) as the caller may see it.
+pub(crate) fn render(
+    state: &AppState,
+    caller: &Caller,
+    year: i32,
+    first_half: bool,
+    lang: crate::planning::Lang,
+) -> ApiResult<String> {
+    use crate::analysis::gistar;
+    use crate::analysis::safety_index;
+    use crate::index::PointFilter;
+    use crate::model::{time, Category, DistrictLevel, HOTSPOT_DISTRICT_ID};
+    use crate::planning::report::{self, Evaluation, GoalRow, InitiativeRow, MapData, ReportStats};
+    use geo::{BoundingRect, Contains, Intersects};
+
+    let l = lang;
+    let (cat, disclosure) = state.view(caller, Need::Aggregates);
+    let d8 = cat
+        .district(HOTSPOT_DISTRICT_ID)
+        .ok_or_else(|| ApiError::Unprocessable("district 8 is not loaded".into()))?;
+    let (from, to) = period_bounds(year, first_half);
+    let (pfrom, pto) = period_bounds(year - 1, first_half);
+    let in_d8 = |t: (i64, i64), mask: u16| {
+        cat.query_incidents(
+            &PointFilter {
+                bbox: None,
+                within: Some(&d8.geometry),
+                time: Some(t),
+            },
+            mask,
+        )
+    };
+    let this_all = in_d8((from, to), u16::MAX);
+    let prev_all = in_d8((pfrom, pto), u16::MAX);
+    let count_cat = |ps: &[u32], c: Category| {
+        ps.iter()
+            .filter(|&&p| cat.incidents[p as usize].category == c)
+            .count() as u64
+    };
+    let categories = Category::ALL
+        .iter()
+        .map(|&c| {
+            let lb = c.labels();
+            (
+                lang.pick(lb.label_da, lb.label_en).to_owned(),
+                disclosure.count(count_cat(&prev_all, c)),
+                disclosure.count(count_cat(&this_all, c)),
+            )
+        })
+        .collect();
+    let months = if first_half { 6 } else { 12 };
+    let month_of = |t: i64| {
+        time::civil_from_days((t + time::copenhagen_offset(t)).div_euclid(86_400)).1 as usize
+    };
+    let mut per_month = vec![(0u64, 0u64); months];
+    for &p in &prev_all {
+        if let Some(m) = per_month.get_mut(month_of(cat.incidents[p as usize].occurred_at) - 1) {
+            m.0 += 1;
+        }
+    }
+    for &p in &this_all {
+        if let Some(m) = per_month.get_mut(month_of(cat.incidents[p as usize].occurred_at) - 1) {
+            m.1 += 1;
+        }
+    }
+    const MONTHS_DA: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
+    ];
+    const MONTHS_EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let monthly = per_month
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            (
+                lang.pick(MONTHS_DA[i], MONTHS_EN[i]).to_owned(),
+                disclosure.count(a),
+                disclosure.count(b),
+            )
+        })
+        .collect();
+
+    // The safety index is yearly: the half-year report shows the last two whole years.
+    let si_year = if first_half { year - 1 } else { year };
+    let levels = |y: i32| -> Vec<safety_index::Level> {
+        state
+            .safety_levels(&cat, y)
+            .iter()
+            .filter(|r| r.district == HOTSPOT_DISTRICT_ID)
+            .cloned()
+            .collect()
+    };
+    let (si_now, si_prev) = (levels(si_year), levels(si_year - 1));
+    let safety_index = safety_index::GROUPS
+        .iter()
+        .map(|(code, da, en, _)| {
+            let now = si_now.iter().find(|r| r.group == *code);
+            let prev = si_prev.iter().find(|r| r.group == *code);
+            (
+                format!("{} ({}–{})", lang.pick(da, en), si_year - 1, si_year),
+                prev.map(|r| r.level.to_owned()),
+                now.map(|r| r.level.to_owned()),
+                now.filter(|r| disclosure.shows(r.count as u64))
+                    .map(|r| r.ratio),
+            )
+        })
+        .collect();
+
+    // Goals, as known at the end of the period.
+    let end_key = if first_half { (year, 1) } else { (year, 3) };
+    let goals = goal_views(state, caller)?
+        .iter()
+        .map(|g| {
+            let s = |k: &str| g[k].as_str().unwrap_or("").to_owned();
+            let values: Vec<goals::Value> =
+                serde_json::from_value::<Vec<Value>>(g["values"].clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|v| {
+                        let period = v["period"].as_str()?.to_owned();
+                        let key = Period::parse(&period)?.key();
+                        (key <= end_key).then(|| goals::Value {
+                            period,
+                            value: v["value"].as_f64(),
+                            partial: v["partial"].as_bool().unwrap_or(false),
+                            detail: None,
+                            note: None,
+                            source: None,
+                        })
+                    })
+                    .collect();
+            let def = goals::goal(g["id"].as_str().unwrap_or("")).copied();
+            let direction = def.map_or(goals::Direction::Down, |d| d.direction);
+            let baseline = g["baseline"]["period"]
+                .as_str()
+                .zip(g["baseline"]["value"].as_f64())
+                .map(|(p, v)| (p.to_owned(), v));
+            let target = g["target"].as_f64();
+            let a = goals::status(direction, baseline, target, &values);
+            GoalRow {
+                id: s("id"),
+                title: s(if lang == crate::planning::Lang::Da {
+                    "title_da"
+                } else {
+                    "title_en"
+                }),
+                unit: s(if lang == crate::planning::Lang::Da {
+                    "unit_da"
+                } else {
+                    "unit_en"
+                }),
+                owner: s("owner"),
+                direction,
+                target,
+                status: a.status,
+                reason: if lang == crate::planning::Lang::Da {
+                    a.reason_da
+                } else {
+                    a.reason_en
+                },
+                values: values.iter().map(|v| (v.period.clone(), v.value)).collect(),
+            }
+        })
+        .collect();
+
+    // Initiatives active in the period, each evaluated with the defaults.
+    let all = matches!(caller.role, Role::Planner | Role::Admin);
+    let (from_date, to_date) = (
+        time::rfc3339(from + time::copenhagen_offset(from))[..10].to_owned(),
+        time::rfc3339(to + time::copenhagen_offset(to))[..10].to_owned(),
+    );
+    let stored: Vec<_> = state
+        .initiatives()?
+        .into_iter()
+        .filter(|i| all || i.published)
+        .filter(|i| {
+            let p = &i.feature["properties"];
+            let start = p["start_date"].as_str().unwrap_or("9999");
+            let end = p["end_date"].as_str().unwrap_or("9999");
+            start <= to_date.as_str() && end >= from_date.as_str()
+        })
+        .collect();
+    let mut map_initiatives = Vec::new();
+    let initiatives: Vec<InitiativeRow> = stored
+        .iter()
+        .map(|i| {
+            let p = &i.feature["properties"];
+            if let Ok(g) =
+                serde_json::from_value::<geojson::Geometry>(i.feature["geometry"].clone())
+            {
+                if let Ok(g) = geo::Geometry::<f64>::try_from(g) {
+                    map_initiatives.push((i.id, g));
+                }
+            }
+            let evaluation = super::initiatives::evaluation(
+                state,
+                caller,
+                i,
+                &super::initiatives::EvalOptions::default(),
+            )
+            .map(|e| Evaluation {
+                rate_ratio: e["rate_ratio"].as_f64().unwrap_or(f64::NAN),
+                ci: (
+                    e["ci_low"].as_f64().unwrap_or(f64::NAN),
+                    e["ci_high"].as_f64().unwrap_or(f64::NAN),
+                ),
+                small_numbers: e["small_numbers"].as_bool().unwrap_or(true),
+                area: (
+                    e["counts"]["area"]["before"].as_u64(),
+                    e["counts"]["area"]["after"].as_u64(),
+                ),
+                displacement: e["displacement"][lang.pick("reading_da", "reading")]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            })
+            .map_err(|e| e.to_string());
+            InitiativeRow {
+                id: i.id,
+                title: p["title"].as_str().unwrap_or("").to_owned(),
+                kind: p["kind"].as_str().unwrap_or("other").to_owned(),
+                status: p["status"].as_str().unwrap_or("planned").to_owned(),
+                start: p["start_date"].as_str().unwrap_or("").to_owned(),
+                end: p["end_date"].as_str().map(str::to_owned),
+                budget_dkk: p["budget_dkk"].as_f64(),
+                pool: p["pool"].as_str().map(str::to_owned),
+                owner: p["owner"].as_str().map(str::to_owned),
+                goals: p["goals"]
+                    .as_array()
+                    .map_or(Vec::new(), |a| a.iter().filter_map(Value::as_u64).collect()),
+                published: i.published,
+                evaluation,
+            }
+        })
+        .collect();
+
+    // The map.
+    let bbox = d8.geometry.bounding_rect();
+    let near = |r: Option<geo::Rect<f64>>| match (bbox, r) {
+        (Some(a), Some(b)) => a.intersects(&b),
+        _ => false,
+    };
+    let neighbours = cat
+        .districts
+        .iter()
+        .filter(|d| d.level == DistrictLevel::District && d.id != HOTSPOT_DISTRICT_ID)
+        .filter(|d| near(d.geometry.bounding_rect()))
+        .map(|d| d.geometry.clone())
+        .collect();
+    let streets = streets()
+        .iter()
+        .filter(|s| near(s.bounding_rect()))
+        .cloned()
+        .collect();
+    let cells = gistar::hotspots(
+        &cat,
+        &[&d8.geometry],
+        &gistar::HotspotParams {
+            resolution: h3o::Resolution::Ten,
+            k: 1,
+            categories: u16::MAX,
+            time: Some((from, to)),
+            permutations: 0,
+            seed: 0,
+        },
+    )
+    .map(|h| {
+        h.cells
+            .iter()
+            .filter(|c| c.bin != 0)
+            .map(|c| (where_to_act::cell_ring(c.cell), c.bin))
+            .collect()
+    })
+    .unwrap_or_default();
+
+    // Resident reports in district 8 made in the period.
+    let reports = state.reports().read(|rs| {
+        let mine: Vec<&crate::reports::Report> = rs
+            .iter()
+            .filter(|r| r.created_at >= from && r.created_at <= to)
+            .filter(|r| d8.geometry.contains(&geo::Point::new(r.lon, r.lat)))
+            .collect();
+        use crate::reports::Status as S;
+        let count = |f: &dyn Fn(&crate::reports::Report) -> bool| {
+            disclosure.count(mine.iter().filter(|r| f(r)).count() as u64)
+        };
+        let mut days: Vec<f64> = mine
+            .iter()
+            .filter(|r| r.status == S::Closed)
+            .map(|r| (r.updated_at - r.created_at) as f64 / 86_400.0)
+            .collect();
+        days.sort_by(f64::total_cmp);
+        let median = (!days.is_empty() && disclosure.shows(days.len() as u64))
+            .then(|| crate::analysis::stats::median_sorted(&days));
+        ReportStats {
+            received: count(&|_| true),
+            published: count(&|r| r.published),
+            closed: count(&|r| r.status == S::Closed),
+            rejected: count(&|r| r.status == S::Rejected),
+            duplicates: count(&|r| r.status == S::Duplicate),
+            open: count(&|r| !matches!(r.status, S::Closed | S::Rejected | S::Duplicate)),
+            median_days_to_close: median,
+            by_service: crate::reports::Service::ALL
+                .iter()
+                .map(|s| {
+                    let lb = s.labels();
+                    (
+                        lang.pick(lb.label_da, lb.label_en).to_owned(),
+                        disclosure.count(mine.iter().filter(|r| r.service == *s).count() as u64),
+                    )
+                })
+                .filter(|(_, c)| *c != Some(0))
+                .collect(),
+        }
+    });
+
+    // Provenance.
+    let mut sources: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
+    for i in &cat.incidents {
+        *sources.entry(("incidents", i.source.as_str())).or_default() += 1;
+    }
+    for o in &cat.observations {
+        *sources
+            .entry(("observations", o.source.as_str()))
+            .or_default() += 1;
+    }
+    let mut provenance: Vec<String> = sources
+        .iter()
+        .map(|((layer, src), n)| {
+            let synthetic = *src == crate::store::DEMO_SOURCE;
+            let layer = match (*layer, lang) {
+                ("incidents", crate::planning::Lang::Da) => "hændelser",
+                ("observations", crate::planning::Lang::Da) => "observationer",
+                (x, _) => x,
+            };
+            format!(
+                "{}: {n} {layer}{}",
+                src,
+                if synthetic {
+                    l.pick(" (syntetiske demodata)", " (synthetic demo data)")
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    provenance.push(crate::ingest::shipped::ATTRIBUTION.to_owned());
+    provenance.push(l.pick(
+        "Beboertal: distrikt 8 13.988 (1. januar 2009, rammeprogrammet); øvrige distrikter anslået ud fra bebyggelsens areal.",
+        "Residents: district 8 13,988 (1 January 2009, the framework programme); other districts estimated from their block area.",
+    ).to_owned());
+    provenance.push(format!(
+        "{} {}",
+        l.pick(
+            "Borgerhenvendelser: indsendt gennem hotspot (Open311);",
+            "Resident reports: sent through hotspot (Open311);"
+        ),
+        l.pick(
+            "tæller henvendelser inden for distrikt 8.",
+            "counts reports inside district 8."
+        )
+    ));
+
+    let synthetic = cat.synthetic.incidents > 0;
+    let data = report::ReportData {
+        lang,
+        year,
+        first_half,
+        generated: time::rfc3339(chrono::Utc::now().timestamp()),
+        data_version: cat.version.clone(),
+        synthetic_notice: synthetic.then(|| {
+            format!(
+                "{} {}",
+                l.pick(crate::demo::NOTICE_DA, crate::demo::NOTICE),
+                l.pick(
+                    "Demo-indsatserne er også opdigtede eksempler.",
+                    "The demo initiatives are made-up examples too."
+                )
+            )
+        }),
+        privacy: (!caller.sees_exact(Need::Aggregates)).then(|| {
+            l.pick(
+                "Offentlig udgave: hændelser er flyttet til midten af deres H3-celle (≤ 80 m), tal på 1–2 er udeladt, og kun offentliggjorte indsatser er med.",
+                "Public edition: incidents are moved to the centre of their H3 cell (≤ 80 m), counts of 1–2 are withheld, and only published initiatives are shown.",
+            )
+            .to_owned()
+        }),
+        provenance,
+        map: MapData {
+            district: d8.geometry.clone(),
+            neighbours,
+            streets,
+            cells,
+            initiatives: map_initiatives,
+        },
+        categories,
+        monthly,
+        safety_index,
+        goals,
+        status_rule: l.pick(goals::STATUS_RULE_DA, goals::STATUS_RULE_EN).to_owned(),
+        initiatives,
+        withheld_below: disclosure.describe()["suppressed_below"]
+            .as_u64()
+            .map(|k| k as u32),
+        pool_dkk: 1_000_000.0,
+        reports,
+    };
+    Ok(report::render(&data))
+}
+
+/// `GET /api/status-report?year=&period=full|h1&lang=da|en`: the printable HTML report.
+pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let p = Params::parse(req.query_string(), &["year", "period", "lang"])?;
+    let (year, first_half, lang) = report_params(&state, &p)?;
+    let caller = Caller::of(&req);
+    let st = state.clone();
+    let html = web::block(move || render(&st, &caller, year, first_half, lang))
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "inline; filename=\"hotspot-status-{year}{}-{}.html\"",
+                if first_half { "-h1" } else { "" },
+                lang.code()
+            ),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        // A document with its own inline CSS and no script: the app's CSP (style-src 'self')
+        // would leave it unstyled, so it gets a stricter one of its own.
+        .insert_header((actix_web::http::header::CONTENT_SECURITY_POLICY, REPORT_CSP))
+        .body(html))
+}
+
+fn report_params(state: &AppState, p: &Params) -> ApiResult<(i32, bool, crate::planning::Lang)> {
+    let years = goals::data_years(&state.catalog());
+    let default_year = years
+        .iter()
+        .rev()
+        .find(|(_, whole)| *whole)
+        .or(years.last())
+        .map_or(2014, |(y, _)| *y);
+    let year = match p.non_empty("year")? {
+        None => default_year,
+        Some(raw) => raw
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1990..=2100).contains(y))
+            .ok_or_else(|| ApiError::param("year", format!("'{raw}' is not a year 1990..2100")))?,
+    };
+    let first_half = params::choice(p, "period", &["full", "h1"], "full")? == "h1";
+    let lang = crate::planning::Lang::parse(params::choice(p, "lang", &["da", "en"], "da")?)
+        .unwrap_or(crate::planning::Lang::Da);
+    Ok((year, first_half, lang))
+}
