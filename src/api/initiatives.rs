@@ -518,6 +518,7 @@ pub(crate) fn evaluation(
             "after": [time::rfc3339(start), time::rfc3339(start + window - 1)],
             "shortened": window < asked,
         },
+        "method_da": "forskel-i-forskelle: (efter/før i indsatsens område plus buffer) / (efter/før i kontrolområdet), dvs. samspilsleddet i en Poisson-model med område- og periodeeffekter; 95 %-interval fra log-rate-ratioens standardfejl √(1/a₁+1/a₂+1/c₁+1/c₂) (Woolf); 0,5 lagt til alle tal, når ét er nul. Ringen (buffer til buffer + 200 m) mod samme kontrolområde viser forskydning eller spredning af gevinsten.",
         "method": "difference in differences: (after/before inside the initiative's area plus buffer) / (after/before in the control area), i.e. the interaction of a Poisson model with area and period effects; 95 % interval from the log rate ratio's standard error √(1/a₁+1/a₂+1/c₁+1/c₂) (Woolf); 0.5 added to every count when one is zero. The ring (buffer to buffer + 200 m) against the same control shows displacement or a diffusion of benefits.",
         "counts": {"area": shown(counts.area), "ring": shown(counts.ring), "control": shown(counts.control)},
         "monthly": monthly,
