@@ -125,6 +125,12 @@ function noticeOf(answer) {
   return answer[`notice_${lang}`] ?? (lang !== 'en' ? dataNotice() : null) ?? answer.notice ?? null;
 }
 
+/** An answer's text `key` in the page's language: `key_da` in Danish when the answer has it. */
+function localText(answer, key) {
+  const da = currentLanguage() === 'da' ? answer?.[`${key}_da`] : undefined;
+  return da ? { text: da, lang: 'da' } : { text: answer?.[key] ?? '', lang: 'en' };
+}
+
 function noticeBox(answer) {
   const notice = noticeOf(answer);
   if (!notice) return null;
@@ -1077,7 +1083,7 @@ function renderEvaluation() {
   parts.push(evaluationFigure(r), countsTable(r), displacementBlock(r), nearbyBlock(r),
     el('details', { className: 'ws-details' }, text('summary', 'evalMethodSummary'),
       el('p', { text: t('evalMethodText', { months: formatNumber(Number(p.months)), buffer: formatNumber(Number(p.buffer_m)), ring: formatNumber(Number(p.ring_m)) }) }),
-      el('p', { className: 'api-text', lang: 'en', text: r.method ?? '' })),
+      el('p', { className: 'api-text', ...localText(r, 'method') })),
     noticeBox(r));
   box.replaceChildren(...parts.filter(Boolean));
 }
@@ -1344,7 +1350,7 @@ function goalCard(goal) {
   card.append(el('p', { className: 'note goal-facts', text: facts.join(' · ') }));
   const linked = (goal.initiatives ?? []).map((id) => initiativeById(id)?.properties.title ?? `#${id}`);
   if (linked.length) card.append(el('p', { className: 'note', text: t('goalInitiatives', { list: linked.join(', ') }) }));
-  if (goal.how) card.append(el('details', { className: 'ws-details', 'data-key': `${goal.id}-how` }, text('summary', 'goalHow'), el('p', { className: 'api-text', lang: 'en', text: goal.how })));
+  if (goal.how) card.append(el('details', { className: 'ws-details', 'data-key': `${goal.id}-how` }, text('summary', 'goalHow'), el('p', { className: 'api-text', ...localText(goal, 'how') })));
   if (goal.measure === 'entered') card.append(measurementForm(goal), measurementList(goal));
   return card;
 }
@@ -1617,7 +1623,7 @@ function renderWhere() {
   ui.list.replaceChildren(...features.map(whereItem));
   if (on && data && !features.length) ui.list.append(el('li', { className: 'note', text: t('whereNone') }));
   ui.info.replaceChildren(...(on && data ? [
-    el('details', { className: 'ws-details' }, text('summary', 'whereMethod'), el('p', { className: 'api-text', lang: 'en', text: data.method ?? '' })),
+    el('details', { className: 'ws-details' }, text('summary', 'whereMethod'), el('p', { className: 'api-text', ...localText(data, 'method') })),
     noticeBox(data),
   ] : []).filter(Boolean));
   setWhereMarkers(features);
