@@ -79,6 +79,21 @@ async fn restricted_endpoints_answer_each_role() {
     }
 }
 
+#[actix_web::test]
+async fn percent_encoded_paths_meet_the_same_rules() {
+    // The router decodes escapes; the policy must see the path the router matches.
+    matrix("/api/%61udit", [401, 401, 403, 403, 200]).await;
+    matrix("/api/%72eports", [401, 401, 200, 403, 200]).await;
+    matrix("/api/where%2Dto-act", [401, 401, 200, 403, 200]).await;
+    matrix("/api/%77alks", [401, 401, 200, 403, 200]).await;
+    matrix(
+        "/api/collections/incidents/%69tems?f=csv&district=rode-201&limit=5",
+        [401, 401, 403, 200, 200],
+    )
+    .await;
+    matrix("/api/where-to-act", [401, 401, 200, 403, 200]).await;
+}
+
 /// The exact incident with `id` from the catalog, and what each role is served for it.
 #[actix_web::test]
 async fn only_police_and_admin_get_exact_points() {

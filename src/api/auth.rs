@@ -165,7 +165,10 @@ pub async fn authorize(
         }
     };
     let role = caller.role;
-    if let Some(roles) = allowed(req.method(), req.path(), req.query_string()) {
+    // The path as the router matches it (percent-escapes decoded), not as sent: otherwise
+    // `/api/%72eports` would route to the reports but pass the policy as an unknown path.
+    let path = req.match_info().as_str().to_owned();
+    if let Some(roles) = allowed(req.method(), &path, req.query_string()) {
         if !roles.contains(&role) {
             if role == Role::Public {
                 return Ok(unauthorized(
