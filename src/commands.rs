@@ -455,8 +455,18 @@ pub struct ReportArgs {
     /// The public edition: generalised, small counts withheld, published initiatives only
     #[arg(long)]
     pub public: bool,
-    #[command(flatten)]
-    pub dir: DataDir,
+    /// Data directory [default: ./var]
+    #[arg(long, env = "HOTSPOT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The server's TOML configuration file (its data_dir, demo and min_count apply)
+    #[arg(long, env = "HOTSPOT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Leave the synthetic demo records out, as `serve --no-demo` does
+    #[arg(long, env = "HOTSPOT_NO_DEMO")]
+    pub no_demo: bool,
+    /// Smallest count the public edition shows [default: 3, or the configuration's]
+    #[arg(long, env = "HOTSPOT_MIN_COUNT", value_name = "N")]
+    pub min_count: Option<u32>,
 }
 
 /// `hotspot report`: the status report as a self-contained HTML file, the same page as
@@ -473,13 +483,27 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     if !(1990..=2100).contains(&a.year) {
         return Err(format!("--year: {} is not 1990..2100", a.year));
     }
-    // As `serve` opens it: shipped boundaries synced, the demo made on a fresh directory.
-    let config = crate::config::Config {
-        data_dir: a.dir.data_dir.clone(),
-        ..crate::config::Config::default()
-    };
-    let (store, catalog, _) = crate::app::open(&config).map_err(|e| e.to_string())?;
-    let state = AppState::new(store, catalog, WebSettings::default(), config.demo);
+    // The server's settings (file, environment, flags); the store is only read.
+    let config = crate::config::Config::load(&crate::config::ServeArgs {
+        data_dir: a.data_dir.clone(),
+        config: a.config.clone(),
+        no_demo: a.no_demo,
+        min_count: a.min_count,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let path = config.data_dir.join(crate::store::STORE_FILE);
+    if !path.exists() {
+        return Err(format!(
+            "{} does not exist: start `hotspot serve --data-dir {}` once (or import data) first",
+            path.display(),
+            config.data_dir.display()
+        ));
+    }
+    let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
+    let catalog = crate::app::load_catalog(&store, config.demo).map_err(|e| e.to_string())?;
+    let state = AppState::new(store, catalog, WebSettings::default(), config.demo)
+        .with_min_count(config.min_count);
     let caller = if a.public {
         Caller::PUBLIC
     } else {
@@ -493,7 +517,10 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     let tmp = a.out.with_extension("html.part");
     std::fs::write(&tmp, html.as_bytes())
         .and_then(|()| std::fs::rename(&tmp, &a.out))
-        .map_err(|e| format!("{}: {e}", a.out.display()))?;
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", a.out.display())
+        })?;
     println!(
         "wrote {} ({} edition, {} {}, {} bytes)",
         a.out.display(),

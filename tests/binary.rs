@@ -311,6 +311,25 @@ fn cors_is_off_by_default_and_configurable() {
 #[test]
 fn report_writes_the_status_page_and_refuses_bad_options() {
     let dir = common::temp_dir("report-cli");
+    // Nothing to report on yet: one line saying what to do.
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args(["report", "--year", "2013", "--out"])
+        .arg(dir.join("none.html"))
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("hotspot serve"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("var").join("hotspot.sqlite").exists(),
+        "the report must not make a store"
+    );
+    // A server made the demo once; the command reads the store while it runs.
+    let server = start(&dir.join("var"), &[]);
     let out_file = dir.join("status-2013.html");
     let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
         .args(["report", "--year", "2013", "--lang", "en", "--out"])
@@ -356,4 +375,27 @@ fn report_writes_the_status_page_and_refuses_bad_options() {
         "{err}"
     );
     assert!(!dir.join("x.html").exists());
+
+    // The server's min_count applies to the public edition.
+    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args([
+            "report", "--year", "2013", "--public", "--lang", "en", "--out",
+        ])
+        .arg(dir.join("min5.html"))
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .env("HOTSPOT_MIN_COUNT", "5")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("min5.html")).unwrap();
+    assert!(
+        html.contains("counts below 5 are withheld") || html.contains("Counts below 5"),
+        "the footnote names the server's threshold"
+    );
+    drop(server);
 }

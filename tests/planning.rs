@@ -552,3 +552,127 @@ async fn initiatives_are_a_collection_too() {
         6
     );
 }
+
+#[actix_web::test]
+async fn the_public_evaluation_gives_nothing_away() {
+    let t = common::demo_tokens();
+    // Weapons near Blågårds Plads: counts of 1–2 in the public view. The ratio and its interval
+    // would let them be solved for, so they are withheld too; the planner sees them.
+    let uri = "/api/initiatives/1/evaluation?category=weapons";
+    let (s, public) = call("GET", uri, None, None).await;
+    assert_eq!(s, 200, "{public}");
+    let (_, planner) = call("GET", uri, Some(&t.planner), None).await;
+    let counts = &planner["counts"];
+    let small = [&counts["area"], &counts["control"]]
+        .iter()
+        .flat_map(|c| [c["before"].as_u64().unwrap(), c["after"].as_u64().unwrap()])
+        .any(|n| (1..3).contains(&n));
+    assert!(small, "the fixture needs a small count: {counts}");
+    assert!(planner["rate_ratio"].is_f64());
+    assert!(
+        public["rate_ratio"].is_null() && public["ci_low"].is_null() && public["ci_high"].is_null(),
+        "{public}"
+    );
+    // A monthly series with a withheld month is withheld whole.
+    for key in ["area", "control"] {
+        let months = public["monthly"].as_array().unwrap();
+        let shown = months.iter().filter(|m| !m[key].is_null()).count();
+        assert!(
+            shown == 0 || shown == months.len(),
+            "{key}: {shown} of {} months shown",
+            months.len()
+        );
+    }
+    // Resident reports near an initiative (unmoderated, exact places): planners only.
+    assert!(public["reports"].is_null(), "{}", public["reports"]);
+    assert!(planner["reports"]["before"].is_u64());
+}
+
+#[actix_web::test]
+async fn odd_initiatives_and_measurements_are_refused_naming_the_field() {
+    let t = common::demo_tokens();
+    let feature = |geometry: Value, extra: Value| {
+        let mut p = json!({"title": "x", "kind": "lighting", "start_date": "2012-03-01"});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        json!({"type": "Feature", "geometry": geometry, "properties": p}).to_string()
+    };
+    let point = json!({"type": "Point", "coordinates": [12.5547, 55.6866]});
+    for (body, field) in [
+        (
+            feature(
+                json!({"type": "LineString", "coordinates": [[-87.4, -44.3], [112.6, 155.7]]}),
+                json!({}),
+            ),
+            "geometry",
+        ),
+        (
+            feature(
+                json!({"type": "LineString", "coordinates": [[12.55, 55.68], [12.55, 55.68]]}),
+                json!({}),
+            ),
+            "geometry",
+        ),
+        (
+            feature(
+                json!({"type": "Polygon", "coordinates": [[[12.55, 55.68], [12.56, 55.68], [12.56, 55.69]]]}),
+                json!({}),
+            ),
+            "geometry",
+        ),
+        (
+            feature(point.clone(), json!({"start_date": "+10000-01-01"})),
+            "start_date",
+        ),
+        (
+            feature(point.clone(), json!({"start_date": "1850-01-01"})),
+            "start_date",
+        ),
+        (feature(point.clone(), json!({"goals": [10]})), "goals"),
+        (feature(point.clone(), json!({"owner": 5})), "owner"),
+    ] {
+        let (s, v) = call(
+            "POST",
+            "/api/initiatives",
+            Some(&t.planner),
+            Some(("application/json", body.clone())),
+        )
+        .await;
+        assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{body} → {v}");
+    }
+    for (ct, body, field) in [
+        ("text/csv", "period,value\n2012,1e300\n", "line 2: value"),
+        ("text/csv", "period,value,value\n2012,1,2\n", "body"),
+        (
+            "application/json",
+            r#"{"period":"2012","value":1,"note":5}"#,
+            "body.note",
+        ),
+    ] {
+        let (s, v) = call(
+            "POST",
+            "/api/goals/4/measurements",
+            Some(&t.planner),
+            Some((ct, body.to_owned())),
+        )
+        .await;
+        assert_eq!((s, v["field"].as_str()), (400, Some(field)), "{body} → {v}");
+    }
+    let long = "9".repeat(100_000);
+    let (s, v) = call(
+        "POST",
+        "/api/goals/4/measurements",
+        Some(&t.planner),
+        Some((
+            "application/json",
+            format!(r#"{{"period":"{long}","value":1}}"#),
+        )),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        v["detail"].as_str().unwrap().len() < 200,
+        "the error does not echo 100 kB"
+    );
+}

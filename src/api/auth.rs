@@ -46,6 +46,11 @@ impl Caller {
         }
     }
 
+    /// Whether this caller sees unpublished initiatives (the secretariat: planner, admin).
+    pub fn sees_unpublished(&self) -> bool {
+        matches!(self.role, Role::Planner | Role::Admin)
+    }
+
     /// How the audit log names this caller: `token 12 (Jens, police)` or `public`.
     pub fn actor(&self) -> String {
         match &self.token {

@@ -1,6 +1,7 @@
-//! The programme's initiatives (issue 6, first part): `POST /api/initiatives` (planner) takes a
-//! GeoJSON Feature, `GET /api/initiatives[/{id}]` lists them (the public sees published ones),
-//! and `GET /api/initiatives/{id}/evaluation` compares incidents around an initiative before and
+//! The programme's initiatives (issue 6): `POST /api/initiatives` (planner) takes a GeoJSON
+//! Feature, `PUT`/`DELETE /api/initiatives/{id}` edit and remove one, `GET /api/initiatives[/{id}]`
+//! and the `initiatives` collection list them (the public sees published ones), and
+//! `GET /api/initiatives/{id}/evaluation` compares incidents around an initiative before and
 //! after its start with a control area (see `analysis::evaluation`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,28 +12,8 @@ use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::AppState;
 use crate::analysis::evaluation::{self, Counts, EvaluationInput};
-use crate::auth::Role;
 use crate::model::{time, DistrictLevel};
-
-/// Kinds of initiative.
-pub const KINDS: [&str; 6] = [
-    "lighting",
-    "public_space",
-    "youth_activity",
-    "safety_walk",
-    "outreach",
-    "other",
-];
-
-/// The kinds with Danish and English labels.
-pub const KIND_LABELS: [(&str, &str, &str); 6] = [
-    ("lighting", "Belysning", "Lighting"),
-    ("public_space", "Byrumsforbedring", "Public-space redesign"),
-    ("youth_activity", "Ungeaktivitet", "Youth activity"),
-    ("safety_walk", "Tryghedsvandring", "Safety walk"),
-    ("outreach", "Opsøgende arbejde", "Outreach"),
-    ("other", "Andet", "Other"),
-];
+use crate::planning::INITIATIVE_KINDS;
 
 /// Statuses of an initiative.
 pub const STATUSES: [&str; 3] = ["planned", "running", "done"];
@@ -43,18 +24,77 @@ fn geometry_of(v: &Value) -> Option<geo::Geometry<f64>> {
     geo::Geometry::<f64>::try_from(g).ok()
 }
 
-/// An optional date `YYYY-MM-DD` (`null` or absent = `None`).
+/// What is wrong with the shape of a GeoJSON LineString or Polygon, if anything: a line needs
+/// two distinct positions, a ring four positions, closed, around three distinct ones.
+fn shape_problem(g: &Value) -> Option<String> {
+    let positions = |v: &Value| -> Vec<(f64, f64)> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let distinct = |ps: &[(f64, f64)]| {
+        let mut d: Vec<(f64, f64)> = Vec::new();
+        for p in ps {
+            if !d.contains(p) {
+                d.push(*p);
+            }
+        }
+        d.len()
+    };
+    match g["type"].as_str()? {
+        "LineString" if distinct(&positions(&g["coordinates"])) < 2 => {
+            Some("a LineString needs two distinct positions".into())
+        }
+        "Polygon" => g["coordinates"].as_array()?.iter().enumerate().find_map(|(i, ring)| {
+            let ps = positions(ring);
+            if ps.len() < 4 || ps.first() != ps.last() {
+                Some(format!("ring {i} is not closed with at least 4 positions (the last repeats the first)"))
+            } else if distinct(&ps) < 3 {
+                Some(format!("ring {i} has fewer than 3 distinct positions"))
+            } else {
+                None
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// An optional date `YYYY-MM-DD` (`null` or absent = `None`), in the years 1990–2100.
 fn date(v: &Value, field: &str) -> ApiResult<Option<chrono::NaiveDate>> {
+    use chrono::Datelike;
     match v {
         Value::Null => Ok(None),
         Value::String(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .filter(|d| s.len() == 10 && (1990..=2100).contains(&d.year()))
             .map(Some)
-            .map_err(|_| ApiError::param(field, format!("'{s}' is not a date YYYY-MM-DD"))),
+            .ok_or_else(|| {
+                ApiError::param(
+                    field,
+                    format!("'{}' is not a date YYYY-MM-DD in 1990–2100", clip(s)),
+                )
+            }),
         _ => Err(ApiError::param(field, "expected a date YYYY-MM-DD")),
     }
 }
 
+/// `s`, cut to 40 characters for an error message.
+pub(crate) fn clip(s: &str) -> String {
+    if s.chars().count() > 40 {
+        s.chars().take(40).collect::<String>() + "…"
+    } else {
+        s.to_owned()
+    }
+}
+
 fn text(v: &Value, field: &str, max: usize, required: bool) -> ApiResult<Option<String>> {
+    if !v.is_null() && !v.is_string() {
+        return Err(ApiError::param(field, "expected text"));
+    }
     match v.as_str().map(str::trim) {
         None | Some("") if !required => Ok(None),
         None | Some("") => Err(ApiError::param(field, "is required")),
@@ -94,9 +134,15 @@ fn check(state: &AppState, body: &[u8]) -> ApiResult<(Value, bool)> {
     use geo::{Centroid, CoordsIter};
     if geometry
         .coords_iter()
-        .any(|c| !c.x.is_finite() || !c.y.is_finite())
+        .any(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
     {
-        return Err(ApiError::param("geometry", "coordinates must be numbers"));
+        return Err(ApiError::param(
+            "geometry",
+            "coordinates must be lon −180…180, lat −90…90 (WGS84, [lon, lat])",
+        ));
+    }
+    if let Some(problem) = shape_problem(&f["geometry"]) {
+        return Err(ApiError::param("geometry", problem));
     }
     let c = geometry
         .centroid()
@@ -122,10 +168,11 @@ fn check(state: &AppState, body: &[u8]) -> ApiResult<(Value, bool)> {
     let title = text(&p["title"], "title", 200, true)?;
     let description = text(&p["description"], "description", 4000, false)?;
     let kind = text(&p["kind"], "kind", 40, true)?.unwrap_or_default();
-    if !KINDS.contains(&kind.as_str()) {
+    if !INITIATIVE_KINDS.iter().any(|k| k.0 == kind) {
+        let codes: Vec<&str> = INITIATIVE_KINDS.iter().map(|k| k.0).collect();
         return Err(ApiError::param(
             "kind",
-            format!("'{kind}' is not one of {}", KINDS.join(", ")),
+            format!("'{}' is not one of {}", clip(&kind), codes.join(", ")),
         ));
     }
     let start = date(&p["start_date"], "start_date")?
@@ -161,12 +208,12 @@ fn check(state: &AppState, body: &[u8]) -> ApiResult<(Value, bool)> {
         Value::Null => Vec::new(),
         Value::Array(a) if a.len() <= 20 => a
             .iter()
-            .map(|g| g.as_u64().filter(|n| (1..=20).contains(n)))
+            .map(|g| g.as_u64().filter(|n| (1..=9).contains(n)))
             .collect::<Option<_>>()
             .ok_or_else(|| {
                 ApiError::param(
                     "goals",
-                    "expected the numbers of the effect goals it serves, e.g. [2, 9]",
+                    "expected the numbers (1–9) of the effect goals it serves, e.g. [2, 9]",
                 )
             })?,
         _ => return Err(ApiError::param("goals", "expected a list of goal numbers")),
@@ -190,7 +237,7 @@ fn check(state: &AppState, body: &[u8]) -> ApiResult<(Value, bool)> {
 }
 
 fn may_see_all(req: &HttpRequest) -> bool {
-    matches!(Caller::of(req).role, Role::Planner | Role::Admin)
+    Caller::of(req).sees_unpublished()
 }
 
 fn with_id(i: &crate::store::StoredInitiative) -> Value {
@@ -497,18 +544,45 @@ pub(crate) fn evaluation(
     };
     let shown = |c: Counts| json!({"before": disclosure.count(c.before), "after": disclosure.count(c.after)});
     let before = evaluation::months_before(window) as i64;
-    let monthly: Vec<Value> = counts
-        .area_monthly
-        .iter()
-        .zip(&counts.control_monthly)
-        .enumerate()
-        .map(|(m, (&a, &c))| {
+    // A series with a withheld month would give it away by subtraction from the totals: the
+    // public gets such a series not at all (every month null).
+    let series = |v: &[u64]| -> Vec<Option<u64>> {
+        let shown: Vec<Option<u64>> = v.iter().map(|&n| disclosure.count(n)).collect();
+        if shown.iter().all(Option::is_some) {
+            shown
+        } else {
+            vec![None; v.len()]
+        }
+    };
+    let (area_series, control_series) = (
+        series(&counts.area_monthly),
+        series(&counts.control_monthly),
+    );
+    let monthly: Vec<Value> = (0..area_series.len())
+        .map(|m| {
             let k = m as i64 - before;
             let from = (start + k * evaluation::MONTH_S).max(start - window);
             let to = (start + (k + 1) * evaluation::MONTH_S).min(start + window) - 1;
-            json!({"from": time::rfc3339(from), "to": time::rfc3339(to), "after": k >= 0, "area": disclosure.count(a), "control": disclosure.count(c)})
+            json!({"from": time::rfc3339(from), "to": time::rfc3339(to), "after": k >= 0, "area": area_series[m], "control": control_series[m]})
         })
         .collect();
+    // A ratio of withheld counts would give them away too (the four counts can be solved
+    // from the ratio and its interval).
+    let all_shown = |a: Counts, c: Counts| {
+        [a.before, a.after, c.before, c.after]
+            .iter()
+            .all(|&n| disclosure.shows(n))
+    };
+    let ratio = |r: &evaluation::RateRatio, shown: bool| -> [Option<f64>; 3] {
+        if shown {
+            [Some(r.rate_ratio), Some(r.ci_low), Some(r.ci_high)]
+        } else {
+            [None; 3]
+        }
+    };
+    let [rr, lo, hi] = ratio(&area, all_shown(counts.area, counts.control));
+    let [ring_rr, ring_lo, ring_hi] = ratio(&ring, all_shown(counts.ring, counts.control));
+    let withheld = rr.is_none();
     let mut v = json!({
         "initiative": i.id,
         "title": i.feature["properties"]["title"],
@@ -522,18 +596,25 @@ pub(crate) fn evaluation(
         "method": "difference in differences: (after/before inside the initiative's area plus buffer) / (after/before in the control area), i.e. the interaction of a Poisson model with area and period effects; 95 % interval from the log rate ratio's standard error √(1/a₁+1/a₂+1/c₁+1/c₂) (Woolf); 0.5 added to every count when one is zero. The ring (buffer to buffer + 200 m) against the same control shows displacement or a diffusion of benefits.",
         "counts": {"area": shown(counts.area), "ring": shown(counts.ring), "control": shown(counts.control)},
         "monthly": monthly,
-        "rate_ratio": area.rate_ratio, "ci_low": area.ci_low, "ci_high": area.ci_high,
+        "rate_ratio": rr, "ci_low": lo, "ci_high": hi,
         "continuity_corrected": area.continuity_corrected,
         "small_numbers": area.small_numbers,
-        "note": note, "note_da": note_da,
-        "displacement": {"rate_ratio": ring.rate_ratio, "ci_low": ring.ci_low, "ci_high": ring.ci_high, "small_numbers": ring.small_numbers, "reading": reading, "reading_da": reading_da},
+        "note": if withheld { "too few incidents to show in the public view: the ratio would reveal the withheld counts" } else { note },
+        "note_da": if withheld { "for få hændelser til at vise i den offentlige visning: forholdstallet ville afsløre de skjulte tal" } else { note_da },
+        "displacement": {"rate_ratio": ring_rr, "ci_low": ring_lo, "ci_high": ring_hi, "small_numbers": ring.small_numbers, "reading": if ring_rr.is_some() { reading } else { "" }, "reading_da": if ring_rr.is_some() { reading_da } else { "" }},
         "observations": {
             "before": ratings_before, "after": ratings_after,
             "note": "safety-walk ratings (1 very poor … 5 good) within the buffer in each window",
         },
-        "reports": {
-            "before": disclosure.count(reps.before), "after": disclosure.count(reps.after),
-            "note": "resident reports (not rejected or duplicate) within the buffer in each window",
+        // Unmoderated reports at their exact places: planners only (with a public buffer_m the
+        // counts would locate them).
+        "reports": if caller.sees_exact(Need::Aggregates) {
+            json!({
+                "before": reps.before, "after": reps.after,
+                "note": "resident reports (not rejected or duplicate) within the buffer in each window",
+            })
+        } else {
+            Value::Null
         },
         "privacy": disclosure.describe(),
         "data_version": cat.version,
@@ -560,7 +641,7 @@ pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> Valu
             {"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/initiatives")},
             {"rel": "items", "type": "application/geo+json", "href": format!("{base}/api/collections/initiatives/items")},
         ],
-        "kinds": KIND_LABELS.iter().map(|(code, da, en)| json!({"code": code, "label_da": da, "label_en": en})).collect::<Vec<_>>(),
+        "kinds": INITIATIVE_KINDS.iter().map(|(code, da, en)| json!({"code": code, "label_da": da, "label_en": en})).collect::<Vec<_>>(),
     })
 }
 

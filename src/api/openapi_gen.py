@@ -1302,7 +1302,7 @@ INITIATIVE_FEATURE = {"type": "object", "required": ["type", "geometry", "proper
         "start_date": {"type": "string", "format": "date"}, "end_date": {"type": ["string", "null"], "format": "date"},
         "budget_dkk": {"type": ["number", "null"], "minimum": 0}, "pool": {"type": ["string", "null"]}, "owner": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": ["planned", "running", "done"]}, "challenge": {"type": ["integer", "null"], "minimum": 1, "maximum": 3},
-        "goals": {"type": "array", "items": {"type": "integer", "minimum": 1}}, "published": {"type": "boolean"}}}}}
+        "goals": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 9}}, "published": {"type": "boolean"}}}}}
 op("/api/initiatives", "post", tags=["planning"], operationId="createInitiative", summary="Put an initiative on the map (planner)",
    description="A GeoJSON Feature whose properties are the initiative's fields; answers with the stored feature and its id." + PLANNER_ONLY,
    security=[{"bearer": []}],
@@ -1324,11 +1324,13 @@ op("/api/initiatives/{id}/evaluation", "get", tags=["planning"], operationId="ev
        {"name": "buffer_m", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 2000, "default": 100}},
        {"name": "control", "in": "query", "schema": {"type": "string"}, "description": "A district id for the control area (default: the safety district the initiative lies in)."}],
    responses={"200": json_ok({"type": "object", "required": ["rate_ratio", "ci_low", "ci_high", "counts", "method"], "properties": {
-                  "rate_ratio": {"type": "number"}, "ci_low": {"type": "number"}, "ci_high": {"type": "number"},
+                  "rate_ratio": {"type": ["number", "null"], "description": "null in the public view when a count it is made from is withheld (it would reveal it)"},
+                  "ci_low": {"type": ["number", "null"]}, "ci_high": {"type": ["number", "null"]},
                   "counts": {"type": "object"}, "method": {"type": "string"}, "displacement": {"type": "object"},
-                  "monthly": {"type": "array", "items": {"type": "object", "properties": {"from": {"type": "string"}, "after": {"type": "boolean"}, "area": {"type": ["integer", "null"]}, "control": {"type": ["integer", "null"]}}}},
+                  "monthly": {"type": "array", "description": "Months of 30.44 days counted back and forth from the start (none straddles it); in the public view a series with a withheld month is withheld whole.",
+                              "items": {"type": "object", "properties": {"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}, "after": {"type": "boolean"}, "area": {"type": ["integer", "null"]}, "control": {"type": ["integer", "null"]}}}},
                   "observations": {"type": "object", "description": "safety-walk ratings within the buffer: n and mean before and after"},
-                  "reports": {"type": "object", "description": "resident reports within the buffer before and after"}}}, "The evaluation."),
+                  "reports": {"type": ["object", "null"], "description": "resident reports within the buffer before and after (planners; null for others)"}}}, "The evaluation."),
               **api_errors(400, 401, 404, 422)})
 
 op("/api/initiatives/{id}", "put", tags=["planning"], operationId="updateInitiative", summary="Edit an initiative (planner)",

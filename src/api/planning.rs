@@ -8,7 +8,6 @@ use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::AppState;
-use crate::auth::Role;
 use crate::planning::goals::{self, GoalDef, Measure, Period};
 use crate::planning::where_to_act;
 use crate::store::GoalSettings;
@@ -29,7 +28,7 @@ pub(crate) fn goal_views(state: &AppState, caller: &Caller) -> ApiResult<Vec<Val
     let measurements = state.with_store(|s| s.measurements())?;
     let settings = state.with_store(|s| s.goal_settings())?;
     let initiatives = state.initiatives()?;
-    let all_initiatives = matches!(caller.role, Role::Planner | Role::Admin);
+    let all_initiatives = caller.sees_unpublished();
     Ok(goals::GOALS
         .iter()
         .map(|g| {
@@ -175,7 +174,10 @@ fn period(s: &str, field: &str) -> ApiResult<String> {
         .ok_or_else(|| {
             ApiError::param(
                 field,
-                format!("'{s}' is not a period YYYY, YYYY-H1 or YYYY-H2"),
+                format!(
+                    "'{}' is not a period YYYY, YYYY-H1 or YYYY-H2",
+                    super::initiatives::clip(s)
+                ),
             )
         })
 }
@@ -218,6 +220,11 @@ fn json_row(v: &Value, at: &str) -> ApiResult<Row> {
     })?;
     let value = number(&v["value"], &format!("{at}.value"))?
         .ok_or_else(|| ApiError::param(format!("{at}.value"), "is required: a number"))?;
+    for k in ["note", "source"] {
+        if !v[k].is_null() && !v[k].is_string() {
+            return Err(ApiError::param(format!("{at}.{k}"), "expected text"));
+        }
+    }
     Ok((
         period(p, &format!("{at}.period"))?,
         value,
@@ -239,6 +246,17 @@ fn csv_rows(body: &[u8]) -> ApiResult<Vec<Row>> {
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
+    if let Some(h) = header
+        .iter()
+        .enumerate()
+        .find(|(i, h)| header[..*i].contains(h))
+        .map(|(_, h)| h)
+    {
+        return Err(ApiError::param(
+            "body",
+            format!("CSV column '{}' appears twice", super::initiatives::clip(h)),
+        ));
+    }
     let (Some(pi), Some(vi)) = (col("period"), col("value")) else {
         return Err(ApiError::param(
             "body",
@@ -264,11 +282,11 @@ fn csv_rows(body: &[u8]) -> ApiResult<Vec<Row>> {
             .replace(',', ".")
             .parse()
             .ok()
-            .filter(|x: &f64| x.is_finite())
+            .filter(|x: &f64| x.is_finite() && x.abs() < 1e12)
             .ok_or_else(|| {
                 ApiError::param(
                     format!("line {line}: value"),
-                    format!("'{raw}' is not a number"),
+                    format!("'{}' is not a number", super::initiatives::clip(raw)),
                 )
             })?;
         out.push((

@@ -10,7 +10,6 @@ use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::planning::goal_views;
 use super::AppState;
-use crate::auth::Role;
 use crate::planning::goals::{self, Period};
 use crate::planning::where_to_act;
 
@@ -90,7 +89,7 @@ pub(crate) fn render(
             .filter(|&&p| cat.incidents[p as usize].category == c)
             .count() as u64
     };
-    let categories = Category::ALL
+    let categories: Vec<report::CountRow> = Category::ALL
         .iter()
         .map(|&c| {
             let lb = c.labels();
@@ -122,14 +121,20 @@ pub(crate) fn render(
     const MONTHS_EN: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
+    // A period's months are shown only when none of them and none of its categories is
+    // withheld: otherwise a withheld count could be worked out by subtraction.
+    let show_prev =
+        per_month.iter().all(|m| disclosure.shows(m.0)) && categories.iter().all(|c| c.1.is_some());
+    let show_this =
+        per_month.iter().all(|m| disclosure.shows(m.1)) && categories.iter().all(|c| c.2.is_some());
     let monthly = per_month
         .iter()
         .enumerate()
         .map(|(i, &(a, b))| {
             (
                 lang.pick(MONTHS_DA[i], MONTHS_EN[i]).to_owned(),
-                disclosure.count(a),
-                disclosure.count(b),
+                show_prev.then_some(a),
+                show_this.then_some(b),
             )
         })
         .collect();
@@ -218,7 +223,7 @@ pub(crate) fn render(
         .collect();
 
     // Initiatives active in the period, each evaluated with the defaults.
-    let all = matches!(caller.role, Role::Planner | Role::Admin);
+    let all = caller.sees_unpublished();
     let (from_date, to_date) = (
         time::rfc3339(from + time::copenhagen_offset(from))[..10].to_owned(),
         time::rfc3339(to + time::copenhagen_offset(to))[..10].to_owned(),
@@ -252,23 +257,34 @@ pub(crate) fn render(
                 i,
                 &super::initiatives::EvalOptions::default(),
             )
-            .map(|e| Evaluation {
-                rate_ratio: e["rate_ratio"].as_f64().unwrap_or(f64::NAN),
-                ci: (
-                    e["ci_low"].as_f64().unwrap_or(f64::NAN),
-                    e["ci_high"].as_f64().unwrap_or(f64::NAN),
-                ),
-                small_numbers: e["small_numbers"].as_bool().unwrap_or(true),
-                area: (
-                    e["counts"]["area"]["before"].as_u64(),
-                    e["counts"]["area"]["after"].as_u64(),
-                ),
-                displacement: e["displacement"][lang.pick("reading_da", "reading")]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned(),
-            })
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.to_string())
+            .and_then(|e| {
+                let (Some(rate_ratio), Some(lo), Some(hi)) = (
+                    e["rate_ratio"].as_f64(),
+                    e["ci_low"].as_f64(),
+                    e["ci_high"].as_f64(),
+                ) else {
+                    return Err(lang
+                        .pick(
+                            "For få hændelser til at vise i den offentlige udgave.",
+                            "Too few incidents to show in the public edition.",
+                        )
+                        .to_owned());
+                };
+                Ok(Evaluation {
+                    rate_ratio,
+                    ci: (lo, hi),
+                    small_numbers: e["small_numbers"].as_bool().unwrap_or(true),
+                    area: (
+                        e["counts"]["area"]["before"].as_u64(),
+                        e["counts"]["area"]["after"].as_u64(),
+                    ),
+                    displacement: e["displacement"][lang.pick("reading_da", "reading")]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                })
+            });
             InitiativeRow {
                 id: i.id,
                 title: p["title"].as_str().unwrap_or("").to_owned(),
@@ -432,12 +448,18 @@ pub(crate) fn render(
                 )
             )
         }),
-        privacy: (!caller.sees_exact(Need::Aggregates)).then(|| {
-            l.pick(
-                "Offentlig udgave: hændelser er flyttet til midten af deres H3-celle (≤ 80 m), tal på 1–2 er udeladt, og kun offentliggjorte indsatser er med.",
-                "Public edition: incidents are moved to the centre of their H3 cell (≤ 80 m), counts of 1–2 are withheld, and only published initiatives are shown.",
+        privacy: disclosure.describe()["suppressed_below"].as_u64().map(|k| {
+            format!(
+                "{} {k}{}",
+                l.pick(
+                    "Offentlig udgave: hændelser er flyttet til midten af deres H3-celle (≤ 80 m), kun offentliggjorte indsatser er med, og tal under",
+                    "Public edition: incidents are moved to the centre of their H3 cell (≤ 80 m), only published initiatives are shown, and counts below"
+                ),
+                l.pick(
+                    " er skjult (også månedstal og forholdstal, der ville afsløre dem).",
+                    " are withheld (with monthly figures and ratios that would reveal them)."
+                )
             )
-            .to_owned()
         }),
         provenance,
         map: MapData {

@@ -440,22 +440,19 @@ pub fn status(
     }
 }
 
-/// The calendar years the incidents touch, each with whether the data cover it whole (within a
-/// week at either end).
+/// The calendar years that hold incidents, each with whether the data cover it whole: every
+/// one of its 12 months (Copenhagen time) holds at least one incident. A year between the first
+/// and the last without any incident is left out: no data is not zero.
 pub fn data_years(catalog: &Catalog) -> Vec<(i32, bool)> {
-    let Some((first, last)) = catalog.incident_time_extent() else {
-        return Vec::new();
-    };
-    let year_of = |t: i64| {
-        time::civil_from_days((t + time::copenhagen_offset(t)).div_euclid(86_400)).0 as i32
-    };
-    let week = 7 * 86_400;
-    (year_of(first)..=year_of(last))
-        .map(|y| {
-            let from = time::copenhagen_to_utc(y as i64, 1, 1, 0, 0);
-            let to = time::copenhagen_to_utc(y as i64 + 1, 1, 1, 0, 0);
-            (y, first <= from + week && last >= to - week)
-        })
+    let mut months: std::collections::BTreeMap<i32, u16> = Default::default();
+    for i in &catalog.incidents {
+        let t = i.occurred_at;
+        let (y, m, _) = time::civil_from_days((t + time::copenhagen_offset(t)).div_euclid(86_400));
+        *months.entry(y as i32).or_default() |= 1 << (m - 1);
+    }
+    months
+        .into_iter()
+        .map(|(y, mask)| (y, mask == 0x0fff))
         .collect()
 }
 
@@ -652,6 +649,33 @@ mod tests {
         assert_eq!(a.reference, Some(("2011".into(), 15.0)));
         assert_eq!(a.latest, Some(("2012".into(), 12.0)));
         assert_eq!(a.status, Status::OnTrack);
+    }
+
+    #[test]
+    fn a_year_without_incidents_is_no_data_and_a_year_with_empty_months_is_partial() {
+        use crate::model::{Category, Incident, Precision};
+        let at = |y: i64, m: u32| Incident {
+            id: y * 100 + m as i64,
+            category: Category::Weapons,
+            occurred_at: time::copenhagen_to_utc(y, m, 15, 12, 0),
+            lon: 12.55,
+            lat: 55.69,
+            precision: Precision::Street,
+            source: "t".into(),
+            source_id: format!("{y}-{m}"),
+        };
+        let mut incidents: Vec<Incident> = (1..=12).map(|m| at(2010, m)).collect();
+        incidents.push(at(2014, 3));
+        // Late on New Year's Eve in Copenhagen is already the next year in UTC terms.
+        incidents.push(Incident {
+            occurred_at: time::copenhagen_to_utc(2015, 1, 1, 0, 30),
+            ..at(2015, 1)
+        });
+        let cat = Catalog::build(Vec::new(), incidents, Vec::new());
+        assert_eq!(
+            data_years(&cat),
+            [(2010, true), (2014, false), (2015, false)]
+        );
     }
 
     #[test]

@@ -6,6 +6,16 @@ pub mod goals;
 pub mod report;
 pub mod where_to_act;
 
+/// The kinds of initiative: code, Danish label, English label.
+pub const INITIATIVE_KINDS: [(&str, &str, &str); 6] = [
+    ("lighting", "Belysning", "Lighting"),
+    ("public_space", "Byrumsforbedring", "Public-space redesign"),
+    ("youth_activity", "Ungeaktivitet", "Youth activity"),
+    ("safety_walk", "Tryghedsvandring", "Safety walk"),
+    ("outreach", "Opsøgende arbejde", "Outreach"),
+    ("other", "Andet", "Other"),
+];
+
 /// Danish or English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {

@@ -198,18 +198,17 @@ fn thousands(lang: Lang, v: f64, decimals: usize) -> String {
     }
 }
 
-fn dec(lang: Lang, v: f64, d: usize) -> String {
-    thousands(lang, v, d)
-}
-
 fn change(lang: Lang, prev: Option<u64>, this: Option<u64>) -> String {
     match (prev, this) {
         (Some(p), Some(t)) if p > 0 => {
-            let pct = (t as f64 / p as f64 - 1.0) * 100.0;
+            let pct = ((t as f64 / p as f64 - 1.0) * 100.0).round();
+            if pct == 0.0 {
+                return "0 %".into();
+            }
             format!(
                 "{}{} %",
                 if pct > 0.0 { "+" } else { "" },
-                dec(lang, pct, 0)
+                thousands(lang, pct, 0)
             )
         }
         _ => "–".into(),
@@ -217,14 +216,11 @@ fn change(lang: Lang, prev: Option<u64>, this: Option<u64>) -> String {
 }
 
 fn kind_label(lang: Lang, kind: &str) -> &'static str {
-    match kind {
-        "lighting" => lang.pick("Belysning", "Lighting"),
-        "public_space" => lang.pick("Byrumsforbedring", "Public-space redesign"),
-        "youth_activity" => lang.pick("Ungeaktivitet", "Youth activity"),
-        "safety_walk" => lang.pick("Tryghedsvandring", "Safety walk"),
-        "outreach" => lang.pick("Opsøgende arbejde", "Outreach"),
-        _ => lang.pick("Andet", "Other"),
-    }
+    let (_, da, en) = super::INITIATIVE_KINDS
+        .iter()
+        .find(|k| k.0 == kind)
+        .unwrap_or(&super::INITIATIVE_KINDS[5]);
+    lang.pick(da, en)
 }
 
 fn status_label(lang: Lang, s: &str) -> &'static str {
@@ -670,7 +666,7 @@ fn safety_index_section(h: &mut String, d: &ReportData) {
             esc(g),
             cell(prev),
             cell(this),
-            ratio.map_or("–".into(), |r| format!("{}×", dec(l, r, 2)))
+            ratio.map_or("–".into(), |r| format!("{}×", thousands(l, r, 2)))
         );
     }
     let _ = writeln!(
@@ -750,7 +746,7 @@ fn goals_section(h: &mut String, d: &ReportData) {
             .map(|(p, v)| {
                 format!(
                     "{p}: {}",
-                    v.map_or("–".into(), |v| dec(
+                    v.map_or("–".into(), |v| thousands(
                         l,
                         v,
                         if v.fract() == 0.0 { 0 } else { 1 }
@@ -766,7 +762,7 @@ fn goals_section(h: &mut String, d: &ReportData) {
             format!(
                 "; {} {}",
                 l.pick("mål", "target"),
-                dec(l, t, if t.fract() == 0.0 { 0 } else { 1 })
+                thousands(l, t, if t.fract() == 0.0 { 0 } else { 1 })
             )
         });
         let _ = write!(
@@ -816,7 +812,7 @@ fn forest(h: &mut String, d: &ReportData) {
     let x = |v: f64| left + (w - left - 20.0) * ((v.clamp(0.25, 4.0).ln() - lo) / (hi - lo));
     let _ = write!(h, "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" width=\"100%\" role=\"img\" aria-label=\"{}\">", esc(l.pick("Indsatsernes rate ratio med 95 % konfidensinterval", "Initiatives' rate ratio with 95 % confidence interval")));
     for t in [0.25, 0.5, 1.0, 2.0, 4.0] {
-        let _ = write!(h, "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"4\" y2=\"{1:.1}\" stroke=\"{2}\"/><text x=\"{0:.1}\" y=\"{3:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#5b6472\">{4}</text>", x(t), ht - 22.0, if t == 1.0 { "#1d2330" } else { "#e4e7ec" }, ht - 6.0, dec(l, t, if t < 1.0 { 2 } else { 0 }));
+        let _ = write!(h, "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"4\" y2=\"{1:.1}\" stroke=\"{2}\"/><text x=\"{0:.1}\" y=\"{3:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#5b6472\">{4}</text>", x(t), ht - 22.0, if t == 1.0 { "#1d2330" } else { "#e4e7ec" }, ht - 6.0, thousands(l, t, if t < 1.0 { 2 } else { 0 }));
     }
     for (k, (i, e)) in rows.iter().enumerate() {
         let cy = 14.0 + row_h * k as f64;
@@ -870,9 +866,9 @@ fn initiatives_section(h: &mut String, d: &ReportData) {
         let eval = match &i.evaluation {
             Ok(e) => format!(
                 "<b>{}</b> [{}–{}]{}<br><span class=\"small\">{} {} → {} · {}</span>",
-                dec(l, e.rate_ratio, 2),
-                dec(l, e.ci.0, 2),
-                dec(l, e.ci.1, 2),
+                thousands(l, e.rate_ratio, 2),
+                thousands(l, e.ci.0, 2),
+                thousands(l, e.ci.1, 2),
                 if e.small_numbers {
                     format!(
                         " <span class=\"badge no_data\">{}</span>",
@@ -940,7 +936,8 @@ fn reports_section(h: &mut String, d: &ReportData) {
         l.pick("Dubletter", "Duplicates"),
         n(l, r.duplicates),
         l.pick("Median dage til afslutning", "Median days to closure"),
-        r.median_days_to_close.map_or("–".into(), |v| dec(l, v, 1))
+        r.median_days_to_close
+            .map_or("–".into(), |v| thousands(l, v, 1))
     );
     if !r.by_service.is_empty() {
         let _ = write!(
@@ -1003,10 +1000,11 @@ mod tests {
     fn numbers_are_grouped_in_the_reports_language() {
         assert_eq!(thousands(Lang::Da, 1_000_000.0, 0), "1.000.000");
         assert_eq!(thousands(Lang::En, 1_000_000.0, 0), "1,000,000");
-        assert_eq!(dec(Lang::Da, 0.456, 2), "0,46");
-        assert_eq!(dec(Lang::En, -1234.5, 1), "-1,234.5");
+        assert_eq!(thousands(Lang::Da, 0.456, 2), "0,46");
+        assert_eq!(thousands(Lang::En, -1234.5, 1), "-1,234.5");
         assert_eq!(change(Lang::En, Some(200), Some(150)), "-25 %");
         assert_eq!(change(Lang::En, None, Some(150)), "–");
+        assert_eq!(change(Lang::En, Some(1000), Some(999)), "0 %");
     }
 
     #[test]
