@@ -485,6 +485,29 @@ async fn the_status_report_has_every_section_in_both_languages() {
     .await;
     assert_eq!(s, 200);
     assert!(h1.contains("first half of 2013"));
+    // 2011 H1 in public: robbery is withheld, so the monthly line that adds up to the total is
+    // left out too; the safety index of 2009 (no data) is "–", not "ordinary".
+    let (_, p) = get(
+        "/api/status-report?year=2011&period=h1&lang=en".into(),
+        None,
+    )
+    .await;
+    assert!(
+        p.contains("<td>Robbery</td><td class=\"num\">4</td><td class=\"num\">withheld</td>"),
+        "fixture"
+    );
+    assert!(p.contains("2011 (left out: a month or a category is withheld)"));
+    assert!(p.contains("<th>2009</th><th>2010</th>"));
+    assert!(
+        !p.contains("<td class=\"lvl-ordinær\">ordinary</td><td class=\"lvl-markant\">"),
+        "2009 has no level"
+    );
+    let (_, exact) = get(
+        "/api/status-report?year=2011&period=h1&lang=en".into(),
+        Some(t.planner.clone()),
+    )
+    .await;
+    assert!(!exact.contains("withheld") && !exact.contains("left out"));
     for (q, field) in [
         ("year=13", "year"),
         ("period=q3", "period"),

@@ -141,7 +141,12 @@ pub(crate) fn render(
 
     // The safety index is yearly: the half-year report shows the last two whole years.
     let si_year = if first_half { year - 1 } else { year };
+    // A year without incidents has no levels ("ordinær" from zero counts would be made up).
+    let with_data: Vec<i32> = goals::data_years(&cat).iter().map(|(y, _)| *y).collect();
     let levels = |y: i32| -> Vec<safety_index::Level> {
+        if !with_data.contains(&y) {
+            return Vec::new();
+        }
         state
             .safety_levels(&cat, y)
             .iter()
@@ -156,7 +161,7 @@ pub(crate) fn render(
             let now = si_now.iter().find(|r| r.group == *code);
             let prev = si_prev.iter().find(|r| r.group == *code);
             (
-                format!("{} ({}–{})", lang.pick(da, en), si_year - 1, si_year),
+                lang.pick(da, en).to_owned(),
                 prev.map(|r| r.level.to_owned()),
                 now.map(|r| r.level.to_owned()),
                 now.filter(|r| disclosure.shows(r.count as u64))
@@ -471,6 +476,7 @@ pub(crate) fn render(
         },
         categories,
         monthly,
+        safety_year: si_year,
         safety_index,
         goals,
         status_rule: l.pick(goals::STATUS_RULE_DA, goals::STATUS_RULE_EN).to_owned(),

@@ -41,6 +41,8 @@ pub struct ReportData {
     pub categories: Vec<CountRow>,
     /// Incidents in district 8 per month: label, a year before, this period.
     pub monthly: Vec<CountRow>,
+    /// The year of the safety-index table (the year before for a first-half report).
+    pub safety_year: i32,
     /// Safety-index rows: group label, level a year before, level this year, ratio.
     pub safety_index: Vec<LevelRow>,
     /// Effect goals.
@@ -542,6 +544,19 @@ fn map_section(h: &mut String, d: &ReportData) {
 fn monthly_chart(h: &mut String, d: &ReportData) {
     let l = d.lang;
     let (w, ht, left, bottom) = (900.0, 220.0, 44.0, 28.0);
+    let withheld = |gone: bool| {
+        if gone {
+            format!(
+                " ({})",
+                l.pick(
+                    "udeladt: et månedstal eller en kategori er skjult",
+                    "left out: a month or a category is withheld"
+                )
+            )
+        } else {
+            String::new()
+        }
+    };
     let max = d
         .monthly
         .iter()
@@ -549,7 +564,9 @@ fn monthly_chart(h: &mut String, d: &ReportData) {
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let top = nice(max);
+    let step = nice_step(max);
+    let ticks = (max / step).ceil().max(1.0) as usize;
+    let top = step * ticks as f64;
     let nm = d.monthly.len().max(1) as f64;
     let x = |i: usize| left + (w - left - 10.0) * (i as f64 + 0.5) / nm;
     let y = |v: f64| 10.0 + (ht - bottom - 10.0) * (1.0 - v / top);
@@ -558,8 +575,8 @@ fn monthly_chart(h: &mut String, d: &ReportData) {
         "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" width=\"100%\" role=\"img\" aria-label=\"{}\">",
         esc(l.pick("Hændelser pr. måned", "Incidents per month"))
     );
-    for t in 0..=4 {
-        let v = top * t as f64 / 4.0;
+    for t in 0..=ticks {
+        let v = step * t as f64;
         let _ = write!(
             h,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e4e7ec\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#5b6472\">{}</text>",
@@ -602,20 +619,23 @@ fn monthly_chart(h: &mut String, d: &ReportData) {
     }
     let _ = writeln!(
         h,
-        "</svg><figcaption><span class=\"legend\"><span><span class=\"sw\" style=\"background:#1d2330\"></span>{}</span><span><span class=\"sw\" style=\"background:#98a2b3\"></span>{}</span></span></figcaption></figure>",
+        "</svg><figcaption><span class=\"legend\"><span><span class=\"sw\" style=\"background:#1d2330\"></span>{}{}</span><span><span class=\"sw\" style=\"background:#98a2b3\"></span>{}{}</span></span></figcaption></figure>",
         d.year,
-        d.year - 1
+        withheld(d.monthly.iter().all(|m| m.2.is_none())),
+        d.year - 1,
+        withheld(d.monthly.iter().all(|m| m.1.is_none())),
     );
 }
 
-fn nice(max: f64) -> f64 {
-    let mag = 10f64.powf(max.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if m * mag >= max {
-            return m * mag;
-        }
-    }
-    10.0 * mag
+/// A round step (1, 2 or 5 × 10ⁿ, at least 1) for about four gridlines up to `max`.
+fn nice_step(max: f64) -> f64 {
+    let raw = (max / 4.0).max(1.0);
+    let mag = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag)
 }
 
 fn incidents_section(h: &mut String, d: &ReportData) {
@@ -651,8 +671,8 @@ fn safety_index_section(h: &mut String, d: &ReportData) {
         "<section id=\"safety-index\"><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
         l.pick("Tryghedsindeks: behov for indsats", "Safety index: need for effort"),
         l.pick("Kriminalitetsgruppe", "Crime group"),
-        d.year - 1,
-        d.year,
+        d.safety_year - 1,
+        d.safety_year,
         l.pick("Rate mod byen", "Rate against the city")
     );
     for (g, prev, this, ratio) in &d.safety_index {
