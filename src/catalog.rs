@@ -63,6 +63,8 @@ pub struct Catalog {
     pub version: String,
     /// Whether this is the public's generalised view (see [`Catalog::generalised`]).
     public: bool,
+    /// Per Copenhagen calendar year with incidents, the months (bit 0 = January) holding any.
+    year_months: std::sync::OnceLock<Vec<(i32, u16)>>,
 }
 
 /// FNV-1a, 64 bit: a stable digest (std's hashers may change between Rust versions).
@@ -166,6 +168,7 @@ impl Catalog {
             synthetic,
             version: format!("v1-{:016x}", h.0),
             public: false,
+            year_months: std::sync::OnceLock::new(),
         }
     }
 
@@ -181,6 +184,21 @@ impl Catalog {
         public.version = self.version.clone();
         public.public = true;
         public
+    }
+
+    /// The Copenhagen calendar years holding incidents, each with a bit mask of the months
+    /// (bit 0 = January) that hold any; computed once per snapshot.
+    pub fn incident_year_months(&self) -> &[(i32, u16)] {
+        self.year_months.get_or_init(|| {
+            let mut months: std::collections::BTreeMap<i32, u16> = Default::default();
+            for i in &self.incidents {
+                let t = i.occurred_at;
+                let local = (t + crate::model::time::copenhagen_offset(t)).div_euclid(86_400);
+                let (y, m, _) = crate::model::time::civil_from_days(local);
+                *months.entry(y as i32).or_default() |= 1 << (m - 1);
+            }
+            months.into_iter().collect()
+        })
     }
 
     /// Whether this is the public's generalised view.

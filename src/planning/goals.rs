@@ -444,15 +444,10 @@ pub fn status(
 /// one of its 12 months (Copenhagen time) holds at least one incident. A year between the first
 /// and the last without any incident is left out: no data is not zero.
 pub fn data_years(catalog: &Catalog) -> Vec<(i32, bool)> {
-    let mut months: std::collections::BTreeMap<i32, u16> = Default::default();
-    for i in &catalog.incidents {
-        let t = i.occurred_at;
-        let (y, m, _) = time::civil_from_days((t + time::copenhagen_offset(t)).div_euclid(86_400));
-        *months.entry(y as i32).or_default() |= 1 << (m - 1);
-    }
-    months
-        .into_iter()
-        .map(|(y, mask)| (y, mask == 0x0fff))
+    catalog
+        .incident_year_months()
+        .iter()
+        .map(|&(y, mask)| (y, mask == 0x0fff))
         .collect()
 }
 
