@@ -308,94 +308,81 @@ fn cors_is_off_by_default_and_configurable() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cors_origins"));
 }
 
+/// `hotspot report ARGS --out DIR/OUT --data-dir DIR/var` with `env`.
+fn report(dir: &Path, args: &[&str], out: &str, env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .arg("report")
+        .args(args)
+        .arg("--out")
+        .arg(dir.join(out))
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .envs(env.iter().copied())
+        .output()
+        .expect("run hotspot report")
+}
+
 #[test]
 fn report_writes_the_status_page_and_refuses_bad_options() {
     let dir = common::temp_dir("report-cli");
-    // Nothing to report on yet: one line saying what to do.
-    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
-        .args(["report", "--year", "2013", "--out"])
-        .arg(dir.join("none.html"))
-        .arg("--data-dir")
-        .arg(dir.join("var"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("the report file");
+    // Nothing to report on yet: one line saying what to do, and no store made.
+    let out = report(&dir, &["--year", "2013"], "none.html", &[]);
     assert!(
-        !out.status.success() && err.contains("hotspot serve"),
-        "{err}"
+        !out.status.success() && stderr(&out).contains("hotspot serve"),
+        "{}",
+        stderr(&out)
     );
     assert!(
         !dir.join("var").join("hotspot.sqlite").exists(),
         "the report must not make a store"
     );
+
     // A server made the demo once; the command reads the store while it runs.
     let server = start(&dir.join("var"), &[]);
-    let out_file = dir.join("status-2013.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
-        .args(["report", "--year", "2013", "--lang", "en", "--out"])
-        .arg(&out_file)
-        .arg("--data-dir")
-        .arg(dir.join("var"))
-        .output()
-        .expect("run hotspot report");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = report(
+        &dir,
+        &["--year", "2013", "--lang", "en"],
+        "status-2013.html",
+        &[],
     );
+    assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("secretariat edition"));
-    let html = std::fs::read_to_string(&out_file).expect("the report file");
+    let html = read("status-2013.html");
     for id in ["summary", "map", "goals", "initiatives", "provenance"] {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "no {id}");
     }
     assert!(html.contains("Synthetic demo data") && html.contains("Aftenåben klub"));
-    let public = dir.join("public.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
-        .args(["report", "--year", "2013", "--public", "--out"])
-        .arg(&public)
-        .arg("--data-dir")
-        .arg(dir.join("var"))
-        .output()
-        .expect("run hotspot report --public");
-    assert!(out.status.success());
-    let html = std::fs::read_to_string(&public).unwrap();
+
+    let out = report(&dir, &["--year", "2013", "--public"], "public.html", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = read("public.html");
     assert!(html.contains("<html lang=\"da\">") && !html.contains("Aftenåben klub"));
 
-    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
-        .args(["report", "--year", "2013", "--period", "q3", "--out"])
-        .arg(dir.join("x.html"))
-        .arg("--data-dir")
-        .arg(dir.join("var"))
-        .output()
-        .unwrap();
+    let out = report(&dir, &["--year", "2013", "--period", "q3"], "x.html", &[]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("--period") && err.lines().count() == 1,
-        "{err}"
+        stderr(&out).contains("--period") && stderr(&out).lines().count() == 1,
+        "{}",
+        stderr(&out)
     );
     assert!(!dir.join("x.html").exists());
 
-    // The server's min_count applies to the public edition.
-    let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))
-        .args([
-            "report", "--year", "2013", "--public", "--lang", "en", "--out",
-        ])
-        .arg(dir.join("min5.html"))
-        .arg("--data-dir")
-        .arg(dir.join("var"))
-        .env("HOTSPOT_MIN_COUNT", "5")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    // The server's min_count applies to the public edition, in its text too.
+    let min5 = [("HOTSPOT_MIN_COUNT", "5")];
+    let out = report(
+        &dir,
+        &["--year", "2013", "--public", "--lang", "en"],
+        "min5.html",
+        &min5,
     );
-    let html = std::fs::read_to_string(dir.join("min5.html")).unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = read("min5.html");
     assert!(
-        html.contains("counts below 5 are withheld") || html.contains("Counts below 5"),
-        "the footnote names the server's threshold"
+        html.contains("counts below 5 are withheld (")
+            && html.contains("Counts below 5 are withheld in this public edition")
     );
+    assert!(!html.contains("below 3"));
     drop(server);
 }

@@ -19,7 +19,7 @@ use crate::planning::INITIATIVE_KINDS;
 pub const STATUSES: [&str; 3] = ["planned", "running", "done"];
 
 /// A GeoJSON geometry object as a `geo` geometry.
-fn geometry_of(v: &Value) -> Option<geo::Geometry<f64>> {
+pub(crate) fn geometry_of(v: &Value) -> Option<geo::Geometry<f64>> {
     let g: geojson::Geometry = serde_json::from_value(v.clone()).ok()?;
     geo::Geometry::<f64>::try_from(g).ok()
 }
@@ -257,9 +257,8 @@ pub async fn create(
     let now = chrono::Utc::now().timestamp();
     let st = state.clone();
     let stored = feature.clone();
-    let id = web::block(move || st.create_initiative(&stored, published, &actor, now))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let id =
+        super::off_thread(move || st.create_initiative(&stored, published, &actor, now)).await?;
     let mut out = feature;
     out["id"] = json!(id);
     Ok(HttpResponse::Created()
@@ -267,19 +266,22 @@ pub async fn create(
         .json(out))
 }
 
-/// `GET /api/initiatives`: published initiatives (all for planners) as GeoJSON.
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    Params::parse(req.query_string(), &[])?;
-    let all = may_see_all(&req);
+/// The initiatives the caller may see, as GeoJSON features with their ids.
+async fn visible(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Vec<Value>> {
+    let all = may_see_all(req);
     let st = state.clone();
-    let items = web::block(move || st.initiatives())
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
-    let features: Vec<Value> = items
+    let stored = super::off_thread(move || st.initiatives()).await?;
+    Ok(stored
         .iter()
         .filter(|i| all || i.published)
         .map(with_id)
-        .collect();
+        .collect())
+}
+
+/// `GET /api/initiatives`: published initiatives (all for planners) as GeoJSON.
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    Params::parse(req.query_string(), &[])?;
+    let features = visible(&state, &req).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
         .json(json!({"type": "FeatureCollection", "numberReturned": features.len(), "features": features})))
@@ -294,16 +296,14 @@ async fn find(
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no initiative '{raw}'")))?;
     let st = state.clone();
-    let items = web::block(move || st.initiatives())
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let items = super::off_thread(move || st.initiatives()).await?;
     items
         .into_iter()
         .find(|i| i.id == id && (i.published || may_see_all(req)))
         .ok_or_else(|| ApiError::NotFound(format!("no initiative {id}")))
 }
 
-/// `GET /api/initiatives/{id}`.
+/// `GET /api/initiatives/{id}` and `GET /api/collections/initiatives/items/{id}`.
 pub async fn one(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -330,10 +330,10 @@ pub async fn update(
     let now = chrono::Utc::now().timestamp();
     let st = state.clone();
     let stored = feature.clone();
-    let found =
-        web::block(move || st.with_store(|s| s.update_initiative(id, &stored, published, now)))
-            .await
-            .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let found = super::off_thread(move || {
+        st.with_store(|s| s.update_initiative(id, &stored, published, now))
+    })
+    .await?;
     if !found {
         return Err(ApiError::NotFound(format!("no initiative {id}")));
     }
@@ -355,9 +355,7 @@ pub async fn delete(
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no initiative '{}'", path.as_str())))?;
     let st = state.clone();
-    let found = web::block(move || st.with_store(|s| s.delete_initiative(id)))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let found = super::off_thread(move || st.with_store(|s| s.delete_initiative(id))).await?;
     if !found {
         return Err(ApiError::NotFound(format!("no initiative {id}")));
     }
@@ -667,16 +665,7 @@ pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> ApiResu
 /// `GET /api/collections/initiatives/items`: as `GET /api/initiatives`, with OGC links.
 pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     Params::parse(req.query_string(), &[])?;
-    let all = may_see_all(&req);
-    let st = state.clone();
-    let stored = web::block(move || st.initiatives())
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
-    let features: Vec<Value> = stored
-        .iter()
-        .filter(|i| all || i.published)
-        .map(with_id)
-        .collect();
+    let features = visible(&state, &req).await?;
     let base = super::base_url(&req);
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
@@ -690,16 +679,4 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
                 {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/initiatives")},
             ],
         })))
-}
-
-/// `GET /api/collections/initiatives/items/{id}`.
-pub async fn item(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let i = find(&state, &req, &path).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/geo+json")
-        .json(with_id(&i)))
 }

@@ -489,10 +489,16 @@ impl Reply {
 pub(crate) async fn blocking(
     f: impl FnOnce() -> ApiResult<Reply> + Send + 'static,
 ) -> ApiResult<HttpResponse> {
+    off_thread(f).await.map(Reply::into_response)
+}
+
+/// Runs `f` (store access, heavy computing) on the blocking pool and returns its result.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
     web::block(f)
         .await
         .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))?
-        .map(Reply::into_response)
 }
 
 /// The Content-Security-Policy of the web app: everything from this origin only, plus `data:`
@@ -581,7 +587,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 "/collections/initiatives/items/{id}",
-                read().to(initiatives::item),
+                read().to(initiatives::one),
             )
             .route("/collections/{id}", read().to(features::collection))
             .route("/collections/{id}/items", read().to(features::items))

@@ -125,9 +125,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     let caller = Caller::of(&req);
     let st = state.clone();
     let c = caller.clone();
-    let goals = web::block(move || goal_views(&st, &c))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let goals = super::off_thread(move || goal_views(&st, &c)).await?;
     Ok(HttpResponse::Ok().json(envelope(&state, &caller, goals)))
 }
 
@@ -142,9 +140,7 @@ pub async fn one(
     let caller = Caller::of(&req);
     let st = state.clone();
     let c = caller.clone();
-    let goals = web::block(move || goal_views(&st, &c))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let goals = super::off_thread(move || goal_views(&st, &c)).await?;
     let mut v = envelope(&state, &caller, Vec::new());
     let one = goals
         .into_iter()
@@ -362,15 +358,14 @@ pub async fn add_measurements(
     let n = rows.len();
     let st = state.clone();
     let id = g.id;
-    web::block(move || {
+    super::off_thread(move || {
         st.write(|s| {
             s.put_measurements(id, &rows, &actor, now)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(((), false))
         })
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    .await?;
     Ok(HttpResponse::Created().json(json!({"goal": g.id, "stored": n})))
 }
 
@@ -384,9 +379,8 @@ pub async fn delete_measurement(
     let p = period(&p, "period")?;
     let st = state.clone();
     let pp = p.clone();
-    let found = web::block(move || st.with_store(|s| s.delete_measurement(g.id, &pp)))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let found =
+        super::off_thread(move || st.with_store(|s| s.delete_measurement(g.id, &pp))).await?;
     if !found {
         return Err(ApiError::NotFound(format!(
             "goal {} has no measurement for {p}",
@@ -446,15 +440,14 @@ pub async fn settings(
     let now = chrono::Utc::now().timestamp();
     let st = state.clone();
     let caller = Caller::of(&req);
-    let out = web::block(move || -> ApiResult<Value> {
+    let out = super::off_thread(move || -> ApiResult<Value> {
         st.with_store(|store| store.set_goal_settings(g.id, &s, &actor, now))?;
         goal_views(&st, &caller)?
             .into_iter()
             .find(|x| x["id"] == g.id)
             .ok_or_else(|| ApiError::Internal("goal lost".into()))
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -481,46 +474,46 @@ pub async fn where_to_act(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
     let (_, last) = cat
         .incident_time_extent()
         .ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
-    let window = months * 30 * 86_400 + months * 10 * 3600 + months * 1800;
+    let window = months * crate::analysis::evaluation::MONTH_S;
     let now = chrono::Utc::now().timestamp();
-    let reports = state.reports().read(|r| r.to_vec());
-    let initiatives: Vec<(i64, String, geo::Geometry<f64>)> = state
-        .initiatives()?
-        .into_iter()
-        .filter_map(|i| {
-            let g: geojson::Geometry =
-                serde_json::from_value(i.feature["geometry"].clone()).ok()?;
-            let title = i.feature["properties"]["title"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned();
-            Some((i.id, title, geo::Geometry::try_from(g).ok()?))
-        })
-        .collect();
     let resolution =
         h3o::Resolution::try_from(res).map_err(|_| ApiError::param("resolution", "is 8..11"))?;
-    let places = web::block(move || {
-        where_to_act::rank(&where_to_act::Inputs {
-            catalog: &cat,
-            area: &area,
-            resolution,
-            incidents: (last - window, last),
-            reports_since: now - window,
-            reports: &reports,
-            initiatives: &initiatives,
-        })
-        .map(|v| {
-            (
-                v,
-                cat.version.clone(),
-                cat.synthetic.incidents > 0,
-                time_range(last - window, last),
-            )
-        })
+    let st = state.clone();
+    let places = super::off_thread(move || {
+        let initiatives: Vec<(i64, geo::Geometry<f64>)> = st
+            .initiatives()?
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    i.id,
+                    super::initiatives::geometry_of(&i.feature["geometry"])?,
+                ))
+            })
+            .collect();
+        // Ranked while reading the reports, not on a copy of them.
+        st.reports()
+            .read(|reports| {
+                where_to_act::rank(&where_to_act::Inputs {
+                    catalog: &cat,
+                    area: &area,
+                    resolution,
+                    incidents: (last - window, last),
+                    reports_since: now - window,
+                    reports,
+                    initiatives: &initiatives,
+                })
+            })
+            .map(|v| {
+                (
+                    v,
+                    cat.version.clone(),
+                    cat.synthetic.incidents > 0,
+                    time_range(last - window, last),
+                )
+            })
+            .map_err(|e| ApiError::Unprocessable(e.to_string()))
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))?
-    .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    .await?;
     let (places, version, synthetic, window_text) = places;
     let total = places.len();
     let features: Vec<Value> = places

@@ -249,12 +249,8 @@ pub(crate) fn render(
         .iter()
         .map(|i| {
             let p = &i.feature["properties"];
-            if let Ok(g) =
-                serde_json::from_value::<geojson::Geometry>(i.feature["geometry"].clone())
-            {
-                if let Ok(g) = geo::Geometry::<f64>::try_from(g) {
-                    map_initiatives.push((i.id, g));
-                }
+            if let Some(g) = super::initiatives::geometry_of(&i.feature["geometry"]) {
+                map_initiatives.push((i.id, g));
             }
             let evaluation = super::initiatives::evaluation(
                 state,
@@ -496,9 +492,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     let (year, first_half, lang) = report_params(&state, &p)?;
     let caller = Caller::of(&req);
     let st = state.clone();
-    let html = web::block(move || render(&st, &caller, year, first_half, lang))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    let html = super::off_thread(move || render(&st, &caller, year, first_half, lang)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((

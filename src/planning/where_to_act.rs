@@ -54,8 +54,8 @@ pub struct Inputs<'a> {
     pub reports_since: i64,
     /// Every report.
     pub reports: &'a [Report],
-    /// Initiatives: id, title, geometry (WGS84).
-    pub initiatives: &'a [(i64, String, Geometry<f64>)],
+    /// Initiatives: id and geometry (WGS84).
+    pub initiatives: &'a [(i64, Geometry<f64>)],
 }
 
 /// A ranked place.
@@ -182,8 +182,8 @@ pub fn rank(inputs: &Inputs<'_>) -> Result<Vec<Place>, GiError> {
         let initiatives: Vec<i64> = inputs
             .initiatives
             .iter()
-            .filter(|(_, _, geom)| distance_m((0.0, 0.0), &plane.geometry(geom)) <= 100.0)
-            .map(|(id, _, _)| *id)
+            .filter(|(_, geom)| distance_m((0.0, 0.0), &plane.geometry(geom)) <= 100.0)
+            .map(|(id, _)| *id)
             .collect();
         let mut en = Vec::new();
         let mut da = Vec::new();
