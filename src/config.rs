@@ -75,6 +75,10 @@ pub struct Config {
     pub min_count: u32,
     /// Reports (and "me too"s) one client may send per 10 minutes; 0 = no limit.
     pub report_limit: usize,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded` headers name
+    /// the client (rate limits) and whose `X-Forwarded-Host` names the host of links. Empty
+    /// (the default): the TCP peer is the client and those headers are ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -90,6 +94,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
             report_limit: crate::api::REPORTS_PER_WINDOW,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -108,6 +113,7 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     min_count: Option<u32>,
     report_limit: Option<usize>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Options of `hotspot serve` (and of plain `hotspot`). Each also reads `HOTSPOT_<NAME>`.
@@ -151,6 +157,15 @@ pub struct ServeArgs {
     /// Reports one client may send per 10 minutes; 0 = no limit [default: 5]
     #[arg(long, env = "HOTSPOT_REPORT_LIMIT", value_name = "N")]
     pub report_limit: Option<usize>,
+    /// Proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or CIDR
+    /// blocks, comma-separated) [default: none]
+    #[arg(
+        long,
+        env = "HOTSPOT_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl Config {
@@ -187,6 +202,9 @@ impl Config {
         if let Some(v) = file.report_limit {
             c.report_limit = v;
         }
+        if let Some(v) = file.trusted_proxies {
+            c.trusted_proxies = v;
+        }
 
         if let Some(v) = &args.listen {
             c.listen = parse_listen(v)?;
@@ -221,6 +239,9 @@ impl Config {
         }
         if let Some(v) = args.report_limit {
             c.report_limit = v;
+        }
+        if let Some(v) = &args.trusted_proxies {
+            c.trusted_proxies = v.clone();
         }
         c.validate()?;
         Ok(c)
@@ -261,6 +282,12 @@ impl Config {
                 reason: format!("{} is not between 1 and 1000", self.min_count),
             });
         }
+        crate::api::client::TrustedProxies::parse(&self.trusted_proxies).map_err(|reason| {
+            ConfigError::Invalid {
+                field: "trusted_proxies",
+                reason,
+            }
+        })?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::Invalid {
                 field: "data_dir",
@@ -344,6 +371,12 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("basemap_tiles:"));
+        let args = ServeArgs {
+            trusted_proxies: Some(vec!["10.0.0.0/8".into(), "proxy.local".into()]),
+            ..Default::default()
+        };
+        let e = Config::load(&args).unwrap_err().to_string();
+        assert!(e.starts_with("trusted_proxies: 'proxy.local'"), "{e}");
     }
 
     #[test]

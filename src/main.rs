@@ -131,7 +131,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.demo,
         )
         .with_min_count(config.min_count)
-        .with_report_limit(config.report_limit),
+        .with_report_limit(config.report_limit)
+        .with_trusted_proxies(
+            api::client::TrustedProxies::parse(&config.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
+        ),
     );
     // Imports and token changes made by other processes in the same data dir show up here
     // within a second, without a restart.

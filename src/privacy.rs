@@ -54,6 +54,13 @@ pub fn anchor(lon: f64, lat: f64) -> (f64, f64) {
     }
 }
 
+/// The H3 resolution-10 cell (the public cell) of an exact position, if it is a valid one.
+pub fn anchor_cell(lon: f64, lat: f64) -> Option<h3o::CellIndex> {
+    LatLng::new(lat, lon)
+        .ok()
+        .map(|ll| ll.to_cell(ANCHOR_RESOLUTION))
+}
+
 /// The public version of every incident, in the same (id) order; split over the cores.
 pub fn generalise_all(incidents: &[Incident]) -> Vec<Incident> {
     let threads = std::thread::available_parallelism()

@@ -236,6 +236,12 @@ pub fn emerging(
     if nt < 3 {
         return Err(GiError::TooFewSteps(nt));
     }
+    if nc.saturating_mul(nt) > super::gistar::MAX_CELL_STEPS {
+        return Err(GiError::TooLarge {
+            cells: nc,
+            steps: nt,
+        });
+    }
     // Each cell-step sums its space-time neighbourhood.
     let work = (nc * nt) as u64 * 19 * (p.k as u64 + 1).pow(2) * (p.time_window as u64 + 1);
     if work > super::gistar::MAX_DRAWS {

@@ -27,6 +27,10 @@ pub const MAX_DRAWS: u64 = 200_000_000;
 /// The fewest incidents in the study area for which Gi* is computed.
 pub const MIN_INCIDENTS: usize = 30;
 
+/// The most cell-steps one emerging hot-spot analysis may hold. Each costs about 30 bytes while
+/// computing and 60 in the answer, so this bounds one request to some tens of MB.
+pub const MAX_CELL_STEPS: usize = 250_000;
+
 /// Why Gi* cannot be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GiError {
@@ -45,6 +49,15 @@ pub enum GiError {
     /// A cell's neighbourhood is the whole study area, so its z-score is undefined (0/0).
     #[error("each of the {0} cells is within k grid steps of every other, so Gi* is undefined; choose a finer resolution, a smaller k or a larger area")]
     AllNeighbours(usize),
+    /// More cell-steps than an answer may hold (emerging hot spots): memory and answer size
+    /// grow with cells × steps.
+    #[error("{cells} cells × {steps} time steps = {} cell-steps; at most {MAX_CELL_STEPS}: choose a coarser resolution, a longer step, a shorter period or a smaller area", cells * steps)]
+    TooLarge {
+        /// Study cells.
+        cells: usize,
+        /// Time steps.
+        steps: usize,
+    },
     /// Fewer than 3 cells.
     #[error("the study area holds only {0} cells at this resolution; choose a finer resolution or a larger area")]
     TooFewCells(usize),

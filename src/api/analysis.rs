@@ -7,7 +7,7 @@ use serde_json::json;
 use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
-use super::{blocking, encode, AppState, Reply};
+use super::{encode, AppState, Reply};
 use crate::analysis::hexbins::{self, RESOLUTIONS};
 use crate::demo;
 use crate::index::PointFilter;
@@ -47,8 +47,12 @@ fn cell_polygon(out: &mut Vec<u8>, cell: h3o::CellIndex) {
 /// The most districts one analysis may combine.
 const MAX_DISTRICTS: usize = 50;
 
-/// The most study cells one analysis may hold.
-const MAX_STUDY_CELLS: f64 = 100_000.0;
+/// The most study cells one analysis may hold (the whole city at resolution 11 is about
+/// 52,000); a Gi* answer costs about 420 bytes a cell, so this also bounds it to ~25 MB.
+const MAX_STUDY_CELLS: f64 = 60_000.0;
+
+/// The most cells a hexbin answer may hold (about 400 bytes each as polygons).
+const MAX_HEXBIN_CELLS: usize = 60_000;
 
 /// The study area and common parameters of the Gi* analyses: `district` (ids, default
 /// district 8), `resolution`, `k`, `category`.
@@ -61,8 +65,13 @@ struct Study<'c> {
     categories: u16,
 }
 
-fn study<'c>(p: &Params, cat: &'c crate::catalog::Catalog) -> ApiResult<Study<'c>> {
+fn study<'c>(
+    p: &Params,
+    cat: &'c crate::catalog::Catalog,
+    caller: &Caller,
+) -> ApiResult<Study<'c>> {
     let res_n = params::small_int(p, "resolution", RESOLUTIONS, 10)?;
+    caller.check_resolution(res_n)?;
     let resolution =
         Resolution::try_from(res_n).map_err(|e| ApiError::param("resolution", e.to_string()))?;
     let k = params::small_int(p, "k", 1..=5, 1)?;
@@ -127,13 +136,15 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
             "geometry",
         ],
     )?;
-    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
-    blocking(move || {
+    let caller = Caller::of(&req);
+    let (cat, disclosure) = state.view(&caller, Need::Aggregates);
+    state.heavy().reply(move || {
         let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
+        caller.check_resolution(res_n)?;
         let resolution = Resolution::try_from(res_n)
             .map_err(|e| ApiError::param("resolution", e.to_string()))?;
         let categories = params::categories(&p)?;
-        let datetime = params::datetime(&p)?;
+        let datetime = params::datetime_for(&p, caller.hourly())?;
         let bbox = params::bbox(&p, cat.district_extent())?;
         let geometry = params::choice(&p, "geometry", &["polygon", "point"], "polygon")?;
         let district = match p.non_empty("district")? {
@@ -152,6 +163,12 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
         let before = cells.len();
         cells.retain(|h| disclosure.shows(h.count as u64));
         let suppressed = before - cells.len();
+        if cells.len() > MAX_HEXBIN_CELLS {
+            return Err(ApiError::param(
+                "resolution",
+                format!("{} cells at resolution {res_n}; at most {MAX_HEXBIN_CELLS} in one answer: choose a coarser resolution, a district or a smaller bbox", cells.len()),
+            ));
+        }
 
         let mut out = Vec::with_capacity(512 + cells.len() * if geometry == "point" { 150 } else { 400 });
         let parameters = json!({
@@ -227,10 +244,11 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "seed",
         ],
     )?;
-    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
-    blocking(move || {
-        let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat)?;
-        let datetime = params::datetime(&p)?;
+    let caller = Caller::of(&req);
+    let (cat, disclosure) = state.view(&caller, Need::Aggregates);
+    state.heavy().reply(move || {
+        let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat, &caller)?;
+        let datetime = params::datetime_for(&p, caller.hourly())?;
         let permutations: u32 = match p.non_empty("permutations")? {
             None => 0,
             Some(v) => v
@@ -246,6 +264,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
         let params = HotspotParams { resolution, k: k as u32, categories, time: datetime, permutations, seed };
         let result = gistar::hotspots(&cat, &area, &params).map_err(|e| match e {
             GiError::TooMuchWork(_) => ApiError::param("permutations", e.to_string()),
+            GiError::TooLarge { .. } => ApiError::param("resolution", e.to_string()),
             GiError::TooFewIncidents(_) | GiError::NoVariation(_) | GiError::TooFewCells(_) | GiError::TooFewSteps(_) | GiError::AllNeighbours(_) => {
                 ApiError::Unprocessable(e.to_string())
             }
@@ -309,9 +328,10 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "time_window",
         ],
     )?;
-    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
-    blocking(move || {
-        let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat)?;
+    let caller = Caller::of(&req);
+    let (cat, disclosure) = state.view(&caller, Need::Aggregates);
+    state.heavy().reply(move || {
+        let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat, &caller)?;
         let time_window = params::small_int(&p, "time_window", 0..=12, 1)?;
         let step = match params::choice(&p, "step", &["month", "quarter", "year"], "quarter")? {
             "month" => Step::Month,
@@ -319,14 +339,14 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             _ => Step::Quarter,
         };
         let extent = cat.incident_time_extent().ok_or_else(|| ApiError::Unprocessable("there are no incidents".into()))?;
-        let (a, b) = params::datetime(&p)?.unwrap_or(extent);
+        let (a, b) = params::datetime_for(&p, caller.hourly())?.unwrap_or(extent);
         let span = (a.max(extent.0), b.min(extent.1));
         if span.0 > span.1 {
             return Err(ApiError::Unprocessable("no incidents in the chosen period".into()));
         }
         let params = EmergingParams { resolution, k: k as u32, time_window: time_window as u32, step, categories, time: span };
         let r = emerging::emerging(&cat, &area, &params).map_err(|e: GiError| match e {
-            GiError::TooMuchWork(_) => ApiError::param("resolution", e.to_string()),
+            GiError::TooMuchWork(_) | GiError::TooLarge { .. } => ApiError::param("resolution", e.to_string()),
             _ => ApiError::Unprocessable(e.to_string()),
         })?;
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();

@@ -9,7 +9,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
-use super::error::problem;
+use super::error::{problem, ApiError};
 use super::AppState;
 use crate::auth::{self, Role};
 
@@ -46,6 +46,40 @@ impl Caller {
         }
     }
 
+    /// The finest H3 resolution this caller may ask of an analysis grid: 12 for those who see
+    /// exact points (police, admin); the public cell's resolution (10, edge ≈ 66 m) for
+    /// everyone else — a count in a finer cell would place an incident more precisely than
+    /// the public layer does.
+    pub fn finest_resolution(&self) -> u8 {
+        if self.sees_exact(Need::Points) {
+            12
+        } else {
+            crate::privacy::ANCHOR_RESOLUTION as u8
+        }
+    }
+
+    /// Whether the time filters of this caller's aggregates are widened to whole hours (for
+    /// everyone who does not see exact points: a count over a one-second window would date an
+    /// incident to the second, where the public layer says the hour).
+    pub fn hourly(&self) -> bool {
+        !self.sees_exact(Need::Points)
+    }
+
+    /// Checks a requested analysis `resolution` against [`Caller::finest_resolution`].
+    pub fn check_resolution(&self, resolution: u8) -> Result<(), ApiError> {
+        let finest = self.finest_resolution();
+        if resolution > finest {
+            return Err(ApiError::param(
+                "resolution",
+                format!(
+                    "{resolution} is finer than a {} caller may ask for (at most {finest}, the ~66 m cells of the public map); resolutions 11 and 12 need a police or admin token",
+                    self.role.code()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether this caller sees unpublished initiatives (the secretariat: planner, admin).
     pub fn sees_unpublished(&self) -> bool {
         matches!(self.role, Role::Planner | Role::Admin)
@@ -69,11 +103,37 @@ pub enum Need {
     Aggregates,
 }
 
-/// Formats of `…/items` that are exports: every matching feature as a file download,
-/// recorded in the audit log.
-pub const EXPORT_FORMATS: [&str; 3] = ["geojson", "csv", "shapefile"];
+/// Roles that may export incidents (`…/incidents/items?f=geojson|csv|shapefile`: every
+/// matching incident, exact, as a file). The items handler checks this on its parsed format,
+/// the same value it then acts on, so no spelling of `f` gets past it.
+pub const INCIDENT_EXPORTERS: &[Role] = &[Role::Police, Role::Admin];
 
-/// The role matrix: the roles allowed to call `method path?query`; `None` = anyone. Which
+/// `Ok` when `caller` has one of `roles`; else the 401 (no token) or 403 (a token of another
+/// role) the middleware gives, for checks that need the parsed request.
+pub fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.contains(&caller.role) {
+        Ok(())
+    } else if caller.role == Role::Public {
+        Err(ApiError::Unauthorized(
+            "this needs a token (Authorization: Bearer …)".into(),
+        ))
+    } else {
+        Err(forbidden(caller.role, roles))
+    }
+}
+
+fn forbidden(role: Role, roles: &[Role]) -> ApiError {
+    let names: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    ApiError::Forbidden(format!(
+        "a {} token may not do this; it needs one of: {}",
+        role.code(),
+        names.join(", ")
+    ))
+}
+
+/// The role matrix: the roles allowed to call `method path`; `None` = anyone. Rules that
+/// depend on parsed parameters (incident exports) are checked by their handler with
+/// [`require`]. Which
 /// data an allowed caller then sees (exact or generalised) is [`Caller::sees_exact`].
 ///
 /// | who | may |
@@ -82,17 +142,13 @@ pub const EXPORT_FORMATS: [&str; 3] = ["geojson", "csv", "shapefile"];
 /// | planner | as public, but analysis and summaries on exact data; every report, moderation, safety walks, initiatives, goals |
 /// | police | exact incidents (items, tiles), every export, imports |
 /// | admin | everything, and the audit log |
-pub fn allowed(method: &Method, path: &str, query: &str) -> Option<&'static [Role]> {
+pub fn allowed(method: &Method, path: &str) -> Option<&'static [Role]> {
     const POLICE: &[Role] = &[Role::Police, Role::Admin];
     const PLANNER: &[Role] = &[Role::Planner, Role::Admin];
     const ADMIN: &[Role] = &[Role::Admin];
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let reading = method == Method::GET || method == Method::HEAD;
     match (reading, segments.as_slice()) {
-        // Exports of incidents: the police liaison and admins.
-        (true, ["", "api", "collections", "incidents", "items"]) if is_export(query) => {
-            Some(POLICE)
-        }
         (true, ["", "api", "audit", ..]) => Some(ADMIN),
         // The moderation queue (original texts, contact details) and safety walks.
         // Where to act counts unpublished reports.
@@ -111,17 +167,6 @@ pub fn allowed(method: &Method, path: &str, query: &str) -> Option<&'static [Rol
         // Any other write is refused unless a rule above allows it.
         _ => Some(ADMIN),
     }
-}
-
-/// Whether an items query asks for an export format.
-pub fn is_export(query: &str) -> bool {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .map(|pairs| {
-            pairs
-                .iter()
-                .any(|(k, v)| k == "f" && EXPORT_FORMATS.contains(&v.as_str()))
-        })
-        .unwrap_or(false)
 }
 
 fn unauthorized(req: ServiceRequest, detail: &str) -> ServiceResponse<BoxBody> {
@@ -169,30 +214,12 @@ pub async fn authorize(
             }
         }
     };
-    let role = caller.role;
     // The path as the router matches it (percent-escapes decoded), not as sent: otherwise
     // `/api/%72eports` would route to the reports but pass the policy as an unknown path.
     let path = req.match_info().as_str().to_owned();
-    if let Some(roles) = allowed(req.method(), &path, req.query_string()) {
-        if !roles.contains(&role) {
-            if role == Role::Public {
-                return Ok(unauthorized(
-                    req,
-                    "this needs a token (Authorization: Bearer …)",
-                ));
-            }
-            let names: Vec<&str> = roles.iter().map(|r| r.code()).collect();
-            let res = problem(
-                StatusCode::FORBIDDEN,
-                "/api/problems/forbidden",
-                "Forbidden",
-                None,
-                format!(
-                    "a {} token may not do this; it needs one of: {}",
-                    role.code(),
-                    names.join(", ")
-                ),
-            );
+    if let Some(roles) = allowed(req.method(), &path) {
+        if let Err(e) = require(&caller, roles) {
+            let res = actix_web::ResponseError::error_response(&e);
             return Ok(req.into_response(res));
         }
     }

@@ -24,6 +24,20 @@ pub enum ApiError {
     /// The request body is too large.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// No token, or a token that is unknown or revoked, where one is needed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid token of a role that may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The server is at its limit of heavy work; try again after `retry_after` seconds.
+    #[error("{detail}")]
+    Busy {
+        /// What is busy.
+        detail: String,
+        /// Seconds to wait (`Retry-After`).
+        retry_after: u64,
+    },
     /// Something failed inside; the cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -57,6 +71,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +99,19 @@ impl ResponseError for ApiError {
                 Some("body"),
                 d.clone(),
             ),
+            ApiError::Unauthorized(d) => (
+                "/api/problems/unauthorized",
+                "Unauthorized",
+                None,
+                d.clone(),
+            ),
+            ApiError::Forbidden(d) => ("/api/problems/forbidden", "Forbidden", None, d.clone()),
+            ApiError::Busy { detail, .. } => (
+                "/api/problems/busy",
+                "Busy",
+                None,
+                detail.clone(),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
@@ -92,7 +122,24 @@ impl ResponseError for ApiError {
                 )
             }
         };
-        problem(self.status_code(), kind, title, field, detail)
+        let mut res = problem(self.status_code(), kind, title, field, detail);
+        let h = res.headers_mut();
+        match self {
+            ApiError::Unauthorized(_) => {
+                h.insert(
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    actix_web::http::header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            ApiError::Busy { retry_after, .. } => {
+                h.insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(*retry_after),
+                );
+            }
+            _ => {}
+        }
+        res
     }
 }
 

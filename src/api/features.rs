@@ -291,6 +291,9 @@ pub async fn items(
     if format != "json" {
         let format = crate::export::Format::parse(format, p.get("crs"))
             .map_err(|(k, e)| ApiError::param(if k == "format" { "f" } else { k }, e))?;
+        if c == Collection::Incidents {
+            super::auth::require(&caller, super::auth::INCIDENT_EXPORTERS)?;
+        }
         let layer = c.layer();
         let positions = {
             let (cat, p) = (cat.clone(), p.clone());

@@ -3,11 +3,13 @@
 
 mod analysis;
 mod auth;
+pub mod client;
 pub mod encode;
 mod error;
 mod exports;
 mod features;
 mod health;
+pub mod heavy;
 mod imports;
 mod initiatives;
 mod open311;
@@ -67,6 +69,12 @@ pub struct AppState {
     report_writer: Option<crate::reports::writer::Writer>,
     /// Reports per client (and "me too"s): 5 per 10 minutes by default.
     report_limit: crate::reports::ratelimit::RateLimit,
+    /// "Me too"s already counted, per client and report (a day at a time).
+    me_too_seen: crate::reports::ratelimit::OncePerClient,
+    /// Proxies whose forwarding headers are believed.
+    proxies: client::TrustedProxies,
+    /// The bounded queue of heavy analyses.
+    heavy: heavy::HeavyGate,
     /// Made vector tiles of the current snapshot.
     tiles: ArcSwap<tiles::TileCache>,
     /// Bytes of tiles to keep.
@@ -118,6 +126,11 @@ impl AppState {
                 REPORTS_PER_WINDOW,
                 std::time::Duration::from_secs(600),
             ),
+            me_too_seen: crate::reports::ratelimit::OncePerClient::new(
+                std::time::Duration::from_secs(86_400),
+            ),
+            proxies: client::TrustedProxies::default(),
+            heavy: heavy::HeavyGate::for_this_machine(),
             catalog: ArcSwap::from_pointee(catalog),
             tiles: ArcSwap::from_pointee(tiles::TileCache::new(&public.version, TILE_CACHE_BYTES)),
             tile_cache_bytes: TILE_CACHE_BYTES,
@@ -164,6 +177,35 @@ impl AppState {
             std::time::Duration::from_secs(600),
         );
         self
+    }
+
+    /// Believes `X-Forwarded-For` / `Forwarded` (client address) and `X-Forwarded-Host`
+    /// (links) from these proxies only.
+    pub fn with_trusted_proxies(mut self, proxies: client::TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The bounded queue heavy analyses run through.
+    pub(crate) fn heavy(&self) -> &heavy::HeavyGate {
+        &self.heavy
+    }
+
+    /// Sets how many heavy analyses run at once and how many may wait (default: one per core
+    /// and four per core).
+    pub fn with_heavy_limits(mut self, running: usize, waiting: usize) -> Self {
+        self.heavy = heavy::HeavyGate::new(running, waiting);
+        self
+    }
+
+    /// The key the rate limits count the client of `req` under (see [`client::rate_key`]).
+    pub(crate) fn client_key(&self, req: &HttpRequest) -> String {
+        client::rate_key(self.proxies.client_ip(req))
+    }
+
+    /// Whether this is the first "me too" of `client` for `report` (within a day).
+    pub(crate) fn first_me_too(&self, client: &str, report: i64) -> bool {
+        self.me_too_seen.first(client, &report.to_string())
     }
 
     /// The reports.
@@ -755,10 +797,13 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
     res
 }
 
-/// The scheme and host the client used, for absolute links.
+/// The scheme and host the client used, for absolute links (forwarding headers only from
+/// trusted proxies: see [`client`]).
 pub(crate) fn base_url(req: &HttpRequest) -> String {
-    let ci = req.connection_info();
-    format!("{}://{}", ci.scheme(), ci.host())
+    match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.proxies.base_url(req),
+        None => client::TrustedProxies::default().base_url(req),
+    }
 }
 
 #[cfg(test)]

@@ -182,8 +182,10 @@ impl RequestJson {
             service_code: r.service.code(),
             description: r.description.clone(),
             agency_responsible: "Københavns Kommune, Hotspot-sekretariatet",
-            requested_datetime: time::rfc3339(r.created_at),
-            updated_datetime: time::rfc3339(r.updated_at),
+            // The public hears the hour, as for incidents: to the second, the time of a
+            // report (or of a "me too") could tie it to a person seen sending it.
+            requested_datetime: time::rfc3339(r.created_at - r.created_at.rem_euclid(3600)),
+            updated_datetime: time::rfc3339(r.updated_at - r.updated_at.rem_euclid(3600)),
             lat: (lat * 1e7).round() / 1e7,
             long: (lon * 1e7).round() / 1e7,
             time_of_day: r.time_of_day.map(TimeOfDay::code),
@@ -202,6 +204,8 @@ impl RequestJson {
     /// The secretariat's view: also the original text, contact, reason, exact position.
     pub fn planner(r: &Report) -> RequestJson {
         let mut j = RequestJson::public(r);
+        j.requested_datetime = time::rfc3339(r.created_at);
+        j.updated_datetime = time::rfc3339(r.updated_at);
         j.description_original = Some(r.description_original.clone());
         j.contact = Some((!r.contact.is_empty()).then(|| r.contact.clone()));
         j.reason = Some(r.reason.clone());
@@ -217,19 +221,63 @@ pub fn public_json(r: &Report) -> Vec<u8> {
     serde_json::to_vec(&RequestJson::public(r)).unwrap_or_else(|_| b"null".to_vec())
 }
 
-/// A possible duplicate, as shown to a reporter and a moderator.
+/// A possible duplicate, as shown to a reporter and a moderator: the public view of a
+/// published report (generalised position, scrubbed text, the hour it came in).
 #[derive(Serialize)]
 pub struct DuplicateJson {
     service_request_id: String,
     service_code: &'static str,
     description: String,
+    /// Reporter: metres between the public positions (0 = the same ~115 m cell). Moderator:
+    /// metres between the exact positions.
     distance_m: f64,
     requested_datetime: String,
     me_too: u32,
+    lat: f64,
+    long: f64,
 }
 
-/// Published reports of the same type within 50 m and 60 days of `(lon, lat)`.
-pub fn duplicates_of(
+impl DuplicateJson {
+    fn of(r: &Report, distance_m: f64) -> DuplicateJson {
+        let public = RequestJson::public(r);
+        DuplicateJson {
+            service_request_id: public.service_request_id,
+            service_code: public.service_code,
+            description: public.description,
+            distance_m,
+            requested_datetime: public.requested_datetime,
+            me_too: public.me_too,
+            lat: public.lat,
+            long: public.long,
+        }
+    }
+}
+
+/// What a reporter is offered as possible duplicates of a report at `(lon, lat)`: published
+/// reports of the same type in the same or a neighbouring public cell, from the last 60 days
+/// (see [`reports::nearby_published`]: no more than the public layer shows).
+pub fn nearby_for_reporter(
+    state: &AppState,
+    service: Service,
+    lon: f64,
+    lat: f64,
+    now: i64,
+) -> Vec<DuplicateJson> {
+    state.reports().read(|all| {
+        reports::nearby_published(all, service, (lon, lat), now)
+            .into_iter()
+            .take(5)
+            .filter_map(|(id, d)| {
+                let i = all.binary_search_by_key(&id, |r| r.id).ok()?;
+                Some(DuplicateJson::of(&all[i], d))
+            })
+            .collect()
+    })
+}
+
+/// What a moderator sees as possible duplicates: published reports of the same type within
+/// 50 m (exact positions) and 60 days.
+pub fn duplicates_for_moderator(
     state: &AppState,
     service: Service,
     lon: f64,
@@ -242,18 +290,8 @@ pub fn duplicates_of(
             .into_iter()
             .take(5)
             .filter_map(|(id, d)| {
-                let r = all.iter().find(|r| r.id == id)?;
-                Some(DuplicateJson {
-                    service_request_id: id.to_string(),
-                    service_code: r.service.code(),
-                    description: r.description.clone(),
-                    // Only "within 50 m": a distance in metres between two exact spots would
-                    // undo the generalisation of public positions.
-                    distance_m: (d / reports::DUPLICATE_RADIUS_M).ceil().max(1.0)
-                        * reports::DUPLICATE_RADIUS_M,
-                    requested_datetime: time::rfc3339(r.created_at),
-                    me_too: r.me_too,
-                })
+                let i = all.binary_search_by_key(&id, |r| r.id).ok()?;
+                Some(DuplicateJson::of(&all[i], d.round()))
             })
             .collect()
     })
@@ -326,17 +364,10 @@ fn no_control(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-/// The client's address, for the rate limit only (hashed there, never stored or logged).
-fn client(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
-}
-
 fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
     state
         .report_limit()
-        .check(&client(req))
+        .check(&state.client_key(req))
         .map_err(|wait| Open311Error {
             status: StatusCode::TOO_MANY_REQUESTS,
             description: format!(
@@ -509,7 +540,7 @@ pub async fn create(
     let now = chrono::Utc::now().timestamp();
     let (new, secret) = check(&state, &f, now)?;
     rate_limited(&state, &req)?;
-    let duplicates = duplicates_of(&state, new.service, new.lon, new.lat, now, None);
+    let duplicates = nearby_for_reporter(&state, new.service, new.lon, new.lat, now);
     let st = state.clone();
     let id = web::block(move || st.store_report(new))
         .await
@@ -724,11 +755,18 @@ pub async fn me_too(
             )
         })?;
     rate_limited(&state, &req)?;
+    // One "me too" per report per client: a repeat is answered with the count as it is.
+    if !state.first_me_too(&state.client_key(&req), r.id) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!([{
+            "service_request_id": id.to_string(), "me_too": r.me_too, "counted": false
+        }])));
+    }
     let st = state.clone();
     let count = web::block(move || st.report_me_too(r.id))
         .await
         .map_err(internal)?
         .map_err(internal)?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!([{"service_request_id": id.to_string(), "me_too": count}])))
+    Ok(HttpResponse::Ok().json(
+        serde_json::json!([{"service_request_id": id.to_string(), "me_too": count, "counted": true}]),
+    ))
 }

@@ -624,17 +624,19 @@ schemas["ReportForPlanner"] = {
 }
 schemas["PossibleDuplicate"] = {
     "type": "object",
-    "required": ["service_request_id", "service_code", "description", "distance_m", "requested_datetime", "me_too"],
+    "required": ["service_request_id", "service_code", "description", "distance_m", "requested_datetime", "me_too", "lat", "long"],
     "properties": {
         "service_request_id": REQUEST_ID,
         "service_code": {"type": "string", "enum": SERVICE_CODES},
-        "description": {"type": "string"},
-        "distance_m": {"type": "number", "minimum": 0, "description": "An upper bound in steps of 50 m (the search radius): \"within 50 m\"; never the exact distance, which would undo the generalisation of public positions."},
-        "requested_datetime": RFC3339,
+        "description": {"type": "string", "description": "Scrubbed, as published."},
+        "distance_m": {"type": "number", "minimum": 0, "description": "To a reporter: metres between the two public positions (0 = the same H3 resolution-10 cell, about 115 m = the next one); never a distance to an exact point. To a moderator: metres between the exact positions."},
+        "requested_datetime": {**RFC3339, "description": "The hour it came in (public precision)."},
         "me_too": {"type": "integer", "minimum": 0},
+        "lat": {"type": "number", "description": "The public (generalised) position, WGS84."},
+        "long": {"type": "number", "description": "The public (generalised) position, WGS84."},
     },
     "additionalProperties": False,
-    "description": "A published report of the same service within 50 m and 60 days (at most 5, nearest first).",
+    "description": "A published report of the same service from the last 60 days (at most 5, nearest first): for a reporter, one shown in the same or a neighbouring public cell; for a moderator, one within 50 m.",
 }
 schemas["Open311Created"] = {
     "type": "array", "minItems": 1, "maxItems": 1,
@@ -655,8 +657,9 @@ schemas["Open311Created"] = {
 }
 schemas["Open311MeToo"] = {
     "type": "array", "minItems": 1, "maxItems": 1,
-    "items": {"type": "object", "required": ["service_request_id", "me_too"], "additionalProperties": False,
-              "properties": {"service_request_id": REQUEST_ID, "me_too": {"type": "integer", "minimum": 1, "description": "The count after this one."}}},
+    "items": {"type": "object", "required": ["service_request_id", "me_too", "counted"], "additionalProperties": False,
+              "properties": {"service_request_id": REQUEST_ID, "me_too": {"type": "integer", "minimum": 0, "description": "The count after this one."},
+                             "counted": {"type": "boolean", "description": "false when this client already said \"me too\" to this report (within a day): each client counts once."}}},
 }
 NEW_REQUEST_FIELDS = {
     "service_code": {"type": "string", "enum": SERVICE_CODES, "description": "Required."},
@@ -1202,7 +1205,7 @@ op("/open311/v2/requests.json", "post", tags=["open311"], operationId="createOpe
    description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
                "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
                "`media_url`: photos are not accepted; `phone` and other unknown fields are refused), then the rate limit (429 with `Retry-After`). "
-               "`possible_duplicates` lists published reports of the same service within 50 m and 60 days: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
+               "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
    requestBody={"required": True, "content": {
        "application/x-www-form-urlencoded": {"schema": FORM_BODY,
                                              "example": {"service_code": "poor_lighting", "lat": 55.6925, "long": 12.5535, "description": "Lampen ved porten er gået ud.", "attribute[time_of_day]": "night"}},
@@ -1221,7 +1224,7 @@ op("/open311/v2/requests/{id}.json", "get", tags=["open311"], operationId="getOp
    responses={"200": json_ok({"type": "array", "minItems": 1, "maxItems": 1, "items": sref("Open311Request")}, "The report."),
               "400": rref("Open311BadRequest"), "404": rref("Open311NotFound")})
 op("/open311/v2/requests/{id}/me_too.json", "post", tags=["open311"], operationId="meTooOpen311Request", security=[], summary="Open311 extension: \"me too\" on a published report",
-   description="A resident says the same about a published report; its `me_too` count goes up by one. Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
+   description="A resident says the same about a published report; its `me_too` count goes up by one, once per client and report (a repeat answers `counted: false`). Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
    parameters=[REQUEST_ID_PATH],
    responses={"200": json_ok(sref("Open311MeToo"), "Counted; the new count."), "404": rref("Open311NotFound"),
               "429": rref("Open311TooManyRequests"), "500": rref("Open311Internal")})

@@ -229,6 +229,27 @@ pub fn datetime(p: &Params) -> ApiResult<Option<(i64, i64)>> {
     Ok(Some((start, end)))
 }
 
+/// `datetime` widened to whole hours when `hourly` (the start floored, the end to the last
+/// second of its hour; open ends stay open): see [`super::Caller::hourly`].
+pub fn datetime_for(p: &Params, hourly: bool) -> ApiResult<Option<(i64, i64)>> {
+    let t = datetime(p)?;
+    Ok(if hourly { t.map(widen_to_hours) } else { t })
+}
+
+fn widen_to_hours((a, b): (i64, i64)) -> (i64, i64) {
+    let a = if a == i64::MIN {
+        a
+    } else {
+        a - a.rem_euclid(3600)
+    };
+    let b = if b == i64::MAX {
+        b
+    } else {
+        b - b.rem_euclid(3600) + 3599
+    };
+    (a, b)
+}
+
 /// `limit`: 1 … [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
 pub fn limit(p: &Params) -> ApiResult<usize> {
     let Some(raw) = p.non_empty("limit")? else {

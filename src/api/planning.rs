@@ -463,6 +463,7 @@ pub async fn where_to_act(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
         .unwrap_or(crate::model::HOTSPOT_DISTRICT_ID)
         .to_owned();
     let res = params::small_int(&p, "resolution", 8..=11, 10)?;
+    Caller::of(&req).check_resolution(res)?;
     let months = params::small_int(&p, "months", 1..=120, 24)? as i64;
     let limit = params::small_int(&p, "limit", 1..=200, 20)? as usize;
     let (cat, _) = state.view(&Caller::of(&req), Need::Aggregates);

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::open311::{duplicates_of, RequestJson};
+use super::open311::{duplicates_for_moderator, RequestJson};
 use super::params::{self, Params};
 use super::AppState;
 use crate::model::{time, DistrictLevel, NewObservation, ObservationKind};
@@ -48,7 +48,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
         .iter()
         .map(|r| {
             let mut v = serde_json::to_value(RequestJson::planner(r)).unwrap_or_default();
-            v["possible_duplicates"] = serde_json::to_value(duplicates_of(
+            v["possible_duplicates"] = serde_json::to_value(duplicates_for_moderator(
                 &state,
                 r.service,
                 r.lon,

@@ -45,8 +45,12 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             "format",
         ],
     )?;
-    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
-    blocking(move || {
+    // A density surface can be read back to the points it was made from (a lone incident's
+    // kernel peaks on it), so it is made from the points the caller may see, not from exact
+    // positions for planners.
+    let caller = Caller::of(&req);
+    let (cat, disclosure) = state.view(&caller, Need::Points);
+    state.heavy().reply(move || {
         let num = |key: &str, default: f64, lo: f64, hi: f64| -> ApiResult<f64> {
             match p.non_empty(key)? {
                 None => Ok(default),
@@ -64,7 +68,7 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
         };
         let format = params::choice(&p, "format", &["raster", "geojson"], "raster")?;
         let categories = params::categories(&p)?;
-        let datetime = params::datetime(&p)?;
+        let datetime = params::datetime_for(&p, caller.hourly())?;
         let area = match params::bbox(&p, cat.district_extent())? {
             Some(b) => {
                 if p.get("district").is_some() {
@@ -274,7 +278,7 @@ pub async fn district_summary(
     let p = Params::parse(req.query_string(), &["from", "to"])?;
     let st = state.clone();
     let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
-    blocking(move || {
+    state.heavy().reply(move || {
         let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
         // Dates are Copenhagen calendar days: `from` at local midnight, `to` through 23:59:59.
         let day = |key: &str, next: bool| -> ApiResult<Option<i64>> {

@@ -428,7 +428,9 @@ pub const DUPLICATE_DAYS: i64 = 60;
 
 /// Published reports of `service` within [`DUPLICATE_RADIUS_M`] of `at` (lon, lat) received in
 /// the [`DUPLICATE_DAYS`] before `now`, other than `except`, nearest first, with their
-/// distance in metres: the possible duplicates of a report.
+/// distance in metres between the exact positions: the possible duplicates a moderator sees.
+/// Never for the public: yes/no answers about exact distances locate a report (see
+/// [`nearby_published`]).
 pub fn possible_duplicates(
     all: &[Report],
     service: Service,
@@ -451,6 +453,50 @@ pub fn possible_duplicates(
         .filter(|(_, d)| *d <= DUPLICATE_RADIUS_M)
         .collect();
     near.sort_by(|a, b| a.1.total_cmp(&b.1));
+    near
+}
+
+/// Published reports of `service` received in the [`DUPLICATE_DAYS`] before `now` whose
+/// *public* cell (H3 resolution 10, the cell the public layer shows them at) is the cell of
+/// `at` (lon, lat) or one next to it, same cell first, with the distance in metres between
+/// the two cells' centres (0 for the same cell, about 115 m next door).
+///
+/// This is what a resident may be told: it depends on the exact positions only through their
+/// cells, which the public layer already shows, so no sequence of probes learns more than the
+/// public map (±80 m).
+pub fn nearby_published(
+    all: &[Report],
+    service: Service,
+    at: (f64, f64),
+    now: i64,
+) -> Vec<(i64, f64)> {
+    use crate::privacy::anchor_cell;
+    let Some(here) = anchor_cell(at.0, at.1) else {
+        return Vec::new();
+    };
+    let since = now - DUPLICATE_DAYS * 86_400;
+    let centre = |c: h3o::CellIndex| {
+        let ll = h3o::LatLng::from(c);
+        (ll.lng(), ll.lat())
+    };
+    // Two resolution-10 cells next to each other have centres ~115 m apart; 0.01° of
+    // latitude (1.1 km) is a cheap first filter well beyond that.
+    let mut near: Vec<(i64, f64)> = all
+        .iter()
+        .filter(|r| {
+            r.published
+                && r.service == service
+                && r.created_at >= since
+                && r.created_at <= now
+                && (r.lat - at.1).abs() < 0.01
+        })
+        .filter_map(|r| {
+            let cell = anchor_cell(r.lon, r.lat)?;
+            let steps = here.grid_distance(cell).ok()?;
+            (steps <= 1).then(|| (r.id, distance_m(centre(here), centre(cell)).round()))
+        })
+        .collect();
+    near.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
     near
 }
 
@@ -550,5 +596,29 @@ mod tests {
                 .iter()
                 .all(|x| x.0 != 6)
         );
+    }
+
+    #[test]
+    fn nearby_published_depends_only_on_the_public_cells() {
+        use crate::privacy::anchor;
+        let day = 86_400;
+        let now = 100 * day;
+        let exact = (12.5547, 55.6866);
+        let all = vec![report(1, Service::PoorLighting, exact.0, exact.1, now - day, true)];
+        // Every probe in the report's cell gets the same answer: distance 0, whatever its
+        // distance to the exact point; so bisecting on the answer learns the cell, no more.
+        let (clon, clat) = anchor(exact.0, exact.1);
+        for (dx, dy) in [(0.0, 0.0), (0.0002, 0.0), (-0.0002, 0.0001), (0.0, -0.00025)] {
+            let probe = (clon + dx, clat + dy);
+            if crate::privacy::anchor(probe.0, probe.1) != (clon, clat) {
+                continue;
+            }
+            let got = nearby_published(&all, Service::PoorLighting, probe, now);
+            assert_eq!(got, vec![(1, 0.0)], "probe {probe:?}");
+        }
+        // A probe two cells away hears nothing; another service or an old report neither.
+        assert!(nearby_published(&all, Service::PoorLighting, (clon + 0.005, clat), now).is_empty());
+        assert!(nearby_published(&all, Service::DarkPlace, exact, now).is_empty());
+        assert!(nearby_published(&all, Service::PoorLighting, exact, now + 61 * day).is_empty());
     }
 }

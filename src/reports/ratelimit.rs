@@ -85,6 +85,54 @@ impl RateLimit {
     }
 }
 
+/// Remembers which (client, thing) pairs happened, to count each once ("me too" per report
+/// per client), keeping only salted hashes; the salt and everything seen are dropped every
+/// `window`, so nothing outlives it.
+pub struct OncePerClient {
+    window: Duration,
+    state: Mutex<OnceState>,
+}
+
+struct OnceState {
+    salt: [u8; 16],
+    salted_at: Instant,
+    seen: std::collections::HashSet<[u8; 16]>,
+}
+
+impl OncePerClient {
+    /// Pairs are remembered for up to `window`.
+    pub fn new(window: Duration) -> OncePerClient {
+        OncePerClient {
+            window,
+            state: Mutex::new(OnceState {
+                salt: fresh_salt(),
+                salted_at: Instant::now(),
+                seen: std::collections::HashSet::new(),
+            }),
+        }
+    }
+
+    /// `true` the first time `client` does `what` (within the window), `false` after.
+    pub fn first(&self, client: &str, what: &str) -> bool {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if now.duration_since(st.salted_at) >= self.window || st.seen.len() > 1_000_000 {
+            st.salt = fresh_salt();
+            st.salted_at = now;
+            st.seen.clear();
+        }
+        let mut h = Sha256::new();
+        h.update(st.salt);
+        h.update(client.as_bytes());
+        h.update([0u8]);
+        h.update(what.as_bytes());
+        let digest = h.finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        st.seen.insert(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +155,15 @@ mod tests {
         assert!(rl
             .check_at("10.0.0.1", t0 + Duration::from_secs(600))
             .is_ok());
+    }
+
+    #[test]
+    fn once_per_client_and_thing() {
+        let once = OncePerClient::new(Duration::from_secs(86_400));
+        assert!(once.first("10.0.0.1", "7"));
+        assert!(!once.first("10.0.0.1", "7"));
+        assert!(once.first("10.0.0.1", "8"));
+        assert!(once.first("10.0.0.2", "7"));
     }
 
     #[test]

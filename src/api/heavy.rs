@@ -1,0 +1,114 @@
+//! The bounded queue of heavy analyses (Gi*, emerging hot spots, kernel density, hex counts,
+//! district summaries): at most `running` of them compute at once per process, at most
+//! `waiting` more wait for a turn (up to [`MAX_WAIT`]); anyone beyond that gets `503` with
+//! `Retry-After` at once. With each analysis's own work and answer-size limits, this bounds the
+//! memory a burst of requests can take, whoever sends them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::error::{ApiError, ApiResult};
+use super::Reply;
+
+/// How long a heavy request waits for a turn before it is answered 503.
+pub const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// Seconds a client told 503 is asked to wait.
+const RETRY_AFTER_S: u64 = 5;
+
+/// The gate.
+pub struct HeavyGate {
+    turns: Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl HeavyGate {
+    /// At most `running` at once (at least 1) and `waiting` in the queue.
+    pub fn new(running: usize, waiting: usize) -> HeavyGate {
+        HeavyGate {
+            turns: Semaphore::new(running.max(1)),
+            waiting: AtomicUsize::new(0),
+            max_waiting: waiting,
+        }
+    }
+
+    /// One turn per core (at least 2), and a queue of four per turn.
+    pub fn for_this_machine() -> HeavyGate {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .max(2);
+        HeavyGate::new(cores, cores * 4)
+    }
+
+    fn busy() -> ApiError {
+        ApiError::Busy {
+            detail: "the server is computing as many analyses as it takes at once; try again in a few seconds".into(),
+            retry_after: RETRY_AFTER_S,
+        }
+    }
+
+    /// Runs `f` on the blocking pool when a turn is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let permit = match self.turns.try_acquire() {
+            Ok(p) => p,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(Self::busy());
+                }
+                let got = tokio::time::timeout(MAX_WAIT, self.turns.acquire()).await;
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                match got {
+                    Ok(Ok(p)) => p,
+                    _ => return Err(Self::busy()),
+                }
+            }
+        };
+        let out = super::off_thread(f).await;
+        drop(permit);
+        out
+    }
+
+    /// [`HeavyGate::run`] for a handler's reply.
+    pub(crate) async fn reply(
+        &self,
+        f: impl FnOnce() -> ApiResult<Reply> + Send + 'static,
+    ) -> ApiResult<actix_web::HttpResponse> {
+        self.run(f).await.map(Reply::into_response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn beyond_the_queue_is_busy_at_once() {
+        let gate = std::sync::Arc::new(HeavyGate::new(1, 1));
+        let slow = || {
+            std::thread::sleep(Duration::from_millis(300));
+            Ok(1)
+        };
+        let (a, b, c) = {
+            let (g1, g2, g3) = (gate.clone(), gate.clone(), gate.clone());
+            let a = actix_web::rt::spawn(async move { g1.run(slow).await });
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            let b = actix_web::rt::spawn(async move { g2.run(slow).await });
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            let started = std::time::Instant::now();
+            let c = g3.run(slow).await;
+            assert!(started.elapsed() < Duration::from_millis(100));
+            (a.await.unwrap(), b.await.unwrap(), c)
+        };
+        assert_eq!(a.unwrap(), 1);
+        assert_eq!(b.unwrap(), 1, "the one in the queue runs after the first");
+        assert!(matches!(c, Err(ApiError::Busy { retry_after: 5, .. })));
+    }
+}
