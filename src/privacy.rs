@@ -133,6 +133,24 @@ impl Disclosure {
     }
 }
 
+/// One row of counts and its total as they may be published under `d`: counts of 1 to
+/// `min_count − 1` become `None`, and when the total is shown and exactly one count is hidden,
+/// the smallest other non-zero count is hidden too, so that no hidden count is the total minus
+/// the shown ones (complementary suppression). Exact disclosure shows everything.
+pub fn suppress_table(d: &Disclosure, counts: &[u64], total: u64) -> (Vec<Option<u64>>, Option<u64>) {
+    let mut out: Vec<Option<u64>> = counts.iter().map(|&n| d.count(n)).collect();
+    let total = d.count(total);
+    if total.is_some() && out.iter().filter(|c| c.is_none()).count() == 1 {
+        if let Some(i) = (0..out.len())
+            .filter(|&i| out[i].is_some_and(|n| n > 0))
+            .min_by_key(|&i| out[i])
+        {
+            out[i] = None;
+        }
+    }
+    (out, total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +167,39 @@ mod tests {
             source: "test".into(),
             source_id: "case-123".into(),
         }
+    }
+
+    #[test]
+    fn no_hidden_count_is_the_total_minus_the_shown_ones() {
+        let d = Disclosure::public(3);
+        // One small count and a total: another count goes too.
+        assert_eq!(
+            suppress_table(&d, &[2, 5, 9, 0], 16),
+            (vec![None, None, Some(9), Some(0)], Some(16))
+        );
+        // Two small counts already hide each other; a small total hides itself.
+        assert_eq!(
+            suppress_table(&d, &[1, 2, 7], 10),
+            (vec![None, None, Some(7)], Some(10))
+        );
+        assert_eq!(suppress_table(&d, &[2, 0], 2), (vec![None, Some(0)], None));
+        // Brute force: for every row of small tables, the shown figures never pin down a
+        // hidden count (each hidden one could be another value with the same shown figures).
+        for a in 0..6u64 {
+            for b in 0..6u64 {
+                for c in 0..6u64 {
+                    let (row, total) = suppress_table(&d, &[a, b, c], a + b + c);
+                    let hidden = row.iter().filter(|x| x.is_none()).count();
+                    if total.is_some() {
+                        assert_ne!(hidden, 1, "{a} {b} {c}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            suppress_table(&Disclosure::EXACT, &[1, 2], 3),
+            (vec![Some(1), Some(2)], Some(3))
+        );
     }
 
     fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {

@@ -344,17 +344,40 @@ pub(crate) fn render(
     })
     .unwrap_or_default();
 
-    // Resident reports in district 8 made in the period.
+    // Resident reports in district 8 made in the period. The public edition counts what the
+    // public map shows (published reports, at their public positions), and no count it hides
+    // can be worked out from the others (see `privacy::suppress_table`).
     let reports = state.reports().read(|rs| {
-        let mine: Vec<&crate::reports::Report> = rs
+        use crate::reports::{Report, Service, Status as S};
+        let public = !disclosure.exact;
+        let mine: Vec<&Report> = rs
             .iter()
+            .filter(|r| !public || r.published)
             .filter(|r| r.created_at >= from && r.created_at <= to)
-            .filter(|r| d8.geometry.contains(&geo::Point::new(r.lon, r.lat)))
+            .filter(|r| {
+                let (lon, lat) = if public {
+                    crate::privacy::anchor(r.lon, r.lat)
+                } else {
+                    (r.lon, r.lat)
+                };
+                d8.geometry.contains(&geo::Point::new(lon, lat))
+            })
             .collect();
-        use crate::reports::Status as S;
-        let count = |f: &dyn Fn(&crate::reports::Report) -> bool| {
-            disclosure.count(mine.iter().filter(|r| f(r)).count() as u64)
-        };
+        let n = |f: &dyn Fn(&Report) -> bool| mine.iter().filter(|r| f(r)).count() as u64;
+        let received = mine.len() as u64;
+        let by_status = [
+            n(&|r| r.status == S::Closed),
+            n(&|r| !matches!(r.status, S::Closed | S::Rejected | S::Duplicate)),
+            n(&|r| r.status == S::Rejected),
+            n(&|r| r.status == S::Duplicate),
+        ];
+        let (status, received_shown) =
+            crate::privacy::suppress_table(&disclosure, &by_status, received);
+        let per_service: Vec<u64> = Service::ALL
+            .iter()
+            .map(|s| n(&|r| r.service == *s))
+            .collect();
+        let (services, _) = crate::privacy::suppress_table(&disclosure, &per_service, received);
         let mut days: Vec<f64> = mine
             .iter()
             .filter(|r| r.status == S::Closed)
@@ -364,23 +387,26 @@ pub(crate) fn render(
         let median = (!days.is_empty() && disclosure.shows(days.len() as u64))
             .then(|| crate::analysis::stats::median_sorted(&days));
         ReportStats {
-            received: count(&|_| true),
-            published: count(&|r| r.published),
-            closed: count(&|r| r.status == S::Closed),
-            rejected: count(&|r| r.status == S::Rejected),
-            duplicates: count(&|r| r.status == S::Duplicate),
-            open: count(&|r| !matches!(r.status, S::Closed | S::Rejected | S::Duplicate)),
+            published_only: public,
+            received: received_shown,
+            published: if public {
+                received_shown
+            } else {
+                disclosure.count(n(&|r| r.published))
+            },
+            closed: status[0],
+            open: status[1],
+            rejected: status[2],
+            duplicates: status[3],
             median_days_to_close: median,
-            by_service: crate::reports::Service::ALL
+            by_service: Service::ALL
                 .iter()
-                .map(|s| {
+                .zip(per_service.iter().zip(services))
+                .filter(|(_, (&count, _))| count > 0)
+                .map(|(s, (_, shown))| {
                     let lb = s.labels();
-                    (
-                        lang.pick(lb.label_da, lb.label_en).to_owned(),
-                        disclosure.count(mine.iter().filter(|r| r.service == *s).count() as u64),
-                    )
+                    (lang.pick(lb.label_da, lb.label_en).to_owned(), shown)
                 })
-                .filter(|(_, c)| *c != Some(0))
                 .collect(),
         }
     });

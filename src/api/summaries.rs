@@ -141,7 +141,8 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
 }
 
 /// Resident reports received in `[from, to]` inside `area` (not rejected, not duplicates), by
-/// type, with the public's small counts suppressed: `{"total": n, "by_service": [...]}`.
+/// type: `{"total": n, "by_service": [...]}`. The public counts published reports only, at
+/// their public positions, with small counts suppressed.
 fn reports_in(
     state: &AppState,
     area: &geo::MultiPolygon<f64>,
@@ -154,10 +155,18 @@ fn reports_in(
     let counts = state.reports().read(|all| {
         let mut counts = [0u64; Service::ALL.len()];
         for r in all {
+            // The public counts what the public map shows: published reports, at their
+            // public positions. Counting the unmoderated ones would reveal them.
+            let (lon, lat) = if d.exact {
+                (r.lon, r.lat)
+            } else {
+                crate::privacy::anchor(r.lon, r.lat)
+            };
             if r.created_at < from
                 || r.created_at > to
                 || matches!(r.status, Status::Rejected | Status::Duplicate)
-                || !area.contains(&geo::Point::new(r.lon, r.lat))
+                || (!d.exact && !r.published)
+                || !area.contains(&geo::Point::new(lon, lat))
             {
                 continue;
             }
@@ -333,7 +342,7 @@ pub async fn district_summary(
             "hour_weekday_note": "rows Monday…Sunday, columns hour 0…23, Copenhagen local time",
             "night": "22:00–05:59 Copenhagen time",
             "reports": reports_in(&st, &district.geometry, from, to, disclosure),
-            "reports_note": "resident reports received in the period inside the district (rejected ones and duplicates left out), by type; published or not",
+            "reports_note": if disclosure.exact { "resident reports received in the period inside the district (rejected ones and duplicates left out), by type; published or not" } else { "published resident reports received in the period inside the district, by type (as the public map shows them)" },
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
         });

@@ -140,6 +140,9 @@ pub struct Evaluation {
 /// Resident reports in the period.
 #[derive(Default)]
 pub struct ReportStats {
+    /// The public edition: only published reports are counted (received = published; no
+    /// rejected or duplicate rows).
+    pub published_only: bool,
     /// Received in the period.
     pub received: Option<u64>,
     /// Of them published.
@@ -376,7 +379,14 @@ fn summary(h: &mut String, d: &ReportData) {
         l.pick("aktivitetspulje", "activity pool"),
         thousands(l, d.pool_dkk, 0),
         n(l, d.reports.received),
-        l.pick("borgerhenvendelser modtaget", "resident reports received"),
+        if d.reports.published_only {
+            l.pick(
+                "offentliggjorte borgerhenvendelser",
+                "published resident reports"
+            )
+        } else {
+            l.pick("borgerhenvendelser modtaget", "resident reports received")
+        },
     );
 }
 
@@ -934,31 +944,56 @@ fn reports_section(h: &mut String, d: &ReportData) {
     let r = &d.reports;
     let _ = write!(
         h,
-        "<section id=\"reports\"><h2>{}</h2><table><tbody>\
-         <tr><th>{}</th><td class=\"num\">{}</td></tr><tr><th>{}</th><td class=\"num\">{}</td></tr>\
-         <tr><th>{}</th><td class=\"num\">{}</td></tr><tr><th>{}</th><td class=\"num\">{}</td></tr>\
-         <tr><th>{}</th><td class=\"num\">{}</td></tr><tr><th>{}</th><td class=\"num\">{}</td></tr>\
-         <tr><th>{}</th><td class=\"num\">{}</td></tr></tbody></table>",
+        "<section id=\"reports\"><h2>{}</h2>",
         l.pick(
             "Borgerhenvendelser om utrygge steder",
             "Resident reports of unsafe places"
-        ),
-        l.pick("Modtaget i perioden", "Received in the period"),
-        n(l, r.received),
-        l.pick("Offentliggjort", "Published"),
-        n(l, r.published),
-        l.pick("Afsluttet", "Closed"),
-        n(l, r.closed),
-        l.pick("Stadig åbne", "Still open"),
-        n(l, r.open),
-        l.pick("Afvist", "Rejected"),
-        n(l, r.rejected),
-        l.pick("Dubletter", "Duplicates"),
-        n(l, r.duplicates),
-        l.pick("Median dage til afslutning", "Median days to closure"),
-        r.median_days_to_close
-            .map_or("–".into(), |v| thousands(l, v, 1))
+        )
     );
+    let median = r
+        .median_days_to_close
+        .map_or("–".into(), |v| thousands(l, v, 1));
+    let rows: Vec<(&str, String)> = if r.published_only {
+        vec![
+            (
+                l.pick("Offentliggjort (modtaget i perioden)", "Published (received in the period)"),
+                n(l, r.received),
+            ),
+            (l.pick("Afsluttet", "Closed"), n(l, r.closed)),
+            (l.pick("Stadig åbne", "Still open"), n(l, r.open)),
+            (l.pick("Median dage til afslutning", "Median days to closure"), median),
+        ]
+    } else {
+        vec![
+            (l.pick("Modtaget i perioden", "Received in the period"), n(l, r.received)),
+            (l.pick("Offentliggjort", "Published"), n(l, r.published)),
+            (l.pick("Afsluttet", "Closed"), n(l, r.closed)),
+            (l.pick("Stadig åbne", "Still open"), n(l, r.open)),
+            (l.pick("Afvist", "Rejected"), n(l, r.rejected)),
+            (l.pick("Dubletter", "Duplicates"), n(l, r.duplicates)),
+            (l.pick("Median dage til afslutning", "Median days to closure"), median),
+        ]
+    };
+    h.push_str("<table><tbody>");
+    for (label, value) in rows {
+        let _ = write!(
+            h,
+            "<tr><th>{}</th><td class=\"num\">{}</td></tr>",
+            esc(label),
+            value
+        );
+    }
+    h.push_str("</tbody></table>");
+    if r.published_only {
+        let _ = write!(
+            h,
+            "<p class=\"small\">{}</p>",
+            l.pick(
+                "Denne offentlige udgave tæller kun offentliggjorte henvendelser.",
+                "This public edition counts published reports only."
+            )
+        );
+    }
     if !r.by_service.is_empty() {
         let _ = write!(
             h,
