@@ -136,12 +136,10 @@ fn bench_endpoint(c: &mut Criterion) {
         ..Default::default()
     };
     let (store, catalog, _) = hotspot::app::open(&config).unwrap();
-    let state = web::Data::new(hotspot::api::AppState::new(
-        store,
-        catalog,
-        hotspot::api::WebSettings::default(),
-        true,
-    ));
+    let state = web::Data::new(
+        hotspot::api::AppState::new(store, catalog, hotspot::api::WebSettings::default(), true)
+            .expect("state"),
+    );
     let rt = actix_web::rt::System::new();
     let app = rt.block_on(test::init_service(
         App::new().app_data(state).configure(hotspot::api::routes),

@@ -117,7 +117,9 @@ fn fresh_service(n: usize) -> (PathBuf, web::Data<AppState>, String) {
         .create_token("bench", "police", &t.salt, &t.hash, 0)
         .unwrap();
     let token = hotspot::auth::token_text(id, &t.secret);
-    let state = web::Data::new(AppState::new(store, catalog, WebSettings::default(), false));
+    let state = web::Data::new(
+        AppState::new(store, catalog, WebSettings::default(), false).expect("state"),
+    );
     (d, state, token)
 }
 

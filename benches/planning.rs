@@ -23,12 +23,10 @@ fn bench_planning(c: &mut Criterion) {
         .create_token("bench planner", "planner", &t.salt, &t.hash, 0)
         .unwrap();
     let auth = format!("Bearer {}", hotspot::auth::token_text(id, &t.secret));
-    let state = web::Data::new(hotspot::api::AppState::new(
-        store,
-        catalog,
-        hotspot::api::WebSettings::default(),
-        true,
-    ));
+    let state = web::Data::new(
+        hotspot::api::AppState::new(store, catalog, hotspot::api::WebSettings::default(), true)
+            .expect("state"),
+    );
     let rt = actix_web::rt::System::new();
     let app = rt.block_on(test::init_service(
         App::new().app_data(state).configure(hotspot::api::routes),

@@ -99,7 +99,8 @@ pub fn load_catalog(store: &Store, demo: bool) -> Result<Catalog, StoreError> {
         store.load_districts()?,
         store.load_incidents(demo)?,
         store.load_observations(demo)?,
-    ))
+    )
+    .with_public_id_key(store.public_id_key()?))
 }
 
 /// Residents per safety district for rates: district 8's recorded 13,988 (1 January 2009,

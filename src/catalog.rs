@@ -63,6 +63,8 @@ pub struct Catalog {
     pub version: String,
     /// Whether this is the public's generalised view (see [`Catalog::generalised`]).
     public: bool,
+    /// The store's secret for public incident ids.
+    public_id_key: [u8; 32],
     /// Per Copenhagen calendar year with incidents, the months (bit 0 = January) holding any.
     year_months: std::sync::OnceLock<Vec<(i32, u16)>>,
 }
@@ -168,6 +170,7 @@ impl Catalog {
             synthetic,
             version: format!("v1-{:016x}", h.0),
             public: false,
+            public_id_key: [0; 32],
             year_months: std::sync::OnceLock::new(),
         }
     }
@@ -176,14 +179,20 @@ impl Catalog {
     /// generalised by [`crate::privacy::generalise`]. It keeps this snapshot's `version` (it is
     /// made from the same data).
     pub fn generalised(&self) -> Catalog {
-        let mut public = Catalog::build(
-            self.districts.clone(),
-            crate::privacy::generalise_all(&self.incidents),
-            self.observations.clone(),
-        );
+        let mut incidents = crate::privacy::generalise_all(&self.incidents);
+        crate::privacy::pseudonymise(&mut incidents, &self.public_id_key);
+        let mut public =
+            Catalog::build(self.districts.clone(), incidents, self.observations.clone());
         public.version = self.version.clone();
         public.public = true;
+        public.public_id_key = self.public_id_key;
         public
+    }
+
+    /// Sets the store's secret for the public incident ids (see [`crate::privacy::public_id`]).
+    pub fn with_public_id_key(mut self, key: [u8; 32]) -> Catalog {
+        self.public_id_key = key;
+        self
     }
 
     /// The Copenhagen calendar years holding incidents, each with a bit mask of the months

@@ -503,6 +503,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
     let catalog = crate::app::load_catalog(&store, config.demo).map_err(|e| e.to_string())?;
     let state = AppState::new(store, catalog, WebSettings::default(), config.demo)
+        .map_err(|e| format!("the store cannot be loaded whole: {e}"))?
         .with_min_count(config.min_count);
     let caller = if a.public {
         Caller::PUBLIC

@@ -130,6 +130,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             },
             config.demo,
         )
+        .context("the store cannot be loaded whole; refusing to serve with parts missing")?
         .with_min_count(config.min_count)
         .with_report_limit(config.report_limit)
         .with_trusted_proxies(
@@ -160,6 +161,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         App::new()
             .app_data(state.clone())
             .wrap(api::cors(&cors_origins))
+            // Outside CORS, so that a refused preflight is a problem-details answer too.
+            .wrap(actix_web::middleware::from_fn(api::problem_bodies))
             .wrap(Compress::default())
             .wrap(
                 DefaultHeaders::new()

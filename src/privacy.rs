@@ -54,6 +54,41 @@ pub fn anchor(lon: f64, lat: f64) -> (f64, f64) {
     }
 }
 
+/// The largest public incident id: JavaScript numbers hold integers exactly up to 2^53.
+const PUBLIC_ID_MASK: u64 = (1 << 52) - 1;
+
+/// The public id of the incident with store id `id`: a keyed hash (SHA-256 of the store's
+/// secret `key` and the id), 1 ..= 2^52. Stable for a store across restarts, but in no
+/// relation to the store's ids, which follow the order of import and so, within an hour,
+/// the order in which incidents happened. `round` > 0 resolves the rare collision.
+pub fn public_id(key: &[u8; 32], id: i64, round: u32) -> i64 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(id.to_le_bytes());
+    h.update(round.to_le_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    ((u64::from_le_bytes(b) & PUBLIC_ID_MASK) + 1) as i64
+}
+
+/// Gives every generalised incident its [`public_id`] and sorts them by it (the order the
+/// public pages through).
+pub fn pseudonymise(incidents: &mut [Incident], key: &[u8; 32]) {
+    let mut taken = std::collections::HashSet::with_capacity(incidents.len());
+    for i in incidents.iter_mut() {
+        let mut round = 0;
+        let mut id = public_id(key, i.id, round);
+        while !taken.insert(id) {
+            round += 1;
+            id = public_id(key, i.id, round);
+        }
+        i.id = id;
+    }
+    incidents.sort_unstable_by_key(|i| i.id);
+}
+
 /// The H3 resolution-10 cell (the public cell) of an exact position, if it is a valid one.
 pub fn anchor_cell(lon: f64, lat: f64) -> Option<h3o::CellIndex> {
     LatLng::new(lat, lon)
@@ -137,7 +172,11 @@ impl Disclosure {
 /// `min_count − 1` become `None`, and when the total is shown and exactly one count is hidden,
 /// the smallest other non-zero count is hidden too, so that no hidden count is the total minus
 /// the shown ones (complementary suppression). Exact disclosure shows everything.
-pub fn suppress_table(d: &Disclosure, counts: &[u64], total: u64) -> (Vec<Option<u64>>, Option<u64>) {
+pub fn suppress_table(
+    d: &Disclosure,
+    counts: &[u64],
+    total: u64,
+) -> (Vec<Option<u64>>, Option<u64>) {
     let mut out: Vec<Option<u64>> = counts.iter().map(|&n| d.count(n)).collect();
     let total = d.count(total);
     if total.is_some() && out.iter().filter(|c| c.is_none()).count() == 1 {
@@ -239,6 +278,32 @@ mod tests {
         assert_eq!(g.id, 7);
         let before_1970 = generalise(&incident(12.55, 55.69, -1));
         assert_eq!(before_1970.occurred_at, -3600);
+    }
+
+    #[test]
+    fn public_ids_do_not_follow_the_store_order() {
+        let key = [7u8; 32];
+        let mut many: Vec<Incident> = (0..1000)
+            .map(|n| {
+                let mut i = incident(12.55, 55.69, 1_400_000_000 + n);
+                i.id = n + 1;
+                i
+            })
+            .collect();
+        pseudonymise(&mut many, &key);
+        let ids: std::collections::HashSet<i64> = many.iter().map(|i| i.id).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(many.iter().all(|i| i.id >= 1 && i.id <= 1 << 52));
+        assert!(many.windows(2).all(|w| w[0].id < w[1].id));
+        // Sorted by public id, the times are shuffled: about half the neighbours descend.
+        let down = many
+            .windows(2)
+            .filter(|w| w[0].occurred_at > w[1].occurred_at)
+            .count();
+        assert!((350..650).contains(&down), "{down}");
+        // The same key gives the same ids; another key others.
+        assert_eq!(public_id(&key, 5, 0), public_id(&key, 5, 0));
+        assert_ne!(public_id(&key, 5, 0), public_id(&[8u8; 32], 5, 0));
     }
 
     #[test]

@@ -34,8 +34,9 @@ fn fixture(limit: usize) -> Fixture {
         format!("Bearer {}", hotspot::auth::token_text(id, &t.secret))
     };
     let (planner, police) = (make("planner"), make("police"));
-    let state =
-        AppState::new(store, catalog, WebSettings::default(), false).with_report_limit(limit);
+    let state = AppState::new(store, catalog, WebSettings::default(), false)
+        .expect("state")
+        .with_report_limit(limit);
     Fixture {
         state: web::Data::new(state),
         planner,

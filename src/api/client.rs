@@ -84,8 +84,7 @@ impl TrustedProxies {
 fn host_ok(h: &str) -> bool {
     !h.is_empty()
         && h.len() <= 255
-        && h
-            .chars()
+        && h.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
@@ -183,11 +182,17 @@ mod tests {
         assert_eq!(lb.client_ip(&r), "203.0.113.7".parse().ok());
         let r = req(
             "10.0.0.2:5000",
-            &[("Forwarded", "for=192.0.2.60;proto=http, for=\"[2001:db8::7]:4711\"")],
+            &[(
+                "Forwarded",
+                "for=192.0.2.60;proto=http, for=\"[2001:db8::7]:4711\"",
+            )],
         );
         assert_eq!(lb.client_ip(&r), "2001:db8::7".parse().ok());
         // A spoofed first entry does not help the client behind the proxy.
-        let r = req("10.0.0.2:5000", &[("X-Forwarded-For", "1.1.1.1, 203.0.113.7")]);
+        let r = req(
+            "10.0.0.2:5000",
+            &[("X-Forwarded-For", "1.1.1.1, 203.0.113.7")],
+        );
         assert_eq!(lb.client_ip(&r), "203.0.113.7".parse().ok());
     }
 
@@ -205,7 +210,10 @@ mod tests {
     #[test]
     fn forwarded_host_only_from_trusted_proxies() {
         let lb = TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
-        let h = [("Host", "hotspot.example"), ("X-Forwarded-Host", "evil.example")];
+        let h = [
+            ("Host", "hotspot.example"),
+            ("X-Forwarded-Host", "evil.example"),
+        ];
         assert_eq!(
             lb.base_url(&req("198.51.100.9:5000", &h)),
             "http://hotspot.example"

@@ -106,12 +106,7 @@ impl ResponseError for ApiError {
                 d.clone(),
             ),
             ApiError::Forbidden(d) => ("/api/problems/forbidden", "Forbidden", None, d.clone()),
-            ApiError::Busy { detail, .. } => (
-                "/api/problems/busy",
-                "Busy",
-                None,
-                detail.clone(),
-            ),
+            ApiError::Busy { detail, .. } => ("/api/problems/busy", "Busy", None, detail.clone()),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
@@ -164,3 +159,70 @@ pub fn problem(
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Makes every error answer of `/api` and `/tiles` a problem-details body, also those made by
+/// the framework or a middleware in plain text (a body over a size limit, a refused CORS
+/// preflight): the status and headers stay, the text becomes the `detail`. Open311 answers
+/// errors in its own form and the web app's pages are HTML, so other paths are left alone.
+pub async fn problem_bodies(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::header;
+    let path = req.path();
+    let ours = path == "/api" || path.starts_with("/api/") || path.starts_with("/tiles/");
+    let is_problem = |h: &header::HeaderMap| {
+        h.get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/problem+json"))
+    };
+    let as_problem = |status: StatusCode, text: &str, headers: &header::HeaderMap| {
+        let detail = match text.trim() {
+            "" => status.canonical_reason().unwrap_or("error").to_owned(),
+            t => t.chars().take(300).collect(),
+        };
+        let (kind, title) = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ("/api/problems/too-large", "Payload too large"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("/api/problems/method-not-allowed", "Method not allowed")
+            }
+            StatusCode::NOT_FOUND => ("/api/problems/not-found", "Not found"),
+            s if s.is_server_error() => ("/api/problems/internal", "Internal error"),
+            _ => ("/api/problems/bad-request", "Bad request"),
+        };
+        let mut res = problem(status, kind, title, None, detail);
+        for (k, v) in headers {
+            if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                res.headers_mut().append(k.clone(), v.clone());
+            }
+        }
+        res
+    };
+    match next.call(req).await {
+        Ok(res) if ours && res.status().as_u16() >= 400 && !is_problem(res.headers()) => {
+            let status = res.status();
+            let headers = res.headers().clone();
+            let (req, body) = res.into_parts();
+            let text = actix_web::body::to_bytes_limited(body.into_body(), 4096)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            Ok(actix_web::dev::ServiceResponse::new(
+                req,
+                as_problem(status, &text, &headers),
+            ))
+        }
+        Ok(res) => Ok(res.map_into_boxed_body()),
+        Err(e) if ours => {
+            let res = e.error_response();
+            if is_problem(res.headers()) {
+                return Err(e);
+            }
+            let fixed = as_problem(res.status(), &e.to_string(), res.headers());
+            Err(actix_web::error::InternalError::from_response(e.to_string(), fixed).into())
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -105,7 +105,8 @@ fn text(v: &Value, field: &str, max: usize, required: bool) -> ApiResult<Option<
         Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => {
             Err(ApiError::param(field, "contains control characters"))
         }
-        Some(s) => Ok(Some(s.to_owned())),
+        // Staff text is published with the initiative: the same scrubber as residents' reports.
+        Some(s) => Ok(Some(crate::reports::scrub::scrub(s).0)),
     }
 }
 

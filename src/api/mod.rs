@@ -29,7 +29,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use arc_swap::ArcSwap;
 
 pub use encode::{incident as encode_incident, INCIDENT_CSV_HEADER};
-pub use error::{ApiError, ApiResult};
+pub use error::{problem_bodies, ApiError, ApiResult};
 
 pub use auth::{Caller, Need};
 
@@ -55,6 +55,17 @@ pub const TILE_CACHE_BYTES: u64 = 256 << 20;
 /// Safety-index levels by (data version, public view, year).
 type LevelCache =
     std::collections::HashMap<(String, bool, i32), Arc<Vec<crate::analysis::safety_index::Level>>>;
+
+/// A part of the store that could not be loaded at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("{part}: {source}")]
+pub struct StartError {
+    /// Which part (`reports`, `tokens`, …).
+    pub part: &'static str,
+    /// Why.
+    #[source]
+    pub source: crate::store::StoreError,
+}
 
 /// Shared state of every worker.
 pub struct AppState {
@@ -98,25 +109,31 @@ pub struct AppState {
 impl AppState {
     /// State around an open store and the catalog loaded from it; `demo` says whether
     /// synthetic records are shown.
-    pub fn new(store: Store, catalog: Catalog, web: WebSettings, demo: bool) -> Self {
-        let tokens = store.tokens().unwrap_or_default();
-        let seen = store.data_version().unwrap_or_default();
-        let generation = store.generation().unwrap_or_default();
+    ///
+    /// Every part must load: a store with a damaged table (reports, tokens, …) or a writer that
+    /// cannot start is refused with the part named, never served with the part missing.
+    pub fn new(
+        store: Store,
+        catalog: Catalog,
+        web: WebSettings,
+        demo: bool,
+    ) -> Result<Self, StartError> {
+        let part = |part: &'static str| move |source| StartError { part, source };
+        let tokens = store.tokens().map_err(part("tokens"))?;
+        let seen = store.data_version().map_err(part("data version"))?;
+        let generation = store.generation().map_err(part("data generation"))?;
+        let reports = store.load_reports().map_err(part("reports"))?;
+        let dir = store.path().parent().ok_or_else(|| StartError {
+            part: "report writer",
+            source: crate::store::StoreError::Io {
+                path: store.path().to_owned(),
+                source: std::io::Error::other("the store has no directory"),
+            },
+        })?;
+        let report_writer =
+            Some(crate::reports::writer::Writer::start(dir).map_err(part("report writer"))?);
         let public = catalog.generalised();
-        let reports = store.load_reports().unwrap_or_else(|e| {
-            tracing::error!("cannot load reports: {e}");
-            Vec::new()
-        });
-        let report_writer = store
-            .path()
-            .parent()
-            .map(crate::reports::writer::Writer::start)
-            .transpose()
-            .unwrap_or_else(|e| {
-                tracing::error!("cannot start the report writer: {e}");
-                None
-            });
-        AppState {
+        Ok(AppState {
             reports: Arc::new(crate::reports::ReportBook::new(
                 reports,
                 open311::public_json,
@@ -145,7 +162,7 @@ impl AppState {
             levels: Mutex::new(LevelCache::default()),
             web,
             started: Instant::now(),
-        }
+        })
     }
 
     /// The tile cache for the snapshot `version`; a new, empty one when the data changed.
@@ -612,6 +629,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api")
             .wrap(actix_web::middleware::from_fn(auth::authorize))
+            .wrap(actix_web::middleware::from_fn(error::problem_bodies))
             .route("", read().to(features::landing))
             .route("/", read().to(features::landing))
             .route("/health", read().to(health::health))
@@ -706,6 +724,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/tiles")
             .wrap(actix_web::middleware::from_fn(auth::authorize))
+            .wrap(actix_web::middleware::from_fn(error::problem_bodies))
             .route("/{file}", read().to(tiles::tilejson))
             .route("/{collection}/{z}/{x}/{y}", read().to(tiles::tile))
             .default_service(web::to(api_not_found)),

@@ -187,7 +187,8 @@ fn short_text(v: Option<&str>, field: &str) -> ApiResult<Option<String>> {
         Some(s) if s.chars().any(char::is_control) => {
             Err(ApiError::param(field, "contains control characters"))
         }
-        Some(s) => Ok(Some(s.to_owned())),
+        // Published with the goal: scrubbed as residents' reports are.
+        Some(s) => Ok(Some(crate::reports::scrub::scrub(s).0)),
     }
 }
 

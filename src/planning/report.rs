@@ -382,7 +382,7 @@ fn summary(h: &mut String, d: &ReportData) {
         if d.reports.published_only {
             l.pick(
                 "offentliggjorte borgerhenvendelser",
-                "published resident reports"
+                "published resident reports",
             )
         } else {
             l.pick("borgerhenvendelser modtaget", "resident reports received")
@@ -956,22 +956,34 @@ fn reports_section(h: &mut String, d: &ReportData) {
     let rows: Vec<(&str, String)> = if r.published_only {
         vec![
             (
-                l.pick("Offentliggjort (modtaget i perioden)", "Published (received in the period)"),
+                l.pick(
+                    "Offentliggjort (modtaget i perioden)",
+                    "Published (received in the period)",
+                ),
                 n(l, r.received),
             ),
             (l.pick("Afsluttet", "Closed"), n(l, r.closed)),
             (l.pick("Stadig åbne", "Still open"), n(l, r.open)),
-            (l.pick("Median dage til afslutning", "Median days to closure"), median),
+            (
+                l.pick("Median dage til afslutning", "Median days to closure"),
+                median,
+            ),
         ]
     } else {
         vec![
-            (l.pick("Modtaget i perioden", "Received in the period"), n(l, r.received)),
+            (
+                l.pick("Modtaget i perioden", "Received in the period"),
+                n(l, r.received),
+            ),
             (l.pick("Offentliggjort", "Published"), n(l, r.published)),
             (l.pick("Afsluttet", "Closed"), n(l, r.closed)),
             (l.pick("Stadig åbne", "Still open"), n(l, r.open)),
             (l.pick("Afvist", "Rejected"), n(l, r.rejected)),
             (l.pick("Dubletter", "Duplicates"), n(l, r.duplicates)),
-            (l.pick("Median dage til afslutning", "Median days to closure"), median),
+            (
+                l.pick("Median dage til afslutning", "Median days to closure"),
+                median,
+            ),
         ]
     };
     h.push_str("<table><tbody>");

@@ -604,11 +604,23 @@ mod tests {
         let day = 86_400;
         let now = 100 * day;
         let exact = (12.5547, 55.6866);
-        let all = vec![report(1, Service::PoorLighting, exact.0, exact.1, now - day, true)];
+        let all = vec![report(
+            1,
+            Service::PoorLighting,
+            exact.0,
+            exact.1,
+            now - day,
+            true,
+        )];
         // Every probe in the report's cell gets the same answer: distance 0, whatever its
         // distance to the exact point; so bisecting on the answer learns the cell, no more.
         let (clon, clat) = anchor(exact.0, exact.1);
-        for (dx, dy) in [(0.0, 0.0), (0.0002, 0.0), (-0.0002, 0.0001), (0.0, -0.00025)] {
+        for (dx, dy) in [
+            (0.0, 0.0),
+            (0.0002, 0.0),
+            (-0.0002, 0.0001),
+            (0.0, -0.00025),
+        ] {
             let probe = (clon + dx, clat + dy);
             if crate::privacy::anchor(probe.0, probe.1) != (clon, clat) {
                 continue;
@@ -617,7 +629,9 @@ mod tests {
             assert_eq!(got, vec![(1, 0.0)], "probe {probe:?}");
         }
         // A probe two cells away hears nothing; another service or an old report neither.
-        assert!(nearby_published(&all, Service::PoorLighting, (clon + 0.005, clat), now).is_empty());
+        assert!(
+            nearby_published(&all, Service::PoorLighting, (clon + 0.005, clat), now).is_empty()
+        );
         assert!(nearby_published(&all, Service::DarkPlace, exact, now).is_empty());
         assert!(nearby_published(&all, Service::PoorLighting, exact, now + 61 * day).is_empty());
     }

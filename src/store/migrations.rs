@@ -144,6 +144,9 @@ const MIGRATIONS: &[&str] = &[
         updated_by      TEXT NOT NULL,
         updated_at      INTEGER NOT NULL
     );",
+    // 7: the secret behind the public incident ids (issue 12): random, made once per store.
+    "INSERT OR IGNORE INTO meta(key, value)
+        VALUES ('public_id_key', lower(hex(randomblob(32))));",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

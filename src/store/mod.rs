@@ -124,6 +124,25 @@ impl Store {
             .optional()?)
     }
 
+    /// The secret behind the public incident ids (32 bytes, made by a migration).
+    pub fn public_id_key(&self) -> Result<[u8; 32]> {
+        let bad = |reason: &str| StoreError::Corrupt {
+            table: "meta",
+            id: "public_id_key".into(),
+            reason: reason.into(),
+        };
+        let hex = self.meta("public_id_key")?.ok_or_else(|| bad("missing"))?;
+        let mut key = [0u8; 32];
+        if hex.len() != 64 {
+            return Err(bad("not 64 hex digits"));
+        }
+        for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            let s = std::str::from_utf8(pair).map_err(|_| bad("not hex"))?;
+            *k = u8::from_str_radix(s, 16).map_err(|_| bad("not hex"))?;
+        }
+        Ok(key)
+    }
+
     /// Sets a value in the `meta` table (durably).
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(

@@ -90,6 +90,7 @@ pub fn demo_state() -> hotspot::api::AppState {
     };
     let (store, catalog, _) = hotspot::app::open(&config).expect("load");
     hotspot::api::AppState::new(store, catalog, hotspot::api::WebSettings::default(), true)
+        .expect("state")
 }
 
 /// A TCP port that was free a moment ago.

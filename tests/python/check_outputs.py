@@ -57,6 +57,7 @@ import json
 import math
 import pathlib
 import re
+import hashlib
 import sqlite3
 import sys
 import time
@@ -230,13 +231,27 @@ class Context:
             con = sqlite3.connect(uri, uri=True)
             try:
                 rows = con.execute(
-                    "SELECT id, lon, lat, category, occurred_at, precision, source, source_id FROM incidents"
+                    "SELECT id, lon, lat, category, occurred_at, precision, source, source_id FROM incidents ORDER BY id"
                 ).fetchall()
+                key = con.execute("SELECT value FROM meta WHERE key = 'public_id_key'").fetchone()
             finally:
                 con.close()
             require(rows, f"{self.args.store}: the incidents table is empty (is the demo loaded?)")
+            require(key, f"{self.args.store}: no public_id_key in meta")
             self._store = {r[0]: r[1:] for r in rows}
             self.exact_keys = {key7(r[1], r[2]) for r in rows}
+            # The public ids, computed here independently of the server (privacy::public_id).
+            self.public_of, self.exact_of = {}, {}
+            secret = bytes.fromhex(key[0])
+            for r in rows:
+                rnd = 0
+                while True:
+                    d = hashlib.sha256(secret + r[0].to_bytes(8, "little", signed=True) + rnd.to_bytes(4, "little")).digest()
+                    pid = (int.from_bytes(d[:8], "little") & ((1 << 52) - 1)) + 1
+                    if pid not in self.exact_of:
+                        break
+                    rnd += 1
+                self.public_of[r[0]], self.exact_of[pid] = pid, r[0]
         return self._store
 
     def items(self, role, **params):
@@ -289,8 +304,9 @@ def same_as_store(ctx, f, where):
 
 
 def generalised(ctx, f, where):
-    """Public data: `f` is a generalised incident, never the stored point or time."""
-    s = ctx.store.get(f["id"])
+    """Public data: `f` is a generalised incident, never the stored point or time, under its
+    public id (a keyed hash of the store id, never the store id's order)."""
+    s = ctx.store.get(ctx.exact_of.get(f["id"]))
     require(s is not None, f"{where}: feature {f['id']} is not in the store")
     lon, lat = coords(f)
     p = f["properties"]
@@ -470,9 +486,10 @@ def check_privacy(ctx):
     ids = sorted(store)
     sample = sorted(set(ids[:: max(1, len(ids) // 25)] + d8[:: max(1, len(d8) // 15)]))
     for i in sample:
-        f = http.ok(f"/api/collections/incidents/items/{i}", "public").json()
-        generalised(ctx, f, f"GET /api/collections/incidents/items/{i} as public")
-        require(coords(f) == coords(pub[i]), f"public item {i} at {coords(f)}, on the items page at {coords(pub[i])}")
+        j = ctx.public_of[i]
+        f = http.ok(f"/api/collections/incidents/items/{j}", "public").json()
+        generalised(ctx, f, f"GET /api/collections/incidents/items/{j} as public")
+        require(coords(f) == coords(pub[j]), f"public item {j} at {coords(f)}, on the items page at {coords(pub[j])}")
         same_as_store(ctx, http.ok(f"/api/collections/incidents/items/{i}", "police").json(),
                       f"GET /api/collections/incidents/items/{i} as police")
 
