@@ -581,3 +581,190 @@ fn export_imports_back_unchanged() {
     }));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Copies the roder_d8 Shapefile fixture into `dir`; returns the copied `.shp`.
+fn copy_roder(dir: &Path) -> std::path::PathBuf {
+    for ext in ["shp", "shx", "dbf", "prj"] {
+        std::fs::copy(
+            common::fixture(&format!("shapefile/roder_d8.{ext}")),
+            dir.join(format!("roder_d8.{ext}")),
+        )
+        .unwrap();
+    }
+    dir.join("roder_d8.shp")
+}
+
+/// Flags record `n` (from 0) of a `.dbf` deleted, as QGIS and ArcGIS leave a deleted feature
+/// until the table is packed: the record's first byte becomes `*`. The header gives where the
+/// records start (bytes 8–9) and their length (bytes 10–11).
+fn flag_deleted(dbf: &Path, n: usize) {
+    let mut b = std::fs::read(dbf).unwrap();
+    let start = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let len = u16::from_le_bytes([b[10], b[11]]) as usize;
+    assert_eq!(b[start + n * len], b' ', "record {n} was live");
+    b[start + n * len] = b'*';
+    std::fs::write(dbf, b).unwrap();
+}
+
+fn roder_options() -> ImportOptions {
+    ImportOptions {
+        level: Some("rode".into()),
+        id_field: Some("RODE_NR".into()),
+        name_field: Some("RODENAVN".into()),
+        ..opts()
+    }
+}
+
+#[test]
+fn shapefile_record_flagged_deleted_leaves_out_its_shape_and_shifts_nothing() {
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("shapefile/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let expected = expected["records"].as_array().unwrap();
+    let dir = common::temp_dir("shpdel");
+    let shp = copy_roder(&dir);
+    flag_deleted(&shp.with_extension("dbf"), 1);
+    flag_deleted(&shp.with_extension("dbf"), 9);
+    let Records::Districts(p) =
+        ingest::read_file(ImportLayer::Districts, &shp, &roder_options()).unwrap()
+    else {
+        panic!("districts expected")
+    };
+    assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+    let ids: Vec<&str> = p.records.iter().map(|d| d.id.as_str()).collect();
+    assert!(
+        !ids.contains(&"rode-125") && !ids.contains(&"rode-133"),
+        "{ids:?}"
+    );
+    assert_eq!(ids.len(), 13);
+    // Every rode keeps its own name with its own polygon: each expected vertex is on it.
+    for d in &p.records {
+        let e = expected
+            .iter()
+            .find(|e| format!("rode-{}", e["rode_nr"]) == d.id)
+            .unwrap();
+        assert_eq!(d.name, e["rodenavn"].as_str().unwrap());
+        let ours: Vec<(f64, f64)> = d.geometry.coords_iter().map(|c| (c.x, c.y)).collect();
+        assert_eq!(
+            ours.len(),
+            e["lonlat"].as_array().unwrap().len(),
+            "{}",
+            d.id
+        );
+        for v in e["lonlat"].as_array().unwrap() {
+            let want = (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+            let best = ours
+                .iter()
+                .map(|&p| metres(p, want))
+                .fold(f64::MAX, f64::min);
+            assert!(best <= 0.01, "{} has another rode's polygon", d.id);
+        }
+    }
+    assert_eq!(p.read, 13);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("deleted") && n.contains("record 1, 9")),
+        "{:?}",
+        p.notes
+    );
+    // Through the all-or-nothing import, too.
+    let mut store = Store::open(&dir.join("var")).unwrap();
+    let s = import::import_file(
+        &mut store,
+        ImportLayer::Districts,
+        &shp,
+        &roder_options(),
+        false,
+    )
+    .unwrap();
+    assert!(s.committed && s.imported == 13, "{s:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Writes a Shapefile of `n` small squares on Indre Nørrebro (WGS84 lon/lat, no `.prj`), each
+/// with a rode's `id`, `name` and `level`.
+fn write_squares(shp: &Path, n: usize) {
+    use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
+    let table = TableWriterBuilder::new()
+        .add_numeric_field(FieldName::try_from("id").unwrap(), 6, 0)
+        .add_character_field(FieldName::try_from("name").unwrap(), 20)
+        .add_character_field(FieldName::try_from("level").unwrap(), 10);
+    let mut w = shapefile::Writer::from_path(shp, table).unwrap();
+    for i in 0..n {
+        let (x, y, d) = (12.55 + i as f64 * 0.002, 55.69, 0.001);
+        let ring = vec![
+            shapefile::Point::new(x, y),
+            shapefile::Point::new(x, y + d),
+            shapefile::Point::new(x + d, y + d),
+            shapefile::Point::new(x + d, y),
+            shapefile::Point::new(x, y),
+        ];
+        let mut r = Record::default();
+        r.insert("id".into(), FieldValue::Numeric(Some(i as f64 + 1.0)));
+        r.insert(
+            "name".into(),
+            FieldValue::Character(Some(format!("Square {}", i + 1))),
+        );
+        r.insert("level".into(), FieldValue::Character(Some("rode".into())));
+        w.write_shape_and_record(
+            &shapefile::Polygon::new(shapefile::PolygonRing::Outer(ring)),
+            &r,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn shapefile_with_more_shapes_or_more_records_is_refused_naming_both_counts() {
+    let dir = common::temp_dir("shpcount");
+    let (three, four) = (dir.join("three.shp"), dir.join("four.shp"));
+    write_squares(&three, 3);
+    write_squares(&four, 4);
+    let o = ImportOptions {
+        crs: Some("EPSG:4326".into()),
+        ..opts()
+    };
+    let mut store = Store::open(&dir.join("var")).unwrap();
+    // As written, both import whole.
+    for (f, n) in [(&three, 3), (&four, 4)] {
+        let Records::Districts(p) = ingest::read_file(ImportLayer::Districts, f, &o).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (p.records.len(), p.rejected.len()),
+            (n, 0),
+            "{:?}",
+            p.rejected
+        );
+    }
+    // Swap the attribute tables: 3 shapes with 4 records, 4 shapes with 3 records.
+    let (t3, t4) = (
+        std::fs::read(three.with_extension("dbf")).unwrap(),
+        std::fs::read(four.with_extension("dbf")).unwrap(),
+    );
+    std::fs::write(three.with_extension("dbf"), &t4).unwrap();
+    std::fs::write(four.with_extension("dbf"), &t3).unwrap();
+    for (f, shapes, records) in [(&three, 3, 4), (&four, 4, 3)] {
+        let err = import::import_file(&mut store, ImportLayer::Districts, f, &o, false)
+            .expect_err("a count mismatch is refused")
+            .to_string();
+        assert!(
+            err.starts_with(&f.display().to_string())
+                && err.contains(&format!("{shapes} shapes"))
+                && err.contains(&format!("{records} records")),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+        // --skip-invalid does not pair them either.
+        assert!(import::import_file(&mut store, ImportLayer::Districts, f, &o, true).is_err());
+    }
+    assert_eq!(
+        store.count(Layer::Districts).unwrap(),
+        0,
+        "nothing imported"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

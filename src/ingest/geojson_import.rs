@@ -65,6 +65,35 @@ fn point_of(value: Option<&geojson::Geometry>) -> std::result::Result<(f64, f64)
     }
 }
 
+/// Where the features of a collection came from, for naming them in refusals and notes and
+/// for a record's default source id.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    /// A GeoJSON file: `feature N`, N its 0-based position in the collection.
+    GeoJson,
+    /// A Shapefile: `record N`, N the 0-based record number of each feature in turn (records
+    /// flagged deleted leave gaps, so the numbers stay those QGIS and ArcGIS show).
+    Shapefile(&'a [usize]),
+}
+
+impl Origin<'_> {
+    /// The number of feature `i`: its position, or its Shapefile record number.
+    fn number(&self, i: usize) -> usize {
+        match self {
+            Origin::GeoJson => i,
+            Origin::Shapefile(records) => records.get(i).copied().unwrap_or(i),
+        }
+    }
+
+    /// Where feature `i` is, as refusals say it: `feature 3` or `record 3`.
+    fn location(&self, i: usize) -> String {
+        match self {
+            Origin::GeoJson => format!("feature {i}"),
+            Origin::Shapefile(_) => format!("record {}", self.number(i)),
+        }
+    }
+}
+
 fn text<'a>(p: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     p.get(key)
         .and_then(Value::as_str)
@@ -88,13 +117,14 @@ fn record_source(p: &Map<String, Value>, opts: &ImportOptions, default: &str) ->
         .unwrap_or_else(|| default.to_owned())
 }
 
-/// A record's id at its source: its `source_id` property, else the feature id, else its
-/// position in the file.
-fn record_source_id(p: &Map<String, Value>, f: &geojson::Feature, i: usize) -> String {
+/// A record's id at its source: its `source_id` property, else the feature id, else
+/// `feature-N` with N its position in the file (its record number in a Shapefile, which a
+/// deleted record before it does not shift).
+fn record_source_id(p: &Map<String, Value>, f: &geojson::Feature, n: usize) -> String {
     text(p, "source_id")
         .map(str::to_owned)
         .or_else(|| feature_id(f))
-        .unwrap_or_else(|| format!("feature-{i}"))
+        .unwrap_or_else(|| format!("feature-{n}"))
 }
 
 fn source_of(name: &str, opts: &ImportOptions) -> String {
@@ -115,7 +145,7 @@ pub fn read_incidents(
     opts: &ImportOptions,
 ) -> Result<Parsed<NewIncident>> {
     let (fc, crs) = load(name, input, opts)?;
-    incidents_from(name, &fc, &crs, opts)
+    incidents_from(name, &fc, &crs, Origin::GeoJson, opts)
 }
 
 /// [`read_incidents`] on an already parsed collection whose coordinates are in `crs`.
@@ -123,6 +153,7 @@ pub fn incidents_from(
     name: &str,
     fc: &FeatureCollection,
     crs: &Crs,
+    origin: Origin,
     opts: &ImportOptions,
 ) -> Result<Parsed<NewIncident>> {
     let mut categories = opts.preset.map(|p| p.categories()).unwrap_or_default();
@@ -137,7 +168,7 @@ pub fn incidents_from(
     let mut out = Parsed::default();
     for (i, f) in fc.features.iter().enumerate() {
         out.read += 1;
-        let loc = format!("feature {i}");
+        let loc = origin.location(i);
         let empty = Map::new();
         let p = f.properties.as_ref().unwrap_or(&empty);
         let result = (|| -> std::result::Result<Option<NewIncident>, String> {
@@ -173,7 +204,7 @@ pub fn incidents_from(
                 lat,
                 precision,
                 source: record_source(p, opts, &default_source),
-                source_id: record_source_id(p, f, i),
+                source_id: record_source_id(p, f, origin.number(i)),
                 synthetic: false,
             }))
         })();
@@ -193,7 +224,7 @@ pub fn read_observations(
     opts: &ImportOptions,
 ) -> Result<Parsed<NewObservation>> {
     let (fc, crs) = load(name, input, opts)?;
-    observations_from(name, &fc, &crs, opts)
+    observations_from(name, &fc, &crs, Origin::GeoJson, opts)
 }
 
 /// [`read_observations`] on an already parsed collection whose coordinates are in `crs`.
@@ -201,6 +232,7 @@ pub fn observations_from(
     name: &str,
     fc: &FeatureCollection,
     crs: &Crs,
+    origin: Origin,
     opts: &ImportOptions,
 ) -> Result<Parsed<NewObservation>> {
     let tz = timeparse::zone("Europe/Copenhagen").expect("known zone");
@@ -240,13 +272,13 @@ pub fn observations_from(
                 lon,
                 lat,
                 source: record_source(p, opts, &default_source),
-                source_id: record_source_id(p, f, i),
+                source_id: record_source_id(p, f, origin.number(i)),
                 synthetic: false,
             })
         })();
         match result {
             Ok(r) => out.records.push(r),
-            Err(reason) => out.reject(format!("feature {i}"), reason),
+            Err(reason) => out.reject(origin.location(i), reason),
         }
     }
     Ok(out)
@@ -321,7 +353,7 @@ pub fn read_districts(
     opts: &ImportOptions,
 ) -> Result<Parsed<District>> {
     let (fc, crs) = load(name, input, opts)?;
-    districts_from(name, &fc, &crs, opts)
+    districts_from(name, &fc, &crs, Origin::GeoJson, opts)
 }
 
 /// [`read_districts`] on an already parsed collection whose coordinates are in `crs`.
@@ -329,6 +361,7 @@ pub fn districts_from(
     _name: &str,
     fc: &FeatureCollection,
     crs: &Crs,
+    origin: Origin,
     opts: &ImportOptions,
 ) -> Result<Parsed<District>> {
     let mut out = Parsed::default();
@@ -372,13 +405,14 @@ pub fn districts_from(
             Ok((d, repaired)) => {
                 if repaired {
                     out.notes.push(format!(
-                        "feature {i} ({}): self-intersecting polygon repaired",
+                        "{} ({}): self-intersecting polygon repaired",
+                        origin.location(i),
                         d.id
                     ));
                 }
                 out.records.push(d);
             }
-            Err(reason) => out.reject(format!("feature {i}"), reason),
+            Err(reason) => out.reject(origin.location(i), reason),
         }
     }
     Ok(out)

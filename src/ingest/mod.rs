@@ -142,18 +142,21 @@ pub fn read_file(layer: ImportLayer, path: &Path, opts: &ImportOptions) -> Resul
             }
         })?;
     if format == Format::Shapefile {
-        let (fc, crs, notes) = shapefile_import::read(path, opts)?;
+        let shp = shapefile_import::read(path, opts)?;
+        let (fc, crs) = (&shp.features, &shp.crs);
+        let origin = geojson_import::Origin::Shapefile(&shp.records);
         let mut records = match layer {
-            ImportLayer::Districts => {
-                Records::Districts(geojson_import::districts_from(&name, &fc, &crs, opts)?)
-            }
-            ImportLayer::Incidents => {
-                Records::Incidents(geojson_import::incidents_from(&name, &fc, &crs, opts)?)
-            }
-            ImportLayer::Observations => {
-                Records::Observations(geojson_import::observations_from(&name, &fc, &crs, opts)?)
-            }
+            ImportLayer::Districts => Records::Districts(geojson_import::districts_from(
+                &name, fc, crs, origin, opts,
+            )?),
+            ImportLayer::Incidents => Records::Incidents(geojson_import::incidents_from(
+                &name, fc, crs, origin, opts,
+            )?),
+            ImportLayer::Observations => Records::Observations(geojson_import::observations_from(
+                &name, fc, crs, origin, opts,
+            )?),
         };
+        let notes = shp.notes;
         each!(&mut records, p => { let mut n = notes; n.append(&mut p.notes); p.notes = n; });
         return Ok(records);
     }
