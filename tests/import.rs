@@ -768,3 +768,160 @@ fn shapefile_with_more_shapes_or_more_records_is_refused_naming_both_counts() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Reasons by location of a refused import, as `location: reason`.
+fn refusals(s: &import::ImportSummary) -> Vec<String> {
+    s.rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.location, r.reason))
+        .collect()
+}
+
+#[test]
+fn times_before_1900_or_after_tomorrow_are_refused_in_csv_and_geojson() {
+    let dir = common::temp_dir("times");
+    let mut store = Store::open(&dir.join("var")).unwrap();
+    let in_3_days = hotspot::model::time::rfc3339(chrono::Utc::now().timestamp() + 3 * 86_400);
+    let today = hotspot::model::time::rfc3339(chrono::Utc::now().timestamp());
+
+    // CSV, one datetime column.
+    let csv = dir.join("times.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "lon,lat,type,when,id\n\
+             12.55,55.686,theft,2012-05-01 21:30,a\n\
+             12.55,55.686,theft,0001-01-01 00:00,b\n\
+             12.55,55.686,theft,9999-12-31 23:59,c\n\
+             12.55,55.686,theft,1899-12-31 23:59,d\n\
+             12.55,55.686,theft,{in_3_days},e\n\
+             12.55,55.686,theft,{today},f\n"
+        ),
+    )
+    .unwrap();
+    let mapping = |parts: bool| ImportOptions {
+        mapping: ingest::CsvMapping {
+            lon: Some("lon".into()),
+            lat: Some("lat".into()),
+            category: Some("type".into()),
+            datetime: (!parts).then(|| "when".into()),
+            year: parts.then(|| "y".into()),
+            month: parts.then(|| "m".into()),
+            day: parts.then(|| "d".into()),
+            timezone: Some("UTC".into()),
+            id: Some("id".into()),
+            ..Default::default()
+        },
+        ..opts()
+    };
+    let s = import::import_file(
+        &mut store,
+        ImportLayer::Incidents,
+        &csv,
+        &mapping(false),
+        false,
+    )
+    .unwrap();
+    let r = refusals(&s);
+    assert!(!s.committed);
+    assert_eq!(r.len(), 4, "{r:?}");
+    assert_eq!(
+        r[0],
+        "line 3: datetime: '0001-01-01 00:00' is before 1900-01-01T00:00:00Z, the earliest time accepted"
+    );
+    assert!(
+        r[1].starts_with("line 4: datetime: '9999-12-31 23:59' is more than one day in the future"),
+        "{r:?}"
+    );
+    // The latest time accepted is named.
+    assert!(r[1].contains("the latest time accepted is 2"), "{r:?}");
+    assert!(
+        r[2].starts_with("line 5: datetime: '1899-12-31 23:59' is before 1900"),
+        "{r:?}"
+    );
+    assert!(
+        r[3].starts_with(&format!(
+            "line 6: datetime: '{in_3_days}' is more than one day"
+        )),
+        "{r:?}"
+    );
+
+    // CSV, year/month/day columns.
+    let parts = dir.join("parts.csv");
+    std::fs::write(
+        &parts,
+        "lon,lat,type,y,m,d,id\n12.55,55.686,theft,2012,5,1,a\n12.55,55.686,theft,1,1,1,b\n",
+    )
+    .unwrap();
+    let s = import::import_file(
+        &mut store,
+        ImportLayer::Incidents,
+        &parts,
+        &mapping(true),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        refusals(&s),
+        ["line 3: datetime: '1-1-1' is before 1900-01-01T00:00:00Z, the earliest time accepted"]
+    );
+
+    // GeoJSON incidents and observations.
+    let mut fs: Vec<Value> = (0..4)
+        .map(|i| feature(i, 12.55.into(), 55.686, "theft"))
+        .collect();
+    fs[1]["properties"]["occurred_at"] = "0001-01-01T00:00:00Z".into();
+    fs[2]["properties"]["occurred_at"] = "9999-12-31T23:59:59Z".into();
+    let gj = dir.join("times.geojson");
+    std::fs::write(&gj, geojson_incidents(&fs)).unwrap();
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &gj, &opts(), false).unwrap();
+    let r = refusals(&s);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(
+        r[0],
+        "feature 1: occurred_at: '0001-01-01T00:00:00Z' is before 1900-01-01T00:00:00Z, the earliest time accepted"
+    );
+    assert!(
+        r[1].starts_with(
+            "feature 2: occurred_at: '9999-12-31T23:59:59Z' is more than one day in the future"
+        ),
+        "{r:?}"
+    );
+    let obs: Vec<Value> = ["2012-05-01T10:00:00Z", "1012-05-01T10:00:00Z", "2999-01-01"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [12.55, 55.686]},
+                "properties": {"kind": "lighting", "rating": 2, "observed_at": t, "source_id": format!("o-{i}")}
+            })
+        })
+        .collect();
+    let og = dir.join("obs.geojson");
+    std::fs::write(&og, geojson_incidents(&obs)).unwrap();
+    let s =
+        import::import_file(&mut store, ImportLayer::Observations, &og, &opts(), false).unwrap();
+    let r = refusals(&s);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(
+        r[0].starts_with("feature 1: observed_at: '1012-05-01T10:00:00Z' is before 1900"),
+        "{r:?}"
+    );
+    assert!(
+        r[1].starts_with("feature 2: observed_at: '2999-01-01' is more than one day"),
+        "{r:?}"
+    );
+
+    assert_eq!(
+        store.count(Layer::Incidents).unwrap(),
+        0,
+        "nothing imported"
+    );
+    assert_eq!(
+        store.count(Layer::Observations).unwrap(),
+        0,
+        "nothing imported"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

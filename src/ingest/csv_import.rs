@@ -216,6 +216,7 @@ pub fn read_incidents(
             crs.def().name
         ));
     }
+    let now = chrono::Utc::now().timestamp();
     let mut record = csv::StringRecord::new();
     loop {
         match rdr.read_record(&mut record) {
@@ -242,6 +243,7 @@ pub fn read_incidents(
             &categories,
             opts,
             mapping.datetime_format.as_deref(),
+            now,
             &mut out,
         ) {
             Ok(Some((category, occurred_at, lon, lat))) => {
@@ -281,6 +283,7 @@ fn row(
     categories: &CategoryMap,
     opts: &ImportOptions,
     datetime_format: Option<&str>,
+    now: i64,
     out: &mut Parsed<NewIncident>,
 ) -> std::result::Result<Option<Row>, String> {
     let field = |i: usize| r.get(i).map(str::trim).unwrap_or("");
@@ -311,9 +314,12 @@ fn row(
         .parse()
         .map_err(|_| format!("y/lat '{ys}' is not a number"))?;
     let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
-    let occurred_at = match &c.time {
-        TimeCols::One(i) => timeparse::parse(field(*i), datetime_format, tz)
-            .map_err(|e| format!("datetime: {e}"))?,
+    let (occurred_at, written) = match &c.time {
+        TimeCols::One(i) => (
+            timeparse::parse(field(*i), datetime_format, tz)
+                .map_err(|e| format!("datetime: {e}"))?,
+            field(*i).to_owned(),
+        ),
         TimeCols::Parts { y, mo, d, h, mi } => {
             let num = |i: usize, what: &str| -> std::result::Result<u32, String> {
                 field(i)
@@ -326,7 +332,7 @@ fn row(
                     _ => Ok(0),
                 }
             };
-            timeparse::from_parts(
+            let t = timeparse::from_parts(
                 num(*y, "year")? as i32,
                 num(*mo, "month")?,
                 num(*d, "day")?,
@@ -334,8 +340,11 @@ fn row(
                 opt(mi, "minute")?,
                 tz,
             )
-            .map_err(|e| format!("datetime: {e}"))?
+            .map_err(|e| format!("datetime: {e}"))?;
+            (t, format!("{}-{}-{}", field(*y), field(*mo), field(*d)))
         }
     };
+    // The plausible range (1900-01-01 to one day after now) of `validate::time`.
+    validate::time(occurred_at, now).map_err(|e| format!("datetime: '{written}' {e}"))?;
     Ok(Some((category, occurred_at, lon, lat)))
 }

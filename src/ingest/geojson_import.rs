@@ -137,7 +137,8 @@ fn source_of(name: &str, opts: &ImportOptions) -> String {
 }
 
 /// Reads incidents: Point features with `category` (one of our codes, or a source type the
-/// category table maps), `occurred_at` (RFC 3339), optional `precision`, `source`,
+/// category table maps), `occurred_at` (RFC 3339, or a local Copenhagen time; from 1900-01-01
+/// to one day after now, see [`validate::time`]), optional `precision`, `source`,
 /// `source_id` (else the feature id, else the feature's position in the file).
 pub fn read_incidents(
     name: &str,
@@ -164,6 +165,7 @@ pub fn incidents_from(
         })?;
     }
     let tz = timeparse::zone("Europe/Copenhagen").expect("known zone");
+    let now = chrono::Utc::now().timestamp();
     let default_source = source_of(name, opts);
     let mut out = Parsed::default();
     for (i, f) in fc.features.iter().enumerate() {
@@ -187,8 +189,9 @@ pub fn incidents_from(
                 }
             };
             let when = text(p, "occurred_at").ok_or("occurred_at: missing")?;
-            let occurred_at =
-                timeparse::parse(when, None, tz).map_err(|e| format!("occurred_at: {e}"))?;
+            let occurred_at = timeparse::parse(when, None, tz)
+                .and_then(|t| validate::time(t, now).map_err(|e| format!("'{when}' {e}")))
+                .map_err(|e| format!("occurred_at: {e}"))?;
             let precision = match text(p, "precision") {
                 Some(s) => s
                     .parse::<Precision>()
@@ -217,7 +220,8 @@ pub fn incidents_from(
     Ok(out)
 }
 
-/// Reads observations: Point features with `kind`, `rating` (1–5), `note`, `observed_at`.
+/// Reads observations: Point features with `kind`, `rating` (1–5), `note`, `observed_at` (as
+/// incidents' `occurred_at`).
 pub fn read_observations(
     name: &str,
     input: impl Read,
@@ -236,6 +240,7 @@ pub fn observations_from(
     opts: &ImportOptions,
 ) -> Result<Parsed<NewObservation>> {
     let tz = timeparse::zone("Europe/Copenhagen").expect("known zone");
+    let now = chrono::Utc::now().timestamp();
     let default_source = source_of(name, opts);
     let mut out = Parsed::default();
     for (i, f) in fc.features.iter().enumerate() {
@@ -260,8 +265,9 @@ pub fn observations_from(
                 return Err("note: longer than 2000 characters".into());
             }
             let when = text(p, "observed_at").ok_or("observed_at: missing")?;
-            let observed_at =
-                timeparse::parse(when, None, tz).map_err(|e| format!("observed_at: {e}"))?;
+            let observed_at = timeparse::parse(when, None, tz)
+                .and_then(|t| validate::time(t, now).map_err(|e| format!("'{when}' {e}")))
+                .map_err(|e| format!("observed_at: {e}"))?;
             let (x, y) = point_of(f.geometry.as_ref())?;
             let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
             Ok(NewObservation {

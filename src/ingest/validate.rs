@@ -1,7 +1,37 @@
-//! Checks every importer applies to a position.
+//! Checks every importer applies to a position and a time.
 
 use super::crs::Crs;
 use crate::index::LonLatBox;
+use crate::model::time;
+
+/// The earliest time an import accepts, Unix seconds: 1900-01-01T00:00:00Z. Police and
+/// safety-walk records are never older; a year 1 or 1012 is a placeholder or a typing error,
+/// and would stretch every time axis and monthly series the analyses build.
+pub const EARLIEST: i64 = -2_208_988_800;
+
+/// How far past the present an import accepts a time, seconds: one day, so a record stamped in
+/// a zone ahead of UTC, or by a clock a little fast, still passes; 9999-12-31 does not.
+pub const FUTURE_SLACK: i64 = 86_400;
+
+/// Refuses a time `t` (Unix seconds, UTC) outside the plausible range: before
+/// [`EARLIEST`] (1900-01-01T00:00:00Z) or more than [`FUTURE_SLACK`] (one day) after `now`
+/// (Unix seconds, the time of the import). The reason says which bound and where it lies.
+pub fn time(t: i64, now: i64) -> Result<i64, String> {
+    if t < EARLIEST {
+        return Err(format!(
+            "is before {}, the earliest time accepted",
+            time::rfc3339(EARLIEST)
+        ));
+    }
+    let latest = now.saturating_add(FUTURE_SLACK);
+    if t > latest {
+        return Err(format!(
+            "is more than one day in the future (the latest time accepted is {})",
+            time::rfc3339(latest)
+        ));
+    }
+    Ok(t)
+}
 
 /// Turns a file's coordinate pair into WGS84 lon/lat, refusing what cannot be a real
 /// position: missing or non-finite numbers, the 0,0 that stands for "withheld" or "unknown" in
@@ -86,5 +116,25 @@ mod tests {
         assert!(position(&utm, 12.55, 55.68, None)
             .unwrap_err()
             .contains("outside the area"));
+    }
+
+    #[test]
+    fn times_outside_1900_to_tomorrow_are_refused() {
+        let now = time::parse_rfc3339("2026-11-27T12:00:00Z").unwrap();
+        assert_eq!(time(EARLIEST, now), Ok(EARLIEST));
+        assert_eq!(
+            EARLIEST,
+            time::parse_rfc3339("1900-01-01T00:00:00Z").unwrap()
+        );
+        assert!(time(EARLIEST - 1, now)
+            .unwrap_err()
+            .contains("before 1900-01-01T00:00:00Z"));
+        assert_eq!(time(now + 86_400, now), Ok(now + 86_400));
+        assert!(time(now + 86_401, now)
+            .unwrap_err()
+            .contains("2026-11-28T12:00:00Z"));
+        let year1 = time::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
+        assert!(time(year1, now).is_err());
+        assert!(time(i64::MAX, i64::MAX).is_ok());
     }
 }
