@@ -295,6 +295,34 @@ async fn uploads_in_every_form_and_refusals_with_the_report() {
 }
 
 #[actix_web::test]
+async fn geojson_upload_with_a_byte_order_mark_imports() {
+    let f = fixture();
+    let uri = "/api/collections/incidents/items";
+    let body = format!("\u{feff}{}", incidents_body(2, "bom"));
+    assert!(body.as_bytes().starts_with(b"\xEF\xBB\xBF"));
+    let (s, v) = post(&f.state, uri, Some(&f.police), "application/geo+json", body).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["imported"], 2);
+    // As a multipart upload, too.
+    let boundary = "Bom42";
+    let file = format!("\u{feff}{}", incidents_body(2, "bom-mp"));
+    let mp = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notepad.geojson\"\r\nContent-Type: application/geo+json\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    );
+    let (s, v) = post(
+        &f.state,
+        uri,
+        Some(&f.police),
+        &format!("multipart/form-data; boundary={boundary}"),
+        mp,
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["imported"], 2);
+    let _ = std::fs::remove_dir_all(&f.dir);
+}
+
+#[actix_web::test]
 async fn cli_tokens_create_list_revoke() {
     let dir = common::temp_dir("cli-token");
     let bin = env!("CARGO_BIN_EXE_hotspot");

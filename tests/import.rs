@@ -925,3 +925,32 @@ fn times_before_1900_or_after_tomorrow_are_refused_in_csv_and_geojson() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn geojson_with_a_utf8_byte_order_mark_imports() {
+    let dir = common::temp_dir("bom");
+    let file = dir.join("bom.geojson");
+    let fs: Vec<Value> = (0..3)
+        .map(|i| feature(i, 12.55.into(), 55.686, "theft"))
+        .collect();
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(geojson_incidents(&fs).as_bytes());
+    std::fs::write(&file, &bytes).unwrap();
+    let mut store = Store::open(&dir.join("var")).unwrap();
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), false)
+        .expect("a BOM is not an error");
+    assert!(s.committed && s.imported == 3, "{s:?}");
+    // The reader uploads go through (POST …/items), too.
+    let Records::Incidents(p) = ingest::read_from(
+        ImportLayer::Incidents,
+        ingest::Format::GeoJson,
+        "upload.geojson",
+        bytes.as_slice(),
+        &opts(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.records.len(), 3);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -17,6 +17,8 @@ use crate::model::{
     District, DistrictLevel, NewIncident, NewObservation, ObservationKind, Precision,
 };
 
+/// Reads a FeatureCollection (UTF-8, a leading byte order mark ignored) from a file or an
+/// upload, and the CRS of its coordinates.
 fn load(
     name: &str,
     mut input: impl Read,
@@ -30,7 +32,11 @@ fn load(
     input
         .read_to_string(&mut text)
         .map_err(|e| fail(format!("not UTF-8 text: {e}")))?;
+    // A UTF-8 byte order mark (Windows tools such as Notepad write one) is not part of the JSON
+    // text; RFC 8259 §8.1 lets a parser ignore it. Dropped, for files and uploads alike.
     let fc: FeatureCollection = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&text)
         .parse()
         .map_err(|e: geojson::Error| fail(format!("not a GeoJSON FeatureCollection: {e}")))?;
     let legacy = fc
