@@ -954,3 +954,54 @@ fn geojson_with_a_utf8_byte_order_mark_imports() {
     assert_eq!(p.records.len(), 3);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn csv_header_naming_a_column_twice_is_refused() {
+    let dir = common::temp_dir("dupcol");
+    let mut store = Store::open(&dir.join("var")).unwrap();
+    let o = ImportOptions {
+        mapping: ingest::CsvMapping {
+            lon: Some("lon".into()),
+            lat: Some("lat".into()),
+            category: Some("type".into()),
+            datetime: Some("when".into()),
+            ..Default::default()
+        },
+        ..opts()
+    };
+    let cases = [
+        (
+            "lon,lat,type,when,type\n12.55,55.686,theft,2012-05-01,burglary\n",
+            "header: column 'type' is named twice (columns 3 and 5)",
+        ),
+        (
+            "lon,lat,Crime type,when,crime_type,type\n12.55,55.686,x,2012-05-01,y,theft\n",
+            "header: columns 'Crime type' (3) and 'crime_type' (5) are the same name",
+        ),
+        // police.uk's header with Month twice: the preset is detected and still refused.
+        (
+            "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context,Month\n\
+             a1,2012-03,X,X,12.5547,55.6866,On or near Blågårds Plads,,,Drugs,,,1999-01\n",
+            "header: column 'Month' is named twice (columns 2 and 13)",
+        ),
+    ];
+    for (n, (text, want)) in cases.iter().enumerate() {
+        let f = dir.join(format!("dup{n}.csv"));
+        std::fs::write(&f, text).unwrap();
+        let o = if n == 2 { opts() } else { o.clone() };
+        let err = import::import_file(&mut store, ImportLayer::Incidents, &f, &o, true)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{}: {want}", f.display())),
+            "{err}"
+        );
+    }
+    // Unnamed columns (trailing delimiters) are not names and may repeat.
+    let f = dir.join("trailing.csv");
+    std::fs::write(&f, "lon,lat,type,when,,\n12.55,55.686,theft,2012-05-01,,\n").unwrap();
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &f, &o, false).unwrap();
+    assert_eq!(s.imported, 1, "{s:?}");
+    assert_eq!(store.count(Layer::Incidents).unwrap(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -50,6 +50,38 @@ fn find(
     }
 }
 
+/// Refuses a header that names a column twice: columns are found by name, so which of the two
+/// a mapping meant cannot be told. Names are compared as they are matched, without regard to
+/// case, spaces, underscores or hyphens (`Crime type` = `crime_type`); empty names (columns left
+/// unnamed, e.g. by a trailing delimiter) name nothing and may repeat. Columns count from 1.
+fn unique_names(headers: &[String]) -> std::result::Result<(), String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let key = norm(h);
+        if key.is_empty() {
+            continue;
+        }
+        if let Some(&j) = seen.get(&key) {
+            let (a, b) = (headers[j].trim(), h.trim());
+            return Err(if a == b {
+                format!(
+                    "header: column '{b}' is named twice (columns {} and {})",
+                    j + 1,
+                    i + 1
+                )
+            } else {
+                format!(
+                    "header: columns '{a}' ({}) and '{b}' ({}) are the same name (names match without regard to case, spaces, '_' and '-')",
+                    j + 1,
+                    i + 1
+                )
+            });
+        }
+        seen.insert(key, i);
+    }
+    Ok(())
+}
+
 fn need(v: Option<usize>, what: &str) -> std::result::Result<usize, String> {
     v.ok_or_else(|| {
         format!("no {what} column: give --{what} COLUMN, a --mapping file or a --preset (over HTTP: preset=police-uk|vpd)")
@@ -107,6 +139,7 @@ pub fn read_incidents(
         .iter()
         .map(str::to_owned)
         .collect();
+    unique_names(&headers).map_err(fail)?;
 
     let preset = opts.preset.or_else(|| {
         let m = &opts.mapping;
