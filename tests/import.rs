@@ -1005,3 +1005,142 @@ fn csv_header_naming_a_column_twice_is_refused() {
     assert_eq!(store.count(Layer::Incidents).unwrap(), 1);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn control_characters_in_ids_sources_names_and_notes_are_refused() {
+    let dir = common::temp_dir("ctrl");
+    let mut store = Store::open(&dir.join("var")).unwrap();
+
+    // CSV: the id column (a tab, a line break inside a quoted field); --source.
+    let csv = dir.join("ids.csv");
+    std::fs::write(
+        &csv,
+        "lon,lat,type,when,id\n\
+         12.55,55.686,theft,2012-05-01,KBH-1\n\
+         12.55,55.686,theft,2012-05-01,\"KBH\t2\"\n\
+         12.55,55.686,theft,2012-05-01,\"KBH-3\nforged line\"\n",
+    )
+    .unwrap();
+    let o = ImportOptions {
+        mapping: ingest::CsvMapping {
+            lon: Some("lon".into()),
+            lat: Some("lat".into()),
+            category: Some("type".into()),
+            datetime: Some("when".into()),
+            id: Some("id".into()),
+            ..Default::default()
+        },
+        ..opts()
+    };
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &csv, &o, false).unwrap();
+    assert_eq!(
+        refusals(&s),
+        [
+            "line 3: id: contains the control character U+0009 at character 4",
+            "line 4: id: contains the control character U+000A at character 6",
+        ]
+    );
+    let bad_source = ImportOptions {
+        source: Some("kbh\u{1b}[2J".into()),
+        ..o.clone()
+    };
+    let err = import::import_file(&mut store, ImportLayer::Incidents, &csv, &bad_source, true)
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: source: contains the control character U+001B at character 4",
+            csv.display()
+        )
+    );
+
+    // GeoJSON incidents: source_id, source, the feature id.
+    let mut fs: Vec<Value> = (0..4)
+        .map(|i| feature(i, 12.55.into(), 55.686, "theft"))
+        .collect();
+    fs[1]["properties"]["source_id"] = "t-1\u{0}".into();
+    fs[2]["properties"]["source"] = "politi\r\nforged".into();
+    fs[3]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("source_id");
+    fs[3]["id"] = "f\u{85}3".into();
+    let gj = dir.join("ids.geojson");
+    std::fs::write(&gj, geojson_incidents(&fs)).unwrap();
+    let s = import::import_file(&mut store, ImportLayer::Incidents, &gj, &opts(), false).unwrap();
+    assert_eq!(
+        refusals(&s),
+        [
+            "feature 1: source_id: contains the control character U+0000 at character 4",
+            "feature 2: source: contains the control character U+000D at character 7",
+            "feature 3: source_id: contains the control character U+0085 at character 2",
+        ]
+    );
+
+    // Observations: a note may hold line feeds and tabs, nothing else.
+    let obs: Vec<Value> = [
+        "Dark corner.\n\tLamp out since May.",
+        "Windows\r\nline end",
+        "\u{1b}[31mred",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, note)| {
+        serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [12.55, 55.686]},
+            "properties": {"kind": "lighting", "rating": 2, "note": note,
+                           "observed_at": "2012-05-01T10:00:00Z", "source_id": format!("o-{i}")}
+        })
+    })
+    .collect();
+    let og = dir.join("notes.geojson");
+    std::fs::write(&og, geojson_incidents(&obs)).unwrap();
+    let s =
+        import::import_file(&mut store, ImportLayer::Observations, &og, &opts(), false).unwrap();
+    assert_eq!(
+        refusals(&s),
+        [
+            "feature 1: note: contains the control character U+000D at character 8; only line feeds and tabs are allowed",
+            "feature 2: note: contains the control character U+001B at character 1; only line feeds and tabs are allowed",
+        ]
+    );
+    let s = import::import_file(&mut store, ImportLayer::Observations, &og, &opts(), true).unwrap();
+    assert_eq!(s.imported, 1);
+    let kept = store.load_observations(true).unwrap();
+    assert_eq!(kept[0].note, "Dark corner.\n\tLamp out since May.");
+
+    // Districts: name (and id, parent).
+    let d = serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[[12.55, 55.68], [12.56, 55.68], [12.56, 55.69], [12.55, 55.68]]]},
+        "properties": {"id": "rode-900", "name": "Blå\u{7}gårds", "level": "rode"}
+    }]});
+    let df = dir.join("d.geojson");
+    std::fs::write(&df, d.to_string()).unwrap();
+    let s = import::import_file(&mut store, ImportLayer::Districts, &df, &opts(), false).unwrap();
+    assert_eq!(
+        refusals(&s),
+        ["feature 0: name: contains the control character U+0007 at character 4"]
+    );
+
+    // An upload's file name becomes its source: refused, and shown escaped.
+    let err = ingest::read_from(
+        ImportLayer::Incidents,
+        ingest::Format::GeoJson,
+        "walk\n.geojson",
+        geojson_incidents(&fs[..1]).as_bytes(),
+        &opts(),
+    )
+    .expect_err("refused")
+    .to_string();
+    assert_eq!(
+        err,
+        "walk\\n.geojson: the file name contains the control character U+000A at character 5"
+    );
+
+    assert_eq!(store.count(Layer::Incidents).unwrap(), 0);
+    assert_eq!(store.count(Layer::Districts).unwrap(), 0);
+    let _ = std::fs::remove_dir_all(dir);
+}

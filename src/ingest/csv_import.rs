@@ -232,6 +232,7 @@ pub fn read_incidents(
         .clone()
         .or(mapping.source.clone())
         .unwrap_or_else(|| name.to_owned());
+    validate::identifier(&source).map_err(|e| fail(format!("source: {e}")))?;
     let file_tag = std::path::Path::new(name)
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -287,6 +288,10 @@ pub fn read_incidents(
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("{file_tag}:{line}"));
+                if let Err(e) = validate::identifier(&sid) {
+                    out.reject(loc(), format!("id: {e}"));
+                    continue;
+                }
                 out.records.push(NewIncident {
                     category,
                     occurred_at,

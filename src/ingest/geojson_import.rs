@@ -133,6 +133,22 @@ fn record_source_id(p: &Map<String, Value>, f: &geojson::Feature, n: usize) -> S
         .unwrap_or_else(|| format!("feature-{n}"))
 }
 
+/// A record's source and source id ([`record_source`], [`record_source_id`]), refused when
+/// either holds a control character.
+fn record_ids(
+    p: &Map<String, Value>,
+    f: &geojson::Feature,
+    n: usize,
+    opts: &ImportOptions,
+    default_source: &str,
+) -> std::result::Result<(String, String), String> {
+    let source = record_source(p, opts, default_source);
+    validate::identifier(&source).map_err(|e| format!("source: {e}"))?;
+    let source_id = record_source_id(p, f, n);
+    validate::identifier(&source_id).map_err(|e| format!("source_id: {e}"))?;
+    Ok((source, source_id))
+}
+
 fn source_of(name: &str, opts: &ImportOptions) -> String {
     opts.source.clone().unwrap_or_else(|| {
         std::path::Path::new(name)
@@ -145,7 +161,8 @@ fn source_of(name: &str, opts: &ImportOptions) -> String {
 /// Reads incidents: Point features with `category` (one of our codes, or a source type the
 /// category table maps), `occurred_at` (RFC 3339, or a local Copenhagen time; from 1900-01-01
 /// to one day after now, see [`validate::time`]), optional `precision`, `source`,
-/// `source_id` (else the feature id, else the feature's position in the file).
+/// `source_id` (else the feature id, else the feature's position in the file; neither may
+/// hold a control character, see [`validate::identifier`]).
 pub fn read_incidents(
     name: &str,
     input: impl Read,
@@ -206,14 +223,15 @@ pub fn incidents_from(
             };
             let (x, y) = point_of(f.geometry.as_ref())?;
             let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
+            let (source, source_id) = record_ids(p, f, origin.number(i), opts, &default_source)?;
             Ok(Some(NewIncident {
                 category,
                 occurred_at,
                 lon,
                 lat,
                 precision,
-                source: record_source(p, opts, &default_source),
-                source_id: record_source_id(p, f, origin.number(i)),
+                source,
+                source_id,
                 synthetic: false,
             }))
         })();
@@ -226,8 +244,9 @@ pub fn incidents_from(
     Ok(out)
 }
 
-/// Reads observations: Point features with `kind`, `rating` (1–5), `note`, `observed_at` (as
-/// incidents' `occurred_at`).
+/// Reads observations: Point features with `kind`, `rating` (1–5), `note` (at most 2000
+/// characters; no control characters but line feeds and tabs), `observed_at` (as incidents'
+/// `occurred_at`), optional `source`, `source_id` (as incidents'; no control characters).
 pub fn read_observations(
     name: &str,
     input: impl Read,
@@ -270,12 +289,14 @@ pub fn observations_from(
             if note.chars().count() > 2000 {
                 return Err("note: longer than 2000 characters".into());
             }
+            validate::free_text(&note).map_err(|e| format!("note: {e}"))?;
             let when = text(p, "observed_at").ok_or("observed_at: missing")?;
             let observed_at = timeparse::parse(when, None, tz)
                 .and_then(|t| validate::time(t, now).map_err(|e| format!("'{when}' {e}")))
                 .map_err(|e| format!("observed_at: {e}"))?;
             let (x, y) = point_of(f.geometry.as_ref())?;
             let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
+            let (source, source_id) = record_ids(p, f, origin.number(i), opts, &default_source)?;
             Ok(NewObservation {
                 kind,
                 rating,
@@ -283,8 +304,8 @@ pub fn observations_from(
                 observed_at,
                 lon,
                 lat,
-                source: record_source(p, opts, &default_source),
-                source_id: record_source_id(p, f, origin.number(i)),
+                source,
+                source_id,
                 synthetic: false,
             })
         })();
@@ -390,6 +411,12 @@ pub fn districts_from(
                 })
             };
             let (id, district_name, level) = district_identity(&attrs, opts)?;
+            let parent = attrs("parent");
+            validate::identifier(&id).map_err(|e| format!("id: {e}"))?;
+            validate::identifier(&district_name).map_err(|e| format!("name: {e}"))?;
+            if let Some(parent) = &parent {
+                validate::identifier(parent).map_err(|e| format!("parent: {e}"))?;
+            }
             let population = match p.get("population") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(
@@ -407,7 +434,7 @@ pub fn districts_from(
                     name: district_name,
                     level,
                     population,
-                    parent: attrs("parent"),
+                    parent,
                     geometry,
                 },
                 repaired,

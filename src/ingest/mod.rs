@@ -131,9 +131,27 @@ impl Records {
     }
 }
 
+/// Refuses a file name or a `--source` holding a control character before anything is read:
+/// either ends up in every record's source or default source id, and in the messages. The
+/// error shows such a name escaped (`\n`), never raw.
+fn check_names(name: &str, opts: &ImportOptions) -> Result<()> {
+    validate::identifier(name).map_err(|e| IngestError::File {
+        file: name.escape_debug().to_string(),
+        reason: format!("the file name {e}"),
+    })?;
+    if let Some(source) = &opts.source {
+        validate::identifier(source).map_err(|e| IngestError::File {
+            file: name.to_owned(),
+            reason: format!("source: {e}"),
+        })?;
+    }
+    Ok(())
+}
+
 /// Reads a file of `format` (`auto` by extension) into `layer`.
 pub fn read_file(layer: ImportLayer, path: &Path, opts: &ImportOptions) -> Result<Records> {
     let name = path.display().to_string();
+    check_names(&name, opts)?;
     let format =
         Format::resolve(opts.format.as_deref().unwrap_or("auto"), path).map_err(|reason| {
             IngestError::File {
@@ -175,6 +193,7 @@ pub fn read_from(
     input: impl Read,
     opts: &ImportOptions,
 ) -> Result<Records> {
+    check_names(name, opts)?;
     match (layer, format) {
         (_, Format::Shapefile) => Err(IngestError::File {
             file: name.to_owned(),

@@ -1,4 +1,4 @@
-//! Checks every importer applies to a position and a time.
+//! Checks every importer applies to a position, a time and a text.
 
 use super::crs::Crs;
 use crate::index::LonLatBox;
@@ -31,6 +31,40 @@ pub fn time(t: i64, now: i64) -> Result<i64, String> {
         ));
     }
     Ok(t)
+}
+
+/// The first control character (Unicode general category Cc: U+0000–U+001F, U+007F–U+009F)
+/// in `s` that `allowed` does not let through, with its 1-based character position.
+fn control(s: &str, allowed: &[char]) -> Option<(usize, char)> {
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !allowed.contains(c))
+        .map(|(i, c)| (i + 1, c))
+}
+
+/// Refuses an identifier or label (a source, a source id, a district's id, name or parent)
+/// holding any control character, tabs and line breaks included: they would split or forge
+/// lines in CSV exports, logs and terminals.
+pub fn identifier(s: &str) -> Result<(), String> {
+    match control(s, &[]) {
+        None => Ok(()),
+        Some((at, c)) => Err(format!(
+            "contains the control character U+{:04X} at character {at}",
+            c as u32
+        )),
+    }
+}
+
+/// Refuses free text (an observation's note) holding a control character other than a line
+/// feed (U+000A) or a tab (U+0009).
+pub fn free_text(s: &str) -> Result<(), String> {
+    match control(s, &['\n', '\t']) {
+        None => Ok(()),
+        Some((at, c)) => Err(format!(
+            "contains the control character U+{:04X} at character {at}; only line feeds and tabs are allowed",
+            c as u32
+        )),
+    }
 }
 
 /// Turns a file's coordinate pair into WGS84 lon/lat, refusing what cannot be a real
@@ -136,5 +170,22 @@ mod tests {
         let year1 = time::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
         assert!(time(year1, now).is_err());
         assert!(time(i64::MAX, i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn control_characters() {
+        assert_eq!(identifier("KBH-2012/00417 ÆØÅ"), Ok(()));
+        assert!(identifier("a\tb")
+            .unwrap_err()
+            .contains("U+0009 at character 2"));
+        assert!(identifier("ab\n")
+            .unwrap_err()
+            .contains("U+000A at character 3"));
+        assert!(identifier("x\u{85}").unwrap_err().contains("U+0085"));
+        assert_eq!(free_text("line one\n\tline two"), Ok(()));
+        assert!(free_text("a\r\nb")
+            .unwrap_err()
+            .contains("U+000D at character 2"));
+        assert!(free_text("bell\u{7}").unwrap_err().contains("U+0007"));
     }
 }
