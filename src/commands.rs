@@ -348,8 +348,10 @@ pub struct ExportArgs {
 
 /// `hotspot export`: writes a layer, exactly as stored (synthetic demo records included and
 /// marked by their source), streaming. Features are those the same filters select in
-/// `GET /api/collections/{id}/items`; a GeoJSON export imports back unchanged. The export is
-/// recorded in the audit log as made from the command line.
+/// `GET /api/collections/{id}/items`; a GeoJSON export imports back unchanged, and so does a
+/// Shapefile export of incidents or observations (times to the second; a note is cut to the
+/// 254 bytes a dBase text field holds). The export is recorded in the audit log as made from
+/// the command line.
 pub fn run_export(a: &ExportArgs) -> Result<(), String> {
     use crate::export::{Export, Format};
     use crate::store::Layer;

@@ -6,7 +6,12 @@
 //! `.dbf` in UTF-8 with a `.cpg`, and a `.prj`) is written to a temporary directory, zipped into
 //! a temporary file, and that file is streamed; all of them are deleted when the export ends.
 //! Shapefile attribute names have at most 10 characters: `occurred_at` and `observed_at` are
-//! written as `occurred` and `observed`.
+//! written as `occurred` and `observed`, the exact instant as RFC 3339 text in UTC (what
+//! `hotspot import` reads back, to the second), and beside them `occ_date` and `obs_date`, dBase
+//! date fields (type D) for GIS date filters holding the **Copenhagen local** calendar date — the
+//! day the API's and the CLI's `datetime` filters and the reports count it in — so an incident at
+//! 23:30 UTC on 30 June is dated 1 July. An exported Shapefile of incidents or observations
+//! imports back with the same time, category or kind, precision, source and source id.
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +23,15 @@ use crate::demo;
 use crate::ingest::crs::Crs;
 use crate::model::time;
 use crate::store::Layer;
+
+/// The Copenhagen local calendar date of the instant `secs` (Unix seconds) as a dBase date;
+/// `None` (an empty date field) for a year dBase cannot hold.
+fn copenhagen_date(secs: i64) -> Option<shapefile::dbase::Date> {
+    let local = secs.saturating_add(time::copenhagen_offset(secs));
+    let (y, m, d) = time::civil_from_days(local.div_euclid(86_400));
+    let year = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
+    shapefile::dbase::Date::new(d, m, year).ok()
+}
 
 /// Features per streamed chunk.
 pub const CHUNK: usize = 2_000;
@@ -244,6 +258,7 @@ impl Export {
                     .add_numeric_field(field("id"), 18, 0)
                     .add_character_field(field("category"), 16)
                     .add_character_field(field("occurred"), 25)
+                    .add_date_field(field("occ_date"))
                     .add_character_field(field("precision"), 12)
                     .add_character_field(field("source"), 80)
                     .add_character_field(field("source_id"), 80);
@@ -254,6 +269,10 @@ impl Export {
                     r.insert("id".into(), FieldValue::Numeric(Some(i.id as f64)));
                     r.insert("category".into(), text(i.category.code(), 16));
                     r.insert("occurred".into(), text(&time::rfc3339(i.occurred_at), 25));
+                    r.insert(
+                        "occ_date".into(),
+                        FieldValue::Date(copenhagen_date(i.occurred_at)),
+                    );
                     r.insert("precision".into(), text(i.precision.code(), 12));
                     r.insert("source".into(), text(&i.source, 80));
                     r.insert("source_id".into(), text(&i.source_id, 80));
@@ -267,6 +286,7 @@ impl Export {
                     .add_numeric_field(field("rating"), 1, 0)
                     .add_character_field(field("note"), 254)
                     .add_character_field(field("observed"), 25)
+                    .add_date_field(field("obs_date"))
                     .add_character_field(field("source"), 80)
                     .add_character_field(field("source_id"), 80);
                 let mut w = shapefile::Writer::from_path(shp, table)?;
@@ -278,6 +298,10 @@ impl Export {
                     r.insert("rating".into(), FieldValue::Numeric(Some(o.rating as f64)));
                     r.insert("note".into(), text(&o.note, 254));
                     r.insert("observed".into(), text(&time::rfc3339(o.observed_at), 25));
+                    r.insert(
+                        "obs_date".into(),
+                        FieldValue::Date(copenhagen_date(o.observed_at)),
+                    );
                     r.insert("source".into(), text(&o.source, 80));
                     r.insert("source_id".into(), text(&o.source_id, 80));
                     w.write_shape_and_record(&project(o.lon, o.lat)?, &r)?;
@@ -469,5 +493,19 @@ mod tests {
             "crs"
         );
         assert_eq!(Format::parse("kml", None).unwrap_err().0, "format");
+    }
+
+    #[test]
+    fn shapefile_dates_are_copenhagen_calendar_days() {
+        let date = |t: &str| {
+            let d = copenhagen_date(time::parse_rfc3339(t).unwrap()).unwrap();
+            (d.year(), d.month(), d.day())
+        };
+        // Summer (+02:00) and winter (+01:00) either side of local midnight.
+        assert_eq!(date("2012-06-30T21:59:59Z"), (2012, 6, 30));
+        assert_eq!(date("2012-06-30T22:00:00Z"), (2012, 7, 1));
+        assert_eq!(date("2012-12-31T22:59:59Z"), (2012, 12, 31));
+        assert_eq!(date("2012-12-31T23:00:00Z"), (2013, 1, 1));
+        assert!(copenhagen_date(time::days_from_civil(-1, 6, 1) * 86_400).is_none());
     }
 }

@@ -1144,3 +1144,216 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
     assert_eq!(store.count(Layer::Districts).unwrap(), 0);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The Copenhagen calendar date of `secs`, by the tz database (not the service's own rule).
+fn copenhagen_day(secs: i64) -> (u32, u32, u32) {
+    use chrono::{Datelike, TimeZone};
+    let tz: chrono_tz::Tz = "Europe/Copenhagen".parse().unwrap();
+    let d = tz.timestamp_opt(secs, 0).unwrap().date_naive();
+    (d.year() as u32, d.month(), d.day())
+}
+
+#[test]
+fn shapefile_export_imports_back_with_the_same_times_ids_and_a_dbase_date() {
+    use hotspot::export::{Export, Format};
+    use shapefile::dbase::FieldValue;
+    use std::collections::HashMap;
+    let catalog = std::sync::Arc::new(common::demo_catalog());
+    assert!(!catalog.incidents.is_empty() && !catalog.observations.is_empty());
+    for epsg in [4326u16, 25832] {
+        for layer in [Layer::Incidents, Layer::Observations] {
+            let (n, name, import_layer) = match layer {
+                Layer::Incidents => (catalog.incidents.len(), "incidents", ImportLayer::Incidents),
+                _ => (
+                    catalog.observations.len(),
+                    "observations",
+                    ImportLayer::Observations,
+                ),
+            };
+            let zip = Export {
+                catalog: catalog.clone(),
+                layer,
+                positions: (0..n as u32).collect(),
+                format: Format::Shapefile { epsg },
+            }
+            .shapefile_zip()
+            .unwrap();
+            let dir = common::temp_dir("shpround");
+            zip::ZipArchive::new(zip).unwrap().extract(&dir).unwrap();
+            let shp = dir.join(format!("{name}.shp"));
+            // Into a fresh data dir, all or nothing.
+            let mut store = Store::open(&dir.join("var")).unwrap();
+            let s = import::import_file(&mut store, import_layer, &shp, &opts(), false).unwrap();
+            assert!(
+                s.committed && s.rejected.is_empty(),
+                "{name} EPSG:{epsg}: {:?}",
+                &s.rejected[..s.rejected.len().min(3)]
+            );
+            assert_eq!(s.imported, n, "{name} EPSG:{epsg}");
+
+            // The dBase date field holds the Copenhagen calendar day of the exact time.
+            let dbf = shapefile::dbase::Reader::from_path(shp.with_extension("dbf"))
+                .unwrap()
+                .read()
+                .unwrap();
+            let (time_field, date_field) = match layer {
+                Layer::Incidents => ("occurred", "occ_date"),
+                _ => ("observed", "obs_date"),
+            };
+            let mut other_day = 0;
+            for r in &dbf {
+                let Some(FieldValue::Character(Some(t))) = r.get(time_field) else {
+                    panic!("{time_field}: {:?}", r.get(time_field))
+                };
+                let Some(FieldValue::Date(Some(d))) = r.get(date_field) else {
+                    panic!("{date_field} is a dBase date: {:?}", r.get(date_field))
+                };
+                let secs = hotspot::model::time::parse_rfc3339(t).unwrap();
+                assert_eq!((d.year(), d.month(), d.day()), copenhagen_day(secs), "{t}");
+                if !t.starts_with(&format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())) {
+                    other_day += 1;
+                }
+            }
+            if layer == Layer::Incidents {
+                // Night-time incidents: the check above tells the Copenhagen day from UTC's.
+                assert!(other_day > 0, "some incidents fall on another day in UTC");
+            }
+
+            let close = |a: (f64, f64), b: (f64, f64)| metres(a, b) < 0.01;
+            match layer {
+                Layer::Incidents => {
+                    let back: HashMap<String, _> = store
+                        .load_incidents(true)
+                        .unwrap()
+                        .into_iter()
+                        .map(|i| (i.source_id.clone(), i))
+                        .collect();
+                    assert_eq!(back.len(), n);
+                    for a in catalog.incidents.iter() {
+                        let b = &back[&a.source_id];
+                        assert_eq!(
+                            (a.category, a.occurred_at, a.precision, &a.source),
+                            (b.category, b.occurred_at, b.precision, &b.source),
+                            "{}",
+                            a.source_id
+                        );
+                        assert!(close((a.lon, a.lat), (b.lon, b.lat)), "{}", a.source_id);
+                    }
+                }
+                _ => {
+                    let back: HashMap<String, _> = store
+                        .load_observations(true)
+                        .unwrap()
+                        .into_iter()
+                        .map(|o| (o.source_id.clone(), o))
+                        .collect();
+                    assert_eq!(back.len(), n);
+                    for a in catalog.observations.iter() {
+                        let b = &back[&a.source_id];
+                        assert_eq!(
+                            (a.kind, a.rating, &a.note, a.observed_at, &a.source),
+                            (b.kind, b.rating, &b.note, b.observed_at, &b.source),
+                            "{}",
+                            a.source_id
+                        );
+                        assert!(close((a.lon, a.lat), (b.lon, b.lat)), "{}", a.source_id);
+                    }
+                }
+            }
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Writes a point Shapefile (WGS84, no `.prj`) of incidents whose `occurred` field holds
+/// `times`, or of observations (`observed`) when `observations`.
+fn write_timed_points(shp: &Path, times: &[&str], observations: bool) {
+    use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
+    let f = |n: &str| FieldName::try_from(n).unwrap();
+    let table = if observations {
+        TableWriterBuilder::new()
+            .add_character_field(f("kind"), 16)
+            .add_numeric_field(f("rating"), 1, 0)
+            .add_character_field(f("observed"), 25)
+            .add_character_field(f("source_id"), 10)
+    } else {
+        TableWriterBuilder::new()
+            .add_character_field(f("category"), 16)
+            .add_character_field(f("occurred"), 25)
+            .add_character_field(f("source_id"), 10)
+    };
+    let mut w = shapefile::Writer::from_path(shp, table).unwrap();
+    for (i, t) in times.iter().enumerate() {
+        let mut r = Record::default();
+        if observations {
+            r.insert(
+                "kind".into(),
+                FieldValue::Character(Some("lighting".into())),
+            );
+            r.insert("rating".into(), FieldValue::Numeric(Some(2.0)));
+            r.insert(
+                "observed".into(),
+                FieldValue::Character(Some(t.to_string())),
+            );
+        } else {
+            r.insert(
+                "category".into(),
+                FieldValue::Character(Some("theft".into())),
+            );
+            r.insert(
+                "occurred".into(),
+                FieldValue::Character(Some(t.to_string())),
+            );
+        }
+        r.insert(
+            "source_id".into(),
+            FieldValue::Character(Some(format!("s-{i}"))),
+        );
+        let p = shapefile::Point::new(12.55 + i as f64 * 1e-4, 55.686);
+        w.write_shape_and_record(&p, &r).unwrap();
+    }
+}
+
+#[test]
+fn shapefile_times_before_1900_or_after_tomorrow_are_refused() {
+    let dir = common::temp_dir("shptimes");
+    let o = ImportOptions {
+        crs: Some("EPSG:4326".into()),
+        ..opts()
+    };
+    let mut store = Store::open(&dir.join("var")).unwrap();
+    let times = [
+        "2012-05-01T21:30:00Z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31",
+        "1899-12-31",
+    ];
+    for (observations, layer, field) in [
+        (false, ImportLayer::Incidents, "occurred"),
+        (true, ImportLayer::Observations, "observed"),
+    ] {
+        let shp = dir.join(format!("{field}.shp"));
+        write_timed_points(&shp, &times, observations);
+        let s = import::import_file(&mut store, layer, &shp, &o, false).unwrap();
+        let r = refusals(&s);
+        assert!(!s.committed);
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!(
+            r[0],
+            format!("record 1: {field}: '0001-01-01T00:00:00Z' is before 1900-01-01T00:00:00Z, the earliest time accepted")
+        );
+        assert!(
+            r[1].starts_with(&format!(
+                "record 2: {field}: '9999-12-31' is more than one day in the future"
+            )),
+            "{r:?}"
+        );
+        assert!(
+            r[2].starts_with(&format!("record 3: {field}: '1899-12-31' is before 1900")),
+            "{r:?}"
+        );
+    }
+    assert_eq!(store.count(Layer::Incidents).unwrap(), 0);
+    assert_eq!(store.count(Layer::Observations).unwrap(), 0);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -91,6 +91,16 @@ impl Origin<'_> {
         }
     }
 
+    /// The name of a time property, `occurred_at` or `observed_at` in GeoJSON; in a Shapefile,
+    /// whose dBase field names hold at most 10 characters, `occurred` or `observed`, as
+    /// [`crate::export`] writes them.
+    fn time_key(&self, geojson: &'static str) -> &'static str {
+        match self {
+            Origin::GeoJson => geojson,
+            Origin::Shapefile(_) => geojson.strip_suffix("_at").unwrap_or(geojson),
+        }
+    }
+
     /// Where feature `i` is, as refusals say it: `feature 3` or `record 3`.
     fn location(&self, i: usize) -> String {
         match self {
@@ -159,10 +169,10 @@ fn source_of(name: &str, opts: &ImportOptions) -> String {
 }
 
 /// Reads incidents: Point features with `category` (one of our codes, or a source type the
-/// category table maps), `occurred_at` (RFC 3339, or a local Copenhagen time; from 1900-01-01
-/// to one day after now, see [`validate::time`]), optional `precision`, `source`,
-/// `source_id` (else the feature id, else the feature's position in the file; neither may
-/// hold a control character, see [`validate::identifier`]).
+/// category table maps), `occurred_at` (`occurred` in a Shapefile; RFC 3339, or a local
+/// Copenhagen time; from 1900-01-01 to one day after now, see [`validate::time`]), optional
+/// `precision`, `source`, `source_id` (else the feature id, else the feature's position in the
+/// file; neither may hold a control character, see [`validate::identifier`]).
 pub fn read_incidents(
     name: &str,
     input: impl Read,
@@ -211,10 +221,11 @@ pub fn incidents_from(
                     ));
                 }
             };
-            let when = text(p, "occurred_at").ok_or("occurred_at: missing")?;
+            let key = origin.time_key("occurred_at");
+            let when = text(p, key).ok_or(format!("{key}: missing"))?;
             let occurred_at = timeparse::parse(when, None, tz)
                 .and_then(|t| validate::time(t, now).map_err(|e| format!("'{when}' {e}")))
-                .map_err(|e| format!("occurred_at: {e}"))?;
+                .map_err(|e| format!("{key}: {e}"))?;
             let precision = match text(p, "precision") {
                 Some(s) => s
                     .parse::<Precision>()
@@ -245,8 +256,8 @@ pub fn incidents_from(
 }
 
 /// Reads observations: Point features with `kind`, `rating` (1–5), `note` (at most 2000
-/// characters; no control characters but line feeds and tabs), `observed_at` (as incidents'
-/// `occurred_at`), optional `source`, `source_id` (as incidents'; no control characters).
+/// characters; no control characters but line feeds and tabs), `observed_at` (`observed` in a
+/// Shapefile; as incidents' `occurred_at`), optional `source`, `source_id` (as incidents').
 pub fn read_observations(
     name: &str,
     input: impl Read,
@@ -290,10 +301,11 @@ pub fn observations_from(
                 return Err("note: longer than 2000 characters".into());
             }
             validate::free_text(&note).map_err(|e| format!("note: {e}"))?;
-            let when = text(p, "observed_at").ok_or("observed_at: missing")?;
+            let key = origin.time_key("observed_at");
+            let when = text(p, key).ok_or(format!("{key}: missing"))?;
             let observed_at = timeparse::parse(when, None, tz)
                 .and_then(|t| validate::time(t, now).map_err(|e| format!("'{when}' {e}")))
-                .map_err(|e| format!("observed_at: {e}"))?;
+                .map_err(|e| format!("{key}: {e}"))?;
             let (x, y) = point_of(f.geometry.as_ref())?;
             let (lon, lat) = validate::position(crs, x, y, opts.region.as_ref())?;
             let (source, source_id) = record_ids(p, f, origin.number(i), opts, &default_source)?;

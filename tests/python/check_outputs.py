@@ -24,7 +24,7 @@ police and an admin:
               be worked out by subtraction from the published total.
 4. exports    (police) `f=geojson` of district 8 equals the items; `f=csv` read with `csv`,
               `f=shapefile` in EPSG:4326 and EPSG:25832 read with pyshp (25832 transformed back
-              with pyproj) equal the GeoJSON; `.prj`, `.cpg`, `Content-Disposition`; the
+              with pyproj) equal the GeoJSON, `occ_date` the Copenhagen date (zoneinfo); `.prj`, `.cpg`, `Content-Disposition`; the
               districts Shapefile (public) has the 444 districts; the public gets 401 and a
               planner 403 for incident exports.
 5. audit      (admin) `/api/audit` lists each export made by this run (collection, format,
@@ -668,7 +668,10 @@ def compare_incident_shapefile(body, geo, epsg, where):
                 f"{where}: .prj does not name ETRS89 / UTM zone 32N: {prj[:120]}")
     require(reader.shapeType == shapefile.POINT, f"{where}: shape type {reader.shapeTypeName}, not POINT")
     fields = [f[0] for f in reader.fields[1:]]
-    require(fields == ["id", "category", "occurred", "precision", "source", "source_id"], f"{where}: fields {fields}")
+    require(fields == ["id", "category", "occurred", "occ_date", "precision", "source", "source_id"], f"{where}: fields {fields}")
+    types = {f[0]: f[1] for f in reader.fields[1:]}
+    require(types["occ_date"] == "D", f"{where}: occ_date is of dBase type {types['occ_date']!r}, not D (date)")
+    cph = zoneinfo.ZoneInfo("Europe/Copenhagen")
     require(len(reader) == len(geo), f"{where}: {len(reader)} records, the GeoJSON has {len(geo)}")
     back = pyproj.Transformer.from_crs(25832, 4326, always_xy=True) if epsg == 25832 else None
     tol = 1e-6 if back else 1e-7
@@ -682,6 +685,8 @@ def compare_incident_shapefile(body, geo, epsg, where):
         got = (rec["category"], rec["occurred"], rec["precision"], rec["source"], rec["source_id"])
         want = (p["category"], p["occurred_at"], p["precision"], p["source"], p["source_id"])
         require(got == want, f"{where}: record {i} has {got}, the GeoJSON {want}")
+        day = dt.datetime.fromisoformat(p["occurred_at"].replace("Z", "+00:00")).astimezone(cph).date()
+        require(rec["occ_date"] == day, f"{where}: record {i} occ_date {rec['occ_date']!r}, the Copenhagen date of {p['occurred_at']} is {day}")
         require(len(sr.shape.points) == 1, f"{where}: record {i} has {len(sr.shape.points)} points")
         x, y = sr.shape.points[0]
         lon, lat = back.transform(x, y) if back else (x, y)
