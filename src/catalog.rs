@@ -189,6 +189,13 @@ impl Catalog {
         public
     }
 
+    /// The public id of the incident with store id `id` (its first-round
+    /// [`crate::privacy::public_id`]; a colliding one, about one pair in 10^9 at a million
+    /// incidents, takes the next round).
+    pub fn public_id_of(&self, id: i64) -> i64 {
+        crate::privacy::public_id(&self.public_id_key, id, 0)
+    }
+
     /// Sets the store's secret for the public incident ids (see [`crate::privacy::public_id`]).
     pub fn with_public_id_key(mut self, key: [u8; 32]) -> Catalog {
         self.public_id_key = key;

@@ -292,6 +292,25 @@ fn cors_is_off_by_default_and_configurable() {
             .contains("access-control-allow-origin"),
         "{head}"
     );
+    // Its preflight is refused as problem details, like every other error of the API.
+    let (status, head, body) = common::http_with_head(
+        "OPTIONS",
+        &format!("{}/api/health", with.url),
+        &[
+            ("Origin", "https://evil.example"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 400, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["status"], 400);
     drop(with);
 
     let out = Command::new(env!("CARGO_BIN_EXE_hotspot"))

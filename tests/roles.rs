@@ -101,12 +101,18 @@ async fn only_police_and_admin_get_exact_points() {
     let t = common::demo_tokens();
     let exact = &cat.incidents[1234];
     let path = format!("/api/collections/incidents/items/{}", exact.id);
+    // The public knows incidents by their public ids (issue 12), not the store's.
+    let public_path = format!(
+        "/api/collections/incidents/items/{}",
+        cat.public_id_of(exact.id)
+    );
+    assert_eq!(call(&path, None).await.status, 404);
     let coords = |v: &Value| {
         let c = &v["geometry"]["coordinates"];
         (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
     };
     for auth in [None, Some(t.planner.as_str())] {
-        let v = call(&path, auth).await.json();
+        let v = call(&public_path, auth).await.json();
         let (lon, lat) = coords(&v);
         assert!(
             (lon - exact.lon).abs() > 1e-6 || (lat - exact.lat).abs() > 1e-6,

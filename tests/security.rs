@@ -79,13 +79,7 @@ fn peer(s: &str) -> SocketAddr {
 }
 
 /// Posts a report at (lon, lat) from `from`, with extra headers.
-async fn report(
-    f: &Fixture,
-    lon: f64,
-    lat: f64,
-    from: &str,
-    headers: &[(&str, &str)],
-) -> Answer {
+async fn report(f: &Fixture, lon: f64, lat: f64, from: &str, headers: &[(&str, &str)]) -> Answer {
     let mut r = test::TestRequest::post()
         .uri("/open311/v2/requests.json")
         .peer_addr(peer(from))
@@ -176,8 +170,14 @@ async fn duplicate_suggestions_reveal_no_more_than_the_public_cell() {
         let d = &dups[0];
         assert_eq!(d["service_request_id"], id.as_str());
         // The public position, never the exact one.
-        assert_eq!((d["long"].as_f64().unwrap() * 1e6).round(), (public.0 * 1e6).round());
-        assert_eq!((d["lat"].as_f64().unwrap() * 1e6).round(), (public.1 * 1e6).round());
+        assert_eq!(
+            (d["long"].as_f64().unwrap() * 1e6).round(),
+            (public.0 * 1e6).round()
+        );
+        assert_eq!(
+            (d["lat"].as_f64().unwrap() * 1e6).round(),
+            (public.1 * 1e6).round()
+        );
         assert_eq!(d["requested_datetime"].as_str().unwrap()[14..19], *"00:00");
         answers.push(d.clone());
     }
@@ -203,11 +203,28 @@ async fn the_rate_limit_believes_forwarding_headers_only_from_trusted_proxies() 
     let f = fixture(2, &[]);
     for n in 0..2 {
         let xff = format!("203.0.113.{n}");
-        let a = report(&f, here.0, here.1, "198.51.100.9:5000", &[("x-forwarded-for", &xff)]).await;
+        let a = report(
+            &f,
+            here.0,
+            here.1,
+            "198.51.100.9:5000",
+            &[("x-forwarded-for", &xff)],
+        )
+        .await;
         assert_eq!(a.status, 201);
     }
-    let a = report(&f, here.0, here.1, "198.51.100.9:5001", &[("x-forwarded-for", "203.0.113.99")]).await;
-    assert_eq!(a.status, 429, "a made-up X-Forwarded-For gave a fresh budget");
+    let a = report(
+        &f,
+        here.0,
+        here.1,
+        "198.51.100.9:5001",
+        &[("x-forwarded-for", "203.0.113.99")],
+    )
+    .await;
+    assert_eq!(
+        a.status, 429,
+        "a made-up X-Forwarded-For gave a fresh budget"
+    );
     assert!(a.headers.get("retry-after").is_some());
     // Every loopback address is one client, and so is every address of one IPv6 /64.
     for (a1, a2) in [
@@ -217,15 +234,33 @@ async fn the_rate_limit_believes_forwarding_headers_only_from_trusted_proxies() 
         let f = fixture(2, &[]);
         assert_eq!(report(&f, here.0, here.1, a1, &[]).await.status, 201);
         assert_eq!(report(&f, here.0, here.1, a1, &[]).await.status, 201);
-        assert_eq!(report(&f, here.0, here.1, a2, &[]).await.status, 429, "{a2} after {a1}");
+        assert_eq!(
+            report(&f, here.0, here.1, a2, &[]).await.status,
+            429,
+            "{a2} after {a1}"
+        );
     }
     // Behind a trusted balancer, residents are told apart by the header it adds.
     let f = fixture(2, &["10.0.0.0/8"]);
     for xff in ["203.0.113.7", "203.0.113.7", "203.0.113.8", "203.0.113.8"] {
-        let a = report(&f, here.0, here.1, "10.0.0.2:5000", &[("x-forwarded-for", xff)]).await;
+        let a = report(
+            &f,
+            here.0,
+            here.1,
+            "10.0.0.2:5000",
+            &[("x-forwarded-for", xff)],
+        )
+        .await;
         assert_eq!(a.status, 201, "{xff}");
     }
-    let a = report(&f, here.0, here.1, "10.0.0.3:5000", &[("forwarded", "for=203.0.113.7")]).await;
+    let a = report(
+        &f,
+        here.0,
+        here.1,
+        "10.0.0.3:5000",
+        &[("forwarded", "for=203.0.113.7")],
+    )
+    .await;
     assert_eq!(a.status, 429);
 }
 
@@ -288,9 +323,8 @@ async fn heavy_analyses_are_bounded_in_work_memory_and_answer_size() {
     let bydele: Vec<String> = (1..=9).map(|n| format!("bydel-{n}")).collect();
     let all = bydele.join(",");
     // The request that took ~1 GB: refused up front, naming the parameter to change.
-    let uri = format!(
-        "/api/analysis/emerging?resolution=11&step=month&k=1&time_window=0&district={all}"
-    );
+    let uri =
+        format!("/api/analysis/emerging?resolution=11&step=month&k=1&time_window=0&district={all}");
     for auth in [None, Some(t.police.as_str())] {
         let a = get(&state, &uri, auth).await;
         assert_eq!(a.status, 400, "{}", a.json());
@@ -319,10 +353,11 @@ async fn heavy_analyses_are_bounded_in_work_memory_and_answer_size() {
     let state = web::Data::new(common::demo_state().with_heavy_limits(1, 0));
     let app = test::init_service(App::new().app_data(state.clone()).configure(routes)).await;
     let heavy = "/api/analysis/hotspots?district=bydel-1,bydel-2,bydel-3,bydel-4&permutations=999";
-    let (a, b) = futures_util::join!(
+    let (a, b) = futures_util::future::join(
         test::call_service(&app, test::TestRequest::get().uri(heavy).to_request()),
-        test::call_service(&app, test::TestRequest::get().uri(heavy).to_request())
-    );
+        test::call_service(&app, test::TestRequest::get().uri(heavy).to_request()),
+    )
+    .await;
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 503]);
@@ -386,8 +421,13 @@ async fn planners_see_no_finer_than_the_public_cell_and_hour() {
     )
     .await
     .json();
-    let at = page["features"][0]["properties"]["occurred_at"].as_str().unwrap().to_owned();
-    let t0 = chrono::DateTime::parse_from_rfc3339(&at).unwrap().timestamp();
+    let at = page["features"][0]["properties"]["occurred_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t0 = chrono::DateTime::parse_from_rfc3339(&at)
+        .unwrap()
+        .timestamp();
     let hour = t0 - t0.rem_euclid(3600);
     let iso = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
@@ -405,7 +445,11 @@ async fn planners_see_no_finer_than_the_public_cell_and_hour() {
     };
     let second = get(
         &state,
-        &format!("/api/analysis/hexbins?district=district-8&datetime={}/{}", iso(t0), iso(t0)),
+        &format!(
+            "/api/analysis/hexbins?district=district-8&datetime={}/{}",
+            iso(t0),
+            iso(t0)
+        ),
         Some(&t.planner),
     )
     .await
@@ -422,7 +466,10 @@ async fn planners_see_no_finer_than_the_public_cell_and_hour() {
     .await
     .json();
     assert_eq!(counts(&second), counts(&whole));
-    assert_eq!(second["parameters"]["datetime"], whole["parameters"]["datetime"]);
+    assert_eq!(
+        second["parameters"]["datetime"],
+        whole["parameters"]["datetime"]
+    );
     // A density surface for a planner is the public one (made from the generalised points).
     let kde = "/api/analysis/kde?cell_m=5&bandwidth_m=20";
     assert_eq!(
@@ -438,9 +485,13 @@ async fn public_ids_and_times_do_not_give_away_the_order_of_events() {
     let page = |auth: Option<&'static str>| {
         let state = state.clone();
         async move {
-            get(&state, "/api/collections/incidents/items?district=district-8&limit=2000", auth)
-                .await
-                .json()
+            get(
+                &state,
+                "/api/collections/incidents/items?district=district-8&limit=2000",
+                auth,
+            )
+            .await
+            .json()
         }
     };
     let public = page(None).await;
@@ -466,10 +517,18 @@ async fn public_ids_and_times_do_not_give_away_the_order_of_events() {
     assert!((0.3..0.7).contains(&f), "public ids follow time: {f}");
     let exact: std::collections::HashSet<i64> = police.iter().map(|p| p.0).collect();
     let shared = public.iter().filter(|p| exact.contains(&p.0)).count();
-    assert!(shared * 100 < public.len(), "{shared} public ids are store ids");
+    assert!(
+        shared * 100 < public.len(),
+        "{shared} public ids are store ids"
+    );
     // A public id leads to its own feature, and is the same in a tile.
     let (id, at) = &public[0];
-    let one = get(&state, &format!("/api/collections/incidents/items/{id}"), None).await;
+    let one = get(
+        &state,
+        &format!("/api/collections/incidents/items/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(one.status, 200);
     assert_eq!(one.json()["properties"]["occurred_at"], at.as_str());
 
@@ -477,7 +536,9 @@ async fn public_ids_and_times_do_not_give_away_the_order_of_events() {
     let f = fixture(0, &[]);
     let id = id_of(&report(&f, 12.5547, 55.6866, "198.51.100.1:1", &[]).await);
     publish(&f, &id).await;
-    let public = get(&f.state, &format!("/open311/v2/requests/{id}.json"), None).await.json();
+    let public = get(&f.state, &format!("/open311/v2/requests/{id}.json"), None)
+        .await
+        .json();
     for k in ["requested_datetime", "updated_datetime"] {
         let v = public[0][k].as_str().unwrap();
         assert!(v.ends_with(":00:00Z"), "{k} {v}");
@@ -522,12 +583,15 @@ async fn forwarded_hosts_and_framework_errors() {
     )
     .await;
     assert_eq!(a.status, 413);
-    assert_eq!(a.headers.get("content-type").unwrap(), "application/problem+json");
+    assert_eq!(
+        a.headers.get("content-type").unwrap(),
+        "application/problem+json"
+    );
     assert_eq!(a.json()["status"], 413);
 }
 
 /// The real binary on a store with one damaged table: it refuses to start, naming the part.
-#[test]
+#[core::prelude::v1::test]
 fn a_partly_corrupt_store_is_refused_at_start() {
     for (table, part) in [("reports", "reports"), ("tokens", "tokens")] {
         let dir = common::temp_dir("corrupt");
@@ -566,7 +630,8 @@ fn a_partly_corrupt_store_is_refused_at_start() {
         let db = dir.join("hotspot.sqlite");
         let (page_size, root): (i64, i64) = {
             let c = rusqlite::Connection::open(&db).unwrap();
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .unwrap();
             (
                 c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap(),
                 c.query_row(
@@ -583,19 +648,101 @@ fn a_partly_corrupt_store_is_refused_at_start() {
             *b = 0xA5;
         }
         std::fs::write(&db, bytes).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        let log = dir.join("stderr.log");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hotspot"))
             .args(["serve", "--no-demo", "--listen"])
             .arg(format!("127.0.0.1:{}", common::free_port()))
             .arg("--data-dir")
             .arg(&dir)
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
             .unwrap();
-        assert!(!out.status.success(), "served with {table} damaged");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        let status = status.unwrap_or_else(|| panic!("serving with {table} damaged: {err}"));
+        assert!(!status.success(), "served with {table} damaged");
         assert!(err.contains(part), "{table}: {err}");
         assert!(
             err.lines().filter(|l| l.starts_with("hotspot:")).count() == 1,
             "{err}"
         );
     }
+}
+
+/// The load goal of issue 12: 20 of the heaviest anonymous analyses at once against the real
+/// binary on the demo data. The process stays up, stays under 1.5 GB (peak RSS, `VmHWM`), and
+/// every answer is a 200, a 400 (too much work, refused up front) or a 503 (queue full).
+#[core::prelude::v1::test]
+fn twenty_heaviest_anonymous_requests_at_once_keep_the_server_up_and_small() {
+    let dir = common::temp_dir("heavy");
+    let port = common::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hotspot"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while common::http("GET", &format!("{url}/api/health"), &[], b"").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let all: Vec<String> = (1..=10).map(|n| format!("bydel-{n}")).collect();
+    let all = all.join(",");
+    let heavy = [
+        format!("/api/analysis/emerging?resolution=11&step=month&k=1&time_window=0&district={all}"),
+        format!(
+            "/api/analysis/emerging?resolution=10&step=quarter&k=2&time_window=4&district={all}"
+        ),
+        format!("/api/analysis/hotspots?resolution=10&k=5&permutations=9999&district={all}"),
+        format!("/api/analysis/hotspots?resolution=12&k=5&district={all}"),
+        "/api/analysis/kde?bbox=12.45,55.61,12.73,55.73&cell_m=5&bandwidth_m=auto".into(),
+        "/api/analysis/hexbins?resolution=10".into(),
+        "/api/districts/bydel-5/summary?from=2010-01-01&to=2014-12-31".into(),
+    ];
+    let threads: Vec<_> = (0..20)
+        .map(|n| {
+            let u = format!("{url}{}", heavy[n % heavy.len()]);
+            std::thread::spawn(move || (common::http("GET", &u, &[], b"").map(|r| r.0), u))
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in threads {
+        let (status, u) = t.join().unwrap();
+        let status = status.unwrap_or_else(|| panic!("no answer to {u}"));
+        assert!([200, 400, 503].contains(&status), "{status} for {u}");
+        statuses.push(status);
+    }
+    let peak_kb: u64 = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(child.try_wait().unwrap().is_none(), "the server died");
+    assert!(common::http("GET", &format!("{url}/api/health"), &[], b"").is_some_and(|r| r.0 == 200));
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!("statuses {statuses:?}, peak RSS {} MB", peak_kb / 1024);
+    assert!(peak_kb < 1536 * 1024, "peak RSS {} MB", peak_kb / 1024);
+    assert!(statuses.contains(&200));
 }

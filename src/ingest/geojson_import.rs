@@ -301,6 +301,8 @@ pub fn observations_from(
                 return Err("note: longer than 2000 characters".into());
             }
             validate::free_text(&note).map_err(|e| format!("note: {e}"))?;
+            // Notes are public with the observation: the scrubber of residents' reports.
+            let note = crate::reports::scrub::scrub(&note).0;
             let key = origin.time_key("observed_at");
             let when = text(p, key).ok_or(format!("{key}: missing"))?;
             let observed_at = timeparse::parse(when, None, tz)
