@@ -169,22 +169,24 @@ impl Disclosure {
 }
 
 /// One row of counts and its total as they may be published under `d`: counts of 1 to
-/// `min_count − 1` become `None`, and when the total is shown and exactly one count is hidden,
-/// the smallest other non-zero count is hidden too, so that no hidden count is the total minus
-/// the shown ones (complementary suppression). Exact disclosure shows everything.
+/// `min_count − 1` become `None`; when any is hidden and the total is shown, the smallest shown
+/// non-zero count (which is ≥ `min_count`) is hidden too, or, when there is none, the total —
+/// so the hidden counts never add up to a known sum made only of small counts (complementary
+/// suppression). Exact disclosure shows everything.
 pub fn suppress_table(
     d: &Disclosure,
     counts: &[u64],
     total: u64,
 ) -> (Vec<Option<u64>>, Option<u64>) {
     let mut out: Vec<Option<u64>> = counts.iter().map(|&n| d.count(n)).collect();
-    let total = d.count(total);
-    if total.is_some() && out.iter().filter(|c| c.is_none()).count() == 1 {
-        if let Some(i) = (0..out.len())
+    let mut total = d.count(total);
+    if total.is_some() && out.iter().any(Option::is_none) {
+        match (0..out.len())
             .filter(|&i| out[i].is_some_and(|n| n > 0))
             .min_by_key(|&i| out[i])
         {
-            out[i] = None;
+            Some(i) => out[i] = None,
+            None => total = None,
         }
     }
     (out, total)
@@ -216,10 +218,15 @@ mod tests {
             suppress_table(&d, &[2, 5, 9, 0], 16),
             (vec![None, None, Some(9), Some(0)], Some(16))
         );
-        // Two small counts already hide each other; a small total hides itself.
+        // Small counts alone would add up to a known sum: a large one goes with them.
         assert_eq!(
             suppress_table(&d, &[1, 2, 7], 10),
-            (vec![None, None, Some(7)], Some(10))
+            (vec![None, None, None], Some(10))
+        );
+        // No large count to hide: the total goes.
+        assert_eq!(
+            suppress_table(&d, &[2, 2, 0], 4),
+            (vec![None, None, Some(0)], None)
         );
         assert_eq!(suppress_table(&d, &[2, 0], 2), (vec![None, Some(0)], None));
         // Brute force: for every row of small tables, the shown figures never pin down a
@@ -228,9 +235,15 @@ mod tests {
             for b in 0..6u64 {
                 for c in 0..6u64 {
                     let (row, total) = suppress_table(&d, &[a, b, c], a + b + c);
-                    let hidden = row.iter().filter(|x| x.is_none()).count();
-                    if total.is_some() {
-                        assert_ne!(hidden, 1, "{a} {b} {c}");
+                    let hidden: Vec<u64> = row
+                        .iter()
+                        .zip([a, b, c])
+                        .filter(|(x, _)| x.is_none())
+                        .map(|(_, v)| v)
+                        .collect();
+                    if total.is_some() && !hidden.is_empty() {
+                        assert!(hidden.len() >= 2, "{a} {b} {c}");
+                        assert!(hidden.iter().any(|&v| v >= 3), "{a} {b} {c}");
                     }
                 }
             }

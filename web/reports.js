@@ -884,10 +884,12 @@ let lastResult = null;
  * How far another report is, as the public may know it: its place is public only to about 80 m,
  * so the distance is given in steps of 50 m, never closer than "under 50 m".
  */
+/** How far a suggested duplicate is, as the server measures it for residents: between the two
+ * public positions (0 = the same ~115 m map cell, about 115 m = the next one). */
 function publicDistance(metres) {
   if (!Number.isFinite(metres)) return '';
-  if (metres < 50) return t('distanceUnder', { m: formatNumber(50) });
-  return t('distanceAway', { m: formatNumber(Math.round(metres / 50) * 50) });
+  if (metres < 1) return t('dupSameCell');
+  return t('dupNextCell', { m: formatNumber(Math.round(metres / 10) * 10) });
 }
 
 function duplicateItem(dup) {

@@ -192,7 +192,9 @@ fn reports_in(
         for c in cells.iter_mut() {
             suppress(c, d);
         }
-        suppress_complement(&mut cells);
+        if suppress_complement(&mut cells).is_err() {
+            total = serde_json::Value::Null;
+        }
         suppress(&mut total, d);
     }
     json!({"total": total, "by_service": by})
@@ -209,20 +211,22 @@ fn suppress(v: &mut serde_json::Value, d: Disclosure) -> bool {
     }
 }
 
-/// Complementary suppression: when any of `cells` is hidden, the smallest shown non-zero one is
-/// hidden too, so the hidden ones cannot be worked out from a published total. Returns the
-/// index of the cell it hid.
-fn suppress_complement(cells: &mut [&mut serde_json::Value]) -> Option<usize> {
+/// Complementary suppression: when any of `cells` is hidden, the smallest shown non-zero one
+/// (≥ the threshold, as it is shown) is hidden too, so the hidden ones cannot be worked out
+/// from a published total. Returns the index of the cell it hid, or `Err(())` when a cell is
+/// hidden but there is no shown one to hide with it: then the caller hides the total.
+fn suppress_complement(cells: &mut [&mut serde_json::Value]) -> Result<Option<usize>, ()> {
     if !cells.iter().any(|c| c.is_null()) {
-        return None;
+        return Ok(None);
     }
     let (i, _) = cells
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.as_u64().filter(|&n| n > 0).map(|n| (i, n)))
-        .min_by_key(|&(_, n)| n)?;
+        .min_by_key(|&(_, n)| n)
+        .ok_or(())?;
     *cells[i] = serde_json::Value::Null;
-    Some(i)
+    Ok(Some(i))
 }
 
 /// The public's district summary: category counts, the hour × weekday grid and top-cell counts
@@ -250,11 +254,23 @@ fn suppress_summary(v: &mut serde_json::Value, d: Disclosure) {
                 .filter(|r| r["code"] != "all")
                 .map(|r| &mut r[column])
                 .collect();
-            if let Some(i) = suppress_complement(&mut cells) {
-                drop(cells);
-                if let Some(row) = rows.iter_mut().filter(|r| r["code"] != "all").nth(i) {
-                    for k in CHANGE {
-                        row[k] = serde_json::Value::Null;
+            match suppress_complement(&mut cells) {
+                Ok(Some(i)) => {
+                    drop(cells);
+                    if let Some(row) = rows.iter_mut().filter(|r| r["code"] != "all").nth(i) {
+                        for k in CHANGE {
+                            row[k] = serde_json::Value::Null;
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(()) => {
+                    drop(cells);
+                    if let Some(all) = rows.iter_mut().find(|r| r["code"] == "all") {
+                        all[column] = serde_json::Value::Null;
+                        for k in CHANGE {
+                            all[k] = serde_json::Value::Null;
+                        }
                     }
                 }
             }
@@ -268,7 +284,16 @@ fn suppress_summary(v: &mut serde_json::Value, d: Disclosure) {
         for cell in cells.iter_mut() {
             suppress(cell, d);
         }
-        suppress_complement(&mut cells);
+        if suppress_complement(&mut cells).is_err() {
+            // Only small counts in the grid: its total (the `all` row) would give their sum.
+            drop(cells);
+            if let Some(all) = v["categories"]
+                .as_array_mut()
+                .and_then(|rows| rows.iter_mut().find(|r| r["code"] == "all"))
+            {
+                all["count"] = serde_json::Value::Null;
+            }
+        }
     }
     if let Some(cells) = v["top_cells"].as_array_mut() {
         for c in cells {
