@@ -613,8 +613,10 @@ def note_differencing(ctx):
         if total is None or not hidden:
             continue
         rest = total - sum(v for v in shown if v is not None)
-        # One hidden count is the rest; k hidden counts of 1..2 summing to k or 2k are all 1s or 2s.
-        if hidden == 1 or rest in (hidden, 2 * hidden):
+        # One hidden count is the rest; k hidden counts summing to k are all 1s. (k counts summing
+        # to 2k pin them only if all are small; the server always hides a count ≥ the threshold
+        # with small ones, or else the total, so that sum no longer pins them.)
+        if hidden == 1 or rest == hidden:
             found.append(f"2010-{m:02d} ({hidden} hidden, total − shown = {rest})")
     return found
 
