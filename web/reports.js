@@ -612,6 +612,7 @@ function buildForm() {
   // 1. Where.
   form.location = locationField({
     legendKey: 'reportWhere', hintKey: 'reportWhereHint', pinClass: 'pin-report', labelKey: 'pinLabel',
+    onChange: () => refreshNearby(),
   });
   form.location.controls = [form.location.centre];
 
@@ -620,6 +621,13 @@ function buildForm() {
   const typeError = el('p', { className: 'field-error', id: 'report-type-error', hidden: '' });
   const typeFieldset = el('fieldset', { className: 'field field-type' }, text('legend', 'reportType'), typeList, typeError);
   form.type = { element: typeFieldset, error: typeError, list: typeList, controls: [] };
+  typeList.addEventListener('change', () => refreshNearby());
+
+  // Already reported? Published reports of the chosen type near the chosen place, from the
+  // public layer, so a resident can say "me too" instead of sending the same again.
+  form.nearby = el('section', { className: 'nearby', hidden: '', 'aria-live': 'polite' },
+    text('h3', 'nearbyHeading'), text('p', 'nearbyHint', { className: 'hint' }),
+    el('ul', { className: 'dup-list' }));
 
   // 3. When.
   const timeError = el('p', { className: 'field-error', id: 'report-time-error', hidden: '' });
@@ -683,7 +691,7 @@ function buildForm() {
   form.submit = submit;
   const formEl = el('form', { className: 'report-form', novalidate: '', 'aria-labelledby': 'report-sheet-title' },
     text('p', 'reportIntro', { className: 'intro' }),
-    form.location.element, typeFieldset, timeFieldset, descriptionField, contact, trap, general,
+    form.location.element, typeFieldset, form.nearby, timeFieldset, descriptionField, contact, trap, general,
     el('div', { className: 'form-actions' }, submit),
     text('p', 'reportPublicNote', { className: 'note' }));
   formEl.addEventListener('submit', (event) => {
@@ -867,6 +875,8 @@ async function sendReport() {
 }
 
 function resetForm() {
+  form.nearby.hidden = true;
+  form.nearby.querySelector('ul').replaceChildren();
   form.element.reset();
   form.honeypot.value = '';
   form.location.picker.clear();
@@ -892,10 +902,58 @@ function publicDistance(metres) {
   return t('dupNextCell', { m: formatNumber(Math.round(metres / 10) * 10) });
 }
 
-function duplicateItem(dup) {
+/** Metres between two lon/lat points (haversine; near enough at a city's scale). */
+function metresBetween(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b[1] - a[1]) * rad;
+  const dLon = (b[0] - a[0]) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
+}
+
+/** How many published reports near the chosen place are offered before sending. */
+const NEARBY_MAX = 3;
+/** How far (metres) from the chosen place a published report's public position may be. */
+const NEARBY_RADIUS_M = 150;
+let nearbyRequest = 0;
+
+/** Fills "already reported?" from the public list of the chosen type around the chosen place. */
+async function refreshNearby() {
+  const point = form.location?.picker?.point;
+  const code = form.type?.list.querySelector('input:checked')?.value;
+  const list = form.nearby.querySelector('ul');
+  const request = ++nearbyRequest;
+  if (!point || !code) {
+    form.nearby.hidden = true;
+    return;
+  }
+  const dLat = NEARBY_RADIUS_M / 111320;
+  const dLon = dLat / Math.cos(point.lat * Math.PI / 180);
+  const bbox = [point.lng - dLon, point.lat - dLat, point.lng + dLon, point.lat + dLat].map((v) => v.toFixed(6)).join(',');
+  let reports = [];
+  try {
+    const url = appUrl(`${OPEN311.requests}?service_code=${encodeURIComponent(code)}&bbox=${bbox}&limit=50`);
+    const response = await fetch(url, { headers: { Accept: 'application/json' } });
+    if (response.ok) reports = await response.json();
+  } catch {
+    reports = [];
+  }
+  if (request !== nearbyRequest) return;
+  const near = (Array.isArray(reports) ? reports : [])
+    .filter((r) => r.status === 'open')
+    .map((r) => ({ r, m: metresBetween([point.lng, point.lat], [Number(r.long), Number(r.lat)]) }))
+    .filter(({ m }) => m <= NEARBY_RADIUS_M)
+    .sort((a, b) => a.m - b.m)
+    .slice(0, NEARBY_MAX);
+  list.replaceChildren(...near.map(({ r, m }) => duplicateItem(r, t('distanceAway', { m: formatNumber(Math.max(10, Math.round(m / 10) * 10)) }))));
+  form.nearby.hidden = near.length === 0;
+}
+
+function duplicateItem(dup, distanceText = null) {
   const count = el('span', { className: 'metoo-count', text: formatNumber(Number(dup.me_too) || 0) });
   const meta = [serviceLabel(dup.service_code)];
-  if (dup.distance_m != null) meta.push(publicDistance(Number(dup.distance_m)));
+  if (distanceText) meta.push(distanceText);
+  else if (dup.distance_m != null) meta.push(publicDistance(Number(dup.distance_m)));
   if (dup.requested_datetime) meta.push(formatDateTime(dup.requested_datetime, false));
   return el('li', { className: 'dup-item', 'data-report-id': String(dup.service_request_id) },
     el('p', { className: 'dup-meta', text: meta.join(' · ') }),

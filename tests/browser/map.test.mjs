@@ -1156,6 +1156,23 @@ test('reports: a resident reports in Danish, a planner publishes, the report is 
     await item.locator('.btn-metoo.done').waitFor();
     assert.equal((await item.locator('.metoo-count').innerText()).trim(), '1');
     assert.equal(await page.evaluate(() => window.__xss), undefined);
+
+    // Another resident at the same spot is offered it before sending ("already reported?"),
+    // from the public layer, and can say "me too" there instead.
+    const close = page.locator('.maplibregl-popup-close-button');
+    if (await close.count()) await close.first().click();
+    await page.locator('#report-button').tap();
+    await page.waitForSelector('#report-sheet:not([hidden]) #report-types input');
+    await centreOn(page, DISTRICT8_SPOT, 16.5);
+    await tapMap(page, DISTRICT8_SPOT, true);
+    await page.waitForSelector('.field-location.placed');
+    await page.locator('label[for="report-type-poor_lighting"]').tap();
+    const nearby = page.locator(`#report-sheet .nearby:not([hidden]) .dup-item[data-report-id="${reportId}"]`);
+    await nearby.waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('#report-sheet .nearby h3').innerText(), /allerede meldt/);
+    assert.match(await nearby.innerText(), /m væk/);
+    await nearby.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}report-phone-nearby.png` });
     assertNoProblems(publicView.problems);
   } finally {
     await publicView.context.close();
