@@ -187,6 +187,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .configure(api::routes)
     })
     .shutdown_timeout(10)
+    // Bounded connections per worker (so a flood of idle connections cannot exhaust file
+    // descriptors) and prompt timeouts for request heads and closing; bodies that trickle are
+    // cut by their readers. A reverse proxy in front is still the defence against slowloris.
+    .max_connections(4096)
+    .client_request_timeout(std::time::Duration::from_secs(5))
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .bind(config.listen)
     .with_context(|| format!("cannot listen on {}", config.listen))?;
     if let Some(w) = config.workers {

@@ -135,6 +135,12 @@ impl Disclosure {
         min_count: 1,
     };
 
+    /// Made from the generalised points, every count shown (planners' analyses).
+    pub const GENERALISED: Disclosure = Disclosure {
+        exact: false,
+        min_count: 1,
+    };
+
     /// The public view with the given threshold.
     pub fn public(min_count: u32) -> Disclosure {
         Disclosure {
@@ -157,6 +163,13 @@ impl Disclosure {
     pub fn describe(&self) -> serde_json::Value {
         if self.exact {
             serde_json::json!({"exact": true})
+        } else if self.min_count <= 1 {
+            serde_json::json!({
+                "exact": false,
+                "approximate": true,
+                "suppressed_below": 1,
+                "method": "incidents moved to the centre of their H3 resolution-10 cell (≤ 80 m), times floored to the hour; every count shown",
+            })
         } else {
             serde_json::json!({
                 "exact": false,

@@ -470,6 +470,35 @@ async fn planners_see_no_finer_than_the_public_cell_and_hour() {
         second["parameters"]["datetime"],
         whole["parameters"]["datetime"]
     );
+    // Areas a planner chooses cannot be narrowed onto an exact point: a box of a few
+    // centimetres around an incident finds nothing unless its public point is in it too.
+    let mut probed = 0;
+    for f in page["features"].as_array().unwrap() {
+        let c = &f["geometry"]["coordinates"];
+        let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        let (plon, plat) = hotspot::privacy::anchor(lon, lat);
+        if (plon - lon).abs() < 1e-5 && (plat - lat).abs() < 1e-5 {
+            continue;
+        }
+        let bbox = format!(
+            "{},{},{},{}",
+            lon - 1e-7,
+            lat - 1e-7,
+            lon + 1e-7,
+            lat + 1e-7
+        );
+        for path in [
+            format!("/api/analysis/hexbins?bbox={bbox}"),
+            format!("/api/analysis/hexbins?bbox={bbox}&resolution=7"),
+        ] {
+            let v = get(&state, &path, Some(&t.planner)).await.json();
+            assert_eq!(v["numberOfIncidents"], 0, "{path}: {v}");
+            let police = get(&state, &path, Some(&t.police)).await.json();
+            assert!(police["numberOfIncidents"].as_u64().unwrap() >= 1, "{path}");
+        }
+        probed += 1;
+    }
+    assert!(probed > 0);
     // A density surface for a planner is the public one (made from the generalised points).
     let kde = "/api/analysis/kde?cell_m=5&bandwidth_m=20";
     assert_eq!(
@@ -544,7 +573,27 @@ async fn public_ids_and_times_do_not_give_away_the_order_of_events() {
         assert!(v.ends_with(":00:00Z"), "{k} {v}");
     }
     let planner = get(&f.state, "/api/reports", Some(&f.planner)).await.json();
-    assert!(planner["reports"][0]["requested_datetime"].is_string());
+    let exact = planner["reports"][0]["requested_datetime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Nor does filtering on the time: any start within the hour finds it, the next hour not.
+    let t = chrono::DateTime::parse_from_rfc3339(&exact)
+        .unwrap()
+        .timestamp();
+    let hour = t - t.rem_euclid(3600);
+    let iso = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    for (start, found) in [(hour, true), (t, true), (t + 1, true), (hour + 3600, false)] {
+        let uri = format!("/open311/v2/requests.json?start_date={}", iso(start));
+        let list = get(&f.state, &uri, None).await.json();
+        let n = list.as_array().unwrap().len();
+        assert_eq!(n == 1, found, "{uri}: {list}");
+    }
     let _ = &f.police;
 }
 

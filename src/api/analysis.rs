@@ -185,7 +185,7 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
         let head = json!({
             "parameters": parameters,
             "numberOfCells": cells.len(),
-            "numberOfIncidents": positions.len(),
+            "numberOfIncidents": disclosure.count(positions.len() as u64),
             "suppressedCells": suppressed,
             "privacy": disclosure.describe(),
             "data_version": cat.version,

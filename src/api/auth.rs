@@ -41,8 +41,8 @@ impl Caller {
     /// Whether this caller sees exact data for `need`.
     pub fn sees_exact(&self, need: Need) -> bool {
         match need {
-            Need::Points => matches!(self.role, Role::Police | Role::Admin),
-            Need::Aggregates => self.role != Role::Public,
+            Need::Points | Need::Aggregates => matches!(self.role, Role::Police | Role::Admin),
+            Need::Programme => self.role != Role::Public,
         }
     }
 
@@ -99,8 +99,14 @@ impl Caller {
 pub enum Need {
     /// Single incidents: items, tiles, exports. Exact for police and admin.
     Points,
-    /// Aggregates: analysis and summaries. Exact for planners, police and admin.
+    /// Aggregates over areas and periods the caller chooses (analyses, summaries, initiative
+    /// evaluations): exact for police and admin; for planners made from the generalised points
+    /// without small-count suppression — a planner choosing areas could otherwise bisect down
+    /// to an incident's exact point.
     Aggregates,
+    /// The programme's fixed figures (effect goals, the status report): district 8, whole years
+    /// or half-years, which no caller can narrow. Exact for planners, police and admin.
+    Programme,
 }
 
 /// Roles that may export incidents (`…/incidents/items?f=geojson|csv|shapefile`: every

@@ -99,10 +99,19 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Every address of `Forwarded: for=` and `X-Forwarded-For`, in order (nearest proxy last).
-/// `Forwarded` wins when both are present (RFC 7239).
+/// Every address of `X-Forwarded-For`, in order (nearest proxy last); only when there is none,
+/// those of `Forwarded: for=`. Balancers (HAProxy's `option forwardfor`, nginx's
+/// `$proxy_add_x_forwarded_for`) append to `X-Forwarded-For` and pass a client's own `Forwarded`
+/// header through untouched, so reading `Forwarded` first would let a client name itself.
 fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
     let mut out = Vec::new();
+    for v in headers.get_all("x-forwarded-for") {
+        let Ok(v) = v.to_str() else { continue };
+        out.extend(v.split(',').filter_map(|s| parse_node(s.trim())));
+    }
+    if !out.is_empty() {
+        return out;
+    }
     for v in headers.get_all("forwarded") {
         let Ok(v) = v.to_str() else { continue };
         for element in v.split(',') {
@@ -117,13 +126,6 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
                 }
             }
         }
-    }
-    if !out.is_empty() {
-        return out;
-    }
-    for v in headers.get_all("x-forwarded-for") {
-        let Ok(v) = v.to_str() else { continue };
-        out.extend(v.split(',').filter_map(|s| parse_node(s.trim())));
     }
     out
 }

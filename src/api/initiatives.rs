@@ -607,7 +607,7 @@ pub(crate) fn evaluation(
         },
         // Unmoderated reports at their exact places: planners only (with a public buffer_m the
         // counts would locate them).
-        "reports": if caller.sees_exact(Need::Aggregates) {
+        "reports": if caller.sees_unpublished() {
             json!({
                 "before": reps.before, "after": reps.after,
                 "note": "resident reports (not rejected or duplicate) within the buffer in each window",

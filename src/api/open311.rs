@@ -12,6 +12,9 @@ use super::AppState;
 use crate::model::{time, DistrictLevel};
 use crate::reports::{self, scrub, Contact, NewReport, Report, Service, TimeOfDay};
 
+/// How long the body of a report may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Largest request body accepted (bytes): 2,000 non-Latin characters form-encoded take ~18 KB.
 pub const MAX_BODY: usize = 32 * 1024;
 
@@ -299,17 +302,41 @@ pub fn duplicates_for_moderator(
 
 /// Reads the body (at most [`MAX_BODY`] bytes) as form or JSON fields.
 async fn fields(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<(String, String)>> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Open311Error::bad("body", e))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(Open311Error::status(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body: more than {MAX_BODY} bytes"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
+    let too_large = || {
+        Open311Error::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body: more than {MAX_BODY} bytes"),
+        )
+    };
+    // A declared length over the limit is refused before a byte is read.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
     }
+    let mut body = web::BytesMut::new();
+    // A body that trickles in is given up on, so slow senders cannot hold connections.
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| Open311Error::bad("body", e))?;
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .map_err(|_| {
+            Open311Error::status(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("body: not received within {} s", BODY_TIMEOUT.as_secs()),
+            )
+        })??;
     let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -715,7 +742,12 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             })
             .filter(|(r, _)| services.as_ref().is_none_or(|s| s.contains(&r.service)))
             .filter(|(r, _)| ids.as_ref().is_none_or(|i| i.contains(&r.id)))
-            .filter(|(r, _)| r.created_at >= start && r.created_at <= end)
+            // On the hour the public sees, not the exact second (bisecting on start_date would
+            // find that).
+            .filter(|(r, _)| {
+                let t = r.created_at - r.created_at.rem_euclid(3600);
+                t >= start.saturating_sub(start.rem_euclid(3600)) && t <= end
+            })
             .filter(|(r, _)| {
                 bbox.is_none_or(|(a, b, c, d)| {
                     let (lon, lat) = crate::privacy::anchor(r.lon, r.lat);

@@ -24,7 +24,7 @@ fn goal_of(raw: &str) -> ApiResult<&'static GoalDef> {
 
 /// Every goal with its values and status, as the caller may see them.
 pub(crate) fn goal_views(state: &AppState, caller: &Caller) -> ApiResult<Vec<Value>> {
-    let (cat, disclosure) = state.view(caller, Need::Aggregates);
+    let (cat, disclosure) = state.view(caller, Need::Programme);
     let measurements = state.with_store(|s| s.measurements())?;
     let settings = state.with_store(|s| s.goal_settings())?;
     let initiatives = state.initiatives()?;
@@ -101,7 +101,7 @@ pub(crate) fn goal_views(state: &AppState, caller: &Caller) -> ApiResult<Vec<Val
 }
 
 fn envelope(state: &AppState, caller: &Caller, goals: Vec<Value>) -> Value {
-    let (cat, disclosure) = state.view(caller, Need::Aggregates);
+    let (cat, disclosure) = state.view(caller, Need::Programme);
     let mut v = json!({
         "goals": goals,
         "status_rule_en": goals::STATUS_RULE_EN,

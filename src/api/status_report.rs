@@ -66,7 +66,7 @@ pub(crate) fn render(
     use geo::{BoundingRect, Contains, Intersects};
 
     let l = lang;
-    let (cat, disclosure) = state.view(caller, Need::Aggregates);
+    let (cat, disclosure) = state.view(caller, Need::Programme);
     let d8 = cat
         .district(HOTSPOT_DISTRICT_ID)
         .ok_or_else(|| ApiError::Unprocessable("district 8 is not loaded".into()))?;

@@ -102,7 +102,7 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
         let mut v = if format == "raster" {
             json!({
                 "kernel": "quartic (biweight)", "unit": "incidents per km²", "parameters": parameters,
-                "numberOfIncidents": points.len(), "raster": r, "data_version": cat.version,
+                "numberOfIncidents": disclosure.count(points.len() as u64), "raster": r, "data_version": cat.version,
                 "software_version": env!("CARGO_PKG_VERSION"),
             })
         } else {
@@ -130,7 +130,7 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
                 })
                 .collect();
             json!({"type": "FeatureCollection", "kernel": "quartic (biweight)", "unit": "incidents per km²", "parameters": parameters,
-                   "numberOfIncidents": points.len(), "data_version": cat.version,
+                   "numberOfIncidents": disclosure.count(points.len() as u64), "data_version": cat.version,
                    "software_version": env!("CARGO_PKG_VERSION"), "features": features})
         };
         v["privacy"] = disclosure.describe();
@@ -149,6 +149,7 @@ fn reports_in(
     from: i64,
     to: i64,
     d: Disclosure,
+    all_reports: bool,
 ) -> serde_json::Value {
     use crate::reports::{Service, Status};
     use geo::Contains;
@@ -157,7 +158,7 @@ fn reports_in(
         for r in all {
             // The public counts what the public map shows: published reports, at their
             // public positions. Counting the unmoderated ones would reveal them.
-            let (lon, lat) = if d.exact {
+            let (lon, lat) = if all_reports {
                 (r.lon, r.lat)
             } else {
                 crate::privacy::anchor(r.lon, r.lat)
@@ -165,7 +166,7 @@ fn reports_in(
             if r.created_at < from
                 || r.created_at > to
                 || matches!(r.status, Status::Rejected | Status::Duplicate)
-                || (!d.exact && !r.published)
+                || (!all_reports && !r.published)
                 || !area.contains(&geo::Point::new(lon, lat))
             {
                 continue;
@@ -311,7 +312,9 @@ pub async fn district_summary(
     let id = path.into_inner();
     let p = Params::parse(req.query_string(), &["from", "to"])?;
     let st = state.clone();
-    let (cat, disclosure) = state.view(&Caller::of(&req), Need::Aggregates);
+    let caller = Caller::of(&req);
+    let all_reports = caller.sees_unpublished();
+    let (cat, disclosure) = state.view(&caller, Need::Aggregates);
     state.heavy().reply(move || {
         let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
         // Dates are Copenhagen calendar days: `from` at local midnight, `to` through 23:59:59.
@@ -366,8 +369,8 @@ pub async fn district_summary(
             "change_test": "exact conditional test for two Poisson counts over equal periods (n1 | n1+n2 ~ Binomial(n1+n2, 1/2)), two-sided p = 2·min tail; significant at p < 0.05",
             "hour_weekday_note": "rows Monday…Sunday, columns hour 0…23, Copenhagen local time",
             "night": "22:00–05:59 Copenhagen time",
-            "reports": reports_in(&st, &district.geometry, from, to, disclosure),
-            "reports_note": if disclosure.exact { "resident reports received in the period inside the district (rejected ones and duplicates left out), by type; published or not" } else { "published resident reports received in the period inside the district, by type (as the public map shows them)" },
+            "reports": reports_in(&st, &district.geometry, from, to, disclosure, all_reports),
+            "reports_note": if all_reports { "resident reports received in the period inside the district (rejected ones and duplicates left out), by type; published or not" } else { "published resident reports received in the period inside the district, by type (as the public map shows them)" },
             "data_version": cat.version,
             "software_version": env!("CARGO_PKG_VERSION"),
         });
