@@ -730,10 +730,14 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let body = state.reports().read_public(|all, json| {
         let mut out = Vec::with_capacity(64 * 1024);
         out.push(b'[');
-        let chosen = all
-            .iter()
-            .zip(json)
-            .rev()
+        // Newest hour first, and within an hour by (random) id: the order says no more than
+        // the hour each report shows.
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        let hour = |i: usize| all[i].created_at - all[i].created_at.rem_euclid(3600);
+        order.sort_unstable_by(|&a, &b| hour(b).cmp(&hour(a)).then(all[a].id.cmp(&all[b].id)));
+        let chosen = order
+            .into_iter()
+            .map(|i| (&all[i], &json[i]))
             .filter(|(r, _)| r.published)
             .filter(|(r, _)| {
                 status

@@ -29,9 +29,9 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     let offset = params::offset(&p)?;
     let now = chrono::Utc::now().timestamp();
     let (page, matched): (Vec<Report>, usize) = state.reports().read(|all| {
-        let matching: Vec<&Report> = all
-            .iter()
-            .rev()
+        let matching: Vec<&Report> = crate::reports::newest_first(all)
+            .into_iter()
+            .map(|i| &all[i])
             .filter(|r| status.is_none_or(|s| r.status == s))
             .collect();
         (
@@ -273,9 +273,9 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         crate::auth::Role::Planner | crate::auth::Role::Admin
     );
     let (features, matched) = state.reports().read(|all| {
-        let matching: Vec<&Report> = all
-            .iter()
-            .rev()
+        let matching: Vec<&Report> = crate::reports::newest_first(all)
+            .into_iter()
+            .map(|i| &all[i])
             .filter(|r| planner || r.published)
             .filter(|r| {
                 codes

@@ -413,6 +413,16 @@ impl ReportBook {
     }
 }
 
+/// Positions in `all` from the newest report to the oldest (time received, then id): ids are
+/// random, so id order says nothing about time.
+pub fn newest_first(all: &[Report]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        (all[b].created_at, all[b].id).cmp(&(all[a].created_at, all[a].id))
+    });
+    order
+}
+
 /// Metres between two lon/lat points (haversine).
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     use geo::{Distance, Haversine, Point};

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::reports::{Contact, ModerationEntry, NewReport, Report, Service, Status, TimeOfDay};
 
 /// A safety walk (tryghedsvandring): when, where, who by role (never names).
@@ -62,29 +62,58 @@ fn report_from(r: &Row<'_>) -> rusqlite::Result<Report> {
 }
 
 /// Inserts a report in the open transaction `conn`; returns its id.
+///
+/// The id is random (ten digits): sequential ids would let anyone who sends two reports count
+/// the unmoderated ones received in between. A taken id is drawn again.
 pub fn insert_report(conn: &Connection, n: &NewReport) -> Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO reports(service_code, lon, lat, description, description_original, email, \
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO reports(id, service_code, lon, lat, description, description_original, email, \
          first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at, \
          follow_salt, follow_hash, district) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'new', 0, 0, ?10, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        n.service.code(),
-        n.lon,
-        n.lat,
-        n.description,
-        n.description_original,
-        n.contact.email,
-        n.contact.first_name,
-        n.contact.last_name,
-        n.time_of_day.map(|t| t.code()),
-        n.created_at,
-        n.follow.0,
-        n.follow.1,
-        n.district,
-    ])?;
-    Ok(conn.last_insert_rowid())
+         VALUES (?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'new', 0, 0, ?10, ?10, ?11, ?12, ?13) \
+         ON CONFLICT(id) DO NOTHING",
+    )?;
+    for _ in 0..16 {
+        let id = random_report_id();
+        let inserted = stmt.execute(params![
+            n.service.code(),
+            n.lon,
+            n.lat,
+            n.description,
+            n.description_original,
+            n.contact.email,
+            n.contact.first_name,
+            n.contact.last_name,
+            n.time_of_day.map(|t| t.code()),
+            n.created_at,
+            n.follow.0,
+            n.follow.1,
+            n.district,
+            id,
+        ])?;
+        if inserted == 1 {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::Corrupt {
+        table: "reports",
+        id: String::new(),
+        reason: "no free report id after 16 draws".into(),
+    })
+}
+
+/// A random report id of ten digits (1,000,000,000 ..= 9,999,999,999).
+fn random_report_id() -> i64 {
+    let mut b = [0u8; 8];
+    // Without randomness ids still differ (the time), only less unpredictably.
+    if getrandom::fill(&mut b).is_err() {
+        b = (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0))
+        .to_le_bytes();
+    }
+    1_000_000_000 + (u64::from_le_bytes(b) % 9_000_000_000) as i64
 }
 
 /// Writes a report's moderated state and the log entry, in the open transaction `conn`.
