@@ -133,6 +133,14 @@ fn lattice(lon: f64, lat: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Unix seconds as RFC 3339 UTC.
+fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
 fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
     hotspot::reports::distance_m(a, b)
 }
@@ -429,12 +437,6 @@ async fn planners_see_no_finer_than_the_public_cell_and_hour() {
         .unwrap()
         .timestamp();
     let hour = t0 - t0.rem_euclid(3600);
-    let iso = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    };
     let counts = |v: &Value| -> u64 {
         v["features"]
             .as_array()
@@ -582,12 +584,6 @@ async fn public_ids_and_times_do_not_give_away_the_order_of_events() {
         .unwrap()
         .timestamp();
     let hour = t - t.rem_euclid(3600);
-    let iso = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    };
     for (start, found) in [(hour, true), (t, true), (t + 1, true), (hour + 3600, false)] {
         let uri = format!("/open311/v2/requests.json?start_date={}", iso(start));
         let list = get(&f.state, &uri, None).await.json();

@@ -436,6 +436,15 @@ pub const DUPLICATE_RADIUS_M: f64 = 50.0;
 /// How recent (days) it must be.
 pub const DUPLICATE_DAYS: i64 = 60;
 
+/// Whether `r` is a published report of `service` received in the [`DUPLICATE_DAYS`] before
+/// `now`: a candidate duplicate.
+fn recent_published(r: &Report, service: Service, now: i64) -> bool {
+    r.published
+        && r.service == service
+        && r.created_at >= now - DUPLICATE_DAYS * 86_400
+        && r.created_at <= now
+}
+
 /// Published reports of `service` within [`DUPLICATE_RADIUS_M`] of `at` (lon, lat) received in
 /// the [`DUPLICATE_DAYS`] before `now`, other than `except`, nearest first, with their
 /// distance in metres between the exact positions: the possible duplicates a moderator sees.
@@ -448,14 +457,10 @@ pub fn possible_duplicates(
     now: i64,
     except: Option<i64>,
 ) -> Vec<(i64, f64)> {
-    let since = now - DUPLICATE_DAYS * 86_400;
     let mut near: Vec<(i64, f64)> = all
         .iter()
         .filter(|r| {
-            r.published
-                && r.service == service
-                && r.created_at >= since
-                && r.created_at <= now
+            recent_published(r, service, now)
                 && Some(r.id) != except
                 && (r.lat - at.1).abs() < 0.001
         })
@@ -484,7 +489,6 @@ pub fn nearby_published(
     let Some(here) = anchor_cell(at.0, at.1) else {
         return Vec::new();
     };
-    let since = now - DUPLICATE_DAYS * 86_400;
     let centre = |c: h3o::CellIndex| {
         let ll = h3o::LatLng::from(c);
         (ll.lng(), ll.lat())
@@ -493,13 +497,7 @@ pub fn nearby_published(
     // latitude (1.1 km) is a cheap first filter well beyond that.
     let mut near: Vec<(i64, f64)> = all
         .iter()
-        .filter(|r| {
-            r.published
-                && r.service == service
-                && r.created_at >= since
-                && r.created_at <= now
-                && (r.lat - at.1).abs() < 0.01
-        })
+        .filter(|r| recent_published(r, service, now) && (r.lat - at.1).abs() < 0.01)
         .filter_map(|r| {
             let cell = anchor_cell(r.lon, r.lat)?;
             let steps = here.grid_distance(cell).ok()?;

@@ -22,6 +22,20 @@ struct State {
     seen: HashMap<[u8; 16], VecDeque<Instant>>,
 }
 
+/// The first 16 bytes of SHA-256 over `salt` and `parts`: how a client is kept (never as
+/// itself).
+fn salted_key(salt: &[u8; 16], parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(salt);
+    for p in parts {
+        h.update(p);
+    }
+    let digest = h.finalize();
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
 fn fresh_salt() -> [u8; 16] {
     let mut salt = [0u8; 16];
     // Without randomness the limit still works; only the hashes get predictable.
@@ -56,12 +70,7 @@ impl RateLimit {
             st.salted_at = now;
             st.seen.clear();
         }
-        let mut h = Sha256::new();
-        h.update(st.salt);
-        h.update(client.as_bytes());
-        let digest = h.finalize();
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&digest[..16]);
+        let key = salted_key(&st.salt, &[client.as_bytes()]);
         let window = self.window;
         let times = st.seen.entry(key).or_default();
         while times
@@ -121,14 +130,7 @@ impl OncePerClient {
             st.salted_at = now;
             st.seen.clear();
         }
-        let mut h = Sha256::new();
-        h.update(st.salt);
-        h.update(client.as_bytes());
-        h.update([0u8]);
-        h.update(what.as_bytes());
-        let digest = h.finalize();
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&digest[..16]);
+        let key = salted_key(&st.salt, &[client.as_bytes(), &[0], what.as_bytes()]);
         st.seen.insert(key)
     }
 }
