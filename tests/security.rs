@@ -270,6 +270,21 @@ async fn the_rate_limit_believes_forwarding_headers_only_from_trusted_proxies() 
     )
     .await;
     assert_eq!(a.status, 429);
+    // A client's own Forwarded (or X-Forwarded-For) beside the one the balancer wrote buys
+    // nothing: both addresses are counted.
+    let f = fixture(2, &["10.0.0.0/8"]);
+    for n in 0..3 {
+        let spoof = format!("for=198.51.100.{n}");
+        let a = report(
+            &f,
+            here.0,
+            here.1,
+            "10.0.0.2:5000",
+            &[("x-forwarded-for", "203.0.113.9"), ("forwarded", &spoof)],
+        )
+        .await;
+        assert_eq!(a.status, if n < 2 { 201 } else { 429 }, "{spoof}");
+    }
 }
 
 #[actix_web::test]

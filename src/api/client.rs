@@ -45,20 +45,40 @@ impl TrustedProxies {
     }
 
     /// The client's address: the peer, or behind trusted proxies the last address in the
-    /// forwarding chain that is not itself a trusted proxy.
-    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+    /// forwarding chain that is not itself a trusted proxy. When the proxy sent both
+    /// `X-Forwarded-For` and `Forwarded` and they name different clients, both are returned:
+    /// a proxy appends to one and passes the client's own copy of the other through, and which
+    /// one is not known here, so the rate limits count under both (see [`rate_key`]).
+    pub fn client_ips(&self, req: &HttpRequest) -> Vec<IpAddr> {
         let peer = req.peer_addr().map(|a| canonical(a.ip()));
         if !self.trusts(req) {
-            return peer;
+            return peer.into_iter().collect();
         }
-        let chain = forwarded_for(req.headers());
-        chain
-            .iter()
-            .rev()
-            .map(|ip| canonical(*ip))
-            .find(|ip| !self.contains(*ip))
-            .or_else(|| chain.first().copied().map(canonical))
-            .or(peer)
+        let nearest = |chain: Vec<IpAddr>| {
+            chain
+                .iter()
+                .rev()
+                .map(|ip| canonical(*ip))
+                .find(|ip| !self.contains(*ip))
+                .or_else(|| chain.first().copied().map(canonical))
+        };
+        let mut out: Vec<IpAddr> = [
+            nearest(x_forwarded_for(req.headers())),
+            nearest(forwarded_for(req.headers())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        out.dedup();
+        if out.is_empty() {
+            out.extend(peer);
+        }
+        out
+    }
+
+    /// The first of [`TrustedProxies::client_ips`].
+    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        self.client_ips(req).into_iter().next()
     }
 
     /// The scheme and host the client used, for absolute links: from the forwarding headers
@@ -99,19 +119,19 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Every address of `X-Forwarded-For`, in order (nearest proxy last); only when there is none,
-/// those of `Forwarded: for=`. Balancers (HAProxy's `option forwardfor`, nginx's
-/// `$proxy_add_x_forwarded_for`) append to `X-Forwarded-For` and pass a client's own `Forwarded`
-/// header through untouched, so reading `Forwarded` first would let a client name itself.
-fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
+/// Every address of `X-Forwarded-For`, in order (nearest proxy last).
+fn x_forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
     let mut out = Vec::new();
     for v in headers.get_all("x-forwarded-for") {
         let Ok(v) = v.to_str() else { continue };
         out.extend(v.split(',').filter_map(|s| parse_node(s.trim())));
     }
-    if !out.is_empty() {
-        return out;
-    }
+    out
+}
+
+/// Every address of `Forwarded: for=` (RFC 7239), in order (nearest proxy last).
+fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
+    let mut out = Vec::new();
     for v in headers.get_all("forwarded") {
         let Ok(v) = v.to_str() else { continue };
         for element in v.split(',') {

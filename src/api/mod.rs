@@ -215,14 +215,31 @@ impl AppState {
         self
     }
 
-    /// The key the rate limits count the client of `req` under (see [`client::rate_key`]).
-    pub(crate) fn client_key(&self, req: &HttpRequest) -> String {
-        client::rate_key(self.proxies.client_ip(req))
+    /// The keys the rate limits count the client of `req` under (see [`client::rate_key`];
+    /// two when forwarding headers disagree).
+    pub(crate) fn client_keys(&self, req: &HttpRequest) -> Vec<String> {
+        let ips = self.proxies.client_ips(req);
+        if ips.is_empty() {
+            return vec![client::rate_key(None)];
+        }
+        let mut keys: Vec<String> = ips
+            .into_iter()
+            .map(|ip| client::rate_key(Some(ip)))
+            .collect();
+        keys.dedup();
+        keys
     }
 
-    /// Whether this is the first "me too" of `client` for `report` (within a day).
-    pub(crate) fn first_me_too(&self, client: &str, report: i64) -> bool {
-        self.me_too_seen.first(client, &report.to_string())
+    /// Whether this is the first "me too" for `report` under every one of `keys` (within a
+    /// day); each is remembered.
+    pub(crate) fn first_me_too(&self, keys: &[String], report: i64) -> bool {
+        let what = report.to_string();
+        // Every key is remembered, so no short-circuit.
+        let firsts: Vec<bool> = keys
+            .iter()
+            .map(|k| self.me_too_seen.first(k, &what))
+            .collect();
+        firsts.into_iter().all(|f| f)
     }
 
     /// The reports.

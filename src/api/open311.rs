@@ -394,7 +394,13 @@ fn no_control(field: &str, s: &str) -> Result<()> {
 fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
     state
         .report_limit()
-        .check(&state.client_key(req))
+        .check_keys(
+            &state
+                .client_keys(req)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
         .map_err(|wait| Open311Error {
             status: StatusCode::TOO_MANY_REQUESTS,
             description: format!(
@@ -730,12 +736,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let body = state.reports().read_public(|all, json| {
         let mut out = Vec::with_capacity(64 * 1024);
         out.push(b'[');
-        // Newest hour first, and within an hour by (random) id: the order says no more than
-        // the hour each report shows.
-        let mut order: Vec<usize> = (0..all.len()).collect();
-        let hour = |i: usize| all[i].created_at - all[i].created_at.rem_euclid(3600);
-        order.sort_unstable_by(|&a, &b| hour(b).cmp(&hour(a)).then(all[a].id.cmp(&all[b].id)));
-        let chosen = order
+        let chosen = crate::reports::public_order(all)
             .into_iter()
             .map(|i| (&all[i], &json[i]))
             .filter(|(r, _)| r.published)
@@ -792,7 +793,7 @@ pub async fn me_too(
         })?;
     rate_limited(&state, &req)?;
     // One "me too" per report per client: a repeat is answered with the count as it is.
-    if !state.first_me_too(&state.client_key(&req), r.id) {
+    if !state.first_me_too(&state.client_keys(&req), r.id) {
         return Ok(HttpResponse::Ok().json(serde_json::json!([{
             "service_request_id": id.to_string(), "me_too": r.me_too, "counted": false
         }])));

@@ -273,7 +273,12 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         crate::auth::Role::Planner | crate::auth::Role::Admin
     );
     let (features, matched) = state.reports().read(|all| {
-        let matching: Vec<&Report> = crate::reports::newest_first(all)
+        let order = if planner {
+            crate::reports::newest_first(all)
+        } else {
+            crate::reports::public_order(all)
+        };
+        let matching: Vec<&Report> = order
             .into_iter()
             .map(|i| &all[i])
             .filter(|r| planner || r.published)

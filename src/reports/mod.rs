@@ -423,6 +423,19 @@ pub fn newest_first(all: &[Report]) -> Vec<usize> {
     order
 }
 
+/// Positions in `all` as the public lists them: newest hour first, and within an hour by
+/// (random) id, so the order says no more than the hour each report shows.
+pub fn public_order(all: &[Report]) -> Vec<usize> {
+    let hour = |r: &Report| r.created_at - r.created_at.rem_euclid(3600);
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        hour(&all[b])
+            .cmp(&hour(&all[a]))
+            .then(all[a].id.cmp(&all[b].id))
+    });
+    order
+}
+
 /// Metres between two lon/lat points (haversine).
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     use geo::{Distance, Haversine, Point};

@@ -1,7 +1,8 @@
 //! A per-client rate limit that stores no IP address: each client is known only by a salted
-//! SHA-256 of its address; the salt is random and is replaced, with every count dropped, every
-//! six windows (an hour for the default 10 minutes) — so nothing kept can be tied back to an
-//! address for longer than that.
+//! SHA-256 of its address; the salt is random and is replaced every six windows (an hour for
+//! the default 10 minutes). The counts made under the previous salt are still consulted for one
+//! more window (so a change of salt is no fresh budget), then dropped — so nothing kept can be
+//! tied back to an address for longer than seven windows.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -16,10 +17,15 @@ pub struct RateLimit {
     state: Mutex<State>,
 }
 
+/// Times of events by salted client key.
+type Seen = HashMap<[u8; 16], VecDeque<Instant>>;
+
 struct State {
     salt: [u8; 16],
     salted_at: Instant,
     seen: HashMap<[u8; 16], VecDeque<Instant>>,
+    /// The salt and counts before the last change of salt.
+    previous: Option<([u8; 16], Seen)>,
 }
 
 /// The first 16 bytes of SHA-256 over `salt` and `parts`: how a client is kept (never as
@@ -53,6 +59,7 @@ impl RateLimit {
                 salt: fresh_salt(),
                 salted_at: Instant::now(),
                 seen: HashMap::new(),
+                previous: None,
             }),
         }
     }
@@ -60,31 +67,75 @@ impl RateLimit {
     /// Counts an event of `client` (e.g. its IP address as text); `Err(seconds)` to wait when
     /// it is over the limit (the event is then not counted).
     pub fn check(&self, client: &str) -> Result<(), u64> {
-        self.check_at(client, Instant::now())
+        self.check_all(&[client], Instant::now())
     }
 
+    /// Counts an event of a client known by several keys (e.g. the addresses two forwarding
+    /// headers name, when it is not known which one the proxy wrote): it must be within the
+    /// limit under every key, and counts under each.
+    pub fn check_keys(&self, keys: &[&str]) -> Result<(), u64> {
+        self.check_all(keys, Instant::now())
+    }
+
+    #[cfg(test)]
     fn check_at(&self, client: &str, now: Instant) -> Result<(), u64> {
+        self.check_all(&[client], now)
+    }
+
+    fn check_all(&self, keys: &[&str], now: Instant) -> Result<(), u64> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if now.duration_since(st.salted_at) >= self.window * 6 {
+            let old = (st.salt, std::mem::take(&mut st.seen));
+            st.previous = Some(old);
             st.salt = fresh_salt();
             st.salted_at = now;
-            st.seen.clear();
         }
-        let key = salted_key(&st.salt, &[client.as_bytes()]);
-        let window = self.window;
-        let times = st.seen.entry(key).or_default();
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
+        if st
+            .previous
+            .as_ref()
+            .is_some_and(|_| now.duration_since(st.salted_at) >= self.window)
         {
-            times.pop_front();
+            st.previous = None;
         }
-        if times.len() >= self.limit {
-            let oldest = *times.front().expect("over the limit means not empty");
-            let wait = window.saturating_sub(now.duration_since(oldest));
-            return Err(wait.as_secs().max(1));
+        let window = self.window;
+        let recent = |t: &&Instant| now.duration_since(**t) < window;
+        // Within the limit under every key (counting what the previous salt saw), or the
+        // longest wait of those over it.
+        let mut wait = None::<u64>;
+        for k in keys {
+            let mut times: Vec<Instant> = Vec::new();
+            let key = salted_key(&st.salt, &[k.as_bytes()]);
+            if let Some(t) = st.seen.get(&key) {
+                times.extend(t.iter().filter(recent));
+            }
+            if let Some((salt, seen)) = &st.previous {
+                if let Some(t) = seen.get(&salted_key(salt, &[k.as_bytes()])) {
+                    times.extend(t.iter().filter(recent));
+                }
+            }
+            if times.len() >= self.limit {
+                let oldest = times.iter().min().copied().unwrap_or(now);
+                let w = window
+                    .saturating_sub(now.duration_since(oldest))
+                    .as_secs()
+                    .max(1);
+                wait = Some(wait.map_or(w, |x| x.max(w)));
+            }
         }
-        times.push_back(now);
+        if let Some(w) = wait {
+            return Err(w);
+        }
+        for k in keys {
+            let key = salted_key(&st.salt, &[k.as_bytes()]);
+            let times = st.seen.entry(key).or_default();
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                times.pop_front();
+            }
+            times.push_back(now);
+        }
         // Keep the map small: drop clients with nothing in the window now and then.
         if st.seen.len() > 100_000 {
             st.seen
@@ -157,6 +208,28 @@ mod tests {
         assert!(rl
             .check_at("10.0.0.1", t0 + Duration::from_secs(600))
             .is_ok());
+    }
+
+    #[test]
+    fn a_new_salt_is_no_fresh_budget_and_every_key_counts() {
+        let rl = RateLimit::new(2, Duration::from_secs(600));
+        let t0 = Instant::now();
+        // Two just before the salt changes (at six windows), then nothing more right after.
+        let before = t0 + Duration::from_secs(3599);
+        assert!(rl.check_at("10.0.0.1", before).is_ok());
+        assert!(rl.check_at("10.0.0.1", before).is_ok());
+        assert!(rl
+            .check_at("10.0.0.1", t0 + Duration::from_secs(3601))
+            .is_err());
+        assert!(rl
+            .check_at("10.0.0.1", t0 + Duration::from_secs(3599 + 600))
+            .is_ok());
+        // A client known by two keys is limited by the one it cannot change.
+        let rl = RateLimit::new(2, Duration::from_secs(600));
+        for spoof in ["a", "b"] {
+            assert!(rl.check_keys(&["real", spoof]).is_ok());
+        }
+        assert!(rl.check_keys(&["real", "c"]).is_err());
     }
 
     #[test]

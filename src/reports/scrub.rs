@@ -24,21 +24,35 @@
 //!   `﹫`, and obfuscated: `jens (at) example (dot) dk`, `jens [at] example [.] dk`,
 //!   `jens(snabel-a)example.dk` (any of `()[]{}<>`; `at`, `snabel-a` or `@`; `dot`, `punktum`,
 //!   `punkt`, `prik` or `.`), `jens_at_gmail_dot_com`, `j e n s @ g m a i l . c o m`; with bare
-//!   words, `jens snabel-a example.dk`, `jens at example dot dk`, `jens at gmail punkt com`. Any
-//!   word glued to an `@` on both sides goes with it, with or without a dot (`jens@gmail`,
-//!   `jens@localhost`). Before a common top-level domain (`dk`, `com`, `net`, `org`, `se`, `eu`,
-//!   …) the dot may also be spaced (`jens@example .dk`, `jens @ example . dk`), `。`, `·` or `,`,
-//!   and the at may be `(a)`. A bare `at` needs at least one obfuscated dot, so sentences such as
-//!   "jeg synes at kk.dk …" or "read more at kk.dk" stay (and so would `jens at example.dk`), and
-//!   an `@` with spaces on both sides and no domain stays (`vi mødes @ Nørrebroparken`);
+//!   words, `jens snabel-a example.dk`, `jens snabel a gmail punktum com`, `jens at example dot
+//!   dk`, `jens på gmail punktum com`, `jens at gmail punkt com`. Any word glued to an `@` on both
+//!   sides goes with it, with or without a dot (`jens@gmail`, `jens@localhost`). Before a common
+//!   top-level domain (`dk`, `com`, `net`, `org`, `se`, `eu`, …) the dot may also be spaced
+//!   (`jens@example .dk`, `jens @ example . dk`), `。`, `·` or `,`, and the at may be `(a)`;
+//!   after a known mail host (`gmail`, `hotmail`, `outlook`, …) it may be a plain space
+//!   (`jens at gmail com`, `jens.hansen @ gmail dk`). A bare `at` or `på` before a plain domain
+//!   with a common top-level domain (`jens at example.dk`, `jens.hansen på gmail.com`) takes the
+//!   word before it for the local part unless that word is a common word that precedes `at` or
+//!   `på` in a sentence (`more`, `us`, `visit`, `synes`, `mener`, `mere`, `se`, `står`, …); after
+//!   `på` the word must also look like a local part (a `.`, `_`, `+`, `-` or digit in it) or the
+//!   domain be a mail host. So "jeg synes at kk.dk …", "read more at kk.dk", "se mere på kk.dk"
+//!   and "det står på kk.dk" stay, and an `@` with spaces on both sides and no domain stays
+//!   (`vi mødes @ Nørrebroparken`);
 //! - **phone numbers**: 8 digits starting with 2–9 (as Danish numbers do), not part of a longer
 //!   number, written together (`22334455`, also glued to a word: `tlf22334455`) or grouped
-//!   2-2-2-2, 4-4, 3-2-3, 2-3-3, 4-2-2, 3-3-2, 2-4-2 or one by one (`2 2 3 3 4 4 5 5`), each
-//!   pair of groups joined by a space, or one of `. - / , _ · '` with or without spaces around
-//!   it, separators mixed or not (`22 33-44 55`, `22. 33. 44. 55`, `22 - 33 - 44 - 55`,
-//!   `(22) 33 44 55`), with or without `+45`, `+ 45`, `0045`, `(+45)`, `(0045)` or a bare `45` in
-//!   front. Grouped digits go on across a separator (`22 33 44 55 66` is no phone number) unless
-//!   the number uses one separator and another sets it apart (`22 33 44 55, 66 77 88 99`). Not
+//!   2-2-2-2, 4-4, 3-2-3, 2-3-3, 4-2-2, 3-3-2, 2-4-2, one by one (`2 2 3 3 4 4 5 5`) or in any
+//!   three or more groups of one to three digits (`2 23 34 455`), each pair of groups joined by
+//!   a space, a line break, or one of `. - / , _ · ' : ~ | ;` with or without spaces around it,
+//!   separators mixed or not (`22 33-44 55`, `22. 33. 44. 55`, `22 - 33 - 44 - 55`,
+//!   `22:33:44:55`, `(22) 33 44 55`), with or without `+45`, `+ 45`, `0045`, `00 45`, `(+45)`,
+//!   `(0045)` or a bare `45` in front; a letter `O` after a digit stands for a zero
+//!   (`2O 33 44 55`). Grouped digits go on across a separator unless the number uses one
+//!   separator and another sets it apart (`22 33 44 55, 66 77 88 99`); but in a run of groups
+//!   joined by single spaces, four groups of two or two of four starting with 2–9 are a phone
+//!   number among other numbers (`Blågårdsgade 12 22 33 44 55`, `22 33 44 55 2 gange`,
+//!   `2233 4455 2`, `22 33 44 55 12 03 2024`), taken from the left; when one group is left at
+//!   the end and the groups one further on would do as well, all go (`22 33 44 55 10` could be
+//!   either). Also eight digits spelt out in Danish, `to to tre tre fire fire fem fem`. Not
 //!   removed, as they read as something else: a price (after `kr`, `kr.`, `kroner`, `DKK`, `EUR`,
 //!   `€`, `$`; before `kr`, `DKK`, `,-` or a decimal comma: `22 500 000 kr`) — but 2-2-2-2 is a
 //!   phone number even beside `kr`; a case or report number (after `sag`, `sagsnr.`, `j.nr.`,
@@ -47,18 +61,29 @@
 //!   `2019, 2020`, `2019/2020`); two groups of four joined by anything but a space, dot or dash
 //!   (`2200, 2100`); an ISO date (`2024-03-12`, `2024.03.12`, `2024/03/12`); a span of times
 //!   (`22.30-23.45`, `22.30 - 23.45`); two decimal numbers (`55.69, 12.56`); a date `DD.MM.YYYY`
-//!   (2-2-4 is no phone grouping). After `+45`, `0045` or `(+45)` only the digits next to it
-//!   matter;
+//!   (2-2-4 is no phone grouping); two times (`22:30 23:45`); two years among spaced groups of
+//!   four (`2019 2020 2021`). After `+45`, `0045` or `(+45)` only the digits next to it matter;
 //! - **CPR numbers**: DDMMYY or DDMMYYYY (year 19xx/20xx) with a valid day (01–31) and month
 //!   (01–12), then four digits; the groups joined by nothing, a space, or one of `. - / _ : · '`
 //!   with or without spaces around it (`12-03-45-1234`, `12.03.1945-1234`, `120345/ 1234`), the
-//!   day–month and month–year separators alike; `12034512 34`; not next to more digits, and not a
-//!   dotted or dashed date followed by a space and a time (`12.03.24 2230`);
-//! - **number plates**: two letters and five digits, grouped 2-3 or 3-2, joined by nothing, a
-//!   space, or one of `. - / _ : · '` (`AB 12 345`, `AB12345`, `AB/12/345`, `AB 123 45`), capital
-//!   letters also spaced (`A B 12 345`); Cyrillic and Greek look-alike letters count as the Latin
-//!   ones (`АВ 12 345`, `ΑΒ 12 345`). Not when the letters are a common short word in lower or
-//!   title case (`nr 12345`, `ca 12345`, `kr 12345`, `to 12345`).
+//!   day–month and month–year separators alike, or day and month together (`0101 90 1234`,
+//!   `0101-90-1234`); the serial split 2-2 or 3-1 after a date written together
+//!   (`12034512 34`, `010190-123 4`) or spaced and set apart by another separator
+//!   (`01 01 90 - 12 34`); not next to more digits, and not a dotted or dashed date followed by a
+//!   space and a time (`12.03.24 2230`);
+//! - **number plates**: two letters and five digits, grouped 5, 2-3, 3-2, 2-2-1, 4-1 or one by
+//!   one, joined by nothing, a space, or one of `. - / _ : · '` (`AB 12 345`, `AB12345`,
+//!   `AB/12/345`, `AB 123 45`, `AB 12 34 5`, `AB 1 2 3 4 5`), the letters and digits also by a
+//!   line break; capital letters also spaced or dotted (`A B 12 345`, `A.B. 12 345`); Cyrillic
+//!   and Greek look-alike letters count as the Latin ones (`АВ 12 345`, `ΑΒ 12 345`), and after
+//!   the first digit `O`/Cyrillic `О` as 0 and Cyrillic `З` as 3 (`AB 12 З45`). Not when the
+//!   letters are a common short word or abbreviation in lower or title case (`nr 12345`,
+//!   `ca 12345`, `kr 12345`, `to 12345`), or with a grouping other than 5, 2-3 or 3-2 in any
+//!   case (`ID 4711 2 gange`, `EU 12 34 5 mio.`).
+//!
+//! Not removed: numbers spelt out in any other way than eight Danish digit words (`toogtyve
+//! treogtredive …`, English words), a number split over words or letters other than `O`/`З`,
+//! and an address after a bare `at` whose local part is a common word on the list.
 //!
 //! Dates (`12.03.2024`, `22.03.2024`, `12/3-2024`, `1. maj 2024`), prices (`1.250 kr.`,
 //! `22 500 kr`), house numbers and postcodes, case and report numbers, years, times
@@ -83,6 +108,10 @@ struct Patterns {
     phone: Regex,
     cpr: Regex,
     plate: Regex,
+    /// A phone number spelt out, digit by digit: `to to tre tre fire fire fem fem`.
+    spelt: Regex,
+    /// Digit groups joined by single spaces: a phone number may sit among other numbers.
+    digit_run: Regex,
     /// A price's currency before a number: `kr.`, `DKK`, `€`.
     price_before: Regex,
     /// A price's currency or `,-` after a number.
@@ -95,6 +124,153 @@ struct Patterns {
 const KNOWN_TLDS: &[&str] = &[
     "dk", "com", "net", "org", "info", "biz", "eu", "se", "no", "nu", "fi", "is", "fo", "gl", "de",
     "nl", "uk", "fr", "es", "it", "pl", "ch", "be", "at", "io", "me", "online", "email", "mail",
+];
+
+/// Mail hosts: after a bare `at` or `på` the word before need not look like a local part, and
+/// the dot before the top-level domain may be a space (`jens at gmail com`).
+const MAIL_HOSTS: &[&str] = &[
+    "gmail",
+    "googlemail",
+    "hotmail",
+    "outlook",
+    "live",
+    "msn",
+    "yahoo",
+    "icloud",
+    "protonmail",
+    "proton",
+    "aol",
+    "gmx",
+    "yandex",
+    "mail",
+    "jubii",
+    "ofir",
+    "tdcadsl",
+    "stofanet",
+    "post",
+];
+
+/// Words that, before a bare `at` or `på` and a domain, make it a sentence (`read more at kk.dk`,
+/// `jeg synes at kk.dk …`, `se mere på kk.dk`) rather than an address.
+const NOT_LOCAL_PARTS: &[&str] = &[
+    // Danish
+    "at",
+    "sagde",
+    "skrev",
+    "mente",
+    "troede",
+    "tænkte",
+    "hørte",
+    "fandt",
+    "ser",
+    "virker",
+    "viste",
+    "sikre",
+    "sørge",
+    "lyder",
+    "gør",
+    "gjorde",
+    "nemlig",
+    "altså",
+    "hvis",
+    "bare",
+    "blot",
+    "både",
+    "den",
+    "der",
+    "det",
+    "dem",
+    "dig",
+    "end",
+    "er",
+    "for",
+    "fordi",
+    "fortæller",
+    "han",
+    "hende",
+    "her",
+    "hun",
+    "håber",
+    "ikke",
+    "jeg",
+    "kan",
+    "klik",
+    "kig",
+    "læs",
+    "man",
+    "med",
+    "mener",
+    "mere",
+    "mig",
+    "må",
+    "nok",
+    "også",
+    "og",
+    "om",
+    "op",
+    "oplyser",
+    "os",
+    "se",
+    "sige",
+    "siger",
+    "skal",
+    "skriv",
+    "skriver",
+    "står",
+    "svarer",
+    "synes",
+    "så",
+    "tror",
+    "tryk",
+    "tænker",
+    "uden",
+    "ud",
+    "ved",
+    "vi",
+    "vil",
+    "viser",
+    "være",
+    "findes",
+    "ligger",
+    "info",
+    "information",
+    "hjemmeside",
+    "hjemmesiden",
+    "siden",
+    "nettet",
+    // English
+    "and",
+    "are",
+    "available",
+    "details",
+    "find",
+    "found",
+    "here",
+    "him",
+    "info",
+    "is",
+    "it",
+    "look",
+    "looked",
+    "looking",
+    "me",
+    "more",
+    "online",
+    "page",
+    "read",
+    "see",
+    "site",
+    "that",
+    "them",
+    "there",
+    "this",
+    "us",
+    "visit",
+    "was",
+    "website",
+    "web",
+    "were",
+    "you",
 ];
 
 /// Currencies that make a number next to them a price.
@@ -147,8 +323,8 @@ fn patterns() -> &'static Patterns {
         let at_sign = r"\s?@\s?";
         let at_bracket = format!(r"\s?{open}\s?(?i:at|snabel-?a|@)\s?{close}\s?");
         let at_a = format!(r"\s?{open}\s?(?i:a)\s?{close}\s?");
-        let at_word = r"\s(?i:snabel-?a)\s";
-        let at_plain = r"\s(?i:at)\s";
+        let at_word = r"\s(?i:snabel[- ]?a)\s";
+        let at_plain = r"\s(?i:at|på)\s";
         let dot_bracket = format!(r"\s?{open}\s?(?i:dot|punktum|punkt|prik|[.。])\s?{close}\s?");
         let dot_strict = format!(r"(?:\.|{dot_bracket})");
         let dot_obfuscated = format!(r"(?:{dot_bracket}|\s(?i:dot|punktum|punkt|prik)\s)");
@@ -162,6 +338,11 @@ fn patterns() -> &'static Patterns {
         // "snabel-a", `(a)` or a loose dot; a bare "at" needs at least one obfuscated dot.
         let domain_any = format!(r"(?:(?:{label}{dot_strict})+{tld}|{ip})");
         let domain_known = format!(r"(?:{label}{dot_loose})+{known_tld}");
+        // A bare "at" or "på" before a plain domain (`scrub` judges the word before), or a known
+        // mail host with a space for the dot (`jens at gmail com`, `jens @ gmail dk`).
+        let mail_host = format!(r"(?i:{})", MAIL_HOSTS.join("|"));
+        let mail_spaced = format!(r"{mail_host}\s{known_tld}");
+        let domain_bare = format!(r"(?:(?:{label}\.)+{known_tld}|{mail_spaced})");
         let domain_obfuscated = format!(
             r"(?:{label}{dot_any})*{label}{dot_obfuscated}(?:{label}{dot_any})*{known_tld}"
         );
@@ -174,26 +355,30 @@ fn patterns() -> &'static Patterns {
         let email = [
             format!("(?P<m>{local}(?:(?:{at_sign}|{at_bracket}){domain_any}"),
             format!("|(?:{at_sign}|{at_bracket}|{at_a}|{at_word}){domain_known}"),
-            format!("|{at_plain}{domain_obfuscated}|@{label})|{underscored}|{spaced})"),
+            format!("|(?:{at_sign}|{at_bracket}|{at_a}|{at_word}){mail_spaced}"),
+            format!("|{at_plain}{domain_obfuscated}|(?P<bare>{at_plain}){domain_bare}"),
+            format!("|@{label})|{underscored}|{spaced})"),
             r"(?:[^\p{L}\p{M}\p{N}]|$)".to_owned(),
         ]
         .concat();
 
         // Phone: 8 digits, each pair joined by nothing or one separator (`phone_ok` judges the
         // grouping and what is around).
-        let body = format!(r"\(?[0-9](?:{SEP}?[0-9]){{7}}");
-        let prefix = r"(?:\+ ?45|0045|\((?:\+ ?|00)?45\)|45)";
+        let body = format!(r"\(?[0-9](?:{SEP}?[0-9Oo]){{7}}");
+        let prefix = r"(?:\+ ?45|00 ?45|\((?:\+ ?|00)?45\)|45)";
         let phone = format!(r"(?P<pre>{prefix}[ .\-]?)?(?P<body>{body})");
 
         let day = "(?:0[1-9]|[12][0-9]|3[01])";
         let month = "(?:0[1-9]|1[0-2])";
         let year = "(?:(?:19|20)[0-9]{2}|[0-9]{2})";
         let cpr = format!(
-            r"{day}(?P<s1>{SEP_NO_COMMA})?{month}(?P<s2>{SEP_NO_COMMA})?{year}(?P<s3>{SEP_NO_COMMA})?(?P<serial>[0-9]{{4}}|[0-9]{{2}} [0-9]{{2}})"
+            r"{day}(?P<s1>{SEP_NO_COMMA})?{month}(?P<s2>{SEP_NO_COMMA})?{year}(?P<s3>{SEP_NO_COMMA})?(?P<serial>[0-9]{{4}}|[0-9]{{2}} [0-9]{{2}}|[0-9]{{3}} [0-9]|[0-9] [0-9]{{3}})"
         );
         let letter = format!("[A-Za-z{CONFUSABLES}]");
+        // Five digits, each pair joined by nothing or a separator (`plate_ok` judges the
+        // grouping); after the first, `O` and Cyrillic `О`, `З` may stand for 0 and 3.
         let plate = format!(
-            r"{letter}(?P<gap> )?{letter}{SEP_NO_COMMA}?(?:[0-9]{{2}}{SEP_NO_COMMA}?[0-9]{{3}}|[0-9]{{3}}{SEP_NO_COMMA}?[0-9]{{2}})"
+            r"{letter}(?P<gap> |\. ?)?{letter}(?:{SEP_NO_COMMA}|[ ]?\n[ ]?)?(?P<digits>[0-9](?:{SEP_NO_COMMA}?[0-9OОЗ]){{4}})"
         );
 
         let currency = CURRENCIES.join("|");
@@ -203,6 +388,11 @@ fn patterns() -> &'static Patterns {
             phone: r(&phone),
             cpr: r(&cpr),
             plate: r(&plate),
+            spelt: r(&format!(
+                r"(?i)\b(?:{first})(?:[ ,.\-]+(?:nul|{first}|en|et)){{7}}\b",
+                first = "to|tre|fire|fem|seks|syv|otte|ni"
+            )),
+            digit_run: r(r"[0-9]+(?: [0-9]+)+"),
             price_before: r(&format!(r"(?i)(?:(?-u:\b)(?:{currency})\.?|[€$£]) ?:? ?$")),
             price_after: r(&format!(r"^(?i) ?(?:(?:{currency})(?-u:\b)|,-|[€$£])")),
             case_before: r(&format!(
@@ -212,9 +402,10 @@ fn patterns() -> &'static Patterns {
     })
 }
 
-/// A separator between two digits of a phone number: a space, or one of `. - / , _ · '` with
-/// or without a space on either side, or a closing bracket (`(22) 33 44 55`).
-const SEP: &str = r"(?:\) ?|[ ]?[.\-/,_·'][ ]?|[ ])";
+/// A separator between two digits of a phone number: a space, or one of `. - / , _ · ' : ~ | ;`
+/// with or without a space on either side, a line break with or without spaces, or a closing
+/// bracket (`(22) 33 44 55`).
+const SEP: &str = r"(?:\) ?|[ ]?[.\-/,_·':~|;\n][ ]?|[ ])";
 
 /// The same for the groups of a CPR number or a number plate (a comma is left out, as lists of
 /// numbers use it): also `:`.
@@ -224,7 +415,7 @@ const SEP_NO_COMMA: &str = r"(?:[ ]?[.\-/_:·'][ ]?|[ ])";
 fn is_sep(c: char) -> bool {
     matches!(
         c,
-        ' ' | '.' | '-' | '/' | ',' | '_' | '·' | '\'' | '(' | ')' | ':'
+        ' ' | '.' | '-' | '/' | ',' | '_' | '·' | '\'' | '(' | ')' | ':' | '~' | '|' | ';' | '\n'
     )
 }
 
@@ -393,12 +584,34 @@ pub fn scrub(text: &str) -> (String, bool) {
     let mut spans: Vec<Range<usize>> = Vec::new();
     find(&p.email, &text, &mut spans, |c| {
         let m = c.name("m").expect("the address");
-        !text[..m.start()]
+        if text[..m.start()]
             .chars()
             .next_back()
             .is_some_and(char::is_alphanumeric)
+        {
+            return false;
+        }
+        let Some(bare) = c.name("bare") else {
+            return true;
+        };
+        // A bare "at" or "på" before a plain domain: the word before is a local part unless it
+        // is a common word; after "på" it must look like one (`.`, `_`, `+`, `-`, a digit) or
+        // the domain be a mail host.
+        let local = text[m.start()..bare.start()].to_lowercase();
+        if NOT_LOCAL_PARTS.contains(&local.as_str()) {
+            return false;
+        }
+        let host = text[bare.end()..m.end()]
+            .split(|ch: char| ch == '.' || ch.is_whitespace())
+            .next()
+            .is_some_and(|h| MAIL_HOSTS.contains(&h.to_lowercase().as_str()));
+        let looks_local =
+            local.contains(|ch: char| matches!(ch, '.' | '_' | '+' | '-') || ch.is_ascii_digit());
+        host || looks_local || bare.as_str().trim().eq_ignore_ascii_case("at")
     });
     find(&p.cpr, &text, &mut spans, |c| cpr_ok(&text, c));
+    find(&p.spelt, &text, &mut spans, |_| true);
+    phones_in_runs(p, &text, &mut spans);
     find(&p.phone, &text, &mut spans, |c| phone_ok(p, &text, c));
     find(&p.plate, &text, &mut spans, |c| plate_ok(&text, c));
     if spans.is_empty() {
@@ -501,6 +714,11 @@ fn tail_before(text: &str, i: usize) -> &str {
     &text[from..i]
 }
 
+/// A digit, or the letter O standing for a zero (`2O 33 44 55`).
+fn is_digitish(c: char) -> bool {
+    c.is_ascii_digit() || matches!(c, 'O' | 'o' | 'О' | 'З')
+}
+
 /// The digit groups of a number and the separators between them (a leading `(` dropped).
 fn groups(number: &str) -> (Vec<&str>, Vec<&str>) {
     let number = number.trim_start_matches('(');
@@ -508,7 +726,7 @@ fn groups(number: &str) -> (Vec<&str>, Vec<&str>) {
     let mut start = 0;
     let mut in_digits = true;
     for (i, c) in number.char_indices() {
-        if c.is_ascii_digit() != in_digits {
+        if is_digitish(c) != in_digits {
             if in_digits {
                 groups.push(&number[start..i]);
             } else {
@@ -522,7 +740,8 @@ fn groups(number: &str) -> (Vec<&str>, Vec<&str>) {
     (groups, seps)
 }
 
-/// How the 8 digits of a phone number are grouped (`1×8` is `2 2 3 3 4 4 5 5`).
+/// How the 8 digits of a phone number are grouped (`1×8` is `2 2 3 3 4 4 5 5`); also any
+/// grouping in three or more groups of one to three digits (`2 23 34 455`).
 const PHONE_GROUPINGS: &[&[usize]] = &[
     &[8],
     &[2, 2, 2, 2],
@@ -551,8 +770,20 @@ fn phone_ok(p: &Patterns, text: &str, c: &Captures) -> bool {
     let body = c.name("body").expect("the body is not optional").as_str();
     let (groups, seps) = groups(body);
     let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-    if !PHONE_GROUPINGS.contains(&lens.as_slice()) {
+    let short_groups = lens.len() >= 3 && lens.iter().all(|&l| l <= 3);
+    if !PHONE_GROUPINGS.contains(&lens.as_slice()) && !short_groups {
         return false;
+    }
+    // A letter O stands for a zero only after a digit in its group, and not before a letter.
+    let after_o = |i: usize| text[start + i + 1..].chars().next();
+    let body_at = c.name("body").expect("the body").start() - start;
+    for (i, ch) in m.as_str().char_indices().skip(body_at) {
+        if matches!(ch, 'O' | 'o')
+            && (!m.as_str()[..i].chars().next_back().is_some_and(is_digitish)
+                || after_o(i).is_some_and(char::is_alphabetic))
+        {
+            return false;
+        }
     }
     let uniform = seps.windows(2).all(|w| w[0] == w[1]);
     // Part of a longer number: more digits across a separator (unless the number is grouped
@@ -620,16 +851,76 @@ fn phone_ok(p: &Patterns, text: &str, c: &Captures) -> bool {
         {
             false
         }
-        // Two decimal numbers: 55.69, 12.56; 22,5 33,5.
+        // Two decimal numbers or times: 55.69, 12.56; 22,5 33,5; 22:30 23:45.
         ([_, _, _, _], [a, between, b])
             if a == b
-                && matches!(*a, "." | ",")
+                && matches!(*a, "." | "," | ":")
                 && between != a
                 && matches!(between.trim(), "" | ",") =>
         {
             false
         }
         _ => true,
+    }
+}
+
+/// Adds the phone numbers that sit among other numbers in a run of digit groups joined by single
+/// spaces (`Blågårdsgade 12 22 33 44 55`, `22 33 44 55 2 gange`, `2233 4455 2`), which
+/// [`phone_ok`] leaves as part of a longer number: four groups of two, or two of four, starting
+/// with 2–9 (not two years, nor a price). Taken from the left; when a single group of the same
+/// length is left at the end and the groups one further on would do as well, it goes too, as
+/// either could be the phone number (`22 22 33 44 55`).
+fn phones_in_runs(p: &Patterns, text: &str, spans: &mut Vec<Range<usize>>) {
+    for run in p.digit_run.find_iter(text) {
+        let (start, end) = (run.start(), run.end());
+        if sep_before(text, start).is_some()
+            || sep_after(text, end).is_some()
+            || p.case_before.is_match(tail_before(text, start))
+        {
+            continue;
+        }
+        let mut groups: Vec<Range<usize>> = Vec::new();
+        let mut from = start;
+        for part in run.as_str().split(' ') {
+            groups.push(from..from + part.len());
+            from += part.len() + 1;
+        }
+        if groups.iter().map(ExactSizeIterator::len).sum::<usize>() <= 8 {
+            continue;
+        }
+        let n = groups.len();
+        let num = |g: &Range<usize>| text[g.clone()].parse::<u32>().unwrap_or(0);
+        let valid = |i: usize, k: usize| {
+            let len = 8 / k;
+            i + k <= n
+                && groups[i..i + k].iter().all(|g| g.len() == len)
+                && matches!(text.as_bytes()[groups[i].start], b'2'..=b'9')
+                && (k == 4
+                    || !(groups[i..i + k]
+                        .iter()
+                        .all(|g| (1900..=2099).contains(&num(g)))
+                        || p.price_before.is_match(tail_before(text, groups[i].start))
+                        || p.price_after.is_match(&text[groups[i + k - 1].end..])))
+        };
+        let mut i = 0;
+        while i < n {
+            let k = match groups[i].len() {
+                2 => 4,
+                4 => 2,
+                _ => 0,
+            };
+            if k > 0 && valid(i, k) {
+                let last = if i + k + 1 == n && valid(i + 1, k) {
+                    n - 1
+                } else {
+                    i + k - 1
+                };
+                spans.push(groups[i].start..groups[last].end);
+                i = last + 1;
+            } else {
+                i += 1;
+            }
+        }
     }
 }
 
@@ -642,14 +933,22 @@ fn cpr_ok(text: &str, c: &Captures) -> bool {
     }
     let sep = |n: &str| c.name(n).map(|s| s.as_str());
     let (s1, s2, s3) = (sep("s1"), sep("s2"), sep("s3"));
-    if s1 != s2 {
+    // DD-MM-YY or DDMM-YY (`0101 90 1234`).
+    if s1 != s2 && s1.is_some() {
         return false;
     }
+    // A split serial (`12 34`, `123 4`) only after a date written together or spaced, and
+    // after a spaced date only set apart by another separator (`01 01 90 - 12 34`).
     let serial_split = c.name("serial").is_some_and(|s| s.as_str().contains(' '));
-    if serial_split && (s1.is_some() || s3.is_some()) {
+    if serial_split
+        && (s1 != s2
+            || !matches!(s1, None | Some(" "))
+            || (s1.is_some() && s3.is_none_or(|s| s == " ")))
+    {
         return false;
     }
-    !(s3 == Some(" ") && s1.is_some_and(|s| s != " "))
+    let date_sep = s1.or(s2);
+    !(s3 == Some(" ") && date_sep.is_some_and(|s| s != " "))
 }
 
 /// Short words that, in lower or title case, are not the letters of a number plate.
@@ -657,7 +956,18 @@ const NOT_PLATES: &[&str] = &[
     "ad", "af", "an", "as", "at", "be", "bl", "by", "ca", "cm", "da", "de", "dl", "do", "du", "en",
     "er", "et", "fx", "go", "he", "if", "in", "is", "it", "ja", "jo", "kg", "kl", "km", "kr", "me",
     "ml", "mm", "my", "no", "nr", "nu", "of", "og", "ok", "om", "on", "op", "or", "pr", "ps", "se",
-    "so", "st", "ti", "to", "tv", "ud", "up", "us", "vi", "vs", "we",
+    "so", "st", "ti", "to", "tv", "ud", "up", "us", "vi", "vs", "we", "id", "eu", "dk", "pc", "cd",
+    "uk", "nb", "kb", "mb", "gb", "hk", "ss", "mw", "kw",
+];
+
+/// How the five digits of a number plate may be grouped.
+const PLATE_GROUPINGS: &[&[usize]] = &[
+    &[5],
+    &[2, 3],
+    &[3, 2],
+    &[2, 2, 1],
+    &[4, 1],
+    &[1, 1, 1, 1, 1],
 ];
 
 /// Whether a number-plate match is one.
@@ -676,23 +986,50 @@ fn plate_ok(text: &str, c: &Captures) -> bool {
             return false;
         }
     }
-    let letters: Vec<char> = m
-        .as_str()
+    let digits = c.name("digits").expect("the digits");
+    let (groups, _) = groups(digits.as_str());
+    let lens: Vec<usize> = groups.iter().map(|g| g.chars().count()).collect();
+    if !PLATE_GROUPINGS.contains(&lens.as_slice()) {
+        return false;
+    }
+    // A look-alike zero only after a digit; no look-alike before a letter.
+    let mut prev = '0';
+    for ch in digits.as_str().chars() {
+        if matches!(ch, 'O' | 'О') && !prev.is_ascii_digit() && !matches!(prev, 'O' | 'О' | 'З')
+        {
+            return false;
+        }
+        prev = ch;
+    }
+    if text[m.end()..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphabetic)
+        && !prev.is_ascii_digit()
+    {
+        return false;
+    }
+    let letters: Vec<char> = m.as_str()[..digits.start() - m.start()]
         .chars()
         .filter(|c| c.is_alphabetic())
         .map(fold_confusable)
         .collect();
     let upper = letters.iter().all(char::is_ascii_uppercase);
     if c.name("gap").is_some() {
-        // `A B 12 345`, but not the end of a longer run of spaced letters (`A B C 12 345`).
+        // `A B 12 345`, `A.B. 12 345`, but not the end of a longer run of spaced or dotted
+        // letters (`A B C 12 345`, `X.A.B. 12 345`).
         let mut before = text[..m.start()].chars().rev();
-        let spaced = before.next() == Some(' ')
+        let spaced = before.next().is_some_and(|c| c == ' ' || c == '.')
             && before.next().is_some_and(char::is_alphabetic)
             && !before.next().is_some_and(char::is_alphanumeric);
-        return upper && !spaced;
+        let dotted_after = text[..m.start()].ends_with('.');
+        return upper && !spaced && !dotted_after;
     }
     let word: String = letters.iter().map(char::to_ascii_lowercase).collect();
-    upper || !NOT_PLATES.contains(&word.as_str())
+    // An uncommon grouping (`AB 1234 5`) not after a word or abbreviation in any case
+    // (`ID 4711 2 gange`, `EU 12 34 5`).
+    let usual = matches!(lens.as_slice(), [5] | [2, 3] | [3, 2]);
+    (upper && usual) || !NOT_PLATES.contains(&word.as_str())
 }
 
 #[cfg(test)]
@@ -723,6 +1060,11 @@ mod tests {
         );
         assert_eq!(s("bilen ab12345 igen"), "bilen [fjernet] igen");
         assert!(scrub("jens@example.dk").1);
+        // A line break inside a phone number or a plate (the corpus is one line a case).
+        assert_eq!(s("ring 2233\n4455 i aften"), "ring [fjernet] i aften");
+        assert_eq!(s("ring 22 33\n44 55"), "ring [fjernet]");
+        assert_eq!(s("ring 22 33\r\n44 55"), "ring [fjernet]");
+        assert_eq!(s("bilen AB\n12 345 igen"), "bilen [fjernet] igen");
     }
 
     #[test]
@@ -837,6 +1179,10 @@ mod tests {
             ("at signs", long("a@")),
             ("quoted", format!("x\"{}\"@b", "a".repeat(1990))),
             ("plates", long("AB 12 345 ")),
+            ("digit pairs", long("22 ")),
+            ("digit quads", long("2233 ")),
+            ("bare at", long("jens at kk.dk ")),
+            ("spelt", long("to tre ")),
         ] {
             let start = std::time::Instant::now();
             for _ in 0..20 {
