@@ -330,6 +330,10 @@ pub struct ExportArgs {
     /// CRS of a Shapefile export: EPSG:4326 (default) or EPSG:25832
     #[arg(long)]
     pub crs: Option<String>,
+    /// CSV dialect: rfc4180 (default) or excel-da (`;`, decimal comma, UTF-8 BOM, Copenhagen
+    /// local times: what Excel in a Danish locale opens by double-click)
+    #[arg(long)]
+    pub dialect: Option<String>,
     /// Where to write (must not exist)
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -361,9 +365,9 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
         ImportLayer::Incidents => Layer::Incidents,
         ImportLayer::Observations => Layer::Observations,
     };
-    let format =
-        Format::parse(&a.format, a.crs.as_deref()).map_err(|(k, e)| format!("--{k}: {e}"))?;
-    if format == Format::Csv && layer == Layer::Districts {
+    let format = Format::parse(&a.format, a.crs.as_deref(), a.dialect.as_deref())
+        .map_err(|(k, e)| format!("--{k}: {e}"))?;
+    if matches!(format, Format::Csv(_)) && layer == Layer::Districts {
         return Err(
             "--format csv is offered for incidents and observations, not for district polygons"
                 .into(),

@@ -59,7 +59,7 @@ pub enum Format {
     /// RFC 7946 GeoJSON (WGS84 lon/lat).
     GeoJson,
     /// CSV with `lon`/`lat` columns (WGS84).
-    Csv,
+    Csv(CsvDialect),
     /// A zipped Shapefile in EPSG:4326 or EPSG:25832.
     Shapefile {
         /// The CRS's EPSG code.
@@ -67,10 +67,41 @@ pub enum Format {
     },
 }
 
+/// How a CSV export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvDialect {
+    /// RFC 4180: `,` between fields, `.` in numbers, times RFC 3339 UTC, no byte-order mark.
+    Rfc4180,
+    /// What Excel in a Danish locale opens by double-click: a UTF-8 byte-order mark, `;`
+    /// between fields, `,` in decimal numbers, CRLF line ends, and times as Copenhagen local
+    /// time `YYYY-MM-DD hh:mm:ss` (which Excel reads as a date) in a column named
+    /// `…_local` instead of `…_at`.
+    ExcelDa,
+}
+
+impl CsvDialect {
+    /// Parses `rfc4180` (the default) or `excel-da`.
+    pub fn parse(s: &str) -> Result<CsvDialect, String> {
+        match s.trim() {
+            "rfc4180" | "" => Ok(CsvDialect::Rfc4180),
+            "excel-da" => Ok(CsvDialect::ExcelDa),
+            other => Err(format!("'{other}' is not rfc4180 or excel-da")),
+        }
+    }
+}
+
 impl Format {
-    /// Parses `geojson`, `csv` or `shapefile`, and `crs` (only with `shapefile`:
-    /// `EPSG:4326`, the default, or `EPSG:25832`). The error names the parameter.
-    pub fn parse(f: &str, crs: Option<&str>) -> Result<Format, (&'static str, String)> {
+    /// Parses `geojson`, `csv` or `shapefile`, `crs` (only with `shapefile`: `EPSG:4326`, the
+    /// default, or `EPSG:25832`) and `dialect` (only with `csv`). The error names the
+    /// parameter.
+    pub fn parse(
+        f: &str,
+        crs: Option<&str>,
+        dialect: Option<&str>,
+    ) -> Result<Format, (&'static str, String)> {
+        if dialect.is_some() && f != "csv" {
+            return Err(("dialect", format!("is for csv, not {f}")));
+        }
         let epsg = match crs.map(str::trim) {
             None => None,
             Some(c) => {
@@ -96,7 +127,13 @@ impl Format {
                 ),
             )),
             "geojson" => Ok(Format::GeoJson),
-            "csv" => Ok(Format::Csv),
+            "csv" => Ok(Format::Csv(
+                dialect
+                    .map(CsvDialect::parse)
+                    .transpose()
+                    .map_err(|e| ("dialect", e))?
+                    .unwrap_or(CsvDialect::Rfc4180),
+            )),
             "shapefile" => Ok(Format::Shapefile {
                 epsg: epsg.unwrap_or(4326),
             }),
@@ -111,7 +148,8 @@ impl Format {
     pub fn code(&self) -> String {
         match self {
             Format::GeoJson => "geojson".into(),
-            Format::Csv => "csv".into(),
+            Format::Csv(CsvDialect::Rfc4180) => "csv".into(),
+            Format::Csv(CsvDialect::ExcelDa) => "csv excel-da".into(),
             Format::Shapefile { epsg } => format!("shapefile EPSG:{epsg}"),
         }
     }
@@ -120,7 +158,7 @@ impl Format {
     pub fn content_type(&self) -> &'static str {
         match self {
             Format::GeoJson => "application/geo+json",
-            Format::Csv => "text/csv; charset=utf-8",
+            Format::Csv(_) => "text/csv; charset=utf-8",
             Format::Shapefile { .. } => "application/zip",
         }
     }
@@ -129,7 +167,7 @@ impl Format {
     pub fn extension(&self) -> &'static str {
         match self {
             Format::GeoJson => "geojson",
-            Format::Csv => "csv",
+            Format::Csv(_) => "csv",
             Format::Shapefile { .. } => "zip",
         }
     }
@@ -392,25 +430,56 @@ impl Iterator for Chunks {
                     self.closed = true;
                 }
             }
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(out);
+            Format::Csv(dialect) => {
+                let excel = dialect == CsvDialect::ExcelDa;
+                if excel && !self.opened {
+                    // The byte-order mark that tells Excel the file is UTF-8.
+                    out.extend_from_slice("\u{feff}".as_bytes());
+                }
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(if excel { b';' } else { b',' })
+                    .terminator(if excel {
+                        csv::Terminator::CRLF
+                    } else {
+                        csv::Terminator::Any(b'\n')
+                    })
+                    .from_writer(out);
                 let c = &e.catalog;
                 // Districts have no CSV form; the caller refuses it before.
+                let (coords, time_col) =
+                    ([1, 2], if e.layer == Layer::Observations { 6 } else { 4 });
                 if !self.opened {
                     let header: &[&str] = match e.layer {
                         Layer::Observations => &encode::OBSERVATION_CSV_HEADER,
                         _ => &encode::INCIDENT_CSV_HEADER,
                     };
-                    w.write_record(header).ok()?;
+                    if excel {
+                        let mut header: Vec<String> =
+                            header.iter().map(|h| h.to_string()).collect();
+                        header[time_col] = header[time_col].replace("_at", "_local");
+                        w.write_record(&header).ok()?;
+                    } else {
+                        w.write_record(header).ok()?;
+                    }
                 }
                 for &p in slice {
-                    let ok = match e.layer {
+                    let (mut record, t): (Vec<String>, i64) = match e.layer {
                         Layer::Observations => {
-                            w.write_record(encode::observation_record(&c.observations[p as usize]))
+                            let o = &c.observations[p as usize];
+                            (encode::observation_record(o).into(), o.observed_at)
                         }
-                        _ => w.write_record(encode::incident_record(&c.incidents[p as usize])),
+                        _ => {
+                            let i = &c.incidents[p as usize];
+                            (encode::incident_record(i).into(), i.occurred_at)
+                        }
                     };
-                    ok.ok()?;
+                    if excel {
+                        for k in coords {
+                            record[k] = record[k].replace('.', ",");
+                        }
+                        record[time_col] = time::copenhagen_local(t);
+                    }
+                    w.write_record(&record).ok()?;
                 }
                 out = w.into_inner().ok()?;
                 if end == e.positions.len() {
@@ -475,24 +544,46 @@ mod tests {
 
     #[test]
     fn formats_and_crs_are_checked_and_name_the_parameter() {
-        assert_eq!(Format::parse("geojson", None), Ok(Format::GeoJson));
+        assert_eq!(Format::parse("geojson", None, None), Ok(Format::GeoJson));
         assert_eq!(
-            Format::parse("shapefile", Some("EPSG:25832")),
+            Format::parse("shapefile", Some("EPSG:25832"), None),
             Ok(Format::Shapefile { epsg: 25832 })
         );
         assert_eq!(
-            Format::parse("shapefile", None),
+            Format::parse("shapefile", None, None),
             Ok(Format::Shapefile { epsg: 4326 })
         );
         assert_eq!(
-            Format::parse("csv", Some("EPSG:25832")).unwrap_err().0,
+            Format::parse("csv", Some("EPSG:25832"), None)
+                .unwrap_err()
+                .0,
             "crs"
         );
         assert_eq!(
-            Format::parse("shapefile", Some("EPSG:3857")).unwrap_err().0,
+            Format::parse("shapefile", Some("EPSG:3857"), None)
+                .unwrap_err()
+                .0,
             "crs"
         );
-        assert_eq!(Format::parse("kml", None).unwrap_err().0, "format");
+        assert_eq!(Format::parse("kml", None, None).unwrap_err().0, "format");
+        assert_eq!(
+            Format::parse("csv", None, Some("excel-da")),
+            Ok(Format::Csv(CsvDialect::ExcelDa))
+        );
+        assert_eq!(
+            Format::parse("csv", None, None),
+            Ok(Format::Csv(CsvDialect::Rfc4180))
+        );
+        assert_eq!(
+            Format::parse("csv", None, Some("excel")).unwrap_err().0,
+            "dialect"
+        );
+        assert_eq!(
+            Format::parse("geojson", None, Some("excel-da"))
+                .unwrap_err()
+                .0,
+            "dialect"
+        );
     }
 
     #[test]

@@ -74,6 +74,22 @@ async fn landing_conformance_and_collections() {
         .map(|l| l["rel"].as_str().unwrap())
         .collect();
     assert!(rels.contains(&"conformance") && rels.contains(&"data"));
+    // What GDAL and OWSLib follow to the API definition.
+    let desc = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "service-desc")
+        .expect("a service-desc link");
+    assert!(desc["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/openapi.json"));
+    assert!(desc["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("application/vnd.oai.openapi+json"));
+    assert!(rels.contains(&"service-doc"));
 
     let (_, _, v) = get("/api/conformance").await;
     assert!(v["conformsTo"]
@@ -167,6 +183,103 @@ async fn district_8_is_the_hotspot_area() {
         "/api/collections/districts/items?category=theft",
         "category",
         "unknown parameter",
+    )
+    .await;
+}
+
+/// OGC API – Features core for every collection listed: `limit`, `offset`, `bbox` and
+/// `datetime` taken (a collection without times answers everything), `self`/`next` links that
+/// walk every feature, and `items/{id}` for each.
+#[actix_web::test]
+async fn every_listed_collection_takes_the_core_parameters() {
+    let planner = common::demo_tokens().planner.clone();
+    let (_, _, v) = get_as("/api/collections", Some(&planner)).await;
+    let ids: Vec<String> = v["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &ids {
+        let base = format!("/api/collections/{id}/items");
+        for q in [
+            "limit=10",
+            "limit=10&offset=1",
+            "bbox=12.50,55.66,12.60,55.72",
+            "datetime=2012-01-01T00:00:00Z/..",
+            "datetime=../2030-01-01",
+        ] {
+            let (status, ctype, page) = get_as(&format!("{base}?{q}"), Some(&planner)).await;
+            assert_eq!(status, 200, "{base}?{q}: {page}");
+            assert_eq!(ctype, "application/geo+json", "{base}?{q}");
+            assert!(
+                page["numberReturned"].as_u64().unwrap() <= page["numberMatched"].as_u64().unwrap()
+            );
+            let links = page["links"].as_array().unwrap();
+            assert!(links.iter().any(|l| l["rel"] == "self"), "{base}?{q}");
+        }
+        // Walking `next` from a small page visits every feature once.
+        let (_, _, first) = get_as(&format!("{base}?limit=7"), Some(&planner)).await;
+        let matched = first["numberMatched"].as_u64().unwrap();
+        if matched <= 60 {
+            let mut seen = std::collections::HashSet::new();
+            let mut page = first;
+            loop {
+                for f in page["features"].as_array().unwrap() {
+                    assert!(seen.insert(f["id"].to_string()), "{id}: {} twice", f["id"]);
+                }
+                let Some(next) = page["links"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l["rel"] == "next")
+                else {
+                    break;
+                };
+                let href = next["href"].as_str().unwrap();
+                page = get_as(&href[href.find("/api").unwrap()..], Some(&planner))
+                    .await
+                    .2;
+            }
+            assert_eq!(seen.len() as u64, matched, "{id}");
+        }
+        // Each feature of a page is served alone at items/{id}.
+        let (_, _, page) = get_as(&format!("{base}?limit=2"), Some(&planner)).await;
+        for f in page["features"].as_array().unwrap() {
+            let fid = f["id"].to_string().trim_matches('"').to_owned();
+            let (status, _, one) = get_as(&format!("{base}/{fid}"), Some(&planner)).await;
+            assert_eq!(status, 200, "{base}/{fid}: {one}");
+            assert_eq!(one["id"], f["id"]);
+            assert!(one["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["rel"] == "self"));
+        }
+        let (status, _, _) = get_as(&format!("{base}/999999999999"), Some(&planner)).await;
+        assert_eq!(status, 404, "{base}");
+    }
+    // A bbox outside every initiative, and a time before any, select none.
+    let (_, _, none) = get_as(
+        "/api/collections/initiatives/items?bbox=12.45,55.61,12.46,55.62",
+        Some(&planner),
+    )
+    .await;
+    assert_eq!(none["numberMatched"], 0);
+    let (_, _, none) = get_as(
+        "/api/collections/initiatives/items?datetime=1995-01-01",
+        Some(&planner),
+    )
+    .await;
+    assert_eq!(none["numberMatched"], 0);
+    // Districts have no time: a datetime is checked, then every district answers.
+    let (_, _, all) = get("/api/collections/districts/items?limit=1").await;
+    let (_, _, timed) = get("/api/collections/districts/items?limit=1&datetime=2013-05-01").await;
+    assert_eq!(all["numberMatched"], timed["numberMatched"]);
+    bad(
+        "/api/collections/districts/items?datetime=yesterday",
+        "datetime",
+        "RFC 3339",
     )
     .await;
 }

@@ -27,7 +27,7 @@ pub(super) async fn export(
     format: Format,
     positions: Vec<u32>,
 ) -> ApiResult<HttpResponse> {
-    if format == Format::Csv && layer == Layer::Districts {
+    if matches!(format, Format::Csv(_)) && layer == Layer::Districts {
         return Err(ApiError::param(
             "f",
             "csv is offered for incidents and observations, not for district polygons; use f=geojson or f=shapefile",

@@ -65,12 +65,15 @@ impl Collection {
 
     fn item_params(self) -> &'static [&'static str] {
         match self {
-            Collection::Districts => &["bbox", "limit", "offset", "level", "f", "crs"],
+            // Districts have no time: `datetime` is checked, then every district answers
+            // (OGC API – Features 1, /req/core/fc-time-response).
+            Collection::Districts => &["bbox", "datetime", "limit", "offset", "level", "f", "crs"],
             Collection::Incidents => &[
                 "bbox", "datetime", "limit", "offset", "category", "district", "f", "crs",
+                "dialect",
             ],
             Collection::Observations => &[
-                "bbox", "datetime", "limit", "offset", "kind", "district", "f", "crs",
+                "bbox", "datetime", "limit", "offset", "kind", "district", "f", "crs", "dialect",
             ],
         }
     }
@@ -85,6 +88,8 @@ pub async fn landing(req: HttpRequest) -> HttpResponse {
         "attribution": shipped::ATTRIBUTION,
         "links": [
             {"rel": "self", "type": "application/json", "title": "This document", "href": format!("{base}/api")},
+            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "The API definition (OpenAPI)", "href": format!("{base}/api/openapi.json")},
+            {"rel": "service-doc", "type": "text/html", "title": "The API documentation", "href": format!("{base}/api/docs")},
             {"rel": "conformance", "type": "application/json", "title": "Conformance classes", "href": format!("{base}/api/conformance")},
             {"rel": "data", "type": "application/json", "title": "Collections", "href": format!("{base}/api/collections")},
             {"rel": "status", "type": "application/json", "title": "Health", "href": format!("{base}/api/health")},
@@ -277,6 +282,44 @@ fn link(base: &str, path: &str, pairs: &[(String, String)]) -> String {
     }
 }
 
+/// The links of a page of `path` (query `p`) that starts at `offset` and holds `returned` of
+/// `matched` features: `self`, `next` while more follow, `prev` after the first page, and
+/// `collection`. Every other parameter is carried over as given.
+pub(super) fn page_links(
+    base: &str,
+    path: &str,
+    p: &Params,
+    offset: usize,
+    limit: usize,
+    returned: usize,
+    matched: usize,
+) -> Vec<Value> {
+    let mut pairs = p.without("offset");
+    let at = |pairs: &mut Vec<(String, String)>, o: usize| {
+        if o > 0 {
+            pairs.push(("offset".into(), o.to_string()));
+        }
+        let l = link(base, path, pairs);
+        if o > 0 {
+            pairs.pop();
+        }
+        l
+    };
+    let mut links = vec![json!({"rel": "self", "type": GEOJSON, "href": at(&mut pairs, offset)})];
+    if offset + returned < matched {
+        links.push(
+            json!({"rel": "next", "type": GEOJSON, "href": at(&mut pairs, offset + returned)}),
+        );
+    }
+    if offset > 0 {
+        links.push(json!({"rel": "prev", "type": GEOJSON, "href": at(&mut pairs, offset.saturating_sub(limit))}));
+    }
+    if let Some(collection) = path.strip_suffix("/items") {
+        links.push(json!({"rel": "collection", "type": "application/json", "href": format!("{base}{collection}")}));
+    }
+    links
+}
+
 /// `GET /api/collections/{id}/items`.
 pub async fn items(
     state: web::Data<AppState>,
@@ -289,7 +332,7 @@ pub async fn items(
     let (cat, disclosure) = state.view(&caller, Need::Points);
     let format = params::choice(&p, "f", &["json", "geojson", "csv", "shapefile"], "json")?;
     if format != "json" {
-        let format = crate::export::Format::parse(format, p.get("crs"))
+        let format = crate::export::Format::parse(format, p.get("crs"), p.get("dialect"))
             .map_err(|(k, e)| ApiError::param(if k == "format" { "f" } else { k }, e))?;
         if c == Collection::Incidents {
             super::auth::require(&caller, super::auth::INCIDENT_EXPORTERS)?;
@@ -316,6 +359,9 @@ pub async fn items(
             "is for f=shapefile; pages and GeoJSON are WGS84 lon/lat (CRS84)",
         ));
     }
+    if p.get("dialect").is_some() {
+        return Err(ApiError::param("dialect", "is for f=csv"));
+    }
     let base = base_url(&req);
     let path = req.path().to_owned();
     blocking(move || items_page(c, &p, &cat, disclosure, &base, &path)).await
@@ -326,6 +372,7 @@ fn matching(c: Collection, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
     let bbox = params::bbox(p, cat.district_extent())?;
     Ok(match c {
         Collection::Districts => {
+            params::datetime(p)?;
             let level = match p.non_empty("level")? {
                 Some(l) => Some(
                     l.parse::<DistrictLevel>()
@@ -373,23 +420,7 @@ fn items_page(
     let page = paginate(matching(c, p, cat)?, offset, limit);
 
     let returned = page.positions.len();
-    let mut pairs = p.without("offset");
-    let mut links = vec![
-        json!({"rel": "self", "type": GEOJSON, "href": link(base, path, &{
-            let mut s = pairs.clone();
-            if offset > 0 { s.push(("offset".into(), offset.to_string())); }
-            s
-        })}),
-    ];
-    if offset + returned < page.matched {
-        pairs.push(("offset".into(), (offset + returned).to_string()));
-        links.push(json!({"rel": "next", "type": GEOJSON, "href": link(base, path, &pairs)}));
-        pairs.pop();
-    }
-    if offset > 0 {
-        pairs.push(("offset".into(), offset.saturating_sub(limit).to_string()));
-        links.push(json!({"rel": "prev", "type": GEOJSON, "href": link(base, path, &pairs)}));
-    }
+    let links = page_links(base, path, p, offset, limit, returned, page.matched);
 
     let per_feature = if c == Collection::Districts {
         20_000

@@ -310,10 +310,18 @@ pub async fn one(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let p = Params::parse(req.query_string(), &["f"])?;
+    params::choice(&p, "f", &["json", "geojson"], "json")?;
     let i = find(&state, &req, &path).await?;
+    let base = super::base_url(&req);
+    let mut f = with_id(&i);
+    f["links"] = json!([
+        {"rel": "self", "type": "application/geo+json", "href": format!("{base}{}", req.path())},
+        {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/initiatives")},
+    ]);
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
-        .json(with_id(&i)))
+        .json(f))
 }
 
 /// `PUT /api/initiatives/{id}` (planner): replaces the initiative with the Feature given (the
@@ -663,21 +671,69 @@ pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> ApiResu
     )))
 }
 
-/// `GET /api/collections/initiatives/items`: as `GET /api/initiatives`, with OGC links.
+/// The time an initiative runs, in UTC seconds: from the start of its `start_date` to the end
+/// of its `end_date` (open-ended while it has none).
+fn running(feature: &Value) -> Option<(i64, i64)> {
+    let day = |k: &str| {
+        chrono::NaiveDate::parse_from_str(feature["properties"][k].as_str()?, "%Y-%m-%d").ok()
+    };
+    let start = day("start_date")?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    let end = match day("end_date") {
+        Some(d) => d.and_hms_opt(23, 59, 59)?.and_utc().timestamp(),
+        None => i64::MAX,
+    };
+    Some((start, end))
+}
+
+/// `GET /api/collections/initiatives/items?limit=&offset=&bbox=&datetime=`: as
+/// `GET /api/initiatives`, paged, with OGC links; `bbox` selects initiatives whose geometry's
+/// box meets it, `datetime` those running at some time in it.
 pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    Params::parse(req.query_string(), &[])?;
-    let features = visible(&state, &req).await?;
+    let p = Params::parse(
+        req.query_string(),
+        &["limit", "offset", "bbox", "datetime", "f"],
+    )?;
+    params::choice(&p, "f", &["json", "geojson"], "json")?;
+    let limit = params::limit(&p)?;
+    let offset = params::offset(&p)?;
+    let bbox = params::bbox(&p, state.catalog().district_extent())?;
+    let when = params::datetime(&p)?;
+    let matching: Vec<Value> = visible(&state, &req)
+        .await?
+        .into_iter()
+        .filter(|f| {
+            bbox.is_none_or(|b| {
+                use geo::BoundingRect;
+                geometry_of(&f["geometry"])
+                    .and_then(|g| g.bounding_rect())
+                    .is_some_and(|r| b.intersects(&crate::index::LonLatBox::from_rect(r)))
+            })
+        })
+        .filter(|f| when.is_none_or(|(a, b)| running(f).is_some_and(|(s, e)| s <= b && a <= e)))
+        .collect();
+    let matched = matching.len();
+    let features: Vec<Value> = matching.into_iter().skip(offset).take(limit).collect();
     let base = super::base_url(&req);
+    let links = super::features::page_links(
+        &base,
+        req.path(),
+        &p,
+        offset,
+        limit,
+        features.len(),
+        matched,
+    );
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
         .json(json!({
             "type": "FeatureCollection",
-            "numberMatched": features.len(),
+            "numberMatched": matched,
             "numberReturned": features.len(),
+            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "links": links,
             "features": features,
-            "links": [
-                {"rel": "self", "type": "application/geo+json", "href": format!("{base}/api/collections/initiatives/items")},
-                {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/initiatives")},
-            ],
         })))
 }

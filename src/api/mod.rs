@@ -20,6 +20,7 @@ pub(crate) mod status_report;
 mod summaries;
 pub mod tiles;
 pub mod webapp;
+pub mod xml;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -656,6 +657,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/collections", read().to(features::collections))
             .route("/collections/reports", read().to(reports::collection))
             .route("/collections/reports/items", read().to(reports::items))
+            .route("/collections/reports/items/{id}", read().to(reports::item))
             .route(
                 "/collections/initiatives",
                 read().to(initiatives::collection),
@@ -730,15 +732,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/open311/v2")
-            .route("/services.json", read().to(open311::services))
-            .route("/requests.json", read().to(open311::list))
-            .route("/requests.json", web::post().to(open311::create))
+            .route("/services.{fmt}", read().to(open311::services))
+            .route("/services/{code}.{fmt}", read().to(open311::definition))
+            .route("/requests.{fmt}", read().to(open311::list))
+            .route("/requests.{fmt}", web::post().to(open311::create))
             .route(
-                "/requests/{id}/me_too.json",
+                "/requests/{id}/me_too.{fmt}",
                 web::post().to(open311::me_too),
             )
-            .route("/requests/{id}.json", read().to(open311::one))
-            .default_service(web::to(open311_not_found)),
+            .route("/requests/{id}.{fmt}", read().to(open311::one))
+            .default_service(web::to(open311::not_found)),
     )
     .service(
         web::scope("/tiles")
@@ -755,37 +758,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn read() -> actix_web::Route {
     use actix_web::guard;
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
-}
-
-async fn open311_not_found(req: HttpRequest) -> HttpResponse {
-    let path = req.path();
-    let rest = path.trim_start_matches("/open311/v2/");
-    let allow = if rest == "services.json" {
-        Some("GET, HEAD")
-    } else if rest == "requests.json" {
-        Some("GET, HEAD, POST")
-    } else if rest.starts_with("requests/") && rest.ends_with("/me_too.json") {
-        Some("POST")
-    } else if rest.starts_with("requests/")
-        && rest.ends_with(".json")
-        && rest.matches('/').count() == 1
-    {
-        Some("GET, HEAD")
-    } else {
-        None
-    };
-    if let Some(allow) = allow {
-        return HttpResponse::MethodNotAllowed()
-            .insert_header((actix_web::http::header::ALLOW, allow))
-            .json(serde_json::json!([{
-                "code": 405,
-                "description": format!("method: {} is not allowed at {path}; allowed: {allow}", req.method()),
-            }]));
-    }
-    HttpResponse::NotFound().json(serde_json::json!([{
-        "code": 404,
-        "description": format!("no Open311 endpoint at {}: services.json, requests.json, requests/{{id}}.json", req.path()),
-    }]))
 }
 
 async fn api_not_found(req: HttpRequest) -> HttpResponse {

@@ -1,7 +1,9 @@
-//! Open311 GeoReport v2 for resident reports: `services.json`, `requests.json` (GET, POST),
-//! `requests/{id}.json`, and the `me_too` extension. Errors are Open311's own form,
-//! `[{"code": 400, "description": "field: what is wrong"}]`. The public sees published
-//! reports only, at their generalised position, with the scrubbed description and no contact.
+//! Open311 GeoReport v2 for resident reports: `services`, `services/{code}` (the service
+//! definition), `requests` (GET, POST), `requests/{id}`, and the `me_too` extension, each in
+//! JSON (`.json`) and XML (`.xml`). Errors are Open311's own form,
+//! `[{"code": 400, "description": "field: what is wrong"}]` (`<errors><error>…` in XML). The
+//! public sees published reports only, at their generalised position, with the scrubbed
+//! description and no contact.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -21,12 +23,52 @@ pub const MAX_BODY: usize = 32 * 1024;
 /// Longest description (characters).
 pub const MAX_DESCRIPTION: usize = 2000;
 
+/// The representation a path asks for by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fmt {
+    /// `.json`
+    Json,
+    /// `.xml`
+    Xml,
+}
+
+impl Fmt {
+    /// `json` or `xml`; anything else is a 404 naming both.
+    fn parse(ext: &str) -> Result<Fmt> {
+        match ext {
+            "json" => Ok(Fmt::Json),
+            "xml" => Ok(Fmt::Xml),
+            other => Err(Open311Error::status(
+                StatusCode::NOT_FOUND,
+                format!("format: '.{other}' is not offered; use .json or .xml"),
+            )),
+        }
+    }
+
+    /// A list answer: a JSON array, or `<root><item>…</item></root>`.
+    fn list(
+        self,
+        status: StatusCode,
+        root: &str,
+        item: &str,
+        items: &[serde_json::Value],
+    ) -> HttpResponse {
+        match self {
+            Fmt::Json => HttpResponse::build(status).json(items),
+            Fmt::Xml => HttpResponse::build(status)
+                .content_type("text/xml; charset=utf-8")
+                .body(super::xml::list(root, item, items)),
+        }
+    }
+}
+
 /// An error in Open311's form.
 #[derive(Debug)]
 pub struct Open311Error {
     status: StatusCode,
     description: String,
     retry_after: Option<u64>,
+    format: Fmt,
 }
 
 impl Open311Error {
@@ -36,6 +78,7 @@ impl Open311Error {
             status: StatusCode::BAD_REQUEST,
             description: format!("{field}: {what}"),
             retry_after: None,
+            format: Fmt::Json,
         }
     }
 
@@ -44,7 +87,13 @@ impl Open311Error {
             status,
             description: description.into(),
             retry_after: None,
+            format: Fmt::Json,
         }
+    }
+
+    /// The same error, answered in `format`.
+    fn answered_in(self, format: Fmt) -> Self {
+        Open311Error { format, ..self }
     }
 }
 
@@ -63,16 +112,22 @@ impl ResponseError for Open311Error {
         if self.status.is_server_error() {
             tracing::error!("open311: {}", self.description);
         }
-        let mut r = HttpResponse::build(self.status);
-        if let Some(s) = self.retry_after {
-            r.insert_header((header::RETRY_AFTER, s.to_string()));
-        }
         let description = if self.status.is_server_error() {
             "the report could not be stored; please try again".to_owned()
         } else {
             self.description.clone()
         };
-        r.json(serde_json::json!([{"code": self.status.as_u16(), "description": description}]))
+        let mut res = self.format.list(
+            self.status,
+            "errors",
+            "error",
+            &[serde_json::json!({"code": self.status.as_u16(), "description": description})],
+        );
+        if let Some(s) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(s));
+        }
+        res
     }
 }
 
@@ -99,29 +154,48 @@ struct ServiceJson {
     group: &'static str,
 }
 
-/// `GET /open311/v2/services.json` (`?locale=en` for English names in `service_name`).
-pub async fn services(req: HttpRequest) -> Result<HttpResponse> {
+/// The query of a GET: `jurisdiction_id` and `api_key` are taken and ignored (one city; reads
+/// need no key), `locale=en` chooses English; anything else not in `own` is refused.
+fn query(req: &HttpRequest, own: &[&str]) -> Result<(Vec<(String, String)>, bool)> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| Open311Error::bad("query", e))?;
     let mut english = false;
-    for (k, v) in &pairs {
+    let mut kept = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (k, v) in pairs {
+        if !seen.insert(k.clone()) {
+            return Err(Open311Error::bad(
+                &k,
+                "given more than once; give a comma-separated list",
+            ));
+        }
         match k.as_str() {
-            "jurisdiction_id" => {}
+            "jurisdiction_id" | "api_key" => {}
             "locale" => english = v.starts_with("en"),
+            other if own.contains(&other) => kept.push((k, v)),
             other => {
+                let mut known = own.to_vec();
+                known.extend(["jurisdiction_id", "api_key", "locale"]);
                 return Err(Open311Error::bad(
                     other,
-                    "unknown parameter; this takes jurisdiction_id, locale",
-                ))
+                    format!("unknown parameter; this takes {}", known.join(", ")),
+                ));
             }
         }
     }
-    let list: Vec<ServiceJson> = Service::ALL
+    Ok((kept, english))
+}
+
+/// `GET /open311/v2/services.{json,xml}` (`?locale=en` for English names in `service_name`).
+pub async fn services(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse> {
+    let fmt = Fmt::parse(&path)?;
+    let (_, english) = query(&req, &[]).map_err(|e| e.answered_in(fmt))?;
+    let list: Vec<serde_json::Value> = Service::ALL
         .iter()
         .map(|s| {
             let l = s.labels();
             let (dda, den) = s.descriptions();
-            ServiceJson {
+            serde_json::to_value(ServiceJson {
                 service_code: s.code(),
                 service_name: if english { l.label_en } else { l.label_da },
                 service_name_da: l.label_da,
@@ -129,14 +203,73 @@ pub async fn services(req: HttpRequest) -> Result<HttpResponse> {
                 description: if english { den } else { dda },
                 description_da: dda,
                 description_en: den,
-                metadata: false,
+                // Every service takes the time-of-day attribute: see its definition.
+                metadata: true,
                 kind: "realtime",
                 keywords: "tryghed, safety",
                 group: "tryghed",
-            }
+            })
+            .unwrap_or_default()
         })
         .collect();
-    Ok(HttpResponse::Ok().json(list))
+    Ok(fmt.list(StatusCode::OK, "services", "service", &list))
+}
+
+/// The attributes every service takes, as a GeoReport v2 service definition lists them.
+fn attributes(english: bool) -> serde_json::Value {
+    let (description, values) = if english {
+        (
+            "When does the place feel unsafe?",
+            [
+                ("day", "Daytime"),
+                ("evening", "Evening"),
+                ("night", "Night"),
+            ],
+        )
+    } else {
+        (
+            "Hvornår føles stedet utrygt?",
+            [("day", "Dag"), ("evening", "Aften"), ("night", "Nat")],
+        )
+    };
+    serde_json::json!([{
+        "variable": true,
+        "code": "time_of_day",
+        "datatype": "singlevaluelist",
+        "required": false,
+        "datatype_description": "day, evening or night",
+        "order": 1,
+        "description": description,
+        "values": values.iter().map(|(key, name)| serde_json::json!({"key": key, "name": name})).collect::<Vec<_>>(),
+    }])
+}
+
+/// `GET /open311/v2/services/{code}.{json,xml}`: the service definition (its attributes;
+/// post them as `attribute[code]=key`).
+pub async fn definition(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (code, ext) = path.into_inner();
+    let fmt = Fmt::parse(&ext)?;
+    let (_, english) = query(&req, &[]).map_err(|e| e.answered_in(fmt))?;
+    let service = Service::parse(&code).ok_or_else(|| {
+        Open311Error::status(
+            StatusCode::NOT_FOUND,
+            format!("service_code: no service '{code}'"),
+        )
+        .answered_in(fmt)
+    })?;
+    let body = serde_json::json!({
+        "service_code": service.code(),
+        "attributes": attributes(english),
+    });
+    Ok(match fmt {
+        Fmt::Json => HttpResponse::Ok().json(body),
+        Fmt::Xml => HttpResponse::Ok()
+            .content_type("text/xml; charset=utf-8")
+            .body(super::xml::object("service_definition", &body)),
+    })
 }
 
 /// A report as the public sees it (and, with `planner`, as the secretariat does).
@@ -407,12 +540,20 @@ fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
                 "rate_limit: too many reports from this client; try again in {wait} s"
             ),
             retry_after: Some(wait),
+            format: Fmt::Json,
         })
 }
 
+/// A new report as checked: the report, the secret of its follow key (never stored), and the
+/// standard fields that were given but are not kept.
+struct Checked {
+    report: NewReport,
+    secret: String,
+    dropped: Vec<String>,
+}
+
 /// Checks the fields of a new report; the error names the field.
-/// Returns the report and the secret of its follow key (never stored).
-fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<(NewReport, String)> {
+fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<Checked> {
     const KNOWN: [&str; 12] = [
         "service_code",
         "lat",
@@ -427,19 +568,30 @@ fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<(NewRepor
         "api_key",
         "address_string",
     ];
+    // Standard GeoReport fields this service does not use are accepted and dropped unread
+    // (`phone` too: it is never stored, so it can never leak; `media_url`: no photos are
+    // taken, as a photo of a place can show people). The answer's notice names them.
+    const IGNORED: [&str; 6] = [
+        "device_id",
+        "account_id",
+        "address_id",
+        "phone",
+        "media_url",
+        "zipcode",
+    ];
     let mut seen = std::collections::HashSet::new();
-    for (k, _) in f {
+    let mut dropped = Vec::new();
+    for (k, v) in f {
         if !seen.insert(k.as_str()) {
             return Err(Open311Error::bad(k, "given more than once"));
         }
-        if k == "media_url" {
-            return Err(Open311Error::bad(k, "photos are not accepted"));
+        if IGNORED.contains(&k.as_str()) {
+            if !v.trim().is_empty() {
+                dropped.push(k.clone());
+            }
+            continue;
         }
-        // Standard GeoReport fields this service does not use are accepted and dropped unread
-        // (`phone` too: it is never stored, so it can never leak).
-        if !KNOWN.contains(&k.as_str())
-            && !["device_id", "account_id", "address_id", "phone"].contains(&k.as_str())
-        {
+        if !KNOWN.contains(&k.as_str()) {
             return Err(Open311Error::bad(
                 k,
                 format!("unknown field; fields are {}", KNOWN[..8].join(", ")),
@@ -465,6 +617,12 @@ fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<(NewRepor
             format!("unknown code '{code}'; one of {}", codes.join(", ")),
         )
     })?;
+    if get("lat").is_none() && get("long").is_none() && get("address_string").is_some() {
+        return Err(Open311Error::bad(
+            "lat",
+            "lat and long are required (WGS84 degrees): this service places a report by its position, not by address_string; pick the spot on a map",
+        ));
+    }
     let num = |k: &str| -> Result<f64> {
         let v = get(k).ok_or_else(|| Open311Error::bad(k, "is required (WGS84 degrees)"))?;
         v.parse::<f64>()
@@ -560,38 +718,71 @@ fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<(NewRepor
         follow: (follow.salt, follow.hash),
         district,
     };
-    Ok((report, follow.secret))
+    Ok(Checked {
+        report,
+        secret: follow.secret,
+        dropped,
+    })
 }
 
-/// `POST /open311/v2/requests.json`.
+/// `POST /open311/v2/requests.{json,xml}`.
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
+    path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let f = fields(&req, payload).await?;
+    let fmt = Fmt::parse(&path)?;
+    create_in(&state, &req, payload, fmt)
+        .await
+        .map_err(|e| e.answered_in(fmt))
+}
+
+async fn create_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    payload: web::Payload,
+    fmt: Fmt,
+) -> Result<HttpResponse> {
+    let f = fields(req, payload).await?;
     let now = chrono::Utc::now().timestamp();
-    let (new, secret) = check(&state, &f, now)?;
-    rate_limited(&state, &req)?;
-    let duplicates = nearby_for_reporter(&state, new.service, new.lon, new.lat, now);
+    let Checked {
+        report: new,
+        secret,
+        dropped,
+    } = check(state, &f, now)?;
+    rate_limited(state, req)?;
+    let duplicates = nearby_for_reporter(state, new.service, new.lon, new.lat, now);
     let st = state.clone();
     let id = web::block(move || st.store_report(new))
         .await
         .map_err(internal)?
         .map_err(internal)?;
     let key = format!("{}_{secret}", id);
-    Ok(HttpResponse::Created().json(serde_json::json!([{
+    let mut notice = "Tak! Meldingen er modtaget. Sekretariatet læser den, før den bliver vist på kortet. / Thank you: the secretariat reads every report before it is shown on the map.".to_owned();
+    if !dropped.is_empty() {
+        notice.push_str(&format!(
+            " Not stored: {} (this service keeps no photos or phone numbers).",
+            dropped.join(", ")
+        ));
+    }
+    let answer = serde_json::json!({
         "service_request_id": id.to_string(),
-        "service_notice": "Tak! Meldingen er modtaget. Sekretariatet læser den, før den bliver vist på kortet. / Thank you: the secretariat reads every report before it is shown on the map.",
+        "service_notice": notice,
         "account_id": null,
         "follow_key": key,
         "follow_url": format!("/?report={id}&key={key}"),
         "possible_duplicates": duplicates,
-    }])))
+    });
+    Ok(fmt.list(
+        StatusCode::CREATED,
+        "service_requests",
+        "request",
+        &[answer],
+    ))
 }
 
 fn parse_id(raw: &str) -> Result<i64> {
-    let raw = raw.strip_suffix(".json").unwrap_or(raw);
     raw.parse::<i64>()
         .ok()
         .filter(|n| *n > 0 && n.to_string() == raw)
@@ -611,28 +802,22 @@ fn follows(r: &Report, key: &str) -> bool {
     id == r.id.to_string() && crate::auth::verify(&r.follow.0, &r.follow.1, secret)
 }
 
-/// `GET /open311/v2/requests/{id}.json` (`?key=` shows the reporter an unpublished one).
+/// `GET /open311/v2/requests/{id}.{json,xml}` (`?key=` shows the reporter an unpublished
+/// one).
 pub async fn one(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
-    let id = parse_id(&path)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| Open311Error::bad("query", e))?;
-    let mut key = None;
-    for (k, v) in &pairs {
-        match k.as_str() {
-            "key" => key = Some(v.clone()),
-            "jurisdiction_id" => {}
-            other => {
-                return Err(Open311Error::bad(
-                    other,
-                    "unknown parameter; this takes key, jurisdiction_id",
-                ))
-            }
-        }
-    }
+    let (raw, ext) = path.into_inner();
+    let fmt = Fmt::parse(&ext)?;
+    one_in(&state, &req, &raw, fmt).map_err(|e| e.answered_in(fmt))
+}
+
+fn one_in(state: &AppState, req: &HttpRequest, raw: &str, fmt: Fmt) -> Result<HttpResponse> {
+    let id = parse_id(raw)?;
+    let (pairs, _) = query(req, &["key"])?;
+    let key = pairs.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v);
     let missing = || {
         Open311Error::status(
             StatusCode::NOT_FOUND,
@@ -643,24 +828,35 @@ pub async fn one(
     if !(r.published || key.as_deref().is_some_and(|k| follows(&r, k))) {
         return Err(missing());
     }
-    Ok(HttpResponse::Ok().json([RequestJson::public(&r)]))
+    let v = serde_json::to_value(RequestJson::public(&r)).map_err(internal)?;
+    Ok(fmt.list(StatusCode::OK, "service_requests", "request", &[v]))
 }
 
-/// `GET /open311/v2/requests.json?status=&service_code=&start_date=&end_date=&bbox=&limit=`.
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| Open311Error::bad("query", e))?;
+/// `GET /open311/v2/requests.{json,xml}?status=&service_code=&service_request_id=&start_date=&end_date=&bbox=&limit=`.
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let fmt = Fmt::parse(&path)?;
+    list_in(&state, &req, fmt).map_err(|e| e.answered_in(fmt))
+}
+
+fn list_in(state: &AppState, req: &HttpRequest, fmt: Fmt) -> Result<HttpResponse> {
+    let (pairs, _) = query(
+        req,
+        &[
+            "status",
+            "service_code",
+            "service_request_id",
+            "start_date",
+            "end_date",
+            "bbox",
+            "limit",
+        ],
+    )?;
     let mut status: Option<Vec<String>> = None;
     let mut services: Option<Vec<Service>> = None;
-    let mut seen = std::collections::HashSet::new();
-    for (k, _) in &pairs {
-        if !seen.insert(k.as_str()) {
-            return Err(Open311Error::bad(
-                k,
-                "given more than once; give a comma-separated list",
-            ));
-        }
-    }
     let (mut start, mut end) = (i64::MIN, i64::MAX);
     let mut bbox = None;
     let mut limit = 1000usize;
@@ -673,7 +869,10 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                     v.split(',')
                         .map(|x| match x.trim() {
                             s @ ("open" | "closed") => Ok(s.to_owned()),
-                            s => Err(Open311Error::bad("status", format!("'{s}' is not open or closed"))),
+                            s => Err(Open311Error::bad(
+                                "status",
+                                format!("'{s}' is not open or closed"),
+                            )),
                         })
                         .collect::<Result<_>>()?,
                 )
@@ -681,28 +880,52 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             "service_code" => {
                 services = Some(
                     v.split(',')
-                        .map(|c| Service::parse(c.trim()).ok_or_else(|| Open311Error::bad("service_code", format!("unknown code '{c}'"))))
+                        .map(|c| {
+                            Service::parse(c.trim()).ok_or_else(|| {
+                                Open311Error::bad("service_code", format!("unknown code '{c}'"))
+                            })
+                        })
                         .collect::<Result<_>>()?,
                 )
             }
             "service_request_id" => {
                 ids = Some(
                     v.split(',')
-                        .map(|c| c.trim().parse::<i64>().map_err(|_| Open311Error::bad("service_request_id", format!("'{c}' is not an id"))))
+                        .map(|c| {
+                            c.trim().parse::<i64>().map_err(|_| {
+                                Open311Error::bad(
+                                    "service_request_id",
+                                    format!("'{c}' is not an id"),
+                                )
+                            })
+                        })
                         .collect::<Result<_>>()?,
                 )
             }
             "start_date" | "end_date" => {
                 // A bare date is a whole Copenhagen calendar day, as everywhere in this API.
-                let day = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().map(|d| {
-                    use chrono::Datelike;
-                    let d = if k == "end_date" { d.succ_opt().unwrap_or(d) } else { d };
-                    let t = time::copenhagen_to_utc(d.year() as i64, d.month(), d.day(), 0, 0);
-                    if k == "end_date" { t - 1 } else { t }
-                });
-                let t = time::parse_rfc3339(v)
-                    .or(day)
-                    .ok_or_else(|| Open311Error::bad(k, format!("'{v}' is not an RFC 3339 time or a date YYYY-MM-DD")))?;
+                let day = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| {
+                        use chrono::Datelike;
+                        let d = if k == "end_date" {
+                            d.succ_opt().unwrap_or(d)
+                        } else {
+                            d
+                        };
+                        let t = time::copenhagen_to_utc(d.year() as i64, d.month(), d.day(), 0, 0);
+                        if k == "end_date" {
+                            t - 1
+                        } else {
+                            t
+                        }
+                    });
+                let t = time::parse_rfc3339(v).or(day).ok_or_else(|| {
+                    Open311Error::bad(
+                        k,
+                        format!("'{v}' is not an RFC 3339 time or a date YYYY-MM-DD"),
+                    )
+                })?;
                 if k == "start_date" {
                     start = t;
                 } else {
@@ -712,10 +935,17 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             "bbox" => {
                 let n: Vec<f64> = v
                     .split(',')
-                    .map(|x| x.trim().parse::<f64>().map_err(|_| Open311Error::bad("bbox", format!("'{x}' is not a number"))))
+                    .map(|x| {
+                        x.trim().parse::<f64>().map_err(|_| {
+                            Open311Error::bad("bbox", format!("'{x}' is not a number"))
+                        })
+                    })
                     .collect::<Result<_>>()?;
                 if n.len() != 4 || n.iter().any(|x| !x.is_finite()) || n[0] > n[2] || n[1] > n[3] {
-                    return Err(Open311Error::bad("bbox", "expected minlon,minlat,maxlon,maxlat (WGS84)"));
+                    return Err(Open311Error::bad(
+                        "bbox",
+                        "expected minlon,minlat,maxlon,maxlat (WGS84)",
+                    ));
                 }
                 bbox = Some((n[0], n[1], n[2], n[3]));
             }
@@ -726,8 +956,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                     .filter(|n| (1..=10_000).contains(n))
                     .ok_or_else(|| Open311Error::bad("limit", format!("'{v}' is not 1..10000")))?
             }
-            "jurisdiction_id" => {}
-            other => return Err(Open311Error::bad(other, "unknown parameter; this takes status, service_code, service_request_id, start_date, end_date, bbox, limit")),
+            _ => {}
         }
     }
     if start > end {
@@ -735,7 +964,6 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     }
     let body = state.reports().read_public(|all, json| {
         let mut out = Vec::with_capacity(64 * 1024);
-        out.push(b'[');
         let chosen = crate::reports::public_order(all)
             .into_iter()
             .map(|i| (&all[i], &json[i]))
@@ -760,6 +988,13 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 })
             })
             .take(limit);
+        if fmt == Fmt::Xml {
+            let items: Vec<serde_json::Value> = chosen
+                .filter_map(|(r, _)| serde_json::to_value(RequestJson::public(r)).ok())
+                .collect();
+            return super::xml::list("service_requests", "request", &items);
+        }
+        out.push(b'[');
         for (n, (_, j)) in chosen.enumerate() {
             if n > 0 {
                 out.push(b',');
@@ -770,17 +1005,33 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         out
     });
     Ok(HttpResponse::Ok()
-        .content_type("application/json")
+        .content_type(match fmt {
+            Fmt::Json => "application/json",
+            Fmt::Xml => "text/xml; charset=utf-8",
+        })
         .body(body))
 }
 
-/// `POST /open311/v2/requests/{id}/me_too.json`: a resident says the same; counts.
+/// `POST /open311/v2/requests/{id}/me_too.{json,xml}`: a resident says the same; counts.
 pub async fn me_too(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
-    let id = parse_id(&path.into_inner())?;
+    let (raw, ext) = path.into_inner();
+    let fmt = Fmt::parse(&ext)?;
+    me_too_in(&state, &req, &raw, fmt)
+        .await
+        .map_err(|e| e.answered_in(fmt))
+}
+
+async fn me_too_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    raw: &str,
+    fmt: Fmt,
+) -> Result<HttpResponse> {
+    let id = parse_id(raw)?;
     let r = state
         .reports()
         .get(id)
@@ -791,19 +1042,59 @@ pub async fn me_too(
                 format!("service_request_id: no published request '{id}'"),
             )
         })?;
-    rate_limited(&state, &req)?;
+    rate_limited(state, req)?;
     // One "me too" per report per client: a repeat is answered with the count as it is.
-    if !state.first_me_too(&state.client_keys(&req), r.id) {
-        return Ok(HttpResponse::Ok().json(serde_json::json!([{
-            "service_request_id": id.to_string(), "me_too": r.me_too, "counted": false
-        }])));
+    if !state.first_me_too(&state.client_keys(req), r.id) {
+        let v = serde_json::json!({"service_request_id": id.to_string(), "me_too": r.me_too, "counted": false});
+        return Ok(fmt.list(StatusCode::OK, "service_requests", "request", &[v]));
     }
     let st = state.clone();
     let count = web::block(move || st.report_me_too(r.id))
         .await
         .map_err(internal)?
         .map_err(internal)?;
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!([{"service_request_id": id.to_string(), "me_too": count, "counted": true}]),
-    ))
+    let v =
+        serde_json::json!({"service_request_id": id.to_string(), "me_too": count, "counted": true});
+    Ok(fmt.list(StatusCode::OK, "service_requests", "request", &[v]))
+}
+
+/// Every other path or method under `/open311/v2`: a 405 with `Allow` where the path exists,
+/// else a 404 listing the endpoints; in XML when the path ends in `.xml`.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let rest = path.trim_start_matches("/open311/v2/");
+    let (stem, fmt) = match rest.rsplit_once('.') {
+        Some((stem, "xml")) => (stem, Fmt::Xml),
+        Some((stem, _)) => (stem, Fmt::Json),
+        None => (rest, Fmt::Json),
+    };
+    let parts: Vec<&str> = stem.split('/').collect();
+    let allow = match parts.as_slice() {
+        ["services"] | ["services", _] | ["requests", _] => Some("GET, HEAD"),
+        ["requests"] => Some("GET, HEAD, POST"),
+        ["requests", _, "me_too"] => Some("POST"),
+        _ => None,
+    };
+    let error = match allow {
+        Some(allow) => Open311Error::status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "method: {} is not allowed at {path}; allowed: {allow}",
+                req.method()
+            ),
+        ),
+        None => Open311Error::status(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no Open311 endpoint at {path}: services, services/{{code}}, requests, requests/{{id}}, each .json or .xml"
+            ),
+        ),
+    }
+    .answered_in(fmt);
+    let mut res = error.error_response();
+    if let Some(allow) = allow {
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    }
+    res
 }

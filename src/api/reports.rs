@@ -254,24 +254,51 @@ pub async fn moderation_log(
     Ok(HttpResponse::Ok().json(json!({"report": id.to_string(), "actions": actions})))
 }
 
-/// `GET /api/collections/reports/items`: published reports (all of them for planners) as
-/// GeoJSON points; the public's at their generalised position.
+/// A report as a GeoJSON Feature: the planner's with the exact spot and every field, the
+/// public's at its generalised position with the public fields.
+fn report_feature(r: &Report, planner: bool) -> serde_json::Value {
+    let props = if planner {
+        RequestJson::planner(r)
+    } else {
+        RequestJson::public(r)
+    };
+    let props = serde_json::to_value(props).unwrap_or_default();
+    let coords = if planner {
+        json!([r.lon, r.lat])
+    } else {
+        json!([props["long"], props["lat"]])
+    };
+    json!({"type": "Feature", "id": r.id,
+           "geometry": {"type": "Point", "coordinates": coords},
+           "properties": props})
+}
+
+/// Whether the caller sees every report with contact details: the secretariat only (not the
+/// police).
+fn sees_all_reports(req: &HttpRequest) -> bool {
+    matches!(
+        Caller::of(req).role,
+        crate::auth::Role::Planner | crate::auth::Role::Admin
+    )
+}
+
+/// `GET /api/collections/reports/items?limit=&offset=&bbox=&datetime=&service_code=`:
+/// published reports (all of them for planners) as GeoJSON points; the public's at their
+/// generalised position, filtered on it and on the hour the public sees.
 pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let p = Params::parse(
         req.query_string(),
-        &["limit", "offset", "service_code", "f"],
+        &["limit", "offset", "bbox", "datetime", "service_code", "f"],
     )?;
-    params::choice(&p, "f", &["json"], "json")?;
+    params::choice(&p, "f", &["json", "geojson"], "json")?;
     let limit = params::limit(&p)?;
     let offset = params::offset(&p)?;
+    let bbox = params::bbox(&p, state.catalog().district_extent())?;
+    let when = params::datetime(&p)?;
     let codes: Option<Vec<String>> = p
         .non_empty("service_code")?
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-    // Every report, with contact details, for the secretariat only (not the police).
-    let planner = matches!(
-        Caller::of(&req).role,
-        crate::auth::Role::Planner | crate::auth::Role::Admin
-    );
+    let planner = sees_all_reports(&req);
     let (features, matched) = state.reports().read(|all| {
         let order = if planner {
             crate::reports::newest_first(all)
@@ -287,38 +314,88 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
                     .as_ref()
                     .is_none_or(|c| c.iter().any(|x| x == r.service.code()))
             })
+            .filter(|r| {
+                bbox.is_none_or(|b| {
+                    let (lon, lat) = if planner {
+                        (r.lon, r.lat)
+                    } else {
+                        crate::privacy::anchor(r.lon, r.lat)
+                    };
+                    b.contains(lon, lat)
+                })
+            })
+            .filter(|r| {
+                when.is_none_or(|(start, end)| {
+                    if planner {
+                        (start..=end).contains(&r.created_at)
+                    } else {
+                        // On the hour the public sees, not the second (as in Open311's list).
+                        let t = r.created_at - r.created_at.rem_euclid(3600);
+                        t >= start.saturating_sub(start.rem_euclid(3600)) && t <= end
+                    }
+                })
+            })
             .collect();
         let features: Vec<serde_json::Value> = matching
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|r| {
-                let props = if planner {
-                    RequestJson::planner(r)
-                } else {
-                    RequestJson::public(r)
-                };
-                let props = serde_json::to_value(props).unwrap_or_default();
-                // Planners get the exact spot; the public the generalised one.
-                let coords = if planner {
-                    json!([r.lon, r.lat])
-                } else {
-                    json!([props["long"], props["lat"]])
-                };
-                json!({"type": "Feature", "id": r.id,
-                       "geometry": {"type": "Point", "coordinates": coords},
-                       "properties": props})
-            })
+            .map(|r| report_feature(r, planner))
             .collect();
         (features, matching.len())
     });
+    let base = super::base_url(&req);
+    let links = super::features::page_links(
+        &base,
+        req.path(),
+        &p,
+        offset,
+        limit,
+        features.len(),
+        matched,
+    );
     Ok(HttpResponse::Ok().content_type("application/geo+json").json(json!({
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": features.len(),
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "note": if planner { "every report, with exact positions (planner)" } else { "published reports; positions generalised to the centre of their H3 resolution-10 cell" },
+        "links": links,
         "features": features,
     })))
+}
+
+/// `GET /api/collections/reports/items/{id}`: one report as a Feature (the public: published
+/// ones only, in their public form).
+pub async fn item(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let raw = path.into_inner();
+    let p = Params::parse(req.query_string(), &["f"])?;
+    params::choice(&p, "f", &["json", "geojson"], "json")?;
+    let planner = sees_all_reports(&req);
+    let missing = || ApiError::NotFound(format!("no feature '{raw}' in reports"));
+    let id: i64 = raw
+        .parse()
+        .ok()
+        .filter(|n: &i64| n.to_string() == raw)
+        .ok_or_else(missing)?;
+    let r = state
+        .reports()
+        .get(id)
+        .filter(|r| planner || r.published)
+        .ok_or_else(missing)?;
+    let base = super::base_url(&req);
+    let mut f = report_feature(&r, planner);
+    f["links"] = json!([
+        {"rel": "self", "type": "application/geo+json", "href": format!("{base}/api/collections/reports/items/{id}")},
+        {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/reports")},
+    ]);
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .json(f))
 }
 
 /// The `reports` collection's metadata; `count` is of published reports, `bbox` the service

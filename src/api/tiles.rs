@@ -26,6 +26,11 @@ pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// Seconds a client may reuse a tile before revalidating.
 const MAX_AGE: u32 = 300;
 
+/// TileJSON's `version`: the tiles' schema (layers and fields), semver; the minor number goes
+/// up when a field is added, the major when one changes meaning. The data's own version is in
+/// the tile URL (`v=`) and in `data_version`.
+pub const TILE_SCHEMA_VERSION: &str = "1.1.0";
+
 /// A made tile (`None` = empty) and, once a client asked for it, its gzip-compressed form, so
 /// a cached tile is compressed once rather than on every answer.
 pub struct CachedTile {
@@ -95,9 +100,9 @@ impl TileCache {
 /// The collections served as tiles, and the filters each takes.
 fn tile_params(collection: &str) -> ApiResult<&'static [&'static str]> {
     match collection {
-        "incidents" => Ok(&["category", "datetime", "district"]),
-        "observations" => Ok(&["kind", "datetime", "district"]),
-        "districts" => Ok(&["level"]),
+        "incidents" => Ok(&["category", "datetime", "district", "v"]),
+        "observations" => Ok(&["kind", "datetime", "district", "v"]),
+        "districts" => Ok(&["level", "v"]),
         other => Err(ApiError::NotFound(format!(
             "no tiles for '{other}'; tiled collections are districts, incidents, observations"
         ))),
@@ -142,7 +147,8 @@ pub async fn tile(
     let (cat, disclosure) = state.view(&caller, need);
     let cache = state.tile_cache(&cat.version);
 
-    let mut filters = p.without("");
+    // `v` (the data version in TileJSON's URLs) only makes the URL change with the data.
+    let mut filters = p.without("v");
     filters.sort();
     let key = format!(
         "{}|{collection}|{}/{}/{}|{}",
@@ -295,71 +301,128 @@ pub async fn tilejson(
         l.parse::<DistrictLevel>()
             .map_err(|e| ApiError::param("level", e))?;
     }
-    let query = serde_urlencoded::to_string(p.without("")).unwrap_or_default();
+    // The data version rides in the tile URL, so a change of data is a change of URL for
+    // every cache on the way; TileJSON's own `version` is the tile schema's (semver).
+    let mut query = p.without("v");
+    query.push(("v".to_owned(), cat.version.clone()));
+    let query = serde_urlencoded::to_string(query).unwrap_or_default();
     let url = format!(
-        "{}/tiles/{collection}/{{z}}/{{x}}/{{y}}.mvt{}{query}",
-        base_url(&req),
-        if query.is_empty() { "" } else { "?" }
+        "{}/tiles/{collection}/{{z}}/{{x}}/{{y}}.mvt?{query}",
+        base_url(&req)
     );
-    let fields = match collection {
-        "incidents" => json!({
-            "category": format!("incident category: {}", Category::ALL.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")),
-            "occurred_at": "when, RFC 3339 UTC (floored to the hour in the public view)",
-            "precision": "address, street, area, or approximate (the public view)",
-            "count": format!("incidents in the grid square (clusters below zoom {})", tiles::DETAIL_ZOOM),
-        }),
-        "observations" => json!({
-            "kind": format!("observation kind: {}", ObservationKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")),
-            "rating": "1 (very poor/unsafe) to 5 (good/safe)",
-            "observed_at": "when, RFC 3339 UTC",
-            "count": format!("observations in the grid square (clusters below zoom {})", tiles::DETAIL_ZOOM),
-        }),
-        _ => json!({
-            "id": "bydel-N, district-N or rode-N",
-            "name": "name",
-            "level": "bydel, district or rode",
-            "population": "residents, where known",
-        }),
+    let fields: &[(&str, String)] = &match collection {
+        "incidents" => vec![
+            (
+                "category",
+                format!(
+                    "incident category: {}",
+                    Category::ALL
+                        .iter()
+                        .map(|c| c.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            (
+                "occurred_at",
+                "when, RFC 3339 UTC (floored to the hour in the public view)".to_owned(),
+            ),
+            (
+                "precision",
+                "address, street, area, or approximate (the public view)".to_owned(),
+            ),
+            (
+                "count",
+                format!(
+                    "incidents in the grid square (clusters below zoom {})",
+                    tiles::DETAIL_ZOOM
+                ),
+            ),
+        ],
+        "observations" => vec![
+            (
+                "kind",
+                format!(
+                    "observation kind: {}",
+                    ObservationKind::ALL
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            ("rating", "1 (very poor/unsafe) to 5 (good/safe)".to_owned()),
+            ("observed_at", "when, RFC 3339 UTC".to_owned()),
+            (
+                "count",
+                format!(
+                    "observations in the grid square (clusters below zoom {})",
+                    tiles::DETAIL_ZOOM
+                ),
+            ),
+        ],
+        _ => vec![
+            ("id", "bydel-N, district-N or rode-N".to_owned()),
+            ("name", "name".to_owned()),
+            ("level", "bydel, district or rode".to_owned()),
+            ("population", "residents, where known".to_owned()),
+        ],
     };
     let bounds = cat
         .district_extent()
-        .map(|b| b.to_array())
-        .unwrap_or([-180.0, -85.0511, 180.0, 85.0511]);
-    let mut body = json!({
-        "tilejson": "3.0.0",
-        "name": format!("hotspot {collection}"),
-        "description": match collection {
+        .map(|b| tilejson::Bounds::new(b.min_lon, b.min_lat, b.max_lon, b.max_lat))
+        .unwrap_or_default();
+    let layer = tilejson::VectorLayer {
+        id: collection.to_owned(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+        description: Some(if collection == "districts" {
+            "One feature per district, clipped to the tile".to_owned()
+        } else {
+            format!(
+                "One feature per record from zoom {}; below it, grid clusters with count",
+                tiles::DETAIL_ZOOM
+            )
+        }),
+        minzoom: Some(0),
+        maxzoom: Some(tiles::MAX_ZOOM),
+        other: Default::default(),
+    };
+    let mut tj = tilejson::tilejson! {
+        tiles: vec![url],
+        name: format!("hotspot {collection}"),
+        description: match collection {
             "incidents" if !disclosure.exact => "Police-recorded incidents, generalised for the public: each at the centre of its H3 resolution-10 cell, times floored to the hour; clusters of fewer than the suppression threshold are left out.",
             "incidents" => "Police-recorded incidents, exact positions (police and admin tokens).",
             "observations" => "Safety-walk observations.",
             _ => "Copenhagen's bydele, safety districts and roder.",
-        },
-        "version": cat.version,
-        "attribution": crate::ingest::shipped::ATTRIBUTION,
-        "scheme": "xyz",
-        "tiles": [url],
-        "minzoom": 0,
-        "maxzoom": tiles::MAX_ZOOM,
-        "bounds": bounds,
-        "center": [12.5495, 55.6905, 14],
-        "vector_layers": [{
-            "id": collection,
-            "description": format!("One feature per record from zoom {}; below it, grid clusters with count", tiles::DETAIL_ZOOM),
-            "minzoom": 0,
-            "maxzoom": tiles::MAX_ZOOM,
-            "fields": fields,
-        }],
-        "privacy": disclosure.describe(),
-    });
+        }.to_owned(),
+        version: TILE_SCHEMA_VERSION.to_owned(),
+        attribution: crate::ingest::shipped::ATTRIBUTION.to_owned(),
+        scheme: "xyz".to_owned(),
+        minzoom: 0,
+        maxzoom: tiles::MAX_ZOOM,
+        bounds: bounds,
+        center: tilejson::Center::new(12.5495, 55.6905, 14),
+        vector_layers: vec![layer],
+    };
+    let mut other = vec![
+        ("data_version", json!(cat.version)),
+        ("privacy", json!(disclosure.describe())),
+    ];
     let synthetic = match collection {
         "incidents" => cat.synthetic.incidents,
         "observations" => cat.synthetic.observations,
         _ => 0,
     };
     if synthetic > 0 {
-        body["notice"] = json!(crate::demo::NOTICE);
-        body["synthetic"] = json!(true);
+        other.push(("notice", json!(crate::demo::NOTICE)));
+        other.push(("synthetic", json!(true)));
     }
+    tj.other = other.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let body = tj;
     Ok(HttpResponse::Ok()
         .insert_header((header::VARY, "Authorization"))
         .json(body))

@@ -83,6 +83,20 @@ pub fn rfc3339(secs: i64) -> String {
     String::from_utf8(out).expect("RFC 3339 output is ASCII")
 }
 
+/// Copenhagen local time of `secs` as `YYYY-MM-DD hh:mm:ss` (no offset: the form spreadsheets
+/// read as a date and time).
+pub fn copenhagen_local(secs: i64) -> String {
+    let local = secs.saturating_add(copenhagen_offset(secs));
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+    let s = local.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
 /// Parses an RFC 3339 date-time (any offset) to Unix seconds, dropping fractions of a second.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp())
