@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/safety-index"),
     ("get", "/api/audit"),
     ("get", "/api/collections/reports/items"),
+    ("get", "/api/collections/reports/items/{id}"),
     ("get", "/api/reports"),
     ("post", "/api/reports/{id}/moderation"),
     ("get", "/api/reports/{id}/moderation"),
@@ -60,10 +61,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/where-to-act"),
     ("get", "/api/status-report"),
     ("get", "/open311/v2/services.json"),
+    ("get", "/open311/v2/services/{service_code}.json"),
     ("get", "/open311/v2/requests.json"),
     ("post", "/open311/v2/requests.json"),
     ("get", "/open311/v2/requests/{id}.json"),
     ("post", "/open311/v2/requests/{id}/me_too.json"),
+    ("get", "/open311/v2/services.xml"),
+    ("get", "/open311/v2/services/{service_code}.xml"),
+    ("get", "/open311/v2/requests.xml"),
+    ("post", "/open311/v2/requests.xml"),
+    ("get", "/open311/v2/requests/{id}.xml"),
+    ("post", "/open311/v2/requests/{id}/me_too.xml"),
     ("get", "/tiles/incidents.json"),
     ("get", "/tiles/incidents/{z}/{x}/{y}.mvt"),
     ("get", "/tiles/observations.json"),
@@ -118,6 +126,8 @@ fn the_document_names_every_route_with_responses() {
 const NEEDS_A_REPORT: &[&str] = &[
     "/api/reports/{id}/moderation",
     "/open311/v2/requests/{id}.json",
+    "/open311/v2/requests/{id}.xml",
+    "/api/collections/reports/items/{id}",
     // Safety walks, likewise: none in the demo (tested in tests/open311.rs).
     "/api/walks/{id}/observations",
     "/api/walks/{id}/compare",
@@ -149,6 +159,7 @@ async fn every_documented_get_is_served() {
             .replace("{districtId}", "district-8")
             .replace("{z}/{x}/{y}", "15/17525/10252")
             .replace("{layer}", "streets")
+            .replace("{service_code}", "dark_place")
             // The demo's first initiative (Blågårds Plads) and an entered goal.
             .replace("/api/initiatives/{id}", "/api/initiatives/1")
             .replace("/initiatives/items/{id}", "/initiatives/items/1")

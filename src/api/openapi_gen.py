@@ -519,10 +519,11 @@ schemas["TileJSON"] = {
         "tilejson": {"const": "3.0.0"},
         "name": {"type": "string"},
         "description": {"type": "string"},
-        "version": {"type": "string"},
+        "version": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$", "description": "The tiles' schema version (semver): the minor number goes up when a field is added, the major when one changes meaning."},
+        "data_version": {"type": "string", "description": "The data's version; also the `v` of every tile URL, so new data means new URLs for every cache."},
         "attribution": {"type": "string"},
         "scheme": {"const": "xyz"},
-        "tiles": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "URL template `…/tiles/{collection}/{z}/{x}/{y}.mvt?filters`."},
+        "tiles": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "URL template `…/tiles/{collection}/{z}/{x}/{y}.mvt?filters&v=DATA_VERSION`."},
         "minzoom": {"const": 0},
         "maxzoom": {"const": 22},
         "bounds": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}, "description": "minlon,minlat,maxlon,maxlat, WGS84."},
@@ -579,7 +580,7 @@ schemas["Open311Service"] = {
         "description": {"type": "string", "description": "Danish, or English with `locale=en…`."},
         "description_da": {"type": "string"},
         "description_en": {"type": "string"},
-        "metadata": {"const": False, "description": "No service takes attributes beyond `attribute[time_of_day]`; there is no service definition."},
+        "metadata": {"const": True, "description": "Every service takes the attribute `time_of_day`, declared in its service definition (`services/{service_code}.json`)."},
         "type": {"const": "realtime"},
         "keywords": {"type": "string"},
         "group": {"type": "string"},
@@ -603,6 +604,23 @@ REQUEST_PROPERTIES = {
     "me_too": {"type": "integer", "minimum": 0, "description": "Residents who said \"me too\", and reports marked duplicates of this one."},
     "published": {"type": "boolean", "description": "Whether the public sees it (always true in public lists)."},
     "duplicate_of": {"type": ["string", "null"], "pattern": "^[1-9][0-9]*$", "description": "The report this one repeats."},
+}
+schemas["Open311ServiceDefinition"] = {
+    "type": "object", "required": ["service_code", "attributes"], "additionalProperties": False,
+    "properties": {
+        "service_code": {"type": "string", "enum": SERVICE_CODES},
+        "attributes": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["variable", "code", "datatype", "required", "datatype_description", "order", "description", "values"],
+            "properties": {
+                "variable": {"const": True}, "code": {"const": "time_of_day"}, "datatype": {"const": "singlevaluelist"},
+                "required": {"const": False}, "datatype_description": {"type": "string"}, "order": {"type": "integer"},
+                "description": {"type": "string"},
+                "values": {"type": "array", "items": {"type": "object", "required": ["key", "name"], "additionalProperties": False,
+                                                      "properties": {"key": {"type": "string", "enum": TIMES_OF_DAY}, "name": {"type": "string"}}}},
+            }}},
+    },
+    "description": "GeoReport v2's service definition: the attributes a report of the service may carry.",
 }
 schemas["Open311Request"] = {
     "type": "object", "required": list(REQUEST_PROPERTIES), "properties": REQUEST_PROPERTIES, "additionalProperties": False,
@@ -677,10 +695,13 @@ NEW_REQUEST_FIELDS = {
     "device_id": {"type": "string", "description": "Accepted and ignored."},
     "account_id": {"type": "string", "description": "Accepted and ignored."},
     "address_id": {"type": "string", "description": "Accepted and ignored."},
+    "media_url": {"type": "string", "description": "Accepted, not stored (no photos are kept: a photo of a place can show people); `service_notice` says so."},
+    "phone": {"type": "string", "description": "Accepted, not stored; `service_notice` says so."},
+    "zipcode": {"type": "string", "description": "Accepted and ignored."},
 }
 schemas["Open311NewRequestForm"] = {
     "type": "object", "required": ["service_code", "lat", "long", "description"], "properties": NEW_REQUEST_FIELDS, "additionalProperties": False,
-    "description": "A new service request, form-encoded. Any other field (e.g. `phone`, `media_url`) or a field given twice: 400 naming it.",
+    "description": "A new service request, form-encoded. Any other field, or a field given twice: 400 naming it. Only `address_string` without `lat`/`long`: 400 naming `lat` (there is no geocoding).",
 }
 schemas["Open311NewRequestJson"] = {
     "type": "object", "required": ["service_code", "lat", "long", "description"],
@@ -784,7 +805,9 @@ schemas["ReportCollection"] = fc(sref("ReportFeature"), {
     "numberMatched": {"type": "integer", "minimum": 0},
     "numberReturned": {"type": "integer", "minimum": 0},
     "note": {"type": "string", "description": "What the answer holds (public: published reports, generalised)."},
-}, ["numberMatched", "numberReturned", "note"], "Resident reports as GeoJSON points, newest first (no `links`).")
+    "timeStamp": RFC3339,
+    "links": sref("Links"),
+}, ["numberMatched", "numberReturned", "note", "links"], "Resident reports as GeoJSON points (planners: newest first; the public: by the hour they came in, then id), with `self`/`next`/`prev` links.")
 
 # ---------------------------------------------------------------- parameters
 
@@ -844,6 +867,16 @@ parameters = {
         "name": "crs", "in": "query", "required": False,
         "description": "Coordinate system of a Shapefile export: `EPSG:4326` (WGS84 lon/lat, default) or `EPSG:25832` (ETRS89 / UTM 32N, metres; the .prj says which). Only with `f=shapefile`: with `f=json` any `crs` is a 400, and GeoJSON and CSV exports are always EPSG:4326 (`crs=EPSG:25832` with them is a 400). Other spellings of the same codes (`25832`, `urn:ogc:def:crs:EPSG::25832`) are accepted.",
         "schema": {"type": "string", "enum": ["EPSG:4326", "EPSG:25832"], "default": "EPSG:4326"},
+    },
+    "dialect": {
+        "name": "dialect", "in": "query", "required": False,
+        "description": "CSV exports only (`f=csv`): `rfc4180` (default: `,`, `.` decimals, RFC 3339 UTC times) or `excel-da`, what Excel in a Danish locale opens by double-click: a UTF-8 byte-order mark, `;` between fields, decimal commas, CRLF, and times as Copenhagen local time `YYYY-MM-DD hh:mm:ss` in a column `occurred_local`/`observed_local`. With any other `f`: 400.",
+        "schema": {"type": "string", "enum": ["rfc4180", "excel-da"], "default": "rfc4180"},
+    },
+    "tileVersion": {
+        "name": "v", "in": "query", "required": False,
+        "description": "The data version TileJSON puts in its tile URLs (any value is accepted; it only makes the URL change with the data).",
+        "schema": {"type": "string"},
     },
     "resolution": {
         "name": "resolution", "in": "query", "required": False,
@@ -905,6 +938,10 @@ responses.update({
                          "content": {"text/plain; charset=utf-8": {"schema": {"type": "string"}}}},
 })
 
+for name in [n for n in list(responses) if n.startswith("Open311")]:
+    r = responses[name]
+    responses[name + "Xml"] = {**r, "content": {"text/xml; charset=utf-8": {"schema": {"type": "string", "description": "`<errors><error><code/><description/></error></errors>`"}}}}
+
 headers = {
     "ETag": {"description": "Entity tag of the answer; send it back as `If-None-Match`.", "schema": {"type": "string"}},
     "CacheControl": {"description": "Caching rule, e.g. `public, max-age=300` (tiles; `private` for exact data) or `no-cache`.", "schema": {"type": "string"}},
@@ -932,7 +969,7 @@ def op(path, method, **kw):
 
 # --- features
 op("/api", "get", tags=["features"], operationId="getLandingPage", summary="OGC API landing page",
-   description="Title, description, attribution and links to the conformance classes, the collections, the health check and the web map. Takes no parameters.",
+   description="Title, description, attribution and links: the API definition (`service-desc`, this document) and its documentation (`service-doc`), the conformance classes, the collections, the health check and the web map. Takes no parameters.",
    security=OPTIONAL_AUTH,
    responses={"200": json_ok(sref("LandingPage"), "The landing page."), **api_errors(401)})
 op("/api/conformance", "get", tags=["features"], operationId="getConformance", summary="Conformance classes",
@@ -1032,16 +1069,16 @@ def items_paths(c, feature, coll, export_schema, params, f_values, csv_note, ext
                   **api_errors(400, 401, 403, 413), "422": rref("ImportRefused")})
 
 items_paths("incidents", "Incident", "IncidentCollection", "IncidentExport",
-            [pref("bbox"), pref("datetime"), pref("category"), pref("district")],
+            [pref("bbox"), pref("datetime"), pref("category"), pref("district"), pref("dialect")],
             ["json", "geojson", "csv", "shapefile"], "",
             "Police-recorded incidents, one point each. **Generalised for the public (no token) and planners**: each point moved to the centre of its "
             "H3 resolution-10 cell (≤ 80 m), the time floored to the hour, `source_id` empty, `precision` = `approximate`; police and admin tokens get exact data.")
 items_paths("observations", "Observation", "ObservationCollection", "ObservationExport",
-            [pref("bbox"), pref("datetime"), pref("kind"), pref("district")],
+            [pref("bbox"), pref("datetime"), pref("kind"), pref("district"), pref("dialect")],
             ["json", "geojson", "csv", "shapefile"], "",
             "Safety-walk observations (tryghedsvandringer), one point each.")
 items_paths("districts", "District", "DistrictCollection", "DistrictExport",
-            [pref("bbox"), pref("level")],
+            [pref("bbox"), {**parameters["datetime"], "description": "Checked like everywhere (400 when malformed), then every district answers: districts have no time (OGC API – Features 1, /req/core/fc-time-response)."}, pref("level")],
             ["json", "geojson", "shapefile"], " (`csv` is not offered for district polygons: 400.)",
             "Copenhagen's 10 bydele, 35 safety districts and 399 roder as MultiPolygons. With `bbox`, a district matches when its extent meets the box.")
 
@@ -1142,8 +1179,8 @@ TILE_NOTES = {
 }
 for c, filters in TILE_FILTERS.items():
     op(f"/tiles/{c}.json", "get", tags=["tiles"], operationId=f"get{c.capitalize()}TileJson", summary=f"TileJSON of the {c} tiles",
-       description=f"TileJSON 3.0.0 for the `{c}` vector tiles; the filters given are carried into the `tiles` URL template.", security=OPTIONAL_AUTH,
-       parameters=list(filters),
+       description=f"TileJSON 3.0.0 for the `{c}` vector tiles (valid by the official schema); the filters given are carried into the `tiles` URL template, with the data version as `v`.", security=OPTIONAL_AUTH,
+       parameters=list(filters) + [pref("tileVersion")],
        responses={"200": json_ok(sref("TileJSON"), "The TileJSON.", extra_headers={"Vary": ref("headers", "Vary")}), **api_errors(400, 401)})
     tile_headers = {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl"), "Vary": ref("headers", "Vary")}
     op(f"/tiles/{c}/{{z}}/{{x}}/{{y}}.mvt", "get", tags=["tiles"], operationId=f"get{c.capitalize()}Tile", summary=f"A {c} vector tile",
@@ -1153,7 +1190,7 @@ for c, filters in TILE_FILTERS.items():
            {"name": "z", "in": "path", "required": True, "description": "Zoom, 0–22.", "schema": {"type": "integer", "minimum": 0, "maximum": 22}, "example": 14},
            {"name": "x", "in": "path", "required": True, "description": "Column, 0 … 2^z − 1 (400 outside).", "schema": {"type": "integer", "minimum": 0, "maximum": 4194303}, "example": 8763},
            {"name": "y", "in": "path", "required": True, "description": "Row from the north, 0 … 2^z − 1 (400 outside).", "schema": {"type": "integer", "minimum": 0, "maximum": 4194303}, "example": 5126},
-           *filters, pref("ifNoneMatch")],
+           *filters, pref("tileVersion"), pref("ifNoneMatch")],
        responses={
            "200": {"description": "The tile.", "headers": tile_headers,
                    "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "format": "binary"}}}},
@@ -1162,72 +1199,102 @@ for c, filters in TILE_FILTERS.items():
            **api_errors(400, 401)})
 
 # --- resident reports: Open311 GeoReport v2 (public; errors in Open311's form)
-OPEN311_NOTE = (" Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2/), JSON only. No token is needed (an `Authorization` header is ignored); "
-                "errors are Open311's `[{\"code\", \"description\"}]` (schema `Open311Errors`), not problem details. "
-                "A method a route does not take gets 404 in that form.")
+OPEN311_NOTE = (" Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2/): the same call answers JSON at `.json` and XML at `.xml` "
+                "(the JSON's members as elements; a list as `<service_requests><request>…`, `<services><service>…`). No token is needed (an `Authorization` header is ignored; "
+                "`api_key` and `jurisdiction_id` are taken and ignored on every call); "
+                "errors are Open311's `[{\"code\", \"description\"}]` (schema `Open311Errors`; `<errors><error><code/><description/></error></errors>` in XML), not problem details. "
+                "A method a route does not take gets 405 in that form, with `Allow`.")
+API_KEY = {"name": "api_key", "in": "query", "required": False, "description": "Accepted and ignored: reading and reporting need no key.",
+           "schema": {"type": "string"}}
 JURISDICTION = {"name": "jurisdiction_id", "in": "query", "required": False, "description": "Accepted and ignored: one jurisdiction, Københavns Kommune.",
                 "schema": {"type": "string"}}
 REQUEST_ID_PATH = {"name": "id", "in": "path", "required": True, "description": "The `service_request_id`: a whole number without leading zeros (anything else: 404).",
                    "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "example": "1"}
-op("/open311/v2/services.json", "get", tags=["open311"], operationId="getOpen311Services", security=[], summary="Open311: the services (kinds of unsafe spot)",
-   description="The 7 kinds of unsafe spot a resident can report, with Danish and English names and descriptions." + OPEN311_NOTE,
-   parameters=[JURISDICTION,
-               {"name": "locale", "in": "query", "required": False, "description": "A value starting with `en` puts the English name and description in `service_name` and `description`; anything else (or none) the Danish.",
-                "schema": {"type": "string"}, "example": "en"}],
-   responses={"200": json_ok({"type": "array", "items": sref("Open311Service")}, "The services."), "400": rref("Open311BadRequest")})
-op("/open311/v2/requests.json", "get", tags=["open311"], operationId="getOpen311Requests", security=[], summary="Open311: published reports",
-   description="Published reports, newest first, at their generalised position (the centre of their H3 resolution-10 cell, ≤ 80 m away), with the scrubbed description and no contact. "
-               "Filters combine (all must match); a parameter given twice counts once, the last value. Unknown parameters: 400. "
-               "Without dates every published report is listed (up to `limit`), not only the last 90 days." + OPEN311_NOTE,
-   parameters=[
-       {"name": "status", "in": "query", "required": False, "description": "`open` or `closed` (Open311's status; one value: `open,closed` is a 400).",
-        "schema": {"type": "string", "enum": ["open", "closed"]}},
-       {"name": "service_code", "in": "query", "required": False, "style": "form", "explode": False, "description": "One or more service codes, comma-separated (any matches). Unknown codes: 400.",
-        "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": SERVICE_CODES}}, "example": ["poor_lighting"]},
-       {"name": "service_request_id", "in": "query", "required": False, "style": "form", "explode": False,
-        "description": "One or more ids, comma-separated. Filters like the other parameters (it does not override them); a part that is not a whole number: 400.",
-        "schema": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 999999999999}}},
-       {"name": "start_date", "in": "query", "required": False,
-        "description": "Earliest `requested_datetime` included: RFC 3339 (`2026-11-01T00:00:00Z`; write a `+` offset as `%2B`), or a date `YYYY-MM-DD` meaning its midnight **UTC**. After `end_date`: 400.",
-        "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}},
-       {"name": "end_date", "in": "query", "required": False,
-        "description": "Latest `requested_datetime` included, as `start_date`. A date means its midnight UTC, so `end_date=2026-11-27` leaves out the reports of 27 November itself.",
-        "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}},
-       {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-        "description": "`minlon,minlat,maxlon,maxlat` (WGS84) around the generalised positions, edges included; minlon ≤ maxlon and minlat ≤ maxlat, else 400.",
-        "schema": parameters["bbox"]["schema"], "example": [12.54, 55.68, 12.57, 55.70]},
-       {"name": "limit", "in": "query", "required": False, "description": "At most this many requests (1–10,000; an extension of Open311).",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}},
-       JURISDICTION],
-   responses={"200": json_ok({"type": "array", "items": sref("Open311Request")}, "The matching published requests (possibly none)."), "400": rref("Open311BadRequest")})
-FORM_BODY = sref("Open311NewRequestForm")
-op("/open311/v2/requests.json", "post", tags=["open311"], operationId="createOpen311Request", security=[], summary="Open311: report an unsafe spot",
-   description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
-               "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
-               "`media_url`: photos are not accepted; `phone` and other unknown fields are refused), then the rate limit (429 with `Retry-After`). "
-               "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
-   requestBody={"required": True, "content": {
-       "application/x-www-form-urlencoded": {"schema": FORM_BODY,
-                                             "example": {"service_code": "poor_lighting", "lat": 55.6925, "long": 12.5535, "description": "Lampen ved porten er gået ud.", "attribute[time_of_day]": "night"}},
-       "application/json": {"schema": sref("Open311NewRequestJson"),
-                            "example": {"service_code": "dark_place", "lat": 55.692, "long": 12.554, "description": "Mørk gård uden lys.", "attribute": {"time_of_day": "evening"}}},
-   }},
-   responses={"201": json_ok(sref("Open311Created"), "Stored; the id, the follow key (shown once) and possible duplicates."),
-              "400": rref("Open311BadRequest"), "413": rref("Open311TooLarge"), "415": rref("Open311UnsupportedMediaType"),
-              "429": rref("Open311TooManyRequests"), "500": rref("Open311Internal")})
-op("/open311/v2/requests/{id}.json", "get", tags=["open311"], operationId="getOpen311Request", security=[], summary="Open311: one report",
-   description="One report as a one-element array (Open311's form), in the public view. An unpublished report is a 404 unless `key` is its follow key." + OPEN311_NOTE,
-   parameters=[REQUEST_ID_PATH,
-               {"name": "key", "in": "query", "required": False, "description": "The reporter's `follow_key` (`<id>_<secret>` from the 201): shows the report before it is published. A wrong key is no error (published: shown; unpublished: 404).",
-                "schema": {"type": "string"}},
-               JURISDICTION],
-   responses={"200": json_ok({"type": "array", "minItems": 1, "maxItems": 1, "items": sref("Open311Request")}, "The report."),
-              "400": rref("Open311BadRequest"), "404": rref("Open311NotFound")})
-op("/open311/v2/requests/{id}/me_too.json", "post", tags=["open311"], operationId="meTooOpen311Request", security=[], summary="Open311 extension: \"me too\" on a published report",
-   description="A resident says the same about a published report; its `me_too` count goes up by one, once per client and report (a repeat answers `counted: false`). Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
-   parameters=[REQUEST_ID_PATH],
-   responses={"200": json_ok(sref("Open311MeToo"), "Counted; the new count."), "404": rref("Open311NotFound"),
-              "429": rref("Open311TooManyRequests"), "500": rref("Open311Internal")})
+
+SUFFIX = {"json": "", "xml": "Xml"}
+
+def o311_ok(ext, schema, description):
+    if ext == "json":
+        return json_ok(schema, description)
+    return {"description": description + " As XML.", "content": {"text/xml; charset=utf-8": {"schema": {"type": "string"}}}}
+
+def o311_err(ext, name):
+    return rref(name + SUFFIX[ext])
+
+def open311_ops(ext):
+    op(f"/open311/v2/services.{ext}", "get", tags=["open311"], operationId="getOpen311Services" + SUFFIX[ext], security=[], summary="Open311: the services (kinds of unsafe spot)",
+       description="The 7 kinds of unsafe spot a resident can report, with Danish and English names and descriptions." + OPEN311_NOTE,
+       parameters=[JURISDICTION, API_KEY,
+                   {"name": "locale", "in": "query", "required": False, "description": "A value starting with `en` puts the English name and description in `service_name` and `description`; anything else (or none) the Danish.",
+                    "schema": {"type": "string"}, "example": "en"}],
+       responses={"200": o311_ok(ext, {"type": "array", "items": sref("Open311Service")}, "The services."), "400": o311_err(ext, "Open311BadRequest")})
+    op(f"/open311/v2/requests.{ext}", "get", tags=["open311"], operationId="getOpen311Requests" + SUFFIX[ext], security=[], summary="Open311: published reports",
+       description="Published reports, newest first, at their generalised position (the centre of their H3 resolution-10 cell, ≤ 80 m away), with the scrubbed description and no contact. "
+                   "Filters combine (all must match); a parameter given twice counts once, the last value. Unknown parameters: 400. "
+                   "Without dates every published report is listed (up to `limit`), not only the last 90 days." + OPEN311_NOTE,
+       parameters=[
+           {"name": "status", "in": "query", "required": False, "description": "`open` or `closed` (Open311's status; one value: `open,closed` is a 400).",
+            "schema": {"type": "string", "enum": ["open", "closed"]}},
+           {"name": "service_code", "in": "query", "required": False, "style": "form", "explode": False, "description": "One or more service codes, comma-separated (any matches). Unknown codes: 400.",
+            "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": SERVICE_CODES}}, "example": ["poor_lighting"]},
+           {"name": "service_request_id", "in": "query", "required": False, "style": "form", "explode": False,
+            "description": "One or more ids, comma-separated. Filters like the other parameters (it does not override them); a part that is not a whole number: 400.",
+            "schema": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 999999999999}}},
+           {"name": "start_date", "in": "query", "required": False,
+            "description": "Earliest `requested_datetime` included: RFC 3339 (`2026-11-01T00:00:00Z`; write a `+` offset as `%2B`), or a date `YYYY-MM-DD` meaning its midnight **UTC**. After `end_date`: 400.",
+            "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}},
+           {"name": "end_date", "in": "query", "required": False,
+            "description": "Latest `requested_datetime` included, as `start_date`. A date means its midnight UTC, so `end_date=2026-11-27` leaves out the reports of 27 November itself.",
+            "schema": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}},
+           {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
+            "description": "`minlon,minlat,maxlon,maxlat` (WGS84) around the generalised positions, edges included; minlon ≤ maxlon and minlat ≤ maxlat, else 400.",
+            "schema": parameters["bbox"]["schema"], "example": [12.54, 55.68, 12.57, 55.70]},
+           {"name": "limit", "in": "query", "required": False, "description": "At most this many requests (1–10,000; an extension of Open311).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}},
+           JURISDICTION, API_KEY],
+       responses={"200": o311_ok(ext, {"type": "array", "items": sref("Open311Request")}, "The matching published requests (possibly none)."), "400": o311_err(ext, "Open311BadRequest")})
+    FORM_BODY = sref("Open311NewRequestForm")
+    op(f"/open311/v2/requests.{ext}", "post", tags=["open311"], operationId="createOpen311Request" + SUFFIX[ext], security=[], summary="Open311: report an unsafe spot",
+       description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
+                   "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
+                   "`media_url` and `phone` are taken but not stored, and `service_notice` says so; unknown fields are refused; `address_string` alone is refused naming `lat`), then the rate limit (429 with `Retry-After`). "
+                   "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
+       requestBody={"required": True, "content": {
+           "application/x-www-form-urlencoded": {"schema": FORM_BODY,
+                                                 "example": {"service_code": "poor_lighting", "lat": 55.6925, "long": 12.5535, "description": "Lampen ved porten er gået ud.", "attribute[time_of_day]": "night"}},
+           "application/json": {"schema": sref("Open311NewRequestJson"),
+                                "example": {"service_code": "dark_place", "lat": 55.692, "long": 12.554, "description": "Mørk gård uden lys.", "attribute": {"time_of_day": "evening"}}},
+       }},
+       responses={"201": o311_ok(ext, sref("Open311Created"), "Stored; the id, the follow key (shown once) and possible duplicates."),
+                  "400": o311_err(ext, "Open311BadRequest"), "413": o311_err(ext, "Open311TooLarge"), "415": o311_err(ext, "Open311UnsupportedMediaType"),
+                  "429": o311_err(ext, "Open311TooManyRequests"), "500": o311_err(ext, "Open311Internal")})
+    op(f"/open311/v2/requests/{{id}}.{ext}", "get", tags=["open311"], operationId="getOpen311Request" + SUFFIX[ext], security=[], summary="Open311: one report",
+       description="One report as a one-element array (Open311's form), in the public view. An unpublished report is a 404 unless `key` is its follow key." + OPEN311_NOTE,
+       parameters=[REQUEST_ID_PATH,
+                   {"name": "key", "in": "query", "required": False, "description": "The reporter's `follow_key` (`<id>_<secret>` from the 201): shows the report before it is published. A wrong key is no error (published: shown; unpublished: 404).",
+                    "schema": {"type": "string"}},
+                   JURISDICTION, API_KEY],
+       responses={"200": o311_ok(ext, {"type": "array", "minItems": 1, "maxItems": 1, "items": sref("Open311Request")}, "The report."),
+                  "400": o311_err(ext, "Open311BadRequest"), "404": o311_err(ext, "Open311NotFound")})
+    op(f"/open311/v2/requests/{{id}}/me_too.{ext}", "post", tags=["open311"], operationId="meTooOpen311Request" + SUFFIX[ext], security=[], summary="Open311 extension: \"me too\" on a published report",
+       description="A resident says the same about a published report; its `me_too` count goes up by one, once per client and report (a repeat answers `counted: false`). Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
+       parameters=[REQUEST_ID_PATH],
+       responses={"200": o311_ok(ext, sref("Open311MeToo"), "Counted; the new count."), "404": o311_err(ext, "Open311NotFound"),
+                  "429": o311_err(ext, "Open311TooManyRequests"), "500": o311_err(ext, "Open311Internal")})
+
+
+for ext in ("json", "xml"):
+    open311_ops(ext)
+    op(f"/open311/v2/services/{{service_code}}.{ext}", "get", tags=["open311"], operationId="getOpen311ServiceDefinition" + SUFFIX[ext], security=[],
+       summary="Open311: a service's definition (its attributes)",
+       description="The attributes a report of this service may carry: `time_of_day` (a single-value list: `day`, `evening`, `night`), posted as `attribute[time_of_day]=night`. "
+                   "`locale=en…` for English texts." + OPEN311_NOTE,
+       parameters=[{"name": "service_code", "in": "path", "required": True, "description": "The service (unknown: 404).",
+                    "schema": {"type": "string", "enum": SERVICE_CODES}, "example": "dark_place"},
+                   JURISDICTION, API_KEY,
+                   {"name": "locale", "in": "query", "required": False, "description": "`en…` for English texts.", "schema": {"type": "string"}}],
+       responses={"200": o311_ok(ext, sref("Open311ServiceDefinition"), "The definition."), "400": o311_err(ext, "Open311BadRequest"),
+                  "404": o311_err(ext, "Open311NotFound")})
 
 # --- the secretariat's side: moderation queue, moderation, safety walks (planner, admin)
 PLANNER_ONLY = " Needs a planner or admin token (401 without one, 403 for another role)."
@@ -1425,26 +1492,36 @@ op("/api/status-report", "get", tags=["planning"], operationId="getStatusReport"
    responses={"200": {"description": "The report.", "content": {"text/html": {"schema": {"type": "string"}}}}, **api_errors(400, 401, 422)})
 
 op("/api/collections/initiatives/items", "get", tags=["features"], operationId="getInitiativeItems", summary="Initiatives: GeoJSON features",
-   description="The initiatives as an OGC API – Features items page (every one the caller may see, with `links`): the same features as `GET /api/initiatives`. The public sees published ones.",
+   description="The initiatives as an OGC API – Features items page: the same features as `GET /api/initiatives` (the public sees published ones), paged, with `self`/`next`/`prev` links. "
+               "`bbox` selects initiatives whose geometry's extent meets the box; `datetime` those running at some time in it (from the start of `start_date` to the end of `end_date`, open-ended without one, UTC days).",
    security=OPTIONAL_AUTH,
+   parameters=[pref("bbox"), pref("datetime"), pref("limit"), pref("offset"),
+               {"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok({"type": "object", "required": ["type", "features", "links"], "properties": {"type": {"const": "FeatureCollection"}, "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "links": sref("Links"), "features": {"type": "array", "items": INITIATIVE_FEATURE}}}, "The initiatives.", "application/geo+json"), **api_errors(400, 401)})
 op("/api/collections/initiatives/items/{id}", "get", tags=["features"], operationId="getInitiativeItem", summary="One initiative as a feature",
-   security=OPTIONAL_AUTH, parameters=INITIATIVE_ID,
+   description="One initiative with `self` and `collection` links.",
+   security=OPTIONAL_AUTH, parameters=INITIATIVE_ID + [{"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(401, 404)})
 
 op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
    description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
                "The public gets published reports in the public view (generalised position, scrubbed text); planner and admin tokens get every report "
-               "in the secretariat's view (`ReportForPlanner`). The geometry is the generalised position for everyone. "
-               "Not an OGC collection like the others: not in `/api/collections`, no single items, no `links`.",
+               "in the secretariat's view (`ReportForPlanner`) at the exact spot. `bbox` and `datetime` filter on what the caller sees: for the public the generalised position and the hour. "
+               "Paged with `self`/`next`/`prev` links; each report is also at `items/{id}`.",
    security=OPTIONAL_AUTH,
    parameters=[{**parameters["limit"], "description": "Features per page (1–10,000)."},
                {**parameters["offset"], "description": "Features to skip."},
+               pref("bbox"), pref("datetime"),
                {"name": "service_code", "in": "query", "required": False, "style": "form", "explode": False,
                 "description": "One or more service codes, comma-separated (any matches); codes that are no service match nothing (no error).",
                 "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": SERVICE_CODES}}},
-               {"name": "f", "in": "query", "required": False, "description": "Only `json` (GeoJSON).", "schema": {"type": "string", "enum": ["json"], "default": "json"}}],
+               {"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok(sref("ReportCollection"), "The reports.", "application/geo+json"), **api_errors(400, 401)})
+op("/api/collections/reports/items/{id}", "get", tags=["features"], operationId="getReport", summary="One report as a feature",
+   description="One report as a GeoJSON Feature with `self` and `collection` links: for the public only a published one, in its public form; for planner and admin tokens any, in the secretariat's view.",
+   security=OPTIONAL_AUTH,
+   parameters=[REPORT_ID_PATH, {"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
+   responses={"200": json_ok(sref("ReportFeature"), "The report.", "application/geo+json"), **api_errors(400, 401, 404)})
 
 # --- web
 op("/", "get", tags=["web"], operationId="getWebApp", security=[], summary="The web map",
