@@ -622,6 +622,42 @@ async fn csv_output() {
         ]
     );
     assert_eq!(rdr.records().count(), 50);
+
+    // The same rows for Danish Excel: BOM, `;`, decimal commas, CRLF, Copenhagen local time.
+    let plain: Vec<csv::StringRecord> = csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let req = test::TestRequest::get()
+        .uri("/api/collections/incidents/items?f=csv&dialect=excel-da&limit=50&district=district-8")
+        .insert_header(("authorization", common::demo_tokens().police.as_str()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), 200);
+    let bytes = test::read_body(res).await.to_vec();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 byte-order mark first");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.contains("\r\n"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    assert_eq!(
+        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["id", "lon", "lat", "category", "occurred_local", "precision", "source", "source_id"]
+    );
+    let excel: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(excel.len(), plain.len());
+    for (e, p) in excel.iter().zip(&plain) {
+        assert_eq!(e[0], p[0]);
+        assert_eq!(e[1].replace(',', "."), p[1], "decimal comma");
+        assert_eq!(e[2].replace(',', "."), p[2]);
+        let utc = time::parse_rfc3339(&p[4]).unwrap();
+        let local = chrono::NaiveDateTime::parse_from_str(&e[4], "%Y-%m-%d %H:%M:%S").unwrap();
+        let offset = local.and_utc().timestamp() - utc;
+        assert!(offset == 3600 || offset == 7200, "{} vs {}", &e[4], &p[4]);
+    }
+    let (status, _, v) = get("/api/collections/incidents/items?f=geojson&dialect=excel-da").await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("dialect")));
 }
 
 #[actix_web::test]
