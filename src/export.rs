@@ -10,7 +10,8 @@
 //! `hotspot import` reads back, to the second), and beside them `occ_date` and `obs_date`, dBase
 //! date fields (type D) for GIS date filters holding the **Copenhagen local** calendar date — the
 //! day the API's and the CLI's `datetime` filters and the reports count it in — so an incident at
-//! 23:30 UTC on 30 June is dated 1 July. An exported Shapefile of incidents or observations
+//! 23:30 UTC on 30 June is dated 1 July — and `occ_time`/`obs_time`, the Copenhagen local time
+//! of day as `hh:mm:ss` text (sorts and compares as text: `occ_time >= '22:00'`). An exported Shapefile of incidents or observations
 //! imports back with the same time, category or kind, precision, source and source id.
 
 use std::io::{Read, Seek, Write};
@@ -23,6 +24,11 @@ use crate::demo;
 use crate::ingest::crs::Crs;
 use crate::model::time;
 use crate::store::Layer;
+
+/// The Copenhagen local time of day of the instant `secs` (Unix seconds), `hh:mm:ss`.
+fn local_time(secs: i64) -> String {
+    time::copenhagen_local(secs)[11..].to_owned()
+}
 
 /// The Copenhagen local calendar date of the instant `secs` (Unix seconds) as a dBase date;
 /// `None` (an empty date field) for a year dBase cannot hold.
@@ -297,6 +303,7 @@ impl Export {
                     .add_character_field(field("category"), 16)
                     .add_character_field(field("occurred"), 25)
                     .add_date_field(field("occ_date"))
+                    .add_character_field(field("occ_time"), 8)
                     .add_character_field(field("precision"), 12)
                     .add_character_field(field("source"), 80)
                     .add_character_field(field("source_id"), 80);
@@ -311,6 +318,7 @@ impl Export {
                         "occ_date".into(),
                         FieldValue::Date(copenhagen_date(i.occurred_at)),
                     );
+                    r.insert("occ_time".into(), text(&local_time(i.occurred_at), 8));
                     r.insert("precision".into(), text(i.precision.code(), 12));
                     r.insert("source".into(), text(&i.source, 80));
                     r.insert("source_id".into(), text(&i.source_id, 80));
@@ -325,6 +333,7 @@ impl Export {
                     .add_character_field(field("note"), 254)
                     .add_character_field(field("observed"), 25)
                     .add_date_field(field("obs_date"))
+                    .add_character_field(field("obs_time"), 8)
                     .add_character_field(field("source"), 80)
                     .add_character_field(field("source_id"), 80);
                 let mut w = shapefile::Writer::from_path(shp, table)?;
@@ -340,6 +349,7 @@ impl Export {
                         "obs_date".into(),
                         FieldValue::Date(copenhagen_date(o.observed_at)),
                     );
+                    r.insert("obs_time".into(), text(&local_time(o.observed_at), 8));
                     r.insert("source".into(), text(&o.source, 80));
                     r.insert("source_id".into(), text(&o.source_id, 80));
                     w.write_shape_and_record(&project(o.lon, o.lat)?, &r)?;

@@ -643,7 +643,16 @@ async fn csv_output() {
         .from_reader(text.as_bytes());
     assert_eq!(
         rdr.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["id", "lon", "lat", "category", "occurred_local", "precision", "source", "source_id"]
+        [
+            "id",
+            "lon",
+            "lat",
+            "category",
+            "occurred_local",
+            "precision",
+            "source",
+            "source_id"
+        ]
     );
     let excel: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(excel.len(), plain.len());

@@ -1212,6 +1212,23 @@ fn shapefile_export_imports_back_with_the_same_times_ids_and_a_dbase_date() {
                 };
                 let secs = hotspot::model::time::parse_rfc3339(t).unwrap();
                 assert_eq!((d.year(), d.month(), d.day()), copenhagen_day(secs), "{t}");
+                // The local time of day beside the date: the two together are the local instant.
+                let clock = &date_field[..3];
+                let Some(FieldValue::Character(Some(hms))) =
+                    r.get(format!("{clock}_time").as_str())
+                else {
+                    panic!(
+                        "{clock}_time: {:?}",
+                        r.get(format!("{clock}_time").as_str())
+                    )
+                };
+                let local = chrono::NaiveDateTime::parse_from_str(
+                    &format!("{:04}-{:02}-{:02} {hms}", d.year(), d.month(), d.day()),
+                    "%Y-%m-%d %H:%M:%S",
+                )
+                .unwrap();
+                let offset = local.and_utc().timestamp() - secs;
+                assert!(offset == 3600 || offset == 7200, "{t} vs {hms}");
                 if !t.starts_with(&format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())) {
                     other_day += 1;
                 }

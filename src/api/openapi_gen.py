@@ -995,8 +995,8 @@ EXPORT_TEXT = ("`f=json` (default) answers one page as OGC API – Features GeoJ
                "Every export is recorded in the audit log (`GET /api/audit`).")
 
 DBF_NOTE = {
-    "incidents": "Attribute columns (at most 10 characters): `id`, `category`, `occurred` (= `occurred_at`, RFC 3339 UTC), `precision`, `source`, `source_id`.",
-    "observations": "Attribute columns (at most 10 characters): `id`, `kind`, `rating`, `note`, `observed` (= `observed_at`, RFC 3339 UTC), `source`, `source_id`.",
+    "incidents": "Attribute columns (at most 10 characters): `id`, `category`, `occurred` (= `occurred_at`, RFC 3339 UTC), `occ_date` (dBase date: the Copenhagen calendar day), `occ_time` (Copenhagen local time of day, `hh:mm:ss`), `precision`, `source`, `source_id`.",
+    "observations": "Attribute columns (at most 10 characters): `id`, `kind`, `rating`, `note`, `observed` (= `observed_at`, RFC 3339 UTC), `obs_date` (dBase date: the Copenhagen calendar day), `obs_time` (Copenhagen local time of day, `hh:mm:ss`), `source`, `source_id`.",
     "districts": "Attribute columns: `id`, `name`, `level`, `population`.",
 }
 

@@ -672,7 +672,7 @@ def compare_incident_shapefile(body, geo, epsg, where):
                 f"{where}: .prj does not name ETRS89 / UTM zone 32N: {prj[:120]}")
     require(reader.shapeType == shapefile.POINT, f"{where}: shape type {reader.shapeTypeName}, not POINT")
     fields = [f[0] for f in reader.fields[1:]]
-    require(fields == ["id", "category", "occurred", "occ_date", "precision", "source", "source_id"], f"{where}: fields {fields}")
+    require(fields == ["id", "category", "occurred", "occ_date", "occ_time", "precision", "source", "source_id"], f"{where}: fields {fields}")
     types = {f[0]: f[1] for f in reader.fields[1:]}
     require(types["occ_date"] == "D", f"{where}: occ_date is of dBase type {types['occ_date']!r}, not D (date)")
     cph = zoneinfo.ZoneInfo("Europe/Copenhagen")
@@ -689,8 +689,10 @@ def compare_incident_shapefile(body, geo, epsg, where):
         got = (rec["category"], rec["occurred"], rec["precision"], rec["source"], rec["source_id"])
         want = (p["category"], p["occurred_at"], p["precision"], p["source"], p["source_id"])
         require(got == want, f"{where}: record {i} has {got}, the GeoJSON {want}")
-        day = dt.datetime.fromisoformat(p["occurred_at"].replace("Z", "+00:00")).astimezone(cph).date()
+        local = dt.datetime.fromisoformat(p["occurred_at"].replace("Z", "+00:00")).astimezone(cph)
+        day = local.date()
         require(rec["occ_date"] == day, f"{where}: record {i} occ_date {rec['occ_date']!r}, the Copenhagen date of {p['occurred_at']} is {day}")
+        require(rec["occ_time"] == local.strftime("%H:%M:%S"), f"{where}: record {i} occ_time {rec['occ_time']!r}, the Copenhagen time of {p['occurred_at']} is {local:%H:%M:%S}")
         require(len(sr.shape.points) == 1, f"{where}: record {i} has {len(sr.shape.points)} points")
         x, y = sr.shape.points[0]
         lon, lat = back.transform(x, y) if back else (x, y)
