@@ -187,6 +187,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .configure(api::routes)
     })
     .shutdown_timeout(10)
+    // Answers go out as soon as they are written: with Nagle's algorithm on, a response's
+    // head and body in two writes waited ~40 ms for the client's delayed ACK on every kept-alive
+    // request (GDAL's 10,000 page requests: 40 ms each instead of 1 ms).
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!("TCP_NODELAY: {e}");
+            }
+        }
+    })
     // Bounded connections per worker (so a flood of idle connections cannot exhaust file
     // descriptors) and prompt timeouts for request heads and closing; bodies that trickle are
     // cut by their readers. A reverse proxy in front is still the defence against slowloris.

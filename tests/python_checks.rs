@@ -6,9 +6,15 @@
 //! - `tests/python/check_outputs.py`: vector tiles decoded with `mapbox-vector-tile`, Shapefile
 //!   exports read with `pyshp` (EPSG:25832 back to lon/lat with `pyproj`), the public's answers
 //!   compared with the exact coordinates in the SQLite store, suppression, the audit log.
+//! - `tests/python/clients.py`: the clients our users run — GDAL's OAPIF driver copying every
+//!   collection (`ogr2ogr`, from Debian's gdal-bin), OWSLib's Features API, every demo tile at
+//!   z8–z16 decoded and its polygons valid by GEOS, TileJSON against the official 3.0.0 schema,
+//!   the `georeport` Open311 client in JSON and XML, and a replay of FixMyStreet's Open311
+//!   client. It posts reports, so it runs last (the server takes `--report-limit 0`: these are
+//!   test clients on loopback; the limit itself is tested in tests/open311.rs).
 //!
-//! Needs `python3` with the `venv` module and access to PyPI on the first run; `.ci/run`
-//! installs `python3-venv` when it is missing.
+//! Needs `python3` with the `venv` module and access to PyPI on the first run, and GDAL's
+//! `ogr2ogr`; `.ci/run` installs `python3-venv` and `gdal-bin` when they are missing.
 
 mod common;
 
@@ -110,6 +116,8 @@ fn the_live_api_checked_with_independent_python_tools() {
         Command::new(env!("CARGO_BIN_EXE_hotspot"))
             .args([
                 "serve",
+                "--report-limit",
+                "0",
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--data-dir",
@@ -141,6 +149,20 @@ fn the_live_api_checked_with_independent_python_tools() {
             &url,
             "--store",
             store.to_str().unwrap(),
+            "--police",
+            &police,
+            "--planner",
+            &planner,
+            "--admin",
+            &admin,
+        ],
+    );
+    run(
+        &python,
+        &root.join("tests/python/clients.py"),
+        &[
+            "--url",
+            &url,
             "--police",
             &police,
             "--planner",

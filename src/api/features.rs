@@ -294,25 +294,35 @@ pub(super) fn page_links(
     returned: usize,
     matched: usize,
 ) -> Vec<Value> {
-    let mut pairs = p.without("offset");
-    let at = |pairs: &mut Vec<(String, String)>, o: usize| {
+    // Every other parameter as given; `limit` and `offset` as each link needs them.
+    let pairs: Vec<(String, String)> = p
+        .without("offset")
+        .into_iter()
+        .filter(|(k, _)| k != "limit")
+        .collect();
+    let at = |o: usize, l: usize| {
+        let mut pairs = pairs.clone();
+        if p.get("limit").is_some() || l != params::DEFAULT_LIMIT {
+            pairs.push(("limit".into(), l.to_string()));
+        }
         if o > 0 {
             pairs.push(("offset".into(), o.to_string()));
         }
-        let l = link(base, path, pairs);
-        if o > 0 {
-            pairs.pop();
-        }
-        l
+        link(base, path, &pairs)
     };
-    let mut links = vec![json!({"rel": "self", "type": GEOJSON, "href": at(&mut pairs, offset)})];
+    // Each `next` page is twice the size of this one, up to the maximum: clients that only
+    // follow links (GDAL's OAPIF driver asks for 10, then follows `next`) reach full pages in
+    // a few steps instead of paging 10 at a time; a client that sets `limit` and `offset` on
+    // each request itself gets exactly what it asks.
+    let next_limit = limit.saturating_mul(2).min(params::MAX_LIMIT);
+    let mut links = vec![json!({"rel": "self", "type": GEOJSON, "href": at(offset, limit)})];
     if offset + returned < matched {
         links.push(
-            json!({"rel": "next", "type": GEOJSON, "href": at(&mut pairs, offset + returned)}),
+            json!({"rel": "next", "type": GEOJSON, "href": at(offset + returned, next_limit)}),
         );
     }
     if offset > 0 {
-        links.push(json!({"rel": "prev", "type": GEOJSON, "href": at(&mut pairs, offset.saturating_sub(limit))}));
+        links.push(json!({"rel": "prev", "type": GEOJSON, "href": at(offset.saturating_sub(limit), limit)}));
     }
     if let Some(collection) = path.strip_suffix("/items") {
         links.push(json!({"rel": "collection", "type": "application/json", "href": format!("{base}{collection}")}));

@@ -832,7 +832,7 @@ parameters = {
     },
     "limit": {
         "name": "limit", "in": "query", "required": False,
-        "description": "Page size, features (1–10,000). An export (`f=geojson|csv|shapefile`) has no page limit: it holds every matching feature, or at most `limit` (1–100,000,000) when given, after `offset`.",
+        "description": "Page size, features (1–10,000; a larger value is taken as 10,000, not refused, as OGC API – Features asks). The `next` link asks for twice this page's size (up to 10,000), so a client that only follows links soon gets full pages. An export (`f=geojson|csv|shapefile`) has no page limit: it holds every matching feature, or at most `limit` (1–100,000,000) when given, after `offset`.",
         "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100},
     },
     "offset": {

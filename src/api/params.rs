@@ -250,7 +250,8 @@ fn widen_to_hours((a, b): (i64, i64)) -> (i64, i64) {
     (a, b)
 }
 
-/// `limit`: 1 … [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+/// `limit`: 1 … [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]; a larger number is taken as
+/// [`MAX_LIMIT`] (OGC API – Features asks servers not to refuse it).
 pub fn limit(p: &Params) -> ApiResult<usize> {
     let Some(raw) = p.non_empty("limit")? else {
         return Ok(DEFAULT_LIMIT);
@@ -261,13 +262,14 @@ pub fn limit(p: &Params) -> ApiResult<usize> {
             format!("'{raw}' is not a whole number 1..{MAX_LIMIT}"),
         )
     })?;
-    if n == 0 || n > MAX_LIMIT {
+    if n == 0 {
         return Err(ApiError::param(
             "limit",
             format!("{n} is not in 1..{MAX_LIMIT}"),
         ));
     }
-    Ok(n)
+    // OGC API – Features: a limit above the maximum is no error; the maximum is used.
+    Ok(n.min(MAX_LIMIT))
 }
 
 /// `offset`: 0 … [`MAX_OFFSET`], default 0.
@@ -453,7 +455,12 @@ mod tests {
     fn limit_offset_category() {
         assert_eq!(limit(&p("")).unwrap(), DEFAULT_LIMIT);
         assert!(err(limit(&p("limit=0"))).contains("not in 1..10000"));
-        assert!(err(limit(&p("limit=10001"))).contains("not in 1..10000"));
+        assert_eq!(
+            limit(&p("limit=10001")).unwrap(),
+            MAX_LIMIT,
+            "clamped, not refused"
+        );
+        assert_eq!(limit(&p("limit=99999999999")).unwrap(), MAX_LIMIT);
         assert!(err(limit(&p("limit=-1"))).contains("not a whole number"));
         assert!(err(offset(&p("offset=x"))).contains("offset"));
         assert_eq!(
