@@ -108,9 +108,17 @@ pub async fn conformance() -> HttpResponse {
     }))
 }
 
-fn interval(t: Option<(i64, i64)>) -> Value {
+/// A temporal extent's `interval`: `[[start, end]]`, RFC 3339, an open end (`i64::MAX`) null.
+pub(super) fn interval(t: Option<(i64, i64)>) -> Value {
+    let end = |b: i64| {
+        if b == i64::MAX {
+            Value::Null
+        } else {
+            json!(time::rfc3339(b))
+        }
+    };
     match t {
-        Some((a, b)) => json!([[time::rfc3339(a), time::rfc3339(b)]]),
+        Some((a, b)) => json!([[time::rfc3339(a), end(b)]]),
         None => json!([[null, null]]),
     }
 }
@@ -230,16 +238,8 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         .iter()
         .map(|&c| collection_json(c, &cat, &base))
         .collect();
-    list.push(super::reports::collection_json(
-        &base,
-        super::reports::published(&state),
-        cat.district_extent().map(|b| b.to_array()),
-    ));
-    list.push(super::initiatives::collection_json(
-        &base,
-        super::initiatives::visible_count(&state, &req),
-        cat.district_extent().map(|b| b.to_array()),
-    ));
+    list.push(super::reports::collection_json(&state, &req));
+    list.push(super::initiatives::collection_json(&state, &req));
     let mut body = json!({
         "collections": list,
         "links": [{"rel": "self", "type": "application/json", "href": format!("{base}/api/collections")}],

@@ -634,11 +634,34 @@ pub(crate) fn evaluation(
     Ok(v)
 }
 
-/// The `initiatives` collection's metadata (DESIGN.md names it beside the other layers).
-pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> Value {
+/// The `initiatives` collection's metadata (DESIGN.md names it beside the other layers), as
+/// the caller sees it: the count and time span (first start to last end; open while one runs
+/// without an end) of the initiatives it may see, `bbox` the service area.
+pub fn collection_json(state: &AppState, req: &HttpRequest) -> Value {
+    let base = super::base_url(req);
+    let all = may_see_all(req);
+    let seen: Vec<Option<(i64, i64)>> = state
+        .initiatives()
+        .map(|v| {
+            v.iter()
+                .filter(|i| all || i.published)
+                .map(|i| running(&i.feature))
+                .collect()
+        })
+        .unwrap_or_default();
+    let span = seen
+        .iter()
+        .flatten()
+        .fold(None, |acc: Option<(i64, i64)>, &(s, e)| {
+            Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+        });
+    let bbox = state.catalog().district_extent().map(|b| b.to_array());
     json!({
-        "count": count,
-        "extent": {"spatial": {"bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "count": seen.len(),
+        "extent": {
+            "spatial": {"bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+            "temporal": {"interval": super::features::interval(span), "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+        },
         "id": "initiatives",
         "title": "Initiatives",
         "description": "The programme's initiatives (lighting, public-space redesign, youth activities, safety walks, outreach) as points, lines or polygons with dates, budget, owner, status and the goals they serve. The public sees published ones; planners every one. The same features as /api/initiatives.",
@@ -652,23 +675,10 @@ pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> Valu
     })
 }
 
-/// How many initiatives the caller sees.
-pub fn visible_count(state: &AppState, req: &HttpRequest) -> usize {
-    let all = may_see_all(req);
-    state
-        .initiatives()
-        .map(|v| v.iter().filter(|i| all || i.published).count())
-        .unwrap_or(0)
-}
-
 /// `GET /api/collections/initiatives`.
 pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     Params::parse(req.query_string(), &[])?;
-    Ok(HttpResponse::Ok().json(collection_json(
-        &super::base_url(&req),
-        visible_count(&state, &req),
-        state.catalog().district_extent().map(|b| b.to_array()),
-    )))
+    Ok(HttpResponse::Ok().json(collection_json(&state, &req)))
 }
 
 /// The time an initiative runs, in UTC seconds: from the start of its `start_date` to the end

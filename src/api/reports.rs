@@ -398,12 +398,38 @@ pub async fn item(
         .json(f))
 }
 
-/// The `reports` collection's metadata; `count` is of published reports, `bbox` the service
+/// The `reports` collection's metadata as the caller sees it: `count` and the temporal extent
+/// of the reports it may see (the public: published ones, by the hour), `bbox` the service
 /// area.
-pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> serde_json::Value {
+pub fn collection_json(state: &AppState, req: &HttpRequest) -> serde_json::Value {
+    let base = super::base_url(req);
+    let planner = sees_all_reports(req);
+    let (count, span) = state.reports().read(|all| {
+        let seen: Vec<i64> = all
+            .iter()
+            .filter(|r| planner || r.published)
+            .map(|r| {
+                if planner {
+                    r.created_at
+                } else {
+                    r.created_at - r.created_at.rem_euclid(3600)
+                }
+            })
+            .collect();
+        let span = seen
+            .iter()
+            .min()
+            .zip(seen.iter().max())
+            .map(|(a, b)| (*a, *b));
+        (seen.len(), span)
+    });
+    let bbox = state.catalog().district_extent().map(|b| b.to_array());
     json!({
         "count": count,
-        "extent": {"spatial": {"bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "extent": {
+            "spatial": {"bbox": [bbox], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+            "temporal": {"interval": super::features::interval(span), "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+        },
         "id": "reports",
         "title": "Resident reports",
         "description": "Unsafe spots reported by residents (Open311 GeoReport v2 at /open311/v2). The public sees published reports at their generalised position (the centre of their H3 resolution-10 cell) with personal data scrubbed from the description; planners see every report.",
@@ -423,18 +449,7 @@ pub fn collection_json(base: &str, count: usize, bbox: Option<[f64; 4]>) -> serd
 
 /// `GET /api/collections/reports`.
 pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    HttpResponse::Ok().json(collection_json(
-        &super::base_url(&req),
-        published(&state),
-        state.catalog().district_extent().map(|b| b.to_array()),
-    ))
-}
-
-/// How many reports are published.
-pub fn published(state: &AppState) -> usize {
-    state
-        .reports()
-        .read(|all| all.iter().filter(|r| r.published).count())
+    HttpResponse::Ok().json(collection_json(&state, &req))
 }
 
 /// Participants' roles a walk may record (never names).
