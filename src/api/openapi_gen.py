@@ -1501,7 +1501,7 @@ op("/api/collections/initiatives/items", "get", tags=["features"], operationId="
 op("/api/collections/initiatives/items/{id}", "get", tags=["features"], operationId="getInitiativeItem", summary="One initiative as a feature",
    description="One initiative with `self` and `collection` links.",
    security=OPTIONAL_AUTH, parameters=INITIATIVE_ID + [{"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
-   responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(401, 404)})
+   responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(400, 401, 404)})
 
 op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
    description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
