@@ -488,6 +488,15 @@ impl Iterator for Chunks {
                             record[k] = record[k].replace('.', ",");
                         }
                         record[time_col] = time::copenhagen_local(t);
+                        // A text cell that Excel would take for a formula (`=`, `+`, `-`, `@`,
+                        // tab, CR first) is written with a leading `'`: notes and sources come
+                        // from walks and imports, and this file is opened by double-click.
+                        for (k, cell) in record.iter_mut().enumerate() {
+                            let text = !coords.contains(&k) && k != 0 && k != time_col;
+                            if text && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                                cell.insert(0, '\'');
+                            }
+                        }
                     }
                     w.write_record(&record).ok()?;
                 }

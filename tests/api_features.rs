@@ -259,6 +259,16 @@ async fn every_listed_collection_takes_the_core_parameters() {
         let (status, _, _) = get_as(&format!("{base}/999999999999"), Some(&planner)).await;
         assert_eq!(status, 404, "{base}");
     }
+    let (status, _, v) = get_as(
+        "/api/collections/reports/items?service_code=fireworks",
+        Some(&planner),
+    )
+    .await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("service_code")),
+        "{v}"
+    );
     // A bbox outside every initiative, and a time before any, select none.
     let (_, _, none) = get_as(
         "/api/collections/initiatives/items?bbox=12.45,55.61,12.46,55.62",

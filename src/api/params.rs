@@ -256,6 +256,12 @@ pub fn limit(p: &Params) -> ApiResult<usize> {
     let Some(raw) = p.non_empty("limit")? else {
         return Ok(DEFAULT_LIMIT);
     };
+    // A whole number too large for the machine is above the maximum too.
+    let raw = if raw.bytes().all(|b| b.is_ascii_digit()) && raw.trim_start_matches('0').len() > 9 {
+        "1000000000"
+    } else {
+        raw
+    };
     let n: usize = raw.parse().map_err(|_| {
         ApiError::param(
             "limit",
@@ -461,6 +467,10 @@ mod tests {
             "clamped, not refused"
         );
         assert_eq!(limit(&p("limit=99999999999")).unwrap(), MAX_LIMIT);
+        assert_eq!(
+            limit(&p("limit=99999999999999999999999999")).unwrap(),
+            MAX_LIMIT
+        );
         assert!(err(limit(&p("limit=-1"))).contains("not a whole number"));
         assert!(err(offset(&p("offset=x"))).contains("offset"));
         assert_eq!(

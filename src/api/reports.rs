@@ -295,55 +295,72 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
     let offset = params::offset(&p)?;
     let bbox = params::bbox(&p, state.catalog().district_extent())?;
     let when = params::datetime(&p)?;
-    let codes: Option<Vec<String>> = p
+    let codes: Option<Vec<crate::reports::Service>> = p
         .non_empty("service_code")?
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+        .map(|v| {
+            v.split(',')
+                .map(|c| {
+                    crate::reports::Service::parse(c.trim()).ok_or_else(|| {
+                        let all: Vec<&str> = crate::reports::Service::ALL
+                            .iter()
+                            .map(|s| s.code())
+                            .collect();
+                        ApiError::param(
+                            "service_code",
+                            format!("unknown code '{}'; one of {}", c.trim(), all.join(", ")),
+                        )
+                    })
+                })
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .transpose()?;
     let planner = sees_all_reports(&req);
-    let (features, matched) = state.reports().read(|all| {
-        let order = if planner {
-            crate::reports::newest_first(all)
-        } else {
-            crate::reports::public_order(all)
-        };
-        let matching: Vec<&Report> = order
-            .into_iter()
-            .map(|i| &all[i])
-            .filter(|r| planner || r.published)
-            .filter(|r| {
-                codes
-                    .as_ref()
-                    .is_none_or(|c| c.iter().any(|x| x == r.service.code()))
-            })
-            .filter(|r| {
-                bbox.is_none_or(|b| {
-                    let (lon, lat) = if planner {
-                        (r.lon, r.lat)
-                    } else {
-                        crate::privacy::anchor(r.lon, r.lat)
-                    };
-                    b.contains(lon, lat)
+    // Off the async workers: a page of 10,000 takes a while to write.
+    let st = state.clone();
+    let (features, matched) = super::off_thread(move || {
+        Ok(st.reports().read(|all| {
+            let order = if planner {
+                crate::reports::newest_first(all)
+            } else {
+                crate::reports::public_order(all)
+            };
+            let matching: Vec<&Report> = order
+                .into_iter()
+                .map(|i| &all[i])
+                .filter(|r| planner || r.published)
+                .filter(|r| codes.as_ref().is_none_or(|c| c.contains(&r.service)))
+                .filter(|r| {
+                    bbox.is_none_or(|b| {
+                        let (lon, lat) = if planner {
+                            (r.lon, r.lat)
+                        } else {
+                            crate::privacy::anchor(r.lon, r.lat)
+                        };
+                        b.contains(lon, lat)
+                    })
                 })
-            })
-            .filter(|r| {
-                when.is_none_or(|(start, end)| {
-                    if planner {
-                        (start..=end).contains(&r.created_at)
-                    } else {
-                        // On the hour the public sees, not the second (as in Open311's list).
-                        let t = r.created_at - r.created_at.rem_euclid(3600);
-                        t >= start.saturating_sub(start.rem_euclid(3600)) && t <= end
-                    }
+                .filter(|r| {
+                    when.is_none_or(|(start, end)| {
+                        if planner {
+                            (start..=end).contains(&r.created_at)
+                        } else {
+                            // On the hour the public sees, not the second (as in Open311's list).
+                            let t = r.created_at - r.created_at.rem_euclid(3600);
+                            t >= start.saturating_sub(start.rem_euclid(3600)) && t <= end
+                        }
+                    })
                 })
-            })
-            .collect();
-        let features: Vec<serde_json::Value> = matching
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|r| report_feature(r, planner))
-            .collect();
-        (features, matching.len())
-    });
+                .collect();
+            let features: Vec<serde_json::Value> = matching
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|r| report_feature(r, planner))
+                .collect();
+            (features, matching.len())
+        }))
+    })
+    .await?;
     let base = super::base_url(&req);
     let links = super::features::page_links(
         &base,
@@ -354,7 +371,7 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         features.len(),
         matched,
     );
-    Ok(HttpResponse::Ok().content_type("application/geo+json").json(json!({
+    Ok(role_dependent(planner).content_type("application/geo+json").json(json!({
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": features.len(),
@@ -393,9 +410,20 @@ pub async fn item(
         {"rel": "self", "type": "application/geo+json", "href": format!("{base}/api/collections/reports/items/{id}")},
         {"rel": "collection", "type": "application/json", "href": format!("{base}/api/collections/reports")},
     ]);
-    Ok(HttpResponse::Ok()
+    Ok(role_dependent(planner)
         .content_type("application/geo+json")
         .json(f))
+}
+
+/// An answer that depends on the caller's role: `Vary: Authorization`, and never stored by
+/// any cache when it holds the secretariat's view (contact details, exact positions).
+fn role_dependent(planner: bool) -> actix_web::HttpResponseBuilder {
+    let mut r = HttpResponse::Ok();
+    r.insert_header((actix_web::http::header::VARY, "Authorization"));
+    if planner {
+        r.insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"));
+    }
+    r
 }
 
 /// The `reports` collection's metadata as the caller sees it: `count` and the temporal extent
@@ -449,7 +477,7 @@ pub fn collection_json(state: &AppState, req: &HttpRequest) -> serde_json::Value
 
 /// `GET /api/collections/reports`.
 pub async fn collection(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    HttpResponse::Ok().json(collection_json(&state, &req))
+    role_dependent(sees_all_reports(&req)).json(collection_json(&state, &req))
 }
 
 /// Participants' roles a walk may record (never names).

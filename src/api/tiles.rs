@@ -159,14 +159,21 @@ pub async fn tile(
         serde_urlencoded::to_string(&filters).unwrap_or_default()
     );
     let etag = format!("\"{}-{:016x}\"", cat.version, fnv(key.as_bytes()));
-    let cache_control = format!(
-        "{}, max-age={MAX_AGE}",
-        if disclosure.exact {
-            "private"
-        } else {
-            "public"
-        }
-    );
+    // A `v` that is not the current data version comes from an old TileJSON: the tile is the
+    // current one, so no cache may keep it under that old URL.
+    let stale = p.get("v").is_some_and(|v| v != cat.version);
+    let cache_control = if stale {
+        "no-store".to_owned()
+    } else {
+        format!(
+            "{}, max-age={MAX_AGE}",
+            if disclosure.exact {
+                "private"
+            } else {
+                "public"
+            }
+        )
+    };
     let gzip_ok = req
         .headers()
         .get(header::ACCEPT_ENCODING)

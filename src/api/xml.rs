@@ -2,7 +2,9 @@
 //! FixMyStreet's client uses for every call. A JSON object becomes an element per member
 //! (`null` an empty element, `true`/`false` as text), an array a wrapper element holding one
 //! child per item named by the wrapper's singular (`attributes` → `attribute`). Text is
-//! escaped by `quick-xml`.
+//! escaped by `quick-xml`; characters XML 1.0 cannot hold at all (controls other than tab and
+//! line ends, U+FFFE, U+FFFF) become U+FFFD, so no stored text can make a document
+//! unreadable.
 
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
@@ -36,6 +38,23 @@ fn document(body: impl FnOnce(&mut Writer<Vec<u8>>) -> std::io::Result<()>) -> V
     w.into_inner()
 }
 
+/// Whether XML 1.0 allows `c` in a document (its `Char` production).
+fn allowed(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `s` with every character XML cannot hold replaced by U+FFFD.
+fn xml_chars(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().all(allowed) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        s.chars()
+            .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+            .collect::<String>()
+            .into()
+    }
+}
+
 /// The singular of a list's name, for its items.
 fn singular(name: &str) -> &str {
     name.strip_suffix('s').unwrap_or("item")
@@ -54,7 +73,7 @@ fn element(w: &mut Writer<Vec<u8>>, name: &str, v: &Value) -> std::io::Result<()
             e.write_text_content(BytesText::new(&n.to_string()))?;
         }
         Value::String(s) => {
-            e.write_text_content(BytesText::new(s))?;
+            e.write_text_content(BytesText::new(&xml_chars(s)))?;
         }
         Value::Array(items) => {
             let item = singular(name);
@@ -99,6 +118,16 @@ mod tests {
         assert!(text.contains("<lat>55.7</lat>"));
         assert!(text.contains("<published>true</published>"));
         assert!(text.contains("<address/>"));
+        let odd = String::from_utf8(list(
+            "errors",
+            "error",
+            &[json!({"description": "a\u{1}b\u{FFFF}c\u{FFFE}"})],
+        ))
+        .unwrap();
+        assert!(
+            odd.contains("<description>a\u{FFFD}b\u{FFFD}c\u{FFFD}</description>"),
+            "{odd}"
+        );
         let def = String::from_utf8(object(
             "service_definition",
             &json!({"attributes": [{"code": "a", "values": [{"key": "day"}]}]}),
