@@ -67,6 +67,12 @@ pub struct Catalog {
     public_id_key: [u8; 32],
     /// Per Copenhagen calendar year with incidents, the months (bit 0 = January) holding any.
     year_months: std::sync::OnceLock<Vec<(i32, u16)>>,
+    /// Per district (by position), the positions of the incidents in it (boundary included),
+    /// found by the first query that filters on it and kept for this snapshot: a district
+    /// filter is then a lookup instead of a point-in-polygon test per candidate.
+    incident_members: Vec<std::sync::OnceLock<Vec<u32>>>,
+    /// The same for observations.
+    observation_members: Vec<std::sync::OnceLock<Vec<u32>>>,
 }
 
 /// FNV-1a, 64 bit: a stable digest (std's hashers may change between Rust versions).
@@ -85,6 +91,27 @@ impl Fnv {
     fn u64(&mut self, v: u64) {
         self.bytes(&v.to_le_bytes());
     }
+}
+
+/// The `members` (ascending positions of `items`, all inside `filter.within`) that pass the
+/// rest of `filter` and `keep`, in id order.
+fn filter_members<T: crate::index::Positioned>(
+    items: &[T],
+    members: &[u32],
+    filter: &PointFilter<'_>,
+    keep: impl Fn(&T) -> bool,
+) -> Vec<u32> {
+    members
+        .iter()
+        .copied()
+        .filter(|&p| {
+            let t = &items[p as usize];
+            let (lon, lat) = t.lonlat();
+            filter.bbox.is_none_or(|b| b.contains(lon, lat))
+                && filter.time.is_none_or(|(s, e)| (s..=e).contains(&t.time()))
+                && keep(t)
+        })
+        .collect()
 }
 
 impl Catalog {
@@ -154,6 +181,7 @@ impl Catalog {
                 Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
             })
         };
+        let n_districts = districts.len();
         let incident_times = span(&mut incidents.iter().map(|i| i.occurred_at));
         let observation_times = span(&mut observations.iter().map(|o| o.observed_at));
         Catalog {
@@ -172,6 +200,12 @@ impl Catalog {
             public: false,
             public_id_key: [0; 32],
             year_months: std::sync::OnceLock::new(),
+            incident_members: (0..n_districts)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            observation_members: (0..n_districts)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -257,15 +291,49 @@ impl Catalog {
     /// Positions (in id order) of the incidents passing `filter` whose category is in the
     /// `categories` bit mask (see [`crate::model::Category::bit`]).
     pub fn query_incidents(&self, filter: &PointFilter<'_>, categories: u16) -> Vec<u32> {
-        self.incident_index.query(&self.incidents, filter, |i| {
-            categories & i.category.bit() != 0
-        })
+        let keep = |i: &Incident| categories & i.category.bit() != 0;
+        match self.own_district(filter) {
+            Some(d) => {
+                let members = self.incident_members[d].get_or_init(|| {
+                    let only = PointFilter {
+                        within: filter.within,
+                        ..PointFilter::default()
+                    };
+                    self.incident_index.query(&self.incidents, &only, |_| true)
+                });
+                filter_members(&self.incidents, members, filter, keep)
+            }
+            None => self.incident_index.query(&self.incidents, filter, keep),
+        }
     }
 
     /// Positions (in id order) of the observations passing `filter`.
     pub fn query_observations(&self, filter: &PointFilter<'_>) -> Vec<u32> {
-        self.observation_index
-            .query(&self.observations, filter, |_| true)
+        match self.own_district(filter) {
+            Some(d) => {
+                let members = self.observation_members[d].get_or_init(|| {
+                    let only = PointFilter {
+                        within: filter.within,
+                        ..PointFilter::default()
+                    };
+                    self.observation_index
+                        .query(&self.observations, &only, |_| true)
+                });
+                filter_members(&self.observations, members, filter, |_| true)
+            }
+            None => self
+                .observation_index
+                .query(&self.observations, filter, |_| true),
+        }
+    }
+
+    /// The position of the district whose own geometry `filter.within` is, if it is one of
+    /// this catalog's (a union of districts or an initiative's area is not).
+    fn own_district(&self, filter: &PointFilter<'_>) -> Option<usize> {
+        let poly = filter.within?;
+        self.districts
+            .iter()
+            .position(|d| std::ptr::eq(&d.geometry, poly))
     }
 
     /// The H3 cell at `res` that contains the incident at `position`. Computed directly, not as
@@ -306,5 +374,124 @@ impl Catalog {
     /// First and last observation time, Unix seconds.
     pub fn observation_time_extent(&self) -> Option<(i64, i64)> {
         self.observation_times
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Category, DistrictLevel, Precision};
+    use geo::{polygon, Intersects, MultiPolygon, Point};
+
+    #[test]
+    fn district_filters_from_the_kept_members_equal_the_polygon_test() {
+        // Dyadic coordinates, exact in binary: points land exactly on edges and corners.
+        const U: f64 = 1.0 / 1024.0;
+        let square = |x0: f64, y0: f64| {
+            MultiPolygon(vec![polygon![
+                (x: x0, y: y0), (x: x0 + 8.0 * U, y: y0), (x: x0 + 8.0 * U, y: y0 + 8.0 * U), (x: x0, y: y0 + 8.0 * U),
+            ]])
+        };
+        let district = |id: &str, geometry| District {
+            id: id.into(),
+            name: id.into(),
+            level: DistrictLevel::District,
+            population: None,
+            parent: None,
+            geometry,
+        };
+        let districts = vec![
+            district("district-1", square(12.5, 55.5)),
+            district("district-2", square(12.5 + 8.0 * U, 55.5)),
+        ];
+        // A grid that puts points on the shared edge and the corners too.
+        let mut incidents = Vec::new();
+        for x in 0..=20 {
+            for y in 0..=12 {
+                let id = incidents.len() as i64 + 1;
+                incidents.push(Incident {
+                    id,
+                    category: if id % 3 == 0 {
+                        Category::Theft
+                    } else {
+                        Category::Violence
+                    },
+                    occurred_at: 1_400_000_000 + id * 60,
+                    lon: 12.5 + (x as f64 - 2.0) * U,
+                    lat: 55.5 + (y as f64 - 2.0) * U,
+                    precision: Precision::Street,
+                    source: "t".into(),
+                    source_id: id.to_string(),
+                });
+            }
+        }
+        let cat = Catalog::build(districts, incidents, Vec::new());
+        let bbox = LonLatBox {
+            min_lon: 12.5 + 5.0 * U,
+            min_lat: 55.5 + 3.0 * U,
+            max_lon: 12.5 + 11.0 * U,
+            max_lat: 55.5 + 7.0 * U,
+        };
+        for d in 0..2 {
+            let poly = &cat.districts[d].geometry;
+            for filter in [
+                PointFilter {
+                    within: Some(poly),
+                    ..PointFilter::default()
+                },
+                PointFilter {
+                    within: Some(poly),
+                    bbox: Some(bbox),
+                    ..PointFilter::default()
+                },
+                PointFilter {
+                    within: Some(poly),
+                    time: Some((1_400_000_000 + 50 * 60, 1_400_000_000 + 200 * 60)),
+                    ..PointFilter::default()
+                },
+            ] {
+                for mask in [u16::MAX, Category::Theft.bit()] {
+                    let brute: Vec<u32> = cat
+                        .incidents
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| {
+                            poly.intersects(&Point::new(i.lon, i.lat))
+                                && filter.bbox.is_none_or(|b| b.contains(i.lon, i.lat))
+                                && filter
+                                    .time
+                                    .is_none_or(|(s, e)| (s..=e).contains(&i.occurred_at))
+                                && mask & i.category.bit() != 0
+                        })
+                        .map(|(p, _)| p as u32)
+                        .collect();
+                    // Twice: the first fills the district's members, the second reads them.
+                    assert_eq!(cat.query_incidents(&filter, mask), brute);
+                    assert_eq!(cat.query_incidents(&filter, mask), brute);
+                    // A copy of the polygon (not the catalog's own) takes the general path.
+                    let copy = poly.clone();
+                    let general = PointFilter {
+                        within: Some(&copy),
+                        ..filter
+                    };
+                    assert_eq!(cat.query_incidents(&general, mask), brute);
+                }
+            }
+        }
+        // The shared edge belongs to both.
+        let on_edge = |d: usize| {
+            cat.query_incidents(
+                &PointFilter {
+                    within: Some(&cat.districts[d].geometry),
+                    ..PointFilter::default()
+                },
+                u16::MAX,
+            )
+            .into_iter()
+            .filter(|&p| cat.incidents[p as usize].lon == 12.5 + 8.0 * U)
+            .count()
+        };
+        assert!(on_edge(0) > 0);
+        assert_eq!(on_edge(0), on_edge(1));
     }
 }

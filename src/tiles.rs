@@ -203,6 +203,7 @@ struct LayerWriter {
     features: Vec<u8>,
     values: Vec<u8>,
     shared: HashMap<Vec<u8>, u32>,
+    n_values: u32,
     n_features: usize,
     scratch: Vec<u8>,
 }
@@ -235,6 +236,7 @@ impl LayerWriter {
             features: Vec::with_capacity(capacity * 24),
             values: Vec::with_capacity(capacity * 24),
             shared: HashMap::with_capacity(capacity.min(4096)),
+            n_values: 0,
             n_features: 0,
             scratch: Vec::with_capacity(32),
         }
@@ -245,10 +247,17 @@ impl LayerWriter {
         if let Some(&i) = self.shared.get(self.scratch.as_slice()) {
             return i;
         }
-        let i = self.shared.len() as u32;
-        bytes_field(&mut self.values, 4, &self.scratch);
+        let i = self.push_scratch();
         self.shared.insert(self.scratch.clone(), i);
         i
+    }
+
+    /// Appends the encoded value in `scratch` without looking for it (the caller knows it is
+    /// new); returns its index.
+    fn push_scratch(&mut self) -> u32 {
+        bytes_field(&mut self.values, 4, &self.scratch);
+        self.n_values += 1;
+        self.n_values - 1
     }
 
     /// A string value (Value field 1); returns its index.
@@ -256,6 +265,22 @@ impl LayerWriter {
         self.scratch.clear();
         bytes_field(&mut self.scratch, 1, s.as_bytes());
         self.share_scratch()
+    }
+
+    /// Appends the instants `times` (Unix seconds; sorted, distinct, none written before) as
+    /// RFC 3339 UTC string values; returns the index of the first. The n-th instant's value is
+    /// that index + n: the hot path finds it by binary search, not by hashing a string.
+    fn distinct_times(&mut self, times: &[i64]) -> u32 {
+        let first = self.n_values;
+        let mut stamp = Vec::with_capacity(24);
+        for &t in times {
+            stamp.clear();
+            time::write_rfc3339(t, &mut stamp);
+            self.scratch.clear();
+            bytes_field(&mut self.scratch, 1, &stamp);
+            self.push_scratch();
+        }
+        first
     }
 
     /// An unsigned integer value (Value field 5); returns its index.
@@ -424,23 +449,41 @@ pub fn incidents_tile(
         &["category", "occurred_at", "precision"],
         positions.len(),
     );
-    let mut stamp = Vec::with_capacity(24);
-    for &p in positions {
-        let i = &cat.incidents[p as usize];
-        let (x, y) = tile.project(i.lon, i.lat);
-        if !inside(x, y) {
-            continue;
+    let inside: Vec<(&crate::model::Incident, f64, f64)> = positions
+        .iter()
+        .map(|&p| {
+            let i = &cat.incidents[p as usize];
+            let (x, y) = tile.project(i.lon, i.lat);
+            (i, x, y)
+        })
+        .filter(|&(_, x, y)| inside(x, y))
+        .collect();
+    // Every distinct time once, first; categories and precisions are few, their values made
+    // when first used and then looked up by code.
+    let mut times: Vec<i64> = inside.iter().map(|(i, _, _)| i.occurred_at).collect();
+    times.sort_unstable();
+    times.dedup();
+    let first_time = layer.distinct_times(&times);
+    let mut category_value = [u32::MAX; 16];
+    let mut precision_value = [u32::MAX; 8];
+    for (i, x, y) in inside {
+        let c = i.category as usize;
+        if category_value[c] == u32::MAX {
+            category_value[c] = layer.string(i.category.code());
         }
-        let c = layer.string(i.category.code());
-        let q = layer.string(i.precision.code());
-        stamp.clear();
-        time::write_rfc3339(i.occurred_at, &mut stamp);
-        let t = layer.string(std::str::from_utf8(&stamp).expect("RFC 3339 is ASCII"));
+        let q = i.precision as usize;
+        if precision_value[q] == u32::MAX {
+            precision_value[q] = layer.string(i.precision.code());
+        }
+        let t = first_time
+            + times
+                .binary_search(&i.occurred_at)
+                .expect("every time was written") as u32;
         layer.point(
             i.id as u64,
             x.round() as i32,
             y.round() as i32,
-            &[0, c, 1, t, 2, q],
+            &[0, category_value[c], 1, t, 2, precision_value[q]],
         );
     }
     Ok(layer.finish())
