@@ -330,6 +330,35 @@ pub(super) fn page_links(
     links
 }
 
+/// A page of `features` (from `offset`, of `matched` in all) of the items at the request's
+/// path as an OGC API – Features GeoJSON `FeatureCollection` with its links.
+pub(super) fn feature_page(
+    req: &HttpRequest,
+    p: &Params,
+    offset: usize,
+    limit: usize,
+    matched: usize,
+    features: Vec<Value>,
+) -> Value {
+    let links = page_links(
+        &base_url(req),
+        req.path(),
+        p,
+        offset,
+        limit,
+        features.len(),
+        matched,
+    );
+    json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": features.len(),
+        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "links": links,
+        "features": features,
+    })
+}
+
 /// `GET /api/collections/{id}/items`.
 pub async fn items(
     state: web::Data<AppState>,

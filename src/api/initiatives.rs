@@ -726,24 +726,9 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         .collect();
     let matched = matching.len();
     let features: Vec<Value> = matching.into_iter().skip(offset).take(limit).collect();
-    let base = super::base_url(&req);
-    let links = super::features::page_links(
-        &base,
-        req.path(),
-        &p,
-        offset,
-        limit,
-        features.len(),
-        matched,
-    );
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
-        .json(json!({
-            "type": "FeatureCollection",
-            "numberMatched": matched,
-            "numberReturned": features.len(),
-            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "links": links,
-            "features": features,
-        })))
+        .json(super::features::feature_page(
+            &req, &p, offset, limit, matched, features,
+        )))
 }

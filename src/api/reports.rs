@@ -361,25 +361,15 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         }))
     })
     .await?;
-    let base = super::base_url(&req);
-    let links = super::features::page_links(
-        &base,
-        req.path(),
-        &p,
-        offset,
-        limit,
-        features.len(),
-        matched,
-    );
-    Ok(role_dependent(planner).content_type("application/geo+json").json(json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched,
-        "numberReturned": features.len(),
-        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "note": if planner { "every report, with exact positions (planner)" } else { "published reports; positions generalised to the centre of their H3 resolution-10 cell" },
-        "links": links,
-        "features": features,
-    })))
+    let mut page = super::features::feature_page(&req, &p, offset, limit, matched, features);
+    page["note"] = json!(if planner {
+        "every report, with exact positions (planner)"
+    } else {
+        "published reports; positions generalised to the centre of their H3 resolution-10 cell"
+    });
+    Ok(role_dependent(planner)
+        .content_type("application/geo+json")
+        .json(page))
 }
 
 /// `GET /api/collections/reports/items/{id}`: one report as a Feature (the public: published
