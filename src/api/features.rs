@@ -330,6 +330,32 @@ pub(super) fn page_links(
     links
 }
 
+/// The core parameters of the items of `reports` and `initiatives` (the three layers take more).
+pub(super) struct CoreQuery {
+    /// Page size.
+    pub limit: usize,
+    /// Features skipped.
+    pub offset: usize,
+    /// Only features in this WGS84 box.
+    pub bbox: Option<crate::index::LonLatBox>,
+    /// Only features whose time meets `[start, end]`, Unix seconds.
+    pub when: Option<(i64, i64)>,
+}
+
+impl CoreQuery {
+    /// Checks `f` (`json` or `geojson`), `limit`, `offset`, `bbox` (against the service `area`)
+    /// and `datetime`; the error names the parameter.
+    pub(super) fn parse(p: &Params, area: Option<crate::index::LonLatBox>) -> ApiResult<CoreQuery> {
+        params::choice(p, "f", &["json", "geojson"], "json")?;
+        Ok(CoreQuery {
+            limit: params::limit(p)?,
+            offset: params::offset(p)?,
+            bbox: params::bbox(p, area)?,
+            when: params::datetime(p)?,
+        })
+    }
+}
+
 /// A page of `features` (from `offset`, of `matched` in all) of the items at the request's
 /// path as an OGC API – Features GeoJSON `FeatureCollection` with its links.
 pub(super) fn feature_page(

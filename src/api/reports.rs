@@ -290,11 +290,12 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
         req.query_string(),
         &["limit", "offset", "bbox", "datetime", "service_code", "f"],
     )?;
-    params::choice(&p, "f", &["json", "geojson"], "json")?;
-    let limit = params::limit(&p)?;
-    let offset = params::offset(&p)?;
-    let bbox = params::bbox(&p, state.catalog().district_extent())?;
-    let when = params::datetime(&p)?;
+    let super::features::CoreQuery {
+        limit,
+        offset,
+        bbox,
+        when,
+    } = super::features::CoreQuery::parse(&p, state.catalog().district_extent())?;
     let codes: Option<Vec<crate::reports::Service>> = p
         .non_empty("service_code")?
         .map(|v| {
