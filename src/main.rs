@@ -138,6 +138,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
         ),
     );
+    // District members and the default study grid are computed while the server starts taking
+    // requests (the first district query would otherwise pay for them).
+    state.warm_in_background();
     // Imports and token changes made by other processes in the same data dir show up here
     // within a second, without a restart.
     let watched = state.clone();

@@ -331,3 +331,49 @@ async fn tiles_are_gzip_compressed_when_asked_and_revalidate_by_etag() {
     );
     assert_eq!(control(format!("{path}?v=v1-old")).await, "no-store");
 }
+
+#[actix_web::test]
+async fn kept_analysis_answers_are_per_role_and_equal_fresh_ones() {
+    // One server answering in turn: the public, the police, the public again, a planner. Kept
+    // answers must never cross roles, and must be the bytes a fresh server computes.
+    let t = common::demo_tokens();
+    let state = web::Data::new(common::demo_state());
+    let app = test::init_service(App::new().app_data(state).configure(routes)).await;
+    let ask = |path: &'static str, auth: Option<String>| {
+        let mut req = test::TestRequest::get().uri(path);
+        if let Some(a) = auth {
+            req = req.insert_header(("authorization", a));
+        }
+        req.to_request()
+    };
+    let paths = [
+        "/api/analysis/hotspots?district=district-8&resolution=10",
+        "/api/analysis/hexbins?district=district-8&resolution=10",
+        "/api/analysis/emerging?district=district-8&resolution=9&step=year",
+    ];
+    for path in paths {
+        let mut bodies = Vec::new();
+        for auth in [None, Some(t.police.clone()), None, Some(t.planner.clone())] {
+            let res = test::call_service(&app, ask(path, auth.clone())).await;
+            assert_eq!(res.status(), 200, "{path}");
+            let body = test::read_body(res).await.to_vec();
+            // The same as a fresh server's answer to the same caller.
+            let fresh = call(path, auth.as_deref()).await;
+            assert_eq!(body, fresh.body, "{path} as {auth:?}: kept answer differs");
+            bodies.push(body);
+        }
+        assert_eq!(bodies[0], bodies[2], "{path}: the public's answer changed");
+        assert_ne!(
+            bodies[0], bodies[1],
+            "{path}: the public got the police's answer"
+        );
+        assert_ne!(
+            bodies[1], bodies[3],
+            "{path}: the planner got the police's answer"
+        );
+        let exact: Value = serde_json::from_slice(&bodies[1]).unwrap();
+        assert_eq!(exact["privacy"]["exact"], true, "{path}");
+        let public: Value = serde_json::from_slice(&bodies[0]).unwrap();
+        assert_eq!(public["privacy"]["exact"], false, "{path}");
+    }
+}

@@ -5,15 +5,12 @@
 //! a Benjamini–Hochberg correction at 95 % over all cell-steps; a Mann-Kendall test of each
 //! cell's z-series; and a class per cell from its history (see [`CLASSES`]).
 
-use std::collections::HashMap;
-
 use geo::MultiPolygon;
 use h3o::{CellIndex, Resolution};
 
-use super::gistar::{bh_reject, study_cells, GiError, MIN_INCIDENTS};
+use super::gistar::{bh_reject, GiError, MIN_INCIDENTS};
 use super::stats::normal_sf;
 use crate::catalog::Catalog;
-use crate::index::PointFilter;
 use crate::model::time;
 
 /// Every class with its one-sentence definition (hot; the cold classes mirror them).
@@ -211,24 +208,11 @@ pub fn emerging(
     area: &[&MultiPolygon<f64>],
     p: &EmergingParams,
 ) -> Result<Emerging, GiError> {
-    let cells = study_cells(area, p.resolution);
-    let index: HashMap<CellIndex, usize> = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let grid = catalog.study_grid(area, p.resolution);
+    let cells = &grid.cells;
     let first = month_index(p.time.0).div_euclid(p.step.months());
     let last = month_index(p.time.1).div_euclid(p.step.months());
     let steps_n = (last - first + 1).max(0) as usize;
-    let mut positions = Vec::new();
-    for poly in area {
-        positions.extend(catalog.query_incidents(
-            &PointFilter {
-                bbox: None,
-                within: Some(poly),
-                time: Some(p.time),
-            },
-            p.categories,
-        ));
-    }
-    positions.sort_unstable();
-    positions.dedup();
     let (nc, nt) = (cells.len(), steps_n);
     if nc < 3 {
         return Err(GiError::TooFewCells(nc));
@@ -249,13 +233,13 @@ pub fn emerging(
     }
     let mut x = vec![0u32; nc * nt];
     let mut used = 0;
-    for pos in positions {
-        let cell = catalog.incident_cell(pos, p.resolution);
-        if let Some(&i) = index.get(&cell) {
-            let t = (month_index(catalog.incidents[pos as usize].occurred_at)
-                .div_euclid(p.step.months())
-                - first) as usize;
-            x[i * nt + t] += 1;
+    for &(pos, i) in grid.members() {
+        let inc = &catalog.incidents[pos as usize];
+        if p.categories & inc.category.bit() != 0
+            && (p.time.0..=p.time.1).contains(&inc.occurred_at)
+        {
+            let t = (month_index(inc.occurred_at).div_euclid(p.step.months()) - first) as usize;
+            x[i as usize * nt + t] += 1;
             used += 1;
         }
     }
@@ -271,7 +255,7 @@ pub fn emerging(
     if s == 0.0 {
         return Err(GiError::NoVariation(mean));
     }
-    let spatial = super::gistar::neighbours(&cells, p.k);
+    let spatial = grid.neighbours(p.k);
     let mut z = vec![0.0; nc * nt];
     for i in 0..nc {
         for t in 0..nt {

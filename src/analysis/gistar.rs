@@ -14,10 +14,8 @@
 //! its neighbours are redrawn at random from the other cells, `permutations` times, with a
 //! fixed seed.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-
-use geo::{Intersects, MultiPolygon, Point};
-use h3o::{CellIndex, LatLng, Resolution};
+use geo::MultiPolygon;
+use h3o::{CellIndex, Resolution};
 use rand::seq::index::sample;
 use rand::SeedableRng;
 
@@ -80,52 +78,7 @@ pub struct GiCell {
     pub p_sim: Option<f64>,
 }
 
-/// Every cell at `res` whose centre lies in `area` (boundary included), sorted.
-pub fn study_cells(area: &[&MultiPolygon<f64>], res: Resolution) -> Vec<CellIndex> {
-    use geo::BoundingRect;
-    let mut out = Vec::new();
-    for poly in area {
-        let Some(bb) = poly.bounding_rect() else {
-            continue;
-        };
-        // Walk outwards from a cell inside the box, over every cell whose centre lies in the
-        // box grown by one cell, keeping those whose centre is in the polygon.
-        let pad = 2.0 * h3o::Resolution::edge_length_km(res) / 111.0;
-        let (min_x, min_y, max_x, max_y) = (
-            bb.min().x - pad * 2.0,
-            bb.min().y - pad,
-            bb.max().x + pad * 2.0,
-            bb.max().y + pad,
-        );
-        let inside_box = |c: CellIndex| {
-            let ll = LatLng::from(c);
-            ll.lng() >= min_x && ll.lng() <= max_x && ll.lat() >= min_y && ll.lat() <= max_y
-        };
-        let start = match LatLng::new(
-            (bb.min().y + bb.max().y) / 2.0,
-            (bb.min().x + bb.max().x) / 2.0,
-        ) {
-            Ok(ll) => ll.to_cell(res),
-            Err(_) => continue,
-        };
-        let mut seen: HashSet<CellIndex> = HashSet::from([start]);
-        let mut queue = VecDeque::from([start]);
-        while let Some(c) = queue.pop_front() {
-            let ll = LatLng::from(c);
-            if poly.intersects(&Point::new(ll.lng(), ll.lat())) {
-                out.push(c);
-            }
-            for n in c.grid_disk::<Vec<_>>(1) {
-                if inside_box(n) && seen.insert(n) {
-                    queue.push_back(n);
-                }
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
-}
+pub use crate::index::study::{neighbours, study_cells};
 
 use super::stats::normal_sf;
 
@@ -141,23 +94,6 @@ pub fn bh_reject(p: &[f64], alpha: f64) -> Vec<bool> {
         }
     }
     p.iter().map(|&v| cutoff.is_some_and(|c| v <= c)).collect()
-}
-
-/// The neighbour lists (positions into `cells`, self included) for distance `k`.
-pub fn neighbours(cells: &[CellIndex], k: u32) -> Vec<Vec<usize>> {
-    let pos: HashMap<CellIndex, usize> = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-    cells
-        .iter()
-        .map(|c| {
-            let mut v: Vec<usize> = c
-                .grid_disk::<Vec<_>>(k)
-                .into_iter()
-                .filter_map(|n| pos.get(&n).copied())
-                .collect();
-            v.sort_unstable();
-            v
-        })
-        .collect()
 }
 
 /// Gi* for `counts` (one per cell) with binary star weights given by `nbrs`. With
@@ -253,6 +189,7 @@ pub fn gi_star(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use h3o::LatLng;
 
     #[test]
     fn bh_matches_a_hand_count() {
@@ -289,6 +226,8 @@ pub struct Hotspots {
     pub cells: Vec<GiCell>,
     /// Incidents counted (in the study area and in a study cell).
     pub incidents: usize,
+    /// The study grid the cells come from (position `i` of `cells` is cell `i` of the grid).
+    pub grid: std::sync::Arc<crate::index::study::StudyGrid>,
 }
 
 /// What to analyse.
@@ -308,41 +247,41 @@ pub struct HotspotParams {
     pub seed: u64,
 }
 
-/// Gi* over the study area `area` (the union of the given district polygons).
+/// Gi* over the study area `area` (the union of the given district polygons). The study grid
+/// comes from the catalog (kept per districts and resolution when `area` is the catalog's own
+/// districts), so this is a pass over the area's incidents plus Gi* itself.
 pub fn hotspots(
     catalog: &crate::catalog::Catalog,
     area: &[&MultiPolygon<f64>],
     params: &HotspotParams,
 ) -> Result<Hotspots, GiError> {
-    let cells = study_cells(area, params.resolution);
-    let index: HashMap<CellIndex, usize> = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-    let mut positions: Vec<u32> = Vec::new();
-    for poly in area {
-        let filter = crate::index::PointFilter {
-            bbox: None,
-            within: Some(poly),
-            time: params.time,
-        };
-        positions.extend(catalog.query_incidents(&filter, params.categories));
-    }
-    positions.sort_unstable();
-    positions.dedup();
-    let mut counts = vec![0u32; cells.len()];
+    let grid = catalog.study_grid(area, params.resolution);
+    let mut counts = vec![0u32; grid.cells.len()];
     let mut used = 0;
-    for p in positions {
-        let cell = catalog.incident_cell(p, params.resolution);
-        if let Some(&i) = index.get(&cell) {
-            counts[i] += 1;
+    for &(p, c) in grid.members() {
+        let i = &catalog.incidents[p as usize];
+        if params.categories & i.category.bit() != 0
+            && params
+                .time
+                .is_none_or(|(s, e)| (s..=e).contains(&i.occurred_at))
+        {
+            counts[c as usize] += 1;
             used += 1;
         }
     }
     if used < MIN_INCIDENTS {
         return Err(GiError::TooFewIncidents(used));
     }
-    let nbrs = neighbours(&cells, params.k);
-    let cells = gi_star(&cells, &counts, &nbrs, params.permutations, params.seed)?;
+    let cells = gi_star(
+        &grid.cells,
+        &counts,
+        &grid.neighbours(params.k),
+        params.permutations,
+        params.seed,
+    )?;
     Ok(Hotspots {
         cells,
         incidents: used,
+        grid,
     })
 }

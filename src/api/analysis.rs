@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
+use super::heavy::AnswerKey;
 use super::params::{self, Params};
 use super::{encode, AppState, Reply};
 use crate::analysis::hexbins::{self, RESOLUTIONS};
@@ -138,7 +139,8 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     )?;
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Aggregates);
-    state.heavy().reply(move || {
+    let key = AnswerKey::new("hexbins", req.query_string(), caller.role, &cat.version);
+    state.heavy().reply_cached(key, move || {
         let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
         caller.check_resolution(res_n)?;
         let resolution = Resolution::try_from(res_n)
@@ -246,7 +248,8 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     )?;
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Aggregates);
-    state.heavy().reply(move || {
+    let key = AnswerKey::new("hotspots", req.query_string(), caller.role, &cat.version);
+    state.heavy().reply_cached(key, move || {
         let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat, &caller)?;
         let datetime = params::datetime_for(&p, caller.hourly())?;
         let permutations: u32 = match p.non_empty("permutations")? {
@@ -290,19 +293,37 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
         });
         let mut out = Vec::with_capacity(512 + result.cells.len() * 420);
         open_collection(&mut out, &head, cat.synthetic.incidents > 0);
+        // The cells' ids and polygons are encoded once per study grid and copied from there.
+        let polygons = result.grid.encoded_cells(|out, cell| {
+            out.extend_from_slice(br#"{"type":"Feature","id":""#);
+            out.extend_from_slice(cell.to_string().as_bytes());
+            out.extend_from_slice(br#"","geometry":"#);
+            cell_polygon(out, cell);
+            out.extend_from_slice(br#","properties":{"h3":""#);
+            out.extend_from_slice(cell.to_string().as_bytes());
+            out.extend_from_slice(br#"","count":"#);
+        });
         for (n, c) in result.cells.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
-            let hex = c.cell.to_string();
-            out.extend_from_slice(br#"{"type":"Feature","id":""#);
-            out.extend_from_slice(hex.as_bytes());
-            out.extend_from_slice(br#"","geometry":"#);
-            cell_polygon(&mut out, c.cell);
-            let props = json!({"h3": hex, "count": disclosure.count(c.count as u64), "gi_z": c.z, "gi_p": c.p, "bin": c.bin, "p_sim": c.p_sim});
-            out.extend_from_slice(br#","properties":"#);
-            serde_json::to_writer(&mut out, &props).map_err(|e| ApiError::Internal(e.to_string()))?;
-            out.push(b'}');
+            out.extend_from_slice(polygons.get(n));
+            match disclosure.count(c.count as u64) {
+                Some(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(br#","gi_z":"#);
+            encode::number(&mut out, c.z);
+            out.extend_from_slice(br#","gi_p":"#);
+            encode::number(&mut out, c.p);
+            out.extend_from_slice(br#","bin":"#);
+            out.extend_from_slice(itoa::Buffer::new().format(c.bin).as_bytes());
+            out.extend_from_slice(br#","p_sim":"#);
+            match c.p_sim {
+                Some(v) => encode::number(&mut out, v),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b"}}");
         }
         out.extend_from_slice(b"]}");
         Ok(Reply::new("application/geo+json", out))
@@ -330,7 +351,8 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     )?;
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Aggregates);
-    state.heavy().reply(move || {
+    let key = AnswerKey::new("emerging", req.query_string(), caller.role, &cat.version);
+    state.heavy().reply_cached(key, move || {
         let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat, &caller)?;
         let time_window = params::small_int(&p, "time_window", 0..=12, 1)?;
         let step = match params::choice(&p, "step", &["month", "quarter", "year"], "quarter")? {

@@ -45,6 +45,16 @@ pub fn coord(out: &mut Vec<u8>, v: f64) {
     }
 }
 
+/// Appends a float in its shortest round-trip form, `null` when not finite: the text
+/// `serde_json` writes for an `f64`.
+pub fn number(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
 /// Appends a JSON string literal.
 pub fn string(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {

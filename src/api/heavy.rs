@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use actix_web::web::Bytes;
+
 use tokio::sync::Semaphore;
 
 use super::error::{ApiError, ApiResult};
@@ -18,11 +20,53 @@ pub const MAX_WAIT: Duration = Duration::from_secs(20);
 /// Seconds a client told 503 is asked to wait.
 const RETRY_AFTER_S: u64 = 5;
 
-/// The gate.
+/// The most bytes of analysis answers kept (a whole-city Gi* at resolution 11 is ~20 MB).
+const ANSWER_CACHE_BYTES: u64 = 256 << 20;
+
+/// What an analysis answer depends on: the route, the query string as sent, the caller's role
+/// (it decides the view, the disclosure and the limits) and the data version. Only answers made
+/// from the catalog alone may be kept under it (not ones that read reports or the store).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    route: &'static str,
+    query: String,
+    role: crate::auth::Role,
+    version: String,
+}
+
+impl AnswerKey {
+    /// The key of `route` asked with `query` by a caller of `role` over data `version`.
+    pub fn new(route: &'static str, query: &str, role: crate::auth::Role, version: &str) -> Self {
+        AnswerKey {
+            route,
+            query: query.to_owned(),
+            role,
+            version: version.to_owned(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Answer {
+    content_type: &'static str,
+    body: Bytes,
+}
+
+#[derive(Clone)]
+struct AnswerWeight;
+
+impl quick_cache::Weighter<AnswerKey, Answer> for AnswerWeight {
+    fn weight(&self, key: &AnswerKey, a: &Answer) -> u64 {
+        (a.body.len() + key.query.len() + 64) as u64
+    }
+}
+
+/// The gate, and the answers it keeps.
 pub struct HeavyGate {
     turns: Semaphore,
     waiting: AtomicUsize,
     max_waiting: usize,
+    answers: quick_cache::sync::Cache<AnswerKey, Answer, AnswerWeight>,
 }
 
 impl HeavyGate {
@@ -32,6 +76,7 @@ impl HeavyGate {
             turns: Semaphore::new(running.max(1)),
             waiting: AtomicUsize::new(0),
             max_waiting: waiting,
+            answers: quick_cache::sync::Cache::with_weighter(256, ANSWER_CACHE_BYTES, AnswerWeight),
         }
     }
 
@@ -82,6 +127,30 @@ impl HeavyGate {
         f: impl FnOnce() -> ApiResult<Reply> + Send + 'static,
     ) -> ApiResult<actix_web::HttpResponse> {
         self.run(f).await.map(Reply::into_response)
+    }
+
+    /// [`HeavyGate::reply`], answered from the kept answers when the same `key` was answered
+    /// before (without waiting for a turn); a new answer is kept (errors are not).
+    pub(crate) async fn reply_cached(
+        &self,
+        key: AnswerKey,
+        f: impl FnOnce() -> ApiResult<Reply> + Send + 'static,
+    ) -> ApiResult<actix_web::HttpResponse> {
+        if let Some(a) = self.answers.get(&key) {
+            return Ok(Reply::bytes(a.content_type, a.body).into_response());
+        }
+        let reply = self.run(f).await?;
+        let (content_type, body) = reply.into_parts();
+        if (body.len() as u64) < ANSWER_CACHE_BYTES / 4 {
+            self.answers.insert(
+                key,
+                Answer {
+                    content_type,
+                    body: body.clone(),
+                },
+            );
+        }
+        Ok(Reply::bytes(content_type, body).into_response())
     }
 }
 

@@ -166,6 +166,12 @@ impl AppState {
         })
     }
 
+    /// Warms both views of the current snapshot on a background thread (see
+    /// [`Catalog::warm`]); `serve` calls it once at start-up, a reload on every change.
+    pub fn warm_in_background(&self) {
+        warm_in_background(vec![self.catalog.load_full(), self.public.load_full()]);
+    }
+
     /// The tile cache for the snapshot `version`; a new, empty one when the data changed.
     pub(crate) fn tile_cache(&self, version: &str) -> Arc<tiles::TileCache> {
         let current = self.tiles.load_full();
@@ -494,8 +500,10 @@ impl AppState {
         let public = catalog.generalised();
         // The public view first: a reader never pairs new exact data with an old public view
         // for longer than this gap, and both carry their version.
-        self.public.store(Arc::new(public));
-        self.catalog.store(Arc::new(catalog));
+        let (catalog, public) = (Arc::new(catalog), Arc::new(public));
+        self.public.store(public.clone());
+        self.catalog.store(catalog.clone());
+        warm_in_background(vec![catalog, public]);
         self.tokens.store(Arc::new(
             store
                 .tokens()
@@ -548,19 +556,49 @@ impl AppState {
 /// A response body made off the async workers (an `HttpResponse` is not `Send`).
 pub(crate) struct Reply {
     content_type: &'static str,
-    body: Vec<u8>,
+    body: web::Bytes,
 }
 
 impl Reply {
     /// A body of the given type.
     pub(crate) fn new(content_type: &'static str, body: Vec<u8>) -> Self {
+        Reply {
+            content_type,
+            body: body.into(),
+        }
+    }
+
+    /// A body of the given type, shared (a kept answer).
+    pub(crate) fn bytes(content_type: &'static str, body: web::Bytes) -> Self {
         Reply { content_type, body }
+    }
+
+    /// The content type and the body.
+    pub(crate) fn into_parts(self) -> (&'static str, web::Bytes) {
+        (self.content_type, self.body)
     }
 
     fn into_response(self) -> HttpResponse {
         let mut r = HttpResponse::Ok();
         r.content_type(self.content_type);
         r.body(self.body)
+    }
+}
+
+/// Warms `catalogs` one after another on a new thread (a newer snapshot's thread runs beside
+/// an older one's; each ends when its catalog is warm).
+fn warm_in_background(catalogs: Vec<Arc<Catalog>>) {
+    let spawned = std::thread::Builder::new()
+        .name("warm-snapshot".into())
+        .spawn(move || {
+            let started = Instant::now();
+            for c in &catalogs {
+                c.warm();
+            }
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "snapshot warmed");
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the warm-up thread; queries warm the snapshot themselves");
     }
 }
 

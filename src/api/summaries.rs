@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::auth::{Caller, Need};
 use super::error::{ApiError, ApiResult};
+use super::heavy::AnswerKey;
 use super::params::{self, Params};
 use super::{blocking, AppState, Reply};
 use crate::analysis::{kde, safety_index, summary};
@@ -50,7 +51,8 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
     // positions for planners.
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Points);
-    state.heavy().reply(move || {
+    let key = AnswerKey::new("density", req.query_string(), caller.role, &cat.version);
+    state.heavy().reply_cached(key, move || {
         let num = |key: &str, default: f64, lo: f64, hi: f64| -> ApiResult<f64> {
             match p.non_empty(key)? {
                 None => Ok(default),

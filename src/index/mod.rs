@@ -6,6 +6,7 @@
 
 mod districts;
 mod points;
+pub mod study;
 
 pub use districts::DistrictIndex;
 pub use points::{PointFilter, PointIndex, Positioned};
