@@ -83,7 +83,7 @@ fn million_incidents(n: usize) -> Vec<Incident> {
             lat: rng.random_range(55.62..55.72),
             precision: Precision::Street,
             source: "bench".into(),
-            source_id: String::new(),
+            source_id: Box::default(),
         })
         .collect()
 }

@@ -38,7 +38,7 @@ fn incidents() -> Vec<Incident> {
                 lat: cy + rng.random_range(-0.006..0.006) * rng.random::<f64>(),
                 precision: Precision::Street,
                 source: "bench".into(),
-                source_id: format!("b-{i}"),
+                source_id: format!("b-{i}").into(),
             }
         })
         .collect()

@@ -55,7 +55,7 @@ fn million_incidents() -> Vec<Incident> {
                 lat,
                 precision: Precision::Street,
                 source: "bench".into(),
-                source_id: format!("b-{i}"),
+                source_id: format!("b-{i}").into(),
             }
         })
         .collect()

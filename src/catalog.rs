@@ -156,7 +156,10 @@ impl Catalog {
         let incident_index = PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat)));
         let observation_index = PointIndex::bulk_load(observations.iter().map(|o| (o.lon, o.lat)));
         let synthetic = Synthetic {
-            incidents: incidents.iter().filter(|i| i.source == DEMO_SOURCE).count(),
+            incidents: incidents
+                .iter()
+                .filter(|i| &*i.source == DEMO_SOURCE)
+                .count(),
             observations: observations
                 .iter()
                 .filter(|o| o.source == DEMO_SOURCE)
@@ -551,7 +554,7 @@ mod tests {
                     lat: 55.5 + (y as f64 - 2.0) * U,
                     precision: Precision::Street,
                     source: "t".into(),
-                    source_id: id.to_string(),
+                    source_id: id.to_string().into(),
                 });
             }
         }

@@ -38,7 +38,7 @@ pub fn generalise(i: &Incident) -> Incident {
         lat,
         precision: Precision::Approximate,
         source: i.source.clone(),
-        source_id: String::new(),
+        source_id: Box::default(),
     }
 }
 
@@ -299,7 +299,7 @@ mod tests {
         assert_eq!(g.occurred_at, 1_399_996_800);
         assert_eq!(g.occurred_at % 3600, 0);
         assert!(g.occurred_at <= 1_400_000_123 && 1_400_000_123 - g.occurred_at < 3600);
-        assert_eq!(g.source_id, "");
+        assert_eq!(&*g.source_id, "");
         assert_eq!(g.precision, Precision::Approximate);
         assert_eq!(g.id, 7);
         let before_1970 = generalise(&incident(12.55, 55.69, -1));

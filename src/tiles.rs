@@ -681,7 +681,7 @@ mod tests {
             lat,
             precision: Precision::Street,
             source: "t".into(),
-            source_id: format!("t{id}"),
+            source_id: format!("t{id}").into(),
         };
         Catalog::build(
             Vec::new(),

@@ -28,7 +28,7 @@ fn catalog_from_fixture_points() -> Catalog {
                 lat: r[1].parse().unwrap(),
                 precision: Precision::Address,
                 source: "fixture".into(),
-                source_id: i.to_string(),
+                source_id: i.to_string().into(),
             }
         })
         .collect();

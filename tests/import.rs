@@ -1245,11 +1245,11 @@ fn shapefile_export_imports_back_with_the_same_times_ids_and_a_dbase_date() {
                         .load_incidents(true)
                         .unwrap()
                         .into_iter()
-                        .map(|i| (i.source_id.clone(), i))
+                        .map(|i| (i.source_id.to_string(), i))
                         .collect();
                     assert_eq!(back.len(), n);
                     for a in catalog.incidents.iter() {
-                        let b = &back[&a.source_id];
+                        let b = &back[&*a.source_id];
                         assert_eq!(
                             (a.category, a.occurred_at, a.precision, &a.source),
                             (b.category, b.occurred_at, b.precision, &b.source),

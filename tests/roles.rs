@@ -132,7 +132,7 @@ async fn only_police_and_admin_get_exact_points() {
         let v = call(&path, Some(auth)).await.json();
         let (lon, lat) = coords(&v);
         assert!((lon - exact.lon).abs() < 1e-7 && (lat - exact.lat).abs() < 1e-7);
-        assert_eq!(v["properties"]["source_id"], exact.source_id.as_str());
+        assert_eq!(v["properties"]["source_id"], &*exact.source_id);
     }
     // No public page of district 8 holds an exact coordinate.
     let exact_points: std::collections::HashSet<(i64, i64)> = cat
@@ -370,6 +370,33 @@ async fn kept_analysis_answers_are_per_role_and_equal_fresh_ones() {
         assert_ne!(
             bodies[1], bodies[3],
             "{path}: the planner got the police's answer"
+        );
+        // A client holding the answer revalidates it by its ETag; another role's tag differs.
+        let first = test::call_service(&app, ask(path, None)).await;
+        let tag = first.headers().get("etag").expect("an ETag").clone();
+        assert_eq!(first.headers().get("vary").unwrap(), "Authorization");
+        let again = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri(path)
+                .insert_header(("if-none-match", tag.clone()))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(again.status(), 304, "{path}");
+        let police = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri(path)
+                .insert_header(("authorization", t.police.clone()))
+                .insert_header(("if-none-match", tag))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            police.status(),
+            200,
+            "{path}: the police revalidated the public's answer"
         );
         let exact: Value = serde_json::from_slice(&bodies[1]).unwrap();
         assert_eq!(exact["privacy"]["exact"], true, "{path}");

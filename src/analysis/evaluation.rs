@@ -353,7 +353,7 @@ mod tests {
                     lat: lat + y / M_PER_DEG_LAT,
                     precision: Precision::Street,
                     source: "t".into(),
-                    source_id: format!("t{}", out.len()),
+                    source_id: format!("t{}", out.len()).into(),
                 });
             }
         }

@@ -95,7 +95,7 @@ mod tests {
             lat,
             precision: Precision::Street,
             source: "t".into(),
-            source_id: id.to_string(),
+            source_id: id.to_string().into(),
         }
     }
 

@@ -140,7 +140,7 @@ pub async fn hexbins(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Aggregates);
     let key = AnswerKey::new("hexbins", req.query_string(), caller.role, &cat.version);
-    state.heavy().reply_cached(key, move || {
+    state.heavy().reply_cached(key, &req, move || {
         let res_n = params::small_int(&p, "resolution", RESOLUTIONS, 10)?;
         caller.check_resolution(res_n)?;
         let resolution = Resolution::try_from(res_n)
@@ -249,7 +249,7 @@ pub async fn hotspots(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Aggregates);
     let key = AnswerKey::new("hotspots", req.query_string(), caller.role, &cat.version);
-    state.heavy().reply_cached(key, move || {
+    state.heavy().reply_cached(key, &req, move || {
         let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat, &caller)?;
         let datetime = params::datetime_for(&p, caller.hourly())?;
         let permutations: u32 = match p.non_empty("permutations")? {
@@ -352,7 +352,7 @@ pub async fn emerging(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Aggregates);
     let key = AnswerKey::new("emerging", req.query_string(), caller.role, &cat.version);
-    state.heavy().reply_cached(key, move || {
+    state.heavy().reply_cached(key, &req, move || {
         let Study { ids, area, res_n, resolution, k, categories } = study(&p, &cat, &caller)?;
         let time_window = params::small_int(&p, "time_window", 0..=12, 1)?;
         let step = match params::choice(&p, "step", &["month", "quarter", "year"], "quarter")? {

@@ -198,8 +198,8 @@ pub fn incident_record(i: &Incident) -> [String; 8] {
         i.category.code().to_owned(),
         time::rfc3339(i.occurred_at),
         i.precision.code().to_owned(),
-        i.source.clone(),
-        i.source_id.clone(),
+        i.source.to_string(),
+        i.source_id.to_string(),
     ]
 }
 

@@ -35,6 +35,19 @@ pub struct AnswerKey {
 }
 
 impl AnswerKey {
+    /// A strong ETag for the answer under this key: the answer is a function of the key.
+    fn etag(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let role = format!("{:?}", self.role);
+        for part in [self.route, &self.query, &role, &self.version] {
+            for &b in part.as_bytes().iter().chain(&[0xff]) {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("\"a-{h:016x}\"")
+    }
+
     /// The key of `route` asked with `query` by a caller of `role` over data `version`.
     pub fn new(route: &'static str, query: &str, role: crate::auth::Role, version: &str) -> Self {
         AnswerKey {
@@ -130,14 +143,38 @@ impl HeavyGate {
     }
 
     /// [`HeavyGate::reply`], answered from the kept answers when the same `key` was answered
-    /// before (without waiting for a turn); a new answer is kept (errors are not).
+    /// before (without waiting for a turn); a new answer is kept (errors are not). Answers carry
+    /// an ETag made from the key and `Vary: Authorization`; a request whose `If-None-Match`
+    /// names that tag is answered `304` at once.
     pub(crate) async fn reply_cached(
         &self,
         key: AnswerKey,
+        req: &actix_web::HttpRequest,
         f: impl FnOnce() -> ApiResult<Reply> + Send + 'static,
     ) -> ApiResult<actix_web::HttpResponse> {
+        use actix_web::http::header;
+        let etag = key.etag();
+        let tagged = |mut r: actix_web::HttpResponse| {
+            let h = r.headers_mut();
+            if let Ok(v) = header::HeaderValue::from_str(&etag) {
+                h.insert(header::ETAG, v);
+            }
+            h.insert(
+                header::VARY,
+                header::HeaderValue::from_static("Authorization"),
+            );
+            r
+        };
+        let asked = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        if asked {
+            return Ok(tagged(actix_web::HttpResponse::NotModified().finish()));
+        }
         if let Some(a) = self.answers.get(&key) {
-            return Ok(Reply::bytes(a.content_type, a.body).into_response());
+            return Ok(tagged(Reply::bytes(a.content_type, a.body).into_response()));
         }
         let reply = self.run(f).await?;
         let (content_type, body) = reply.into_parts();
@@ -150,7 +187,7 @@ impl HeavyGate {
                 },
             );
         }
-        Ok(Reply::bytes(content_type, body).into_response())
+        Ok(tagged(Reply::bytes(content_type, body).into_response()))
     }
 }
 

@@ -414,7 +414,7 @@ pub(crate) fn render(
     // Provenance.
     let mut sources: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
     for i in &cat.incidents {
-        *sources.entry(("incidents", i.source.as_str())).or_default() += 1;
+        *sources.entry(("incidents", &*i.source)).or_default() += 1;
     }
     for o in &cat.observations {
         *sources

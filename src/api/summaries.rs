@@ -52,7 +52,7 @@ pub async fn kde(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Points);
     let key = AnswerKey::new("density", req.query_string(), caller.role, &cat.version);
-    state.heavy().reply_cached(key, move || {
+    state.heavy().reply_cached(key, &req, move || {
         let num = |key: &str, default: f64, lo: f64, hi: f64| -> ApiResult<f64> {
             match p.non_empty(key)? {
                 None => Ok(default),

@@ -71,8 +71,9 @@ pub struct Incident {
     pub lat: f64,
     /// How exactly the position is known.
     pub precision: Precision,
-    /// Where the record came from (`synthetic-demo` for the generated demo data).
-    pub source: String,
-    /// The record's id at its source; `(source, source_id)` is unique.
-    pub source_id: String,
+    /// Where the record came from (`synthetic-demo` for the generated demo data); one shared
+    /// copy per source name.
+    pub source: std::sync::Arc<str>,
+    /// The record's id at its source; `(source, source_id)` is unique. Empty in the public view.
+    pub source_id: Box<str>,
 }

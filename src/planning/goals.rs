@@ -657,7 +657,7 @@ mod tests {
             lat: 55.69,
             precision: Precision::Street,
             source: "t".into(),
-            source_id: format!("{y}-{m}"),
+            source_id: format!("{y}-{m}").into(),
         };
         let mut incidents: Vec<Incident> = (1..=12).map(|m| at(2010, m)).collect();
         incidents.push(at(2014, 3));

@@ -278,35 +278,41 @@ impl Store {
             "SELECT id, category, occurred_at, lon, lat, precision, source, source_id
              FROM incidents WHERE synthetic = 0 OR ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([with_synthetic], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get_ref(1)?.as_str()?.parse::<Category>(),
-                r.get::<_, i64>(2)?,
-                r.get::<_, f64>(3)?,
-                r.get::<_, f64>(4)?,
-                r.get_ref(5)?.as_str()?.parse::<Precision>(),
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        })?;
+        // One shared copy of each source name (a handful per store) instead of one per incident.
+        let mut sources: Vec<std::sync::Arc<str>> = Vec::new();
+        let mut rows = stmt.query([with_synthetic])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, category, occurred_at, lon, lat, precision, source, source_id) = row?;
+        while let Some(r) = rows.next()? {
+            let id = r.get::<_, i64>(0)?;
             let corrupt = |reason: String| StoreError::Corrupt {
                 table: "incidents",
                 id: id.to_string(),
                 reason,
             };
+            let text = |col: usize| -> Result<&str> {
+                r.get_ref(col)?
+                    .as_str()
+                    .map_err(|e| corrupt(format!("column {col}: {e}")))
+            };
+            let name = text(6)?;
+            let source = match sources.iter().find(|s| &***s == name) {
+                Some(s) => s.clone(),
+                None => {
+                    sources.push(name.into());
+                    sources[sources.len() - 1].clone()
+                }
+            };
             out.push(Incident {
                 id,
-                category: category.map_err(|e| corrupt(e.to_string()))?,
-                occurred_at,
-                lon,
-                lat,
-                precision: precision.map_err(corrupt)?,
+                category: text(1)?
+                    .parse::<Category>()
+                    .map_err(|e| corrupt(e.to_string()))?,
+                occurred_at: r.get::<_, i64>(2)?,
+                lon: r.get::<_, f64>(3)?,
+                lat: r.get::<_, f64>(4)?,
+                precision: text(5)?.parse::<Precision>().map_err(corrupt)?,
                 source,
-                source_id,
+                source_id: text(7)?.into(),
             });
         }
         Ok(out)
@@ -617,7 +623,7 @@ mod tests {
         assert_eq!(store.insert_incidents(&batch).unwrap(), 0);
         let all = store.load_incidents(true).unwrap();
         assert_eq!(all.len(), 10);
-        assert_eq!(all[3].source_id, "t-3");
+        assert_eq!(&*all[3].source_id, "t-3");
         assert_eq!(all[3].occurred_at, 1_300_000_003);
         assert_eq!(store.load_incidents(false).unwrap().len(), 5);
         drop(store);
