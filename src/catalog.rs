@@ -150,10 +150,19 @@ impl Catalog {
         incidents: Vec<Incident>,
         observations: Vec<Observation>,
     ) -> Catalog {
+        Catalog::build_with(districts, incidents, observations, None)
+    }
+
+    /// [`Catalog::build`], with the data version given (`Some`) or computed (`None`).
+    fn build_with(
+        districts: Vec<District>,
+        incidents: Vec<Incident>,
+        observations: Vec<Observation>,
+        version: Option<String>,
+    ) -> Catalog {
         debug_assert!(incidents.windows(2).all(|w| w[0].id < w[1].id));
         debug_assert!(observations.windows(2).all(|w| w[0].id < w[1].id));
         let district_index = DistrictIndex::bulk_load(districts.iter().map(|d| &d.geometry));
-        let incident_index = PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat)));
         let observation_index = PointIndex::bulk_load(observations.iter().map(|o| (o.lon, o.lat)));
         let synthetic = Synthetic {
             incidents: incidents
@@ -165,31 +174,44 @@ impl Catalog {
                 .filter(|o| o.source == DEMO_SOURCE)
                 .count(),
         };
-        let mut h = Fnv::new();
-        for d in &districts {
-            h.bytes(d.id.as_bytes());
-            h.bytes(d.name.as_bytes());
-            use geo::CoordsIter;
-            for c in d.geometry.coords_iter() {
-                h.u64(c.x.to_bits());
-                h.u64(c.y.to_bits());
+        let digest = || {
+            let mut h = Fnv::new();
+            for d in &districts {
+                h.bytes(d.id.as_bytes());
+                h.bytes(d.name.as_bytes());
+                use geo::CoordsIter;
+                for c in d.geometry.coords_iter() {
+                    h.u64(c.x.to_bits());
+                    h.u64(c.y.to_bits());
+                }
             }
-        }
-        for i in &incidents {
-            h.u64(i.id as u64);
-            h.bytes(i.category.code().as_bytes());
-            h.u64(i.occurred_at as u64);
-            h.u64(i.lon.to_bits());
-            h.u64(i.lat.to_bits());
-        }
-        for o in &observations {
-            h.u64(o.id as u64);
-            h.bytes(o.kind.code().as_bytes());
-            h.u64(o.rating as u64);
-            h.u64(o.observed_at as u64);
-            h.u64(o.lon.to_bits());
-            h.u64(o.lat.to_bits());
-        }
+            for i in &incidents {
+                h.u64(i.id as u64);
+                h.bytes(i.category.code().as_bytes());
+                h.u64(i.occurred_at as u64);
+                h.u64(i.lon.to_bits());
+                h.u64(i.lat.to_bits());
+            }
+            for o in &observations {
+                h.u64(o.id as u64);
+                h.bytes(o.kind.code().as_bytes());
+                h.u64(o.rating as u64);
+                h.u64(o.observed_at as u64);
+                h.u64(o.lon.to_bits());
+                h.u64(o.lat.to_bits());
+            }
+            h
+        };
+        // The incidents' tree (the largest part) is built beside the rest.
+        let (incident_index, version) = std::thread::scope(|s| {
+            let tree = s.spawn(|| PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat))));
+            let h = version.unwrap_or_else(|| format!("v1-{:016x}", digest().0));
+            (
+                tree.join()
+                    .expect("building the incident tree cannot panic"),
+                h,
+            )
+        });
         let district_box = {
             use geo::BoundingRect;
             districts
@@ -227,7 +249,7 @@ impl Catalog {
             observations,
             observation_index,
             synthetic,
-            version: format!("v1-{:016x}", h.0),
+            version,
             public: false,
             public_id_key: [0; 32],
             year_months: std::sync::OnceLock::new(),
@@ -248,9 +270,13 @@ impl Catalog {
     pub fn generalised(&self) -> Catalog {
         let mut incidents = crate::privacy::generalise_all(&self.incidents);
         crate::privacy::pseudonymise(&mut incidents, &self.public_id_key);
-        let mut public =
-            Catalog::build(self.districts.clone(), incidents, self.observations.clone());
-        public.version = self.version.clone();
+        // The same data, so the same version (not computed again).
+        let mut public = Catalog::build_with(
+            self.districts.clone(),
+            incidents,
+            self.observations.clone(),
+            Some(self.version.clone()),
+        );
         public.public = true;
         public.public_id_key = self.public_id_key;
         public
