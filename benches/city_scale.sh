@@ -9,6 +9,7 @@
 #   - runs benches/city_scale.py: whole-city Gi* (esda alone, and the whole Python pipeline),
 #     district pages and summaries, a 10k-feature bbox page, uncached z15 tiles.
 #   usage: benches/city_scale.sh [N=1000000] [RUNS=7]
+#   PEERS=0 benches/city_scale.sh 10000000 5      hotspot alone (no PostGIS, no Python pipeline)
 # Needs: curl, python3 (a venv with esda, libpysal, h3, psycopg2 is made in target/bench-venv),
 # postgresql-15-postgis-3. Run as root or as a user that may run initdb.
 set -euo pipefail
@@ -57,6 +58,12 @@ t1=$(date +%s%N)
 echo "hotspot start to ready: $(( (t1 - t0) / 1000000 )) ms"
 until grep -q "snapshot warmed" "$work/serve.log"; do sleep 0.1; done
 echo "hotspot $(grep -o 'snapshot warmed.*' "$work/serve.log" | head -1); RSS $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
+
+if [ "${PEERS:-1}" = 0 ]; then
+  $venv/bin/python benches/city_scale.py "http://127.0.0.1:$port" "$token" - "$runs"
+  echo "hotspot RSS after the run: $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
+  exit 0
+fi
 
 # PostGIS: a throwaway cluster on a free loopback port.
 mkdir -p "$work/pg" && chown postgres "$work/pg" 2>/dev/null || true
