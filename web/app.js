@@ -317,9 +317,11 @@ export function addPopupProvider(provider) {
   popupProviders.push(provider);
 }
 
-/** Closes the map's popup, if one is open. */
+/** Closes the map's popup (or, on a phone, its bottom sheet), if one is open. */
 export function closePopup() {
   popup?.remove();
+  popup = null;
+  closePopupSheet({ restoreFocus: false });
 }
 const controllers = {
   hexbins: null, summary: null, safety: null, trend: null,
@@ -1387,7 +1389,7 @@ function applyMode(mode) {
       if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', owner === mode ? 'visible' : 'none');
     }
   }
-  popup?.remove();
+  closePopup();
   refreshAnalysis(mode);
 }
 
@@ -2290,7 +2292,7 @@ function applyTexts() {
   buildTrendChoice();
   renderTrend();
   renderSafety();
-  popup?.remove();
+  closePopup();
   for (const listener of languageListeners) listener(state.lang);
 }
 
@@ -2522,12 +2524,109 @@ function showPopup(event) {
   if (incidents.some((f) => f.properties.precision === 'approximate')) {
     content.append(el('p', { className: 'popup-approx', text: t('popupApproximate') }));
   }
-  popup?.remove();
-  popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true })
-    .setLngLat(!extra.length && features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
+  const at = !extra.length && features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat;
+  openPopup(content, at);
+}
+
+/** Phones (and narrow windows) get a bottom sheet instead of a popup beside the point. */
+const POPUP_SHEET_QUERY = '(max-width: 767px)';
+/** Room (px) a popup keeps from the map's edges, the attribution and the controls. */
+const POPUP_MARGIN = 34;
+let popupSheet = null;
+let popupOpener = null;
+
+/**
+ * Shows `content` for a place on the map so that it always fits the visible map: beside the
+ * point, no taller than the larger free part of the map above or below it (it scrolls inside),
+ * or, on a phone, in a bottom sheet over the lower part of the map. Escape closes either.
+ */
+function openPopup(content, lngLat) {
+  closePopup();
+  popupOpener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  if (window.matchMedia(POPUP_SHEET_QUERY).matches) {
+    openPopupSheet(content);
+    // Keep the place itself in view above the sheet.
+    const { y } = map.project(lngLat);
+    const free = map.getContainer().clientHeight - popupSheet.element.offsetHeight;
+    if (y > free - 24) map.panBy([0, y - free / 2], { duration: 0 });
+    return;
+  }
+  const { y } = map.project(lngLat);
+  const height = map.getContainer().clientHeight;
+  // MapLibre anchors a popup below the point when it fits there, else above: either way it
+  // must fit the larger side (less the tip and a margin for the controls and attribution).
+  const room = Math.max(y, height - y) - POPUP_MARGIN - 12;
+  const maxHeight = Math.max(120, Math.min(room, height - 2 * POPUP_MARGIN));
+  content.classList.add('popup-scroll');
+  content.style.setProperty('--popup-max-height', `${Math.round(maxHeight)}px`);
+  popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true, className: 'fit-popup' })
+    .setLngLat(lngLat)
     .setDOMContent(content)
     .addTo(map);
+  // A point near the top or bottom edge: move the map so the popup is wholly inside it.
+  requestAnimationFrame(() => popup && keepPopupInside(popup));
 }
+
+/** Pans the map by the part of the popup that sticks out of it (a point close to an edge). */
+function keepPopupInside(current) {
+  const element = current.getElement();
+  if (!element) return;
+  const box = element.getBoundingClientRect();
+  const mapBox = map.getContainer().getBoundingClientRect();
+  let dx = 0;
+  let dy = 0;
+  if (box.top < mapBox.top + 8) dy = box.top - mapBox.top - 8;
+  else if (box.bottom > mapBox.bottom - 24) dy = box.bottom - mapBox.bottom + 24;
+  if (box.left < mapBox.left + 8) dx = box.left - mapBox.left - 8;
+  else if (box.right > mapBox.right - 8) dx = box.right - mapBox.right + 8;
+  if (dx || dy) map.panBy([dx, dy], { duration: 0 });
+}
+
+/** The phone's bottom sheet for a popup's content (built once, inside the map). */
+function popupSheetElement() {
+  if (popupSheet) return popupSheet;
+  const close = el('button', { type: 'button', className: 'popup-sheet-close', 'data-i18n-aria-label': 'close', 'aria-label': t('close') },
+    el('span', { 'aria-hidden': 'true', text: '×' }));
+  const body = el('div', { className: 'popup-sheet-body', tabindex: '-1' });
+  const element = el('section', {
+    className: 'popup-sheet', id: 'popup-sheet', role: 'dialog', 'aria-modal': 'false', 'data-i18n-aria-label': 'popupSheetLabel', 'aria-label': t('popupSheetLabel'), hidden: '',
+  }, el('div', { className: 'popup-sheet-grip', 'aria-hidden': 'true' }), close, body);
+  close.addEventListener('click', () => closePopupSheet());
+  document.querySelector('#map').append(element);
+  popupSheet = { element, body };
+  return popupSheet;
+}
+
+function openPopupSheet(content) {
+  const sheet = popupSheetElement();
+  sheet.body.replaceChildren(content);
+  sheet.element.hidden = false;
+  sheet.body.scrollTop = 0;
+  sheet.body.focus({ preventScroll: true });
+}
+
+function closePopupSheet({ restoreFocus = true } = {}) {
+  if (!popupSheet || popupSheet.element.hidden) return;
+  const hadFocus = popupSheet.element.contains(document.activeElement);
+  popupSheet.element.hidden = true;
+  popupSheet.body.replaceChildren();
+  if (restoreFocus && hadFocus) (popupOpener?.isConnected ? popupOpener : map.getCanvas()).focus();
+}
+
+/** Whether a popup (or the phone's popup sheet) is open. */
+export function popupOpen() {
+  return Boolean(popup?.isOpen()) || Boolean(popupSheet && !popupSheet.element.hidden);
+}
+
+// Escape closes the popup wherever the focus is (the popup, the map, the panel), unless a
+// dialog or a field of its own used the key first.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || event.defaultPrevented || !popupOpen()) return;
+  const inPopup = popup?.getElement()?.contains(document.activeElement) || popupSheet?.element.contains(document.activeElement);
+  event.preventDefault();
+  closePopup();
+  if (inPopup) (popupOpener?.isConnected ? popupOpener : map.getCanvas()).focus();
+});
 
 // ---------------------------------------------------------------------------------------------
 // Start-up

@@ -676,6 +676,7 @@ export const MESSAGES = {
     statusReportLoading: 'Laver rapporten …',
     statusReportPublicLink: 'Offentlig udgave (kun offentliggjorte indsatser)',
     statusReportFailed: 'Rapporten kunne ikke laves: {detail}',
+    popupSheetLabel: 'Detaljer om stedet på kortet',
   },
 
   en: {
@@ -1320,5 +1321,6 @@ export const MESSAGES = {
     statusReportLoading: 'Making the report …',
     statusReportPublicLink: 'Public version (published initiatives only)',
     statusReportFailed: 'The report could not be made: {detail}',
+    popupSheetLabel: 'Details of the place on the map',
   },
 };
