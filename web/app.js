@@ -288,6 +288,17 @@ export function observationKinds() {
   return state.kinds;
 }
 
+/**
+ * The calendar years the data cover, from the first incident's year to this year (resident
+ * reports are dated now), oldest first; and the last year with incidents.
+ */
+export function dataYears() {
+  const first = state.months[0]?.year ?? 2010;
+  const lastData = state.months.at(-1)?.year ?? first;
+  const last = Math.max(lastData, new Date().getFullYear());
+  return { years: Array.from({ length: last - first + 1 }, (_, i) => first + i), lastData };
+}
+
 /** The incident categories from the incidents metadata: [{code, label_da, label_en, …}]. */
 export function incidentCategories() {
   return state.categories;
@@ -315,6 +326,55 @@ export function setMapClickHandler(fn) {
 const popupProviders = [];
 export function addPopupProvider(provider) {
   popupProviders.push(provider);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The planner's session
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A signed-in planner's token, kept in sessionStorage: it lives as long as the browser tab (a
+ * reload keeps the session, closing the tab ends it) and is never written to localStorage, so a
+ * shared computer does not hand the secretariat's access to the next person. Every API call of
+ * the app sends it, so a planner sees one set of figures everywhere (the role's).
+ */
+const TOKEN_KEY = 'hotspot.plannerToken';
+let sessionToken = (() => {
+  try {
+    return window.sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+})();
+const sessionListeners = [];
+
+/** The planner token of this tab's session, or null. */
+export function plannerToken() {
+  return sessionToken;
+}
+
+/** Starts (a token) or ends (null) the planner session; the figures are fetched again. */
+export function setPlannerToken(token) {
+  const changed = (token || null) !== sessionToken;
+  sessionToken = token || null;
+  try {
+    if (sessionToken) window.sessionStorage.setItem(TOKEN_KEY, sessionToken);
+    else window.sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the session lives only in this page
+  }
+  if (!changed) return;
+  for (const listener of sessionListeners) listener(sessionToken);
+}
+
+/** Calls `fn(token | null)` after every sign-in and sign-out. */
+export function onSessionChange(fn) {
+  sessionListeners.push(fn);
+}
+
+/** The Authorization header of the session, if any (for the app's own fetches). */
+export function authHeaders() {
+  return sessionToken ? { Authorization: `Bearer ${sessionToken}` } : {};
 }
 
 /** Closes the map's popup (or, on a phone, its bottom sheet), if one is open. */
@@ -436,7 +496,7 @@ class ApiError extends Error {
 async function getJson(path, params, signal) {
   const url = new URL(path, document.baseURI);
   if (params) for (const [k, v] of Object.entries(params)) if (v != null) url.searchParams.set(k, v);
-  const response = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json' } });
+  const response = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json', ...authHeaders() } });
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     try {
@@ -2179,6 +2239,18 @@ function renderSafety() {
   });
 }
 
+/** The link to the public edition of the status report (the last year with incidents). */
+function renderPublicReportLink() {
+  const link = $('#status-report-public');
+  if (!link || !state.months.length) return;
+  const { lastData } = dataYears();
+  const url = new URL('api/status-report', document.baseURI);
+  url.searchParams.set('year', String(lastData));
+  url.searchParams.set('lang', state.lang === 'en' ? 'en' : 'da');
+  link.href = url.href;
+  link.textContent = t('statusReportPublicAbout', { year: lastData });
+}
+
 function renderNotice() {
   const meta = state.incidentsMeta ?? {};
   const notice = meta[`notice_${state.lang}`] ?? meta.notice ?? t('syntheticFallback');
@@ -2292,6 +2364,7 @@ function applyTexts() {
   buildTrendChoice();
   renderTrend();
   renderSafety();
+  renderPublicReportLink();
   closePopup();
   for (const listener of languageListeners) listener(state.lang);
 }
@@ -2726,6 +2799,15 @@ async function main() {
   });
 
   resolveAppReady(map);
+  // Signing in or out changes the figures the API gives (one set per role): ask again.
+  onSessionChange(() => {
+    state.summaryKey = null;
+    state.trend.key = null;
+    state.safetyYear = null;
+    state.refPerMonth.clear();
+    for (const analysis of Object.values(state.analyses)) analysis.key = null;
+    scheduleRefresh();
+  });
 
   const districts = loadDistricts().catch((error) => {
     setError('districts', error);

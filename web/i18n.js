@@ -363,7 +363,7 @@ export const MESSAGES = {
     plannerNewCount: '{n} nye meldinger venter',
     modQueue: 'Vis',
     modQueue_new: 'Nye – venter på gennemsyn',
-    modQueue_open: 'Offentliggjorte',
+    modQueue_open: 'Offentliggjorte – åbne (ikke set endnu)',
     modQueue_acknowledged: 'Set af sekretariatet',
     modQueue_in_progress: 'I gang',
     modQueue_closed: 'Afsluttede',
@@ -677,6 +677,10 @@ export const MESSAGES = {
     statusReportPublicLink: 'Offentlig udgave (kun offentliggjorte indsatser)',
     statusReportFailed: 'Rapporten kunne ikke laves: {detail}',
     popupSheetLabel: 'Detaljer om stedet på kortet',
+    modQueue_published: 'Offentliggjorte – alle statusser',
+    modSameSpot: 'samme sted',
+    plannerSignIn: 'Personale',
+    statusReportPublicAbout: 'Statusrapport {year} (offentlig udgave)',
   },
 
   en: {
@@ -1008,7 +1012,7 @@ export const MESSAGES = {
     plannerNewCount: '{n} new reports waiting',
     modQueue: 'Show',
     modQueue_new: 'New – awaiting review',
-    modQueue_open: 'Published',
+    modQueue_open: 'Published – open (not yet seen)',
     modQueue_acknowledged: 'Seen by the secretariat',
     modQueue_in_progress: 'In progress',
     modQueue_closed: 'Closed',
@@ -1322,5 +1326,9 @@ export const MESSAGES = {
     statusReportPublicLink: 'Public version (published initiatives only)',
     statusReportFailed: 'The report could not be made: {detail}',
     popupSheetLabel: 'Details of the place on the map',
+    modQueue_published: 'Published – any status',
+    modSameSpot: 'the same spot',
+    plannerSignIn: 'Staff',
+    statusReportPublicAbout: 'Status report {year} (public edition)',
   },
 };

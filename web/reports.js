@@ -915,6 +915,9 @@ function metresBetween(a, b) {
 const NEARBY_MAX = 3;
 /** How far (metres) from the chosen place a published report's public position may be. */
 const NEARBY_RADIUS_M = 150;
+/** Distance (metres) from a cell's centre within which the chosen spot may share its cell
+ * (H3 resolution 10: a centre-to-corner distance of about 66–76 m). */
+const SAME_CELL_M = 80;
 let nearbyRequest = 0;
 
 /** Fills "already reported?" from the public list of the chosen type around the chosen place. */
@@ -945,7 +948,9 @@ async function refreshNearby() {
     .filter(({ m }) => m <= NEARBY_RADIUS_M)
     .sort((a, b) => a.m - b.m)
     .slice(0, NEARBY_MAX);
-  list.replaceChildren(...near.map(({ r, m }) => duplicateItem(r, t('distanceAway', { m: formatNumber(Math.max(10, Math.round(m / 10) * 10)) }))));
+  // A published report is shown at its cell's centre (±80 m): one within a cell's reach of the
+  // chosen spot may be at the very same place, so it is "the same spot on the map", not "50 m".
+  list.replaceChildren(...near.map(({ r, m }) => duplicateItem(r, m <= SAME_CELL_M ? t('dupSameCell') : t('distanceAway', { m: formatNumber(Math.round(m / 10) * 10) }))));
   form.nearby.hidden = near.length === 0;
 }
 

@@ -20,7 +20,7 @@ import {
 } from './vendor/terra-draw/terra-draw.js';
 import { TerraDrawMapLibreGLAdapter } from './vendor/terra-draw/terra-draw-maplibre-gl-adapter.js';
 import {
-  addPopupProvider, apiLabel, appReady, closePopup, currentLanguage, dataNotice, el, formatDateTime, formatDecimal,
+  addPopupProvider, apiLabel, appReady, closePopup, currentLanguage, dataNotice, dataYears, el, formatDateTime, formatDecimal,
   formatNumber, incidentCategories, niceStep, onLanguageChange, setMapClickHandler, svgEl, t,
 } from './app.js';
 import { appUrl, setFieldError, text, uid } from './reports.js';
@@ -57,7 +57,6 @@ const WHERE_MONTHS = [12, 24, 36];
 const WHERE_LIMIT = 20;
 /** "Where to act" score ramp (ColorBrewer PuBuGn), unlike the incidents' yellow–red. */
 const WHERE_STOPS = [[0, '#ece2f0'], [0.25, '#a6bddb'], [0.5, '#67a9cf'], [0.75, '#1c9099'], [1, '#016c59']];
-const REPORT_YEARS = [2010, 2011, 2012, 2013, 2014];
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -1715,8 +1714,17 @@ function newInitiativeAt(feature) {
 // ---------------------------------------------------------------------------------------------
 
 function buildReport(panel) {
-  const year = el('select', { id: 'status-report-year' }, ...REPORT_YEARS.map((y) => el('option', { value: String(y), text: String(y) })));
-  year.value = String(REPORT_YEARS.at(-1));
+  // Every year the data cover, this one included (resident reports are dated now); the last
+  // year with incidents first chosen. The metadata may still be on its way: filled once in.
+  const year = el('select', { id: 'status-report-year' });
+  const fillYears = () => {
+    const { years, lastData } = dataYears();
+    const chosen = year.value || String(lastData);
+    year.replaceChildren(...years.map((y) => el('option', { value: String(y), text: String(y) })));
+    year.value = years.includes(Number(chosen)) ? chosen : String(lastData);
+  };
+  fillYears();
+  appReady.then(fillYears);
   const radios = (name, values, checked) => el('div', { className: 'choice-row' }, ...values.map((value) => {
     const id = `status-report-${name}-${value}`;
     const input = el('input', { type: 'radio', name: `status-report-${name}`, value, id });
