@@ -651,6 +651,8 @@ function heatColourExpression() {
 function baseStyle(config) {
   const style = {
     version: 8,
+    // The labels' SDF glyphs, vendored (web/glyphs.mjs): no font server, no CDN.
+    glyphs: `${absoluteUrl('vendor/glyphs/')}{fontstack}/{range}.pbf`,
     sources: {},
     layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f1eee8' } }],
   };
@@ -924,6 +926,7 @@ function addDataLayers() {
     minzoom: POINTS_MIN_ZOOM - 0.5,
     filter: ['has', 'category'],
   };
+  addLabelLayers();
   map.addLayer({
     ...incidentLayer,
     id: 'incidents-halo',
@@ -955,6 +958,146 @@ function addDataLayers() {
       'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 12, 1, 15, 1.8, 17, 2.5],
     },
   });
+}
+
+/** The labels' font (the vendored glyph ranges' fontstack). */
+const LABEL_FONT = ['noto-sans-regular'];
+const LABEL_HALO = { 'text-halo-color': 'rgba(255, 255, 255, 0.92)', 'text-halo-width': 1.6, 'text-halo-blur': 0.3 };
+
+/**
+ * Names on the map, from the shipped data: city districts (bydele) when zoomed out, the safety
+ * districts from zoom 12.5, streets and squares along their lines from zoom 14 (major) and 15
+ * (the rest). Above the analyses, below the incidents, the reports and the pins.
+ */
+function addLabelLayers() {
+  const level = (name) => ['==', ['get', 'level'], name];
+  map.addLayer({
+    id: 'labels-bydel',
+    type: 'symbol',
+    source: 'districts',
+    filter: level('bydel'),
+    maxzoom: 13,
+    layout: {
+      'text-field': ['get', 'name'],
+      'text-font': LABEL_FONT,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 10, 12, 12.5, 15],
+      'text-transform': 'uppercase',
+      'text-letter-spacing': 0.08,
+      'text-max-width': 8,
+      'text-padding': 6,
+    },
+    paint: { 'text-color': '#3d4753', ...LABEL_HALO },
+  });
+  map.addLayer({
+    id: 'labels-districts',
+    type: 'symbol',
+    source: 'districts',
+    // District 8 has its own label (the HTML marker above its tip).
+    filter: ['all', level('district'), ['!=', ['get', 'id'], HOTSPOT_DISTRICT]],
+    minzoom: 12.5,
+    maxzoom: 15.5,
+    layout: {
+      'text-field': ['get', 'name'],
+      'text-font': LABEL_FONT,
+      'text-size': 12.5,
+      'text-max-width': 7,
+      'text-padding': 8,
+    },
+    paint: { 'text-color': '#4a5562', ...LABEL_HALO },
+  });
+  const major = ['match', ['get', 'highway'], ['motorway', 'trunk', 'primary', 'secondary', 'tertiary'], true, false];
+  map.addLayer({
+    id: 'labels-streets',
+    type: 'symbol',
+    source: 'streets',
+    filter: ['all', ['has', 'name'], ['!=', ['get', 'name'], null],
+      ['any', ['>=', ['zoom'], 15], major]],
+    minzoom: 14,
+    layout: {
+      'symbol-placement': 'line',
+      'text-field': ['get', 'name'],
+      'text-font': LABEL_FONT,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 14, 11, 16, 13, 18, 15],
+      'text-max-angle': 35,
+      'symbol-spacing': 320,
+      'text-padding': 4,
+    },
+    paint: { 'text-color': '#2c333b', ...LABEL_HALO },
+  });
+}
+
+/** Named streets as lists of segments in metres around district 8, made once on first use. */
+let streetSegments = null;
+const M_PER_DEG_LAT = 111320;
+const M_PER_DEG_LON = M_PER_DEG_LAT * Math.cos(55.69 * Math.PI / 180);
+
+function loadStreetSegments() {
+  streetSegments ??= (async () => {
+    const data = await map.getSource('streets').getData();
+    const segments = [];
+    for (const feature of data.features ?? []) {
+      const name = feature.properties?.name;
+      if (!name || !feature.geometry) continue;
+      const lines = feature.geometry.type === 'LineString' ? [feature.geometry.coordinates]
+        : feature.geometry.type === 'MultiLineString' ? feature.geometry.coordinates : [];
+      for (const line of lines) {
+        for (let i = 1; i < line.length; i += 1) segments.push([name, line[i - 1], line[i]]);
+      }
+    }
+    return segments;
+  })();
+  return streetSegments;
+}
+
+/** Metres from a point to a segment (lon/lat, flat at a city's scale). */
+function metresToSegment(p, a, b) {
+  const ax = (a[0] - p[0]) * M_PER_DEG_LON;
+  const ay = (a[1] - p[1]) * M_PER_DEG_LAT;
+  const bx = (b[0] - p[0]) * M_PER_DEG_LON;
+  const by = (b[1] - p[1]) * M_PER_DEG_LAT;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const k = len2 ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2)) : 0;
+  return Math.hypot(ax + k * dx, ay + k * dy);
+}
+
+/**
+ * The name of the nearest named street or square within `maxMetres` of a lon/lat, or null (the
+ * shipped OpenStreetMap streets). Resolves once the streets are loaded.
+ */
+export async function nearestStreetName(lngLat, maxMetres = 60) {
+  await appReady;
+  const p = Array.isArray(lngLat) ? lngLat : [Number(lngLat.lng), Number(lngLat.lat)];
+  let best = null;
+  let bestMetres = maxMetres;
+  for (const [name, a, b] of await loadStreetSegments()) {
+    // A cheap box test first: farther than maxMetres in latitude or longitude cannot win.
+    if (Math.abs(a[1] - p[1]) * M_PER_DEG_LAT > bestMetres + 400 || Math.abs(a[0] - p[0]) * M_PER_DEG_LON > bestMetres + 400) continue;
+    const d = metresToSegment(p, a, b);
+    if (d < bestMetres) {
+      bestMetres = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+/** Every named street or square once, with its extent [w, s, e, n], for the search box. */
+export async function streetNames() {
+  await appReady;
+  const byName = new Map();
+  for (const [name, a, b] of await loadStreetSegments()) {
+    const box = byName.get(name) ?? [Infinity, Infinity, -Infinity, -Infinity];
+    for (const [x, y] of [a, b]) {
+      box[0] = Math.min(box[0], x);
+      box[1] = Math.min(box[1], y);
+      box[2] = Math.max(box[2], x);
+      box[3] = Math.max(box[3], y);
+    }
+    byName.set(name, box);
+  }
+  return byName;
 }
 
 // ---------------------------------------------------------------------------------------------
