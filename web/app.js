@@ -255,6 +255,8 @@ const state = {
   /** Safety-index levels for district 8 in the year the month range ends, and that year. */
   safety: null,
   safetyYear: null,
+  /** Whether the analysis layer is drawn at all (it can be switched off, e.g. while reporting). */
+  analysisVisible: true,
   errors: new Map(),
   pendingFetches: 0,
   scheduled: false,
@@ -397,6 +399,18 @@ export function t(key, params) {
   const text = MESSAGES[state.lang]?.[key] ?? MESSAGES.en[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/**
+ * The text for `key` with a count `n`, by the language's plural rules (Intl.PluralRules):
+ * `${key}_${category}` ('one', 'two', 'few', 'many', …) where the language has it, else `key`
+ * (the 'other' form). A new language needs only its messages. `{n}` is the formatted count.
+ */
+export function tn(key, n, params = {}) {
+  const category = new Intl.PluralRules(locale()).select(Number(n));
+  const specific = `${key}_${category}`;
+  const hasSpecific = MESSAGES[state.lang]?.[specific] != null || (MESSAGES[state.lang]?.[key] == null && MESSAGES.en[specific] != null);
+  return t(hasSpecific ? specific : key, { ...params, n: formatNumber(n) });
 }
 
 /** A label from API metadata (`label_da`, `label_en`, …) in the current language. */
@@ -725,6 +739,7 @@ function baseStyle(config) {
 function addDataLayers() {
   map.addSource('districts', { type: 'geojson', data: emptyCollection() });
   map.addSource('roder', { type: 'geojson', data: emptyCollection() });
+  map.addSource('bydele', { type: 'geojson', data: emptyCollection() });
   map.addSource('hexbins', { type: 'geojson', data: emptyCollection() });
   map.addSource('hexcounts', { type: 'geojson', data: emptyCollection() });
   map.addSource('hotspots', { type: 'geojson', data: emptyCollection() });
@@ -738,6 +753,14 @@ function addDataLayers() {
   map.addSource('observations', { type: 'geojson', data: emptyCollection() });
 
   const isHotspot = ['==', ['get', 'id'], HOTSPOT_DISTRICT];
+  // An invisible fill of the safety districts, for a click anywhere on one (see showPopup).
+  map.addLayer({
+    id: 'districts-hit',
+    type: 'fill',
+    source: 'districts',
+    filter: ['==', ['get', 'level'], 'district'],
+    paint: { 'fill-color': '#000000', 'fill-opacity': 0 },
+  });
   map.addLayer({
     id: 'districts-line',
     type: 'line',
@@ -974,8 +997,7 @@ function addLabelLayers() {
   map.addLayer({
     id: 'labels-bydel',
     type: 'symbol',
-    source: 'districts',
-    filter: level('bydel'),
+    source: 'bydele',
     maxzoom: 13,
     layout: {
       'text-field': ['get', 'name'],
@@ -1113,6 +1135,8 @@ function setError(key, error) {
 async function loadDistricts() {
   const data = await tracked(() => getJson(API.districts, { level: 'district', limit: 1000 }));
   map.getSource('districts').setData(data);
+  // The city districts (bydele), for their names when zoomed out; the map works without them.
+  getJson(API.districts, { level: 'bydel', limit: 100 }).then((bydele) => map.getSource('bydele').setData(bydele)).catch(() => {});
   const hotspot = data.features.find((f) => (f.properties?.id ?? f.id) === HOTSPOT_DISTRICT);
   if (hotspot) placeDistrictLabel(hotspot.geometry);
   return data;
@@ -1581,19 +1605,36 @@ async function refreshAnalysis(mode = state.mode) {
 }
 
 /** Shows the layers and legend of one mode, hides the others', and fetches its data if needed. */
+/** The active mode's layers, unless the analysis is switched off (then none). */
+function showModeLayers() {
+  for (const [owner, layers] of Object.entries(MODE_LAYERS)) {
+    for (const id of layers) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', owner === state.mode && state.analysisVisible ? 'visible' : 'none');
+    }
+  }
+}
+
 function applyMode(mode) {
   if (!MODES.includes(mode)) return;
   state.mode = mode;
   for (const input of document.querySelectorAll('input[name="mode"]')) input.checked = input.value === mode;
   for (const panel of document.querySelectorAll('.mode-panel')) panel.hidden = panel.dataset.mode !== mode;
   if (!map) return;
-  for (const [owner, layers] of Object.entries(MODE_LAYERS)) {
-    for (const id of layers) {
-      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', owner === mode ? 'visible' : 'none');
-    }
-  }
+  showModeLayers();
   closePopup();
   refreshAnalysis(mode);
+  renderMapOverlay();
+}
+
+function setupAnalysisSwitch() {
+  const box = $('#analysis-visible');
+  box.checked = state.analysisVisible;
+  box.addEventListener('change', () => {
+    state.analysisVisible = box.checked;
+    showModeLayers();
+    closePopup();
+    renderMapOverlay();
+  });
 }
 
 function setupModes() {
@@ -1749,7 +1790,58 @@ function renderModes() {
 const NOTE_IDS = { kde: '#kde-note', hex: '#hex-note', hotspots: '#hotspots-note', emerging: '#emerging-note' };
 
 /** The line under a mode's legend: what the layer shows, or why it shows nothing. */
+/**
+ * The reason an analysis shows nothing, on the map where its layer would be (not only in the
+ * panel, which on a phone is folded away), and the small legend a phone shows on the map.
+ */
+function renderMapOverlay() {
+  if (!map) return;
+  const analysis = state.analyses[state.mode];
+  let box = $('#map-reason');
+  if (!box) {
+    box = el('p', { id: 'map-reason', className: 'map-reason', role: 'status', hidden: '' });
+    $('#map').append(box);
+  }
+  const reason = analysis.noCategories || analysis.unavailable ? $(NOTE_IDS[state.mode]).textContent : '';
+  box.textContent = reason;
+  box.hidden = !reason || !state.analysisVisible;
+  renderMapLegend();
+}
+
+/** On a phone: the active analysis's legend (heading and scale) on the map; a tap opens the panel. */
+function renderMapLegend() {
+  let legend = $('#map-legend');
+  if (!legend) {
+    legend = el('button', { type: 'button', id: 'map-legend', className: 'map-legend maplibregl-ctrl', 'aria-controls': 'panel-body' });
+    legend.addEventListener('click', () => {
+      const toggle = $('#panel-toggle');
+      if (toggle.getAttribute('aria-expanded') !== 'true') toggle.click();
+      $('#mode-section').scrollIntoView({ block: 'start' });
+    });
+    // Under the search box and the scale (the top-left corner's controls), clear of the report
+    // button and the attribution at the bottom.
+    (map.getContainer().querySelector('.maplibregl-ctrl-top-left') ?? $('#map')).append(legend);
+  }
+  const panel = document.querySelector(`.mode-panel[data-mode="${state.mode}"]`);
+  const parts = [el('span', { className: 'map-legend-title', text: panel.querySelector('h3').textContent })];
+  const ramp = panel.querySelector('.ramp, .bin-ramp');
+  if (ramp) {
+    const copy = ramp.cloneNode(true);
+    copy.removeAttribute('id');
+    parts.push(copy);
+    const labels = ramp.nextElementSibling?.classList.contains('ramp-labels') ? ramp.nextElementSibling.cloneNode(true) : null;
+    if (labels) {
+      labels.removeAttribute('id');
+      parts.push(labels);
+    }
+  }
+  legend.replaceChildren(...parts);
+  legend.setAttribute('aria-label', t('mapLegendOpen', { name: parts[0].textContent }));
+  legend.hidden = !state.analysisVisible;
+}
+
 function renderModeNote(mode) {
+  queueMicrotask(renderMapOverlay);
   const note = $(NOTE_IDS[mode]);
   const analysis = state.analyses[mode];
   note.classList.remove('warn');
@@ -1847,7 +1939,7 @@ function renderEmergingLegend() {
     ...present.map((name) => el('li', { 'data-class': name },
       classSwatch(name),
       el('span', { className: 'class-name', text: emergingClassName(name) }),
-      el('span', { className: 'class-count', text: t(result.classCounts[name] === 1 ? 'emergingCell' : 'emergingCells', { n: formatNumber(result.classCounts[name]) }) }),
+      el('span', { className: 'class-count', text: tn('emergingCells', result.classCounts[name]) }),
       el('span', { className: 'class-def', text: emergingDefinition(name) }))),
   );
 }
@@ -1929,9 +2021,8 @@ function buildLegend() {
   $('#hex-ramp').style.setProperty('--ramp', gradient(HEX_STOPS));
   $('#hotspot-ramp').replaceChildren(
     ...BIN_ORDER.map((bin) => {
-      const cell = el('span', { text: `${Math.abs(bin) === 3 ? 99 : Math.abs(bin) === 2 ? 95 : 90}` });
+      const cell = el('span', { text: `${Math.abs(bin) === 3 ? 99 : Math.abs(bin) === 2 ? 95 : 90}\u00a0%` });
       cell.style.setProperty('--swatch', BIN_COLOURS[bin]);
-      if (Math.abs(bin) === 3) cell.classList.add('dark');
       return cell;
     }),
   );
@@ -1946,15 +2037,12 @@ function buildLegend() {
 }
 
 function setupPeriod() {
+  // Month pickers (a select of every month, by year), not a 60-step slider: on a phone each step
+  // of a slider was about 4.5 px wide.
   const from = $('#month-from');
   const to = $('#month-to');
-  const max = state.months.length - 1;
-  for (const input of [from, to]) {
-    input.max = String(max);
-  }
-  from.value = String(state.monthFrom);
-  to.value = String(state.monthTo);
-  from.addEventListener('input', () => {
+  fillMonthOptions();
+  from.addEventListener('change', () => {
     state.monthFrom = Number(from.value);
     if (state.monthFrom > state.monthTo) {
       state.monthTo = state.monthFrom;
@@ -1963,7 +2051,7 @@ function setupPeriod() {
     renderPeriod();
     scheduleRefresh();
   });
-  to.addEventListener('input', () => {
+  to.addEventListener('change', () => {
     state.monthTo = Number(to.value);
     if (state.monthTo < state.monthFrom) {
       state.monthFrom = state.monthTo;
@@ -1994,13 +2082,32 @@ function presetRange(name) {
   return [0, last];
 }
 
+/** The month pickers' options: every month of the data, grouped by year, named in the language. */
+function fillMonthOptions() {
+  const name = new Intl.DateTimeFormat(locale(), { month: 'long', timeZone: 'UTC' });
+  for (const [select, value] of [[$('#month-from'), state.monthFrom], [$('#month-to'), state.monthTo]]) {
+    const groups = new Map();
+    state.months.forEach(({ year, month }, index) => {
+      if (!groups.has(year)) groups.set(year, el('optgroup', { label: String(year) }));
+      groups.get(year).append(el('option', { value: String(index), text: `${name.format(new Date(Date.UTC(year, month, 1)))} ${year}` }));
+    });
+    select.replaceChildren(...groups.values());
+    select.value = String(value);
+  }
+}
+
 function renderPeriod() {
   const text = state.monthFrom === state.monthTo
     ? monthLabel(state.monthFrom)
     : `${monthLabel(state.monthFrom)} – ${monthLabel(state.monthTo)}`;
   $('#period-text').textContent = text;
-  $('#month-from').setAttribute('aria-valuetext', monthLabel(state.monthFrom, 'long'));
-  $('#month-to').setAttribute('aria-valuetext', monthLabel(state.monthTo, 'long'));
+  for (const node of document.querySelectorAll('.legend-period')) node.textContent = t('legendPeriod', { period: text });
+  if ($('#month-from').options.length !== state.months.length || $('#month-from').dataset.lang !== state.lang) {
+    fillMonthOptions();
+    $('#month-from').dataset.lang = state.lang;
+  }
+  $('#month-from').value = String(state.monthFrom);
+  $('#month-to').value = String(state.monthTo);
   for (const button of document.querySelectorAll('[data-preset]')) {
     const [a, b] = presetRange(button.dataset.preset);
     button.setAttribute('aria-pressed', String(a === state.monthFrom && b === state.monthTo));
@@ -2014,9 +2121,10 @@ function renderStatus() {
     lines.push(t('statusNoCategories'));
   } else if (state.hexTotal == null) {
     lines.push(t('statusLoading'));
-  } else {
-    lines.push(t('statusTotal', { n: formatNumber(state.hexTotal) }));
   }
+  // The city-wide total belongs to the zoomed-out heatmap's legend, not beside district 8's.
+  const heatTotal = $('#heat-total');
+  if (heatTotal) heatTotal.textContent = state.hexTotal == null ? '' : t('statusTotal', { n: formatNumber(state.hexTotal) });
   if (state.selected.size > 0 && map) {
     if (map.getZoom() < POINTS_MIN_ZOOM) lines.push(t('statusZoomIn'));
     else if (state.pointsShown != null) lines.push(t('statusPoints', { n: formatNumber(state.pointsShown) }));
@@ -2695,6 +2803,21 @@ function emergingPopupItem(feature) {
     list);
 }
 
+/** A safety district's popup: its name and its incidents in the chosen months (the public summary). */
+function districtPopupItem(feature) {
+  const { id, name } = feature.properties;
+  const count = el('p', { className: 'popup-value', text: '…' });
+  const item = el('div', { className: 'popup-item popup-district' },
+    el('h3', { text: name }), count,
+    el('p', { className: 'popup-def', text: t(id === HOTSPOT_DISTRICT ? 'districtPopupHotspot' : 'districtPopupOther') }));
+  const params = { from: monthDay(state.monthFrom, false), to: monthDay(state.monthTo, true) };
+  getJson(API.summary(id), params).then((data) => {
+    const all = data?.categories?.find((c) => c.code === 'all')?.count;
+    count.textContent = all == null ? t('districtPopupNoCount') : tn('districtPopupCount', all, { period: $('#period-text').textContent });
+  }).catch(() => { count.textContent = t('districtPopupNoCount'); });
+  return item;
+}
+
 const POPUP_MAX_ITEMS = 4;
 /** How many of a stack's incidents its popup lists (the newest), under the count by category. */
 const STACK_NEWEST = 3;
@@ -2725,7 +2848,13 @@ function showPopup(event) {
     const value = kdeValueAt(event.lngLat);
     if (value > 0) cell = kdePopupItem(value);
   }
-  if (!features.length && !cell && !extra.length) return;
+  if (!features.length && !cell && !extra.length) {
+    // Nothing else here: the safety district under the click, with its incidents in the period
+    // (the rest of the city is not empty, and a click on it says so).
+    const district = visible('districts-hit') ? map.queryRenderedFeatures(event.point, { layers: ['districts-hit'] })[0] : null;
+    if (district) openPopup(el('div', { className: 'popup', lang: state.lang }, districtPopupItem(district)), event.lngLat);
+    return;
+  }
   const items = [...extra, ...observations.slice(0, POPUP_MAX_ITEMS).map(observationPopupItem)];
   if (incidents.length > POPUP_MAX_ITEMS) {
     items.push(stackPopupItem(incidents));
@@ -2909,8 +3038,9 @@ async function main() {
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  // On a phone the (initially expanded) attribution fills the bottom edge: the scale goes on top.
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), window.innerWidth < 768 ? 'top-left' : 'bottom-left');
+  // Bottom left (the attribution starts folded, see below); the top left holds the search box
+  // and, on a phone, the legend.
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
 
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
   // MapLibre opens the compact attribution expanded; on a phone it would cover the bottom of the
@@ -2919,6 +3049,7 @@ async function main() {
   addDataLayers();
   setupLayerToggles();
   setupModes();
+  setupAnalysisSwitch();
   translateMapControls();
 
   for (const layer of ['incidents-halo', 'observations', 'hotspots-fill', 'hexcounts-fill', 'emerging-fill']) {

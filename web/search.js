@@ -5,7 +5,7 @@
 // An ARIA 1.2 combobox: type, move through the suggestions with the arrow keys, Enter (or a
 // click) chooses, Escape closes the list (and, pressed again, empties the box).
 
-import { appReady, el, onLanguageChange, streetNames, t } from './app.js';
+import { appReady, el, onLanguageChange, streetNames, t, tn } from './app.js';
 
 const DISTRICTS = 'api/collections/districts/items?limit=1000';
 const MAX_RESULTS = 8;
@@ -100,7 +100,7 @@ async function update() {
   ui.empty = query.trim().length >= 2 && !ui.results.length;
   ui.active = -1;
   render();
-  ui.status.textContent = query.trim() ? t('searchCount', { n: ui.results.length }) : '';
+  ui.status.textContent = query.trim() ? tn('searchCount', ui.results.length) : '';
 }
 
 function close() {

@@ -20,7 +20,7 @@ import {
 } from './vendor/terra-draw/terra-draw.js';
 import { TerraDrawMapLibreGLAdapter } from './vendor/terra-draw/terra-draw-maplibre-gl-adapter.js';
 import {
-  addPopupProvider, apiLabel, appReady, closePopup, currentLanguage, dataNotice, dataYears, el, formatDateTime, formatDecimal,
+  addPopupProvider, apiLabel, appReady, closePopup, currentLanguage, dataNotice, dataYears, tn, el, formatDateTime, formatDecimal,
   formatNumber, incidentCategories, niceStep, onLanguageChange, setMapClickHandler, svgEl, t,
 } from './app.js';
 import { appUrl, setFieldError, text, uid } from './reports.js';
@@ -103,11 +103,8 @@ function formatMoney(n) {
   return new Intl.NumberFormat(t('locale'), { style: 'currency', currency: 'DKK', maximumFractionDigits: 0 }).format(n);
 }
 
-/** The text for `key` with a count: `${key}_one` (where there is one) when the count is 1. */
-function plural(key, n, params = {}) {
-  const one = `${key}_one`;
-  return t(n === 1 && t(one) !== one ? one : key, { ...params, n: formatNumber(n) });
-}
+/** The text for `key` with a count, by the language's plural rules (app.js `tn`). */
+const plural = tn;
 
 /** A ratio as "0,85" and a change as "15 %" in the page's language. */
 const ratio = (n) => formatDecimal(n, 2);
