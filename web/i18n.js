@@ -734,6 +734,12 @@ export const MESSAGES = {
     districtPopupCount: '{n} hændelser i {period}',
     districtPopupCount_one: '{n} hændelse i {period}',
     districtPopupNoCount: 'Antallet kan ikke vises.',
+    evalZoneBuffer: 'Indsatsens område + {m} m buffer (her tælles "i området")',
+    evalZoneRing: 'Ring {from}–{to} m: forskydning til naboområdet?',
+    evalZoneControl: 'Kontrolområde: {name}',
+    whereTies: 'Lige score: flest hændelser om aftenen og natten (18–06) går forrest; er de også lige, afgør cellens nummer, så rækkefølgen altid er den samme.',
+    whereTieNight: 'Samme score som nr. {n}; efter den, fordi den har færre hændelser aften og nat ({b} mod {a}).',
+    whereTieCell: 'Samme score og samme antal aften- og nathændelser som nr. {n}; cellens nummer afgør rækkefølgen.',
   },
 
   en: {
@@ -1432,5 +1438,11 @@ export const MESSAGES = {
     districtPopupCount: '{n} incidents in {period}',
     districtPopupCount_one: '{n} incident in {period}',
     districtPopupNoCount: 'The count cannot be shown.',
+    evalZoneBuffer: 'The initiative\'s area + {m} m buffer (counted as "in the area")',
+    evalZoneRing: 'Ring {from}–{to} m: displacement next door?',
+    evalZoneControl: 'Control area: {name}',
+    whereTies: 'Equal scores: more incidents in the evening and at night (18–06) rank first; if those are equal too, the cell\'s number decides, so the order is always the same.',
+    whereTieNight: 'Same score as no. {n}; below it because it has fewer evening and night incidents ({b} against {a}).',
+    whereTieCell: 'Same score and the same evening and night incidents as no. {n}; the cell\'s number decides the order.',
   },
 };
