@@ -529,8 +529,9 @@ async function moderate(report, body, field, button) {
   if (button) button.disabled = true;
   try {
     await api(`api/reports/${encodeURIComponent(id)}/moderation`, { method: 'POST', body });
-    ui.modMessage.textContent = t(`modDone_${body.action}`, { id, dup: body.duplicate_of ?? '', status: body.status ? statusLabel(body.status) : '' });
+    // The list first, then the message: it is announced once the list shows the change.
     await loadQueue();
+    ui.modMessage.textContent = t(`modDone_${body.action}`, { id, dup: body.duplicate_of ?? '', status: body.status ? statusLabel(body.status) : '' });
     reloadReports();
     ui.modMessage.focus();
   } catch (error) {

@@ -1799,12 +1799,14 @@ function buildReport(panel) {
   const year = el('select', { id: 'status-report-year' });
   const fillYears = () => {
     const { years, lastData } = dataYears();
-    const chosen = year.value || String(lastData);
+    // The person's choice stays; otherwise the last year with incidents.
+    const chosen = year.dataset.chosen ? year.value : String(lastData);
     year.replaceChildren(...years.map((y) => el('option', { value: String(y), text: String(y) })));
     year.value = years.includes(Number(chosen)) ? chosen : String(lastData);
   };
   fillYears();
   appReady.then(fillYears);
+  year.addEventListener('change', () => { year.dataset.chosen = '1'; });
   const radios = (name, values, checked) => el('div', { className: 'choice-row' }, ...values.map((value) => {
     const id = `status-report-${name}-${value}`;
     const input = el('input', { type: 'radio', name: `status-report-${name}`, value, id });
