@@ -1716,7 +1716,9 @@ test('planner: sign-in in the top bar, every tab reachable at 390 px, figures eq
       assertOnScreen(await button.boundingBox(), PHONE, `the ${tab} tab`);
       await button.tap();
       assert.equal(await button.getAttribute('aria-selected'), 'true');
+      // The tab as it settles: a list being (re)loaded is dimmed while busy.
       await page.waitForTimeout(300);
+      await page.waitForFunction(() => !document.querySelector('#planner-sheet [aria-busy="true"]'), null, { timeout: TIMEOUT });
       await assertAccessible(page, `the planner's ${tab} tab (phone)`);
     }
     await page.screenshot({ path: `${ARTIFACTS}planner-tabs-phone.png` });
