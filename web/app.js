@@ -255,6 +255,8 @@ const state = {
   /** Safety-index levels for district 8 in the year the month range ends, and that year. */
   safety: null,
   safetyYear: null,
+  /** Whether the analysis layer is drawn at all (it can be switched off, e.g. while reporting). */
+  analysisVisible: true,
   errors: new Map(),
   pendingFetches: 0,
   scheduled: false,
@@ -288,6 +290,17 @@ export function observationKinds() {
   return state.kinds;
 }
 
+/**
+ * The calendar years the data cover, from the first incident's year to this year (resident
+ * reports are dated now), oldest first; and the last year with incidents.
+ */
+export function dataYears() {
+  const first = state.months[0]?.year ?? 2010;
+  const lastData = state.months.at(-1)?.year ?? first;
+  const last = Math.max(lastData, new Date().getFullYear());
+  return { years: Array.from({ length: last - first + 1 }, (_, i) => first + i), lastData };
+}
+
 /** The incident categories from the incidents metadata: [{code, label_da, label_en, …}]. */
 export function incidentCategories() {
   return state.categories;
@@ -317,9 +330,60 @@ export function addPopupProvider(provider) {
   popupProviders.push(provider);
 }
 
-/** Closes the map's popup, if one is open. */
+// ---------------------------------------------------------------------------------------------
+// The planner's session
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A signed-in planner's token, kept in sessionStorage: it lives as long as the browser tab (a
+ * reload keeps the session, closing the tab ends it) and is never written to localStorage, so a
+ * shared computer does not hand the secretariat's access to the next person. Every API call of
+ * the app sends it, so a planner sees one set of figures everywhere (the role's).
+ */
+const TOKEN_KEY = 'hotspot.plannerToken';
+let sessionToken = (() => {
+  try {
+    return window.sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+})();
+const sessionListeners = [];
+
+/** The planner token of this tab's session, or null. */
+export function plannerToken() {
+  return sessionToken;
+}
+
+/** Starts (a token) or ends (null) the planner session; the figures are fetched again. */
+export function setPlannerToken(token) {
+  const changed = (token || null) !== sessionToken;
+  sessionToken = token || null;
+  try {
+    if (sessionToken) window.sessionStorage.setItem(TOKEN_KEY, sessionToken);
+    else window.sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the session lives only in this page
+  }
+  if (!changed) return;
+  for (const listener of sessionListeners) listener(sessionToken);
+}
+
+/** Calls `fn(token | null)` after every sign-in and sign-out. */
+export function onSessionChange(fn) {
+  sessionListeners.push(fn);
+}
+
+/** The Authorization header of the session, if any (for the app's own fetches). */
+export function authHeaders() {
+  return sessionToken ? { Authorization: `Bearer ${sessionToken}` } : {};
+}
+
+/** Closes the map's popup (or, on a phone, its bottom sheet), if one is open. */
 export function closePopup() {
   popup?.remove();
+  popup = null;
+  closePopupSheet({ restoreFocus: false });
 }
 const controllers = {
   hexbins: null, summary: null, safety: null, trend: null,
@@ -335,6 +399,18 @@ export function t(key, params) {
   const text = MESSAGES[state.lang]?.[key] ?? MESSAGES.en[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/**
+ * The text for `key` with a count `n`, by the language's plural rules (Intl.PluralRules):
+ * `${key}_${category}` ('one', 'two', 'few', 'many', …) where the language has it, else `key`
+ * (the 'other' form). A new language needs only its messages. `{n}` is the formatted count.
+ */
+export function tn(key, n, params = {}) {
+  const category = new Intl.PluralRules(locale()).select(Number(n));
+  const specific = `${key}_${category}`;
+  const hasSpecific = MESSAGES[state.lang]?.[specific] != null || (MESSAGES[state.lang]?.[key] == null && MESSAGES.en[specific] != null);
+  return t(hasSpecific ? specific : key, { ...params, n: formatNumber(n) });
 }
 
 /** A label from API metadata (`label_da`, `label_en`, …) in the current language. */
@@ -434,7 +510,7 @@ class ApiError extends Error {
 async function getJson(path, params, signal) {
   const url = new URL(path, document.baseURI);
   if (params) for (const [k, v] of Object.entries(params)) if (v != null) url.searchParams.set(k, v);
-  const response = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json' } });
+  const response = await fetch(url, { signal, headers: { Accept: 'application/geo+json, application/json', ...authHeaders() } });
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     try {
@@ -589,6 +665,8 @@ function heatColourExpression() {
 function baseStyle(config) {
   const style = {
     version: 8,
+    // The labels' SDF glyphs, vendored (web/glyphs.mjs): no font server, no CDN.
+    glyphs: `${absoluteUrl('vendor/glyphs/')}{fontstack}/{range}.pbf`,
     sources: {},
     layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f1eee8' } }],
   };
@@ -661,6 +739,7 @@ function baseStyle(config) {
 function addDataLayers() {
   map.addSource('districts', { type: 'geojson', data: emptyCollection() });
   map.addSource('roder', { type: 'geojson', data: emptyCollection() });
+  map.addSource('bydele', { type: 'geojson', data: emptyCollection() });
   map.addSource('hexbins', { type: 'geojson', data: emptyCollection() });
   map.addSource('hexcounts', { type: 'geojson', data: emptyCollection() });
   map.addSource('hotspots', { type: 'geojson', data: emptyCollection() });
@@ -674,6 +753,14 @@ function addDataLayers() {
   map.addSource('observations', { type: 'geojson', data: emptyCollection() });
 
   const isHotspot = ['==', ['get', 'id'], HOTSPOT_DISTRICT];
+  // An invisible fill of the safety districts, for a click anywhere on one (see showPopup).
+  map.addLayer({
+    id: 'districts-hit',
+    type: 'fill',
+    source: 'districts',
+    filter: ['==', ['get', 'level'], 'district'],
+    paint: { 'fill-color': '#000000', 'fill-opacity': 0 },
+  });
   map.addLayer({
     id: 'districts-line',
     type: 'line',
@@ -862,6 +949,7 @@ function addDataLayers() {
     minzoom: POINTS_MIN_ZOOM - 0.5,
     filter: ['has', 'category'],
   };
+  addLabelLayers();
   map.addLayer({
     ...incidentLayer,
     id: 'incidents-halo',
@@ -895,6 +983,145 @@ function addDataLayers() {
   });
 }
 
+/** The labels' font (the vendored glyph ranges' fontstack). */
+const LABEL_FONT = ['noto-sans-regular'];
+const LABEL_HALO = { 'text-halo-color': 'rgba(255, 255, 255, 0.92)', 'text-halo-width': 1.6, 'text-halo-blur': 0.3 };
+
+/**
+ * Names on the map, from the shipped data: city districts (bydele) when zoomed out, the safety
+ * districts from zoom 12.5, streets and squares along their lines from zoom 14 (major) and 15
+ * (the rest). Above the analyses, below the incidents, the reports and the pins.
+ */
+function addLabelLayers() {
+  const level = (name) => ['==', ['get', 'level'], name];
+  map.addLayer({
+    id: 'labels-bydel',
+    type: 'symbol',
+    source: 'bydele',
+    maxzoom: 13,
+    layout: {
+      'text-field': ['get', 'name'],
+      'text-font': LABEL_FONT,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 10, 12, 12.5, 15],
+      'text-transform': 'uppercase',
+      'text-letter-spacing': 0.08,
+      'text-max-width': 8,
+      'text-padding': 6,
+    },
+    paint: { 'text-color': '#3d4753', ...LABEL_HALO },
+  });
+  map.addLayer({
+    id: 'labels-districts',
+    type: 'symbol',
+    source: 'districts',
+    // District 8 has its own label (the HTML marker above its tip).
+    filter: ['all', level('district'), ['!=', ['get', 'id'], HOTSPOT_DISTRICT]],
+    minzoom: 12.5,
+    maxzoom: 15.5,
+    layout: {
+      'text-field': ['get', 'name'],
+      'text-font': LABEL_FONT,
+      'text-size': 12.5,
+      'text-max-width': 7,
+      'text-padding': 8,
+    },
+    paint: { 'text-color': '#4a5562', ...LABEL_HALO },
+  });
+  const major = ['match', ['get', 'highway'], ['motorway', 'trunk', 'primary', 'secondary', 'tertiary'], true, false];
+  map.addLayer({
+    id: 'labels-streets',
+    type: 'symbol',
+    source: 'streets',
+    filter: ['all', ['has', 'name'], ['!=', ['get', 'name'], null],
+      ['any', ['>=', ['zoom'], 15], major]],
+    minzoom: 14,
+    layout: {
+      'symbol-placement': 'line',
+      'text-field': ['get', 'name'],
+      'text-font': LABEL_FONT,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 14, 11, 16, 13, 18, 15],
+      'text-max-angle': 35,
+      'symbol-spacing': 320,
+      'text-padding': 4,
+    },
+    paint: { 'text-color': '#2c333b', ...LABEL_HALO },
+  });
+}
+
+/** Named streets as lists of segments in metres around district 8, made once on first use. */
+let streetSegments = null;
+const M_PER_DEG_LAT = 111320;
+const M_PER_DEG_LON = M_PER_DEG_LAT * Math.cos(55.69 * Math.PI / 180);
+
+function loadStreetSegments() {
+  streetSegments ??= (async () => {
+    const data = await map.getSource('streets').getData();
+    const segments = [];
+    for (const feature of data.features ?? []) {
+      const name = feature.properties?.name;
+      if (!name || !feature.geometry) continue;
+      const lines = feature.geometry.type === 'LineString' ? [feature.geometry.coordinates]
+        : feature.geometry.type === 'MultiLineString' ? feature.geometry.coordinates : [];
+      for (const line of lines) {
+        for (let i = 1; i < line.length; i += 1) segments.push([name, line[i - 1], line[i]]);
+      }
+    }
+    return segments;
+  })();
+  return streetSegments;
+}
+
+/** Metres from a point to a segment (lon/lat, flat at a city's scale). */
+function metresToSegment(p, a, b) {
+  const ax = (a[0] - p[0]) * M_PER_DEG_LON;
+  const ay = (a[1] - p[1]) * M_PER_DEG_LAT;
+  const bx = (b[0] - p[0]) * M_PER_DEG_LON;
+  const by = (b[1] - p[1]) * M_PER_DEG_LAT;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const k = len2 ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2)) : 0;
+  return Math.hypot(ax + k * dx, ay + k * dy);
+}
+
+/**
+ * The name of the nearest named street or square within `maxMetres` of a lon/lat, or null (the
+ * shipped OpenStreetMap streets). Resolves once the streets are loaded.
+ */
+export async function nearestStreetName(lngLat, maxMetres = 60) {
+  await appReady;
+  const p = Array.isArray(lngLat) ? lngLat : [Number(lngLat.lng), Number(lngLat.lat)];
+  let best = null;
+  let bestMetres = maxMetres;
+  for (const [name, a, b] of await loadStreetSegments()) {
+    // A cheap box test first: farther than maxMetres in latitude or longitude cannot win.
+    if (Math.abs(a[1] - p[1]) * M_PER_DEG_LAT > bestMetres + 400 || Math.abs(a[0] - p[0]) * M_PER_DEG_LON > bestMetres + 400) continue;
+    const d = metresToSegment(p, a, b);
+    if (d < bestMetres) {
+      bestMetres = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+/** Every named street or square once, with its extent [w, s, e, n], for the search box. */
+export async function streetNames() {
+  await appReady;
+  const byName = new Map();
+  for (const [name, a, b] of await loadStreetSegments()) {
+    const box = byName.get(name) ?? [Infinity, Infinity, -Infinity, -Infinity];
+    for (const [x, y] of [a, b]) {
+      box[0] = Math.min(box[0], x);
+      box[1] = Math.min(box[1], y);
+      box[2] = Math.max(box[2], x);
+      box[3] = Math.max(box[3], y);
+    }
+    byName.set(name, box);
+  }
+  return byName;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Data loading
 // ---------------------------------------------------------------------------------------------
@@ -908,6 +1135,8 @@ function setError(key, error) {
 async function loadDistricts() {
   const data = await tracked(() => getJson(API.districts, { level: 'district', limit: 1000 }));
   map.getSource('districts').setData(data);
+  // The city districts (bydele), for their names when zoomed out; the map works without them.
+  getJson(API.districts, { level: 'bydel', limit: 100 }).then((bydele) => map.getSource('bydele').setData(bydele)).catch(() => {});
   const hotspot = data.features.find((f) => (f.properties?.id ?? f.id) === HOTSPOT_DISTRICT);
   if (hotspot) placeDistrictLabel(hotspot.geometry);
   return data;
@@ -1376,19 +1605,36 @@ async function refreshAnalysis(mode = state.mode) {
 }
 
 /** Shows the layers and legend of one mode, hides the others', and fetches its data if needed. */
+/** The active mode's layers, unless the analysis is switched off (then none). */
+function showModeLayers() {
+  for (const [owner, layers] of Object.entries(MODE_LAYERS)) {
+    for (const id of layers) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', owner === state.mode && state.analysisVisible ? 'visible' : 'none');
+    }
+  }
+}
+
 function applyMode(mode) {
   if (!MODES.includes(mode)) return;
   state.mode = mode;
   for (const input of document.querySelectorAll('input[name="mode"]')) input.checked = input.value === mode;
   for (const panel of document.querySelectorAll('.mode-panel')) panel.hidden = panel.dataset.mode !== mode;
   if (!map) return;
-  for (const [owner, layers] of Object.entries(MODE_LAYERS)) {
-    for (const id of layers) {
-      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', owner === mode ? 'visible' : 'none');
-    }
-  }
-  popup?.remove();
+  showModeLayers();
+  closePopup();
   refreshAnalysis(mode);
+  renderMapOverlay();
+}
+
+function setupAnalysisSwitch() {
+  const box = $('#analysis-visible');
+  box.checked = state.analysisVisible;
+  box.addEventListener('change', () => {
+    state.analysisVisible = box.checked;
+    showModeLayers();
+    closePopup();
+    renderMapOverlay();
+  });
 }
 
 function setupModes() {
@@ -1544,7 +1790,58 @@ function renderModes() {
 const NOTE_IDS = { kde: '#kde-note', hex: '#hex-note', hotspots: '#hotspots-note', emerging: '#emerging-note' };
 
 /** The line under a mode's legend: what the layer shows, or why it shows nothing. */
+/**
+ * The reason an analysis shows nothing, on the map where its layer would be (not only in the
+ * panel, which on a phone is folded away), and the small legend a phone shows on the map.
+ */
+function renderMapOverlay() {
+  if (!map) return;
+  const analysis = state.analyses[state.mode];
+  let box = $('#map-reason');
+  if (!box) {
+    box = el('p', { id: 'map-reason', className: 'map-reason', role: 'status', hidden: '' });
+    $('#map').append(box);
+  }
+  const reason = analysis.noCategories || analysis.unavailable ? $(NOTE_IDS[state.mode]).textContent : '';
+  box.textContent = reason;
+  box.hidden = !reason || !state.analysisVisible;
+  renderMapLegend();
+}
+
+/** On a phone: the active analysis's legend (heading and scale) on the map; a tap opens the panel. */
+function renderMapLegend() {
+  let legend = $('#map-legend');
+  if (!legend) {
+    legend = el('button', { type: 'button', id: 'map-legend', className: 'map-legend maplibregl-ctrl', 'aria-controls': 'panel-body' });
+    legend.addEventListener('click', () => {
+      const toggle = $('#panel-toggle');
+      if (toggle.getAttribute('aria-expanded') !== 'true') toggle.click();
+      $('#mode-section').scrollIntoView({ block: 'start' });
+    });
+    // Under the search box and the scale (the top-left corner's controls), clear of the report
+    // button and the attribution at the bottom.
+    (map.getContainer().querySelector('.maplibregl-ctrl-top-left') ?? $('#map')).append(legend);
+  }
+  const panel = document.querySelector(`.mode-panel[data-mode="${state.mode}"]`);
+  const parts = [el('span', { className: 'map-legend-title', text: panel.querySelector('h3').textContent })];
+  const ramp = panel.querySelector('.ramp, .bin-ramp');
+  if (ramp) {
+    const copy = ramp.cloneNode(true);
+    copy.removeAttribute('id');
+    parts.push(copy);
+    const labels = ramp.nextElementSibling?.classList.contains('ramp-labels') ? ramp.nextElementSibling.cloneNode(true) : null;
+    if (labels) {
+      labels.removeAttribute('id');
+      parts.push(labels);
+    }
+  }
+  legend.replaceChildren(...parts);
+  legend.setAttribute('aria-label', t('mapLegendOpen', { name: parts[0].textContent }));
+  legend.hidden = !state.analysisVisible;
+}
+
 function renderModeNote(mode) {
+  queueMicrotask(renderMapOverlay);
   const note = $(NOTE_IDS[mode]);
   const analysis = state.analyses[mode];
   note.classList.remove('warn');
@@ -1642,7 +1939,7 @@ function renderEmergingLegend() {
     ...present.map((name) => el('li', { 'data-class': name },
       classSwatch(name),
       el('span', { className: 'class-name', text: emergingClassName(name) }),
-      el('span', { className: 'class-count', text: t(result.classCounts[name] === 1 ? 'emergingCell' : 'emergingCells', { n: formatNumber(result.classCounts[name]) }) }),
+      el('span', { className: 'class-count', text: tn('emergingCells', result.classCounts[name]) }),
       el('span', { className: 'class-def', text: emergingDefinition(name) }))),
   );
 }
@@ -1724,9 +2021,8 @@ function buildLegend() {
   $('#hex-ramp').style.setProperty('--ramp', gradient(HEX_STOPS));
   $('#hotspot-ramp').replaceChildren(
     ...BIN_ORDER.map((bin) => {
-      const cell = el('span', { text: `${Math.abs(bin) === 3 ? 99 : Math.abs(bin) === 2 ? 95 : 90}` });
+      const cell = el('span', { text: `${Math.abs(bin) === 3 ? 99 : Math.abs(bin) === 2 ? 95 : 90}\u00a0%` });
       cell.style.setProperty('--swatch', BIN_COLOURS[bin]);
-      if (Math.abs(bin) === 3) cell.classList.add('dark');
       return cell;
     }),
   );
@@ -1741,15 +2037,12 @@ function buildLegend() {
 }
 
 function setupPeriod() {
+  // Month pickers (a select of every month, by year), not a 60-step slider: on a phone each step
+  // of a slider was about 4.5 px wide.
   const from = $('#month-from');
   const to = $('#month-to');
-  const max = state.months.length - 1;
-  for (const input of [from, to]) {
-    input.max = String(max);
-  }
-  from.value = String(state.monthFrom);
-  to.value = String(state.monthTo);
-  from.addEventListener('input', () => {
+  fillMonthOptions();
+  from.addEventListener('change', () => {
     state.monthFrom = Number(from.value);
     if (state.monthFrom > state.monthTo) {
       state.monthTo = state.monthFrom;
@@ -1758,7 +2051,7 @@ function setupPeriod() {
     renderPeriod();
     scheduleRefresh();
   });
-  to.addEventListener('input', () => {
+  to.addEventListener('change', () => {
     state.monthTo = Number(to.value);
     if (state.monthTo < state.monthFrom) {
       state.monthFrom = state.monthTo;
@@ -1789,13 +2082,32 @@ function presetRange(name) {
   return [0, last];
 }
 
+/** The month pickers' options: every month of the data, grouped by year, named in the language. */
+function fillMonthOptions() {
+  const name = new Intl.DateTimeFormat(locale(), { month: 'long', timeZone: 'UTC' });
+  for (const [select, value] of [[$('#month-from'), state.monthFrom], [$('#month-to'), state.monthTo]]) {
+    const groups = new Map();
+    state.months.forEach(({ year, month }, index) => {
+      if (!groups.has(year)) groups.set(year, el('optgroup', { label: String(year) }));
+      groups.get(year).append(el('option', { value: String(index), text: `${name.format(new Date(Date.UTC(year, month, 1)))} ${year}` }));
+    });
+    select.replaceChildren(...groups.values());
+    select.value = String(value);
+  }
+}
+
 function renderPeriod() {
   const text = state.monthFrom === state.monthTo
     ? monthLabel(state.monthFrom)
     : `${monthLabel(state.monthFrom)} – ${monthLabel(state.monthTo)}`;
   $('#period-text').textContent = text;
-  $('#month-from').setAttribute('aria-valuetext', monthLabel(state.monthFrom, 'long'));
-  $('#month-to').setAttribute('aria-valuetext', monthLabel(state.monthTo, 'long'));
+  for (const node of document.querySelectorAll('.legend-period')) node.textContent = t('legendPeriod', { period: text });
+  if ($('#month-from').options.length !== state.months.length || $('#month-from').dataset.lang !== state.lang) {
+    fillMonthOptions();
+    $('#month-from').dataset.lang = state.lang;
+  }
+  $('#month-from').value = String(state.monthFrom);
+  $('#month-to').value = String(state.monthTo);
   for (const button of document.querySelectorAll('[data-preset]')) {
     const [a, b] = presetRange(button.dataset.preset);
     button.setAttribute('aria-pressed', String(a === state.monthFrom && b === state.monthTo));
@@ -1809,9 +2121,10 @@ function renderStatus() {
     lines.push(t('statusNoCategories'));
   } else if (state.hexTotal == null) {
     lines.push(t('statusLoading'));
-  } else {
-    lines.push(t('statusTotal', { n: formatNumber(state.hexTotal) }));
   }
+  // The city-wide total belongs to the zoomed-out heatmap's legend, not beside district 8's.
+  const heatTotal = $('#heat-total');
+  if (heatTotal) heatTotal.textContent = state.hexTotal == null ? '' : t('statusTotal', { n: formatNumber(state.hexTotal) });
   if (state.selected.size > 0 && map) {
     if (map.getZoom() < POINTS_MIN_ZOOM) lines.push(t('statusZoomIn'));
     else if (state.pointsShown != null) lines.push(t('statusPoints', { n: formatNumber(state.pointsShown) }));
@@ -2177,6 +2490,18 @@ function renderSafety() {
   });
 }
 
+/** The link to the public edition of the status report (the last year with incidents). */
+function renderPublicReportLink() {
+  const link = $('#status-report-public');
+  if (!link || !state.months.length) return;
+  const { lastData } = dataYears();
+  const url = new URL('api/status-report', document.baseURI);
+  url.searchParams.set('year', String(lastData));
+  url.searchParams.set('lang', state.lang === 'en' ? 'en' : 'da');
+  link.href = url.href;
+  link.textContent = t('statusReportPublicAbout', { year: lastData });
+}
+
 function renderNotice() {
   const meta = state.incidentsMeta ?? {};
   const notice = meta[`notice_${state.lang}`] ?? meta.notice ?? t('syntheticFallback');
@@ -2290,7 +2615,8 @@ function applyTexts() {
   buildTrendChoice();
   renderTrend();
   renderSafety();
-  popup?.remove();
+  renderPublicReportLink();
+  closePopup();
   for (const listener of languageListeners) listener(state.lang);
 }
 
@@ -2477,6 +2803,21 @@ function emergingPopupItem(feature) {
     list);
 }
 
+/** A safety district's popup: its name and its incidents in the chosen months (the public summary). */
+function districtPopupItem(feature) {
+  const { id, name } = feature.properties;
+  const count = el('p', { className: 'popup-value', text: '…' });
+  const item = el('div', { className: 'popup-item popup-district' },
+    el('h3', { text: name }), count,
+    el('p', { className: 'popup-def', text: t(id === HOTSPOT_DISTRICT ? 'districtPopupHotspot' : 'districtPopupOther') }));
+  const params = { from: monthDay(state.monthFrom, false), to: monthDay(state.monthTo, true) };
+  getJson(API.summary(id), params).then((data) => {
+    const all = data?.categories?.find((c) => c.code === 'all')?.count;
+    count.textContent = all == null ? t('districtPopupNoCount') : tn('districtPopupCount', all, { period: $('#period-text').textContent });
+  }).catch(() => { count.textContent = t('districtPopupNoCount'); });
+  return item;
+}
+
 const POPUP_MAX_ITEMS = 4;
 /** How many of a stack's incidents its popup lists (the newest), under the count by category. */
 const STACK_NEWEST = 3;
@@ -2507,7 +2848,13 @@ function showPopup(event) {
     const value = kdeValueAt(event.lngLat);
     if (value > 0) cell = kdePopupItem(value);
   }
-  if (!features.length && !cell && !extra.length) return;
+  if (!features.length && !cell && !extra.length) {
+    // Nothing else here: the safety district under the click, with its incidents in the period
+    // (the rest of the city is not empty, and a click on it says so).
+    const district = visible('districts-hit') ? map.queryRenderedFeatures(event.point, { layers: ['districts-hit'] })[0] : null;
+    if (district) openPopup(el('div', { className: 'popup', lang: state.lang }, districtPopupItem(district)), event.lngLat);
+    return;
+  }
   const items = [...extra, ...observations.slice(0, POPUP_MAX_ITEMS).map(observationPopupItem)];
   if (incidents.length > POPUP_MAX_ITEMS) {
     items.push(stackPopupItem(incidents));
@@ -2522,12 +2869,109 @@ function showPopup(event) {
   if (incidents.some((f) => f.properties.precision === 'approximate')) {
     content.append(el('p', { className: 'popup-approx', text: t('popupApproximate') }));
   }
-  popup?.remove();
-  popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true })
-    .setLngLat(!extra.length && features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat)
+  const at = !extra.length && features[0]?.geometry.type === 'Point' ? features[0].geometry.coordinates : event.lngLat;
+  openPopup(content, at);
+}
+
+/** Phones (and narrow windows) get a bottom sheet instead of a popup beside the point. */
+const POPUP_SHEET_QUERY = '(max-width: 767px)';
+/** Room (px) a popup keeps from the map's edges, the attribution and the controls. */
+const POPUP_MARGIN = 34;
+let popupSheet = null;
+let popupOpener = null;
+
+/**
+ * Shows `content` for a place on the map so that it always fits the visible map: beside the
+ * point, no taller than the larger free part of the map above or below it (it scrolls inside),
+ * or, on a phone, in a bottom sheet over the lower part of the map. Escape closes either.
+ */
+function openPopup(content, lngLat) {
+  closePopup();
+  popupOpener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  if (window.matchMedia(POPUP_SHEET_QUERY).matches) {
+    openPopupSheet(content);
+    // Keep the place itself in view above the sheet.
+    const { y } = map.project(lngLat);
+    const free = map.getContainer().clientHeight - popupSheet.element.offsetHeight;
+    if (y > free - 24) map.panBy([0, y - free / 2], { duration: 0 });
+    return;
+  }
+  const { y } = map.project(lngLat);
+  const height = map.getContainer().clientHeight;
+  // MapLibre anchors a popup below the point when it fits there, else above: either way it
+  // must fit the larger side (less the tip and a margin for the controls and attribution).
+  const room = Math.max(y, height - y) - POPUP_MARGIN - 12;
+  const maxHeight = Math.max(120, Math.min(room, height - 2 * POPUP_MARGIN));
+  content.classList.add('popup-scroll');
+  content.style.setProperty('--popup-max-height', `${Math.round(maxHeight)}px`);
+  popup = new maplibregl.Popup({ maxWidth: '290px', focusAfterOpen: true, className: 'fit-popup' })
+    .setLngLat(lngLat)
     .setDOMContent(content)
     .addTo(map);
+  // A point near the top or bottom edge: move the map so the popup is wholly inside it.
+  requestAnimationFrame(() => popup && keepPopupInside(popup));
 }
+
+/** Pans the map by the part of the popup that sticks out of it (a point close to an edge). */
+function keepPopupInside(current) {
+  const element = current.getElement();
+  if (!element) return;
+  const box = element.getBoundingClientRect();
+  const mapBox = map.getContainer().getBoundingClientRect();
+  let dx = 0;
+  let dy = 0;
+  if (box.top < mapBox.top + 8) dy = box.top - mapBox.top - 8;
+  else if (box.bottom > mapBox.bottom - 24) dy = box.bottom - mapBox.bottom + 24;
+  if (box.left < mapBox.left + 8) dx = box.left - mapBox.left - 8;
+  else if (box.right > mapBox.right - 8) dx = box.right - mapBox.right + 8;
+  if (dx || dy) map.panBy([dx, dy], { duration: 0 });
+}
+
+/** The phone's bottom sheet for a popup's content (built once, inside the map). */
+function popupSheetElement() {
+  if (popupSheet) return popupSheet;
+  const close = el('button', { type: 'button', className: 'popup-sheet-close', 'data-i18n-aria-label': 'close', 'aria-label': t('close') },
+    el('span', { 'aria-hidden': 'true', text: '×' }));
+  const body = el('div', { className: 'popup-sheet-body', tabindex: '-1' });
+  const element = el('section', {
+    className: 'popup-sheet', id: 'popup-sheet', role: 'dialog', 'aria-modal': 'false', 'data-i18n-aria-label': 'popupSheetLabel', 'aria-label': t('popupSheetLabel'), hidden: '',
+  }, el('div', { className: 'popup-sheet-grip', 'aria-hidden': 'true' }), close, body);
+  close.addEventListener('click', () => closePopupSheet());
+  document.querySelector('#map').append(element);
+  popupSheet = { element, body };
+  return popupSheet;
+}
+
+function openPopupSheet(content) {
+  const sheet = popupSheetElement();
+  sheet.body.replaceChildren(content);
+  sheet.element.hidden = false;
+  sheet.body.scrollTop = 0;
+  sheet.body.focus({ preventScroll: true });
+}
+
+function closePopupSheet({ restoreFocus = true } = {}) {
+  if (!popupSheet || popupSheet.element.hidden) return;
+  const hadFocus = popupSheet.element.contains(document.activeElement);
+  popupSheet.element.hidden = true;
+  popupSheet.body.replaceChildren();
+  if (restoreFocus && hadFocus) (popupOpener?.isConnected ? popupOpener : map.getCanvas()).focus();
+}
+
+/** Whether a popup (or the phone's popup sheet) is open. */
+export function popupOpen() {
+  return Boolean(popup?.isOpen()) || Boolean(popupSheet && !popupSheet.element.hidden);
+}
+
+// Escape closes the popup wherever the focus is (the popup, the map, the panel), unless a
+// dialog or a field of its own used the key first.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || event.defaultPrevented || !popupOpen()) return;
+  const inPopup = popup?.getElement()?.contains(document.activeElement) || popupSheet?.element.contains(document.activeElement);
+  event.preventDefault();
+  closePopup();
+  if (inPopup) (popupOpener?.isConnected ? popupOpener : map.getCanvas()).focus();
+});
 
 // ---------------------------------------------------------------------------------------------
 // Start-up
@@ -2594,8 +3038,9 @@ async function main() {
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  // On a phone the (initially expanded) attribution fills the bottom edge: the scale goes on top.
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), window.innerWidth < 768 ? 'top-left' : 'bottom-left');
+  // Bottom left (the attribution starts folded, see below); the top left holds the search box
+  // and, on a phone, the legend.
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
 
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('load', resolve)));
   // MapLibre opens the compact attribution expanded; on a phone it would cover the bottom of the
@@ -2604,6 +3049,7 @@ async function main() {
   addDataLayers();
   setupLayerToggles();
   setupModes();
+  setupAnalysisSwitch();
   translateMapControls();
 
   for (const layer of ['incidents-halo', 'observations', 'hotspots-fill', 'hexcounts-fill', 'emerging-fill']) {
@@ -2627,6 +3073,15 @@ async function main() {
   });
 
   resolveAppReady(map);
+  // Signing in or out changes the figures the API gives (one set per role): ask again.
+  onSessionChange(() => {
+    state.summaryKey = null;
+    state.trend.key = null;
+    state.safetyYear = null;
+    state.refPerMonth.clear();
+    for (const analysis of Object.values(state.analyses)) analysis.key = null;
+    scheduleRefresh();
+  });
 
   const districts = loadDistricts().catch((error) => {
     setError('districts', error);

@@ -9,7 +9,8 @@
 
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.js';
 import {
-  apiLabel, appReady, el, formatDateTime, formatNumber, loadObservations, observationKinds, onLanguageChange, t,
+  apiLabel, appReady, el, formatDateTime, formatNumber, loadObservations, observationKinds, onLanguageChange, plannerToken,
+  setPlannerToken, t,
 } from './app.js';
 import {
   Sheet, appUrl, loadServices, locationField, reloadReports, serviceLabel, setFieldError, statusLabel, text,
@@ -19,13 +20,13 @@ import {
   WORKSPACE_TABS, setupWorkspace, showWorkspaceTab, workspaceSheetSize, workspaceSignedIn,
 } from './workspace.js';
 
-const TOKEN_KEY = 'hotspot.plannerToken';
 const WALK_KEY = 'hotspot.activeWalk';
 const PAGE_SIZE = 20;
 /** The sheet's tabs, in order. */
 const TABS = ['moderation', 'walk', ...WORKSPACE_TABS];
-/** The queues a planner can look at; `new` (not yet moderated) first. */
-const QUEUES = ['new', 'open', 'acknowledged', 'in_progress', 'closed', 'rejected', 'duplicate'];
+/** The queues a planner can look at; `new` (not yet moderated) first. `published` is every
+ * published report whatever its status, so a report stays in it through "set status". */
+const QUEUES = ['new', 'published', 'open', 'acknowledged', 'in_progress', 'closed', 'rejected', 'duplicate'];
 /** The statuses `set_status` moves a published report through. */
 const STATUS_STEPS = ['open', 'acknowledged', 'in_progress', 'closed'];
 /** Participants of a safety walk: roles, never names. */
@@ -36,25 +37,17 @@ const RATING_COLOURS = ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641'];
 // Token and API
 // ---------------------------------------------------------------------------------------------
 
-function storedToken() {
-  try {
-    return window.sessionStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
-}
-
+/** The session's token (sessionStorage, see app.js `setPlannerToken`); signing out forgets the walk too. */
 function storeToken(token) {
-  try {
-    if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
-    else {
-      window.sessionStorage.removeItem(TOKEN_KEY);
+  if (!token) {
+    try {
       window.sessionStorage.removeItem(WALK_KEY);
+    } catch {
+      // storage disabled
     }
-  } catch {
-    // storage disabled: the token lives only in this page
   }
   ui.token = token;
+  setPlannerToken(token);
 }
 
 class ApiError extends Error {
@@ -104,7 +97,7 @@ async function api(path, {
 // ---------------------------------------------------------------------------------------------
 
 const ui = {
-  token: storedToken(),
+  token: plannerToken(),
   tab: 'moderation',
   queue: 'new',
   offset: 0,
@@ -202,7 +195,11 @@ function renderSignedIn() {
   ui.tablist.hidden = !signedIn;
   ui.logout.hidden = !signedIn;
   for (const [name, panel] of Object.entries(ui.panels)) panel.hidden = !signedIn || ui.tab !== name;
-  ui.topbarButton.hidden = !signedIn;
+  // Where staff look first: the top bar, signed in or not.
+  ui.topbarButton.hidden = false;
+  ui.topbarButton.firstChild.dataset.i18n = signedIn ? 'plannerShort' : 'plannerSignIn';
+  ui.topbarButton.firstChild.textContent = t(ui.topbarButton.firstChild.dataset.i18n);
+  ui.topbarButton.classList.toggle('signed-in', signedIn);
   ui.entry.dataset.i18n = signedIn ? 'plannerEntryOpen' : 'plannerEntry';
   ui.entry.textContent = t(ui.entry.dataset.i18n);
   renderTabCounts();
@@ -306,7 +303,9 @@ async function loadQueue({ append = false } = {}) {
   ui.modList.setAttribute('aria-busy', 'true');
   try {
     await loadServices().catch(() => {});
-    const data = await api('api/reports', { query: { status: ui.queue, limit: PAGE_SIZE, offset } });
+    const data = ui.queue === 'published'
+      ? await publishedPage(offset)
+      : await api('api/reports', { query: { status: ui.queue, limit: PAGE_SIZE, offset } });
     const reports = data?.reports ?? [];
     ui.reports = append ? [...ui.reports, ...reports] : reports;
     ui.total = Number(data?.numberMatched ?? ui.reports.length);
@@ -318,6 +317,20 @@ async function loadQueue({ append = false } = {}) {
   } finally {
     ui.modList.removeAttribute('aria-busy');
   }
+}
+
+/**
+ * One page of every published report (the statuses a published report moves through), newest
+ * first: the API filters by one status, so the page is merged from the first `offset + PAGE_SIZE`
+ * of each, which holds the newest `offset + PAGE_SIZE` of them all.
+ */
+async function publishedPage(offset) {
+  const answers = await Promise.all(STATUS_STEPS.map((status) => api('api/reports', { query: { status, limit: offset + PAGE_SIZE, offset: 0 } })));
+  const all = answers.flatMap((data) => data?.reports ?? [])
+    .filter((report) => report.published !== false)
+    .sort((a, b) => String(b.requested_datetime).localeCompare(String(a.requested_datetime)) || Number(b.service_request_id) - Number(a.service_request_id));
+  const matched = answers.reduce((sum, data) => sum + Number(data?.numberMatched ?? 0), 0);
+  return { numberMatched: matched, reports: all.slice(offset, offset + PAGE_SIZE) };
 }
 
 function renderQueue({ appendFrom = null } = {}) {
@@ -366,7 +379,7 @@ function reportCard(report) {
         const button = el('button', { type: 'button', className: 'btn btn-small btn-secondary' }, el('span', { text: t('modMarkDuplicateOf', { id: dup.service_request_id }) }));
         button.addEventListener('click', () => moderate(report, { action: 'mark_duplicate', duplicate_of: String(dup.service_request_id) }, null));
         const info = [`#${dup.service_request_id}`, serviceLabel(dup.service_code)];
-        if (dup.distance_m != null) info.push(t('distanceAway', { m: formatNumber(Math.round(Number(dup.distance_m))) }));
+        if (dup.distance_m != null) info.push(exactDistance(dup.distance_m));
         return el('li', {}, el('p', { className: 'dup-meta', text: info.join(' · ') }), el('p', { className: 'report-text', text: dup.description ?? '' }), button);
       }))));
   }
@@ -390,6 +403,12 @@ function reportCard(report) {
   details.append(historyAction(report));
   card.append(details);
   return card;
+}
+
+/** A moderator's distance between two exact positions: "the same spot" under a metre. */
+function exactDistance(metres) {
+  const m = Number(metres);
+  return m < 1 ? t('modSameSpot') : t('distanceAway', { m: formatNumber(Math.round(m)) });
 }
 
 /** A `<details>` for one action: a form with its fields, its own error line and a button. */
@@ -426,7 +445,7 @@ function duplicateAction(report, duplicates) {
     el('option', { value: '', text: t('modDuplicatePick') }),
     ...duplicates.map((dup) => el('option', {
       value: String(dup.service_request_id),
-      text: [`#${dup.service_request_id}`, serviceLabel(dup.service_code), dup.distance_m != null ? t('distanceAway', { m: formatNumber(Math.round(Number(dup.distance_m))) }) : null].filter(Boolean).join(' · '),
+      text: [`#${dup.service_request_id}`, serviceLabel(dup.service_code), dup.distance_m != null ? exactDistance(dup.distance_m) : null].filter(Boolean).join(' · '),
     })));
   const input = el('input', { id: inputId, type: 'text', inputmode: 'numeric', autocomplete: 'off', size: '8' });
   const fields = [];
@@ -510,8 +529,9 @@ async function moderate(report, body, field, button) {
   if (button) button.disabled = true;
   try {
     await api(`api/reports/${encodeURIComponent(id)}/moderation`, { method: 'POST', body });
-    ui.modMessage.textContent = t(`modDone_${body.action}`, { id, dup: body.duplicate_of ?? '', status: body.status ? statusLabel(body.status) : '' });
+    // The list first, then the message: it is announced once the list shows the change.
     await loadQueue();
+    ui.modMessage.textContent = t(`modDone_${body.action}`, { id, dup: body.duplicate_of ?? '', status: body.status ? statusLabel(body.status) : '' });
     reloadReports();
     ui.modMessage.focus();
   } catch (error) {
@@ -788,9 +808,9 @@ function renderWalk() {
 function start() {
   ui.entry = document.querySelector('#planner-entry');
   ui.entry.addEventListener('click', () => openPlanner(ui.entry));
-  // Once signed in, the tools are one tap away in the top bar.
-  ui.topbarButton = el('button', { type: 'button', id: 'planner-button', className: 'planner-button', hidden: '', 'aria-haspopup': 'dialog', 'aria-controls': 'planner-sheet' },
-    text('span', 'plannerShort'));
+  // The secretariat's sign-in (and, signed in, its tools) one tap away in the top bar.
+  ui.topbarButton = el('button', { type: 'button', id: 'planner-button', className: 'planner-button', 'aria-haspopup': 'dialog', 'aria-controls': 'planner-sheet' },
+    text('span', 'plannerSignIn'));
   ui.topbarButton.addEventListener('click', () => openPlanner(ui.topbarButton));
   document.querySelector('.topbar').insertBefore(ui.topbarButton, document.querySelector('#lang-switch'));
   buildSheet();

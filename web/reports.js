@@ -11,9 +11,10 @@
 
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.js';
 import {
-  addPopupProvider, appReady, closePopup, currentLanguage, el, formatDateTime, formatNumber,
+  addPopupProvider, appReady, closePopup, currentLanguage, el, formatDateTime, formatNumber, nearestStreetName,
   onLanguageChange, setMapClickHandler, t,
 } from './app.js';
+import { lookupForm, myReports, myReportsList, onMyReportsChange, rememberReport } from './myreports.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -370,9 +371,20 @@ export function locationField({ legendKey, hintKey, onChange, pinClass, labelKey
     fieldset.classList.toggle('placed', Boolean(point));
     status.replaceChildren();
     if (point) {
+      // The street (or square) the spot is on, as people name places; the coordinates only
+      // when no named street is near.
+      const where = el('span', { className: 'place-name' });
       status.append(el('span', { className: 'place-ok', 'aria-hidden': 'true', text: '✓' }), ' ',
-        el('span', { text: t('placeChosen') }), ' ',
-        el('span', { className: 'coords', text: `${point.lat.toFixed(5)}, ${point.lng.toFixed(5)}` }));
+        el('span', { text: t('placeChosen') }), ' ', where);
+      const request = (result.nameRequest = (result.nameRequest ?? 0) + 1);
+      where.textContent = t('placeLooking');
+      nearestStreetName(point).then((name) => {
+        if (request !== result.nameRequest) return;
+        where.replaceChildren(name
+          ? el('strong', { text: t('placeNear', { street: name }) })
+          : el('span', { className: 'coords', text: `${point.lat.toFixed(5)}, ${point.lng.toFixed(5)}` }));
+        result.streetName = name;
+      });
       setFieldError(result, null);
     } else {
       status.textContent = t('placeNone');
@@ -701,7 +713,20 @@ function buildForm() {
   form.element = formEl;
   form.result = el('div', { className: 'report-result', hidden: '' });
   form.follow = el('div', { className: 'report-follow', hidden: '' });
-  sheet.body.append(formEl, form.result, form.follow);
+  // "My reports": the ones sent or followed from this device, and the look-up by number + key.
+  form.mineButton = el('button', { type: 'button', className: 'link-button my-reports-link', id: 'my-reports-button' });
+  form.mineButton.addEventListener('click', () => openMine());
+  const renderMineButton = () => {
+    const n = myReports().length;
+    form.mineButton.textContent = n ? t('myReportsLinkN', { n: formatNumber(n) }) : t('myReportsLink');
+  };
+  form.renderMineButton = renderMineButton;
+  onMyReportsChange(renderMineButton);
+  renderMineButton();
+  formEl.prepend(el('p', { className: 'my-reports-entry' }, form.mineButton));
+  form.mineList = myReportsList({ onOpen: (id, key) => openFollow(id, key, { opener: true }), serviceLabel, statusLabel, fetchStatus });
+  form.mine = el('div', { className: 'report-mine', hidden: '' });
+  sheet.body.append(formEl, form.result, form.follow, form.mine);
   sheet.onClose = () => {
     form.location.picker.stop();
     followMarker?.remove();
@@ -753,9 +778,10 @@ function showView(view) {
   form.element.hidden = view !== 'form';
   form.result.hidden = view !== 'result';
   form.follow.hidden = view !== 'follow';
+  form.mine.hidden = view !== 'mine';
   // The confirmation needs no map: on a phone it takes more of the screen.
   form.sheet.element.classList.toggle('tall', view === 'result');
-  form.sheet.title.dataset.i18n = view === 'follow' ? 'followTitle' : view === 'result' ? 'resultTitle' : 'reportTitle';
+  form.sheet.title.dataset.i18n = { follow: 'followTitle', result: 'resultTitle', mine: 'myReportsTitle' }[view] ?? 'reportTitle';
   form.sheet.title.textContent = t(form.sheet.title.dataset.i18n);
 }
 
@@ -915,6 +941,9 @@ function metresBetween(a, b) {
 const NEARBY_MAX = 3;
 /** How far (metres) from the chosen place a published report's public position may be. */
 const NEARBY_RADIUS_M = 150;
+/** Distance (metres) from a cell's centre within which the chosen spot may share its cell
+ * (H3 resolution 10: a centre-to-corner distance of about 66–76 m). */
+const SAME_CELL_M = 80;
 let nearbyRequest = 0;
 
 /** Fills "already reported?" from the public list of the chosen type around the chosen place. */
@@ -945,7 +974,9 @@ async function refreshNearby() {
     .filter(({ m }) => m <= NEARBY_RADIUS_M)
     .sort((a, b) => a.m - b.m)
     .slice(0, NEARBY_MAX);
-  list.replaceChildren(...near.map(({ r, m }) => duplicateItem(r, t('distanceAway', { m: formatNumber(Math.max(10, Math.round(m / 10) * 10)) }))));
+  // A published report is shown at its cell's centre (±80 m): one within a cell's reach of the
+  // chosen spot may be at the very same place, so it is "the same spot on the map", not "50 m".
+  list.replaceChildren(...near.map(({ r, m }) => duplicateItem(r, m <= SAME_CELL_M ? t('dupSameCell') : t('distanceAway', { m: formatNumber(Math.round(m / 10) * 10) }))));
   form.nearby.hidden = near.length === 0;
 }
 
@@ -962,8 +993,54 @@ function duplicateItem(dup, distanceText = null) {
     meTooButton(dup.service_request_id, (n) => { count.textContent = formatNumber(n); }));
 }
 
+/** One report as its follower sees it (with its key), or null when it cannot be read. */
+async function fetchStatus(id, key) {
+  const url = appUrl(OPEN311.request(id));
+  url.searchParams.set('key', key);
+  try {
+    const response = await fetch(url, { headers: { Accept: 'application/json' } });
+    if (!response.ok) return null;
+    const body = await response.json();
+    return Array.isArray(body) ? body[0] ?? null : body;
+  } catch {
+    return null;
+  }
+}
+
+/** A button back to the report form (from "my reports" and the follow view). */
+function backToFormButton() {
+  const back = el('button', { type: 'button', className: 'btn btn-secondary' }, text('span', 'reportButton'));
+  back.addEventListener('click', () => {
+    followMarker?.remove();
+    followMarker = null;
+    resetForm();
+    showView('form');
+    form.location.picker.start();
+    form.sheet.title.focus();
+  });
+  return back;
+}
+
+/** "My reports": the list kept on this device and the look-up form. */
+function openMine() {
+  form.location.picker.stop({ clear: false });
+  form.mineList.render();
+  form.mine.replaceChildren(
+    form.mineList.element,
+    el('section', { className: 'lookup', 'aria-labelledby': 'lookup-heading' },
+      text('h3', 'lookupHeading', { id: 'lookup-heading' }),
+      text('p', 'lookupIntro', { className: 'note' }),
+      lookupForm({ onLookup: (id, key) => openFollow(id, key, { opener: true }) })),
+    el('div', { className: 'form-actions' }, backToFormButton()));
+  showView('mine');
+  if (!form.sheet.isOpen) form.sheet.open(form.fab);
+  form.sheet.body.scrollTop = 0;
+  form.sheet.title.focus();
+}
+
 function showResult(created) {
   lastResult = created;
+  rememberReport({ id: created.service_request_id, key: created.follow_key, service_code: created.service_code ?? form.type.list.querySelector('input:checked')?.value });
   form.location.picker.stop({ clear: false });
   renderResult();
   showView('result');
@@ -1001,10 +1078,14 @@ function renderResult() {
         el('p', { className: 'reference' }, text('span', 'resultReference'), ' ',
           el('strong', { className: 'reference-number', id: 'report-reference', text: String(created.service_request_id) })))),
   ];
-  // The server's notice (what happens next), or ours when it has none.
-  parts.push(created.service_notice
-    ? el('p', { className: 'service-notice', text: created.service_notice })
-    : text('p', 'resultReview', { className: 'service-notice' }));
+  // What happens next, in the language chosen (the server's notice is in Danish and English at
+  // once); the fields it did not store, if it names any, in our words too.
+  parts.push(text('p', 'resultReview', { className: 'service-notice' }));
+  const dropped = /Not stored: ([^(]+?)\s*\(/.exec(created.service_notice ?? '')?.[1];
+  if (dropped) parts.push(el('p', { className: 'note', text: t('resultDropped', { fields: dropped }) }));
+  const mine = el('button', { type: 'button', className: 'link-button', id: 'result-my-reports' }, text('span', 'myReportsLink'));
+  mine.addEventListener('click', () => openMine());
+  parts.push(el('p', { className: 'note my-reports-kept' }, text('span', 'resultKept'), ' ', mine));
   parts.push(el('div', { className: 'follow-box' },
     text('p', 'resultFollow', { className: 'follow-lead' }),
     link,
@@ -1039,13 +1120,16 @@ function renderResult() {
 let followMarker = null;
 let lastFollow = null;
 
-async function openFollow(id, key) {
+async function openFollow(id, key, { opener = false } = {}) {
   const map = await appReady;
+  form.location.picker.stop({ clear: false });
   showView('follow');
   form.fab.hidden = true;
   form.follow.replaceChildren(text('p', 'followLoading', { className: 'note' }));
-  // Opened by the link itself: shown, without taking the focus from the page's start.
-  form.sheet.open(null, { focus: null });
+  // Opened by the link itself: shown, without taking the focus from the page's start; from the
+  // look-up or "my reports", the focus goes to the title.
+  if (!form.sheet.isOpen) form.sheet.open(opener ? form.fab : null, { focus: null });
+  if (opener) form.sheet.title.focus();
   try {
     await loadServices();
   } catch {
@@ -1063,7 +1147,8 @@ async function openFollow(id, key) {
   } catch {
     problem = t('errNetwork');
   }
-  lastFollow = { id, key, report, problem };
+  lastFollow = { id, key, report, problem, wrongKey: !report && response404(problem) && Boolean(key) };
+  if (report && key) rememberReport({ id: report.service_request_id ?? id, key, service_code: report.service_code, at: report.requested_datetime });
   renderFollow();
   if (report && Number.isFinite(Number(report.long)) && Number.isFinite(Number(report.lat))) {
     const lngLat = [Number(report.long), Number(report.lat)];
@@ -1075,12 +1160,28 @@ async function openFollow(id, key) {
   }
 }
 
+const response404 = (problem) => problem === t('followNotFound');
+
 function renderFollow() {
   if (!lastFollow) return;
-  const { report, problem, id } = lastFollow;
+  const { report, problem, id, key } = lastFollow;
   if (!report) {
-    form.follow.replaceChildren(el('p', { className: 'form-error', role: 'alert', text: problem ?? t('followNotFound') }),
-      el('p', { className: 'note', text: t('followRef', { id }) }));
+    // Not a dead end: say what may be wrong, let the person try again (number + key or the
+    // whole link), offer the reports kept on this device, and a new report.
+    const kept = myReports();
+    form.follow.replaceChildren(
+      el('p', { className: 'form-error', role: 'alert', text: problem ?? t('followNotFound') }),
+      text('p', key ? 'followWrongKeyHelp' : 'followNoKeyHelp', { className: 'note' }),
+      el('section', { className: 'lookup', 'aria-labelledby': 'follow-lookup-heading' },
+        text('h3', 'lookupHeading', { id: 'follow-lookup-heading' }),
+        lookupForm({ id, onLookup: (i, k) => openFollow(i, k, { opener: true }) })),
+      kept.length ? el('p', { className: 'note' }, text('span', 'followKeptHint'), ' ',
+        (() => {
+          const b = el('button', { type: 'button', className: 'link-button' }, el('span', { text: t('myReportsLinkN', { n: formatNumber(kept.length) }) }));
+          b.addEventListener('click', () => openMine());
+          return b;
+        })()) : '',
+      el('div', { className: 'form-actions' }, backToFormButton()));
     return;
   }
   const status = report.detailed_status ?? report.status;
@@ -1132,6 +1233,8 @@ function buildButton() {
 
 function onLanguage() {
   if (services.length) renderTypes();
+  form.renderMineButton?.();
+  if (form.mode === 'mine') openMine();
   form.updateCounter?.();
   form.location?.render();
   if (form.mode === 'result') renderResult();

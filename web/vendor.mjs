@@ -16,6 +16,10 @@
 //
 // The only other change to the contents is dropping the trailing `sourceMappingURL` comment,
 // since the source maps are not vendored.
+//
+// The map labels' SDF glyph ranges (vendor/glyphs/, Noto Sans Regular from @fontsource/noto-sans,
+// OFL-1.1, drawn with @mapbox/tiny-sdf) are made by glyphs.mjs (`npm run glyphs`), not copied here:
+// no npm package ships them ready-made, and making them needs a browser's canvas.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

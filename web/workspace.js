@@ -20,7 +20,7 @@ import {
 } from './vendor/terra-draw/terra-draw.js';
 import { TerraDrawMapLibreGLAdapter } from './vendor/terra-draw/terra-draw-maplibre-gl-adapter.js';
 import {
-  addPopupProvider, apiLabel, appReady, closePopup, currentLanguage, dataNotice, el, formatDateTime, formatDecimal,
+  addPopupProvider, apiLabel, appReady, closePopup, currentLanguage, dataNotice, dataYears, tn, el, formatDateTime, formatDecimal,
   formatNumber, incidentCategories, niceStep, onLanguageChange, setMapClickHandler, svgEl, t,
 } from './app.js';
 import { appUrl, setFieldError, text, uid } from './reports.js';
@@ -57,7 +57,6 @@ const WHERE_MONTHS = [12, 24, 36];
 const WHERE_LIMIT = 20;
 /** "Where to act" score ramp (ColorBrewer PuBuGn), unlike the incidents' yellow–red. */
 const WHERE_STOPS = [[0, '#ece2f0'], [0.25, '#a6bddb'], [0.5, '#67a9cf'], [0.75, '#1c9099'], [1, '#016c59']];
-const REPORT_YEARS = [2010, 2011, 2012, 2013, 2014];
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -104,11 +103,8 @@ function formatMoney(n) {
   return new Intl.NumberFormat(t('locale'), { style: 'currency', currency: 'DKK', maximumFractionDigits: 0 }).format(n);
 }
 
-/** The text for `key` with a count: `${key}_one` (where there is one) when the count is 1. */
-function plural(key, n, params = {}) {
-  const one = `${key}_one`;
-  return t(n === 1 && t(one) !== one ? one : key, { ...params, n: formatNumber(n) });
-}
+/** The text for `key` with a count, by the language's plural rules (app.js `tn`). */
+const plural = tn;
 
 /** A ratio as "0,85" and a change as "15 %" in the page's language. */
 const ratio = (n) => formatDecimal(n, 2);
@@ -1048,6 +1044,74 @@ async function runEvaluation({ focus = false } = {}) {
   if (focus) ws.ui.evalResult.querySelector('h3')?.focus({ preventScroll: true });
   const feature = initiativeById(ev.id);
   if (feature && ev.result) showGeometry(feature.geometry);
+  showEvaluationZones(ev.result ? feature : null, ev.result);
+}
+
+// The evaluation's areas on the map: the initiative's area with its buffer (where "inside" is
+// counted), the displacement ring around it, and the control area. A buffer is drawn exactly as a
+// band of width 2 × buffer around the geometry (round joins and caps: every point within the
+// buffer's distance), the ring likewise with its outer distance, each under the next: the
+// zones nest, darker inwards.
+const ZONE_COLOURS = { ring: '#1b9e77', buffer: '#6a3d9a', control: '#1f5f8b' };
+
+/** Pixels per metre at zoom 0 near Copenhagen (512-px tiles); doubles per zoom level. */
+const PX_PER_M_Z0 = 1 / (78271.517 * Math.cos(55.69 * Math.PI / 180));
+const metresWide = (m) => ['interpolate', ['exponential', 2], ['zoom'], 0, m * PX_PER_M_Z0, 22, m * PX_PER_M_Z0 * 2 ** 22];
+
+function ensureZoneLayers(map) {
+  if (map.getSource('eval-zones')) return;
+  const empty = { type: 'FeatureCollection', features: [] };
+  map.addSource('eval-zones', { type: 'geojson', data: empty });
+  map.addSource('eval-control', { type: 'geojson', data: empty });
+  const before = map.getLayer('initiatives-fill') ? 'initiatives-fill' : undefined;
+  const width = (key) => metresWide(1).map((v, i) => (i >= 3 && i % 2 === 0 ? ['*', 2, ['get', key], v] : v));
+  const radius = (key) => metresWide(1).map((v, i) => (i >= 3 && i % 2 === 0 ? ['*', ['get', key], v] : v));
+  const notPoint = ['!=', ['geometry-type'], 'Point'];
+  const point = ['==', ['geometry-type'], 'Point'];
+  map.addLayer({ id: 'eval-control-fill', type: 'fill', source: 'eval-control', paint: { 'fill-color': ZONE_COLOURS.control, 'fill-opacity': 0.06 } }, before);
+  map.addLayer({ id: 'eval-control-line', type: 'line', source: 'eval-control', paint: { 'line-color': ZONE_COLOURS.control, 'line-width': 2.5, 'line-dasharray': [3, 2] } }, before);
+  for (const [zone, key] of [['ring', 'ring_m'], ['buffer', 'buffer_m']]) {
+    map.addLayer({
+      id: `eval-${zone}`, type: 'line', source: 'eval-zones', filter: notPoint,
+      layout: { 'line-join': 'round', 'line-cap': 'round' },
+      paint: { 'line-color': ZONE_COLOURS[zone], 'line-width': width(key), 'line-opacity': zone === 'ring' ? 0.16 : 0.28 },
+    }, before);
+    map.addLayer({
+      id: `eval-${zone}-point`, type: 'circle', source: 'eval-zones', filter: point,
+      paint: {
+        'circle-color': ZONE_COLOURS[zone], 'circle-radius': radius(key), 'circle-opacity': zone === 'ring' ? 0.16 : 0.28,
+        'circle-stroke-color': ZONE_COLOURS[zone], 'circle-stroke-width': 1.5, 'circle-stroke-opacity': 0.9,
+      },
+    }, before);
+  }
+}
+
+/** Draws (or, with no result, takes off) the evaluated initiative's zones and control area. */
+async function showEvaluationZones(feature, result) {
+  const map = await appReady;
+  ensureZoneLayers(map);
+  const empty = { type: 'FeatureCollection', features: [] };
+  if (!feature || !result) {
+    map.getSource('eval-zones').setData(empty);
+    map.getSource('eval-control').setData(empty);
+    return;
+  }
+  const p = result.parameters ?? {};
+  const buffer = Math.max(Number(p.buffer_m) || 0, 1);
+  map.getSource('eval-zones').setData({ type: 'Feature', properties: { buffer_m: buffer, ring_m: Math.max(Number(p.ring_m) || buffer, buffer) }, geometry: feature.geometry });
+  const control = (await map.getSource('districts').getData()).features.find((f) => (f.properties?.id ?? f.id) === p.control);
+  map.getSource('eval-control').setData(control ? { type: 'Feature', properties: {}, geometry: control.geometry } : empty);
+}
+
+/** The key to the zones drawn on the map, in the evaluation's words. */
+function zonesKey(r) {
+  const p = r.parameters ?? {};
+  const item = (zone, key, params) => el('li', {},
+    el('span', { className: `zone-swatch zone-${zone}`, 'aria-hidden': 'true' }), ' ', el('span', { text: t(key, params) }));
+  return el('ul', { className: 'zones-key', id: 'eval-zones-key' },
+    item('buffer', 'evalZoneBuffer', { m: formatNumber(Number(p.buffer_m ?? 0)) }),
+    item('ring', 'evalZoneRing', { from: formatNumber(Number(p.buffer_m ?? 0)), to: formatNumber(Number(p.ring_m ?? 0)) }),
+    item('control', 'evalZoneControl', { name: controlName(r) }));
 }
 
 function renderEvaluation() {
@@ -1080,7 +1144,7 @@ function renderEvaluation() {
     parts.push(el('div', { className: 'ws-warning eval-small', role: 'note' },
       el('strong', { text: t('evalSmallTitle') }), ' ', el('span', { text: t('evalSmallText') })));
   }
-  parts.push(evaluationFigure(r), countsTable(r), displacementBlock(r), nearbyBlock(r),
+  parts.push(zonesKey(r), evaluationFigure(r), countsTable(r), displacementBlock(r), nearbyBlock(r),
     el('details', { className: 'ws-details' }, text('summary', 'evalMethodSummary'),
       el('p', { text: t('evalMethodText', { months: formatNumber(Number(p.months)), buffer: formatNumber(Number(p.buffer_m)), ring: formatNumber(Number(p.ring_m)) }) }),
       el('p', { className: 'api-text', ...localText(r, 'method') })),
@@ -1620,9 +1684,10 @@ function renderWhere() {
   const { data, on } = ws.where;
   const ui = ws.ui.where;
   const features = on && data ? data.features : [];
-  ui.list.replaceChildren(...features.map(whereItem));
+  ui.list.replaceChildren(...features.map((feature, i) => whereItem(feature, features[i - 1])));
   if (on && data && !features.length) ui.list.append(el('li', { className: 'note', text: t('whereNone') }));
   ui.info.replaceChildren(...(on && data ? [
+    el('p', { className: 'note where-ties', text: t('whereTies') }),
     el('details', { className: 'ws-details' }, text('summary', 'whereMethod'), el('p', { className: 'api-text', ...localText(data, 'method') })),
     noticeBox(data),
   ] : []).filter(Boolean));
@@ -1635,8 +1700,21 @@ function reasonsOf(p) {
   return p[`reasons_${currentLanguage()}`] ?? p.reasons_en ?? [];
 }
 
-function whereItem(feature) {
+/**
+ * Why a place ranks below one with the same score: the API breaks ties by more incidents in the
+ * evening and at night (18–06), then by the cell's id (so the order never changes by chance).
+ */
+function tieText(p, above) {
+  if (!above || Number(above.properties.score) !== Number(p.score)) return null;
+  const a = Number(above.properties.evening_night_incidents);
+  const b = Number(p.evening_night_incidents);
+  const params = { n: formatNumber(Number(above.properties.rank)), a: formatNumber(a), b: formatNumber(b) };
+  return t(Number.isFinite(a) && Number.isFinite(b) && a !== b ? 'whereTieNight' : 'whereTieCell', params);
+}
+
+function whereItem(feature, above = null) {
   const p = feature.properties;
+  const tie = tieText(p, above);
   const cell = cellOf(feature);
   const scoreBar = el('span', { className: 'where-bar', 'aria-hidden': 'true' }, el('span', { className: 'where-bar-fill' }));
   scoreBar.firstChild.style.setProperty('--score', String(Math.max(0, Math.min(1, Number(p.score) || 0))));
@@ -1651,6 +1729,7 @@ function whereItem(feature) {
       el('span', { className: 'where-score' }, text('span', 'whereScore'), ' ', el('strong', { text: formatDecimal(Number(p.score), 2) })),
       scoreBar),
     el('ul', { className: 'where-reasons' }, ...reasonsOf(p).map((reason) => el('li', { text: reason }))),
+    tie ? el('p', { className: 'note where-tie', text: tie }) : null,
     linked.length ? el('p', { className: 'note', text: t('whereLinked', { list: linked.join(', ') }) }) : null,
     el('div', { className: 'button-row' }, show, create));
 }
@@ -1715,8 +1794,19 @@ function newInitiativeAt(feature) {
 // ---------------------------------------------------------------------------------------------
 
 function buildReport(panel) {
-  const year = el('select', { id: 'status-report-year' }, ...REPORT_YEARS.map((y) => el('option', { value: String(y), text: String(y) })));
-  year.value = String(REPORT_YEARS.at(-1));
+  // Every year the data cover, this one included (resident reports are dated now); the last
+  // year with incidents first chosen. The metadata may still be on its way: filled once in.
+  const year = el('select', { id: 'status-report-year' });
+  const fillYears = () => {
+    const { years, lastData } = dataYears();
+    // The person's choice stays; otherwise the last year with incidents.
+    const chosen = year.dataset.chosen ? year.value : String(lastData);
+    year.replaceChildren(...years.map((y) => el('option', { value: String(y), text: String(y) })));
+    year.value = years.includes(Number(chosen)) ? chosen : String(lastData);
+  };
+  fillYears();
+  appReady.then(fillYears);
+  year.addEventListener('change', () => { year.dataset.chosen = '1'; });
   const radios = (name, values, checked) => el('div', { className: 'choice-row' }, ...values.map((value) => {
     const id = `status-report-${name}-${value}`;
     const input = el('input', { type: 'radio', name: `status-report-${name}`, value, id });
@@ -1799,6 +1889,8 @@ export const workspaceSheetSize = (name) => SHEET_SIZES[name];
 /** Called whenever the sheet shows a tab (any tab; null when it closes). */
 export function showWorkspaceTab(name) {
   ws.tab = name;
+  if (name !== 'evaluation') showEvaluationZones(null, null);
+  else if (ws.evaluation.result) showEvaluationZones(initiativeById(ws.evaluation.id), ws.evaluation.result);
   if (name === 'initiatives') drawing.resume();
   else drawing.pause();
   if (!signedIn()) return;

@@ -1135,7 +1135,9 @@ op("/api/analysis/emerging", "get", tags=["analysis"], operationId="getEmerging"
 # --- summaries
 op("/api/districts/{districtId}/summary", "get", tags=["summaries"], operationId="getDistrictSummary", summary="A district's period in numbers",
    description="Counts per category for the period and the period of the same length just before, with the rate ratio, change in per cent and an exact two-sided test; "
-               "a 7×24 hour-by-weekday matrix (Copenhagen time); the night share (22:00–05:59); the top Gi* cells; safety-walk ratings by kind." + NOTE_AGG,
+               "a 7×24 hour-by-weekday matrix (Copenhagen time); the night share (22:00–05:59); the top Gi* cells; safety-walk ratings by kind." + NOTE_AGG +
+               " Exception: district 8 over exactly one calendar year (`from=YYYY-01-01&to=YYYY-12-31`) or its first half (`…-01-01` to `…-06-30`) is one of the programme's fixed figures, "
+               "which planners see exactly, as in the status report (the same counts in both).",
    security=OPTIONAL_AUTH,
    parameters=[{"name": "districtId", "in": "path", "required": True, "description": "`bydel-N`, `district-N` or `rode-N`.",
                 "schema": {"type": "string", "pattern": DISTRICT_ID_PATTERN}, "example": "district-8"},

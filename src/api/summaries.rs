@@ -305,6 +305,28 @@ fn suppress_summary(v: &mut serde_json::Value, d: Disclosure) {
     }
 }
 
+/// What a district summary for `from`–`to` (`YYYY-MM-DD`, Copenhagen days) counts: for district
+/// 8 over a whole calendar year or its first half — the programme's fixed figures, which no caller
+/// can narrow — what the status report counts ([`Need::Programme`], exact for planners), so a
+/// planner reads one set of figures in the map's panel and in the report; any other district or
+/// period is an aggregate over a chosen area and time ([`Need::Aggregates`]).
+fn summary_need(id: &str, from: Option<&str>, to: Option<&str>) -> Need {
+    let programme = id == model::HOTSPOT_DISTRICT_ID
+        && match (from, to) {
+            (Some(f), Some(t)) if f.len() == 10 && t.len() == 10 => {
+                f.ends_with("-01-01")
+                    && f.get(..4) == t.get(..4)
+                    && (t.ends_with("-12-31") || t.ends_with("-06-30"))
+            }
+            _ => false,
+        };
+    if programme {
+        Need::Programme
+    } else {
+        Need::Aggregates
+    }
+}
+
 /// `GET /api/districts/{id}/summary?from=&to=`.
 pub async fn district_summary(
     state: web::Data<AppState>,
@@ -316,7 +338,8 @@ pub async fn district_summary(
     let st = state.clone();
     let caller = Caller::of(&req);
     let all_reports = caller.sees_unpublished();
-    let (cat, disclosure) = state.view(&caller, Need::Aggregates);
+    let need = summary_need(&id, p.non_empty("from")?, p.non_empty("to")?);
+    let (cat, disclosure) = state.view(&caller, need);
     state.heavy().reply(move || {
         let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
         // Dates are Copenhagen calendar days: `from` at local midnight, `to` through 23:59:59.

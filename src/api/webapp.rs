@@ -17,6 +17,8 @@ struct Asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
+/// SDF glyph ranges of the map's labels (the format MapLibre's `glyphs` URL serves).
+const PBF: &str = "application/x-protobuf";
 
 static ASSETS: &[Asset] = &[
     Asset {
@@ -119,6 +121,42 @@ static ASSETS: &[Asset] = &[
         path: "/vendor/maplibre-gl/LICENSE.txt",
         content_type: "text/plain; charset=utf-8",
         body: include_bytes!("../../web/vendor/maplibre-gl/LICENSE.txt"),
+        vendored: true,
+    },
+    Asset {
+        path: "/search.js",
+        content_type: JS,
+        body: include_bytes!("../../web/search.js"),
+        vendored: false,
+    },
+    Asset {
+        path: "/myreports.js",
+        content_type: JS,
+        body: include_bytes!("../../web/myreports.js"),
+        vendored: false,
+    },
+    Asset {
+        path: "/vendor/glyphs/noto-sans-regular/0-255.pbf",
+        content_type: PBF,
+        body: include_bytes!("../../web/vendor/glyphs/noto-sans-regular/0-255.pbf"),
+        vendored: true,
+    },
+    Asset {
+        path: "/vendor/glyphs/noto-sans-regular/256-511.pbf",
+        content_type: PBF,
+        body: include_bytes!("../../web/vendor/glyphs/noto-sans-regular/256-511.pbf"),
+        vendored: true,
+    },
+    Asset {
+        path: "/vendor/glyphs/noto-sans-regular/8192-8447.pbf",
+        content_type: PBF,
+        body: include_bytes!("../../web/vendor/glyphs/noto-sans-regular/8192-8447.pbf"),
+        vendored: true,
+    },
+    Asset {
+        path: "/vendor/glyphs/LICENSE.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../../web/vendor/glyphs/LICENSE.txt"),
         vendored: true,
     },
     Asset {

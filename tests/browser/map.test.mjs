@@ -160,12 +160,22 @@ function recordRequests(page, fragment) {
 }
 
 /** Sets both month sliders through their input events (indexes into the slider's months). */
+/** The index of the last month the month pickers offer. */
+function lastMonthIndex(page) {
+  return page.$$eval('#month-from option', (options) => options.length - 1);
+}
+
+/** Chooses a month (by index) in one of the month pickers, as a person would. */
+async function pickMonth(page, selector, index) {
+  await page.selectOption(selector, String(index));
+}
+
 async function setMonths(page, from, to) {
   await page.evaluate(([a, b]) => {
     for (const [id, v] of [['#month-to', b], ['#month-from', a]]) {
       const input = document.querySelector(id);
       input.value = String(v);
-      input.dispatchEvent(new Event('input'));
+      input.dispatchEvent(new Event('change'));
     }
   }, [from, to]);
   await page.waitForFunction(() => document.body.dataset.loading, null, { timeout: 2000 }).catch(() => {});
@@ -258,8 +268,7 @@ test('filters: fewer categories and a shorter period draw fewer incidents, witho
 
     // All categories again, and the last month only, set with the keyboard.
     await page.click('#categories-all');
-    await page.focus('#month-from');
-    await page.keyboard.press('End');
+    await pickMonth(page, '#month-from', await lastMonthIndex(page));
     await waitSettled(page);
     const lastMonth = await hexbinTotal(page);
     assert.ok(lastMonth < all, `one month (${lastMonth}) draws fewer incidents than five years (${all})`);
@@ -553,8 +562,7 @@ test('hot spots: the Gi* layer draws significant cells, explains them, and says 
     const refused = page.waitForResponse((r) => r.url().includes('/api/analysis/hotspots') && r.status() === 422, { timeout: TIMEOUT });
     await page.click('#categories-none');
     await page.check('#category-weapons');
-    await page.focus('#month-from');
-    await page.keyboard.press('End');
+    await pickMonth(page, '#month-from', await lastMonthIndex(page));
     const apiDetail = await (await refused).json();
     await waitSettled(page);
     const note = page.locator('#hotspots-note');
@@ -625,9 +633,7 @@ test('summary: district 8 in numbers follows the month range and shows the safet
     assert.match(await page.locator('#safety-note').innerText(), /syntetiske demodata.*ikke det officielle/);
 
     // 2013–2014 against 2011–2012, both covered by the data: counts, changes and test markers.
-    await page.focus('#month-from');
-    await page.keyboard.press('End');
-    for (let i = 0; i < 23; i += 1) await page.keyboard.press('ArrowLeft');
+    await pickMonth(page, '#month-from', (await lastMonthIndex(page)) - 23);
     await waitSettled(page);
     const recent = await summaryAgainstApi(page, urls);
     assert.notEqual(recent.url.href, whole.url.href, 'changing the month range asks for a new summary');
@@ -643,10 +649,8 @@ test('summary: district 8 in numbers follows the month range and shows the safet
     assert.match(await page.locator('#summary-table tr[data-code="all"] td.change').innerText(), /[↑↓→] \d+\s?%/);
 
     // The last year of 2012: the safety index follows the end of the range.
-    await page.focus('#month-to');
-    for (let i = 0; i < 24; i += 1) await page.keyboard.press('ArrowLeft');
-    await page.focus('#month-from');
-    await page.keyboard.press('Home');
+    await pickMonth(page, '#month-to', (await lastMonthIndex(page)) - 24);
+    await pickMonth(page, '#month-from', 0);
     await waitSettled(page);
     assert.equal(await page.locator('#safety-heading').innerText(), 'Tryghedsindeks 2012');
     const shortPeriod = await summaryAgainstApi(page, urls);
@@ -839,7 +843,7 @@ test('modes: density, hex counts, hot spots and emerging hot spots each draw the
 
     // Two months: too few quarters for a space-time trend. The reason is shown, nothing is drawn.
     const refused = page.waitForResponse((r) => r.url().includes('/api/analysis/emerging') && r.status() === 422, { timeout: TIMEOUT });
-    const last = Number(await page.getAttribute('#month-to', 'max'));
+    const last = await lastMonthIndex(page);
     await setMonths(page, last - 1, last);
     await refused;
     await waitSettled(page);
@@ -1034,7 +1038,7 @@ test('reports: a resident reports in Danish, a planner publishes, the report is 
     await tapMap(page, DISTRICT8_SPOT, true);
     await page.waitForSelector('.field-location.placed');
     assert.match(await page.locator('#report-sheet .place-status').innerText(), /Sted valgt/);
-    assert.equal(await page.locator('.maplibregl-popup').count(), 0, 'placing the spot opens no popup');
+    assert.equal(await page.locator('.maplibregl-popup, #popup-sheet:not([hidden])').count(), 0, 'placing the spot opens no popup');
 
     // The type (Danish names from services.json), the time of day, the description.
     const lighting = page.locator('label[for="report-type-poor_lighting"]');
@@ -1139,7 +1143,8 @@ test('reports: a resident reports in Danish, a planner publishes, the report is 
     assert.ok(rendered, 'the report is drawn on the reports layer');
     // The pin stands on its point: tap its head.
     await tapMap(page, at, true, -14);
-    const item = page.locator(`.maplibregl-popup .popup-report[data-report-id="${reportId}"]`);
+    // On a phone a popup is a bottom sheet over the map.
+    const item = page.locator(`#popup-sheet:not([hidden]) .popup-report[data-report-id="${reportId}"]`);
     await item.waitFor({ timeout: 10_000 });
     const text = await item.locator('.report-text').textContent();
     assert.ok(text.includes('<script>window.__xss=1</script>'), `the script shows as text: ${text}`);
@@ -1147,7 +1152,7 @@ test('reports: a resident reports in Danish, a planner publishes, the report is 
     for (const secret of ['jens@example.dk', '22 33 44 55', 'beboer.kontakt@example.dk']) {
       assert.ok(!(await item.innerText()).includes(secret), `the popup does not show ${secret}`);
     }
-    assert.equal(await page.locator('.maplibregl-popup script').count(), 0, 'no script element in the popup');
+    assert.equal(await page.locator('#popup-sheet script').count(), 0, 'no script element in the popup');
     assert.match(await item.innerText(), /Dårlig belysning/);
     assert.match(await item.innerText(), /Offentliggjort/);
     await page.screenshot({ path: `${ARTIFACTS}report-phone-popup.png` });
@@ -1159,7 +1164,7 @@ test('reports: a resident reports in Danish, a planner publishes, the report is 
 
     // Another resident at the same spot is offered it before sending ("already reported?"),
     // from the public layer, and can say "me too" there instead.
-    const close = page.locator('.maplibregl-popup-close-button');
+    const close = page.locator('#popup-sheet:not([hidden]) .popup-sheet-close');
     if (await close.count()) await close.first().click();
     await page.locator('#report-button').tap();
     await page.waitForSelector('#report-sheet:not([hidden]) #report-types input');
@@ -1170,7 +1175,8 @@ test('reports: a resident reports in Danish, a planner publishes, the report is 
     const nearby = page.locator(`#report-sheet .nearby:not([hidden]) .dup-item[data-report-id="${reportId}"]`);
     await nearby.waitFor({ timeout: 10_000 });
     assert.match(await page.locator('#report-sheet .nearby h3').innerText(), /allerede meldt/);
-    assert.match(await nearby.innerText(), /m væk/);
+    // The very same spot reads as the same spot on the map, not "about 50 m away".
+    assert.match(await nearby.innerText(), /samme sted på kortet/);
     await nearby.scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${ARTIFACTS}report-phone-nearby.png` });
     assertNoProblems(publicView.problems);
@@ -1311,7 +1317,7 @@ test('walks: a planner saves a safety-walk observation on a phone and it is on t
     // Signing out forgets the token.
     await page.locator('#planner-logout').tap();
     assert.equal(await page.evaluate(() => window.sessionStorage.getItem('hotspot.plannerToken')), null);
-    assert.ok(await page.isHidden('#planner-button'));
+    assert.match(await page.locator('#planner-button').innerText(), /Personale/, 'the top bar offers the sign-in again');
     assertNoProblems(problems);
   } finally {
     await context.close();
@@ -1475,5 +1481,303 @@ test('workspace: a planner draws an area, saves it, evaluates it, reads the goal
     assertNoProblems(problems);
   } finally {
     await context.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15: a map people can find their way on
+// ---------------------------------------------------------------------------------------------
+
+const AXE_SOURCE = readFileSync(fileURLToPath(new URL('./node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
+
+/**
+ * axe-core over the whole page as it is now; fails on any serious or critical violation. axe is
+ * evaluated through the DevTools protocol (the page's CSP allows no injected script tag).
+ */
+async function assertAccessible(page, where) {
+  const violations = await page.evaluate(async (source) => {
+    if (!window.axe) (0, eval)(source); // eslint-disable-line no-eval
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} – ${n.failureSummary?.split('\n')[1]?.trim() ?? ''}`).join('; ')}`);
+  }, AXE_SOURCE);
+  assert.deepEqual(violations, [], `axe-core finds no serious or critical violation in ${where}`);
+}
+
+/** A box lies wholly inside another (1 px of rounding allowed). */
+function assertInside(inner, outer, what) {
+  assert.ok(inner && outer && inner.x >= outer.x - 1 && inner.y >= outer.y - 1
+    && inner.x + inner.width <= outer.x + outer.width + 1 && inner.y + inner.height <= outer.y + outer.height + 1,
+  `${what}: ${JSON.stringify(inner)} inside ${JSON.stringify(outer)}`);
+}
+
+/** The screen point of the incident stack nearest the map's centre (whose popup is longest). */
+function biggestStackPoint(page) {
+  return page.evaluate(() => {
+    const map = window.hotspotMap;
+    const features = map.queryRenderedFeatures({ layers: ['incidents-halo'] });
+    const size = (f) => Number(map.getFeatureState({ source: 'incidents-tiles', sourceLayer: 'incidents', id: f.id })?.stack ?? 1);
+    const rect = map.getCanvas().getBoundingClientRect();
+    const inView = features.map((f) => ({ f, p: map.project(f.geometry.coordinates) }))
+      .filter(({ p }) => p.x > 60 && p.y > 60 && p.x < rect.width - 60 && p.y < rect.height - 60)
+      .sort((a, b) => size(b.f) - size(a.f));
+    const best = inView[0];
+    return best ? { x: rect.left + best.p.x, y: rect.top + best.p.y } : null;
+  });
+}
+
+test('labels and search: street names drawn from the vendored glyphs at z16, the search box flies to a square', { timeout: TIMEOUT * 2 }, async () => {
+  const glyphs = [];
+  const foreign = [];
+  const { context, page, problems } = await openApp(LAPTOP, {}, (p) => p.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.includes('/vendor/glyphs/')) glyphs.push(url.pathname);
+    if (url.origin !== new URL(PAGE_URL).origin && !url.protocol.startsWith('data') && !url.protocol.startsWith('blob')) foreign.push(url.href);
+  }));
+  try {
+    await centreOn(page, DISTRICT8_SPOT, 16);
+    await waitSettled(page);
+    const names = await page.evaluate(() => window.hotspotMap.queryRenderedFeatures({ layers: ['labels-streets'] }).map((f) => f.properties.name));
+    assert.ok(names.length >= 5, `street names are drawn at z16: ${names.join(', ')}`);
+    assert.ok(names.some((n) => /gade|vej|plads/i.test(n)), `they are street names: ${names.join(', ')}`);
+    assert.ok(glyphs.some((p) => p.endsWith('/noto-sans-regular/0-255.pbf')), `the glyphs come from the vendored ranges: ${glyphs.join(', ')}`);
+    assert.deepEqual(foreign, [], 'nothing is fetched from another host (no font server, no CDN)');
+    await page.screenshot({ path: `${ARTIFACTS}labels-z16.png` });
+
+    // Search: a square's name, chosen with the keyboard, flies the map there.
+    await page.fill('#place-search', 'blågårds pl');
+    await page.waitForSelector('#search-list [role="option"]');
+    assert.match(await page.locator('#search-list [role="option"]').first().innerText(), /Blågårds Plads/);
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getAttribute('#place-search', 'aria-activedescendant'), 'search-option-0');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !window.hotspotMap.isMoving(), null, { timeout: TIMEOUT });
+    await waitSettled(page);
+    const [centre, square] = await page.evaluate(async () => {
+      const data = await window.hotspotMap.getSource('streets').getData();
+      const points = data.features.filter((f) => f.properties.name === 'Blågårds Plads')
+        .flatMap((f) => (f.geometry.type === 'LineString' ? f.geometry.coordinates : f.geometry.coordinates.flat()));
+      const xs = points.map((p) => p[0]);
+      const ys = points.map((p) => p[1]);
+      return [window.hotspotMap.getCenter().toArray(), [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]];
+    });
+    // The square's own extent (from the shipped streets), a few metres of slack.
+    assert.ok(centre[0] >= square[0] - 0.0005 && centre[0] <= square[2] + 0.0005 && centre[1] >= square[1] - 0.0003 && centre[1] <= square[3] + 0.0003,
+      `the map is over Blågårds Plads: ${centre} in ${square}`);
+    assert.ok(await page.evaluate(() => window.hotspotMap.getZoom()) >= 16, 'close enough to see the square');
+    assert.ok(await page.evaluate(() => window.hotspotMap.querySourceFeatures('search-hit').length > 0), 'the square is outlined');
+    // A district too.
+    await page.fill('#place-search', 'Distrikt 9');
+    await page.waitForSelector('#search-list [role="option"]');
+    assert.match(await page.locator('#search-list [role="option"]').first().innerText(), /Distrikt 9/);
+    assertNoProblems(problems);
+  } finally {
+    await context.close();
+  }
+});
+
+test('popups fit the map: inside its box on a laptop, a bottom sheet on a phone; Escape closes them and the report button comes back', { timeout: TIMEOUT * 2 }, async () => {
+  for (const [viewport, options, phone] of [[LAPTOP, {}, false], [PHONE, PHONE_OPTIONS, true]]) {
+    const { context, page, problems } = await openApp(viewport, options);
+    try {
+      await centreOn(page, DISTRICT8_SPOT, 16.5);
+      await waitSettled(page);
+      const point = await biggestStackPoint(page);
+      assert.ok(point, 'an incident stack is in view');
+      if (phone) await page.touchscreen.tap(point.x, point.y);
+      else await page.mouse.click(point.x, point.y);
+      const popup = page.locator(phone ? '#popup-sheet:not([hidden])' : '.maplibregl-popup');
+      await popup.waitFor();
+      await page.waitForTimeout(300);
+      const mapBox = await page.locator('#map').boundingBox();
+      assertInside(await popup.boundingBox(), mapBox, `the popup lies inside the map (${phone ? 'phone' : 'laptop'})`);
+      if (!phone) {
+        // Scrolls inside rather than being cut: its content is no taller than the map.
+        const content = await page.locator('.maplibregl-popup-content').boundingBox();
+        assert.ok(content.height <= mapBox.height, `the popup is no taller than the map: ${content.height} ≤ ${mapBox.height}`);
+      }
+      assert.ok(!(await page.locator('#report-button').isVisible()), 'the report button steps aside while the popup is open');
+      await page.screenshot({ path: `${ARTIFACTS}popup-${phone ? 'phone' : 'laptop'}.png` });
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => !document.querySelector('.maplibregl-popup') && (document.querySelector('#popup-sheet')?.hidden ?? true));
+      assert.ok(await page.locator('#report-button').isVisible(), 'the report button comes back');
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  }
+});
+
+test('my reports: kept on the device across a reload, looked up by number + key, a wrong key helps, forgotten on request', { timeout: TIMEOUT * 3 }, async () => {
+  const { context, page, problems } = await openApp(LAPTOP);
+  try {
+    await page.click('#lang-switch button[data-lang="en"]');
+    await page.click('#report-button');
+    await page.waitForSelector('#report-sheet:not([hidden]) #report-types input');
+    await centreOn(page, DISTRICT8_SPOT, 16.5);
+    await page.click('#report-sheet .btn-centre');
+    await page.waitForSelector('.field-location.placed');
+    // The chosen spot is named by its street, not by coordinates.
+    await page.waitForFunction(() => !/…/.test(document.querySelector('#report-sheet .place-status').textContent));
+    const place = await page.locator('#report-sheet .place-status').innerText();
+    assert.match(place, /Place chosen on \p{Lu}/u, `the spot has a street name: ${place}`);
+    assert.doesNotMatch(place, /55\.\d{3}/, 'not coordinates');
+    await page.click('label[for="report-type-poor_lighting"]');
+    await page.fill('#report-description', `Dark gateway, the lamp is broken (${Date.now().toString(36)}).`);
+    await page.click('#report-sheet .btn-submit');
+    await page.waitForSelector('#report-confirmation');
+    const id = (await page.locator('#report-reference').innerText()).trim();
+    // The thank-you is in the chosen language only.
+    const result = await page.locator('.report-result').innerText();
+    assert.doesNotMatch(result, /Tak|modtaget|Sekretariatet/, `the confirmation is in English only: ${result}`);
+    await assertAccessible(page, 'the confirmation');
+
+    // A reload: the report is still under "my reports", with its status.
+    await page.reload();
+    await waitReady(page);
+    await page.click('#report-button');
+    await page.click('#my-reports-button');
+    const item = page.locator(`#my-report-list li[data-report-id="${id}"]`);
+    await item.waitFor();
+    await page.waitForFunction((i) => !document.querySelector(`#my-report-list li[data-report-id="${i}"] .status-loading`), id);
+    assert.match(await item.innerText(), /awaiting review|Received/i);
+    await assertAccessible(page, 'my reports');
+    await page.screenshot({ path: `${ARTIFACTS}my-reports.png` });
+
+    // A wrong key: a page that says what to check and lets the person try again.
+    await page.goto(new URL(`?report=${id}&key=${id}_wrong`, PAGE_URL).href);
+    await waitReady(page);
+    await page.waitForSelector('.report-follow .lookup-form');
+    assert.match(await page.locator('.report-follow').innerText(), /number and key do not match/i);
+    assert.equal(await page.locator('.report-follow .lookup-form input').first().inputValue(), id, 'the number is filled in');
+    await assertAccessible(page, 'the follow view (wrong key)');
+    // The whole follow link pasted into the key box finds it.
+    const key = await page.evaluate((i) => JSON.parse(localStorage.getItem('hotspot.myReports')).find((r) => r.id === i).key, id);
+    await page.locator('.report-follow .lookup-form input').nth(1).fill(new URL(`?report=${id}&key=${key}`, PAGE_URL).href);
+    await page.locator('.report-follow .lookup-form button[type="submit"]').click();
+    await page.waitForSelector('.report-follow .follow-status');
+    assert.match(await page.locator('.report-follow .reference-number').innerText(), new RegExp(`^${id}$`));
+    await assertAccessible(page, 'the follow view');
+
+    // Forget: gone from the device (the report itself stays).
+    await page.click('#report-sheet .sheet-close');
+    await page.click('#report-button');
+    await page.click('#my-reports-button');
+    await page.locator(`#my-report-list li[data-report-id="${id}"] .btn-quiet`).click();
+    await page.waitForFunction((i) => !document.querySelector(`#my-report-list li[data-report-id="${i}"]`), id);
+    assert.equal(await page.evaluate((i) => (JSON.parse(localStorage.getItem('hotspot.myReports') ?? '[]')).some((r) => r.id === i), id), false);
+    // The wrong key's 404 is expected (the browser logs it as a failed resource).
+    assertNoProblems(problems.filter((p) => !/HTTP 404: .*requests\/\d+\.json\?key=\d+_wrong/.test(p) && !/Failed to load resource: .*404/.test(p)));
+  } finally {
+    await context.close();
+  }
+});
+
+test('accessibility: axe-core finds no serious or critical violation in any analysis mode or the report form', { timeout: TIMEOUT * 3 }, async () => {
+  for (const [viewport, options, phone] of [[LAPTOP, {}, false], [PHONE, PHONE_OPTIONS, true]]) {
+    const { context, page, problems } = await openApp(viewport, options);
+    try {
+      if (phone) await page.click('#panel-toggle');
+      for (const mode of ['kde', 'hex', 'hotspots', 'emerging']) {
+        await page.click(`label[for="mode-${mode}"]`);
+        await waitSettled(page);
+        await assertAccessible(page, `the ${mode} mode (${phone ? 'phone' : 'laptop'})`);
+      }
+      if (phone) await page.click('#panel-toggle');
+      await page.click('#report-button');
+      await page.waitForSelector('#report-sheet:not([hidden]) #report-types input');
+      await assertAccessible(page, `the report form (${phone ? 'phone' : 'laptop'})`);
+      assertNoProblems(problems);
+    } finally {
+      await context.close();
+    }
+  }
+});
+
+test('planner: sign-in in the top bar, every tab reachable at 390 px, figures equal the status report\'s, session kept on reload, report years to now', { timeout: TIMEOUT * 4 }, async (t) => {
+  const token = await plannerToken();
+  if (!token) {
+    t.skip(NO_TOKEN);
+    return;
+  }
+  // A phone: sign in where staff look (the top bar), then every tab in view and working.
+  const phone = await openApp(PHONE, PHONE_OPTIONS);
+  try {
+    const { page } = phone;
+    const staff = page.locator('#planner-button');
+    assertOnScreen(await staff.boundingBox(), PHONE, 'the staff sign-in');
+    await staff.tap();
+    await page.fill('#planner-token', token);
+    await page.click('.planner-login button[type="submit"]');
+    await page.waitForSelector('#planner-tab-moderation[aria-selected="true"]');
+    for (const tab of ['moderation', 'walk', 'initiatives', 'evaluation', 'goals', 'where', 'report']) {
+      const button = page.locator(`#planner-tab-${tab}`);
+      assertOnScreen(await button.boundingBox(), PHONE, `the ${tab} tab`);
+      await button.tap();
+      assert.equal(await button.getAttribute('aria-selected'), 'true');
+      // The tab as it settles: a list being (re)loaded is dimmed while busy.
+      await page.waitForTimeout(300);
+      await page.waitForFunction(() => !document.querySelector('#planner-sheet [aria-busy="true"]'), null, { timeout: TIMEOUT });
+      await assertAccessible(page, `the planner's ${tab} tab (phone)`);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}planner-tabs-phone.png` });
+    // The status report offers every year of the data up to this one.
+    const years = await page.$$eval('#status-report-year option', (o) => o.map((x) => Number(x.value)));
+    assert.equal(years[0], 2010);
+    assert.equal(years.at(-1), new Date().getFullYear(), `this year is offered: ${years}`);
+    // The session survives a reload (sessionStorage, never localStorage).
+    await page.reload();
+    await waitReady(page);
+    assert.match(await page.locator('#planner-button').innerText(), /Sekretariat/);
+    assert.equal(await page.evaluate(() => Object.values(localStorage).some((v) => v.includes('hs_'))), false, 'the token is not in localStorage');
+    assertNoProblems(phone.problems);
+  } finally {
+    await phone.context.close();
+  }
+
+  // A laptop: 2014 in "district 8 in numbers" for a planner equals the status report for 2014.
+  const laptop = await openApp(LAPTOP);
+  try {
+    const { page } = laptop;
+    await page.click('#lang-switch button[data-lang="en"]');
+    await page.click('#planner-button');
+    await page.fill('#planner-token', token);
+    await page.click('.planner-login button[type="submit"]');
+    await page.waitForSelector('#planner-tab-moderation[aria-selected="true"]');
+    await page.click('#planner-sheet .sheet-close');
+    const months = await page.$$eval('#month-from option', (o) => o.map((x) => x.textContent));
+    const jan = months.indexOf('January 2014');
+    const dec = months.indexOf('December 2014');
+    assert.ok(jan >= 0 && dec > jan, `2014 is offered: ${months.slice(0, 3)}…`);
+    const summary = page.waitForResponse((r) => r.url().includes('/summary?from=2014-01-01&to=2014-12-31'), { timeout: TIMEOUT });
+    await setMonths(page, jan, dec);
+    const answer = await (await summary).json();
+    assert.equal(answer.privacy.exact, true, 'a planner\'s year of district 8 is counted exactly, like the status report');
+    await waitSettled(page);
+    await page.waitForFunction(() => !document.querySelector('#summary[aria-busy]'));
+    const shown = {};
+    for (const row of await page.locator('#summary-table tbody tr[data-code]').all()) {
+      shown[await row.getAttribute('data-code')] = digits(await row.locator('td').first().innerText());
+    }
+    const report = await page.evaluate(async (tk) => {
+      const response = await fetch('api/status-report?year=2014&lang=en', { headers: { Authorization: `Bearer ${tk}` } });
+      return response.text();
+    }, token);
+    const doc = report.replace(/<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    const inShort = /(\d[\d,]*) incidents in district 8/.exec(doc);
+    assert.ok(inShort, 'the status report gives the year\'s total');
+    assert.equal(shown.all, digits(inShort[1]), `the panel's total (${shown.all}) is the status report's (${inShort[1]})`);
+    const categories = answer.categories.filter((c) => c.code !== 'all');
+    for (const c of categories) {
+      const row = new RegExp(`${c.label_en} (\\d[\\d,]*|–|<\\s*\\d+) (\\d[\\d,]*|–|<\\s*\\d+)`).exec(doc);
+      assert.ok(row, `the status report has a row for ${c.label_en}`);
+      assert.equal(shown[c.code], digits(row[2]), `${c.label_en} 2014: panel ${shown[c.code]}, status report ${row[2]}`);
+    }
+    // The public edition is linked from the public map.
+    assert.match(await page.getAttribute('#status-report-public', 'href'), /api\/status-report\?year=2014/);
+    assertNoProblems(laptop.problems);
+  } finally {
+    await laptop.context.close();
   }
 });
