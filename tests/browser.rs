@@ -20,7 +20,20 @@ fn web_app_in_headless_chromium() {
         Path::new(&chromium).exists(),
         "Chromium not found at {chromium}: install Debian's `chromium` package (apt-get install chromium) or set CHROMIUM_PATH; `.ci/run` does this"
     );
-    if !browser_dir.join("node_modules/playwright-core").exists() {
+    // Every package the lock file pins must be installed (an older checkout's node_modules may
+    // lack one added since).
+    let lock: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(browser_dir.join("package-lock.json"))
+            .expect("tests/browser/package-lock.json"),
+    )
+    .expect("package-lock.json is JSON");
+    let missing = lock["packages"].as_object().is_some_and(|packages| {
+        packages
+            .keys()
+            .filter(|k| !k.is_empty())
+            .any(|k| !browser_dir.join(k).join("package.json").exists())
+    });
+    if missing {
         let st = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&browser_dir)
