@@ -90,9 +90,9 @@ pub const LARGE_ANALYSIS: usize = 50_000;
 /// A study grid's key: the positions of its districts (sorted, unique) and the resolution.
 type StudyKey = (Vec<u32>, u8);
 
-/// The most bytes of study grids one snapshot keeps (about 60 MB for the whole city at
+/// The most bytes of study grids one snapshot keeps (about 30 MB for the whole city at
 /// resolution 11 with 1M incidents).
-const STUDY_CACHE_BYTES: u64 = 384 << 20;
+const STUDY_CACHE_BYTES: u64 = 256 << 20;
 
 #[derive(Clone)]
 struct StudyWeight;
@@ -179,6 +179,9 @@ impl Catalog {
             for d in &districts {
                 h.bytes(d.id.as_bytes());
                 h.bytes(d.name.as_bytes());
+                h.bytes(d.level.code().as_bytes());
+                h.u64(d.population.map_or(u64::MAX, |p| p as u64));
+                h.bytes(d.parent.as_deref().unwrap_or("").as_bytes());
                 use geo::CoordsIter;
                 for c in d.geometry.coords_iter() {
                     h.u64(c.x.to_bits());
@@ -191,6 +194,8 @@ impl Catalog {
                 h.u64(i.occurred_at as u64);
                 h.u64(i.lon.to_bits());
                 h.u64(i.lat.to_bits());
+                h.bytes(i.precision.code().as_bytes());
+                h.bytes(i.source.as_bytes());
             }
             for o in &observations {
                 h.u64(o.id as u64);

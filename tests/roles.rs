@@ -393,6 +393,20 @@ async fn kept_analysis_answers_are_per_role_and_equal_fresh_ones() {
                 .to_request(),
         )
         .await;
+        // `*` confirms nothing: a request the public may not make is still refused.
+        let star = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri(&format!("{path}&resolution=13"))
+                .insert_header(("if-none-match", "*"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            star.status(),
+            400,
+            "{path}: If-None-Match: * skipped the checks"
+        );
         assert_eq!(
             police.status(),
             200,

@@ -86,7 +86,18 @@ pub struct Summary {
 /// Summarises `district` over `[from, to]` (Unix seconds, both included).
 pub fn summarise(catalog: &Catalog, district: &District, from: i64, to: i64) -> Summary {
     let len = to - from + 1;
-    let (pfrom, pto) = (from - len, from - 1);
+    summarise_against(catalog, district, from, to, (from - len, from - 1))
+}
+
+/// [`summarise`], compared with the given previous period `[pfrom, pto]` (Unix seconds) instead
+/// of the equally long one just before.
+pub fn summarise_against(
+    catalog: &Catalog,
+    district: &District,
+    from: i64,
+    to: i64,
+    (pfrom, pto): (i64, i64),
+) -> Summary {
     let within = Some(&district.geometry);
     let now = catalog.query_incidents(
         &PointFilter {

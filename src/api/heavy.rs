@@ -45,7 +45,8 @@ impl AnswerKey {
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
         }
-        format!("\"a-{h:016x}\"")
+        // Weak: the same answer goes out gzip-compressed or not.
+        format!("W/\"a-{h:016x}\"")
     }
 
     /// The key of `route` asked with `query` by a caller of `role` over data `version`.
@@ -165,15 +166,22 @@ impl HeavyGate {
             );
             r
         };
+        // Weak comparison (RFC 9110 §13.1.2): `W/` aside, the tags must be equal.
+        let bare = etag.trim_start_matches("W/").to_owned();
         let asked = req
             .headers()
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-        if asked {
-            return Ok(tagged(actix_web::HttpResponse::NotModified().finish()));
-        }
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().trim_start_matches("W/") == bare)
+            });
         if let Some(a) = self.answers.get(&key) {
+            // Only an answer this server made (so a valid request of this role) is confirmed
+            // unchanged without computing it.
+            if asked {
+                return Ok(tagged(actix_web::HttpResponse::NotModified().finish()));
+            }
             return Ok(tagged(Reply::bytes(a.content_type, a.body).into_response()));
         }
         let reply = self.run(f).await?;
@@ -186,6 +194,9 @@ impl HeavyGate {
                     body: body.clone(),
                 },
             );
+        }
+        if asked {
+            return Ok(tagged(actix_web::HttpResponse::NotModified().finish()));
         }
         Ok(tagged(Reply::bytes(content_type, body).into_response()))
     }

@@ -339,6 +339,10 @@ pub async fn district_summary(
     let caller = Caller::of(&req);
     let all_reports = caller.sees_unpublished();
     let need = summary_need(&id, p.non_empty("from")?, p.non_empty("to")?);
+    // Exact only because it is a programme figure (a planner): see the previous period below.
+    let exact_as_programme = need == Need::Programme
+        && caller.sees_exact(Need::Programme)
+        && !caller.sees_exact(Need::Aggregates);
     let (cat, disclosure) = state.view(&caller, need);
     state.heavy().reply(move || {
         let district = cat.district(&id).ok_or_else(|| ApiError::NotFound(format!("no district '{id}'")))?;
@@ -364,8 +368,26 @@ pub async fn district_summary(
         if from > to {
             return Err(ApiError::param("from", "is after to"));
         }
-        let mut s = summary::summarise(&cat, district, from, to);
-        let len = to - from + 1;
+        // A programme figure made exact for a planner (a whole year or first half of district 8)
+        // is compared with the same part of the year before — itself a programme figure —, never
+        // with a shifted window that differencing could narrow to a few days. Everyone else
+        // compares with the equally long period just before.
+        let (pfrom, pto) = if exact_as_programme {
+            let local = from + time::copenhagen_offset(from);
+            let (y, _, _) = time::civil_from_days(local.div_euclid(86_400));
+            let len_months = if to - from > 200 * 86_400 { 12 } else { 6 };
+            let start = time::copenhagen_to_utc(y - 1, 1, 1, 0, 0);
+            let end = if len_months == 12 {
+                time::copenhagen_to_utc(y, 1, 1, 0, 0)
+            } else {
+                time::copenhagen_to_utc(y - 1, 7, 1, 0, 0)
+            };
+            (start, end - 1)
+        } else {
+            let len = to - from + 1;
+            (from - len, from - 1)
+        };
+        let mut s = summary::summarise_against(&cat, district, from, to, (pfrom, pto));
         // The comparison only means something when the data cover the previous period: from
         // the start of the month of the first incident on.
         let covered_from = cat.incident_time_extent().map(|(a, _)| {
@@ -374,7 +396,7 @@ pub async fn district_summary(
             time::copenhagen_to_utc(y, m, 1, 0, 0)
         });
         let data_end = cat.incident_time_extent().map(|(_, b)| b).unwrap_or(i64::MIN);
-        let previous_covered = covered_from.is_some_and(|c| from - len >= c) && from <= data_end;
+        let previous_covered = covered_from.is_some_and(|c| pfrom >= c) && from <= data_end;
         if !previous_covered {
             for c in &mut s.categories {
                 c.rate_ratio = None;
@@ -386,7 +408,7 @@ pub async fn district_summary(
         let mut v = json!({
             "district": {"id": district.id, "name": district.name, "level": district.level.code(), "population": district.population},
             "period": {"from": time::rfc3339(from), "to": time::rfc3339(to)},
-            "previous_period": {"from": time::rfc3339(from - len), "to": time::rfc3339(from - 1)},
+            "previous_period": {"from": time::rfc3339(pfrom), "to": time::rfc3339(pto)},
             "previous_period_covered": previous_covered,
             "previous_period_note": if previous_covered { serde_json::Value::Null } else {
                 json!("the data do not cover both this period and the whole previous one, so no change or test is given; choose a period inside the data")

@@ -10,8 +10,9 @@ use geo::MultiPolygon;
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
 
-/// The most grid steps a neighbourhood may span (`k`); the analyses take 1..=5.
-pub const MAX_K: u32 = 5;
+/// The neighbourhood kept with a grid (`k` = 1, the default); other `k` are made per request, so
+/// a grid's size is known when it is kept (a k = 5 list is 13× a k = 1 list).
+const KEPT_K: u32 = 1;
 
 /// The H3 cells at `res` whose centre lies in `area` (WGS84 lon/lat polygons), sorted, each
 /// once. From h3o's polygon tiler in its centroid-containment mode; a centre exactly on a
@@ -57,8 +58,8 @@ pub struct StudyGrid {
     /// `(incident position, cell position)` of every incident inside the area (boundary
     /// included) whose cell is a study cell, ascending by incident position.
     members: Vec<(u32, u32)>,
-    /// Neighbour lists per `k` (index `k`), made when first asked for.
-    neighbours: [OnceLock<Vec<Vec<usize>>>; MAX_K as usize + 1],
+    /// Neighbour lists for [`KEPT_K`], made when first asked for.
+    neighbours: OnceLock<Vec<Vec<usize>>>,
     /// The cells' boundaries as encoded by the first caller of [`StudyGrid::encoded_cells`]:
     /// one buffer and the end offset of each cell.
     encoded: OnceLock<(Vec<u8>, Vec<usize>)>,
@@ -88,7 +89,7 @@ impl StudyGrid {
         StudyGrid {
             cells,
             members,
-            neighbours: Default::default(),
+            neighbours: OnceLock::new(),
             encoded: OnceLock::new(),
         }
     }
@@ -99,11 +100,14 @@ impl StudyGrid {
         &self.members
     }
 
-    /// The neighbour lists for distance `k`, kept for `k` up to [`MAX_K`].
+    /// The neighbour lists for distance `k` (kept for `k` = 1, made afresh for any other).
     pub fn neighbours(&self, k: u32) -> std::borrow::Cow<'_, [Vec<usize>]> {
-        match self.neighbours.get(k as usize) {
-            Some(once) => once.get_or_init(|| neighbours(&self.cells, k)).into(),
-            None => neighbours(&self.cells, k).into(),
+        if k == KEPT_K {
+            self.neighbours
+                .get_or_init(|| neighbours(&self.cells, k))
+                .into()
+        } else {
+            neighbours(&self.cells, k).into()
         }
     }
 
@@ -122,10 +126,11 @@ impl StudyGrid {
         EncodedCells { buf, ends }
     }
 
-    /// About how many bytes the grid holds once its boundaries are encoded and one
-    /// neighbourhood is made (the weight of a cache entry).
+    /// How many bytes the grid can hold at most: members, cells, their encoded polygons (~280
+    /// bytes a cell as GeoJSON) and the k = 1 lists (7 positions and a `Vec` a cell) — the
+    /// weight of a cache entry, fixed when it is kept.
     pub fn weight(&self) -> u64 {
-        (self.members.len() * 8 + self.cells.len() * (8 + 280 + 7 * 8 + 24)) as u64
+        (self.members.len() * 8 + self.cells.len() * (8 + 320 + 7 * 8 + 24)) as u64
     }
 }
 
