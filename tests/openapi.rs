@@ -7,81 +7,16 @@ mod common;
 use actix_web::{web, App};
 use serde_json::Value;
 
+use hotspot::api::route_table::{Access, TABLE};
 use hotspot::api::routes;
 
-/// Every route `routes()` registers, as OpenAPI path templates with their methods.
-/// (`/api/collections/reports/items` is its own route, listed before `/collections/{id}/items`.)
-const ROUTES: &[(&str, &str)] = &[
-    ("get", "/api"),
-    ("get", "/api/conformance"),
-    ("get", "/api/health"),
-    ("get", "/api/collections"),
-    ("get", "/api/collections/{collectionId}"),
-    ("get", "/api/collections/incidents/items"),
-    ("post", "/api/collections/incidents/items"),
-    ("get", "/api/collections/incidents/items/{featureId}"),
-    ("get", "/api/collections/observations/items"),
-    ("post", "/api/collections/observations/items"),
-    ("get", "/api/collections/observations/items/{featureId}"),
-    ("get", "/api/collections/districts/items"),
-    ("post", "/api/collections/districts/items"),
-    ("get", "/api/collections/districts/items/{featureId}"),
-    ("get", "/api/openapi.json"),
-    ("get", "/api/docs"),
-    ("get", "/api/analysis/hexbins"),
-    ("get", "/api/analysis/hotspots"),
-    ("get", "/api/analysis/kde"),
-    ("get", "/api/analysis/emerging"),
-    ("get", "/api/districts/{districtId}/summary"),
-    ("get", "/api/safety-index"),
-    ("get", "/api/audit"),
-    ("get", "/api/collections/reports/items"),
-    ("get", "/api/collections/reports/items/{id}"),
-    ("get", "/api/reports"),
-    ("post", "/api/reports/{id}/moderation"),
-    ("get", "/api/reports/{id}/moderation"),
-    ("post", "/api/walks"),
-    ("get", "/api/walks"),
-    ("post", "/api/walks/{id}/observations"),
-    ("get", "/api/walks/{id}/observations"),
-    ("get", "/api/walks/{id}/compare"),
-    ("post", "/api/initiatives"),
-    ("get", "/api/initiatives"),
-    ("get", "/api/initiatives/{id}"),
-    ("get", "/api/initiatives/{id}/evaluation"),
-    ("put", "/api/initiatives/{id}"),
-    ("delete", "/api/initiatives/{id}"),
-    ("get", "/api/collections/initiatives/items"),
-    ("get", "/api/collections/initiatives/items/{id}"),
-    ("get", "/api/goals"),
-    ("get", "/api/goals/{id}"),
-    ("put", "/api/goals/{id}"),
-    ("post", "/api/goals/{id}/measurements"),
-    ("delete", "/api/goals/{id}/measurements/{period}"),
-    ("get", "/api/where-to-act"),
-    ("get", "/api/status-report"),
-    ("get", "/open311/v2/services.json"),
-    ("get", "/open311/v2/services/{service_code}.json"),
-    ("get", "/open311/v2/requests.json"),
-    ("post", "/open311/v2/requests.json"),
-    ("get", "/open311/v2/requests/{id}.json"),
-    ("post", "/open311/v2/requests/{id}/me_too.json"),
-    ("get", "/open311/v2/services.xml"),
-    ("get", "/open311/v2/services/{service_code}.xml"),
-    ("get", "/open311/v2/requests.xml"),
-    ("post", "/open311/v2/requests.xml"),
-    ("get", "/open311/v2/requests/{id}.xml"),
-    ("post", "/open311/v2/requests/{id}/me_too.xml"),
-    ("get", "/tiles/incidents.json"),
-    ("get", "/tiles/incidents/{z}/{x}/{y}.mvt"),
-    ("get", "/tiles/observations.json"),
-    ("get", "/tiles/observations/{z}/{x}/{y}.mvt"),
-    ("get", "/tiles/districts.json"),
-    ("get", "/tiles/districts/{z}/{x}/{y}.mvt"),
-    ("get", "/"),
-    ("get", "/config.json"),
-    ("get", "/basemap/{layer}.geojson"),
-];
+/// Every documented operation of the route table, as OpenAPI (method, path template).
+fn operations() -> Vec<(&'static str, &'static str)> {
+    TABLE
+        .iter()
+        .flat_map(|e| e.docs.iter().map(|(path, _)| (e.verb.openapi(), *path)))
+        .collect()
+}
 
 fn document() -> Value {
     serde_json::from_str(hotspot::api::webapp::OPENAPI).expect("the document is JSON")
@@ -92,7 +27,8 @@ fn the_document_names_every_route_with_responses() {
     let doc = document();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for (method, path) in ROUTES {
+    let routes = operations();
+    for (method, path) in &routes {
         let op = &paths
             .get(*path)
             .unwrap_or_else(|| panic!("{path} is not in the document"))[*method];
@@ -115,7 +51,7 @@ fn the_document_names_every_route_with_responses() {
         .sum();
     assert_eq!(
         documented,
-        ROUTES.len(),
+        routes.len(),
         "the document names routes that do not exist"
     );
 }
@@ -141,7 +77,7 @@ async fn every_documented_get_is_served() {
     let cat = common::demo_catalog();
     let incident = cat.incidents[0].id.to_string();
     let observation = cat.observations[0].id.to_string();
-    for (_, path) in ROUTES
+    for (_, path) in operations()
         .iter()
         .filter(|(m, _)| *m == "get")
         .filter(|(_, path)| !NEEDS_A_REPORT.contains(path))
@@ -196,5 +132,71 @@ async fn every_documented_get_is_served() {
             status == 404 && !body.contains("endpoint"),
             "GET {uri} (documented as {path}) answered {status} {body}"
         );
+    }
+}
+
+/// `src/api/routes.json` is the route table as the OpenAPI generator reads it; rewrite it with
+/// `HOTSPOT_WRITE_ROUTES=1 cargo test --test openapi`.
+#[test]
+fn routes_json_is_the_route_table() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/routes.json");
+    let want =
+        serde_json::to_string_pretty(&hotspot::api::route_table::documented()).unwrap() + "\n";
+    if std::env::var_os("HOTSPOT_WRITE_ROUTES").is_some() {
+        std::fs::write(file, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(file).unwrap_or_default();
+    assert!(
+        have == want,
+        "src/api/routes.json differs from the route table: run HOTSPOT_WRITE_ROUTES=1 cargo test --test openapi, then python3 src/api/openapi_gen.py"
+    );
+}
+
+/// The committed document is what the generator makes from the route table today: no drift.
+#[test]
+fn the_document_is_regenerated_without_drift() {
+    let dir = std::env::temp_dir().join(format!("hotspot-openapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("openapi.json");
+    let run = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/api/openapi_gen.py"
+        ))
+        .arg(&out)
+        .output()
+        .expect("python3 runs (apt-get install python3)");
+    assert!(
+        run.status.success(),
+        "openapi_gen.py failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let made = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        made == hotspot::api::webapp::OPENAPI,
+        "src/api/openapi.json is not what src/api/openapi_gen.py makes from the route table: run python3 src/api/openapi_gen.py"
+    );
+}
+
+/// Each operation's security in the document is the table's access: no token looked at, an
+/// optional one, or a required one.
+#[test]
+fn the_document_says_who_may_call_each_operation() {
+    let doc = document();
+    for e in TABLE {
+        for (path, summary) in e.docs {
+            let op = &doc["paths"][*path][e.verb.openapi()];
+            assert_eq!(op["summary"], *summary, "{path}");
+            let security = op["security"].as_array().unwrap();
+            let optional = security
+                .iter()
+                .any(|s| s.as_object().is_some_and(|o| o.is_empty()));
+            match e.access {
+                Access::Open => assert!(security.is_empty(), "{path}"),
+                Access::Anyone => assert!(optional, "{path}"),
+                Access::Roles(_) => assert!(!security.is_empty() && !optional, "{path}"),
+            }
+        }
     }
 }

@@ -418,3 +418,84 @@ async fn kept_analysis_answers_are_per_role_and_equal_fresh_ones() {
         assert_eq!(public["privacy"]["exact"], false, "{path}");
     }
 }
+
+/// Deny by default, from the route table: every endpoint that needs a role refuses a caller
+/// without a token (401) and a token of each other role (403) before its handler runs; every
+/// endpoint open to anyone answers a caller without a token with neither.
+#[actix_web::test]
+async fn every_endpoint_of_the_route_table_enforces_its_access() {
+    use hotspot::api::route_table::{Access, Verb, TABLE};
+    use hotspot::auth::Role;
+    let t = common::demo_tokens();
+    let state = web::Data::new(common::demo_state());
+    let app = test::init_service(App::new().app_data(state).configure(routes)).await;
+    let sample = |path: &str| {
+        path.replace("{id}", "1")
+            .replace("{fid}", "1")
+            .replace("{period}", "2014")
+            .replace("{code}", "dark_place")
+            .replace("{fmt}", "json")
+            .replace("{file}", "incidents.json")
+            .replace("{collection}", "incidents")
+            .replace("{z}/{x}/{y}", "15/17525/10252")
+    };
+    let tokens = [
+        (Role::Planner, t.planner.as_str()),
+        (Role::Police, t.police.as_str()),
+        (Role::Admin, t.admin.as_str()),
+    ];
+    let mut checked = 0;
+    for e in TABLE {
+        let uri = sample(e.path);
+        let method = match e.verb {
+            Verb::Get => actix_web::http::Method::GET,
+            Verb::Post => actix_web::http::Method::POST,
+            Verb::Put => actix_web::http::Method::PUT,
+            Verb::Delete => actix_web::http::Method::DELETE,
+        };
+        let send = |auth: Option<&str>| {
+            let mut req = test::TestRequest::default()
+                .method(method.clone())
+                .uri(&uri)
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{}");
+            if let Some(a) = auth {
+                req = req.insert_header(("authorization", a));
+            }
+            req.to_request()
+        };
+        match e.access {
+            Access::Roles(roles) => {
+                let res = test::call_service(&app, send(None)).await;
+                assert_eq!(
+                    res.status(),
+                    401,
+                    "{} {uri} without a token",
+                    e.verb.openapi()
+                );
+                for (role, token) in tokens.iter().filter(|(r, _)| !roles.contains(r)) {
+                    let res = test::call_service(&app, send(Some(token))).await;
+                    assert_eq!(
+                        res.status(),
+                        403,
+                        "{} {uri} as {}",
+                        e.verb.openapi(),
+                        role.code()
+                    );
+                }
+                checked += 1;
+            }
+            Access::Anyone | Access::Open if e.verb == Verb::Get => {
+                let res = test::call_service(&app, send(None)).await;
+                assert!(
+                    ![401, 403, 405].contains(&res.status().as_u16()),
+                    "GET {uri} without a token answered {}",
+                    res.status()
+                );
+                checked += 1;
+            }
+            Access::Anyone | Access::Open => {}
+        }
+    }
+    assert!(checked > 40, "{checked}");
+}

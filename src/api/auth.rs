@@ -1,5 +1,6 @@
-//! Who may do what, enforced in this one place for every `/api` request: the caller's role from
-//! `Authorization: Bearer hs_…` (no header = public), then the policy table below. 401 for a
+//! Who may do what, enforced in this one place for every `/api` and `/tiles` request: the
+//! caller's role from `Authorization: Bearer hs_…` (no header = public), then the access the
+//! route table ([`super::route_table::TABLE`]) gives the endpoint. 401 for a
 //! missing, unknown or revoked token where one is needed; 403 for a valid token of the wrong
 //! role. Tokens are never logged.
 
@@ -10,6 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
 use super::error::{problem, ApiError};
+use super::route_table::{self, Lookup};
 use super::AppState;
 use crate::auth::{self, Role};
 
@@ -137,44 +139,6 @@ fn forbidden(role: Role, roles: &[Role]) -> ApiError {
     ))
 }
 
-/// The role matrix: the roles allowed to call `method path`; `None` = anyone. Rules that
-/// depend on parsed parameters (incident exports) are checked by their handler with
-/// [`require`]. Which
-/// data an allowed caller then sees (exact or generalised) is [`Caller::sees_exact`].
-///
-/// | who | may |
-/// | --- | --- |
-/// | public | read districts, observations, generalised incidents and analysis, tiles; export non-incident layers |
-/// | planner | as public, but analysis and summaries on exact data; every report, moderation, safety walks, initiatives, goals |
-/// | police | exact incidents (items, tiles), every export, imports |
-/// | admin | everything, and the audit log |
-pub fn allowed(method: &Method, path: &str) -> Option<&'static [Role]> {
-    const POLICE: &[Role] = &[Role::Police, Role::Admin];
-    const PLANNER: &[Role] = &[Role::Planner, Role::Admin];
-    const ADMIN: &[Role] = &[Role::Admin];
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let reading = method == Method::GET || method == Method::HEAD;
-    match (reading, segments.as_slice()) {
-        (true, ["", "api", "audit", ..]) => Some(ADMIN),
-        // The moderation queue (original texts, contact details) and safety walks.
-        // Where to act counts unpublished reports.
-        (true, ["", "api", "reports", ..])
-        | (true, ["", "api", "walks", ..])
-        | (true, ["", "api", "where-to-act"]) => Some(PLANNER),
-        (true, _) => None,
-        (false, _) if method == Method::OPTIONS => None,
-        // Imports write data: the police liaison and admins.
-        (false, ["", "api", "collections", _, "items"]) if method == Method::POST => Some(POLICE),
-        // Planning and moderation: the secretariat.
-        (false, ["", "api", "reports", _, "moderation"])
-        | (false, ["", "api", "walks", ..])
-        | (false, ["", "api", "initiatives", ..])
-        | (false, ["", "api", "goals", ..]) => Some(PLANNER),
-        // Any other write is refused unless a rule above allows it.
-        _ => Some(ADMIN),
-    }
-}
-
 fn unauthorized(req: ServiceRequest, detail: &str) -> ServiceResponse<BoxBody> {
     let mut res = problem(
         StatusCode::UNAUTHORIZED,
@@ -223,11 +187,23 @@ pub async fn authorize(
     // The path as the router matches it (percent-escapes decoded), not as sent: otherwise
     // `/api/%72eports` would route to the reports but pass the policy as an unknown path.
     let path = req.match_info().as_str().to_owned();
-    if let Some(roles) = allowed(req.method(), &path) {
-        if let Err(e) = require(&caller, roles) {
-            let res = actix_web::ResponseError::error_response(&e);
-            return Ok(req.into_response(res));
+    let reading = req.method() == Method::GET || req.method() == Method::HEAD;
+    let refused = match route_table::lookup(req.method(), &path) {
+        Lookup::Found(access) => access.roles().and_then(|r| require(&caller, r).err()),
+        // Deny by default: a write the table does not list needs a token before anything is
+        // said of the path (then 405 with `Allow`, or 404).
+        Lookup::WrongMethod(_) | Lookup::Unknown
+            if !reading && req.method() != Method::OPTIONS && caller.role == Role::Public =>
+        {
+            Some(ApiError::Unauthorized(
+                "this needs a token (Authorization: Bearer …)".into(),
+            ))
         }
+        Lookup::WrongMethod(_) | Lookup::Unknown => None,
+    };
+    if let Some(e) = refused {
+        let res = actix_web::ResponseError::error_response(&e);
+        return Ok(req.into_response(res));
     }
     req.extensions_mut().insert(caller);
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -16,6 +16,7 @@ mod open311;
 pub mod params;
 pub(crate) mod planning;
 mod reports;
+pub mod route_table;
 pub(crate) mod status_report;
 mod summaries;
 pub mod tiles;
@@ -668,7 +669,7 @@ pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::
     actix_web::middleware::Condition::new(!origins.is_empty(), c)
 }
 
-/// Registers every route; `main` and the tests share it.
+/// Registers every route of [`route_table::TABLE`]; `main` and the tests share it.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
         let detail = e.to_string();
@@ -688,147 +689,39 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api")
             .wrap(actix_web::middleware::from_fn(auth::authorize))
             .wrap(actix_web::middleware::from_fn(error::problem_bodies))
-            .route("", read().to(features::landing))
-            .route("/", read().to(features::landing))
-            .route("/health", read().to(health::health))
-            .route("/conformance", read().to(features::conformance))
-            .route("/collections", read().to(features::collections))
-            .route("/collections/reports", read().to(reports::collection))
-            .route("/collections/reports/items", read().to(reports::items))
-            .route("/collections/reports/items/{id}", read().to(reports::item))
-            .route(
-                "/collections/initiatives",
-                read().to(initiatives::collection),
-            )
-            .route(
-                "/collections/initiatives/items",
-                read().to(initiatives::items),
-            )
-            .route(
-                "/collections/initiatives/items/{id}",
-                read().to(initiatives::one),
-            )
-            .route("/collections/{id}", read().to(features::collection))
-            .route("/collections/{id}/items", read().to(features::items))
-            .route("/collections/{id}/items", web::post().to(imports::import))
-            .route("/collections/{id}/items/{fid}", read().to(features::item))
-            .route("/analysis/hexbins", read().to(analysis::hexbins))
-            .route("/analysis/hotspots", read().to(analysis::hotspots))
-            .route("/analysis/kde", read().to(summaries::kde))
-            .route("/analysis/emerging", read().to(analysis::emerging))
-            .route(
-                "/districts/{id}/summary",
-                read().to(summaries::district_summary),
-            )
-            .route("/safety-index", read().to(summaries::safety_index))
-            .route("/audit", read().to(exports::audit))
-            .route("/reports", read().to(reports::list))
-            .route(
-                "/reports/{id}/moderation",
-                web::post().to(reports::moderate),
-            )
-            .route(
-                "/reports/{id}/moderation",
-                read().to(reports::moderation_log),
-            )
-            .route("/walks", web::post().to(reports::create_walk))
-            .route("/walks", read().to(reports::walks))
-            .route(
-                "/walks/{id}/observations",
-                read().to(reports::walk_observations),
-            )
-            .route("/walks/{id}/compare", read().to(reports::compare_walks))
-            .route("/initiatives", web::post().to(initiatives::create))
-            .route("/initiatives", read().to(initiatives::list))
-            .route("/initiatives/{id}", read().to(initiatives::one))
-            .route("/initiatives/{id}", web::put().to(initiatives::update))
-            .route("/initiatives/{id}", web::delete().to(initiatives::delete))
-            .route("/goals", read().to(planning::list))
-            .route("/goals/{id}", read().to(planning::one))
-            .route("/goals/{id}", web::put().to(planning::settings))
-            .route(
-                "/goals/{id}/measurements",
-                web::post().to(planning::add_measurements),
-            )
-            .route(
-                "/goals/{id}/measurements/{period}",
-                web::delete().to(planning::delete_measurement),
-            )
-            .route("/where-to-act", read().to(planning::where_to_act))
-            .route("/status-report", read().to(status_report::page))
-            .route(
-                "/initiatives/{id}/evaluation",
-                read().to(initiatives::evaluate),
-            )
-            .route(
-                "/walks/{id}/observations",
-                web::post().to(reports::walk_observation),
-            )
-            .route("/openapi.json", read().to(webapp::openapi))
-            .route("/docs", read().to(webapp::api_docs))
-            .default_service(web::to(api_not_found)),
+            .configure(|c| route_table::register(c, "/api", method_not_allowed))
+            .default_service(web::to(not_found)),
     )
     .service(
         web::scope("/open311/v2")
-            .route("/services.{fmt}", read().to(open311::services))
-            .route("/services/{code}.{fmt}", read().to(open311::definition))
-            .route("/requests.{fmt}", read().to(open311::list))
-            .route("/requests.{fmt}", web::post().to(open311::create))
-            .route(
-                "/requests/{id}/me_too.{fmt}",
-                web::post().to(open311::me_too),
-            )
-            .route("/requests/{id}.{fmt}", read().to(open311::one))
+            .configure(|c| route_table::register(c, "/open311/v2", open311::method_not_allowed))
             .default_service(web::to(open311::not_found)),
     )
     .service(
         web::scope("/tiles")
             .wrap(actix_web::middleware::from_fn(auth::authorize))
             .wrap(actix_web::middleware::from_fn(error::problem_bodies))
-            .route("/{file}", read().to(tiles::tilejson))
-            .route("/{collection}/{z}/{x}/{y}", read().to(tiles::tile))
-            .default_service(web::to(api_not_found)),
+            .configure(|c| route_table::register(c, "/tiles", method_not_allowed))
+            .default_service(web::to(not_found)),
     )
+    .configure(|c| route_table::register(c, "", method_not_allowed))
     .configure(webapp::routes);
 }
 
-/// GET, and HEAD (the same answer without its body) for every reading route.
-fn read() -> actix_web::Route {
-    use actix_web::guard;
-    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+/// A path no endpoint of the table has.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    error::problem(
+        StatusCode::NOT_FOUND,
+        "/api/problems/not-found",
+        "Not found",
+        None,
+        format!("no endpoint at {}", req.path()),
+    )
 }
 
-async fn api_not_found(req: HttpRequest) -> HttpResponse {
-    use actix_web::http::{header, Method};
-    if req.method() == Method::GET || req.method() == Method::HEAD {
-        return error::problem(
-            StatusCode::NOT_FOUND,
-            "/api/problems/not-found",
-            "Not found",
-            None,
-            format!("no endpoint at {}", req.path()),
-        );
-    }
-    let p = req.path().trim_end_matches('/');
-    let segs: Vec<&str> = p.split('/').collect();
-    let allow = if matches!(segs.as_slice(), ["", "api", "initiatives", _]) {
-        "GET, HEAD, PUT, DELETE"
-    } else if matches!(segs.as_slice(), ["", "api", "goals", _]) {
-        "GET, HEAD, PUT"
-    } else if matches!(segs.as_slice(), ["", "api", "goals", _, "measurements", _]) {
-        "DELETE"
-    } else if matches!(segs.as_slice(), ["", "api", "goals", _, "measurements"]) {
-        "POST"
-    } else if p.ends_with("/items")
-        || p.ends_with("/moderation")
-        || p == "/api/walks"
-        || p == "/api/initiatives"
-        || (p.starts_with("/api/walks/") && p.ends_with("/observations"))
-    {
-        "GET, HEAD, POST"
-    } else {
-        "GET, HEAD"
-    };
+/// A method the path's endpoints do not take: 405 with the table's `Allow`.
+async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> HttpResponse {
+    use actix_web::http::header;
     let mut res = error::problem(
         StatusCode::METHOD_NOT_ALLOWED,
         "/api/problems/method-not-allowed",

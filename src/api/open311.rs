@@ -1082,22 +1082,23 @@ async fn me_too_in(
     Ok(fmt.list(StatusCode::OK, "service_requests", "request", &[v]))
 }
 
-/// Every other path or method under `/open311/v2`: a 405 with `Allow` where the path exists,
-/// else a 404 listing the endpoints; in XML when the path ends in `.xml`.
+/// Every other path under `/open311/v2`: a 404 listing the endpoints, in XML when the path ends
+/// in `.xml`.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    refused(&req, None)
+}
+
+/// A method an Open311 path does not take: 405 with the route table's `Allow`, in XML when the
+/// path ends in `.xml`.
+pub async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> HttpResponse {
+    refused(&req, Some(allow))
+}
+
+fn refused(req: &HttpRequest, allow: Option<&'static str>) -> HttpResponse {
     let path = req.path();
-    let rest = path.trim_start_matches("/open311/v2/");
-    let (stem, fmt) = match rest.rsplit_once('.') {
-        Some((stem, "xml")) => (stem, Fmt::Xml),
-        Some((stem, _)) => (stem, Fmt::Json),
-        None => (rest, Fmt::Json),
-    };
-    let parts: Vec<&str> = stem.split('/').collect();
-    let allow = match parts.as_slice() {
-        ["services"] | ["services", _] | ["requests", _] => Some("GET, HEAD"),
-        ["requests"] => Some("GET, HEAD, POST"),
-        ["requests", _, "me_too"] => Some("POST"),
-        _ => None,
+    let fmt = match path.rsplit_once('.') {
+        Some((_, "xml")) => Fmt::Xml,
+        _ => Fmt::Json,
     };
     let error = match allow {
         Some(allow) => Open311Error::status(

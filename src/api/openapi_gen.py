@@ -3,7 +3,9 @@
 
 Edit this file, not the JSON, when an endpoint changes; then run
     python3 src/api/openapi_gen.py
-tests/openapi.rs checks that the document names every route and that its examples answer, and
+The operations, their summaries and who may call them come from the route table
+(src/api/route_table.rs) through routes.json (rewritten by `HOTSPOT_WRITE_ROUTES=1 cargo test
+--test openapi`). tests/openapi.rs checks that both files match the table, and that the document names every route and that its examples answer, and
 tests/python/fuzz_api.py fuzzes the live binary against it with schemathesis.
 """
 import json
@@ -964,27 +966,27 @@ def api_errors(*codes):
 
 paths = {}
 
+# The route table (src/api/route_table.rs, as data in routes.json) names every operation, its
+# summary and who may call it; this script adds the rest and may neither add nor leave out one.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "routes.json"), encoding="utf-8") as f:
+    TABLE = {(o["method"], o["path"]): o for o in json.load(f)["operations"]}
+
 def op(path, method, **kw):
+    t = TABLE.get((method, path))
+    if t is None:
+        sys.exit(f"{method.upper()} {path} is not in the route table (src/api/route_table.rs)")
+    kw = {"summary": t["summary"], **kw}
+    kw["security"] = {"open": [], "anyone": OPTIONAL_AUTH}.get(t["access"], [{"bearer": []}])
     paths.setdefault(path, {})[method] = kw
 
 # --- features
-op("/api", "get", tags=["features"], operationId="getLandingPage", summary="OGC API landing page",
-   description="Title, description, attribution and links: the API definition (`service-desc`, this document) and its documentation (`service-doc`), the conformance classes, the collections, the health check and the web map. Takes no parameters.",
-   security=OPTIONAL_AUTH,
+op("/api", "get", tags=["features"], operationId="getLandingPage", description="Title, description, attribution and links: the API definition (`service-desc`, this document) and its documentation (`service-doc`), the conformance classes, the collections, the health check and the web map. Takes no parameters.",
    responses={"200": json_ok(sref("LandingPage"), "The landing page."), **api_errors(401)})
-op("/api/conformance", "get", tags=["features"], operationId="getConformance", summary="Conformance classes",
-   description="OGC API – Features Part 1 Core and GeoJSON.", security=OPTIONAL_AUTH,
-   responses={"200": json_ok(sref("Conformance"), "The conformance classes."), **api_errors(401)})
-op("/api/health", "get", tags=["features"], operationId="getHealth", summary="Health, counts and data version",
-   description="Liveness with the records loaded per layer, how many are synthetic, and the data version.", security=OPTIONAL_AUTH,
-   responses={"200": json_ok(sref("Health"), "The service is up."), **api_errors(401)})
-op("/api/collections", "get", tags=["features"], operationId="getCollections", summary="The collections",
-   description="Metadata of `districts`, `incidents` and `observations`: extent, links, and for incidents the 9 categories with Danish and English labels, for observations the 7 kinds.",
-   security=OPTIONAL_AUTH,
+op("/api/conformance", "get", tags=["features"], operationId="getConformance", description="OGC API – Features Part 1 Core and GeoJSON.", responses={"200": json_ok(sref("Conformance"), "The conformance classes."), **api_errors(401)})
+op("/api/health", "get", tags=["features"], operationId="getHealth", description="Liveness with the records loaded per layer, how many are synthetic, and the data version.", responses={"200": json_ok(sref("Health"), "The service is up."), **api_errors(401)})
+op("/api/collections", "get", tags=["features"], operationId="getCollections", description="Metadata of `districts`, `incidents` and `observations`: extent, links, and for incidents the 9 categories with Danish and English labels, for observations the 7 kinds.",
    responses={"200": json_ok(sref("Collections"), "The collections."), **api_errors(401)})
-op("/api/collections/{collectionId}", "get", tags=["features"], operationId="getCollection", summary="One collection's metadata",
-   security=OPTIONAL_AUTH,
-   parameters=[{"name": "collectionId", "in": "path", "required": True, "description": "The collection.",
+op("/api/collections/{collectionId}", "get", tags=["features"], operationId="getCollection", parameters=[{"name": "collectionId", "in": "path", "required": True, "description": "The collection.",
                 "schema": {"type": "string", "enum": ["districts", "incidents", "observations", "reports", "initiatives"]}, "example": "incidents"}],
    responses={"200": json_ok(sref("CollectionInfo"), "The collection's metadata."), **api_errors(401, 404)})
 
@@ -1016,9 +1018,7 @@ def items_paths(c, feature, coll, export_schema, params, f_values, csv_note, ext
         ok_content["text/csv; charset=utf-8"] = {"schema": {"type": "string",
                                                  "description": "`f=csv`: a header line and one row per feature, coordinates as `lon`,`lat` (WGS84) columns."}}
     op(base, "get", tags=["features"], operationId=f"get{feature}s",
-       summary=f"{c.capitalize()}: a page of features, or an export",
        description=extra_desc + "\n\n" + EXPORT_TEXT.replace("{c}", c) + export_auth,
-       security=OPTIONAL_AUTH,
        parameters=params + [pref("limit"), pref("offset"), f_param, pref("crs")],
        responses={"200": {"description": "A page (`f=json`) or an export.",
                           "headers": {"Content-Disposition": ref("headers", "ContentDisposition"),
@@ -1027,10 +1027,8 @@ def items_paths(c, feature, coll, export_schema, params, f_values, csv_note, ext
                           "content": ok_content},
                   **api_errors(400, 401, 403)})
     op(base + "/{featureId}", "get", tags=["features"], operationId=f"get{feature}",
-       summary=f"{c.capitalize()}: one feature",
        description="One GeoJSON Feature with `self` and `collection` links." + (
            " Generalised for the public and planners, exact for police and admin, as in the items." if c == "incidents" else ""),
-       security=OPTIONAL_AUTH,
        parameters=[{"name": "featureId", "in": "path", "required": True,
                     "description": "The feature id: " + ("a district id `bydel-N`, `district-N` or `rode-N`." if c == "districts" else "a whole number."),
                     "schema": {"type": "string", "pattern": DISTRICT_ID_PATTERN} if c == "districts" else {"type": "string", "pattern": "^[0-9]+$"},
@@ -1054,10 +1052,8 @@ def items_paths(c, feature, coll, export_schema, params, f_values, csv_note, ext
         {"name": "encoding", "in": "query", "required": False, "description": "Text encoding of the file, e.g. `latin1`, `windows-1252`, `utf-8`.", "schema": {"type": "string"}},
     ]
     op(base, "post", tags=["admin"], operationId=f"import{feature}s",
-       summary=f"Import {c} (police, admin)",
        description="Imports a GeoJSON or CSV file into the collection, with the same checks, reprojection and all-or-nothing rule as `hotspot import`. "
                    "Re-importing is idempotent (records are known by source and source id). Bodies over 64 MiB get 413. Needs a police or admin token.",
-       security=[{"bearer": []}],
        parameters=imp_params,
        requestBody={"required": True, "content": {
            "application/geo+json": {"schema": {"type": "object", "description": "A GeoJSON FeatureCollection (RFC 7946 lon/lat) with the collection's properties."}},
@@ -1082,34 +1078,26 @@ items_paths("districts", "District", "DistrictCollection", "DistrictExport",
             ["json", "geojson", "shapefile"], " (`csv` is not offered for district polygons: 400.)",
             "Copenhagen's 10 bydele, 35 safety districts and 399 roder as MultiPolygons. With `bbox`, a district matches when its extent meets the box.")
 
-op("/api/openapi.json", "get", tags=["features"], operationId="getOpenApi", summary="This OpenAPI document",
-   description="The OpenAPI 3.1 description of the HTTP API (rendered at `/api/docs`).", security=OPTIONAL_AUTH,
-   responses={"200": json_ok(sref("OpenAPI"), "The document."), **api_errors(401)})
+op("/api/openapi.json", "get", tags=["features"], operationId="getOpenApi", description="The OpenAPI 3.1 description of the HTTP API (rendered at `/api/docs`).", responses={"200": json_ok(sref("OpenAPI"), "The document."), **api_errors(401)})
 
 # --- analysis
 NOTE_AGG = " Answers for the public are made from the generalised incidents (counts of 1 to `privacy.suppressed_below` − 1 suppressed); planners, police and admin get exact aggregates."
-op("/api/analysis/hexbins", "get", tags=["analysis"], operationId="getHexbins", summary="Incidents per H3 cell",
-   description="Counts of incidents per H3 cell under the filters (cells with no incident are not listed), as GeoJSON cell outlines or, with `geometry=point`, cell centres (for heatmaps)." + NOTE_AGG,
-   security=OPTIONAL_AUTH,
+op("/api/analysis/hexbins", "get", tags=["analysis"], operationId="getHexbins", description="Counts of incidents per H3 cell under the filters (cells with no incident are not listed), as GeoJSON cell outlines or, with `geometry=point`, cell centres (for heatmaps)." + NOTE_AGG,
    parameters=[pref("resolution"), pref("category"), pref("datetime"), pref("district"), pref("bbox"),
                {"name": "geometry", "in": "query", "required": False, "description": "`polygon`: cell outlines; `point`: cell centres.",
                 "schema": {"type": "string", "enum": ["polygon", "point"], "default": "polygon"}}],
    responses={"200": json_ok(sref("HexbinCollection"), "The cells.", "application/geo+json"), **api_errors(400, 401)})
-op("/api/analysis/hotspots", "get", tags=["analysis"], operationId="getHotspots", summary="Getis-Ord Gi* hot spots",
-   description="Getis-Ord Gi* over the H3 cells whose centre lies in the study area (zero cells included), binary weights within `k` grid steps including the cell itself, "
+op("/api/analysis/hotspots", "get", tags=["analysis"], operationId="getHotspots", description="Getis-Ord Gi* over the H3 cells whose centre lies in the study area (zero cells included), binary weights within `k` grid steps including the cell itself, "
                "analytic z (= PySAL `esda.G_Local(y, w, transform='B', star=True).Zs`), two-sided normal p, bins −3…3 at 99/95/90 % after Benjamini–Hochberg FDR. "
                "Fewer than 30 incidents in the study area: 422. Work is bounded (≈ 250,000 cells, 2·10⁸ neighbour values): beyond that 400 naming the parameter." + NOTE_AGG,
-   security=OPTIONAL_AUTH,
    parameters=[pref("districts"), pref("resolution"), pref("k"), pref("category"), pref("datetime"),
                {"name": "permutations", "in": "query", "required": False, "description": "Conditional permutations for pseudo p-values `p_sim`; 0 = none.",
                 "schema": {"type": "integer", "minimum": 0, "maximum": 9999, "default": 0}},
                {"name": "seed", "in": "query", "required": False, "description": "Random seed of the permutations (unsigned 64-bit).",
                 "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615, "default": 20110301}}],
    responses={"200": json_ok(sref("HotspotCollection"), "The cells with their Gi* statistics.", "application/geo+json"), **api_errors(400, 401, 422)})
-op("/api/analysis/kde", "get", tags=["analysis"], operationId="getKde", summary="Kernel density",
-   description="Quartic (biweight) kernel density `K(d) = 3/(πh²)(1 − d²/h²)²` in incidents per km², on a grid in true metres over a district's extent "
+op("/api/analysis/kde", "get", tags=["analysis"], operationId="getKde", description="Quartic (biweight) kernel density `K(d) = 3/(πh²)(1 − d²/h²)²` in incidents per km², on a grid in true metres over a district's extent "
                "(default `district-8`) or a `bbox` (not both). At most 512 × 512 cells and 4·10⁸ kernel evaluations (beyond: 400 naming `cell_m` or `bandwidth_m`)." + NOTE_AGG,
-   security=OPTIONAL_AUTH,
    parameters=[{**parameters["district"], "description": "The area: this district's extent. Default `district-8`. Not together with `bbox`."},
                {**{k: v for k, v in parameters["bbox"].items() if k != "example"}, "description": parameters["bbox"]["description"] + " The area of the grid; not together with `district`; within ±85° latitude."},
                pref("category"), pref("datetime"),
@@ -1121,10 +1109,8 @@ op("/api/analysis/kde", "get", tags=["analysis"], operationId="getKde", summary=
                {"name": "format", "in": "query", "required": False, "description": "`raster`: the compact grid; `geojson`: the non-empty cells as polygons (at most 20,000, else 400).",
                 "schema": {"type": "string", "enum": ["raster", "geojson"], "default": "raster"}}],
    responses={"200": json_ok({"anyOf": [sref("KdeRaster"), sref("KdeGrid")]}, "The density grid."), **api_errors(400, 401)})
-op("/api/analysis/emerging", "get", tags=["analysis"], operationId="getEmerging", summary="Emerging hot spots",
-   description="Emerging Hot Spot Analysis after Esri: counts per cell and time step (Copenhagen calendar), space-time Gi* (neighbours within `k` steps in space, "
+op("/api/analysis/emerging", "get", tags=["analysis"], operationId="getEmerging", description="Emerging Hot Spot Analysis after Esri: counts per cell and time step (Copenhagen calendar), space-time Gi* (neighbours within `k` steps in space, "
                "in the same and `time_window` earlier steps), significance after BH-FDR at 95 %, a Mann-Kendall test of each cell's z-series, and a class per cell." + NOTE_AGG,
-   security=OPTIONAL_AUTH,
    parameters=[pref("districts"), pref("resolution"), pref("k"), pref("category"), pref("datetime"),
                {"name": "step", "in": "query", "required": False, "description": "Time-step length (Copenhagen calendar).",
                 "schema": {"type": "string", "enum": ["month", "quarter", "year"], "default": "quarter"}},
@@ -1133,12 +1119,10 @@ op("/api/analysis/emerging", "get", tags=["analysis"], operationId="getEmerging"
    responses={"200": json_ok(sref("EmergingCollection"), "The cells with their class and series.", "application/geo+json"), **api_errors(400, 401, 422)})
 
 # --- summaries
-op("/api/districts/{districtId}/summary", "get", tags=["summaries"], operationId="getDistrictSummary", summary="A district's period in numbers",
-   description="Counts per category for the period and the period of the same length just before, with the rate ratio, change in per cent and an exact two-sided test; "
+op("/api/districts/{districtId}/summary", "get", tags=["summaries"], operationId="getDistrictSummary", description="Counts per category for the period and the period of the same length just before, with the rate ratio, change in per cent and an exact two-sided test; "
                "a 7×24 hour-by-weekday matrix (Copenhagen time); the night share (22:00–05:59); the top Gi* cells; safety-walk ratings by kind." + NOTE_AGG +
                " Exception: district 8 over exactly one calendar year (`from=YYYY-01-01&to=YYYY-12-31`) or its first half (`…-01-01` to `…-06-30`) is one of the programme's fixed figures, "
                "which planners see exactly, as in the status report (the same counts in both).",
-   security=OPTIONAL_AUTH,
    parameters=[{"name": "districtId", "in": "path", "required": True, "description": "`bydel-N`, `district-N` or `rode-N`.",
                 "schema": {"type": "string", "pattern": DISTRICT_ID_PATTERN}, "example": "district-8"},
                {"name": "from", "in": "query", "required": False, "description": "First day, `YYYY-MM-DD` (Copenhagen calendar day, from local midnight). Default: 365 days before `to`.",
@@ -1146,11 +1130,9 @@ op("/api/districts/{districtId}/summary", "get", tags=["summaries"], operationId
                {"name": "to", "in": "query", "required": False, "description": "Last day, `YYYY-MM-DD`, included through 23:59:59 Copenhagen time. Default: the last incident.",
                 "schema": {"type": "string", "format": "date"}}],
    responses={"200": json_ok(sref("DistrictSummary"), "The summary."), **api_errors(400, 401, 404)})
-op("/api/safety-index", "get", tags=["summaries"], operationId="getSafetyIndex", summary="Need-for-effort levels per safety district",
-   description="Per safety district and crime group: incidents per 1,000 residents in the year against the rate of the 35 districts together; "
+op("/api/safety-index", "get", tags=["summaries"], operationId="getSafetyIndex", description="Per safety district and crime group: incidents per 1,000 residents in the year against the rate of the 35 districts together; "
                "`markant` at `markant`× or more, `intensiveret` at `intensiveret`× or more, else `ordinær`. hotspot's convention, not the official Tryghedsindeks method. "
                "A year without incidents: 422.",
-   security=OPTIONAL_AUTH,
    parameters=[{"name": "year", "in": "query", "required": True, "description": "Copenhagen calendar year.", "schema": {"type": "integer", "minimum": 1900, "maximum": 2100}, "example": 2010},
                {"name": "markant", "in": "query", "required": False, "description": "Ratio from which the level is `markant`; must be above `intensiveret`.",
                 "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "default": 2.0}},
@@ -1161,9 +1143,7 @@ op("/api/safety-index", "get", tags=["summaries"], operationId="getSafetyIndex",
    responses={"200": json_ok(sref("SafetyIndex"), "The levels."), **api_errors(400, 401, 422)})
 
 # --- admin
-op("/api/audit", "get", tags=["admin"], operationId="getAuditLog", summary="Export audit log (admin)",
-   description="Every export (`…/items?f=geojson|csv|shapefile`), newest first: who, when, what. Needs an admin token.",
-   security=[{"bearer": []}],
+op("/api/audit", "get", tags=["admin"], operationId="getAuditLog", description="Every export (`…/items?f=geojson|csv|shapefile`), newest first: who, when, what. Needs an admin token.",
    parameters=[{**parameters["limit"], "description": "Entries per page."}, {**parameters["offset"], "description": "Entries to skip."}],
    responses={"200": json_ok(sref("AuditLog"), "A page of the log.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
               **api_errors(400, 401, 403)})
@@ -1180,14 +1160,10 @@ TILE_NOTES = {
     "districts": " Polygons clipped to the tile (plus a buffer) with `id`, `name`, `level`, `population`.",
 }
 for c, filters in TILE_FILTERS.items():
-    op(f"/tiles/{c}.json", "get", tags=["tiles"], operationId=f"get{c.capitalize()}TileJson", summary=f"TileJSON of the {c} tiles",
-       description=f"TileJSON 3.0.0 for the `{c}` vector tiles (valid by the official schema); the filters given are carried into the `tiles` URL template, with the data version as `v`.", security=OPTIONAL_AUTH,
-       parameters=list(filters) + [pref("tileVersion")],
+    op(f"/tiles/{c}.json", "get", tags=["tiles"], operationId=f"get{c.capitalize()}TileJson", description=f"TileJSON 3.0.0 for the `{c}` vector tiles (valid by the official schema); the filters given are carried into the `tiles` URL template, with the data version as `v`.", parameters=list(filters) + [pref("tileVersion")],
        responses={"200": json_ok(sref("TileJSON"), "The TileJSON.", extra_headers={"Vary": ref("headers", "Vary")}), **api_errors(400, 401)})
     tile_headers = {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl"), "Vary": ref("headers", "Vary")}
-    op(f"/tiles/{c}/{{z}}/{{x}}/{{y}}.mvt", "get", tags=["tiles"], operationId=f"get{c.capitalize()}Tile", summary=f"A {c} vector tile",
-       description="Mapbox Vector Tile 2.1 in the XYZ Web Mercator scheme (y from the north), extent 4096, one layer named `" + c + "`." + TILE_NOTES[c],
-       security=OPTIONAL_AUTH,
+    op(f"/tiles/{c}/{{z}}/{{x}}/{{y}}.mvt", "get", tags=["tiles"], operationId=f"get{c.capitalize()}Tile", description="Mapbox Vector Tile 2.1 in the XYZ Web Mercator scheme (y from the north), extent 4096, one layer named `" + c + "`." + TILE_NOTES[c],
        parameters=[
            {"name": "z", "in": "path", "required": True, "description": "Zoom, 0–22.", "schema": {"type": "integer", "minimum": 0, "maximum": 22}, "example": 14},
            {"name": "x", "in": "path", "required": True, "description": "Column, 0 … 2^z − 1 (400 outside).", "schema": {"type": "integer", "minimum": 0, "maximum": 4194303}, "example": 8763},
@@ -1224,14 +1200,12 @@ def o311_err(ext, name):
     return rref(name + SUFFIX[ext])
 
 def open311_ops(ext):
-    op(f"/open311/v2/services.{ext}", "get", tags=["open311"], operationId="getOpen311Services" + SUFFIX[ext], security=[], summary="Open311: the services (kinds of unsafe spot)",
-       description="The 7 kinds of unsafe spot a resident can report, with Danish and English names and descriptions." + OPEN311_NOTE,
+    op(f"/open311/v2/services.{ext}", "get", tags=["open311"], operationId="getOpen311Services" + SUFFIX[ext], description="The 7 kinds of unsafe spot a resident can report, with Danish and English names and descriptions." + OPEN311_NOTE,
        parameters=[JURISDICTION, API_KEY,
                    {"name": "locale", "in": "query", "required": False, "description": "A value starting with `en` puts the English name and description in `service_name` and `description`; anything else (or none) the Danish.",
                     "schema": {"type": "string"}, "example": "en"}],
        responses={"200": o311_ok(ext, {"type": "array", "items": sref("Open311Service")}, "The services."), "400": o311_err(ext, "Open311BadRequest")})
-    op(f"/open311/v2/requests.{ext}", "get", tags=["open311"], operationId="getOpen311Requests" + SUFFIX[ext], security=[], summary="Open311: published reports",
-       description="Published reports, newest first, at their generalised position (the centre of their H3 resolution-10 cell, ≤ 80 m away), with the scrubbed description and no contact. "
+    op(f"/open311/v2/requests.{ext}", "get", tags=["open311"], operationId="getOpen311Requests" + SUFFIX[ext], description="Published reports, newest first, at their generalised position (the centre of their H3 resolution-10 cell, ≤ 80 m away), with the scrubbed description and no contact. "
                    "Filters combine (all must match); a parameter given twice counts once, the last value. Unknown parameters: 400. "
                    "Without dates every published report is listed (up to `limit`), not only the last 90 days." + OPEN311_NOTE,
        parameters=[
@@ -1256,8 +1230,7 @@ def open311_ops(ext):
            JURISDICTION, API_KEY],
        responses={"200": o311_ok(ext, {"type": "array", "items": sref("Open311Request")}, "The matching published requests (possibly none)."), "400": o311_err(ext, "Open311BadRequest")})
     FORM_BODY = sref("Open311NewRequestForm")
-    op(f"/open311/v2/requests.{ext}", "post", tags=["open311"], operationId="createOpen311Request" + SUFFIX[ext], security=[], summary="Open311: report an unsafe spot",
-       description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
+    op(f"/open311/v2/requests.{ext}", "post", tags=["open311"], operationId="createOpen311Request" + SUFFIX[ext], description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
                    "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
                    "`media_url` and `phone` are taken but not stored, and `service_notice` says so; unknown fields are refused; `address_string` alone is refused naming `lat`), then the rate limit (429 with `Retry-After`). "
                    "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
@@ -1270,16 +1243,14 @@ def open311_ops(ext):
        responses={"201": o311_ok(ext, sref("Open311Created"), "Stored; the id, the follow key (shown once) and possible duplicates."),
                   "400": o311_err(ext, "Open311BadRequest"), "413": o311_err(ext, "Open311TooLarge"), "415": o311_err(ext, "Open311UnsupportedMediaType"),
                   "429": o311_err(ext, "Open311TooManyRequests"), "500": o311_err(ext, "Open311Internal")})
-    op(f"/open311/v2/requests/{{id}}.{ext}", "get", tags=["open311"], operationId="getOpen311Request" + SUFFIX[ext], security=[], summary="Open311: one report",
-       description="One report as a one-element array (Open311's form), in the public view. An unpublished report is a 404 unless `key` is its follow key." + OPEN311_NOTE,
+    op(f"/open311/v2/requests/{{id}}.{ext}", "get", tags=["open311"], operationId="getOpen311Request" + SUFFIX[ext], description="One report as a one-element array (Open311's form), in the public view. An unpublished report is a 404 unless `key` is its follow key." + OPEN311_NOTE,
        parameters=[REQUEST_ID_PATH,
                    {"name": "key", "in": "query", "required": False, "description": "The reporter's `follow_key` (`<id>_<secret>` from the 201): shows the report before it is published. A wrong key is no error (published: shown; unpublished: 404).",
                     "schema": {"type": "string"}},
                    JURISDICTION, API_KEY],
        responses={"200": o311_ok(ext, {"type": "array", "minItems": 1, "maxItems": 1, "items": sref("Open311Request")}, "The report."),
                   "400": o311_err(ext, "Open311BadRequest"), "404": o311_err(ext, "Open311NotFound")})
-    op(f"/open311/v2/requests/{{id}}/me_too.{ext}", "post", tags=["open311"], operationId="meTooOpen311Request" + SUFFIX[ext], security=[], summary="Open311 extension: \"me too\" on a published report",
-       description="A resident says the same about a published report; its `me_too` count goes up by one, once per client and report (a repeat answers `counted: false`). Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
+    op(f"/open311/v2/requests/{{id}}/me_too.{ext}", "post", tags=["open311"], operationId="meTooOpen311Request" + SUFFIX[ext], description="A resident says the same about a published report; its `me_too` count goes up by one, once per client and report (a repeat answers `counted: false`). Takes no body. Counts towards the same rate limit as new reports." + OPEN311_NOTE,
        parameters=[REQUEST_ID_PATH],
        responses={"200": o311_ok(ext, sref("Open311MeToo"), "Counted; the new count."), "404": o311_err(ext, "Open311NotFound"),
                   "429": o311_err(ext, "Open311TooManyRequests"), "500": o311_err(ext, "Open311Internal")})
@@ -1287,9 +1258,7 @@ def open311_ops(ext):
 
 for ext in ("json", "xml"):
     open311_ops(ext)
-    op(f"/open311/v2/services/{{service_code}}.{ext}", "get", tags=["open311"], operationId="getOpen311ServiceDefinition" + SUFFIX[ext], security=[],
-       summary="Open311: a service's definition (its attributes)",
-       description="The attributes a report of this service may carry: `time_of_day` (a single-value list: `day`, `evening`, `night`), posted as `attribute[time_of_day]=night`. "
+    op(f"/open311/v2/services/{{service_code}}.{ext}", "get", tags=["open311"], operationId="getOpen311ServiceDefinition" + SUFFIX[ext], description="The attributes a report of this service may carry: `time_of_day` (a single-value list: `day`, `evening`, `night`), posted as `attribute[time_of_day]=night`. "
                    "`locale=en…` for English texts." + OPEN311_NOTE,
        parameters=[{"name": "service_code", "in": "path", "required": True, "description": "The service (unknown: 404).",
                     "schema": {"type": "string", "enum": SERVICE_CODES}, "example": "dark_place"},
@@ -1302,58 +1271,42 @@ for ext in ("json", "xml"):
 PLANNER_ONLY = " Needs a planner or admin token (401 without one, 403 for another role)."
 REPORT_ID_PATH = {"name": "id", "in": "path", "required": True, "description": "The report's `service_request_id` (a whole number without leading zeros; anything else: 404).",
                   "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}, "example": "1"}
-op("/api/reports", "get", tags=["reports"], operationId="getReportQueue", summary="Every report, for moderation (planner)",
-   description="Every report, newest first, as the secretariat sees it: the original text, contact details, exact position, reason, and possible duplicates. "
+op("/api/reports", "get", tags=["reports"], operationId="getReportQueue", description="Every report, newest first, as the secretariat sees it: the original text, contact details, exact position, reason, and possible duplicates. "
                "`status=new` is the moderation queue." + PLANNER_ONLY,
-   security=[{"bearer": []}],
    parameters=[{"name": "status", "in": "query", "required": False, "description": "Only reports with this (detailed) status.",
                 "schema": {"type": "string", "enum": REPORT_STATUSES}, "example": "new"},
                {**parameters["limit"], "description": "Reports per page (1–10,000)."},
                {**parameters["offset"], "description": "Reports to skip."}],
    responses={"200": json_ok(sref("ReportQueue"), "A page of reports.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
               **api_errors(400, 401, 403)})
-op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", summary="Publish, reject, mark duplicate or set status (planner)",
-   description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is." + PLANNER_ONLY,
    parameters=[REPORT_ID_PATH],
    requestBody={"required": True, "content": {"application/json": {"schema": sref("ModerationRequest"),
                                                                     "example": {"action": "set_status", "status": "in_progress", "status_note": "Vi har bestilt en ny lampe."}}}},
    responses={"200": json_ok(sref("ReportForPlanner"), "Done; the report."),
               **api_errors(400, 401, 403, 404), "413": rref("JsonBodyTooLarge")})
-op("/api/reports/{id}/moderation", "get", tags=["reports"], operationId="getModerationLog", summary="A report's moderation log (planner)",
-   description="Every moderation action on the report, oldest first." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/reports/{id}/moderation", "get", tags=["reports"], operationId="getModerationLog", description="Every moderation action on the report, oldest first." + PLANNER_ONLY,
    parameters=[REPORT_ID_PATH],
    responses={"200": json_ok(sref("ModerationLog"), "The log."), **api_errors(401, 403, 404)})
-op("/api/walks", "post", tags=["reports"], operationId="createWalk", summary="Start a safety walk (planner)",
-   description="Records a safety walk (tryghedsvandring): title, day, route, participants' roles (never names)." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/walks", "post", tags=["reports"], operationId="createWalk", description="Records a safety walk (tryghedsvandring): title, day, route, participants' roles (never names)." + PLANNER_ONLY,
    requestBody={"required": True, "content": {"application/json": {"schema": sref("NewWalk"),
                                                                     "example": {"title": "Tryghedsvandring Blågården", "date": "2026-11-20", "participants": ["resident", "police"]}}}},
    responses={"201": json_ok(sref("WalkCreated"), "Recorded; the walk with its id."), **api_errors(400, 401, 403), "413": rref("JsonBodyTooLarge")})
-op("/api/walks", "get", tags=["reports"], operationId="getWalks", summary="The safety walks (planner)",
-   description="Every safety walk, newest date first, with its number of observations. Takes no parameters." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/walks", "get", tags=["reports"], operationId="getWalks", description="Every safety walk, newest date first, with its number of observations. Takes no parameters." + PLANNER_ONLY,
    responses={"200": json_ok(sref("Walks"), "The walks."), **api_errors(401, 403)})
-op("/api/walks/{id}/observations", "post", tags=["reports"], operationId="addWalkObservation", summary="Record an observation on a safety walk (planner)",
-   description="One observation from the field; it is in the `observations` collection (source `walk-ID`) when this answers." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/walks/{id}/observations", "post", tags=["reports"], operationId="addWalkObservation", description="One observation from the field; it is in the `observations` collection (source `walk-ID`) when this answers." + PLANNER_ONLY,
    parameters=[{"name": "id", "in": "path", "required": True, "description": "The walk's id (unknown or not a number: 404).", "schema": {"type": "integer"}, "example": 1}],
    requestBody={"required": True, "content": {"application/json": {"schema": sref("NewWalkObservation"),
                                                                     "example": {"kind": "lighting", "rating": 2, "note": "Mørk sti", "lon": 12.551, "lat": 55.6905}}}},
    responses={"201": json_ok(sref("ObservationFeature"), "Recorded; the observation as a GeoJSON Feature.", "application/geo+json"),
               **api_errors(400, 401, 403, 404), "413": rref("JsonBodyTooLarge")})
 
-op("/api/walks/{id}/observations", "get", tags=["reports"], operationId="getWalkObservations", summary="A safety walk's observations (planner)",
-   description="The observations recorded on one walk, in time order, as GeoJSON." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/walks/{id}/observations", "get", tags=["reports"], operationId="getWalkObservations", description="The observations recorded on one walk, in time order, as GeoJSON." + PLANNER_ONLY,
    parameters=[{"name": "id", "in": "path", "required": True, "description": "The walk's id (unknown or not a number: 404).", "schema": {"type": "integer"}, "example": 1}],
    responses={"200": {"description": "The walk's observations.", "content": {"application/geo+json": {"schema": {"type": "object", "required": ["type", "walk", "features"],
               "properties": {"type": {"const": "FeatureCollection"}, "walk": {"type": "integer"}, "features": {"type": "array", "items": sref("ObservationFeature")}}}}}},
               **api_errors(401, 403, 404)})
-op("/api/walks/{id}/compare", "get", tags=["reports"], operationId="compareWalks", summary="Compare a safety walk with the next one at the same places (planner)",
-   description="Each observation of walk `id` beside the nearest observation of the same kind within 50 m on walk `with`, with the change in rating (later − earlier), and a summary of better / worse / same / unmatched." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/walks/{id}/compare", "get", tags=["reports"], operationId="compareWalks", description="Each observation of walk `id` beside the nearest observation of the same kind within 50 m on walk `with`, with the change in rating (later − earlier), and a summary of better / worse / same / unmatched." + PLANNER_ONLY,
    parameters=[{"name": "id", "in": "path", "required": True, "description": "The earlier walk.", "schema": {"type": "integer"}, "example": 1},
                {"name": "with", "in": "query", "required": True, "description": "The later walk.", "schema": {"type": "integer"}, "example": 2}],
    responses={"200": json_ok({"type": "object", "required": ["walk", "with", "rule", "summary", "pairs"], "properties": {
@@ -1375,21 +1328,14 @@ INITIATIVE_FEATURE = {"type": "object", "required": ["type", "geometry", "proper
         "budget_dkk": {"type": ["number", "null"], "minimum": 0}, "pool": {"type": ["string", "null"]}, "owner": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": ["planned", "running", "done"]}, "challenge": {"type": ["integer", "null"], "minimum": 1, "maximum": 3},
         "goals": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 9}}, "published": {"type": "boolean"}}}}}
-op("/api/initiatives", "post", tags=["planning"], operationId="createInitiative", summary="Put an initiative on the map (planner)",
-   description="A GeoJSON Feature whose properties are the initiative's fields; answers with the stored feature and its id." + PLANNER_ONLY,
-   security=[{"bearer": []}],
+op("/api/initiatives", "post", tags=["planning"], operationId="createInitiative", description="A GeoJSON Feature whose properties are the initiative's fields; answers with the stored feature and its id." + PLANNER_ONLY,
    requestBody={"required": True, "content": {"application/json": {"schema": INITIATIVE_FEATURE}}},
    responses={"201": json_ok(INITIATIVE_FEATURE, "Stored.", "application/geo+json"), **api_errors(400, 401, 403)})
-op("/api/initiatives", "get", tags=["planning"], operationId="getInitiatives", summary="The initiatives",
-   description="Published initiatives as GeoJSON (every one for planners and admins).",
-   security=OPTIONAL_AUTH,
+op("/api/initiatives", "get", tags=["planning"], operationId="getInitiatives", description="Published initiatives as GeoJSON (every one for planners and admins).",
    responses={"200": json_ok({"type": "object", "required": ["type", "features"], "properties": {"type": {"const": "FeatureCollection"}, "numberReturned": {"type": "integer"}, "features": {"type": "array", "items": INITIATIVE_FEATURE}}}, "The initiatives.", "application/geo+json"), **api_errors(400, 401)})
-op("/api/initiatives/{id}", "get", tags=["planning"], operationId="getInitiative", summary="One initiative",
-   security=OPTIONAL_AUTH, parameters=INITIATIVE_ID,
+op("/api/initiatives/{id}", "get", tags=["planning"], operationId="getInitiative", parameters=INITIATIVE_ID,
    responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(401, 404)})
-op("/api/initiatives/{id}/evaluation", "get", tags=["planning"], operationId="evaluateInitiative", summary="Before/after evidence of an initiative",
-   description="Incidents inside the initiative's area plus `buffer_m`, in equal windows of `months` before and after its start, against a control area (default: the safety district it lies in): a difference-in-differences rate ratio (`rate_ratio`, `ci_low`, `ci_high`, 95 %, Woolf), a displacement ring (buffer to buffer + 200 m), and flags for small numbers. Planners get exact counts; the public gets the generalised view with small counts suppressed.",
-   security=OPTIONAL_AUTH,
+op("/api/initiatives/{id}/evaluation", "get", tags=["planning"], operationId="evaluateInitiative", description="Incidents inside the initiative's area plus `buffer_m`, in equal windows of `months` before and after its start, against a control area (default: the safety district it lies in): a difference-in-differences rate ratio (`rate_ratio`, `ci_low`, `ci_high`, 95 %, Woolf), a displacement ring (buffer to buffer + 200 m), and flags for small numbers. Planners get exact counts; the public gets the generalised view with small counts suppressed.",
    parameters=INITIATIVE_ID + [
        {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "Incident categories, comma-separated (default all)."},
        {"name": "months", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 60, "default": 12}},
@@ -1405,14 +1351,12 @@ op("/api/initiatives/{id}/evaluation", "get", tags=["planning"], operationId="ev
                   "reports": {"type": ["object", "null"], "description": "resident reports within the buffer before and after (planners; null for others)"}}}, "The evaluation."),
               **api_errors(400, 401, 404, 422)})
 
-op("/api/initiatives/{id}", "put", tags=["planning"], operationId="updateInitiative", summary="Edit an initiative (planner)",
-   description="Replaces the initiative with the Feature given (the same fields and checks as `POST /api/initiatives`)." + PLANNER_ONLY,
-   security=[{"bearer": []}], parameters=INITIATIVE_ID,
+op("/api/initiatives/{id}", "put", tags=["planning"], operationId="updateInitiative", description="Replaces the initiative with the Feature given (the same fields and checks as `POST /api/initiatives`)." + PLANNER_ONLY,
+   parameters=INITIATIVE_ID,
    requestBody={"required": True, "content": {"application/json": {"schema": INITIATIVE_FEATURE}}},
    responses={"200": json_ok(INITIATIVE_FEATURE, "Stored.", "application/geo+json"), **api_errors(400, 401, 403, 404)})
-op("/api/initiatives/{id}", "delete", tags=["planning"], operationId="deleteInitiative", summary="Delete an initiative (planner)",
-   description="Removes the initiative." + PLANNER_ONLY,
-   security=[{"bearer": []}], parameters=INITIATIVE_ID,
+op("/api/initiatives/{id}", "delete", tags=["planning"], operationId="deleteInitiative", description="Removes the initiative." + PLANNER_ONLY,
+   parameters=INITIATIVE_ID,
    responses={"204": {"description": "Deleted."}, **api_errors(401, 403, 404)})
 
 GOAL_ID = [{"name": "id", "in": "path", "required": True, "description": "The goal's id: its number in the programme, with a letter where it has several indicators (1, 1b, 2, 3, 4, 5a, 5b, 6a, 6b, 7, 8, 9a, 9b, 9c).", "schema": {"type": "string"}, "example": "3"}]
@@ -1435,39 +1379,31 @@ GOALS_META = {"status_rule_en": {"type": "string"}, "status_rule_da": {"type": "
 MEASUREMENT = {"type": "object", "required": ["period", "value"], "additionalProperties": False, "properties": {
     "period": {"type": "string", "pattern": "^[0-9]{4}(-H[12])?$", "example": "2012"}, "value": {"type": "number", "example": 38.5},
     "note": {"type": "string", "maxLength": 500}, "source": {"type": "string", "maxLength": 500}}}
-op("/api/goals", "get", tags=["planning"], operationId="getGoals", summary="The programme's effect goals with values and status",
-   description="The effect goals of the framework programme (shipped as the default set), each with indicator, unit, direction, target, baseline, owner and how it is measured; "
+op("/api/goals", "get", tags=["planning"], operationId="getGoals", description="The effect goals of the framework programme (shipped as the default set), each with indicator, unit, direction, target, baseline, owner and how it is measured; "
                "goal 1 (safety-index level) and goal 2 (weapons-law incidents in district 8) are counted per calendar year from the incidents, the others are entered by their owners. "
                "Each has a status (on_track, off_track, no_data) by the rule stated in `status_rule_en`.",
-   security=OPTIONAL_AUTH,
    responses={"200": json_ok({"type": "object", "required": ["goals", "status_rule_en"], "properties": {"goals": {"type": "array", "items": GOAL}, **GOALS_META}}, "The goals."), **api_errors(400, 401)})
-op("/api/goals/{id}", "get", tags=["planning"], operationId="getGoal", summary="One effect goal",
-   security=OPTIONAL_AUTH, parameters=GOAL_ID,
+op("/api/goals/{id}", "get", tags=["planning"], operationId="getGoal", parameters=GOAL_ID,
    responses={"200": json_ok({"type": "object", "required": ["goal"], "properties": {"goal": GOAL, **GOALS_META}}, "The goal."), **api_errors(400, 401, 404)})
-op("/api/goals/{id}", "put", tags=["planning"], operationId="setGoal", summary="Set a goal's baseline, target and owner (planner)",
-   description="Every field is set; `null` clears it (the shipped target and owner apply again)." + PLANNER_ONLY,
-   security=[{"bearer": []}], parameters=GOAL_ID,
+op("/api/goals/{id}", "put", tags=["planning"], operationId="setGoal", description="Every field is set; `null` clears it (the shipped target and owner apply again)." + PLANNER_ONLY,
+   parameters=GOAL_ID,
    requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": False, "properties": {
        "baseline": {"type": ["object", "null"], "required": ["period", "value"], "properties": {"period": {"type": "string"}, "value": {"type": "number"}}},
        "target": {"type": ["number", "null"]}, "owner": {"type": ["string", "null"], "maxLength": 500}}}}}},
    responses={"200": json_ok(GOAL, "The goal as it is now."), **api_errors(400, 401, 403, 404)})
-op("/api/goals/{id}/measurements", "post", tags=["planning"], operationId="addMeasurements", summary="Enter measured values of a goal (planner)",
-   description="One measurement, a list, or CSV with the header `period,value[,note][,source]` (`Content-Type: text/csv`; a decimal comma is accepted). "
+op("/api/goals/{id}/measurements", "post", tags=["planning"], operationId="addMeasurements", description="One measurement, a list, or CSV with the header `period,value[,note][,source]` (`Content-Type: text/csv`; a decimal comma is accepted). "
                "All or nothing: any bad row refuses the whole request, naming the row. A period already measured is replaced (that is how a figure is corrected). "
                "Counted goals (1, 2) take no measurements (422)." + PLANNER_ONLY,
-   security=[{"bearer": []}], parameters=GOAL_ID,
+   parameters=GOAL_ID,
    requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [MEASUREMENT, {"type": "array", "items": MEASUREMENT, "maxItems": 500}]}},
                                               "text/csv": {"schema": {"type": "string"}, "example": "period,value,note\n2011,42.5,survey\n2012,38,\n"}}},
    responses={"201": json_ok({"type": "object", "properties": {"goal": {"type": "string"}, "stored": {"type": "integer"}}}, "Stored."), **api_errors(400, 401, 403, 404, 422)})
-op("/api/goals/{id}/measurements/{period}", "delete", tags=["planning"], operationId="deleteMeasurement", summary="Delete a measurement (planner)",
-   description="Removes goal `id`'s value for `period`." + PLANNER_ONLY,
-   security=[{"bearer": []}], parameters=GOAL_ID + [{"name": "period", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}(-H[12])?$"}, "example": "2012"}],
+op("/api/goals/{id}/measurements/{period}", "delete", tags=["planning"], operationId="deleteMeasurement", description="Removes goal `id`'s value for `period`." + PLANNER_ONLY,
+   parameters=GOAL_ID + [{"name": "period", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}(-H[12])?$"}, "example": "2012"}],
    responses={"204": {"description": "Deleted."}, **api_errors(400, 401, 403, 404)})
-op("/api/where-to-act", "get", tags=["planning"], operationId="whereToAct", summary="Places to act: ranked H3 cells (planner)",
-   description="The cells of a district ranked as places for new public-space initiatives: 0.5 × the evening/night hot spot (Gi* of incidents 18:00–06:00), "
+op("/api/where-to-act", "get", tags=["planning"], operationId="whereToAct", description="The cells of a district ranked as places for new public-space initiatives: 0.5 × the evening/night hot spot (Gi* of incidents 18:00–06:00), "
                "0.25 × poor safety-walk ratings (newest rating per kind), 0.25 × resident reports; each with the reasons it ranks high and the initiatives already within 100 m. "
                "Counts unpublished reports, so planners only." + PLANNER_ONLY,
-   security=[{"bearer": []}],
    parameters=[{"name": "district", "in": "query", "schema": {"type": "string", "default": "district-8"}, "description": "A district id."},
                {"name": "resolution", "in": "query", "schema": {"type": "integer", "minimum": 8, "maximum": 11, "default": 10}, "description": "H3 resolution."},
                {"name": "months", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 120, "default": 24}, "description": "Window: incidents in the last `months` of the data, reports in the last `months` up to now."},
@@ -1482,35 +1418,28 @@ op("/api/where-to-act", "get", tags=["planning"], operationId="whereToAct", summ
                           "report_services": {"type": "array"}, "initiatives": {"type": "array", "items": {"type": "integer"}},
                           "reasons_en": {"type": "array", "items": {"type": "string"}}, "reasons_da": {"type": "array", "items": {"type": "string"}}}}}}}}},
                   "The ranked places.", "application/geo+json"), **api_errors(400, 401, 403, 422)})
-op("/api/status-report", "get", tags=["planning"], operationId="getStatusReport", summary="The annual status report (printable HTML)",
-   description="A self-contained, printable HTML page for the May (whole year) or November (first half) status: key figures, a map of district 8 with hot spots and initiatives, "
+op("/api/status-report", "get", tags=["planning"], operationId="getStatusReport", description="A self-contained, printable HTML page for the May (whole year) or November (first half) status: key figures, a map of district 8 with hot spots and initiatives, "
                "incidents by category and month against the year before, the safety-index table, each effect goal's status and trend, each initiative with budget and evaluation, "
                "resident reports handled, and the data's provenance and synthetic-data notice. Planners get exact figures and every initiative; the public gets the generalised, "
                "suppressed view with published initiatives. `hotspot report` writes the same page to a file.",
-   security=OPTIONAL_AUTH,
    parameters=[{"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 1990, "maximum": 2100}, "description": "Calendar year (default: the newest whole year of the data)."},
                {"name": "period", "in": "query", "schema": {"type": "string", "enum": ["full", "h1"], "default": "full"}, "description": "The whole year or its first half."},
                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["da", "en"], "default": "da"}, "description": "Language."}],
    responses={"200": {"description": "The report.", "content": {"text/html": {"schema": {"type": "string"}}}}, **api_errors(400, 401, 422)})
 
-op("/api/collections/initiatives/items", "get", tags=["features"], operationId="getInitiativeItems", summary="Initiatives: GeoJSON features",
-   description="The initiatives as an OGC API – Features items page: the same features as `GET /api/initiatives` (the public sees published ones), paged, with `self`/`next`/`prev` links. "
+op("/api/collections/initiatives/items", "get", tags=["features"], operationId="getInitiativeItems", description="The initiatives as an OGC API – Features items page: the same features as `GET /api/initiatives` (the public sees published ones), paged, with `self`/`next`/`prev` links. "
                "`bbox` selects initiatives whose geometry's extent meets the box; `datetime` those running at some time in it (from the start of `start_date` to the end of `end_date`, open-ended without one, UTC days).",
-   security=OPTIONAL_AUTH,
    parameters=[pref("bbox"), pref("datetime"), pref("limit"), pref("offset"),
                {"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok({"type": "object", "required": ["type", "features", "links"], "properties": {"type": {"const": "FeatureCollection"}, "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "links": sref("Links"), "features": {"type": "array", "items": INITIATIVE_FEATURE}}}, "The initiatives.", "application/geo+json"), **api_errors(400, 401)})
-op("/api/collections/initiatives/items/{id}", "get", tags=["features"], operationId="getInitiativeItem", summary="One initiative as a feature",
-   description="One initiative with `self` and `collection` links.",
-   security=OPTIONAL_AUTH, parameters=INITIATIVE_ID + [{"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
+op("/api/collections/initiatives/items/{id}", "get", tags=["features"], operationId="getInitiativeItem", description="One initiative with `self` and `collection` links.",
+   parameters=INITIATIVE_ID + [{"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok(INITIATIVE_FEATURE, "The initiative.", "application/geo+json"), **api_errors(400, 401, 404)})
 
-op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", summary="Reports: GeoJSON points",
-   description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
+op("/api/collections/reports/items", "get", tags=["features"], operationId="getReports", description="Resident reports as a GeoJSON FeatureCollection, newest first, with the Open311 request fields as properties. "
                "The public gets published reports in the public view (generalised position, scrubbed text); planner and admin tokens get every report "
                "in the secretariat's view (`ReportForPlanner`) at the exact spot. `bbox` and `datetime` filter on what the caller sees: for the public the generalised position and the hour. "
                "Paged with `self`/`next`/`prev` links; each report is also at `items/{id}`.",
-   security=OPTIONAL_AUTH,
    parameters=[{**parameters["limit"], "description": "Features per page (1–10,000)."},
                {**parameters["offset"], "description": "Features to skip."},
                pref("bbox"), pref("datetime"),
@@ -1519,27 +1448,21 @@ op("/api/collections/reports/items", "get", tags=["features"], operationId="getR
                 "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": SERVICE_CODES}}},
                {"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok(sref("ReportCollection"), "The reports.", "application/geo+json"), **api_errors(400, 401)})
-op("/api/collections/reports/items/{id}", "get", tags=["features"], operationId="getReport", summary="One report as a feature",
-   description="One report as a GeoJSON Feature with `self` and `collection` links: for the public only a published one, in its public form; for planner and admin tokens any, in the secretariat's view.",
-   security=OPTIONAL_AUTH,
+op("/api/collections/reports/items/{id}", "get", tags=["features"], operationId="getReport", description="One report as a GeoJSON Feature with `self` and `collection` links: for the public only a published one, in its public form; for planner and admin tokens any, in the secretariat's view.",
    parameters=[REPORT_ID_PATH, {"name": "f", "in": "query", "required": False, "description": "Both mean GeoJSON.", "schema": {"type": "string", "enum": ["json", "geojson"], "default": "json"}}],
    responses={"200": json_ok(sref("ReportFeature"), "The report.", "application/geo+json"), **api_errors(400, 401, 404)})
 
 # --- web
-op("/", "get", tags=["web"], operationId="getWebApp", security=[], summary="The web map",
-   description="The MapLibre web app (HTML). Its scripts, styles and the vendored MapLibre GL JS are served beside it.",
+op("/", "get", tags=["web"], operationId="getWebApp", description="The MapLibre web app (HTML). Its scripts, styles and the vendored MapLibre GL JS are served beside it.",
    parameters=[pref("ifNoneMatch")],
    responses={"200": {"description": "The page.", "headers": {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl")},
                       "content": {"text/html; charset=utf-8": {"schema": {"type": "string"}}}},
               "304": {"description": "Not modified.", "headers": {"ETag": ref("headers", "ETag")}}})
-op("/api/docs", "get", tags=["web"], operationId="getApiDocs", security=[], summary="This API, readable",
-   description="An HTML page that renders `/api/openapi.json`.",
+op("/api/docs", "get", tags=["web"], operationId="getApiDocs", description="An HTML page that renders `/api/openapi.json`.",
    responses={"200": {"description": "The page.", "content": {"text/html; charset=utf-8": {"schema": {"type": "string"}}}}})
-op("/config.json", "get", tags=["web"], operationId="getWebConfig", security=[], summary="The web app's settings",
-   description="Basemap tile URL and attributions for the web map.",
+op("/config.json", "get", tags=["web"], operationId="getWebConfig", description="Basemap tile URL and attributions for the web map.",
    responses={"200": json_ok(sref("WebConfig"), "The settings.")})
-op("/basemap/{layer}.geojson", "get", tags=["web"], operationId="getBasemapLayer", security=[], summary="A shipped basemap layer",
-   description="The offline basemap's layers: Københavns Kommune's city blocks and parks (CC BY 4.0), OpenStreetMap streets of Nørrebro with `lit` tags (ODbL).",
+op("/basemap/{layer}.geojson", "get", tags=["web"], operationId="getBasemapLayer", description="The offline basemap's layers: Københavns Kommune's city blocks and parks (CC BY 4.0), OpenStreetMap streets of Nørrebro with `lit` tags (ODbL).",
    parameters=[{"name": "layer", "in": "path", "required": True, "description": "The layer.", "schema": {"type": "string", "enum": ["blocks", "parks", "streets"]}, "example": "streets"},
                pref("ifNoneMatch")],
    responses={"200": {"description": "The layer, GeoJSON.", "headers": {"ETag": ref("headers", "ETag"), "Cache-Control": ref("headers", "CacheControl")},
@@ -1605,6 +1528,10 @@ doc = {
         "headers": headers,
     },
 }
+
+missing = sorted(k for k in TABLE if k[0] not in paths.get(k[1], {}))
+if missing:
+    sys.exit("the route table has operations this script does not describe: " + ", ".join(f"{m.upper()} {p}" for m, p in missing))
 
 with open(OUT, "w", encoding="utf-8") as f:
     json.dump(doc, f, ensure_ascii=False, indent=2)

@@ -181,7 +181,6 @@ static ASSETS: &[Asset] = &[
 
 /// Registers the file routes and `/config.json`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/config.json", web::get().to(config_json));
     for (i, a) in ASSETS.iter().enumerate() {
         cfg.route(a.path, web::get().to(move |req: HttpRequest| serve(req, i)))
             .route(
@@ -283,7 +282,7 @@ pub(super) async fn openapi() -> HttpResponse {
         .body(OPENAPI)
 }
 
-async fn config_json(state: web::Data<AppState>) -> HttpResponse {
+pub(super) async fn config_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .json(serde_json::json!({
