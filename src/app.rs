@@ -93,14 +93,18 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
     ))
 }
 
-/// Builds the catalog from what the store holds now (synthetic records only with `demo`).
+/// Builds the catalog from what the store holds now (synthetic records only with `demo`), with
+/// the change-feed position read before loading (see [`Catalog::feed_position`]).
 pub fn load_catalog(store: &Store, demo: bool) -> Result<Catalog, StoreError> {
-    Ok(Catalog::build(
+    let position = store.change_position()?;
+    let mut catalog = Catalog::build(
         store.load_districts()?,
         store.load_incidents(demo)?,
         store.load_observations(demo)?,
     )
-    .with_public_id_key(store.public_id_key()?))
+    .with_public_id_key(store.public_id_key()?);
+    catalog.feed_position = position;
+    Ok(catalog)
 }
 
 /// Residents per safety district for rates: district 8's recorded 13,988 (1 January 2009,

@@ -68,6 +68,9 @@ pub struct Catalog {
     public: bool,
     /// The store's secret for public incident ids.
     public_id_key: [u8; 32],
+    /// The store's change-feed position when this was loaded (0 when not loaded from a store):
+    /// changes to the layers after it are not in this snapshot.
+    pub feed_position: i64,
     /// Per Copenhagen calendar year with incidents, the months (bit 0 = January) holding any.
     year_months: std::sync::OnceLock<Vec<(i32, u16)>>,
     /// Per district (by position), the positions of the incidents in it (boundary included),
@@ -257,6 +260,7 @@ impl Catalog {
             version,
             public: false,
             public_id_key: [0; 32],
+            feed_position: 0,
             year_months: std::sync::OnceLock::new(),
             incident_members: (0..n_districts)
                 .map(|_| std::sync::OnceLock::new())
@@ -284,6 +288,7 @@ impl Catalog {
         );
         public.public = true;
         public.public_id_key = self.public_id_key;
+        public.feed_position = self.feed_position;
         public
     }
 

@@ -141,14 +141,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // District members and the default study grid are computed while the server starts taking
     // requests (the first district query would otherwise pay for them).
     state.warm_in_background();
-    // Imports and token changes made by other processes in the same data dir show up here
-    // within a second, without a restart.
+    // Imports, token changes and reports committed by other processes on the same store
+    // (`hotspot import`, `hotspot token`, a second `serve`) show up here within a second.
     let watched = state.clone();
     std::thread::Builder::new()
         .name("store-watch".into())
         .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_secs(1));
-            match watched.reload_if_changed() {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            match watched.follow_store() {
                 Ok(true) => {
                     let c = watched.catalog();
                     tracing::info!(incidents = c.incidents.len(), observations = c.observations.len(), districts = c.districts.len(), data_version = %c.version, "store changed; reloaded");

@@ -37,6 +37,7 @@ pub use auth::{Caller, Need};
 
 use crate::catalog::Catalog;
 use crate::privacy::Disclosure;
+use crate::store::writer::{ReportWrite, WriteError, Written};
 use crate::store::{Store, StoredToken};
 
 /// Settings the web app reads from `/config.json`.
@@ -53,6 +54,57 @@ pub const REPORTS_PER_WINDOW: usize = 5;
 
 /// Default bytes of vector tiles kept in memory.
 pub const TILE_CACHE_BYTES: u64 = 256 << 20;
+
+/// Residents per safety district id.
+type Populations =
+    Arc<std::collections::HashMap<String, crate::analysis::safety_index::Population>>;
+
+/// A store connection following the change feed, with how far the layers and the tokens held
+/// in memory have followed it.
+struct Following {
+    store: Store,
+    layers: i64,
+    tokens: i64,
+}
+
+/// The report book kept up with the store: after every commit of this process's writer, and
+/// on every poll for other processes' commits, it reads the reports the change feed names.
+pub(crate) struct ReportFollower {
+    store: Mutex<(Store, i64)>,
+    book: Arc<crate::reports::ReportBook>,
+}
+
+impl ReportFollower {
+    /// Reads the reports changed since the last look into the book; returns how many.
+    fn catch_up(&self) -> crate::store::Result<usize> {
+        use crate::store::{ChangeKind, Changes};
+        let mut guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let (store, position) = &mut *guard;
+        match store.changes_since(*position, ChangeKind::Report)? {
+            Changes::Gap { .. } => {
+                let now = store.change_position()?;
+                let all = store.load_reports()?;
+                let n = all.len();
+                self.book.replace_all(all);
+                *position = now;
+                Ok(n)
+            }
+            Changes::Since { now, keys } => {
+                let mut ids: Vec<i64> = keys.into_iter().flatten().collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for &id in &ids {
+                    match store.load_report(id)? {
+                        Some(r) => self.book.insert(r),
+                        None => self.book.remove(id),
+                    }
+                }
+                *position = now;
+                Ok(ids.len())
+            }
+        }
+    }
+}
 
 /// Safety-index levels by (data version, public view, year).
 type LevelCache =
@@ -78,8 +130,10 @@ pub struct AppState {
     min_count: u32,
     /// Resident reports, as stored.
     reports: Arc<crate::reports::ReportBook>,
-    /// The one writer of reports (group commit); `None` if it could not start.
-    report_writer: Option<crate::reports::writer::Writer>,
+    /// The one writer of reports (group commit).
+    report_writer: crate::store::writer::Writer,
+    /// Keeps `reports` up with the store's change feed (this process's writes and others').
+    report_follower: Arc<ReportFollower>,
     /// Reports per client (and "me too"s): 5 per 10 minutes by default.
     report_limit: crate::reports::ratelimit::RateLimit,
     /// "Me too"s already counted, per client and report (a day at a time).
@@ -95,11 +149,10 @@ pub struct AppState {
     tokens: ArcSwap<Vec<StoredToken>>,
     store: Mutex<Store>,
     demo: bool,
-    seen_version: Mutex<i64>,
-    seen_generation: Mutex<i64>,
-    populations: std::sync::OnceLock<
-        std::collections::HashMap<String, crate::analysis::safety_index::Population>,
-    >,
+    /// A connection that follows the change feed for the layers and tokens.
+    following: Mutex<Following>,
+    /// Residents per safety district, for the districts of the snapshot with this version.
+    populations: Mutex<Option<(String, Populations)>>,
     /// Safety-index levels by (data version, public view, year), for the goals and the report.
     levels: Mutex<LevelCache>,
     /// Settings for the web app.
@@ -121,26 +174,49 @@ impl AppState {
         demo: bool,
     ) -> Result<Self, StartError> {
         let part = |part: &'static str| move |source| StartError { part, source };
+        let dir = store
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .ok_or_else(|| StartError {
+                part: "store",
+                source: crate::store::StoreError::Io {
+                    path: store.path().to_owned(),
+                    source: std::io::Error::other("the store has no directory"),
+                },
+            })?;
+        let tokens_at = store.change_position().map_err(part("change feed"))?;
         let tokens = store.tokens().map_err(part("tokens"))?;
-        let seen = store.data_version().map_err(part("data version"))?;
-        let generation = store.generation().map_err(part("data generation"))?;
+        let reports_at = store.change_position().map_err(part("change feed"))?;
         let reports = store.load_reports().map_err(part("reports"))?;
-        let dir = store.path().parent().ok_or_else(|| StartError {
-            part: "report writer",
-            source: crate::store::StoreError::Io {
-                path: store.path().to_owned(),
-                source: std::io::Error::other("the store has no directory"),
-            },
-        })?;
-        let report_writer =
-            Some(crate::reports::writer::Writer::start(dir).map_err(part("report writer"))?);
+        let book = Arc::new(crate::reports::ReportBook::new(
+            reports,
+            open311::public_json,
+        ));
+        let report_follower = Arc::new(ReportFollower {
+            store: Mutex::new((
+                Store::open(&dir).map_err(part("report follower"))?,
+                reports_at,
+            )),
+            book: book.clone(),
+        });
+        let follower = report_follower.clone();
+        let report_writer = crate::store::writer::Writer::start(&dir, move || {
+            if let Err(e) = follower.catch_up() {
+                tracing::error!("reading committed reports back: {e}");
+            }
+        })
+        .map_err(part("report writer"))?;
+        let following = Following {
+            store: Store::open(&dir).map_err(part("change feed"))?,
+            layers: catalog.feed_position,
+            tokens: tokens_at,
+        };
         let public = catalog.generalised();
         Ok(AppState {
-            reports: Arc::new(crate::reports::ReportBook::new(
-                reports,
-                open311::public_json,
-            )),
+            reports: book,
             report_writer,
+            report_follower,
             report_limit: crate::reports::ratelimit::RateLimit::new(
                 REPORTS_PER_WINDOW,
                 std::time::Duration::from_secs(600),
@@ -158,9 +234,8 @@ impl AppState {
             tokens: ArcSwap::from_pointee(tokens),
             store: Mutex::new(store),
             demo,
-            seen_version: Mutex::new(seen),
-            seen_generation: Mutex::new(generation),
-            populations: std::sync::OnceLock::new(),
+            following: Mutex::new(following),
+            populations: Mutex::new(None),
             levels: Mutex::new(LevelCache::default()),
             web,
             started: Instant::now(),
@@ -260,40 +335,18 @@ impl AppState {
         &self.report_limit
     }
 
-    fn writer(
-        &self,
-    ) -> Result<&crate::reports::writer::Writer, crate::reports::writer::WriteError> {
-        self.report_writer.as_ref().ok_or_else(|| {
-            crate::reports::writer::WriteError::Store("the report writer is not running".into())
-        })
-    }
-
     /// Stores a new report durably; returns its id once committed (and in the book).
-    pub fn store_report(
-        &self,
-        new: crate::reports::NewReport,
-    ) -> Result<i64, crate::reports::writer::WriteError> {
-        let book = self.reports.clone();
-        let stored = new.clone();
-        self.writer()?.run(
-            move |conn| Ok(crate::store::insert_report(conn, &new)?),
-            move |&id| book.insert(crate::reports::Report::from_new(id, stored)),
-        )
+    pub fn store_report(&self, new: crate::reports::NewReport) -> Result<i64, WriteError> {
+        match self.report_writer.write(ReportWrite::Insert(new))? {
+            Written::Id(id) => Ok(id),
+            Written::Done => Err(WriteError::Store("no id for the new report".into())),
+        }
     }
 
     /// Adds a "me too" to a report; returns its new count once committed.
-    pub fn report_me_too(&self, id: i64) -> Result<u32, crate::reports::writer::WriteError> {
-        let now = chrono::Utc::now().timestamp();
-        let book = self.reports.clone();
-        self.writer()?.run(
-            move |conn| Ok(crate::store::me_too(conn, id, now)?),
-            move |_| {
-                book.update(id, |r| {
-                    r.me_too += 1;
-                    r.updated_at = now;
-                });
-            },
-        )?;
+    pub fn report_me_too(&self, id: i64) -> Result<u32, WriteError> {
+        let at = chrono::Utc::now().timestamp();
+        self.report_writer.write(ReportWrite::MeToo { id, at })?;
         Ok(self.reports.get(id).map_or(0, |r| r.me_too))
     }
 
@@ -304,32 +357,16 @@ impl AppState {
         report: crate::reports::Report,
         entry: crate::reports::ModerationEntry,
         duplicate_of: Option<i64>,
-    ) -> Result<crate::reports::Report, crate::reports::writer::WriteError> {
-        let book = self.reports.clone();
-        let now = entry.at;
+    ) -> Result<crate::reports::Report, WriteError> {
         let id = report.id;
-        let stored = report.clone();
-        self.writer()?.run(
-            move |conn| {
-                crate::store::moderate(conn, &report, &entry)?;
-                if let Some(t) = duplicate_of {
-                    crate::store::me_too(conn, t, now)?;
-                }
-                Ok(())
-            },
-            move |_| {
-                book.insert(stored);
-                if let Some(t) = duplicate_of {
-                    book.update(t, |r| {
-                        r.me_too += 1;
-                        r.updated_at = now;
-                    });
-                }
-            },
-        )?;
+        self.report_writer.write(ReportWrite::Moderate {
+            report: Box::new(report),
+            entry: Box::new(entry),
+            duplicate_of,
+        })?;
         self.reports
             .get(id)
-            .ok_or_else(|| crate::reports::writer::WriteError::Store("report vanished".into()))
+            .ok_or_else(|| WriteError::Store("report vanished".into()))
     }
 
     /// The moderation log of a report.
@@ -412,13 +449,19 @@ impl AppState {
         }
     }
 
-    /// Residents per safety district (district 8 recorded, the rest estimated), computed once.
-    pub fn populations(
-        &self,
-    ) -> std::collections::HashMap<String, crate::analysis::safety_index::Population> {
-        self.populations
-            .get_or_init(|| crate::app::population_table(&self.catalog().districts))
-            .clone()
+    /// Residents per safety district (district 8 recorded, the rest estimated), computed once
+    /// per snapshot of the districts.
+    pub fn populations(&self) -> Populations {
+        let catalog = self.catalog();
+        let mut kept = self.populations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((version, p)) = &*kept {
+            if *version == catalog.version {
+                return p.clone();
+            }
+        }
+        let p = Arc::new(crate::app::population_table(&catalog.districts));
+        *kept = Some((catalog.version.clone(), p.clone()));
+        p
     }
 
     /// The safety-index levels of `year` over `cat` with the default thresholds, computed
@@ -478,79 +521,81 @@ impl AppState {
             .map_err(|e| ApiError::Internal(format!("audit log: {e}")))
     }
 
-    /// Runs `f` with the store locked (writes are serialised), then reloads the catalog and the
-    /// tokens from the store so readers see the committed state whole.
+    /// Runs `f` with the store locked (writes are serialised), then follows the change feed
+    /// so that readers see the committed state whole before this returns.
     ///
     /// `f` says whether it changed anything; when it did not (a refused import), nothing is
     /// reloaded.
     pub fn write<T>(&self, f: impl FnOnce(&mut Store) -> ApiResult<(T, bool)>) -> ApiResult<T> {
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        let (out, changed) = f(&mut store)?;
-        if changed {
-            self.reload_locked(&store)?;
-        }
+        let out = {
+            let mut store = self
+                .store
+                .lock()
+                .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+            let (out, changed) = f(&mut store)?;
+            if !changed {
+                return Ok(out);
+            }
+            out
+        };
+        self.follow_store()?;
         Ok(out)
     }
 
-    fn reload_locked(&self, store: &Store) -> ApiResult<()> {
-        let catalog = crate::app::load_catalog(store, self.demo)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let public = catalog.generalised();
-        // The public view first: a reader never pairs new exact data with an old public view
-        // for longer than this gap, and both carry their version.
-        let (catalog, public) = (Arc::new(catalog), Arc::new(public));
-        self.public.store(public.clone());
-        self.catalog.store(catalog.clone());
-        warm_in_background(vec![catalog, public]);
-        self.tokens.store(Arc::new(
-            store
-                .tokens()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-        ));
-        if let Ok(mut seen) = self.seen_version.lock() {
-            *seen = store.data_version().unwrap_or(*seen);
-        }
-        if let Ok(mut seen) = self.seen_generation.lock() {
-            *seen = store.generation().unwrap_or(*seen);
-        }
-        Ok(())
-    }
-
-    /// Reloads when another process (`hotspot import`, `hotspot token`) has committed to the
-    /// store since the last look. Returns whether it reloaded.
-    pub fn reload_if_changed(&self) -> ApiResult<bool> {
-        let store = self
+    /// Takes in what was committed to the store since the last look, by this process or any
+    /// other on the same store (`hotspot import`, `hotspot token`, a second `serve`): reloads
+    /// the catalog when the layers changed, the tokens when they changed, and reads changed
+    /// reports into the book. Returns whether the catalog was reloaded. Reads never wait for
+    /// it: it has its own connection, and swaps the new snapshot in whole.
+    pub fn follow_store(&self) -> ApiResult<bool> {
+        use crate::store::{ChangeKind, Changes};
+        self.report_follower
+            .catch_up()
+            .map_err(|e| ApiError::Internal(format!("following reports: {e}")))?;
+        let mut guard = self
+            .following
+            .lock()
+            .map_err(|_| ApiError::Internal("change feed lock poisoned".into()))?;
+        let f = &mut *guard;
+        let internal = |e: crate::store::StoreError| ApiError::Internal(e.to_string());
+        let tokens = f
             .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        let now = store
-            .data_version()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let committed = self
-            .seen_version
-            .lock()
-            .map(|mut s| std::mem::replace(&mut *s, now) != now)
-            .unwrap_or(false);
-        if !committed {
-            return Ok(false);
+            .changes_since(f.tokens, ChangeKind::Tokens)
+            .map_err(internal)?;
+        let (tokens_changed, tokens_now) = match tokens {
+            Changes::Gap { now } => (true, now),
+            Changes::Since { now, keys } => (!keys.is_empty(), now),
+        };
+        if tokens_changed {
+            self.tokens
+                .store(Arc::new(f.store.tokens().map_err(internal)?));
         }
-        // Something was committed elsewhere; reports and audit entries do not touch what the
-        // catalog holds, so reload only when the layers' generation moved.
-        let generation = store
-            .generation()
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let changed = self
-            .seen_generation
-            .lock()
-            .map(|s| *s != generation)
-            .unwrap_or(false);
-        if changed {
-            self.reload_locked(&store)?;
+        f.tokens = tokens_now;
+        let layers_changed = match f
+            .store
+            .changes_since(f.layers, ChangeKind::Layers)
+            .map_err(internal)?
+        {
+            Changes::Gap { .. } => true,
+            Changes::Since { now, keys } => {
+                if keys.is_empty() {
+                    f.layers = now;
+                }
+                !keys.is_empty()
+            }
+        };
+        if layers_changed {
+            let catalog = crate::app::load_catalog(&f.store, self.demo).map_err(internal)?;
+            f.layers = catalog.feed_position;
+            let public = catalog.generalised();
+            // The public view first: a reader never pairs new exact data with an old public
+            // view for longer than this gap, and both carry their version.
+            let (catalog, public) = (Arc::new(catalog), Arc::new(public));
+            self.public.store(public.clone());
+            self.catalog.store(catalog.clone());
+            warm_in_background(vec![catalog, public]);
         }
-        Ok(changed)
+        Ok(layers_changed)
     }
 }
 

@@ -8,7 +8,6 @@
 
 pub mod ratelimit;
 pub mod scrub;
-pub mod writer;
 
 use std::sync::RwLock;
 
@@ -395,6 +394,24 @@ impl ReportBook {
                 reports.insert(i, report);
                 public.insert(i, json);
             }
+        }
+    }
+
+    /// Replaces every report with `reports`.
+    pub fn replace_all(&self, mut reports: Vec<Report>) {
+        reports.sort_by_key(|r| r.id);
+        let public = reports.iter().map(|r| (self.render)(r).into()).collect();
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        *guard = Inner { reports, public };
+    }
+
+    /// Removes the report with `id`, if there is one.
+    pub fn remove(&self, id: i64) {
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let Inner { reports, public } = &mut *guard;
+        if let Ok(i) = reports.binary_search_by_key(&id, |r| r.id) {
+            reports.remove(i);
+            public.remove(i);
         }
     }
 

@@ -147,6 +147,32 @@ const MIGRATIONS: &[&str] = &[
     // 7: the secret behind the public incident ids (issue 12): random, made once per store.
     "INSERT OR IGNORE INTO meta(key, value)
         VALUES ('public_id_key', lower(hex(randomblob(32))));",
+    // 8: the change feed (issue 13): every commit that changes what a server holds in memory
+    // (the layers, the tokens, a report) adds a row in the same transaction, by trigger, so
+    // every process on this store follows every other. Old rows are pruned; a follower that
+    // finds its position pruned reloads everything.
+    "CREATE TABLE changes (
+        seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('layers', 'tokens', 'report')),
+        key  INTEGER,                    -- the token's or the report's id; NULL for layers
+        at   INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))
+    );
+    CREATE TRIGGER changes_layers_insert AFTER INSERT ON meta WHEN NEW.key = 'generation'
+    BEGIN INSERT INTO changes(kind) VALUES ('layers'); END;
+    CREATE TRIGGER changes_layers_update AFTER UPDATE ON meta WHEN NEW.key = 'generation'
+    BEGIN INSERT INTO changes(kind) VALUES ('layers'); END;
+    CREATE TRIGGER changes_tokens_insert AFTER INSERT ON tokens
+    BEGIN INSERT INTO changes(kind, key) VALUES ('tokens', NEW.id); END;
+    CREATE TRIGGER changes_tokens_update AFTER UPDATE ON tokens
+    BEGIN INSERT INTO changes(kind, key) VALUES ('tokens', NEW.id); END;
+    CREATE TRIGGER changes_tokens_delete AFTER DELETE ON tokens
+    BEGIN INSERT INTO changes(kind, key) VALUES ('tokens', OLD.id); END;
+    CREATE TRIGGER changes_report_insert AFTER INSERT ON reports
+    BEGIN INSERT INTO changes(kind, key) VALUES ('report', NEW.id); END;
+    CREATE TRIGGER changes_report_update AFTER UPDATE ON reports
+    BEGIN INSERT INTO changes(kind, key) VALUES ('report', NEW.id); END;
+    CREATE TRIGGER changes_report_delete AFTER DELETE ON reports
+    BEGIN INSERT INTO changes(kind, key) VALUES ('report', OLD.id); END;",
 ];
 
 /// Brings the schema to the newest version, each step in its own transaction.

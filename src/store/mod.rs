@@ -5,12 +5,15 @@
 //! anything acknowledged survives `kill -9` and power loss. Geometries are stored as GeoJSON text
 //! in WGS84 lon/lat; times as Unix seconds (UTC).
 
+mod changes;
 mod migrations;
 mod planning;
 mod reports;
 
+pub use changes::{ChangeKind, Changes, KEEP_CHANGES_S};
 pub use planning::{GoalSettings, Measurement};
-pub use reports::{insert_report, me_too, moderate, StoredInitiative, Walk};
+pub use reports::{StoredInitiative, Walk};
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 
@@ -391,9 +394,8 @@ pub struct StoredToken {
 }
 
 impl Store {
-    /// The generation of the layers and tokens: bumped in the same transaction by every write
-    /// to incidents, observations, districts or tokens (not by reports or the audit log), so a
-    /// server reloads its catalog only when something it holds changed.
+    /// The generation of the layers: bumped in the same transaction by every write to
+    /// incidents, observations or districts (each bump adds a `layers` row to the change feed).
     pub fn generation(&self) -> Result<i64> {
         Ok(self
             .meta("generation")?
@@ -424,7 +426,6 @@ impl Store {
             params![name, role, salt, hash, now],
         )?;
         let id = tx.last_insert_rowid();
-        bump_generation(&tx)?;
         tx.commit()?;
         Ok(id)
     }
@@ -455,7 +456,6 @@ impl Store {
             "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, now],
         )?;
-        bump_generation(&tx)?;
         tx.commit()?;
         Ok(n == 1)
     }

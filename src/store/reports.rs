@@ -65,7 +65,7 @@ fn report_from(r: &Row<'_>) -> rusqlite::Result<Report> {
 ///
 /// The id is random (ten digits): sequential ids would let anyone who sends two reports count
 /// the unmoderated ones received in between. A taken id is drawn again.
-pub fn insert_report(conn: &Connection, n: &NewReport) -> Result<i64> {
+pub(super) fn insert_report(conn: &Connection, n: &NewReport) -> Result<i64> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO reports(id, service_code, lon, lat, description, description_original, email, \
          first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at, \
@@ -116,11 +116,12 @@ fn random_report_id() -> i64 {
     1_000_000_000 + (u64::from_le_bytes(b) % 9_000_000_000) as i64
 }
 
-/// Writes a report's moderated state and the log entry, in the open transaction `conn`.
-pub fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -> Result<()> {
+/// Writes a report's moderated state and the log entry, in the open transaction `conn`. The
+/// "me too" count is left as stored (another process may have counted one meanwhile).
+pub(super) fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -> Result<()> {
     conn.execute(
         "UPDATE reports SET status = ?2, published = ?3, reason = ?4, duplicate_of = ?5, \
-         status_note = ?6, me_too = ?7, updated_at = ?8 WHERE id = ?1",
+         status_note = ?6, updated_at = ?7 WHERE id = ?1",
         params![
             r.id,
             r.status.code(),
@@ -128,7 +129,6 @@ pub fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -> Resul
             r.reason,
             r.duplicate_of,
             r.status_note,
-            r.me_too,
             r.updated_at
         ],
     )?;
@@ -150,7 +150,7 @@ pub fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -> Resul
 }
 
 /// Adds one "me too" to a report, in the open transaction `conn`.
-pub fn me_too(conn: &Connection, id: i64, now: i64) -> Result<()> {
+pub(super) fn me_too(conn: &Connection, id: i64, now: i64) -> Result<()> {
     conn.prepare_cached("UPDATE reports SET me_too = me_too + 1, updated_at = ?2 WHERE id = ?1")?
         .execute(params![id, now])?;
     Ok(())
@@ -164,6 +164,15 @@ impl Store {
             .prepare(&format!("SELECT {REPORT_COLUMNS} FROM reports ORDER BY id"))?;
         let rows = stmt.query_map([], report_from)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The report with `id`, as stored now.
+    pub fn load_report(&self, id: i64) -> Result<Option<Report>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?1"
+        ))?;
+        let mut rows = stmt.query_map([id], report_from)?;
+        Ok(rows.next().transpose()?)
     }
 
     /// The moderation log of a report, oldest first.

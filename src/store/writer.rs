@@ -1,14 +1,72 @@
-//! The one writer of reports: a thread with its own SQLite connection that takes every job
+//! The one writer of reports: a thread with its own SQLite connection that takes every write
 //! queued since its last commit, applies each inside a savepoint of one transaction, commits
-//! once (one `fsync` for the lot: group commit), and only then answers each job — so a `201`
-//! always means durable, and 32 concurrent submitters share their commits.
+//! once (one `fsync` for the lot: group commit), and only then answers each — so a `201` always
+//! means durable, and 32 concurrent submitters share their commits. After each commit it calls
+//! the hook it was started with (the server catches its report book up from the change feed),
+//! before it answers.
 
 use std::path::Path;
 use std::sync::mpsc;
 
 use rusqlite::Connection;
 
-use crate::store::{Store, StoreError};
+use super::reports::{insert_report, me_too, moderate};
+use super::{Store, StoreError};
+use crate::reports::{ModerationEntry, NewReport, Report};
+
+/// A write of resident reports.
+#[derive(Debug, Clone)]
+pub enum ReportWrite {
+    /// A new report; answers [`Written::Id`].
+    Insert(NewReport),
+    /// One more "me too" on report `id` at `at` (Unix seconds); answers [`Written::Done`].
+    MeToo {
+        /// The report.
+        id: i64,
+        /// When.
+        at: i64,
+    },
+    /// A moderated report with its log entry, and the "me too" it gives the report it
+    /// duplicates; answers [`Written::Done`].
+    Moderate {
+        /// The report as moderated.
+        report: Box<Report>,
+        /// The log entry.
+        entry: Box<ModerationEntry>,
+        /// The report it duplicates, if it is marked so.
+        duplicate_of: Option<i64>,
+    },
+}
+
+/// What a committed write answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The new report's id.
+    Id(i64),
+    /// Done.
+    Done,
+}
+
+fn apply(conn: &Connection, w: ReportWrite) -> Result<Written, WriteError> {
+    match w {
+        ReportWrite::Insert(new) => Ok(Written::Id(insert_report(conn, &new)?)),
+        ReportWrite::MeToo { id, at } => {
+            me_too(conn, id, at)?;
+            Ok(Written::Done)
+        }
+        ReportWrite::Moderate {
+            report,
+            entry,
+            duplicate_of,
+        } => {
+            moderate(conn, &report, &entry)?;
+            if let Some(t) = duplicate_of {
+                me_too(conn, t, entry.at)?;
+            }
+            Ok(Written::Done)
+        }
+    }
+}
 
 /// What a job says after its commit: called with whether the transaction was committed.
 type Finish = Box<dyn FnOnce(bool) + Send>;
@@ -26,8 +84,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens a second connection to the store in `data_dir` and starts the thread.
-    pub fn start(data_dir: &Path) -> Result<Writer, StoreError> {
+    /// Opens a second connection to the store in `data_dir` and starts the thread;
+    /// `committed` runs after every commit, before the writes are answered.
+    pub fn start(
+        data_dir: &Path,
+        committed: impl Fn() + Send + 'static,
+    ) -> Result<Writer, StoreError> {
         let mut store = Store::open(data_dir)?;
         // Checkpoints move the WAL into the database file; done by the committing connection
         // they stall every report behind them, so a checkpointer thread does them instead.
@@ -35,16 +97,25 @@ impl Writer {
         let checkpointer = Store::open(data_dir)?;
         std::thread::Builder::new()
             .name("report-checkpoint".into())
-            .spawn(move || loop {
-                std::thread::sleep(std::time::Duration::from_millis(500));
-                if let Err(e) = checkpointer.checkpoint_passive() {
-                    tracing::warn!("checkpoint: {e}");
+            .spawn(move || {
+                for round in 0u64.. {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    if let Err(e) = checkpointer.checkpoint_passive() {
+                        tracing::warn!("checkpoint: {e}");
+                    }
+                    // Once a minute, the change feed's old rows.
+                    if round % 120 == 0 {
+                        if let Err(e) = checkpointer.prune_changes(chrono::Utc::now().timestamp()) {
+                            tracing::warn!("pruning the change feed: {e}");
+                        }
+                    }
                 }
             })
             .map_err(|e| StoreError::Io {
                 path: data_dir.to_owned(),
                 source: e,
             })?;
+        let committed_hook = committed;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("report-writer".into())
@@ -74,6 +145,9 @@ impl Writer {
                         })
                         .map_err(|e| tracing::error!("report commit failed: {e}"))
                         .is_ok();
+                    if committed {
+                        committed_hook();
+                    }
                     for f in finishes {
                         f(committed);
                     }
@@ -86,21 +160,15 @@ impl Writer {
         Ok(Writer { jobs: tx })
     }
 
-    /// Runs `write` in the writer's next transaction and waits for the commit; after it, and
-    /// before returning, runs `after` with the result (to update what readers see). Blocks:
-    /// call it off the async workers.
-    pub fn run<T: Send + 'static>(
-        &self,
-        write: impl FnOnce(&Connection) -> Result<T, WriteError> + Send + 'static,
-        after: impl FnOnce(&T) + Send + 'static,
-    ) -> Result<T, WriteError> {
-        let (reply, answer) = mpsc::sync_channel::<Result<T, WriteError>>(1);
-        let job: Job = Box::new(move |conn| match write(conn) {
+    /// Applies `write` in the writer's next transaction and waits for the commit (and the
+    /// hook after it). Blocks: call it off the async workers.
+    pub fn write(&self, write: ReportWrite) -> Result<Written, WriteError> {
+        let (reply, answer) = mpsc::sync_channel::<Result<Written, WriteError>>(1);
+        let job: Job = Box::new(move |conn| match apply(conn, write) {
             Ok(v) => (
                 true,
                 Box::new(move |committed| {
                     let _ = reply.send(if committed {
-                        after(&v);
                         Ok(v)
                     } else {
                         Err(WriteError::Store(
