@@ -9,9 +9,9 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use std::hint::black_box;
 
-use hotspot::api::encode_incident;
 use hotspot::index::{LonLatBox, PointFilter, PointIndex};
 use hotspot::model::{Category, Incident, Precision};
+use hotspot::output::encode::incident as encode_incident;
 
 const N: usize = 1_000_000;
 

@@ -15,11 +15,11 @@ use rand::{Rng, SeedableRng};
 use hotspot::api::params::Params;
 use hotspot::api::tiles::make_tile;
 use hotspot::catalog::Catalog;
-use hotspot::export::{Export, Format};
 use hotspot::model::{Category, Incident, Precision};
+use hotspot::output::export::{Export, Format};
+use hotspot::output::mvt::TileId;
 use hotspot::privacy::Disclosure;
 use hotspot::store::Layer;
-use hotspot::tiles::TileId;
 
 /// 1M incidents: half spread over Copenhagen (12.45–12.65 E, 55.62–55.72 N), half in
 /// Gaussian clusters around 40 seeded places, as police data cluster; times over five years.
@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("query_only", |b| {
         b.iter(|| {
             let f = hotspot::index::PointFilter {
-                bbox: Some(norrebro.bounds(hotspot::tiles::BUFFER)),
+                bbox: Some(norrebro.bounds(hotspot::output::mvt::BUFFER)),
                 within: None,
                 time: None,
             };
@@ -130,7 +130,7 @@ fn bench(c: &mut Criterion) {
     });
     let positions = {
         let f = hotspot::index::PointFilter {
-            bbox: Some(norrebro.bounds(hotspot::tiles::BUFFER)),
+            bbox: Some(norrebro.bounds(hotspot::output::mvt::BUFFER)),
             within: None,
             time: None,
         };
@@ -138,7 +138,7 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("encode_only", |b| {
         b.iter(|| {
-            hotspot::tiles::incidents_tile(
+            hotspot::output::mvt::incidents_tile(
                 &exact,
                 black_box(&positions),
                 norrebro,

@@ -357,7 +357,7 @@ pub struct ExportArgs {
 /// 254 bytes a dBase text field holds). The export is recorded in the audit log as made from
 /// the command line.
 pub fn run_export(a: &ExportArgs) -> Result<(), String> {
-    use crate::export::{Export, Format};
+    use crate::output::export::{Export, Format};
     use crate::store::Layer;
     use std::io::Write;
     let layer = match ImportLayer::parse(&a.collection)? {
@@ -378,30 +378,44 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
     }
     let store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
     let catalog = crate::app::load_catalog(&store, true).map_err(|e| e.to_string())?;
-    let mut query: Vec<(String, String)> = Vec::new();
+    use crate::service::query;
+    // Each error names its parameter (`district: unknown …`): as an option, `--district: …`.
+    let option = |e: crate::service::ServiceError| format!("--{e}");
+    let within = a
+        .district
+        .as_deref()
+        .map(|id| query::district(id, &catalog))
+        .transpose()
+        .map_err(option)?;
+    let filter = crate::index::PointFilter {
+        bbox: None,
+        within,
+        time: a
+            .datetime
+            .as_deref()
+            .map(query::datetime)
+            .transpose()
+            .map_err(option)?,
+    };
+    let categories = a
+        .category
+        .as_deref()
+        .map_or(Ok(u16::MAX), query::categories)
+        .map_err(option)?;
+    // The audit log records the filters as the query string an HTTP export would carry.
+    let mut asked: Vec<(&str, &str)> = Vec::new();
     for (k, v) in [
         ("category", &a.category),
         ("datetime", &a.datetime),
         ("district", &a.district),
     ] {
         if let Some(v) = v {
-            query.push((k.to_owned(), v.clone()));
+            asked.push((k, v));
         }
     }
-    let q = serde_urlencoded::to_string(&query).map_err(|e| e.to_string())?;
-    let p = crate::api::params::Params::parse(&q, &["category", "datetime", "district"])
-        .map_err(|e| e.to_string())?;
-    let within = crate::api::params::district(&p, &catalog).map_err(|e| format!("--{e}"))?;
-    let filter = crate::index::PointFilter {
-        bbox: None,
-        within,
-        time: crate::api::params::datetime(&p).map_err(|e| format!("--{e}"))?,
-    };
+    let q = serde_urlencoded::to_string(&asked).map_err(|e| e.to_string())?;
     let positions: Vec<u32> = match layer {
-        Layer::Incidents => catalog.query_incidents(
-            &filter,
-            crate::api::params::categories(&p).map_err(|e| format!("--{e}"))?,
-        ),
+        Layer::Incidents => catalog.query_incidents(&filter, categories),
         Layer::Observations => catalog.query_observations(&filter),
         Layer::Districts => (0..catalog.districts.len() as u32).collect(),
     };
@@ -478,7 +492,8 @@ pub struct ReportArgs {
 /// `hotspot report`: the status report as a self-contained HTML file, the same page as
 /// `GET /api/status-report` (the secretariat's edition unless `--public`).
 pub fn run_report(a: &ReportArgs) -> Result<(), String> {
-    use crate::api::{AppState, Caller, WebSettings};
+    use crate::auth::Caller;
+    use crate::service::Service;
     let lang = crate::planning::Lang::parse(&a.lang)
         .ok_or_else(|| format!("--lang: '{}' is not da or en", a.lang))?;
     let first_half = match a.period.as_str() {
@@ -508,7 +523,8 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     }
     let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
     let catalog = crate::app::load_catalog(&store, config.demo).map_err(|e| e.to_string())?;
-    let state = AppState::new(store, catalog, WebSettings::default(), config.demo)
+    // The report's page never shows a report's public JSON: the book keeps none.
+    let service = Service::new(store, catalog, config.demo, |_| Vec::new())
         .map_err(|e| format!("the store cannot be loaded whole: {e}"))?
         .with_min_count(config.min_count);
     let caller = if a.public {
@@ -519,7 +535,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
             token: None,
         }
     };
-    let html = crate::api::status_report::render(&state, &caller, a.year, first_half, lang)
+    let html = crate::service::status_report::render(&service, &caller, a.year, first_half, lang)
         .map_err(|e| e.to_string())?;
     let tmp = a.out.with_extension("html.part");
     std::fs::write(&tmp, html.as_bytes())

@@ -93,7 +93,7 @@ impl Default for Config {
             workers: None,
             cors_origins: Vec::new(),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
-            report_limit: crate::api::REPORTS_PER_WINDOW,
+            report_limit: crate::reports::ratelimit::REPORTS_PER_WINDOW,
             trusted_proxies: Vec::new(),
         }
     }
@@ -282,11 +282,9 @@ impl Config {
                 reason: format!("{} is not between 1 and 1000", self.min_count),
             });
         }
-        crate::api::client::TrustedProxies::parse(&self.trusted_proxies).map_err(|reason| {
-            ConfigError::Invalid {
-                field: "trusted_proxies",
-                reason,
-            }
+        TrustedProxies::parse(&self.trusted_proxies).map_err(|reason| ConfigError::Invalid {
+            field: "trusted_proxies",
+            reason,
         })?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::Invalid {
@@ -394,5 +392,51 @@ mod tests {
             .to_string()
             .contains("lisen"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// The proxies whose forwarding headers are believed (empty = none: the TCP peer is the client).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses `CIDR` or plain addresses (`10.0.0.0/8`, `127.0.0.1`, `::1`); the error names
+    /// the entry.
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for e in entries {
+            let e = e.as_ref().trim();
+            if e.is_empty() {
+                continue;
+            }
+            let net = e
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("'{e}' is not an address or a CIDR block like 10.0.0.0/8"))?;
+            nets.push(net);
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `ip` is one of them.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) as the IPv4 address they are.
+pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(std::net::IpAddr::V4)
+            .unwrap_or(std::net::IpAddr::V6(v6)),
+        v4 => v4,
     }
 }

@@ -12,13 +12,13 @@ pub mod catalog; // the loaded layers and their indexes, one immutable snapshot
 pub mod commands; // the import, export, token and backup subcommands
 pub mod config; // defaults → TOML → HOTSPOT_* env → flags
 pub mod demo; // the deterministic synthetic demo data
-pub mod export; // GeoJSON, CSV and zipped Shapefile exports, streamed
 pub mod import; // an import run: read, check, all-or-nothing commit, summary
 pub mod index; // R-trees over points and polygons, with time/category filters
 pub mod ingest; // file formats: the shipped GeoJSON layers
 pub mod model; // domain types: districts, categories, incidents, observations
+pub mod output; // encoders: GeoJSON and CSV features, exports (GeoJSON, CSV, Shapefile), vector tiles
 pub mod planning; // effect goals, where to act, the annual status report
 pub mod privacy; // the public's generalised view of incidents, small-count suppression
-pub mod reports; // resident reports: services, scrubbing, rate limit, the group-commit writer
+pub mod reports; // resident reports: services, scrubbing, rate limit
+pub mod service; // the use-cases' shared state and how it follows the store (no HTTP)
 pub mod store; // SQLite: the only module that knows SQL
-pub mod tiles; // Mapbox Vector Tiles of the layers

@@ -1157,7 +1157,7 @@ fn copenhagen_day(secs: i64) -> (u32, u32, u32) {
 
 #[test]
 fn shapefile_export_imports_back_with_the_same_times_ids_and_a_dbase_date() {
-    use hotspot::export::{Export, Format};
+    use hotspot::output::export::{Export, Format};
     use shapefile::dbase::FieldValue;
     use std::collections::HashMap;
     let catalog = std::sync::Arc::new(common::demo_catalog());

@@ -9,39 +9,13 @@ use std::net::IpAddr;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
-use ipnet::IpNet;
 
-/// The proxies whose forwarding headers are believed (empty = none: the TCP peer is the client).
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
+use crate::config::canonical;
+pub use crate::config::TrustedProxies;
 
 impl TrustedProxies {
-    /// Parses `CIDR` or plain addresses (`10.0.0.0/8`, `127.0.0.1`, `::1`); the error names
-    /// the entry.
-    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<TrustedProxies, String> {
-        let mut nets = Vec::new();
-        for e in entries {
-            let e = e.as_ref().trim();
-            if e.is_empty() {
-                continue;
-            }
-            let net = e
-                .parse::<IpNet>()
-                .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("'{e}' is not an address or a CIDR block like 10.0.0.0/8"))?;
-            nets.push(net);
-        }
-        Ok(TrustedProxies(nets))
-    }
-
-    /// Whether `ip` is one of them.
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.0.iter().any(|n| n.contains(&ip))
-    }
-
     fn trusts(&self, req: &HttpRequest) -> bool {
-        !self.0.is_empty() && req.peer_addr().is_some_and(|p| self.contains(p.ip()))
+        !self.is_empty() && req.peer_addr().is_some_and(|p| self.contains(p.ip()))
     }
 
     /// The client's address: the peer, or behind trusted proxies the last address in the
@@ -106,17 +80,6 @@ fn host_ok(h: &str) -> bool {
         && h.len() <= 255
         && h.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-}
-
-/// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) as the IPv4 address they are.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    }
 }
 
 /// Every address of `X-Forwarded-For`, in order (nearest proxy last).

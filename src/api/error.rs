@@ -1,57 +1,12 @@
-//! The one error type of the HTTP edge: RFC 9457 problem details.
+//! The one error of the HTTP edge, [`ApiError`] (the service's [`crate::service::ServiceError`]),
+//! answered as RFC 9457 problem details.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-/// Everything a handler can answer instead of a result.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// A query parameter or path segment is malformed or out of range.
-    #[error("{field}: {detail}")]
-    InvalidParameter {
-        /// The parameter's name.
-        field: String,
-        /// What is wrong with it and what is expected.
-        detail: String,
-    },
-    /// No such collection, feature or district.
-    #[error("{0}")]
-    NotFound(String),
-    /// The request is well-formed but the data cannot answer it (e.g. too few incidents).
-    #[error("{0}")]
-    Unprocessable(String),
-    /// The request body is too large.
-    #[error("{0}")]
-    PayloadTooLarge(String),
-    /// No token, or a token that is unknown or revoked, where one is needed.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// A valid token of a role that may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// The server is at its limit of heavy work; try again after `retry_after` seconds.
-    #[error("{detail}")]
-    Busy {
-        /// What is busy.
-        detail: String,
-        /// Seconds to wait (`Retry-After`).
-        retry_after: u64,
-    },
-    /// Something failed inside; the cause is logged, not shown.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl ApiError {
-    /// A bad parameter, naming it.
-    pub fn param(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        ApiError::InvalidParameter {
-            field: field.into(),
-            detail: detail.into(),
-        }
-    }
-}
+/// The one HTTP error: the service's error, answered as problem details.
+pub use crate::service::ServiceError as ApiError;
 
 #[derive(Serialize)]
 struct Problem<'a> {
@@ -158,7 +113,7 @@ pub fn problem(
 }
 
 /// Result of a handler.
-pub type ApiResult<T> = Result<T, ApiError>;
+pub type ApiResult<T> = crate::service::ServiceResult<T>;
 
 /// Makes every error answer of `/api` and `/tiles` a problem-details body, also those made by
 /// the framework or a middleware in plain text (a body over a size limit, a refused CORS

@@ -14,7 +14,7 @@ use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::AppState;
 use crate::catalog::Catalog;
-use crate::export::{self, Export, Format};
+use crate::output::export::{self, Export, Format};
 use crate::store::{AuditEntry, Layer};
 
 /// Streams `positions` of `layer` from `cat` as a file in `format`, after recording the export.

@@ -397,7 +397,7 @@ pub async fn items(
     let (cat, disclosure) = state.view(&caller, Need::Points);
     let format = params::choice(&p, "f", &["json", "geojson", "csv", "shapefile"], "json")?;
     if format != "json" {
-        let format = crate::export::Format::parse(format, p.get("crs"), p.get("dialect"))
+        let format = crate::output::export::Format::parse(format, p.get("crs"), p.get("dialect"))
             .map_err(|(k, e)| ApiError::param(if k == "format" { "f" } else { k }, e))?;
         if c == Collection::Incidents {
             super::auth::require(&caller, super::auth::INCIDENT_EXPORTERS)?;

@@ -2,7 +2,7 @@
 //! wrong and what is expected.
 
 use crate::index::LonLatBox;
-use crate::model::{time, Category, ObservationKind};
+use crate::model::ObservationKind;
 
 use super::error::{ApiError, ApiResult};
 
@@ -170,63 +170,11 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
     Ok(Some(b))
 }
 
-/// An RFC 3339 instant, or a date as a Copenhagen calendar day: its local midnight, or with
-/// `end_of_day` its last second.
-fn instant(s: &str, end_of_day: bool) -> Option<i64> {
-    if let Some(t) = time::parse_rfc3339(s) {
-        return Some(t);
-    }
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    use chrono::Datelike;
-    let day = if end_of_day { d.succ_opt()? } else { d };
-    let t = time::copenhagen_to_utc(day.year() as i64, day.month(), day.day(), 0, 0);
-    Some(if end_of_day { t - 1 } else { t })
-}
-
-/// `datetime`: an RFC 3339 instant, a date (`2011-03-01`, the whole day in Copenhagen), or an interval
-/// `start/end` with `..` or nothing for an open end. Returns `[start, end]` in Unix seconds,
-/// both included.
+/// `datetime` (see [`crate::service::query::datetime`]).
 pub fn datetime(p: &Params) -> ApiResult<Option<(i64, i64)>> {
-    let Some(raw) = p.non_empty("datetime")? else {
-        return Ok(None);
-    };
-    let bad = |what: &str, s: &str| {
-        ApiError::param(
-            "datetime",
-            format!("{what} '{s}' is not an RFC 3339 date-time (2011-03-01T00:00:00Z) or date (2011-03-01)"),
-        )
-    };
-    let (start, end) = match raw.split_once('/') {
-        None => {
-            let s = instant(raw, false).ok_or_else(|| bad("instant", raw))?;
-            let e = instant(raw, true).ok_or_else(|| bad("instant", raw))?;
-            (s, e)
-        }
-        Some((a, b)) => {
-            let open = |x: &str| x.is_empty() || x == "..";
-            if open(a) && open(b) {
-                return Err(ApiError::param(
-                    "datetime",
-                    "both ends of the interval are open; give at least one",
-                ));
-            }
-            let s = if open(a) {
-                i64::MIN
-            } else {
-                instant(a, false).ok_or_else(|| bad("start", a))?
-            };
-            let e = if open(b) {
-                i64::MAX
-            } else {
-                instant(b, true).ok_or_else(|| bad("end", b))?
-            };
-            (s, e)
-        }
-    };
-    if start > end {
-        return Err(ApiError::param("datetime", "the start is after the end"));
-    }
-    Ok(Some((start, end)))
+    p.non_empty("datetime")?
+        .map(crate::service::query::datetime)
+        .transpose()
 }
 
 /// `datetime` widened to whole hours when `hourly` (the start floored, the end to the last
@@ -295,21 +243,10 @@ pub fn offset(p: &Params) -> ApiResult<usize> {
     Ok(n)
 }
 
-/// `category`: one or more comma-separated category codes, as a bit mask; all when absent.
+/// `category` (see [`crate::service::query::categories`]); all when absent.
 pub fn categories(p: &Params) -> ApiResult<u16> {
-    let Some(raw) = p.non_empty("category")? else {
-        return Ok(u16::MAX);
-    };
-    let mut mask = 0u16;
-    for code in raw.split(',').map(str::trim) {
-        let c: Category = code
-            .parse()
-            .map_err(|e: crate::model::ParseCategoryError| {
-                ApiError::param("category", e.to_string())
-            })?;
-        mask |= c.bit();
-    }
-    Ok(mask)
+    p.non_empty("category")?
+        .map_or(Ok(u16::MAX), crate::service::query::categories)
 }
 
 /// A `u8` parameter within `range`, with a default.
@@ -361,15 +298,9 @@ pub fn district<'c>(
     p: &Params,
     cat: &'c crate::catalog::Catalog,
 ) -> ApiResult<Option<&'c geo::MultiPolygon<f64>>> {
-    let Some(id) = p.non_empty("district")? else {
-        return Ok(None);
-    };
-    cat.district(id).map(|d| Some(&d.geometry)).ok_or_else(|| {
-        ApiError::param(
-            "district",
-            format!("unknown district '{id}'; ids are bydel-N, district-N (district-8 is the Hotspot area) or rode-N"),
-        )
-    })
+    p.non_empty("district")?
+        .map(|id| crate::service::query::district(id, cat))
+        .transpose()
 }
 
 /// The observation kinds named by `kind` (comma-separated).
@@ -390,6 +321,7 @@ pub fn kinds(p: &Params) -> ApiResult<Option<Vec<ObservationKind>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{time, Category};
 
     fn p(q: &str) -> Params {
         Params::parse(q, &["bbox", "datetime", "limit", "offset", "category"]).unwrap()

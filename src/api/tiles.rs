@@ -17,8 +17,8 @@ use super::{base_url, AppState};
 use crate::catalog::Catalog;
 use crate::index::PointFilter;
 use crate::model::{Category, DistrictLevel, ObservationKind};
+use crate::output::mvt::{self as tiles, TileId};
 use crate::privacy::Disclosure;
-use crate::tiles::{self, TileId};
 
 /// Media type of Mapbox Vector Tiles.
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";

@@ -93,7 +93,7 @@ impl Origin<'_> {
 
     /// The name of a time property, `occurred_at` or `observed_at` in GeoJSON; in a Shapefile,
     /// whose dBase field names hold at most 10 characters, `occurred` or `observed`, as
-    /// [`crate::export`] writes them.
+    /// [`crate::output::export`] writes them.
     fn time_key(&self, geojson: &'static str) -> &'static str {
         match self {
             Origin::GeoJson => geojson,

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+/// Reports (and "me too"s) one client may send per 10 minutes, by default.
+pub const REPORTS_PER_WINDOW: usize = 5;
+
 /// At most `limit` events per `window` per client.
 pub struct RateLimit {
     limit: usize,

@@ -18,7 +18,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::api::encode;
+use super::encode;
 use crate::catalog::Catalog;
 use crate::demo;
 use crate::ingest::crs::Crs;

@@ -1,0 +1,520 @@
+//! The service: everything the use-cases share — the snapshots of the data (exact and public),
+//! the store, the report book with its writer, the tokens, the rate limits, the caches — and
+//! how it follows the store's change feed. The HTTP edge (`crate::api`) and the command line
+//! call it; it names no HTTP type.
+
+mod error;
+pub mod evaluation;
+pub mod goals;
+pub mod query;
+pub mod status_report;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+
+pub use error::{ServiceError, ServiceResult};
+
+use crate::auth::{Caller, Need};
+use crate::catalog::Catalog;
+use crate::privacy::Disclosure;
+use crate::store::writer::{ReportWrite, WriteError, Written};
+use crate::store::{Store, StoredToken};
+
+/// Residents per safety district id.
+type Populations =
+    Arc<std::collections::HashMap<String, crate::analysis::safety_index::Population>>;
+
+/// A store connection following the change feed, with how far the layers and the tokens held
+/// in memory have followed it.
+struct Following {
+    store: Store,
+    layers: i64,
+    tokens: i64,
+}
+
+/// The report book kept up with the store: after every commit of this process's writer, and
+/// on every poll for other processes' commits, it reads the reports the change feed names.
+pub(crate) struct ReportFollower {
+    store: Mutex<(Store, i64)>,
+    book: Arc<crate::reports::ReportBook>,
+}
+
+impl ReportFollower {
+    /// Reads the reports changed since the last look into the book; returns how many.
+    fn catch_up(&self) -> crate::store::Result<usize> {
+        use crate::store::{ChangeKind, Changes};
+        let mut guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let (store, position) = &mut *guard;
+        match store.changes_since(*position, ChangeKind::Report)? {
+            Changes::Gap { .. } => {
+                let now = store.change_position()?;
+                let all = store.load_reports()?;
+                let n = all.len();
+                self.book.replace_all(all);
+                *position = now;
+                Ok(n)
+            }
+            Changes::Since { now, keys } => {
+                let mut ids: Vec<i64> = keys.into_iter().flatten().collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for &id in &ids {
+                    match store.load_report(id)? {
+                        Some(r) => self.book.insert(r),
+                        None => self.book.remove(id),
+                    }
+                }
+                *position = now;
+                Ok(ids.len())
+            }
+        }
+    }
+}
+
+/// Safety-index levels by (data version, public view, year).
+type LevelCache =
+    std::collections::HashMap<(String, bool, i32), Arc<Vec<crate::analysis::safety_index::Level>>>;
+
+/// A part of the store that could not be loaded at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("{part}: {source}")]
+pub struct StartError {
+    /// Which part (`reports`, `tokens`, …).
+    pub part: &'static str,
+    /// Why.
+    #[source]
+    pub source: crate::store::StoreError,
+}
+
+/// The service: the snapshots of the data, the store, the report book and its writer, the
+/// tokens, the rate limits and the caches that every use-case shares. No HTTP type appears here.
+pub struct Service {
+    catalog: ArcSwap<Catalog>,
+    /// The public's view of `catalog` (see [`crate::privacy`]), swapped with it.
+    public: ArcSwap<Catalog>,
+    /// Smallest count a public aggregate shows.
+    min_count: u32,
+    /// Resident reports, as stored.
+    reports: Arc<crate::reports::ReportBook>,
+    /// The one writer of reports (group commit).
+    report_writer: crate::store::writer::Writer,
+    /// Keeps `reports` up with the store's change feed (this process's writes and others').
+    report_follower: Arc<ReportFollower>,
+    /// Reports per client (and "me too"s): 5 per 10 minutes by default.
+    report_limit: crate::reports::ratelimit::RateLimit,
+    /// "Me too"s already counted, per client and report (a day at a time).
+    me_too_seen: crate::reports::ratelimit::OncePerClient,
+    /// The API tokens (salted hashes).
+    tokens: ArcSwap<Vec<StoredToken>>,
+    /// The store's connection for use-cases' reads and writes.
+    store: Mutex<Store>,
+    /// Whether synthetic records are shown.
+    demo: bool,
+    /// A connection that follows the change feed for the layers and tokens.
+    following: Mutex<Following>,
+    /// Residents per safety district, for the districts of the snapshot with this version.
+    populations: Mutex<Option<(String, Populations)>>,
+    /// Safety-index levels by (data version, public view, year), for the goals and the report.
+    levels: Mutex<LevelCache>,
+}
+
+impl Service {
+    /// The service around an open store and the catalog loaded from it; `demo` says whether
+    /// synthetic records are shown, `report_json` renders a report's public JSON (kept with
+    /// each report in the book).
+    ///
+    /// Every part must load: a store with a damaged table (reports, tokens, …) or a writer that
+    /// cannot start is refused with the part named, never served with the part missing.
+    pub fn new(
+        store: Store,
+        catalog: Catalog,
+        demo: bool,
+        report_json: fn(&crate::reports::Report) -> Vec<u8>,
+    ) -> Result<Self, StartError> {
+        let part = |part: &'static str| move |source| StartError { part, source };
+        let dir = store
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .ok_or_else(|| StartError {
+                part: "store",
+                source: crate::store::StoreError::Io {
+                    path: store.path().to_owned(),
+                    source: std::io::Error::other("the store has no directory"),
+                },
+            })?;
+        let tokens_at = store.change_position().map_err(part("change feed"))?;
+        let tokens = store.tokens().map_err(part("tokens"))?;
+        let reports_at = store.change_position().map_err(part("change feed"))?;
+        let reports = store.load_reports().map_err(part("reports"))?;
+        let book = Arc::new(crate::reports::ReportBook::new(reports, report_json));
+        let report_follower = Arc::new(ReportFollower {
+            store: Mutex::new((
+                Store::open(&dir).map_err(part("report follower"))?,
+                reports_at,
+            )),
+            book: book.clone(),
+        });
+        let follower = report_follower.clone();
+        let report_writer = crate::store::writer::Writer::start(&dir, move || {
+            if let Err(e) = follower.catch_up() {
+                tracing::error!("reading committed reports back: {e}");
+            }
+        })
+        .map_err(part("report writer"))?;
+        let following = Following {
+            store: Store::open(&dir).map_err(part("change feed"))?,
+            layers: catalog.feed_position,
+            tokens: tokens_at,
+        };
+        let public = catalog.generalised();
+        Ok(Service {
+            reports: book,
+            report_writer,
+            report_follower,
+            report_limit: crate::reports::ratelimit::RateLimit::new(
+                crate::reports::ratelimit::REPORTS_PER_WINDOW,
+                std::time::Duration::from_secs(600),
+            ),
+            me_too_seen: crate::reports::ratelimit::OncePerClient::new(
+                std::time::Duration::from_secs(86_400),
+            ),
+            catalog: ArcSwap::from_pointee(catalog),
+            public: ArcSwap::from_pointee(public),
+            min_count: crate::privacy::DEFAULT_MIN_COUNT,
+            tokens: ArcSwap::from_pointee(tokens),
+            store: Mutex::new(store),
+            demo,
+            following: Mutex::new(following),
+            populations: Mutex::new(None),
+            levels: Mutex::new(LevelCache::default()),
+        })
+    }
+
+    /// Warms both views of the current snapshot on a background thread (see
+    /// [`Catalog::warm`]); `serve` calls it once at start-up, a reload on every change.
+    pub fn warm_in_background(&self) {
+        warm_in_background(vec![self.catalog.load_full(), self.public.load_full()]);
+    }
+
+    /// Sets how many reports one client may send per 10 minutes (0 = no limit, for load tests).
+    pub fn with_report_limit(mut self, per_10_minutes: usize) -> Self {
+        self.report_limit = crate::reports::ratelimit::RateLimit::new(
+            if per_10_minutes == 0 {
+                usize::MAX
+            } else {
+                per_10_minutes
+            },
+            std::time::Duration::from_secs(600),
+        );
+        self
+    }
+
+    /// Whether this is the first "me too" for `report` under every one of `keys` (within a
+    /// day); each is remembered.
+    pub fn first_me_too(&self, keys: &[String], report: i64) -> bool {
+        let what = report.to_string();
+        // Every key is remembered, so no short-circuit.
+        let firsts: Vec<bool> = keys
+            .iter()
+            .map(|k| self.me_too_seen.first(k, &what))
+            .collect();
+        firsts.into_iter().all(|f| f)
+    }
+
+    /// The reports.
+    pub fn reports(&self) -> Arc<crate::reports::ReportBook> {
+        self.reports.clone()
+    }
+
+    /// The per-client limit of reports.
+    pub fn report_limit(&self) -> &crate::reports::ratelimit::RateLimit {
+        &self.report_limit
+    }
+
+    /// Stores a new report durably; returns its id once committed (and in the book).
+    pub fn store_report(&self, new: crate::reports::NewReport) -> Result<i64, WriteError> {
+        match self.report_writer.write(ReportWrite::Insert(new))? {
+            Written::Id(id) => Ok(id),
+            Written::Done => Err(WriteError::Store("no id for the new report".into())),
+        }
+    }
+
+    /// Adds a "me too" to a report; returns its new count once committed.
+    pub fn report_me_too(&self, id: i64) -> Result<u32, WriteError> {
+        let at = chrono::Utc::now().timestamp();
+        self.report_writer.write(ReportWrite::MeToo { id, at })?;
+        Ok(self.reports.get(id).map_or(0, |r| r.me_too))
+    }
+
+    /// Stores a moderated report and its log entry (and the "me too" it gives the report it
+    /// duplicates); returns the report once committed.
+    pub fn store_moderation(
+        &self,
+        report: crate::reports::Report,
+        entry: crate::reports::ModerationEntry,
+        duplicate_of: Option<i64>,
+    ) -> Result<crate::reports::Report, WriteError> {
+        let id = report.id;
+        self.report_writer.write(ReportWrite::Moderate {
+            report: Box::new(report),
+            entry: Box::new(entry),
+            duplicate_of,
+        })?;
+        self.reports
+            .get(id)
+            .ok_or_else(|| WriteError::Store("report vanished".into()))
+    }
+
+    /// The moderation log of a report.
+    pub fn moderation_log(&self, id: i64) -> ServiceResult<Vec<crate::reports::ModerationEntry>> {
+        self.with_store(|s| s.moderation_log(id))
+    }
+
+    /// Records a safety walk.
+    pub fn create_walk(
+        &self,
+        title: &str,
+        date: &str,
+        route: Option<&str>,
+        participants: &[String],
+        actor: &str,
+        now: i64,
+    ) -> ServiceResult<i64> {
+        self.with_store(|s| s.create_walk(title, date, route, participants, actor, now))
+    }
+
+    /// Stores an initiative.
+    pub fn create_initiative(
+        &self,
+        feature: &serde_json::Value,
+        published: bool,
+        actor: &str,
+        now: i64,
+    ) -> ServiceResult<i64> {
+        self.with_store(|s| s.create_initiative(feature, published, actor, now))
+    }
+
+    /// Every initiative.
+    pub fn initiatives(&self) -> ServiceResult<Vec<crate::store::StoredInitiative>> {
+        self.with_store(|s| s.initiatives())
+    }
+
+    /// Every walk.
+    pub fn walks(&self) -> ServiceResult<Vec<crate::store::Walk>> {
+        self.with_store(|s| s.walks())
+    }
+
+    /// Whether walk `id` exists.
+    pub fn walk_exists(&self, id: i64) -> ServiceResult<bool> {
+        Ok(self.walks()?.iter().any(|w| w.id == id))
+    }
+
+    /// Runs `f` on the store's connection (serialised).
+    pub fn with_store<T>(
+        &self,
+        f: impl FnOnce(&Store) -> crate::store::Result<T>,
+    ) -> ServiceResult<T> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
+        f(&store).map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// Sets the smallest count a public aggregate shows (default 3).
+    pub fn with_min_count(mut self, min_count: u32) -> Self {
+        self.min_count = min_count.max(1);
+        self
+    }
+
+    /// The current snapshot of the exact data. Handlers that answer with incident data take
+    /// [`AppState::view`] instead.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// The snapshot `caller` may see for `need`, and how much its answers may disclose:
+    /// points (items, tiles, exports) are exact for police and admin; aggregates (analysis,
+    /// summaries) also for planners; everyone else gets the generalised view.
+    pub fn view(&self, caller: &Caller, need: Need) -> (Arc<Catalog>, Disclosure) {
+        if caller.sees_exact(need) {
+            (self.catalog.load_full(), Disclosure::EXACT)
+        } else if need == Need::Aggregates && caller.role != crate::auth::Role::Public {
+            (self.public.load_full(), Disclosure::GENERALISED)
+        } else {
+            (self.public.load_full(), Disclosure::public(self.min_count))
+        }
+    }
+
+    /// Residents per safety district (district 8 recorded, the rest estimated), computed once
+    /// per snapshot of the districts.
+    pub fn populations(&self) -> Populations {
+        let catalog = self.catalog();
+        let mut kept = self.populations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((version, p)) = &*kept {
+            if *version == catalog.version {
+                return p.clone();
+            }
+        }
+        let p = Arc::new(crate::app::population_table(&catalog.districts));
+        *kept = Some((catalog.version.clone(), p.clone()));
+        p
+    }
+
+    /// The safety-index levels of `year` over `cat` with the default thresholds, computed
+    /// once per data version and view.
+    pub fn safety_levels(
+        &self,
+        cat: &Catalog,
+        year: i32,
+    ) -> Arc<Vec<crate::analysis::safety_index::Level>> {
+        use crate::analysis::safety_index::{levels, Thresholds};
+        let key = (cat.version.clone(), cat.is_public(), year);
+        if let Some(v) = self.levels.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return v;
+        }
+        let v = Arc::new(levels(
+            cat,
+            year,
+            &self.populations(),
+            Thresholds::default(),
+        ));
+        if let Ok(mut c) = self.levels.lock() {
+            c.retain(|k, _| k.0 == key.0);
+            c.insert(key, v.clone());
+        }
+        v
+    }
+
+    /// Who presents this token, if it is a live one.
+    pub fn caller_of(&self, token: &str) -> Option<Caller> {
+        crate::auth::check(&self.tokens.load(), token)
+    }
+
+    /// Appends an entry to the audit log; it is durable when this returns.
+    pub fn record_audit(&self, entry: &crate::store::AuditEntry) -> ServiceResult<()> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
+        store
+            .record_audit(entry)
+            .map_err(|e| ServiceError::Internal(format!("audit log: {e}")))?;
+        Ok(())
+    }
+
+    /// A page of the audit log, newest first, and the number of entries.
+    pub fn audit_page(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> ServiceResult<(Vec<crate::store::AuditEntry>, i64)> {
+        let store = self
+            .store
+            .lock()
+            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
+        store
+            .audit(limit, offset)
+            .map_err(|e| ServiceError::Internal(format!("audit log: {e}")))
+    }
+
+    /// Runs `f` with the store locked (writes are serialised), then follows the change feed
+    /// so that readers see the committed state whole before this returns.
+    ///
+    /// `f` says whether it changed anything; when it did not (a refused import), nothing is
+    /// reloaded.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> ServiceResult<(T, bool)>,
+    ) -> ServiceResult<T> {
+        let out = {
+            let mut store = self
+                .store
+                .lock()
+                .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
+            let (out, changed) = f(&mut store)?;
+            if !changed {
+                return Ok(out);
+            }
+            out
+        };
+        self.follow_store()?;
+        Ok(out)
+    }
+
+    /// Takes in what was committed to the store since the last look, by this process or any
+    /// other on the same store (`hotspot import`, `hotspot token`, a second `serve`): reloads
+    /// the catalog when the layers changed, the tokens when they changed, and reads changed
+    /// reports into the book. Returns whether the catalog was reloaded. Reads never wait for
+    /// it: it has its own connection, and swaps the new snapshot in whole.
+    pub fn follow_store(&self) -> ServiceResult<bool> {
+        use crate::store::{ChangeKind, Changes};
+        self.report_follower
+            .catch_up()
+            .map_err(|e| ServiceError::Internal(format!("following reports: {e}")))?;
+        let mut guard = self
+            .following
+            .lock()
+            .map_err(|_| ServiceError::Internal("change feed lock poisoned".into()))?;
+        let f = &mut *guard;
+        let internal = |e: crate::store::StoreError| ServiceError::Internal(e.to_string());
+        let tokens = f
+            .store
+            .changes_since(f.tokens, ChangeKind::Tokens)
+            .map_err(internal)?;
+        let (tokens_changed, tokens_now) = match tokens {
+            Changes::Gap { now } => (true, now),
+            Changes::Since { now, keys } => (!keys.is_empty(), now),
+        };
+        if tokens_changed {
+            self.tokens
+                .store(Arc::new(f.store.tokens().map_err(internal)?));
+        }
+        f.tokens = tokens_now;
+        let layers_changed = match f
+            .store
+            .changes_since(f.layers, ChangeKind::Layers)
+            .map_err(internal)?
+        {
+            Changes::Gap { .. } => true,
+            Changes::Since { now, keys } => {
+                if keys.is_empty() {
+                    f.layers = now;
+                }
+                !keys.is_empty()
+            }
+        };
+        if layers_changed {
+            let catalog = crate::app::load_catalog(&f.store, self.demo).map_err(internal)?;
+            f.layers = catalog.feed_position;
+            let public = catalog.generalised();
+            // The public view first: a reader never pairs new exact data with an old public
+            // view for longer than this gap, and both carry their version.
+            let (catalog, public) = (Arc::new(catalog), Arc::new(public));
+            self.public.store(public.clone());
+            self.catalog.store(catalog.clone());
+            warm_in_background(vec![catalog, public]);
+        }
+        Ok(layers_changed)
+    }
+}
+
+/// Warms `catalogs` one after another on a new thread (a newer snapshot's thread runs beside
+/// an older one's; each ends when its catalog is warm).
+fn warm_in_background(catalogs: Vec<Arc<Catalog>>) {
+    let spawned = std::thread::Builder::new()
+        .name("warm-snapshot".into())
+        .spawn(move || {
+            let started = Instant::now();
+            for c in &catalogs {
+                c.warm();
+            }
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "snapshot warmed");
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the warm-up thread; queries warm the snapshot themselves");
+    }
+}
