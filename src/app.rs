@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ingest::{self, shipped};
-use crate::store::{Store, StoreError};
+use crate::store::{ChangeFeed, LayerStore, Store, StoreError};
 use crate::{demo, store};
 
 /// What can stop the service from starting.
@@ -95,7 +95,10 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
 
 /// Builds the catalog from what the store holds now (synthetic records only with `demo`), with
 /// the change-feed position read before loading (see [`Catalog::feed_position`]).
-pub fn load_catalog(store: &Store, demo: bool) -> Result<Catalog, StoreError> {
+pub fn load_catalog<S: LayerStore + ChangeFeed + ?Sized>(
+    store: &S,
+    demo: bool,
+) -> Result<Catalog, StoreError> {
     let position = store.change_position()?;
     let mut catalog = Catalog::build(
         store.load_districts()?,

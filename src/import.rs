@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::ingest::{self, ImportLayer, ImportOptions, Records};
-use crate::store::Store;
+use crate::store::LayerStore;
 
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -75,7 +75,7 @@ fn layer_name(layer: ImportLayer) -> &'static str {
 
 /// Writes `records` (already read) to the store under the all-or-nothing rule.
 pub fn commit(
-    store: &mut Store,
+    store: &mut dyn LayerStore,
     layer: ImportLayer,
     records: Records,
     skip_invalid: bool,
@@ -111,7 +111,7 @@ pub fn commit(
 
 /// Reads `path` into `layer` and commits it.
 pub fn import_file(
-    store: &mut Store,
+    store: &mut dyn LayerStore,
     layer: ImportLayer,
     path: &Path,
     opts: &ImportOptions,

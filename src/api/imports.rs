@@ -188,12 +188,7 @@ pub async fn import(
         let started = Instant::now();
         let records = ingest::read_from(layer, format, &name, body.as_slice(), &opts)
             .map_err(|e| ApiError::param("body", e.to_string()))?;
-        st.write(|store| {
-            let s = import::commit(store, layer, records, skip_invalid, &source, started)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let changed = s.committed;
-            Ok((s, changed))
-        })
+        st.import(layer, records, skip_invalid, &source, started)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;

@@ -333,10 +333,8 @@ pub async fn update(
     let now = chrono::Utc::now().timestamp();
     let st = state.clone();
     let stored = feature.clone();
-    let found = super::off_thread(move || {
-        st.with_store(|s| s.update_initiative(id, &stored, published, now))
-    })
-    .await?;
+    let found =
+        super::off_thread(move || st.update_initiative(id, &stored, published, now)).await?;
     if !found {
         return Err(ApiError::NotFound(format!("no initiative {id}")));
     }
@@ -358,7 +356,7 @@ pub async fn delete(
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no initiative '{}'", path.as_str())))?;
     let st = state.clone();
-    let found = super::off_thread(move || st.with_store(|s| s.delete_initiative(id))).await?;
+    let found = super::off_thread(move || st.delete_initiative(id)).await?;
     if !found {
         return Err(ApiError::NotFound(format!("no initiative {id}")));
     }

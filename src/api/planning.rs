@@ -282,14 +282,7 @@ pub async fn add_measurements(
     let n = rows.len();
     let st = state.clone();
     let id = g.id;
-    super::off_thread(move || {
-        st.write(|s| {
-            s.put_measurements(id, &rows, &actor, now)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok(((), false))
-        })
-    })
-    .await?;
+    super::off_thread(move || st.put_measurements(id, &rows, &actor, now)).await?;
     Ok(HttpResponse::Created().json(json!({"goal": g.id, "stored": n})))
 }
 
@@ -303,8 +296,7 @@ pub async fn delete_measurement(
     let p = period(&p, "period")?;
     let st = state.clone();
     let pp = p.clone();
-    let found =
-        super::off_thread(move || st.with_store(|s| s.delete_measurement(g.id, &pp))).await?;
+    let found = super::off_thread(move || st.delete_measurement(g.id, &pp)).await?;
     if !found {
         return Err(ApiError::NotFound(format!(
             "goal {} has no measurement for {p}",
@@ -365,7 +357,7 @@ pub async fn settings(
     let st = state.clone();
     let caller = Caller::of(&req);
     let out = super::off_thread(move || -> ApiResult<Value> {
-        st.with_store(|store| store.set_goal_settings(g.id, &s, &actor, now))?;
+        st.set_goal_settings(g.id, &s, &actor, now)?;
         goal_views(&st, &caller)?
             .into_iter()
             .find(|x| x["id"] == g.id)

@@ -656,20 +656,7 @@ pub async fn walk_observation(
         synthetic: false,
     };
     let st = state.clone();
-    let (s2, id2) = (source.clone(), source_id.clone());
-    web::block(move || {
-        st.write(|store| {
-            store
-                .insert_observations(std::slice::from_ref(&new))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            store
-                .set_observation_walk(&s2, &id2, walk)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok(((), true))
-        })
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))??;
+    super::off_thread(move || st.record_walk_observation(&new, walk)).await?;
     let cat = state.catalog();
     let stored = cat
         .observations

@@ -20,7 +20,7 @@ use crate::auth::{Caller, Need};
 use crate::catalog::Catalog;
 use crate::privacy::Disclosure;
 use crate::store::writer::{ReportWrite, WriteError, Written};
-use crate::store::{Store, StoredToken};
+use crate::store::{Repository, Store, StoredToken};
 
 /// Residents per safety district id.
 type Populations =
@@ -29,7 +29,7 @@ type Populations =
 /// A store connection following the change feed, with how far the layers and the tokens held
 /// in memory have followed it.
 struct Following {
-    store: Store,
+    store: Box<dyn Repository>,
     layers: i64,
     tokens: i64,
 }
@@ -37,7 +37,7 @@ struct Following {
 /// The report book kept up with the store: after every commit of this process's writer, and
 /// on every poll for other processes' commits, it reads the reports the change feed names.
 pub(crate) struct ReportFollower {
-    store: Mutex<(Store, i64)>,
+    store: Mutex<(Box<dyn Repository>, i64)>,
     book: Arc<crate::reports::ReportBook>,
 }
 
@@ -109,7 +109,7 @@ pub struct Service {
     /// The API tokens (salted hashes).
     tokens: ArcSwap<Vec<StoredToken>>,
     /// The store's connection for use-cases' reads and writes.
-    store: Mutex<Store>,
+    store: Mutex<Box<dyn Repository>>,
     /// Whether synthetic records are shown.
     demo: bool,
     /// A connection that follows the change feed for the layers and tokens.
@@ -152,7 +152,8 @@ impl Service {
         let book = Arc::new(crate::reports::ReportBook::new(reports, report_json));
         let report_follower = Arc::new(ReportFollower {
             store: Mutex::new((
-                Store::open(&dir).map_err(part("report follower"))?,
+                Box::new(Store::open(&dir).map_err(part("report follower"))?)
+                    as Box<dyn Repository>,
                 reports_at,
             )),
             book: book.clone(),
@@ -165,7 +166,7 @@ impl Service {
         })
         .map_err(part("report writer"))?;
         let following = Following {
-            store: Store::open(&dir).map_err(part("change feed"))?,
+            store: Box::new(Store::open(&dir).map_err(part("change feed"))?),
             layers: catalog.feed_position,
             tokens: tokens_at,
         };
@@ -185,7 +186,7 @@ impl Service {
             public: ArcSwap::from_pointee(public),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
             tokens: ArcSwap::from_pointee(tokens),
-            store: Mutex::new(store),
+            store: Mutex::new(Box::new(store)),
             demo,
             following: Mutex::new(following),
             populations: Mutex::new(None),
@@ -297,6 +298,81 @@ impl Service {
         self.with_store(|s| s.create_initiative(feature, published, actor, now))
     }
 
+    /// Replaces initiative `id`'s feature; returns whether there was one.
+    pub fn update_initiative(
+        &self,
+        id: i64,
+        feature: &serde_json::Value,
+        published: bool,
+        now: i64,
+    ) -> ServiceResult<bool> {
+        self.with_store(|s| s.update_initiative(id, feature, published, now))
+    }
+
+    /// Deletes initiative `id`; returns whether there was one.
+    pub fn delete_initiative(&self, id: i64) -> ServiceResult<bool> {
+        self.with_store(|s| s.delete_initiative(id))
+    }
+
+    /// Stores measured values of goal `goal` as (period, value, note, source), all or none.
+    pub fn put_measurements(
+        &self,
+        goal: &str,
+        rows: &[(String, f64, Option<String>, Option<String>)],
+        actor: &str,
+        now: i64,
+    ) -> ServiceResult<()> {
+        let mut store = self.lock_store()?;
+        Ok(store.put_measurements(goal, rows, actor, now)?)
+    }
+
+    /// Deletes goal `goal`'s measurement of `period`; returns whether there was one.
+    pub fn delete_measurement(&self, goal: &str, period: &str) -> ServiceResult<bool> {
+        self.with_store(|s| s.delete_measurement(goal, period))
+    }
+
+    /// Sets goal `goal`'s baseline, target and owner.
+    pub fn set_goal_settings(
+        &self,
+        goal: &str,
+        settings: &crate::store::GoalSettings,
+        actor: &str,
+        now: i64,
+    ) -> ServiceResult<()> {
+        self.with_store(|s| s.set_goal_settings(goal, settings, actor, now))
+    }
+
+    /// Stores an observation recorded on safety walk `walk` and waits until the catalog
+    /// holds it.
+    pub fn record_walk_observation(
+        &self,
+        observation: &crate::store::NewObservation,
+        walk: i64,
+    ) -> ServiceResult<()> {
+        self.write(|store| {
+            store.insert_walk_observation(observation, walk)?;
+            Ok(((), true))
+        })
+    }
+
+    /// Imports `records` into `layer` all or nothing (see [`crate::import::commit`]); when
+    /// anything was committed, returns after the catalog holds it.
+    pub fn import(
+        &self,
+        layer: crate::ingest::ImportLayer,
+        records: crate::ingest::Records,
+        skip_invalid: bool,
+        source: &str,
+        started: Instant,
+    ) -> ServiceResult<crate::import::ImportSummary> {
+        self.write(|store| {
+            let s = crate::import::commit(store, layer, records, skip_invalid, source, started)
+                .map_err(|e| ServiceError::internal("import", e))?;
+            let changed = s.committed;
+            Ok((s, changed))
+        })
+    }
+
     /// Every initiative.
     pub fn initiatives(&self) -> ServiceResult<Vec<crate::store::StoredInitiative>> {
         self.with_store(|s| s.initiatives())
@@ -312,16 +388,19 @@ impl Service {
         Ok(self.walks()?.iter().any(|w| w.id == id))
     }
 
-    /// Runs `f` on the store's connection (serialised).
-    pub fn with_store<T>(
-        &self,
-        f: impl FnOnce(&Store) -> crate::store::Result<T>,
-    ) -> ServiceResult<T> {
-        let store = self
-            .store
+    fn lock_store(&self) -> ServiceResult<std::sync::MutexGuard<'_, Box<dyn Repository>>> {
+        self.store
             .lock()
-            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
-        f(&store).map_err(|e| ServiceError::Internal(e.to_string()))
+            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))
+    }
+
+    /// Runs `f` on the store's connection (serialised).
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&dyn Repository) -> crate::store::Result<T>,
+    ) -> ServiceResult<T> {
+        let store = self.lock_store()?;
+        Ok(f(store.as_ref())?)
     }
 
     /// Sets the smallest count a public aggregate shows (default 3).
@@ -426,16 +505,13 @@ impl Service {
     ///
     /// `f` says whether it changed anything; when it did not (a refused import), nothing is
     /// reloaded.
-    pub fn write<T>(
+    fn write<T>(
         &self,
-        f: impl FnOnce(&mut Store) -> ServiceResult<(T, bool)>,
+        f: impl FnOnce(&mut dyn Repository) -> ServiceResult<(T, bool)>,
     ) -> ServiceResult<T> {
         let out = {
-            let mut store = self
-                .store
-                .lock()
-                .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
-            let (out, changed) = f(&mut store)?;
+            let mut store = self.lock_store()?;
+            let (out, changed) = f(store.as_mut())?;
             if !changed {
                 return Ok(out);
             }
@@ -488,7 +564,8 @@ impl Service {
             }
         };
         if layers_changed {
-            let catalog = crate::app::load_catalog(&f.store, self.demo).map_err(internal)?;
+            let catalog =
+                crate::app::load_catalog(f.store.as_ref(), self.demo).map_err(internal)?;
             f.layers = catalog.feed_position;
             let public = catalog.generalised();
             // The public view first: a reader never pairs new exact data with an old public

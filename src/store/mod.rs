@@ -9,10 +9,14 @@ mod changes;
 mod migrations;
 mod planning;
 mod reports;
+mod repository;
 
 pub use changes::{ChangeKind, Changes, KEEP_CHANGES_S};
 pub use planning::{GoalSettings, Measurement};
 pub use reports::{StoredInitiative, Walk};
+pub use repository::{
+    AuditStore, ChangeFeed, LayerStore, PlanningStore, ReportStore, Repository, TokenStore,
+};
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -248,6 +252,20 @@ impl Store {
 
     /// Inserts observations in one transaction, skipping known `(source, source_id)`.
     pub fn insert_observations(&mut self, observations: &[NewObservation]) -> Result<usize> {
+        self.insert_observations_on(observations, None)
+    }
+
+    /// Inserts an observation recorded on safety walk `walk`, in one transaction with its
+    /// link to the walk.
+    pub fn insert_walk_observation(&mut self, o: &NewObservation, walk: i64) -> Result<usize> {
+        self.insert_observations_on(std::slice::from_ref(o), Some(walk))
+    }
+
+    fn insert_observations_on(
+        &mut self,
+        observations: &[NewObservation],
+        walk: Option<i64>,
+    ) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut added = 0;
         {
@@ -269,6 +287,12 @@ impl Store {
                     o.source_id,
                     o.synthetic
                 ])?;
+                if let Some(w) = walk {
+                    tx.execute(
+                        "UPDATE observations SET walk_id = ?3 WHERE source = ?1 AND source_id = ?2",
+                        params![o.source, o.source_id, w],
+                    )?;
+                }
             }
         }
         tx.commit()?;

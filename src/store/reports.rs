@@ -243,15 +243,6 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
-
-    /// Links the observation `(source, source_id)` to a walk.
-    pub fn set_observation_walk(&self, source: &str, source_id: &str, walk: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE observations SET walk_id = ?3 WHERE source = ?1 AND source_id = ?2",
-            params![source, source_id, walk],
-        )?;
-        Ok(())
-    }
 }
 
 /// A stored initiative: its id and GeoJSON Feature text.
