@@ -92,7 +92,7 @@ fn startup(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(30));
     g.bench_function("rebuild_catalog_from_store_1m_incidents", |b| {
         b.iter(|| {
-            hotspot::app::load_catalog(&store, true)
+            hotspot::catalog::Catalog::load(&store, true)
                 .unwrap()
                 .incidents
                 .len()

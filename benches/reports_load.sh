@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-cargo build --release -q
-bin=target/release/hotspot
+# BIN=path/to/hotspot measures that binary instead of building this checkout's.
+if [ -z "${BIN:-}" ]; then cargo build --release -q; fi
+bin=${BIN:-target/release/hotspot}
 dir=$(mktemp -d)
 port=18556
 pid=

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7}
-cargo build --release -q
-bin=target/release/hotspot
+# BIN=path/to/hotspot measures that binary instead of building this checkout's.
+if [ -z "${BIN:-}" ]; then cargo build --release -q; fi
+bin=${BIN:-target/release/hotspot}
 dir=$(mktemp -d)
 port=18765
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT

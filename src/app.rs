@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ingest::{self, shipped};
-use crate::store::{ChangeFeed, LayerStore, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::{demo, store};
 
 /// What can stop the service from starting.
@@ -80,7 +80,7 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
         store.set_meta("demo_initiatives", "1")?;
     }
 
-    let catalog = load_catalog(&store, config.demo)?;
+    let catalog = Catalog::load(&store, config.demo)?;
     Ok((
         store,
         catalog,
@@ -91,72 +91,4 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
             millis: started.elapsed().as_millis(),
         },
     ))
-}
-
-/// Builds the catalog from what the store holds now (synthetic records only with `demo`), with
-/// the change-feed position read before loading (see [`Catalog::feed_position`]).
-pub fn load_catalog<S: LayerStore + ChangeFeed + ?Sized>(
-    store: &S,
-    demo: bool,
-) -> Result<Catalog, StoreError> {
-    let position = store.change_position()?;
-    let mut catalog = Catalog::build(
-        store.load_districts()?,
-        store.load_incidents(demo)?,
-        store.load_observations(demo)?,
-    )
-    .with_public_id_key(store.public_id_key()?);
-    catalog.feed_position = position;
-    Ok(catalog)
-}
-
-/// Residents per safety district for rates: district 8's recorded 13,988 (1 January 2009,
-/// the programme's framework document); every other district an **estimate**, scaled from
-/// district 8 by the area of its city blocks (no recorded figure ships with the service).
-pub fn population_table(
-    districts: &[crate::model::District],
-) -> std::collections::HashMap<String, crate::analysis::safety_index::Population> {
-    use crate::analysis::safety_index::Population;
-    use crate::model::DistrictLevel;
-    use geo::{Area, Centroid, Intersects};
-    let mut out = std::collections::HashMap::new();
-    let Ok(blocks) = ingest::read_polygons("data/blocks.geojson", shipped::BLOCKS) else {
-        return out;
-    };
-    let safety: Vec<_> = districts
-        .iter()
-        .filter(|d| d.level == DistrictLevel::District)
-        .collect();
-    let mut area = vec![0.0f64; safety.len()];
-    for b in &blocks {
-        let Some(c) = b.centroid() else { continue };
-        if let Some(i) = safety.iter().position(|d| d.geometry.intersects(&c)) {
-            area[i] += b.unsigned_area();
-        }
-    }
-    let Some(i8) = safety.iter().position(|d| d.is_hotspot()) else {
-        return out;
-    };
-    let recorded = safety[i8].population.unwrap_or(13_988) as f64;
-    let per_area = if area[i8] > 0.0 {
-        recorded / area[i8]
-    } else {
-        0.0
-    };
-    for (i, d) in safety.iter().enumerate() {
-        let (residents, estimated) = match d.population {
-            Some(p) => (p as f64, false),
-            None => ((area[i] * per_area).round(), true),
-        };
-        if residents > 0.0 {
-            out.insert(
-                d.id.clone(),
-                Population {
-                    residents,
-                    estimated,
-                },
-            );
-        }
-    }
-    out
 }

@@ -299,6 +299,23 @@ impl Catalog {
         crate::privacy::public_id(&self.public_id_key, id, 0)
     }
 
+    /// Builds the catalog from what the store holds now (synthetic records only with `demo`), with
+    /// the change-feed position read before loading (see [`Catalog::feed_position`]).
+    pub fn load<S: crate::store::LayerStore + crate::store::ChangeFeed + ?Sized>(
+        store: &S,
+        demo: bool,
+    ) -> Result<Catalog, crate::store::StoreError> {
+        let position = store.change_position()?;
+        let mut catalog = Catalog::build(
+            store.load_districts()?,
+            store.load_incidents(demo)?,
+            store.load_observations(demo)?,
+        )
+        .with_public_id_key(store.public_id_key()?);
+        catalog.feed_position = position;
+        Ok(catalog)
+    }
+
     /// Sets the store's secret for the public incident ids (see [`crate::privacy::public_id`]).
     pub fn with_public_id_key(mut self, key: [u8; 32]) -> Catalog {
         self.public_id_key = key;

@@ -1,5 +1,5 @@
-//! The subcommands other than `serve`: `import`, `token`, `backup`. Each prints what it did and
-//! returns an error with a one-line reason.
+//! The subcommands other than `serve`: `import`, `export`, `token`, `backup`, `report`. Each
+//! prints what it did and returns an error with a one-line reason.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -377,7 +377,7 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
         return Err(format!("{} exists; give a new file name", a.out.display()));
     }
     let store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
-    let catalog = crate::app::load_catalog(&store, true).map_err(|e| e.to_string())?;
+    let catalog = crate::catalog::Catalog::load(&store, true).map_err(|e| e.to_string())?;
     use crate::service::query;
     // Each error names its parameter (`district: unknown …`): as an option, `--district: …`.
     let option = |e: crate::service::ServiceError| format!("--{e}");
@@ -522,7 +522,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
         ));
     }
     let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
-    let catalog = crate::app::load_catalog(&store, config.demo).map_err(|e| e.to_string())?;
+    let catalog = crate::catalog::Catalog::load(&store, config.demo).map_err(|e| e.to_string())?;
     // The report's page never shows a report's public JSON: the book keeps none.
     let service = Service::new(store, catalog, config.demo, |_| Vec::new())
         .map_err(|e| format!("the store cannot be loaded whole: {e}"))?

@@ -143,20 +143,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     state.warm_in_background();
     // Imports, token changes and reports committed by other processes on the same store
     // (`hotspot import`, `hotspot token`, a second `serve`) show up here within a second.
-    let watched = state.clone();
-    std::thread::Builder::new()
-        .name("store-watch".into())
-        .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_millis(250));
-            match watched.follow_store() {
-                Ok(true) => {
-                    let c = watched.catalog();
-                    tracing::info!(incidents = c.incidents.len(), observations = c.observations.len(), districts = c.districts.len(), data_version = %c.version, "store changed; reloaded");
-                }
-                Ok(false) => {}
-                Err(e) => tracing::error!("reload failed: {e}"),
-            }
-        })
+    hotspot::service::follow_in_background(state.clone().into_inner())
         .context("cannot start the store watcher")?;
     let csp = api::content_security_policy(config.basemap_tiles.as_deref());
     let cors_origins = config.cors_origins.clone();

@@ -512,7 +512,7 @@ fn export_imports_back_unchanged() {
     );
     let original: Vec<_> = {
         let store = Store::open(demo).unwrap();
-        let cat = hotspot::app::load_catalog(&store, true).unwrap();
+        let cat = hotspot::catalog::Catalog::load(&store, true).unwrap();
         let d8 = cat.district("district-8").unwrap().geometry.clone();
         use geo::Intersects;
         cat.incidents

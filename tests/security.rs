@@ -648,6 +648,9 @@ async fn forwarded_hosts_and_framework_errors() {
         "application/problem+json"
     );
     assert_eq!(a.json()["status"], 413);
+    // …and names the field, as every other refusal does.
+    assert_eq!(a.json()["field"], "body");
+    assert!(a.json()["detail"].as_str().unwrap().starts_with("body: "));
 }
 
 /// The real binary on a store with one damaged table: it refuses to start, naming the part.

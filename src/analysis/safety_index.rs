@@ -159,3 +159,55 @@ pub fn levels(
     }
     out
 }
+
+/// Residents per safety district for rates: district 8's recorded 13,988 (1 January 2009,
+/// the programme's framework document); every other district an **estimate**, scaled from
+/// district 8 by the area of its city blocks (no recorded figure ships with the service).
+pub fn population_table(
+    districts: &[crate::model::District],
+) -> std::collections::HashMap<String, crate::analysis::safety_index::Population> {
+    use crate::model::DistrictLevel;
+    use geo::{Area, Centroid, Intersects};
+    let mut out = std::collections::HashMap::new();
+    let Ok(blocks) =
+        crate::ingest::read_polygons("data/blocks.geojson", crate::ingest::shipped::BLOCKS)
+    else {
+        return out;
+    };
+    let safety: Vec<_> = districts
+        .iter()
+        .filter(|d| d.level == DistrictLevel::District)
+        .collect();
+    let mut area = vec![0.0f64; safety.len()];
+    for b in &blocks {
+        let Some(c) = b.centroid() else { continue };
+        if let Some(i) = safety.iter().position(|d| d.geometry.intersects(&c)) {
+            area[i] += b.unsigned_area();
+        }
+    }
+    let Some(i8) = safety.iter().position(|d| d.is_hotspot()) else {
+        return out;
+    };
+    let recorded = safety[i8].population.unwrap_or(13_988) as f64;
+    let per_area = if area[i8] > 0.0 {
+        recorded / area[i8]
+    } else {
+        0.0
+    };
+    for (i, d) in safety.iter().enumerate() {
+        let (residents, estimated) = match d.population {
+            Some(p) => (p as f64, false),
+            None => ((area[i] * per_area).round(), true),
+        };
+        if residents > 0.0 {
+            out.insert(
+                d.id.clone(),
+                Population {
+                    residents,
+                    estimated,
+                },
+            );
+        }
+    }
+    out
+}

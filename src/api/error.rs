@@ -136,6 +136,15 @@ pub async fn problem_bodies(
             "" => status.canonical_reason().unwrap_or("error").to_owned(),
             t => t.chars().take(300).collect(),
         };
+        // A body over a size limit names the field, as every other refusal does.
+        let (detail, field) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            (
+                format!("body: {detail} (the request body is larger than this endpoint takes)"),
+                Some("body"),
+            )
+        } else {
+            (detail, None)
+        };
         let (kind, title) = match status {
             StatusCode::PAYLOAD_TOO_LARGE => ("/api/problems/too-large", "Payload too large"),
             StatusCode::METHOD_NOT_ALLOWED => {
@@ -145,7 +154,7 @@ pub async fn problem_bodies(
             s if s.is_server_error() => ("/api/problems/internal", "Internal error"),
             _ => ("/api/problems/bad-request", "Bad request"),
         };
-        let mut res = problem(status, kind, title, None, detail);
+        let mut res = problem(status, kind, title, field, detail);
         for (k, v) in headers {
             if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
                 res.headers_mut().append(k.clone(), v.clone());

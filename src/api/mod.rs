@@ -69,6 +69,12 @@ pub struct AppState {
     pub started: Instant,
 }
 
+impl AsRef<Service> for AppState {
+    fn as_ref(&self) -> &Service {
+        &self.service
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = Service;
     fn deref(&self) -> &Service {
@@ -119,13 +125,6 @@ impl AppState {
         let fresh = Arc::new(tiles::TileCache::new(version, self.tile_cache_bytes));
         self.tiles.store(fresh.clone());
         fresh
-    }
-
-    /// Sets the bytes of vector tiles kept in memory (default 256 MiB).
-    pub fn with_tile_cache_bytes(mut self, bytes: u64) -> Self {
-        self.tile_cache_bytes = bytes;
-        self.tiles = ArcSwap::from_pointee(tiles::TileCache::new(&self.catalog().version, bytes));
-        self
     }
 
     /// Believes `X-Forwarded-For` / `Forwarded` (client address) and `X-Forwarded-Host`

@@ -1,5 +1,5 @@
-//! Effect goals (`/api/goals…`), where to act (`/api/where-to-act`) and the annual status report
-//! (`/api/status-report`). The computing is in `crate::planning`; these check and serialise.
+//! Effect goals (`/api/goals…`) and where to act (`/api/where-to-act`). The computing is in
+//! `crate::planning` and `crate::service::goals`; these check and serialise.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};

@@ -637,7 +637,7 @@ pub async fn walk_observation(
             ApiError::param("observed_at", format!("'{t}' is not an RFC 3339 time"))
         })?,
     };
-    if !state.walk_exists(walk)? {
+    if !walk_exists(&state, walk).await? {
         return Err(ApiError::NotFound(format!("no walk {walk}")));
     }
     let source = format!("walk-{walk}");
@@ -691,7 +691,7 @@ pub async fn walk_observations(
     let walk: i64 = path
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no walk '{path}'")))?;
-    if !state.walk_exists(walk)? {
+    if !walk_exists(&state, walk).await? {
         return Err(ApiError::NotFound(format!("no walk {walk}")));
     }
     let cat = state.catalog();
@@ -723,7 +723,7 @@ pub async fn compare_walks(
     let walk: i64 = path
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no walk '{path}'")))?;
-    if !state.walk_exists(walk)? {
+    if !walk_exists(&state, walk).await? {
         return Err(ApiError::NotFound(format!("no walk {walk}")));
     }
     let p = Params::parse(req.query_string(), &["with"])?;
@@ -732,7 +732,7 @@ pub async fn compare_walks(
         .ok_or_else(|| ApiError::param("with", "is required: the id of the walk to compare with"))?
         .parse()
         .map_err(|_| ApiError::param("with", "is not a walk id"))?;
-    if !state.walk_exists(other)? {
+    if !walk_exists(&state, other).await? {
         return Err(ApiError::param("with", format!("no walk {other}")));
     }
     let cat = state.catalog();
@@ -772,4 +772,10 @@ pub async fn compare_walks(
         "summary": {"pairs": better + worse + same, "better": better, "worse": worse, "same": same, "unmatched": unmatched},
         "pairs": pairs,
     })))
+}
+
+/// Whether walk `id` exists (a store read, off the async workers).
+async fn walk_exists(state: &web::Data<AppState>, id: i64) -> ApiResult<bool> {
+    let st = state.clone();
+    super::off_thread(move || st.walk_exists(id)).await
 }

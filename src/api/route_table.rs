@@ -151,6 +151,9 @@ pub const TABLE: &[Endpoint] = &[
     ep!(Get "/api/collections/initiatives/items", Access::Anyone, initiatives::items, [("/api/collections/initiatives/items", "Initiatives: GeoJSON features")]),
     ep!(Get "/api/collections/initiatives/items/{id}", Access::Anyone, initiatives::one, [("/api/collections/initiatives/items/{id}", "One initiative as a feature")]),
     ep!(Get "/api/collections/{id}", Access::Anyone, features::collection, [("/api/collections/{collectionId}", "One collection's metadata")]),
+    // Anyone may page through items; an *export* of incidents (`f=geojson|csv|shapefile`) needs
+    // police or admin, checked by the handler on the parsed `f` (`auth::INCIDENT_EXPORTERS`),
+    // the same value it then acts on, so no spelling of `f` gets past it.
     ep!(Get "/api/collections/{id}/items", Access::Anyone, features::items, [
         ("/api/collections/incidents/items", "Incidents: a page of features, or an export"),
         ("/api/collections/observations/items", "Observations: a page of features, or an export"),
@@ -400,6 +403,36 @@ mod tests {
             lookup(&get, "/open311/v2/requests/5/me_too.json"),
             Lookup::WrongMethod("POST".into())
         );
+    }
+
+    /// Endpoints the OpenAPI document covers through another path (an alias, or a template
+    /// with its values listed): the only ones allowed no `docs`.
+    const UNDOCUMENTED: &[&str] = &[
+        "/api/",                        // = /api
+        "/api/collections/reports",     // = /api/collections/{collectionId}
+        "/api/collections/initiatives", // = /api/collections/{collectionId}
+    ];
+
+    #[test]
+    fn access_matches_the_scope_that_checks_it() {
+        // `authorize` wraps /api and /tiles only: there a token is always looked at, so
+        // `Open` would be a lie; elsewhere no token is looked at, so a role could not be
+        // enforced.
+        for e in TABLE {
+            let authorised = e.path.starts_with("/api") || e.path.starts_with("/tiles");
+            match e.access {
+                Access::Open => assert!(!authorised, "{} is under authorize", e.path),
+                Access::Anyone | Access::Roles(_) => {
+                    assert!(authorised, "{} is outside authorize", e.path)
+                }
+            }
+            assert!(
+                !e.docs.is_empty() || UNDOCUMENTED.contains(&e.path),
+                "{} {} is in no document",
+                e.verb.openapi(),
+                e.path
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::{base_url, AppState};
 use crate::catalog::Catalog;
 use crate::index::PointFilter;
 use crate::model::{Category, DistrictLevel, ObservationKind};
-use crate::output::mvt::{self as tiles, TileId};
+use crate::output::mvt::{self, TileId};
 use crate::privacy::Disclosure;
 
 /// Media type of Mapbox Vector Tiles.
@@ -235,8 +235,8 @@ pub fn make_tile(
     id: TileId,
     disclosure: Disclosure,
 ) -> ApiResult<Option<Vec<u8>>> {
-    let bbox = id.bounds(tiles::BUFFER);
-    let fail = |e: tiles::TileError| ApiError::Internal(e.to_string());
+    let bbox = id.bounds(mvt::BUFFER);
+    let fail = |e: mvt::TileError| ApiError::Internal(e.to_string());
     match collection {
         "incidents" => {
             let filter = PointFilter {
@@ -245,7 +245,7 @@ pub fn make_tile(
                 time: params::datetime(p)?,
             };
             let positions = cat.query_incidents(&filter, params::categories(p)?);
-            tiles::incidents_tile(cat, &positions, id, disclosure).map_err(fail)
+            mvt::incidents_tile(cat, &positions, id, disclosure).map_err(fail)
         }
         "observations" => {
             let filter = PointFilter {
@@ -257,7 +257,7 @@ pub fn make_tile(
             if let Some(k) = params::kinds(p)? {
                 positions.retain(|&i| k.contains(&cat.observations[i as usize].kind));
             }
-            tiles::observations_tile(cat, &positions, id).map_err(fail)
+            mvt::observations_tile(cat, &positions, id).map_err(fail)
         }
         _ => {
             let level = match p.non_empty("level")? {
@@ -268,7 +268,7 @@ pub fn make_tile(
                 None => None,
             };
             let positions = cat.query_districts(level, Some(&bbox));
-            tiles::districts_tile(cat, &positions, id).map_err(fail)
+            mvt::districts_tile(cat, &positions, id).map_err(fail)
         }
     }
 }
@@ -342,7 +342,7 @@ pub async fn tilejson(
                 "count",
                 format!(
                     "incidents in the grid square (clusters below zoom {})",
-                    tiles::DETAIL_ZOOM
+                    mvt::DETAIL_ZOOM
                 ),
             ),
         ],
@@ -364,7 +364,7 @@ pub async fn tilejson(
                 "count",
                 format!(
                     "observations in the grid square (clusters below zoom {})",
-                    tiles::DETAIL_ZOOM
+                    mvt::DETAIL_ZOOM
                 ),
             ),
         ],
@@ -390,11 +390,11 @@ pub async fn tilejson(
         } else {
             format!(
                 "One feature per record from zoom {}; below it, grid clusters with count",
-                tiles::DETAIL_ZOOM
+                mvt::DETAIL_ZOOM
             )
         }),
         minzoom: Some(0),
-        maxzoom: Some(tiles::MAX_ZOOM),
+        maxzoom: Some(mvt::MAX_ZOOM),
         other: Default::default(),
     };
     let mut tj = tilejson::tilejson! {
@@ -410,7 +410,7 @@ pub async fn tilejson(
         attribution: crate::ingest::shipped::ATTRIBUTION.to_owned(),
         scheme: "xyz".to_owned(),
         minzoom: 0,
-        maxzoom: tiles::MAX_ZOOM,
+        maxzoom: mvt::MAX_ZOOM,
         bounds: bounds,
         center: tilejson::Center::new(12.5495, 55.6905, 14),
         vector_layers: vec![layer],

@@ -5,7 +5,7 @@
 //! summer-time rule (CET +01:00, CEST +02:00 from 01:00 UTC on the last Sunday of March to
 //! 01:00 UTC on the last Sunday of October), in force for every year this service handles.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -100,12 +100,6 @@ pub fn copenhagen_local(secs: i64) -> String {
 /// Parses an RFC 3339 date-time (any offset) to Unix seconds, dropping fractions of a second.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp())
-}
-
-/// Parses a calendar date `YYYY-MM-DD` to the Unix seconds of its midnight UTC.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
 /// Unix seconds of 01:00 UTC on the last Sunday of `month` (3 or 10) in `year`: when EU summer

@@ -2,9 +2,9 @@
 //! types, the report and its moderation states, scrubbing of personal data from descriptions,
 //! the per-client rate limit, and the in-memory book of reports the API answers from.
 //!
-//! Reports are written by one writer thread that commits whatever has queued up in one
-//! transaction ([`writer`]), so many concurrent submissions cost one `fsync` together; a
-//! report is answered `201` only after its transaction is durable.
+//! Reports are written by the store's one writer thread, which commits whatever has queued up in
+//! one transaction ([`crate::store::writer`]), so many concurrent submissions cost one `fsync`
+//! together; a report is answered `201` only after its transaction is durable.
 
 pub mod ratelimit;
 pub mod scrub;

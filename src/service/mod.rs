@@ -385,7 +385,7 @@ impl Service {
 
     /// Whether walk `id` exists.
     pub fn walk_exists(&self, id: i64) -> ServiceResult<bool> {
-        Ok(self.walks()?.iter().any(|w| w.id == id))
+        self.with_store(|s| s.walk_exists(id))
     }
 
     fn lock_store(&self) -> ServiceResult<std::sync::MutexGuard<'_, Box<dyn Repository>>> {
@@ -410,7 +410,7 @@ impl Service {
     }
 
     /// The current snapshot of the exact data. Handlers that answer with incident data take
-    /// [`AppState::view`] instead.
+    /// [`Service::view`] instead.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.load_full()
     }
@@ -438,7 +438,9 @@ impl Service {
                 return p.clone();
             }
         }
-        let p = Arc::new(crate::app::population_table(&catalog.districts));
+        let p = Arc::new(crate::analysis::safety_index::population_table(
+            &catalog.districts,
+        ));
         *kept = Some((catalog.version.clone(), p.clone()));
         p
     }
@@ -528,13 +530,10 @@ impl Service {
     /// it: it has its own connection, and swaps the new snapshot in whole.
     pub fn follow_store(&self) -> ServiceResult<bool> {
         use crate::store::{ChangeKind, Changes};
-        self.report_follower
-            .catch_up()
-            .map_err(|e| ServiceError::Internal(format!("following reports: {e}")))?;
-        let mut guard = self
-            .following
-            .lock()
-            .map_err(|_| ServiceError::Internal("change feed lock poisoned".into()))?;
+        // Tokens first, on their own: a revocation must reach this process even when reading
+        // reports or reloading the layers fails. A lock poisoned by a panic elsewhere is taken
+        // over (what it guards is re-read from the store).
+        let mut guard = self.following.lock().unwrap_or_else(|e| e.into_inner());
         let f = &mut *guard;
         let internal = |e: crate::store::StoreError| ServiceError::Internal(e.to_string());
         let tokens = f
@@ -550,6 +549,7 @@ impl Service {
                 .store(Arc::new(f.store.tokens().map_err(internal)?));
         }
         f.tokens = tokens_now;
+        let reports = self.report_follower.catch_up();
         let layers_changed = match f
             .store
             .changes_since(f.layers, ChangeKind::Layers)
@@ -564,8 +564,7 @@ impl Service {
             }
         };
         if layers_changed {
-            let catalog =
-                crate::app::load_catalog(f.store.as_ref(), self.demo).map_err(internal)?;
+            let catalog = Catalog::load(f.store.as_ref(), self.demo).map_err(internal)?;
             f.layers = catalog.feed_position;
             let public = catalog.generalised();
             // The public view first: a reader never pairs new exact data with an old public
@@ -575,8 +574,38 @@ impl Service {
             self.catalog.store(catalog.clone());
             warm_in_background(vec![catalog, public]);
         }
+        reports.map_err(|e| ServiceError::internal("following reports", e))?;
         Ok(layers_changed)
     }
+}
+
+/// Follows the store's change feed every quarter second on a thread of its own, for as long as
+/// the process runs (see [`Service::follow_store`]); `serve` starts it once.
+pub fn follow_in_background<S: AsRef<Service> + Send + Sync + 'static>(
+    service: Arc<S>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("store-watch".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            let s = (*service).as_ref();
+            // A panic in one poll must not end the following (revocations would stop
+            // arriving): it is logged and the next poll starts afresh.
+            let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.follow_store()));
+            let Ok(polled) = polled else {
+                tracing::error!("following the store panicked; trying again");
+                continue;
+            };
+            match polled {
+                Ok(true) => {
+                    let c = s.catalog();
+                    tracing::info!(incidents = c.incidents.len(), observations = c.observations.len(), districts = c.districts.len(), data_version = %c.version, "store changed; reloaded");
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!("following the store failed: {e}"),
+            }
+        })
+        .map(|_| ())
 }
 
 /// Warms `catalogs` one after another on a new thread (a newer snapshot's thread runs beside

@@ -12,8 +12,8 @@ mod reports;
 mod repository;
 
 pub use changes::{ChangeKind, Changes, KEEP_CHANGES_S};
-pub use planning::{GoalSettings, Measurement};
-pub use reports::{StoredInitiative, Walk};
+pub use planning::{GoalSettings, Measurement, StoredInitiative};
+pub use reports::Walk;
 pub use repository::{
     AuditStore, ChangeFeed, LayerStore, PlanningStore, ReportStore, Repository, TokenStore,
 };

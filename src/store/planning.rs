@@ -1,4 +1,5 @@
-//! Planning records: initiative edits, effect-goal measurements and goal settings (issue 6).
+//! Planning records: the programme's initiatives, effect-goal measurements and goal settings
+//! (issue 6).
 
 use rusqlite::{params, OptionalExtension};
 
@@ -32,7 +33,50 @@ pub struct GoalSettings {
     pub owner: Option<String>,
 }
 
+/// A stored initiative: its id and GeoJSON Feature text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredInitiative {
+    /// Id.
+    pub id: i64,
+    /// The Feature (geometry WGS84; properties as given and checked).
+    pub feature: serde_json::Value,
+    /// Whether the public sees it.
+    pub published: bool,
+}
+
 impl Store {
+    /// Stores an initiative; returns its id.
+    pub fn create_initiative(
+        &self,
+        feature: &serde_json::Value,
+        published: bool,
+        created_by: &str,
+        now: i64,
+    ) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO initiatives(feature, published, created_by, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![feature.to_string(), published, created_by, now],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every initiative, by id.
+    pub fn initiatives(&self) -> Result<Vec<StoredInitiative>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, feature, published FROM initiatives ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            let text: String = r.get(1)?;
+            Ok(StoredInitiative {
+                id: r.get(0)?,
+                feature: serde_json::from_str(&text).unwrap_or_default(),
+                published: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Replaces initiative `id`'s feature; returns whether it existed.
     pub fn update_initiative(
         &self,

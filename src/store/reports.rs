@@ -221,6 +221,14 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Whether walk `id` exists.
+    pub fn walk_exists(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM walks WHERE id = ?1")?
+            .exists([id])?)
+    }
+
     /// Every walk, newest first, with its number of observations.
     pub fn walks(&self) -> Result<Vec<Walk>> {
         let mut stmt = self.conn.prepare(
@@ -239,51 +247,6 @@ impl Store {
                 participants: serde_json::from_str(&participants).unwrap_or_default(),
                 created_by: r.get(5)?,
                 observations: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-}
-
-/// A stored initiative: its id and GeoJSON Feature text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredInitiative {
-    /// Id.
-    pub id: i64,
-    /// The Feature (geometry WGS84; properties as given and checked).
-    pub feature: serde_json::Value,
-    /// Whether the public sees it.
-    pub published: bool,
-}
-
-impl Store {
-    /// Stores an initiative; returns its id.
-    pub fn create_initiative(
-        &self,
-        feature: &serde_json::Value,
-        published: bool,
-        created_by: &str,
-        now: i64,
-    ) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO initiatives(feature, published, created_by, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![feature.to_string(), published, created_by, now],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Every initiative, by id.
-    pub fn initiatives(&self) -> Result<Vec<StoredInitiative>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, feature, published FROM initiatives ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            let text: String = r.get(1)?;
-            Ok(StoredInitiative {
-                id: r.get(0)?,
-                feature: serde_json::from_str(&text).unwrap_or_default(),
-                published: r.get(2)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -55,6 +55,8 @@ pub trait ReportStore {
     ) -> Result<i64>;
     /// Every walk, newest first.
     fn walks(&self) -> Result<Vec<Walk>>;
+    /// Whether walk `id` exists.
+    fn walk_exists(&self, id: i64) -> Result<bool>;
 }
 
 /// The programme's initiatives and effect-goal values.
@@ -188,6 +190,9 @@ impl ReportStore for Store {
     }
     fn walks(&self) -> Result<Vec<Walk>> {
         Store::walks(self)
+    }
+    fn walk_exists(&self, id: i64) -> Result<bool> {
+        Store::walk_exists(self, id)
     }
 }
 
