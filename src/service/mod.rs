@@ -42,6 +42,28 @@ pub(crate) struct ReportFollower {
 }
 
 impl ReportFollower {
+    /// Takes in this process's committed report writes: a new report as written, changed ones
+    /// read back (under the same lock as [`ReportFollower::catch_up`], so a row read earlier
+    /// never replaces one read later). Other processes' writes arrive through the feed.
+    fn take_in(&self, touched: Vec<crate::store::writer::Touched>) -> crate::store::Result<()> {
+        use crate::store::writer::Touched;
+        let guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        for t in touched {
+            match t {
+                Touched::Inserted(r) => self.book.insert(*r),
+                Touched::Changed(ids) => {
+                    for id in ids {
+                        match guard.0.load_report(id)? {
+                            Some(r) => self.book.insert(r),
+                            None => self.book.remove(id),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the reports changed since the last look into the book; returns how many.
     fn catch_up(&self) -> crate::store::Result<usize> {
         use crate::store::{ChangeKind, Changes};
@@ -159,8 +181,8 @@ impl Service {
             book: book.clone(),
         });
         let follower = report_follower.clone();
-        let report_writer = crate::store::writer::Writer::start(&dir, move || {
-            if let Err(e) = follower.catch_up() {
+        let report_writer = crate::store::writer::Writer::start(&dir, move |touched| {
+            if let Err(e) = follower.take_in(touched) {
                 tracing::error!("reading committed reports back: {e}");
             }
         })

@@ -85,7 +85,8 @@ impl Store {
         Ok(Changes::Since { now, keys })
     }
 
-    /// Deletes changes older than `KEEP_CHANGES_S`; returns how many.
+    /// Deletes changes older than `KEEP_CHANGES_S`, never the newest (positions are its rowid
+    /// plus one, so they must never go back); returns how many.
     pub fn prune_changes(&self, now: i64) -> Result<usize> {
         Ok(self.conn.execute(
             "DELETE FROM changes WHERE at < ?1 AND seq < (SELECT max(seq) FROM changes)",

@@ -152,7 +152,7 @@ const MIGRATIONS: &[&str] = &[
     // every process on this store follows every other. Old rows are pruned; a follower that
     // finds its position pruned reloads everything.
     "CREATE TABLE changes (
-        seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq  INTEGER PRIMARY KEY,        -- max + 1: pruning never removes the newest row
         kind TEXT NOT NULL CHECK (kind IN ('layers', 'tokens', 'report')),
         key  INTEGER,                    -- the token's or the report's id; NULL for layers
         at   INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))

@@ -38,6 +38,16 @@ pub enum ReportWrite {
     },
 }
 
+/// What a committed write changed, for the server to take in before it answers: a new report
+/// as stored, or the ids of reports to read back.
+#[derive(Debug, Clone)]
+pub enum Touched {
+    /// A new report, exactly as its row now holds it.
+    Inserted(Box<Report>),
+    /// Reports whose rows changed.
+    Changed(Vec<i64>),
+}
+
 /// What a committed write answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -47,12 +57,18 @@ pub enum Written {
     Done,
 }
 
-fn apply(conn: &Connection, w: ReportWrite) -> Result<Written, WriteError> {
+fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteError> {
     match w {
-        ReportWrite::Insert(new) => Ok(Written::Id(insert_report(conn, &new)?)),
+        ReportWrite::Insert(new) => {
+            let id = insert_report(conn, &new)?;
+            Ok((
+                Written::Id(id),
+                Touched::Inserted(Box::new(Report::from_new(id, new))),
+            ))
+        }
         ReportWrite::MeToo { id, at } => {
             me_too(conn, id, at)?;
-            Ok(Written::Done)
+            Ok((Written::Done, Touched::Changed(vec![id])))
         }
         ReportWrite::Moderate {
             report,
@@ -60,10 +76,12 @@ fn apply(conn: &Connection, w: ReportWrite) -> Result<Written, WriteError> {
             duplicate_of,
         } => {
             moderate(conn, &report, &entry)?;
+            let mut changed = vec![report.id];
             if let Some(t) = duplicate_of {
                 me_too(conn, t, entry.at)?;
+                changed.push(t);
             }
-            Ok(Written::Done)
+            Ok((Written::Done, Touched::Changed(changed)))
         }
     }
 }
@@ -71,9 +89,9 @@ fn apply(conn: &Connection, w: ReportWrite) -> Result<Written, WriteError> {
 /// What a job says after its commit: called with whether the transaction was committed.
 type Finish = Box<dyn FnOnce(bool) + Send>;
 
-/// A job: writes in the open transaction; says whether it succeeded (else its savepoint is
-/// rolled back) and how to finish.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+/// A job: writes in the open transaction; says what it changed (`None` when it failed: its
+/// savepoint is rolled back) and how to finish.
+type Job = Box<dyn FnOnce(&Connection) -> (Option<Touched>, Finish) + Send>;
 
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -85,10 +103,11 @@ pub struct Writer {
 
 impl Writer {
     /// Opens a second connection to the store in `data_dir` and starts the thread;
-    /// `committed` runs after every commit, before the writes are answered.
+    /// `committed` runs after every commit with what the committed writes changed, before they
+    /// are answered.
     pub fn start(
         data_dir: &Path,
-        committed: impl Fn() + Send + 'static,
+        committed: impl Fn(Vec<Touched>) + Send + 'static,
     ) -> Result<Writer, StoreError> {
         let mut store = Store::open(data_dir)?;
         // Checkpoints move the WAL into the database file; done by the committing connection
@@ -129,13 +148,15 @@ impl Writer {
                         }
                     }
                     let mut finishes: Vec<Finish> = Vec::with_capacity(jobs.len());
+                    let mut touched: Vec<Touched> = Vec::with_capacity(jobs.len());
                     let committed = store
                         .in_transaction(|conn| {
                             for job in jobs.drain(..) {
                                 conn.execute_batch("SAVEPOINT job")?;
-                                let (ok, finish) = job(conn);
-                                if ok {
+                                let (done, finish) = job(conn);
+                                if let Some(t) = done {
                                     conn.execute_batch("RELEASE job")?;
+                                    touched.push(t);
                                 } else {
                                     conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
                                 }
@@ -146,7 +167,7 @@ impl Writer {
                         .map_err(|e| tracing::error!("report commit failed: {e}"))
                         .is_ok();
                     if committed {
-                        committed_hook();
+                        committed_hook(touched);
                     }
                     for f in finishes {
                         f(committed);
@@ -165,8 +186,8 @@ impl Writer {
     pub fn write(&self, write: ReportWrite) -> Result<Written, WriteError> {
         let (reply, answer) = mpsc::sync_channel::<Result<Written, WriteError>>(1);
         let job: Job = Box::new(move |conn| match apply(conn, write) {
-            Ok(v) => (
-                true,
+            Ok((v, touched)) => (
+                Some(touched),
                 Box::new(move |committed| {
                     let _ = reply.send(if committed {
                         Ok(v)
@@ -178,7 +199,7 @@ impl Writer {
                 }),
             ),
             Err(e) => (
-                false,
+                None,
                 Box::new(move |_| {
                     let _ = reply.send(Err(e));
                 }),
