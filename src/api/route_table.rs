@@ -273,6 +273,8 @@ pub enum Lookup {
 /// One path of the table, compiled, with its endpoints (in the table's order) and the methods
 /// they take, as for `Allow`.
 struct Resource {
+    /// The pattern's text before its first `{` (a cheap test before the pattern's own).
+    prefix: &'static str,
     def: ResourceDef,
     endpoints: Vec<&'static Endpoint>,
     allow: String,
@@ -287,6 +289,7 @@ static COMPILED: LazyLock<Vec<Resource>> = LazyLock::new(|| {
         match groups.iter_mut().find(|g| g.def.pattern() == Some(e.path)) {
             Some(g) => g.endpoints.push(e),
             None => groups.push(Resource {
+                prefix: e.path.split('{').next().unwrap_or(""),
                 def: ResourceDef::new(e.path),
                 endpoints: vec![e],
                 allow: String::new(),
@@ -307,7 +310,10 @@ static COMPILED: LazyLock<Vec<Resource>> = LazyLock::new(|| {
 /// What the table says of `method path` (`path` as the router matches it: percent-escapes
 /// decoded). The first path that matches decides, as in the router.
 pub fn lookup(method: &Method, path: &str) -> Lookup {
-    let Some(g) = COMPILED.iter().find(|g| g.def.is_match(path)) else {
+    let Some(g) = COMPILED
+        .iter()
+        .find(|g| path.starts_with(g.prefix) && g.def.is_match(path))
+    else {
         return Lookup::Unknown;
     };
     match g.endpoints.iter().find(|e| e.verb.answers(method)) {
