@@ -13,7 +13,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 
 use hotspot::api::{routes, AppState, WebSettings};
-use hotspot::ingest::{ImportLayer, ImportOptions};
+use hotspot::ingest::ImportOptions;
+use hotspot::model::Layer;
 use hotspot::model::{Category, NewIncident, Precision};
 use hotspot::store::Store;
 
@@ -47,9 +48,9 @@ fn csv_import(c: &mut Criterion) {
             let mut store = Store::open(&d).unwrap();
             let mut imported = 0;
             for f in &files {
-                let s = hotspot::import::import_file(
+                let s = hotspot::ingest::import::import_file(
                     &mut store,
-                    ImportLayer::Incidents,
+                    Layer::Incidents,
                     f,
                     &ImportOptions::default(),
                     true,

@@ -15,11 +15,11 @@ use rand::{Rng, SeedableRng};
 use hotspot::api::params::Params;
 use hotspot::api::tiles::make_tile;
 use hotspot::catalog::Catalog;
+use hotspot::model::Layer;
 use hotspot::model::{Category, Incident, Precision};
 use hotspot::output::export::{Export, Format};
 use hotspot::output::mvt::TileId;
 use hotspot::privacy::Disclosure;
-use hotspot::store::Layer;
 
 /// 1M incidents: half spread over Copenhagen (12.45–12.65 E, 55.62–55.72 N), half in
 /// Gaussian clusters around 40 seeded places, as police data cluster; times over five years.

@@ -60,7 +60,7 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
     let (mut demo_incidents, mut demo_observations) = (0, 0);
     if config.demo
         && store.meta("demo_generated")?.is_none()
-        && store.count(store::Layer::Incidents)? == 0
+        && store.count(crate::model::Layer::Incidents)? == 0
     {
         let districts = store.load_districts()?;
         let data = demo::generate(&districts)?;

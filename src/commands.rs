@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::auth::{self, Role};
-use crate::import;
 use crate::index::LonLatBox;
-use crate::ingest::{CsvMapping, ImportLayer, ImportOptions, Preset};
+use crate::ingest::import;
+use crate::ingest::{CsvMapping, ImportOptions, Preset};
+use crate::model::Layer;
 use crate::store::Store;
 
 /// `--data-dir` for every subcommand.
@@ -189,7 +190,7 @@ pub fn import_options(a: &ImportArgs) -> Result<ImportOptions, String> {
 /// `hotspot import`: exit status 0 only when every file was imported whole (or with
 /// `--skip-invalid`).
 pub fn run_import(a: &ImportArgs) -> Result<(), String> {
-    let layer = ImportLayer::parse(&a.layer)?;
+    let layer = Layer::parse(&a.layer)?;
     let opts = import_options(a)?;
     let mut store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
     let mut failed = 0;
@@ -358,13 +359,8 @@ pub struct ExportArgs {
 /// the command line.
 pub fn run_export(a: &ExportArgs) -> Result<(), String> {
     use crate::output::export::{Export, Format};
-    use crate::store::Layer;
     use std::io::Write;
-    let layer = match ImportLayer::parse(&a.collection)? {
-        ImportLayer::Districts => Layer::Districts,
-        ImportLayer::Incidents => Layer::Incidents,
-        ImportLayer::Observations => Layer::Observations,
-    };
+    let layer = Layer::parse(&a.collection)?;
     let format = Format::parse(&a.format, a.crs.as_deref(), a.dialect.as_deref())
         .map_err(|(k, e)| format!("--{k}: {e}"))?;
     if matches!(format, Format::Csv(_)) && layer == Layer::Districts {

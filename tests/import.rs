@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use geo::CoordsIter;
-use hotspot::import;
 use hotspot::ingest::crs::Crs;
-use hotspot::ingest::{self, ImportLayer, ImportOptions, Records};
-use hotspot::store::{Layer, Store};
+use hotspot::ingest::import;
+use hotspot::ingest::{self, ImportOptions, Records};
+use hotspot::model::Layer;
+use hotspot::store::Store;
 use serde_json::Value;
 
 /// Metres between two lon/lat points (local approximation, fine at centimetre scale).
@@ -62,7 +63,7 @@ fn latin1_shapefile_in_utm32_with_esri_prj() {
         ..opts()
     };
     let Records::Districts(p) = ingest::read_file(
-        ImportLayer::Districts,
+        Layer::Districts,
         &common::fixture("shapefile/roder_d8.shp"),
         &o,
     )
@@ -125,12 +126,9 @@ fn otm_zones_shapefile_from_shared_data() {
         name_field: Some("zonenavn".into()),
         ..opts()
     };
-    let Records::Districts(p) = ingest::read_file(
-        ImportLayer::Districts,
-        &dir.join("zones-unprojected.shp"),
-        &o,
-    )
-    .unwrap() else {
+    let Records::Districts(p) =
+        ingest::read_file(Layer::Districts, &dir.join("zones-unprojected.shp"), &o).unwrap()
+    else {
         panic!()
     };
     assert_eq!(p.read, expected["records"].as_u64().unwrap() as usize);
@@ -164,7 +162,7 @@ fn kk_roder_invalid_polygons_are_repaired_or_reported() {
         ..opts()
     };
     let Records::Districts(p) =
-        ingest::read_file(ImportLayer::Districts, &dir.join("rode.geojson"), &o).unwrap()
+        ingest::read_file(Layer::Districts, &dir.join("rode.geojson"), &o).unwrap()
     else {
         panic!()
     };
@@ -237,7 +235,7 @@ fn police_uk_essex_counts_categories_and_times() {
     let data = common::temp_dir("essex");
     let mut store = Store::open(&data).unwrap();
     // All-or-nothing: rows without coordinates stop the import and nothing is written.
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &file, &opts(), false).unwrap();
     assert!(!s.committed);
     assert_eq!(s.rejected.len(), nocoord);
     assert!(s
@@ -246,7 +244,7 @@ fn police_uk_essex_counts_categories_and_times() {
         .all(|r| r.reason == "no coordinates" && r.location.starts_with("line ")));
     assert_eq!(store.count(Layer::Incidents).unwrap(), 0);
     // --skip-invalid imports the rest, exactly.
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), true).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &file, &opts(), true).unwrap();
     assert_eq!(s.read, rows);
     assert_eq!(s.ignored.values().sum::<usize>(), ignored);
     assert_eq!(s.imported, rows - ignored - nocoord);
@@ -276,8 +274,7 @@ fn police_uk_essex_counts_categories_and_times() {
         .count();
     assert_eq!(got, want_vandalism);
     // Re-import is idempotent.
-    let again =
-        import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), true).unwrap();
+    let again = import::import_file(&mut store, Layer::Incidents, &file, &opts(), true).unwrap();
     assert_eq!(again.imported, 0);
     assert_eq!(again.duplicates, s.imported);
     let _ = std::fs::remove_dir_all(data);
@@ -300,7 +297,7 @@ fn police_uk_essex_2018_all_months() {
     let (mut rows, mut imported) = (0, 0);
     for f in &files {
         let (r, ig, nc) = scan_police_uk(f);
-        let s = import::import_file(&mut store, ImportLayer::Incidents, f, &opts(), true).unwrap();
+        let s = import::import_file(&mut store, Layer::Incidents, f, &opts(), true).unwrap();
         assert_eq!(s.read, r);
         assert_eq!(s.rejected.len(), nc, "{}", f.display());
         assert_eq!(s.imported + s.duplicates, r - ig - nc);
@@ -329,8 +326,7 @@ fn vancouver_vpd_zero_zero_rows_and_local_times() {
             zero += 1;
         }
     }
-    let Records::Incidents(p) = ingest::read_file(ImportLayer::Incidents, &file, &opts()).unwrap()
-    else {
+    let Records::Incidents(p) = ingest::read_file(Layer::Incidents, &file, &opts()).unwrap() else {
         panic!()
     };
     assert_eq!(p.read, rows);
@@ -399,7 +395,7 @@ fn a_bad_feature_in_the_middle_changes_nothing() {
     fs[31] = feature(31, 12.55.into(), 55.686, "murder");
     std::fs::write(&file, geojson_incidents(&fs)).unwrap();
     let mut store = Store::open(&data.join("var")).unwrap();
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &file, &opts(), false).unwrap();
     assert!(!s.committed);
     let reasons: Vec<String> = s
         .rejected
@@ -420,7 +416,7 @@ fn a_bad_feature_in_the_middle_changes_nothing() {
         "{reasons:?}"
     );
     assert_eq!(store.count(Layer::Incidents).unwrap(), 0, "nothing written");
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), true).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &file, &opts(), true).unwrap();
     assert_eq!(s.imported, 47);
     let stored = store.load_incidents(true).unwrap();
     assert_eq!(
@@ -446,7 +442,7 @@ fn legacy_crs_member_and_swapped_axes() {
         ..opts()
     };
     let Records::Districts(p) =
-        ingest::read_file(ImportLayer::Districts, &dir.join("bydel.json"), &o).unwrap()
+        ingest::read_file(Layer::Districts, &dir.join("bydel.json"), &o).unwrap()
     else {
         panic!()
     };
@@ -475,8 +471,7 @@ fn legacy_crs_member_and_swapped_axes() {
         }),
         ..opts()
     };
-    let Records::Incidents(p) = ingest::read_file(ImportLayer::Incidents, &file, &o).unwrap()
-    else {
+    let Records::Incidents(p) = ingest::read_file(Layer::Incidents, &file, &o).unwrap() else {
         panic!()
     };
     assert!(p.rejected[0].reason.contains("swapped"), "{:?}", p.rejected);
@@ -627,7 +622,7 @@ fn shapefile_record_flagged_deleted_leaves_out_its_shape_and_shifts_nothing() {
     flag_deleted(&shp.with_extension("dbf"), 1);
     flag_deleted(&shp.with_extension("dbf"), 9);
     let Records::Districts(p) =
-        ingest::read_file(ImportLayer::Districts, &shp, &roder_options()).unwrap()
+        ingest::read_file(Layer::Districts, &shp, &roder_options()).unwrap()
     else {
         panic!("districts expected")
     };
@@ -671,14 +666,8 @@ fn shapefile_record_flagged_deleted_leaves_out_its_shape_and_shifts_nothing() {
     );
     // Through the all-or-nothing import, too.
     let mut store = Store::open(&dir.join("var")).unwrap();
-    let s = import::import_file(
-        &mut store,
-        ImportLayer::Districts,
-        &shp,
-        &roder_options(),
-        false,
-    )
-    .unwrap();
+    let s =
+        import::import_file(&mut store, Layer::Districts, &shp, &roder_options(), false).unwrap();
     assert!(s.committed && s.imported == 13, "{s:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -729,8 +718,7 @@ fn shapefile_with_more_shapes_or_more_records_is_refused_naming_both_counts() {
     let mut store = Store::open(&dir.join("var")).unwrap();
     // As written, both import whole.
     for (f, n) in [(&three, 3), (&four, 4)] {
-        let Records::Districts(p) = ingest::read_file(ImportLayer::Districts, f, &o).unwrap()
-        else {
+        let Records::Districts(p) = ingest::read_file(Layer::Districts, f, &o).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -748,7 +736,7 @@ fn shapefile_with_more_shapes_or_more_records_is_refused_naming_both_counts() {
     std::fs::write(three.with_extension("dbf"), &t4).unwrap();
     std::fs::write(four.with_extension("dbf"), &t3).unwrap();
     for (f, shapes, records) in [(&three, 3, 4), (&four, 4, 3)] {
-        let err = import::import_file(&mut store, ImportLayer::Districts, f, &o, false)
+        let err = import::import_file(&mut store, Layer::Districts, f, &o, false)
             .expect_err("a count mismatch is refused")
             .to_string();
         assert!(
@@ -759,7 +747,7 @@ fn shapefile_with_more_shapes_or_more_records_is_refused_naming_both_counts() {
         );
         assert!(!err.contains('\n'), "one line: {err}");
         // --skip-invalid does not pair them either.
-        assert!(import::import_file(&mut store, ImportLayer::Districts, f, &o, true).is_err());
+        assert!(import::import_file(&mut store, Layer::Districts, f, &o, true).is_err());
     }
     assert_eq!(
         store.count(Layer::Districts).unwrap(),
@@ -814,14 +802,8 @@ fn times_before_1900_or_after_tomorrow_are_refused_in_csv_and_geojson() {
         },
         ..opts()
     };
-    let s = import::import_file(
-        &mut store,
-        ImportLayer::Incidents,
-        &csv,
-        &mapping(false),
-        false,
-    )
-    .unwrap();
+    let s =
+        import::import_file(&mut store, Layer::Incidents, &csv, &mapping(false), false).unwrap();
     let r = refusals(&s);
     assert!(!s.committed);
     assert_eq!(r.len(), 4, "{r:?}");
@@ -853,14 +835,8 @@ fn times_before_1900_or_after_tomorrow_are_refused_in_csv_and_geojson() {
         "lon,lat,type,y,m,d,id\n12.55,55.686,theft,2012,5,1,a\n12.55,55.686,theft,1,1,1,b\n",
     )
     .unwrap();
-    let s = import::import_file(
-        &mut store,
-        ImportLayer::Incidents,
-        &parts,
-        &mapping(true),
-        false,
-    )
-    .unwrap();
+    let s =
+        import::import_file(&mut store, Layer::Incidents, &parts, &mapping(true), false).unwrap();
     assert_eq!(
         refusals(&s),
         ["line 3: datetime: '1-1-1' is before 1900-01-01T00:00:00Z, the earliest time accepted"]
@@ -874,7 +850,7 @@ fn times_before_1900_or_after_tomorrow_are_refused_in_csv_and_geojson() {
     fs[2]["properties"]["occurred_at"] = "9999-12-31T23:59:59Z".into();
     let gj = dir.join("times.geojson");
     std::fs::write(&gj, geojson_incidents(&fs)).unwrap();
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &gj, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &gj, &opts(), false).unwrap();
     let r = refusals(&s);
     assert_eq!(r.len(), 2, "{r:?}");
     assert_eq!(
@@ -900,8 +876,7 @@ fn times_before_1900_or_after_tomorrow_are_refused_in_csv_and_geojson() {
         .collect();
     let og = dir.join("obs.geojson");
     std::fs::write(&og, geojson_incidents(&obs)).unwrap();
-    let s =
-        import::import_file(&mut store, ImportLayer::Observations, &og, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Observations, &og, &opts(), false).unwrap();
     let r = refusals(&s);
     assert_eq!(r.len(), 2, "{r:?}");
     assert!(
@@ -937,12 +912,12 @@ fn geojson_with_a_utf8_byte_order_mark_imports() {
     bytes.extend_from_slice(geojson_incidents(&fs).as_bytes());
     std::fs::write(&file, &bytes).unwrap();
     let mut store = Store::open(&dir.join("var")).unwrap();
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &file, &opts(), false)
+    let s = import::import_file(&mut store, Layer::Incidents, &file, &opts(), false)
         .expect("a BOM is not an error");
     assert!(s.committed && s.imported == 3, "{s:?}");
     // The reader uploads go through (POST …/items), too.
     let Records::Incidents(p) = ingest::read_from(
-        ImportLayer::Incidents,
+        Layer::Incidents,
         ingest::Format::GeoJson,
         "upload.geojson",
         bytes.as_slice(),
@@ -989,7 +964,7 @@ fn csv_header_naming_a_column_twice_is_refused() {
         let f = dir.join(format!("dup{n}.csv"));
         std::fs::write(&f, text).unwrap();
         let o = if n == 2 { opts() } else { o.clone() };
-        let err = import::import_file(&mut store, ImportLayer::Incidents, &f, &o, true)
+        let err = import::import_file(&mut store, Layer::Incidents, &f, &o, true)
             .expect_err("refused")
             .to_string();
         assert!(
@@ -1000,7 +975,7 @@ fn csv_header_naming_a_column_twice_is_refused() {
     // Unnamed columns (trailing delimiters) are not names and may repeat.
     let f = dir.join("trailing.csv");
     std::fs::write(&f, "lon,lat,type,when,,\n12.55,55.686,theft,2012-05-01,,\n").unwrap();
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &f, &o, false).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &f, &o, false).unwrap();
     assert_eq!(s.imported, 1, "{s:?}");
     assert_eq!(store.count(Layer::Incidents).unwrap(), 1);
     let _ = std::fs::remove_dir_all(dir);
@@ -1032,7 +1007,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
         },
         ..opts()
     };
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &csv, &o, false).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &csv, &o, false).unwrap();
     assert_eq!(
         refusals(&s),
         [
@@ -1044,7 +1019,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
         source: Some("kbh\u{1b}[2J".into()),
         ..o.clone()
     };
-    let err = import::import_file(&mut store, ImportLayer::Incidents, &csv, &bad_source, true)
+    let err = import::import_file(&mut store, Layer::Incidents, &csv, &bad_source, true)
         .expect_err("refused")
         .to_string();
     assert_eq!(
@@ -1068,7 +1043,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
     fs[3]["id"] = "f\u{85}3".into();
     let gj = dir.join("ids.geojson");
     std::fs::write(&gj, geojson_incidents(&fs)).unwrap();
-    let s = import::import_file(&mut store, ImportLayer::Incidents, &gj, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Incidents, &gj, &opts(), false).unwrap();
     assert_eq!(
         refusals(&s),
         [
@@ -1097,8 +1072,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
     .collect();
     let og = dir.join("notes.geojson");
     std::fs::write(&og, geojson_incidents(&obs)).unwrap();
-    let s =
-        import::import_file(&mut store, ImportLayer::Observations, &og, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Observations, &og, &opts(), false).unwrap();
     assert_eq!(
         refusals(&s),
         [
@@ -1106,7 +1080,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
             "feature 2: note: contains the control character U+001B at character 1; only line feeds and tabs are allowed",
         ]
     );
-    let s = import::import_file(&mut store, ImportLayer::Observations, &og, &opts(), true).unwrap();
+    let s = import::import_file(&mut store, Layer::Observations, &og, &opts(), true).unwrap();
     assert_eq!(s.imported, 1);
     let kept = store.load_observations(true).unwrap();
     // Notes are published, so they pass the personal-data scrubber, which writes every run of
@@ -1121,7 +1095,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
     }]});
     let df = dir.join("d.geojson");
     std::fs::write(&df, d.to_string()).unwrap();
-    let s = import::import_file(&mut store, ImportLayer::Districts, &df, &opts(), false).unwrap();
+    let s = import::import_file(&mut store, Layer::Districts, &df, &opts(), false).unwrap();
     assert_eq!(
         refusals(&s),
         ["feature 0: name: contains the control character U+0007 at character 4"]
@@ -1129,7 +1103,7 @@ fn control_characters_in_ids_sources_names_and_notes_are_refused() {
 
     // An upload's file name becomes its source: refused, and shown escaped.
     let err = ingest::read_from(
-        ImportLayer::Incidents,
+        Layer::Incidents,
         ingest::Format::GeoJson,
         "walk\n.geojson",
         geojson_incidents(&fs[..1]).as_bytes(),
@@ -1165,11 +1139,11 @@ fn shapefile_export_imports_back_with_the_same_times_ids_and_a_dbase_date() {
     for epsg in [4326u16, 25832] {
         for layer in [Layer::Incidents, Layer::Observations] {
             let (n, name, import_layer) = match layer {
-                Layer::Incidents => (catalog.incidents.len(), "incidents", ImportLayer::Incidents),
+                Layer::Incidents => (catalog.incidents.len(), "incidents", Layer::Incidents),
                 _ => (
                     catalog.observations.len(),
                     "observations",
-                    ImportLayer::Observations,
+                    Layer::Observations,
                 ),
             };
             let zip = Export {
@@ -1348,8 +1322,8 @@ fn shapefile_times_before_1900_or_after_tomorrow_are_refused() {
         "1899-12-31",
     ];
     for (observations, layer, field) in [
-        (false, ImportLayer::Incidents, "occurred"),
-        (true, ImportLayer::Observations, "observed"),
+        (false, Layer::Incidents, "occurred"),
+        (true, Layer::Observations, "observed"),
     ] {
         let shp = dir.join(format!("{field}.shp"));
         write_timed_points(&shp, &times, observations);

@@ -14,8 +14,9 @@ use super::error::{ApiError, ApiResult};
 use super::params::{self, Params};
 use super::AppState;
 use crate::catalog::Catalog;
+use crate::model::Layer;
 use crate::output::export::{self, Export, Format};
-use crate::store::{AuditEntry, Layer};
+use crate::store::AuditEntry;
 
 /// Streams `positions` of `layer` from `cat` as a file in `format`, after recording the export.
 pub(super) async fn export(

@@ -13,69 +13,38 @@ use super::{base_url, blocking, encode, AppState, Reply};
 use crate::catalog::Catalog;
 use crate::index::PointFilter;
 use crate::ingest::shipped;
+use crate::model::Layer;
 use crate::model::{time, Category, DistrictLevel, ObservationKind};
 use crate::privacy::Disclosure;
-use crate::store::Layer;
 use crate::{demo, model};
 
 const GEOJSON: &str = "application/geo+json";
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
-/// The collections this service serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Collection {
-    Districts,
-    Incidents,
-    Observations,
+/// The feature collections of the layers, in the order `/api/collections` lists them.
+const COLLECTIONS: [Layer; 3] = [Layer::Districts, Layer::Incidents, Layer::Observations];
+
+/// The layer served as collection `id`.
+fn collection_of(id: &str) -> ApiResult<Layer> {
+    Layer::parse(id).map_err(|_| {
+        ApiError::NotFound(format!(
+            "no collection '{id}'; collections are districts, incidents, observations"
+        ))
+    })
 }
 
-impl Collection {
-    const ALL: [Collection; 3] = [
-        Collection::Districts,
-        Collection::Incidents,
-        Collection::Observations,
-    ];
-
-    fn id(self) -> &'static str {
-        match self {
-            Collection::Districts => "districts",
-            Collection::Incidents => "incidents",
-            Collection::Observations => "observations",
-        }
-    }
-
-    fn from_id(id: &str) -> ApiResult<Collection> {
-        Collection::ALL
-            .into_iter()
-            .find(|c| c.id() == id)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "no collection '{id}'; collections are districts, incidents, observations"
-                ))
-            })
-    }
-
-    fn layer(self) -> Layer {
-        match self {
-            Collection::Districts => Layer::Districts,
-            Collection::Incidents => Layer::Incidents,
-            Collection::Observations => Layer::Observations,
-        }
-    }
-
-    fn item_params(self) -> &'static [&'static str] {
-        match self {
-            // Districts have no time: `datetime` is checked, then every district answers
-            // (OGC API – Features 1, /req/core/fc-time-response).
-            Collection::Districts => &["bbox", "datetime", "limit", "offset", "level", "f", "crs"],
-            Collection::Incidents => &[
-                "bbox", "datetime", "limit", "offset", "category", "district", "f", "crs",
-                "dialect",
-            ],
-            Collection::Observations => &[
-                "bbox", "datetime", "limit", "offset", "kind", "district", "f", "crs", "dialect",
-            ],
-        }
+/// The query parameters a collection's items take.
+fn item_params(c: Layer) -> &'static [&'static str] {
+    match c {
+        // Districts have no time: `datetime` is checked, then every district answers
+        // (OGC API – Features 1, /req/core/fc-time-response).
+        Layer::Districts => &["bbox", "datetime", "limit", "offset", "level", "f", "crs"],
+        Layer::Incidents => &[
+            "bbox", "datetime", "limit", "offset", "category", "district", "f", "crs", "dialect",
+        ],
+        Layer::Observations => &[
+            "bbox", "datetime", "limit", "offset", "kind", "district", "f", "crs", "dialect",
+        ],
     }
 }
 
@@ -139,38 +108,38 @@ fn labels<T: Copy>(
     )
 }
 
-fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
-    let items = format!("{base}/api/collections/{}/items", c.id());
+fn collection_json(c: Layer, cat: &Catalog, base: &str) -> Value {
+    let items = format!("{base}/api/collections/{}/items", c.code());
     let mut links = vec![
-        json!({"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/{}", c.id())}),
+        json!({"rel": "self", "type": "application/json", "href": format!("{base}/api/collections/{}", c.code())}),
         json!({"rel": "items", "type": GEOJSON, "title": "Features as GeoJSON", "href": items}),
     ];
-    let who = if c == Collection::Incidents {
+    let who = if c == Layer::Incidents {
         " (police or admin token)"
     } else {
         ""
     };
     links.push(json!({"rel": "enclosure", "type": GEOJSON, "title": format!("Export as GeoJSON{who}"), "href": format!("{items}?f=geojson")}));
-    if c != Collection::Districts {
+    if c != Layer::Districts {
         links.push(json!({"rel": "enclosure", "type": "text/csv", "title": format!("Export as CSV{who}"), "href": format!("{items}?f=csv")}));
     }
     links.push(json!({"rel": "enclosure", "type": "application/zip", "title": format!("Export as zipped Shapefile, EPSG:25832{who}"), "href": format!("{items}?f=shapefile&crs=EPSG:25832")}));
-    links.push(json!({"rel": "tiles", "type": "application/json", "title": "Vector tiles (TileJSON)", "href": format!("{base}/tiles/{}.json", c.id())}));
+    links.push(json!({"rel": "tiles", "type": "application/json", "title": "Vector tiles (TileJSON)", "href": format!("{base}/tiles/{}.json", c.code())}));
     let bbox = cat.district_extent().map(|b| b.to_array());
     let mut v = json!({
-        "id": c.id(),
+        "id": c.code(),
         "itemType": "feature",
         "crs": [CRS84],
         "links": links,
     });
     let synthetic_count = match c {
-        Collection::Districts => 0,
-        Collection::Incidents => cat.synthetic.incidents,
-        Collection::Observations => cat.synthetic.observations,
+        Layer::Districts => 0,
+        Layer::Incidents => cat.synthetic.incidents,
+        Layer::Observations => cat.synthetic.observations,
     };
     let o = v.as_object_mut().expect("object");
     match c {
-        Collection::Districts => {
+        Layer::Districts => {
             o.insert("title".into(), json!("Districts"));
             o.insert("description".into(), json!("Copenhagen's 10 bydele, the 35 safety districts (district-8 is the Hotspot area, Indre Nørrebro west of Nørrebrogade) and the 399 roder. Filter with level=bydel|district|rode."));
             o.insert(
@@ -187,7 +156,7 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
             o.insert("count".into(), json!(cat.districts.len()));
             o.insert("attribution".into(), json!("© Københavns Kommune (CC BY 4.0); roder dissolved into safety districts by hotspot"));
         }
-        Collection::Incidents => {
+        Layer::Incidents => {
             o.insert("title".into(), json!("Incidents"));
             o.insert("description".into(), json!("Police-recorded incidents, one point each, with category, time (UTC), location precision and source."));
             o.insert("extent".into(), json!({
@@ -200,7 +169,7 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
             );
             o.insert("count".into(), json!(cat.incidents.len()));
         }
-        Collection::Observations => {
+        Layer::Observations => {
             o.insert("title".into(), json!("Safety-walk observations"));
             o.insert("description".into(), json!("Urban-space observations from safety walks (tryghedsvandringer): kind, rating 1 (very poor/unsafe) to 5 (good/safe), note, time."));
             o.insert("extent".into(), json!({
@@ -218,7 +187,7 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
             o.insert("count".into(), json!(cat.observations.len()));
         }
     }
-    if c != Collection::Districts {
+    if c != Layer::Districts {
         o.insert("synthetic".into(), json!(synthetic_count > 0));
         o.insert("synthetic_count".into(), json!(synthetic_count));
         if synthetic_count > 0 {
@@ -234,7 +203,7 @@ fn collection_json(c: Collection, cat: &Catalog, base: &str) -> Value {
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (cat, _) = state.view(&Caller::of(&req), Need::Points);
     let base = base_url(&req);
-    let mut list: Vec<Value> = Collection::ALL
+    let mut list: Vec<Value> = COLLECTIONS
         .iter()
         .map(|&c| collection_json(c, &cat, &base))
         .collect();
@@ -256,7 +225,7 @@ pub async fn collection(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let c = Collection::from_id(&path)?;
+    let c = collection_of(&path)?;
     let (cat, _) = state.view(&Caller::of(&req), Need::Points);
     Ok(HttpResponse::Ok().json(collection_json(c, &cat, &base_url(&req))))
 }
@@ -391,18 +360,18 @@ pub async fn items(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let c = Collection::from_id(&path)?;
-    let p = Params::parse(req.query_string(), c.item_params())?;
+    let c = collection_of(&path)?;
+    let p = Params::parse(req.query_string(), item_params(c))?;
     let caller = Caller::of(&req);
     let (cat, disclosure) = state.view(&caller, Need::Points);
     let format = params::choice(&p, "f", &["json", "geojson", "csv", "shapefile"], "json")?;
     if format != "json" {
         let format = crate::output::export::Format::parse(format, p.get("crs"), p.get("dialect"))
             .map_err(|(k, e)| ApiError::param(if k == "format" { "f" } else { k }, e))?;
-        if c == Collection::Incidents {
+        if c == Layer::Incidents {
             super::auth::require(&caller, super::auth::INCIDENT_EXPORTERS)?;
         }
-        let layer = c.layer();
+        let layer = c;
         let positions = {
             let (cat, p) = (cat.clone(), p.clone());
             web::block(move || matching(c, &p, &cat))
@@ -433,10 +402,10 @@ pub async fn items(
 }
 
 /// Positions of the features of `c` that the filters of `p` select, in id order.
-fn matching(c: Collection, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
+fn matching(c: Layer, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
     let bbox = params::bbox(p, cat.district_extent())?;
     Ok(match c {
-        Collection::Districts => {
+        Layer::Districts => {
             params::datetime(p)?;
             let level = match p.non_empty("level")? {
                 Some(l) => Some(
@@ -447,7 +416,7 @@ fn matching(c: Collection, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
             };
             cat.query_districts(level, bbox.as_ref())
         }
-        Collection::Incidents => {
+        Layer::Incidents => {
             let categories = params::categories(p)?;
             let filter = PointFilter {
                 bbox,
@@ -456,7 +425,7 @@ fn matching(c: Collection, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
             };
             cat.query_incidents(&filter, categories)
         }
-        Collection::Observations => {
+        Layer::Observations => {
             let kinds = params::kinds(p)?;
             let filter = PointFilter {
                 bbox,
@@ -473,7 +442,7 @@ fn matching(c: Collection, p: &Params, cat: &Catalog) -> ApiResult<Vec<u32>> {
 }
 
 fn items_page(
-    c: Collection,
+    c: Layer,
     p: &Params,
     cat: &Arc<Catalog>,
     disclosure: Disclosure,
@@ -487,11 +456,7 @@ fn items_page(
     let returned = page.positions.len();
     let links = page_links(base, path, p, offset, limit, returned, page.matched);
 
-    let per_feature = if c == Collection::Districts {
-        20_000
-    } else {
-        220
-    };
+    let per_feature = if c == Layer::Districts { 20_000 } else { 220 };
     let mut out = Vec::with_capacity(256 + returned * per_feature);
     out.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
     out.extend_from_slice(page.matched.to_string().as_bytes());
@@ -505,15 +470,15 @@ fn items_page(
     out.extend_from_slice(br#","links":"#);
     serde_json::to_writer(&mut out, &links).map_err(|e| ApiError::Internal(e.to_string()))?;
     let synthetic = match c {
-        Collection::Districts => 0,
-        Collection::Incidents => cat.synthetic.incidents,
-        Collection::Observations => cat.synthetic.observations,
+        Layer::Districts => 0,
+        Layer::Incidents => cat.synthetic.incidents,
+        Layer::Observations => cat.synthetic.observations,
     };
     if synthetic > 0 {
         out.extend_from_slice(br#","notice":"#);
         encode::string(&mut out, demo::NOTICE);
     }
-    if c == Collection::Incidents && !disclosure.exact {
+    if c == Layer::Incidents && !disclosure.exact {
         out.extend_from_slice(br#","privacy":"#);
         serde_json::to_writer(&mut out, &disclosure.describe())
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -524,11 +489,9 @@ fn items_page(
             out.push(b',');
         }
         match c {
-            Collection::Districts => encode::district(&mut out, &cat.districts[i as usize]),
-            Collection::Incidents => encode::incident(&mut out, &cat.incidents[i as usize]),
-            Collection::Observations => {
-                encode::observation(&mut out, &cat.observations[i as usize])
-            }
+            Layer::Districts => encode::district(&mut out, &cat.districts[i as usize]),
+            Layer::Incidents => encode::incident(&mut out, &cat.incidents[i as usize]),
+            Layer::Observations => encode::observation(&mut out, &cat.observations[i as usize]),
         }
     }
     out.extend_from_slice(b"]}");
@@ -542,18 +505,18 @@ pub async fn item(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (cid, fid) = path.into_inner();
-    let c = Collection::from_id(&cid)?;
+    let c = collection_of(&cid)?;
     let p = Params::parse(req.query_string(), &["f"])?;
     params::choice(&p, "f", &["json", "geojson"], "json")?;
     let (cat, _) = state.view(&Caller::of(&req), Need::Points);
     let missing = || ApiError::NotFound(format!("no feature '{fid}' in {cid}"));
     let mut out = Vec::with_capacity(1024);
     match c {
-        Collection::Districts => {
+        Layer::Districts => {
             let d = cat.district(&fid).ok_or_else(missing)?;
             encode::district(&mut out, d);
         }
-        Collection::Incidents => {
+        Layer::Incidents => {
             let id: i64 = fid
                 .parse()
                 .ok()
@@ -562,7 +525,7 @@ pub async fn item(
             let i = cat.incident_position(id).ok_or_else(missing)?;
             encode::incident(&mut out, &cat.incidents[i]);
         }
-        Collection::Observations => {
+        Layer::Observations => {
             let id: i64 = fid
                 .parse()
                 .ok()

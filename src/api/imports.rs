@@ -13,8 +13,9 @@ use serde_json::json;
 use super::error::{ApiError, ApiResult};
 use super::params::Params;
 use super::AppState;
-use crate::import;
-use crate::ingest::{self, Format, ImportLayer, ImportOptions, Preset};
+use crate::ingest::import;
+use crate::ingest::{self, Format, ImportOptions, Preset};
+use crate::model::Layer;
 
 /// Largest upload accepted, bytes.
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
@@ -69,7 +70,7 @@ pub async fn import(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let layer = ImportLayer::parse(&path).map_err(|_| {
+    let layer = Layer::parse(&path).map_err(|_| {
         ApiError::NotFound(format!("no collection '{path}' to import into; collections are districts, incidents, observations"))
     })?;
     let p = Params::parse(

@@ -1,12 +1,14 @@
 //! Reading files into domain types. This is the only module that knows file formats and
 //! coordinate systems: the shipped GeoJSON layers, and imports of GeoJSON, Shapefile and CSV
-//! with reprojection to WGS84 lon/lat, category mapping and per-row validation.
+//! with reprojection to WGS84 lon/lat, category mapping and per-row validation; and an import
+//! run ([`import`]): read, check, commit all or nothing, summarise.
 
 pub mod categories;
 pub mod crs;
 mod csv_import;
 mod geojson_import;
 mod geojson_layers;
+pub mod import;
 pub mod options;
 mod report;
 mod shapefile_import;
@@ -16,6 +18,8 @@ mod validate;
 
 use std::io::Read;
 use std::path::Path;
+
+use crate::model::Layer;
 
 pub use geojson_import::repair;
 pub use geojson_layers::{read_districts, read_polygons, read_streets, Street};
@@ -57,31 +61,6 @@ pub enum IngestError {
 
 /// Result of the ingest module.
 pub type Result<T> = std::result::Result<T, IngestError>;
-
-/// The layers files can be imported into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportLayer {
-    /// District boundaries.
-    Districts,
-    /// Police-recorded incidents.
-    Incidents,
-    /// Safety-walk observations.
-    Observations,
-}
-
-impl ImportLayer {
-    /// Parses `districts`, `incidents` or `observations`.
-    pub fn parse(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "districts" => Ok(ImportLayer::Districts),
-            "incidents" => Ok(ImportLayer::Incidents),
-            "observations" => Ok(ImportLayer::Observations),
-            _ => Err(format!(
-                "unknown layer '{s}'; expected districts, incidents or observations"
-            )),
-        }
-    }
-}
 
 /// The records read from one file, by layer.
 #[derive(Debug)]
@@ -149,7 +128,7 @@ fn check_names(name: &str, opts: &ImportOptions) -> Result<()> {
 }
 
 /// Reads a file of `format` (`auto` by extension) into `layer`.
-pub fn read_file(layer: ImportLayer, path: &Path, opts: &ImportOptions) -> Result<Records> {
+pub fn read_file(layer: Layer, path: &Path, opts: &ImportOptions) -> Result<Records> {
     let name = path.display().to_string();
     check_names(&name, opts)?;
     let format =
@@ -164,13 +143,13 @@ pub fn read_file(layer: ImportLayer, path: &Path, opts: &ImportOptions) -> Resul
         let (fc, crs) = (&shp.features, &shp.crs);
         let origin = geojson_import::Origin::Shapefile(&shp.records);
         let mut records = match layer {
-            ImportLayer::Districts => Records::Districts(geojson_import::districts_from(
+            Layer::Districts => Records::Districts(geojson_import::districts_from(
                 &name, fc, crs, origin, opts,
             )?),
-            ImportLayer::Incidents => Records::Incidents(geojson_import::incidents_from(
+            Layer::Incidents => Records::Incidents(geojson_import::incidents_from(
                 &name, fc, crs, origin, opts,
             )?),
-            ImportLayer::Observations => Records::Observations(geojson_import::observations_from(
+            Layer::Observations => Records::Observations(geojson_import::observations_from(
                 &name, fc, crs, origin, opts,
             )?),
         };
@@ -187,7 +166,7 @@ pub fn read_file(layer: ImportLayer, path: &Path, opts: &ImportOptions) -> Resul
 
 /// Reads GeoJSON or CSV from a stream (an HTTP upload) into `layer`.
 pub fn read_from(
-    layer: ImportLayer,
+    layer: Layer,
     format: Format,
     name: &str,
     input: impl Read,
@@ -199,10 +178,10 @@ pub fn read_from(
             file: name.to_owned(),
             reason: "Shapefiles are read from disk (.shp with .shx, .dbf, .prj beside it)".into(),
         }),
-        (ImportLayer::Incidents, Format::GeoJson) => Ok(Records::Incidents(geojson_import::read_incidents(name, input, opts)?)),
-        (ImportLayer::Incidents, Format::Csv) => Ok(Records::Incidents(csv_import::read_incidents(name, input, opts)?)),
-        (ImportLayer::Observations, Format::GeoJson) => Ok(Records::Observations(geojson_import::read_observations(name, input, opts)?)),
-        (ImportLayer::Districts, Format::GeoJson) => Ok(Records::Districts(geojson_import::read_districts(name, input, opts)?)),
+        (Layer::Incidents, Format::GeoJson) => Ok(Records::Incidents(geojson_import::read_incidents(name, input, opts)?)),
+        (Layer::Incidents, Format::Csv) => Ok(Records::Incidents(csv_import::read_incidents(name, input, opts)?)),
+        (Layer::Observations, Format::GeoJson) => Ok(Records::Observations(geojson_import::read_observations(name, input, opts)?)),
+        (Layer::Districts, Format::GeoJson) => Ok(Records::Districts(geojson_import::read_districts(name, input, opts)?)),
         (layer, Format::Csv) => Err(IngestError::File {
             file: name.to_owned(),
             reason: format!("CSV import is offered for incidents, not for {layer:?}; use GeoJSON or a Shapefile").to_lowercase(),

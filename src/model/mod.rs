@@ -16,6 +16,41 @@ pub use incident::{Incident, Precision};
 pub use new::{NewIncident, NewObservation};
 pub use observation::{Observation, ObservationKind};
 
+/// The layers the catalog holds and the store keeps: what is imported, exported, tiled and
+/// served as collections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// District boundaries (bydele, safety districts, roder).
+    Districts,
+    /// Police-recorded incidents.
+    Incidents,
+    /// Safety-walk observations.
+    Observations,
+}
+
+impl Layer {
+    /// Parses `districts`, `incidents` or `observations`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "districts" => Ok(Layer::Districts),
+            "incidents" => Ok(Layer::Incidents),
+            "observations" => Ok(Layer::Observations),
+            _ => Err(format!(
+                "unknown layer '{s}'; expected districts, incidents or observations"
+            )),
+        }
+    }
+
+    /// The layer's name as in URLs and on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            Layer::Districts => "districts",
+            Layer::Incidents => "incidents",
+            Layer::Observations => "observations",
+        }
+    }
+}
+
 /// A label in the two languages the product speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Labels {

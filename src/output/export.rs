@@ -23,7 +23,7 @@ use crate::catalog::Catalog;
 use crate::demo;
 use crate::ingest::crs::Crs;
 use crate::model::time;
-use crate::store::Layer;
+use crate::model::Layer;
 
 /// The Copenhagen local time of day of the instant `secs` (Unix seconds), `hh:mm:ss`.
 fn local_time(secs: i64) -> String {

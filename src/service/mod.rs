@@ -377,19 +377,20 @@ impl Service {
         })
     }
 
-    /// Imports `records` into `layer` all or nothing (see [`crate::import::commit`]); when
+    /// Imports `records` into `layer` all or nothing (see [`crate::ingest::import::commit`]); when
     /// anything was committed, returns after the catalog holds it.
     pub fn import(
         &self,
-        layer: crate::ingest::ImportLayer,
+        layer: crate::model::Layer,
         records: crate::ingest::Records,
         skip_invalid: bool,
         source: &str,
         started: Instant,
-    ) -> ServiceResult<crate::import::ImportSummary> {
+    ) -> ServiceResult<crate::ingest::import::ImportSummary> {
         self.write(|store| {
-            let s = crate::import::commit(store, layer, records, skip_invalid, source, started)
-                .map_err(|e| ServiceError::internal("import", e))?;
+            let s =
+                crate::ingest::import::commit(store, layer, records, skip_invalid, source, started)
+                    .map_err(|e| ServiceError::internal("import", e))?;
             let changed = s.committed;
             Ok((s, changed))
         })

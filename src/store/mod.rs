@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use geo::MultiPolygon;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::model::Layer;
 use crate::model::{Category, District, Incident, Observation, Precision};
 pub use crate::model::{NewIncident, NewObservation};
 
@@ -608,17 +609,6 @@ fn bump_generation(conn: &Connection) -> Result<()> {
         [],
     )?;
     Ok(())
-}
-
-/// The stored layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layer {
-    /// District boundaries.
-    Districts,
-    /// Incidents.
-    Incidents,
-    /// Observations.
-    Observations,
 }
 
 #[cfg(test)]

@@ -5,10 +5,10 @@
 //! SQLite backend's own business.
 
 use super::{
-    AuditEntry, ChangeKind, Changes, GoalSettings, Layer, Measurement, Result, Store,
-    StoredInitiative, StoredToken, Walk,
+    AuditEntry, ChangeKind, Changes, GoalSettings, Measurement, Result, Store, StoredInitiative,
+    StoredToken, Walk,
 };
-use crate::model::{District, Incident, NewIncident, NewObservation, Observation};
+use crate::model::{District, Incident, Layer, NewIncident, NewObservation, Observation};
 use crate::reports::{ModerationEntry, Report};
 
 /// Districts, incidents and observations (WGS84 lon/lat, Unix seconds UTC).

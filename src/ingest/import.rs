@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::ingest::{self, ImportLayer, ImportOptions, Records};
+use crate::ingest::{self, ImportOptions, Records};
+use crate::model::Layer;
 use crate::store::LayerStore;
 
 /// What an import did.
@@ -65,25 +66,17 @@ pub enum ImportError {
     Store(#[from] crate::store::StoreError),
 }
 
-fn layer_name(layer: ImportLayer) -> &'static str {
-    match layer {
-        ImportLayer::Districts => "districts",
-        ImportLayer::Incidents => "incidents",
-        ImportLayer::Observations => "observations",
-    }
-}
-
 /// Writes `records` (already read) to the store under the all-or-nothing rule.
 pub fn commit(
     store: &mut dyn LayerStore,
-    layer: ImportLayer,
+    layer: Layer,
     records: Records,
     skip_invalid: bool,
     source: &str,
     started: Instant,
 ) -> Result<ImportSummary, ImportError> {
     let mut s = ImportSummary {
-        layer: layer_name(layer),
+        layer: layer.code(),
         read: records.read(),
         imported: 0,
         duplicates: 0,
@@ -112,7 +105,7 @@ pub fn commit(
 /// Reads `path` into `layer` and commits it.
 pub fn import_file(
     store: &mut dyn LayerStore,
-    layer: ImportLayer,
+    layer: Layer,
     path: &Path,
     opts: &ImportOptions,
     skip_invalid: bool,
