@@ -12,7 +12,9 @@ use super::open311::{duplicates_for_moderator, RequestJson};
 use super::params::{self, Params};
 use super::AppState;
 use crate::model::{time, DistrictLevel, NewObservation, ObservationKind};
-use crate::reports::{scrub, ModerationEntry, Report, Status};
+use crate::reports::{scrub, Report, Status};
+use crate::service::moderation::Moderation;
+use crate::service::query::text;
 
 /// `GET /api/reports?status=&limit=&offset=` (planner): every report, newest first, with the
 /// original text, contact and possible duplicates; `status=new` is the moderation queue.
@@ -74,144 +76,6 @@ fn report_id(raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::NotFound(format!("no report '{raw}'")))
 }
 
-/// The body of `POST /api/reports/{id}/moderation`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModerationRequest {
-    action: String,
-    reason: Option<String>,
-    duplicate_of: Option<serde_json::Value>,
-    status: Option<String>,
-    status_note: Option<String>,
-}
-
-fn text(field: &str, v: &Option<String>, max: usize) -> ApiResult<Option<String>> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) if t.chars().count() > max => Err(ApiError::param(
-            field,
-            format!("longer than {max} characters"),
-        )),
-        Some(t) if t.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(ApiError::param(field, "contains control characters"))
-        }
-        Some(t) => Ok(Some(t.to_owned())),
-    }
-}
-
-/// Applies a moderation action to a copy of `r`; returns the new state, the log entry and the
-/// report it was marked a duplicate of (which gains a "me too").
-fn apply(
-    r: &Report,
-    m: &ModerationRequest,
-    actor: &str,
-    now: i64,
-    exists: impl Fn(i64) -> Option<Report>,
-) -> ApiResult<(Report, ModerationEntry, Option<i64>)> {
-    let mut n = r.clone();
-    let reason = text("reason", &m.reason, 1000)?;
-    let note = text("status_note", &m.status_note, 1000)?.map(|t| scrub::scrub(&t).0);
-    let mut duplicate = None;
-    match m.action.as_str() {
-        "publish" => {
-            if r.published {
-                return Err(ApiError::param("action", "the report is already published"));
-            }
-            n.published = true;
-            n.status = Status::Open;
-            n.duplicate_of = None;
-        }
-        "reject" => {
-            let why = reason
-                .clone()
-                .ok_or_else(|| ApiError::param("reason", "is required to reject"))?;
-            n.published = false;
-            n.status = Status::Rejected;
-            n.reason = Some(why);
-        }
-        "mark_duplicate" => {
-            let target = match &m.duplicate_of {
-                Some(serde_json::Value::Number(x)) => x.as_i64(),
-                Some(serde_json::Value::String(s)) => s.parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| {
-                ApiError::param(
-                    "duplicate_of",
-                    "is required: the id of the report this one repeats",
-                )
-            })?;
-            if target == r.id {
-                return Err(ApiError::param(
-                    "duplicate_of",
-                    "a report cannot duplicate itself",
-                ));
-            }
-            let t = exists(target)
-                .ok_or_else(|| ApiError::param("duplicate_of", format!("no report {target}")))?;
-            if !t.published {
-                return Err(ApiError::param(
-                    "duplicate_of",
-                    format!("report {target} is not published"),
-                ));
-            }
-            n.published = false;
-            n.status = Status::Duplicate;
-            n.duplicate_of = Some(target);
-            duplicate = Some(target);
-        }
-        "set_status" => {
-            let s = m.status.as_deref().ok_or_else(|| {
-                ApiError::param(
-                    "status",
-                    "is required: open, acknowledged, in_progress or closed",
-                )
-            })?;
-            let s = Status::parse(s)
-                .filter(|s| {
-                    matches!(
-                        s,
-                        Status::Open | Status::Acknowledged | Status::InProgress | Status::Closed
-                    )
-                })
-                .ok_or_else(|| {
-                    ApiError::param(
-                        "status",
-                        format!("'{s}' is not open, acknowledged, in_progress or closed"),
-                    )
-                })?;
-            if !r.published {
-                return Err(ApiError::param(
-                    "action",
-                    "publish the report before setting its status",
-                ));
-            }
-            n.status = s;
-            if note.is_some() {
-                n.status_note = note.clone();
-            }
-        }
-        other => {
-            return Err(ApiError::param(
-                "action",
-                format!("'{other}' is not publish, reject, mark_duplicate or set_status"),
-            ))
-        }
-    }
-    n.updated_at = now;
-    let entry = ModerationEntry {
-        report_id: r.id,
-        at: now,
-        actor: actor.to_owned(),
-        action: m.action.clone(),
-        reason,
-        status: n.status.code().to_owned(),
-        status_note: note,
-        duplicate_of: duplicate,
-    };
-    Ok((n, entry, duplicate))
-}
-
 /// `POST /api/reports/{id}/moderation` (planner).
 pub async fn moderate(
     state: web::Data<AppState>,
@@ -220,21 +84,11 @@ pub async fn moderate(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = report_id(&path)?;
-    let m: ModerationRequest = serde_json::from_slice(&body)
+    let m: Moderation = serde_json::from_slice(&body)
         .map_err(|e| ApiError::param("body", format!("not a moderation request: {e}")))?;
-    let r = state
-        .reports()
-        .get(id)
-        .ok_or_else(|| ApiError::NotFound(format!("no report {id}")))?;
     let actor = Caller::of(&req).actor();
-    let now = chrono::Utc::now().timestamp();
-    let book = state.reports();
-    let (updated, entry, duplicate) = apply(&r, &m, &actor, now, |t| book.get(t))?;
     let st = state.clone();
-    let done = web::block(move || st.store_moderation(updated, entry, duplicate))
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker pool: {e}")))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let done = super::off_thread(move || st.moderate(id, &m, &actor)).await?;
     Ok(HttpResponse::Ok().json(RequestJson::planner(&done)))
 }
 

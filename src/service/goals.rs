@@ -10,8 +10,8 @@ use crate::planning::goals::{self, Measure, Period};
 /// Every goal with its values and status, as the caller may see them.
 pub fn goal_views(state: &Service, caller: &Caller) -> ServiceResult<Vec<Value>> {
     let (cat, disclosure) = state.view(caller, Need::Programme);
-    let measurements = state.with_store(|s| s.measurements())?;
-    let settings = state.with_store(|s| s.goal_settings())?;
+    let measurements = state.read(|s| s.measurements())?;
+    let settings = state.read(|s| s.goal_settings())?;
     let initiatives = state.initiatives()?;
     let all_initiatives = caller.sees_unpublished();
     Ok(goals::GOALS

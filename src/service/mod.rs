@@ -6,6 +6,7 @@
 mod error;
 pub mod evaluation;
 pub mod goals;
+pub mod moderation;
 pub mod query;
 pub mod status_report;
 
@@ -21,6 +22,9 @@ use crate::catalog::Catalog;
 use crate::privacy::Disclosure;
 use crate::store::writer::{ReportWrite, WriteError, Written};
 use crate::store::{Repository, Store, StoredToken};
+
+/// Store connections for reads.
+const READERS: usize = 2;
 
 /// Residents per safety district id.
 type Populations =
@@ -130,8 +134,13 @@ pub struct Service {
     me_too_seen: crate::reports::ratelimit::OncePerClient,
     /// The API tokens (salted hashes).
     tokens: ArcSwap<Vec<StoredToken>>,
-    /// The store's connection for use-cases' reads and writes.
+    /// The store's connection for use-cases' writes.
     store: Mutex<Box<dyn Repository>>,
+    /// Connections for reads, which SQLite in WAL mode serves beside a writer: reads do not
+    /// queue behind a write or behind each other (up to one per connection).
+    readers: Vec<Mutex<Box<dyn Repository>>>,
+    /// Spreads waiting reads over `readers` when all are busy.
+    next_reader: std::sync::atomic::AtomicUsize,
     /// Whether synthetic records are shown.
     demo: bool,
     /// A connection that follows the change feed for the layers and tokens.
@@ -187,6 +196,13 @@ impl Service {
             }
         })
         .map_err(part("report writer"))?;
+        let readers = (0..READERS)
+            .map(|_| {
+                Store::open(&dir)
+                    .map(|s| Mutex::new(Box::new(s) as Box<dyn Repository>))
+                    .map_err(part("store readers"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let following = Following {
             store: Box::new(Store::open(&dir).map_err(part("change feed"))?),
             layers: catalog.feed_position,
@@ -209,6 +225,8 @@ impl Service {
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
             tokens: ArcSwap::from_pointee(tokens),
             store: Mutex::new(Box::new(store)),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             demo,
             following: Mutex::new(following),
             populations: Mutex::new(None),
@@ -293,7 +311,7 @@ impl Service {
 
     /// The moderation log of a report.
     pub fn moderation_log(&self, id: i64) -> ServiceResult<Vec<crate::reports::ModerationEntry>> {
-        self.with_store(|s| s.moderation_log(id))
+        self.read(|s| s.moderation_log(id))
     }
 
     /// Records a safety walk.
@@ -398,17 +416,17 @@ impl Service {
 
     /// Every initiative.
     pub fn initiatives(&self) -> ServiceResult<Vec<crate::store::StoredInitiative>> {
-        self.with_store(|s| s.initiatives())
+        self.read(|s| s.initiatives())
     }
 
     /// Every walk.
     pub fn walks(&self) -> ServiceResult<Vec<crate::store::Walk>> {
-        self.with_store(|s| s.walks())
+        self.read(|s| s.walks())
     }
 
     /// Whether walk `id` exists.
     pub fn walk_exists(&self, id: i64) -> ServiceResult<bool> {
-        self.with_store(|s| s.walk_exists(id))
+        self.read(|s| s.walk_exists(id))
     }
 
     fn lock_store(&self) -> ServiceResult<std::sync::MutexGuard<'_, Box<dyn Repository>>> {
@@ -417,7 +435,28 @@ impl Service {
             .map_err(|_| ServiceError::Internal("store lock poisoned".into()))
     }
 
-    /// Runs `f` on the store's connection (serialised).
+    /// Runs the read `f` on a free reader connection (or waits for one).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&dyn Repository) -> crate::store::Result<T>,
+    ) -> ServiceResult<T> {
+        use std::sync::TryLockError;
+        for r in &self.readers {
+            match r.try_lock() {
+                Ok(g) => return Ok(f(g.as_ref())?),
+                Err(TryLockError::Poisoned(p)) => return Ok(f(p.into_inner().as_ref())?),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        let g = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
+        Ok(f(g.as_ref())?)
+    }
+
+    /// Runs the write `f` on the store's connection (writes are serialised).
     fn with_store<T>(
         &self,
         f: impl FnOnce(&dyn Repository) -> crate::store::Result<T>,
@@ -500,13 +539,7 @@ impl Service {
 
     /// Appends an entry to the audit log; it is durable when this returns.
     pub fn record_audit(&self, entry: &crate::store::AuditEntry) -> ServiceResult<()> {
-        let store = self
-            .store
-            .lock()
-            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
-        store
-            .record_audit(entry)
-            .map_err(|e| ServiceError::Internal(format!("audit log: {e}")))?;
+        self.with_store(|s| s.record_audit(entry))?;
         Ok(())
     }
 
@@ -516,13 +549,7 @@ impl Service {
         limit: usize,
         offset: usize,
     ) -> ServiceResult<(Vec<crate::store::AuditEntry>, i64)> {
-        let store = self
-            .store
-            .lock()
-            .map_err(|_| ServiceError::Internal("store lock poisoned".into()))?;
-        store
-            .audit(limit, offset)
-            .map_err(|e| ServiceError::Internal(format!("audit log: {e}")))
+        self.read(|s| s.audit(limit, offset))
     }
 
     /// Runs `f` with the store locked (writes are serialised), then follows the change feed

@@ -89,3 +89,19 @@ pub fn district<'c>(
         )
     })
 }
+
+/// An optional free-text field: trimmed (empty = `None`), at most `max` characters, no control
+/// characters but newlines.
+pub fn text(field: &str, v: &Option<String>, max: usize) -> ServiceResult<Option<String>> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > max => Err(ServiceError::param(
+            field,
+            format!("longer than {max} characters"),
+        )),
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ServiceError::param(field, "contains control characters"))
+        }
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
