@@ -488,6 +488,12 @@ async fn a_report_from_submission_to_publication_and_follow_up() {
         "action"
     );
     assert_eq!(m(json!({"action": "launch"})).await.json["field"], "action");
+    // A field of the wrong JSON type is named, not the whole body.
+    assert_eq!(
+        m(json!({"action": "reject", "reason": 5})).await.json["field"],
+        "reason"
+    );
+    assert_eq!(m(json!({"action": 1})).await.json["field"], "action");
     assert_eq!(
         post_json(
             &f,

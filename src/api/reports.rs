@@ -84,8 +84,7 @@ pub async fn moderate(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = report_id(&path)?;
-    let m: Moderation = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::param("body", format!("not a moderation request: {e}")))?;
+    let m = moderation_request(&body)?;
     let actor = Caller::of(&req).actor();
     let st = state.clone();
     let done = super::off_thread(move || st.moderate(id, &m, &actor)).await?;
@@ -632,4 +631,30 @@ pub async fn compare_walks(
 async fn walk_exists(state: &web::Data<AppState>, id: i64) -> ApiResult<bool> {
     let st = state.clone();
     super::off_thread(move || st.walk_exists(id)).await
+}
+
+/// The body of a moderation request, each wrong field named (a type error from serde would
+/// only name the body).
+fn moderation_request(body: &[u8]) -> ApiResult<Moderation> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::param("body", format!("not a moderation request: {e}")))?;
+    let fields = v
+        .as_object()
+        .ok_or_else(|| ApiError::param("body", "not a moderation request: expected an object"))?;
+    for (k, x) in fields {
+        match k.as_str() {
+            "action" | "reason" | "status" | "status_note" if !(x.is_string() || x.is_null()) => {
+                return Err(ApiError::param(k.as_str(), "expected text"));
+            }
+            "action" | "reason" | "status" | "status_note" | "duplicate_of" => {}
+            other => {
+                return Err(ApiError::param(
+                    other,
+                    "unknown field; a moderation request takes action, reason, duplicate_of, status and status_note",
+                ))
+            }
+        }
+    }
+    serde_json::from_value(v)
+        .map_err(|e| ApiError::param("body", format!("not a moderation request: {e}")))
 }
