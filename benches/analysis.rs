@@ -83,13 +83,12 @@ fn million_incidents(n: usize) -> Vec<Incident> {
             lat: rng.random_range(55.62..55.72),
             precision: Precision::Street,
             source: "bench".into(),
-            source_id: Box::default(),
         })
         .collect()
 }
 
 fn bench_hex_and_kde(c: &mut Criterion) {
-    let cat = Catalog::build(Vec::new(), million_incidents(1_000_000), Vec::new());
+    let cat = Catalog::build(Vec::new(), million_incidents(1_000_000).into(), Vec::new());
     let all: Vec<u32> = (0..cat.incidents.len() as u32).collect();
     let mut g = c.benchmark_group("hexbins");
     g.sample_size(10).measurement_time(Duration::from_secs(15));

@@ -38,7 +38,6 @@ fn incidents() -> Vec<Incident> {
                 lat: cy + rng.random_range(-0.006..0.006) * rng.random::<f64>(),
                 precision: Precision::Street,
                 source: "bench".into(),
-                source_id: format!("b-{i}").into(),
             }
         })
         .collect()
@@ -151,7 +150,7 @@ fn bench(c: &mut Criterion) {
                 if n > 0 {
                     out.push(b',');
                 }
-                encode_incident(&mut out, i);
+                encode_incident(&mut out, i, "");
             }
             out.extend_from_slice(b"]}");
             out.len()

@@ -55,14 +55,17 @@ fn million_incidents() -> Vec<Incident> {
                 lat,
                 precision: Precision::Street,
                 source: "bench".into(),
-                source_id: format!("b-{i}").into(),
             }
         })
         .collect()
 }
 
 fn bench(c: &mut Criterion) {
-    let exact = Arc::new(Catalog::build(Vec::new(), million_incidents(), Vec::new()));
+    let exact = Arc::new(Catalog::build(
+        Vec::new(),
+        million_incidents().into(),
+        Vec::new(),
+    ));
     let public = Arc::new(exact.generalised());
     let none = Params::parse("", &[]).unwrap();
     // z15 tiles: one over Nørrebro (Blågårds Plads) and one in the clusters' densest tile.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::index::study::{study_cells, StudyGrid};
 use crate::index::{DistrictIndex, LonLatBox, PointFilter, PointIndex, Positioned};
-use crate::model::{District, DistrictLevel, Incident, Observation};
+use crate::model::{District, DistrictLevel, Incident, Incidents, Observation};
 use crate::store::DEMO_SOURCE;
 
 impl Positioned for Incident {
@@ -49,8 +49,8 @@ pub struct Catalog {
     /// Districts, bydele first, then safety districts, then roder, each by number.
     pub districts: Vec<District>,
     district_index: DistrictIndex,
-    /// Incidents by id.
-    pub incidents: Vec<Incident>,
+    /// Incidents by id, with their source ids.
+    pub incidents: Incidents,
     incident_index: PointIndex,
     /// Observations by id.
     pub observations: Vec<Observation>,
@@ -150,18 +150,20 @@ impl Catalog {
     /// by id (as the store returns them).
     pub fn build(
         districts: Vec<District>,
-        incidents: Vec<Incident>,
+        incidents: Incidents,
         observations: Vec<Observation>,
     ) -> Catalog {
-        Catalog::build_with(districts, incidents, observations, None)
+        Catalog::build_with(districts, incidents, observations, None, false)
     }
 
-    /// [`Catalog::build`], with the data version given (`Some`) or computed (`None`).
+    /// [`Catalog::build`], with the data version given (`Some`) or computed (`None`); with
+    /// `shared_points`, most incidents share their position with others (the public view).
     fn build_with(
         districts: Vec<District>,
-        incidents: Vec<Incident>,
+        incidents: Incidents,
         observations: Vec<Observation>,
         version: Option<String>,
+        shared_points: bool,
     ) -> Catalog {
         debug_assert!(incidents.windows(2).all(|w| w[0].id < w[1].id));
         debug_assert!(observations.windows(2).all(|w| w[0].id < w[1].id));
@@ -212,7 +214,14 @@ impl Catalog {
         };
         // The incidents' tree (the largest part) is built beside the rest.
         let (incident_index, version) = std::thread::scope(|s| {
-            let tree = s.spawn(|| PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat))));
+            let tree = s.spawn(|| {
+                let points = incidents.iter().map(|i| (i.lon, i.lat));
+                if shared_points {
+                    PointIndex::bulk_load_grouped(points)
+                } else {
+                    PointIndex::bulk_load(points)
+                }
+            });
             let h = version.unwrap_or_else(|| format!("v1-{:016x}", digest().0));
             (
                 tree.join()
@@ -282,9 +291,10 @@ impl Catalog {
         // The same data, so the same version (not computed again).
         let mut public = Catalog::build_with(
             self.districts.clone(),
-            incidents,
+            crate::model::Incidents::without_source_ids(incidents),
             self.observations.clone(),
             Some(self.version.clone()),
+            true,
         );
         public.public = true;
         public.public_id_key = self.public_id_key;
@@ -377,7 +387,21 @@ impl Catalog {
     /// Positions (in id order) of the incidents passing `filter` whose category is in the
     /// `categories` bit mask (see [`crate::model::Category::bit`]).
     pub fn query_incidents(&self, filter: &PointFilter<'_>, categories: u16) -> Vec<u32> {
-        let keep = |i: &Incident| categories & i.category.bit() != 0;
+        let all = crate::model::Category::ALL
+            .iter()
+            .all(|c| categories & c.bit() != 0);
+        // Without a category filter, no incident needs to be read to pass it.
+        if all {
+            return self.query_incidents_by(filter, |_| true);
+        }
+        self.query_incidents_by(filter, |i| categories & i.category.bit() != 0)
+    }
+
+    fn query_incidents_by(
+        &self,
+        filter: &PointFilter<'_>,
+        keep: impl Fn(&Incident) -> bool,
+    ) -> Vec<u32> {
         match self.own_district(filter) {
             Some(d) => filter_members(&self.incidents, self.incident_members_of(d), filter, keep),
             None => self.incident_index.query(&self.incidents, filter, keep),
@@ -607,11 +631,10 @@ mod tests {
                     lat: 55.5 + (y as f64 - 2.0) * U,
                     precision: Precision::Street,
                     source: "t".into(),
-                    source_id: id.to_string().into(),
                 });
             }
         }
-        let cat = Catalog::build(districts, incidents, Vec::new());
+        let cat = Catalog::build(districts, incidents.into(), Vec::new());
         let bbox = LonLatBox {
             min_lon: 12.5 + 5.0 * U,
             min_lat: 55.5 + 3.0 * U,

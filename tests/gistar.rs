@@ -28,12 +28,11 @@ fn catalog_from_fixture_points() -> Catalog {
                 lat: r[1].parse().unwrap(),
                 precision: Precision::Address,
                 source: "fixture".into(),
-                source_id: i.to_string().into(),
             }
         })
         .collect();
     let districts = read_districts("districts", shipped::DISTRICTS).unwrap();
-    Catalog::build(districts, incidents, Vec::new())
+    Catalog::build(districts, incidents.into(), Vec::new())
 }
 
 fn check(fixture: &str) {

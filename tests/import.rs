@@ -510,9 +510,12 @@ fn export_imports_back_unchanged() {
         let cat = hotspot::catalog::Catalog::load(&store, true).unwrap();
         let d8 = cat.district("district-8").unwrap().geometry.clone();
         use geo::Intersects;
-        cat.incidents
-            .into_iter()
-            .filter(|i| d8.intersects(&geo::Point::new(i.lon, i.lat)))
+        (0..cat.incidents.len())
+            .filter(|&p| {
+                let i = &cat.incidents[p];
+                d8.intersects(&geo::Point::new(i.lon, i.lat))
+            })
+            .map(|p| (cat.incidents[p], cat.incidents.source_id(p).to_owned()))
             .collect()
     };
     assert!(
@@ -528,21 +531,21 @@ fn export_imports_back_unchanged() {
         .load_incidents(true)
         .unwrap();
     assert_eq!(back.len(), original.len());
-    for (a, b) in original.iter().zip(&back) {
+    for (n, ((a, a_id), b)) in original.iter().zip(back.iter()).enumerate() {
         assert_eq!(
             (
                 a.category,
                 a.occurred_at,
                 a.precision,
-                &a.source,
-                &a.source_id
+                a.source,
+                a_id.as_str()
             ),
             (
                 b.category,
                 b.occurred_at,
                 b.precision,
-                &b.source,
-                &b.source_id
+                b.source,
+                back.source_id(n)
             )
         );
         assert!((a.lon - b.lon).abs() < 1e-7 && (a.lat - b.lat).abs() < 1e-7);
@@ -1215,22 +1218,22 @@ fn shapefile_export_imports_back_with_the_same_times_ids_and_a_dbase_date() {
             let close = |a: (f64, f64), b: (f64, f64)| metres(a, b) < 0.01;
             match layer {
                 Layer::Incidents => {
-                    let back: HashMap<String, _> = store
-                        .load_incidents(true)
-                        .unwrap()
-                        .into_iter()
-                        .map(|i| (i.source_id.to_string(), i))
+                    let loaded = store.load_incidents(true).unwrap();
+                    let back: HashMap<String, _> = loaded
+                        .iter()
+                        .enumerate()
+                        .map(|(p, i)| (loaded.source_id(p).to_owned(), *i))
                         .collect();
                     assert_eq!(back.len(), n);
-                    for a in catalog.incidents.iter() {
-                        let b = &back[&*a.source_id];
+                    for (p, a) in catalog.incidents.iter().enumerate() {
+                        let id = catalog.incidents.source_id(p);
+                        let b = &back[id];
                         assert_eq!(
-                            (a.category, a.occurred_at, a.precision, &a.source),
-                            (b.category, b.occurred_at, b.precision, &b.source),
-                            "{}",
-                            a.source_id
+                            (a.category, a.occurred_at, a.precision, a.source),
+                            (b.category, b.occurred_at, b.precision, b.source),
+                            "{id}"
                         );
-                        assert!(close((a.lon, a.lat), (b.lon, b.lat)), "{}", a.source_id);
+                        assert!(close((a.lon, a.lat), (b.lon, b.lat)), "{id}");
                     }
                 }
                 _ => {

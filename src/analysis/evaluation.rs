@@ -353,7 +353,6 @@ mod tests {
                     lat: lat + y / M_PER_DEG_LAT,
                     precision: Precision::Street,
                     source: "t".into(),
-                    source_id: format!("t{}", out.len()).into(),
                 });
             }
         }
@@ -371,7 +370,7 @@ mod tests {
         scatter(&mut rng, &mut inc, centre, (0.0, 95.0), 200, area_factor);
         scatter(&mut rng, &mut inc, centre, (110.0, 290.0), 300, ring_factor);
         scatter(&mut rng, &mut inc, centre, (400.0, 900.0), 2000, 1.0);
-        let cat = Catalog::build(Vec::new(), inc, Vec::new());
+        let cat = Catalog::build(Vec::new(), inc.into(), Vec::new());
         let d = 0.012;
         let square = geo::MultiPolygon(vec![geo::Polygon::new(
             geo::LineString::from(vec![

@@ -95,7 +95,6 @@ mod tests {
             lat,
             precision: Precision::Street,
             source: "t".into(),
-            source_id: id.to_string().into(),
         }
     }
 
@@ -112,7 +111,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(lon, lat))| incident(i as i64 + 1, lon, lat))
             .collect();
-        let catalog = Catalog::build(Vec::new(), incidents, Vec::new());
+        let catalog = Catalog::build(Vec::new(), incidents.into(), Vec::new());
         let cells = count_by_cell(&catalog, &[0, 1, 2, 3], Resolution::Nine);
         let total: u32 = cells.iter().map(|c| c.count).sum();
         assert_eq!(total, 4);

@@ -490,7 +490,11 @@ fn items_page(
         }
         match c {
             Layer::Districts => encode::district(&mut out, &cat.districts[i as usize]),
-            Layer::Incidents => encode::incident(&mut out, &cat.incidents[i as usize]),
+            Layer::Incidents => encode::incident(
+                &mut out,
+                &cat.incidents[i as usize],
+                cat.incidents.source_id(i as usize),
+            ),
             Layer::Observations => encode::observation(&mut out, &cat.observations[i as usize]),
         }
     }
@@ -523,7 +527,7 @@ pub async fn item(
                 .filter(|n: &i64| n.to_string() == fid)
                 .ok_or_else(missing)?;
             let i = cat.incident_position(id).ok_or_else(missing)?;
-            encode::incident(&mut out, &cat.incidents[i]);
+            encode::incident(&mut out, &cat.incidents[i], cat.incidents.source_id(i));
         }
         Layer::Observations => {
             let id: i64 = fid

@@ -39,6 +39,24 @@ pub struct PointFilter<'a> {
 /// A bulk-loaded R-tree over the positions of a layer's items.
 pub struct PointIndex {
     tree: RTree<Entry, PointParams>,
+    /// For an index of grouped points: each tree entry stands for the items at one position.
+    groups: Option<Groups>,
+    /// Items indexed.
+    len: usize,
+}
+
+/// The items of each distinct position: group `g` holds `members[starts[g]..starts[g + 1]]`,
+/// ascending.
+struct Groups {
+    starts: Vec<u32>,
+    members: Vec<u32>,
+}
+
+impl Groups {
+    /// The items of the group `g`.
+    fn members(&self, g: u32) -> &[u32] {
+        &self.members[self.starts[g as usize] as usize..self.starts[g as usize + 1] as usize]
+    }
 }
 
 impl PointIndex {
@@ -51,30 +69,83 @@ impl PointIndex {
             })
             .collect();
         PointIndex {
+            len: entries.len(),
             tree: RTree::bulk_load_with_params(entries),
+            groups: None,
+        }
+    }
+
+    /// [`PointIndex::bulk_load`] for positions of which many are equal (the public incidents,
+    /// all at the centres of some 10^4 cells): one tree entry per distinct position, so the
+    /// tree is small and quick to build; queries answer the same.
+    pub fn bulk_load_grouped(positions: impl Iterator<Item = (f64, f64)>) -> Self {
+        let mut distinct: std::collections::HashMap<(u64, u64), u32> = Default::default();
+        let mut entries: Vec<Entry> = Vec::new();
+        let group_of: Vec<u32> = positions
+            .map(|(lon, lat)| {
+                *distinct
+                    .entry((lon.to_bits(), lat.to_bits()))
+                    .or_insert_with(|| {
+                        let g = u32::try_from(entries.len()).expect("fewer than 2^32 items");
+                        entries.push(GeomWithData::new([lon, lat], g));
+                        g
+                    })
+            })
+            .collect();
+        u32::try_from(group_of.len()).expect("fewer than 2^32 items");
+        // A counting sort of the items by group, each group's items ascending.
+        let mut starts = vec![0u32; entries.len() + 1];
+        for &g in &group_of {
+            starts[g as usize + 1] += 1;
+        }
+        for g in 0..entries.len() {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut members = vec![0u32; group_of.len()];
+        for (i, &g) in group_of.iter().enumerate() {
+            members[next[g as usize] as usize] = i as u32;
+            next[g as usize] += 1;
+        }
+        PointIndex {
+            len: group_of.len(),
+            tree: RTree::bulk_load_with_params(entries),
+            groups: Some(Groups { starts, members }),
         }
     }
 
     /// Number of indexed points.
     pub fn len(&self) -> usize {
-        self.tree.size()
+        self.len
     }
 
     /// Whether no point is indexed.
     pub fn is_empty(&self) -> bool {
-        self.tree.size() == 0
+        self.len == 0
     }
 
     /// Appends the positions of the points in `bbox` (edges included) to `out`, in no order.
     pub fn in_bbox(&self, bbox: &LonLatBox, out: &mut Vec<u32>) {
         let env = AABB::from_corners([bbox.min_lon, bbox.min_lat], [bbox.max_lon, bbox.max_lat]);
-        out.extend(self.tree.locate_in_envelope(&env).map(|e| e.data));
+        let found = self.tree.locate_in_envelope(&env);
+        match &self.groups {
+            None => out.extend(found.map(|e| e.data)),
+            Some(g) => {
+                for e in found {
+                    out.extend_from_slice(g.members(e.data));
+                }
+            }
+        }
     }
 
     /// The position of the point nearest to `(lon, lat)` in plain degree space (fine for
     /// picking at city scale; not a metric distance).
     pub fn nearest(&self, lon: f64, lat: f64) -> Option<u32> {
-        self.tree.nearest_neighbor(&[lon, lat]).map(|e| e.data)
+        let e = self.tree.nearest_neighbor(&[lon, lat])?;
+        match &self.groups {
+            None => Some(e.data),
+            Some(g) => g.members(e.data).first().copied(),
+        }
     }
 
     /// Positions (ascending, so in id order) of the `items` that pass `filter` and `keep`.
@@ -107,11 +178,12 @@ impl PointIndex {
                 let mut hits = Vec::new();
                 self.in_bbox(&w, &mut hits);
                 let area = filter.within.map(|mp| PreparedArea::new(mp, hits.len()));
+                // In id order first, so the tests below read the items front to back.
+                ascending(&mut hits, items.len());
                 hits.retain(|&i| {
                     let t = &items[i as usize];
                     time_ok(t) && keep(t) && poly_ok(&area, t)
                 });
-                hits.sort_unstable();
                 hits
             }
             None => items
@@ -120,6 +192,27 @@ impl PointIndex {
                 .filter(|(_, t)| time_ok(t) && keep(t))
                 .map(|(i, _)| i as u32)
                 .collect(),
+        }
+    }
+}
+
+/// Sorts `hits` (distinct positions below `n`). Many hits are put in order through a bit set
+/// of all `n` positions (a pass over `n / 64` words), few by sorting.
+fn ascending(hits: &mut Vec<u32>, n: usize) {
+    if hits.len() < 64 || hits.len() < n / 256 {
+        hits.sort_unstable();
+        return;
+    }
+    let mut bits = vec![0u64; n.div_ceil(64)];
+    for &h in hits.iter() {
+        bits[h as usize / 64] |= 1 << (h % 64);
+    }
+    hits.clear();
+    for (w, &word) in bits.iter().enumerate() {
+        let mut x = word;
+        while x != 0 {
+            hits.push((w * 64) as u32 + x.trailing_zeros());
+            x &= x - 1;
         }
     }
 }
@@ -372,6 +465,7 @@ mod tests {
             tag in proptest::option::of(0u8..4),
         ) {
             let index = PointIndex::bulk_load(items.iter().map(|i| (i.lon, i.lat)));
+            let grouped = PointIndex::bulk_load_grouped(items.iter().map(|i| (i.lon, i.lat)));
             // A triangle inside the generated box, so the polygon test is not just a bbox test.
             let poly = poly_box.map(|b| {
                 MultiPolygon::new(vec![geo::Polygon::new(
@@ -389,8 +483,10 @@ mod tests {
                 within: poly.as_ref(),
                 time: time.map(|(a, b)| (a.min(b), a.max(b))),
             };
-            let got = index.query(&items, &filter, |it| tag.is_none_or(|g| g == it.tag));
-            prop_assert_eq!(got, brute(&items, &filter, tag));
+            let keep = |it: &Item| tag.is_none_or(|g| g == it.tag);
+            let want = brute(&items, &filter, tag);
+            prop_assert_eq!(index.query(&items, &filter, keep), want.clone());
+            prop_assert_eq!(grouped.query(&items, &filter, keep), want);
         }
 
         #[test]
@@ -398,12 +494,34 @@ mod tests {
             items in proptest::collection::vec(item(), 0..600),
             bbox in lonlat_box(),
         ) {
-            let index = PointIndex::bulk_load(items.iter().map(|i| (i.lon, i.lat)));
-            let mut got = Vec::new();
-            index.in_bbox(&bbox, &mut got);
-            got.sort_unstable();
             let filter = PointFilter { bbox: Some(bbox), ..Default::default() };
-            prop_assert_eq!(got, brute(&items, &filter, None));
+            let want = brute(&items, &filter, None);
+            for index in [
+                PointIndex::bulk_load(items.iter().map(|i| (i.lon, i.lat))),
+                PointIndex::bulk_load_grouped(items.iter().map(|i| (i.lon, i.lat))),
+            ] {
+                let mut got = Vec::new();
+                index.in_bbox(&bbox, &mut got);
+                got.sort_unstable();
+                prop_assert_eq!(&got, &want);
+                prop_assert_eq!(index.len(), items.len());
+            }
+        }
+    }
+
+    #[test]
+    fn hits_are_put_in_order_by_sorting_and_by_the_bit_set() {
+        let n = 100_000u32;
+        for k in [0usize, 10, 63, 64, 300, 5_000, 60_000] {
+            // Distinct pseudo-random positions (a multiplicative permutation of 0..n).
+            let hits: Vec<u32> = (0..k as u64)
+                .map(|i| ((i * 40_503 + 7) % n as u64) as u32)
+                .collect();
+            let mut want = hits.clone();
+            want.sort_unstable();
+            let mut got = hits;
+            ascending(&mut got, n as usize);
+            assert_eq!(got, want, "{k} hits");
         }
     }
 

@@ -12,7 +12,7 @@ pub mod time;
 
 pub use category::{Category, ParseCategoryError};
 pub use district::{District, DistrictLevel, HOTSPOT_DISTRICT_ID};
-pub use incident::{Incident, Precision};
+pub use incident::{Incident, Incidents, Precision, Source};
 pub use new::{NewIncident, NewObservation};
 pub use observation::{Observation, ObservationKind};
 

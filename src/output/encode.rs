@@ -75,7 +75,7 @@ fn point(out: &mut Vec<u8>, lon: f64, lat: f64) {
 }
 
 /// Appends one incident as a GeoJSON Feature.
-pub fn incident(out: &mut Vec<u8>, i: &Incident) {
+pub fn incident(out: &mut Vec<u8>, i: &Incident, source_id: &str) {
     out.extend_from_slice(br#"{"type":"Feature","id":"#);
     out.extend_from_slice(itoa::Buffer::new().format(i.id).as_bytes());
     out.push(b',');
@@ -89,7 +89,7 @@ pub fn incident(out: &mut Vec<u8>, i: &Incident) {
     out.extend_from_slice(br#"","source":"#);
     string(out, &i.source);
     out.extend_from_slice(br#","source_id":"#);
-    string(out, &i.source_id);
+    string(out, source_id);
     out.extend_from_slice(b"}}");
 }
 
@@ -190,7 +190,7 @@ fn fmt_coord(v: f64) -> String {
 }
 
 /// One incident as a CSV record in [`INCIDENT_CSV_HEADER`] order.
-pub fn incident_record(i: &Incident) -> [String; 8] {
+pub fn incident_record(i: &Incident, source_id: &str) -> [String; 8] {
     [
         i.id.to_string(),
         fmt_coord(i.lon),
@@ -199,7 +199,7 @@ pub fn incident_record(i: &Incident) -> [String; 8] {
         time::rfc3339(i.occurred_at),
         i.precision.code().to_owned(),
         i.source.to_string(),
-        i.source_id.to_string(),
+        source_id.to_owned(),
     ]
 }
 
@@ -233,10 +233,9 @@ mod tests {
             lat: 55.686_6,
             precision: Precision::Street,
             source: "a \"quoted\" source".into(),
-            source_id: "x-1".into(),
         };
         let mut out = Vec::new();
-        incident(&mut out, &i);
+        incident(&mut out, &i, "x-1");
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["id"], 7);
         assert_eq!(v["geometry"]["coordinates"][0], 12.5547123);

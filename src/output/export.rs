@@ -321,7 +321,10 @@ impl Export {
                     r.insert("occ_time".into(), text(&local_time(i.occurred_at), 8));
                     r.insert("precision".into(), text(i.precision.code(), 12));
                     r.insert("source".into(), text(&i.source, 80));
-                    r.insert("source_id".into(), text(&i.source_id, 80));
+                    r.insert(
+                        "source_id".into(),
+                        text(cat.incidents.source_id(p as usize), 80),
+                    );
                     w.write_shape_and_record(&project(i.lon, i.lat)?, &r)?;
                 }
             }
@@ -428,7 +431,11 @@ impl Iterator for Chunks {
                     }
                     let c = &e.catalog;
                     match e.layer {
-                        Layer::Incidents => encode::incident(&mut out, &c.incidents[p as usize]),
+                        Layer::Incidents => encode::incident(
+                            &mut out,
+                            &c.incidents[p as usize],
+                            c.incidents.source_id(p as usize),
+                        ),
                         Layer::Observations => {
                             encode::observation(&mut out, &c.observations[p as usize])
                         }
@@ -480,7 +487,11 @@ impl Iterator for Chunks {
                         }
                         _ => {
                             let i = &c.incidents[p as usize];
-                            (encode::incident_record(i).into(), i.occurred_at)
+                            (
+                                encode::incident_record(i, c.incidents.source_id(p as usize))
+                                    .into(),
+                                i.occurred_at,
+                            )
                         }
                     };
                     if excel {

@@ -681,7 +681,6 @@ mod tests {
             lat,
             precision: Precision::Street,
             source: "t".into(),
-            source_id: format!("t{id}").into(),
         };
         Catalog::build(
             Vec::new(),
@@ -690,7 +689,8 @@ mod tests {
                 inc(2, 12.5510, 55.6905, Category::Violence),
                 inc(3, 12.5510, 55.6905, Category::Theft),
                 inc(300_000, 12.5495, 55.6898, Category::Drugs),
-            ],
+            ]
+            .into(),
             Vec::new(),
         )
     }
@@ -868,7 +868,7 @@ mod tests {
                 district("district-1", square),
                 district("district-2", sliver),
             ],
-            Vec::new(),
+            Default::default(),
             Vec::new(),
         );
         let bytes = districts_tile(&cat, &[0, 1], tile).unwrap().unwrap();

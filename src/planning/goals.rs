@@ -657,7 +657,6 @@ mod tests {
             lat: 55.69,
             precision: Precision::Street,
             source: "t".into(),
-            source_id: format!("{y}-{m}").into(),
         };
         let mut incidents: Vec<Incident> = (1..=12).map(|m| at(2010, m)).collect();
         incidents.push(at(2014, 3));
@@ -666,7 +665,7 @@ mod tests {
             occurred_at: time::copenhagen_to_utc(2015, 1, 1, 0, 30),
             ..at(2015, 1)
         });
-        let cat = Catalog::build(Vec::new(), incidents, Vec::new());
+        let cat = Catalog::build(Vec::new(), incidents.into(), Vec::new());
         assert_eq!(
             data_years(&cat),
             [(2010, true), (2014, false), (2015, false)]

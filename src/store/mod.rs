@@ -25,7 +25,7 @@ use geo::MultiPolygon;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::model::Layer;
-use crate::model::{Category, District, Incident, Observation, Precision};
+use crate::model::{Category, District, Incident, Incidents, Observation, Precision, Source};
 pub use crate::model::{NewIncident, NewObservation};
 
 /// File name of the store inside the data directory.
@@ -301,15 +301,20 @@ impl Store {
     }
 
     /// Every incident by id; synthetic ones only when `with_synthetic`.
-    pub fn load_incidents(&self, with_synthetic: bool) -> Result<Vec<Incident>> {
+    pub fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
         let mut stmt = self.conn.prepare(
             "SELECT id, category, occurred_at, lon, lat, precision, source, source_id
              FROM incidents WHERE synthetic = 0 OR ?1 ORDER BY id",
         )?;
-        // One shared copy of each source name (a handful per store) instead of one per incident.
-        let mut sources: Vec<std::sync::Arc<str>> = Vec::new();
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM incidents WHERE synthetic = 0 OR ?1",
+            [with_synthetic],
+            |r| r.get(0),
+        )?;
+        // Each source name is interned once per load (a handful per store).
+        let mut sources: Vec<(String, Source)> = Vec::new();
         let mut rows = stmt.query([with_synthetic])?;
-        let mut out = Vec::new();
+        let mut out = Incidents::with_capacity(n.max(0) as usize, 12);
         while let Some(r) = rows.next()? {
             let id = r.get::<_, i64>(0)?;
             let corrupt = |reason: String| StoreError::Corrupt {
@@ -323,26 +328,29 @@ impl Store {
                     .map_err(|e| corrupt(format!("column {col}: {e}")))
             };
             let name = text(6)?;
-            let source = match sources.iter().find(|s| &***s == name) {
-                Some(s) => s.clone(),
+            let source = match sources.iter().find(|(s, _)| s == name) {
+                Some((_, s)) => *s,
                 None => {
-                    sources.push(name.into());
-                    sources[sources.len() - 1].clone()
+                    sources.push((name.to_owned(), Source::new(name)));
+                    sources[sources.len() - 1].1
                 }
             };
-            out.push(Incident {
-                id,
-                category: text(1)?
-                    .parse::<Category>()
-                    .map_err(|e| corrupt(e.to_string()))?,
-                occurred_at: r.get::<_, i64>(2)?,
-                lon: r.get::<_, f64>(3)?,
-                lat: r.get::<_, f64>(4)?,
-                precision: text(5)?.parse::<Precision>().map_err(corrupt)?,
-                source,
-                source_id: text(7)?.into(),
-            });
+            out.push(
+                Incident {
+                    id,
+                    category: text(1)?
+                        .parse::<Category>()
+                        .map_err(|e| corrupt(e.to_string()))?,
+                    occurred_at: r.get::<_, i64>(2)?,
+                    lon: r.get::<_, f64>(3)?,
+                    lat: r.get::<_, f64>(4)?,
+                    precision: text(5)?.parse::<Precision>().map_err(corrupt)?,
+                    source,
+                },
+                text(7)?,
+            );
         }
+        out.shrink_to_fit();
         Ok(out)
     }
 
@@ -637,7 +645,7 @@ mod tests {
         assert_eq!(store.insert_incidents(&batch).unwrap(), 0);
         let all = store.load_incidents(true).unwrap();
         assert_eq!(all.len(), 10);
-        assert_eq!(&*all[3].source_id, "t-3");
+        assert_eq!(all.source_id(3), "t-3");
         assert_eq!(all[3].occurred_at, 1_300_000_003);
         assert_eq!(store.load_incidents(false).unwrap().len(), 5);
         drop(store);

@@ -8,7 +8,7 @@ use super::{
     AuditEntry, ChangeKind, Changes, GoalSettings, Measurement, Result, Store, StoredInitiative,
     StoredToken, Walk,
 };
-use crate::model::{District, Incident, Layer, NewIncident, NewObservation, Observation};
+use crate::model::{District, Incidents, Layer, NewIncident, NewObservation, Observation};
 use crate::reports::{ModerationEntry, Report};
 
 /// Districts, incidents and observations (WGS84 lon/lat, Unix seconds UTC).
@@ -16,7 +16,7 @@ pub trait LayerStore {
     /// Every district, bydele first.
     fn load_districts(&self) -> Result<Vec<District>>;
     /// Every incident (synthetic ones only with `with_synthetic`).
-    fn load_incidents(&self, with_synthetic: bool) -> Result<Vec<Incident>>;
+    fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents>;
     /// Every observation (synthetic ones only with `with_synthetic`).
     fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>>;
     /// Inserts incidents in one transaction, skipping known `(source, source_id)`; returns how
@@ -141,7 +141,7 @@ impl LayerStore for Store {
     fn load_districts(&self) -> Result<Vec<District>> {
         Store::load_districts(self)
     }
-    fn load_incidents(&self, with_synthetic: bool) -> Result<Vec<Incident>> {
+    fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
         Store::load_incidents(self, with_synthetic)
     }
     fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>> {
