@@ -82,21 +82,55 @@ pub fn public_id(key: &[u8; 32], id: i64, round: u32) -> i64 {
 /// Gives every generalised incident its [`public_id`] and sorts them by it (the order the
 /// public pages through). In id order, an incident takes the first round whose id no earlier
 /// incident took.
-pub fn pseudonymise(incidents: &mut [Incident], key: &[u8; 32]) {
-    // The first-round ids on all cores. When they are all distinct (two collide about once
-    // in 10^9 pairs) they are the answer; otherwise the rounds are taken one by one.
+pub fn pseudonymise(
+    mut incidents: Vec<Incident>,
+    key: &[u8; 32],
+    first_round: Option<&[i64]>,
+) -> Vec<Incident> {
+    // The first-round ids (as the store keeps them, or made on all cores). When they are all
+    // distinct (two collide about once in 10^9 pairs) they are the answer; otherwise the
+    // rounds are taken one by one.
+    let first: Vec<i64> = match first_round.filter(|f| f.len() == incidents.len()) {
+        Some(f) => f.to_vec(),
+        None => public_ids(key, &incidents.iter().map(|i| i.id).collect::<Vec<_>>()),
+    };
+    // (id, position) pairs radix-sorted by id (public ids are 1 ..= 2^52), then the incidents
+    // taken in that order.
+    let mut order: Vec<(i64, u32)> = first
+        .iter()
+        .enumerate()
+        .map(|(p, &id)| (id, p as u32))
+        .collect();
+    radsort::sort_by_key(&mut order, |&(id, _)| id);
+    if order.windows(2).all(|w| w[0].0 != w[1].0) {
+        order
+            .iter()
+            .map(|&(id, p)| Incident {
+                id,
+                ..incidents[p as usize]
+            })
+            .collect()
+    } else {
+        take_rounds(&mut incidents, key);
+        incidents.sort_unstable_by_key(|i| i.id);
+        incidents
+    }
+}
+
+/// The first-round [`public_id`] of each of `ids`, made on all cores.
+pub fn public_ids(key: &[u8; 32], ids: &[i64]) -> Vec<i64> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
-    let chunk = incidents.len().div_ceil(threads).max(1);
-    let first: Vec<i64> = std::thread::scope(|s| {
-        let parts: Vec<_> = incidents
+    let chunk = ids.len().div_ceil(threads).max(20_000);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = ids
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|i| public_id(key, i.id, 0))
+                        .map(|&id| public_id(key, id, 0))
                         .collect::<Vec<_>>()
                 })
             })
@@ -105,17 +139,7 @@ pub fn pseudonymise(incidents: &mut [Incident], key: &[u8; 32]) {
             .into_iter()
             .flat_map(|h| h.join().expect("hashing cannot panic"))
             .collect()
-    });
-    let mut sorted = first.clone();
-    sorted.sort_unstable();
-    if sorted.windows(2).all(|w| w[0] != w[1]) {
-        for (i, id) in incidents.iter_mut().zip(first) {
-            i.id = id;
-        }
-    } else {
-        take_rounds(incidents, key);
-    }
-    incidents.sort_unstable_by_key(|i| i.id);
+    })
 }
 
 /// The rounds one by one, in id order (see [`pseudonymise`]).
@@ -139,15 +163,49 @@ pub fn anchor_cell(lon: f64, lat: f64) -> Option<h3o::CellIndex> {
         .map(|ll| ll.to_cell(ANCHOR_RESOLUTION))
 }
 
+/// The [`anchor_cell`] of each lon/lat position, found on all cores.
+pub fn anchor_cells(points: &[(f64, f64)]) -> Vec<Option<h3o::CellIndex>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let chunk = points.len().div_ceil(threads).max(20_000);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = points
+            .chunks(chunk)
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .map(|&(lon, lat)| anchor_cell(lon, lat))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(points.len());
+        for p in parts {
+            out.extend(p.join().expect("finding cells cannot panic"));
+        }
+        out
+    })
+}
+
 /// The public version of every incident, in the same (id) order; split over the cores.
-pub fn generalise_all(incidents: &[Incident]) -> Vec<Incident> {
+///
+/// `cells`, when given, are the incidents' [`anchor_cell`]s (as the store keeps them), so they
+/// need not be found again.
+pub fn generalise_all(incidents: &[Incident], cells: Option<&[h3o::CellIndex]>) -> Vec<Incident> {
     // Incidents share cells (a city of 10M incidents has some 10^4 occupied cells), so each
     // thread finds a cell's centre once.
-    let part = |part: &[Incident]| {
+    let part = |part: &[Incident], cells: Option<&[h3o::CellIndex]>| {
         let mut centres = std::collections::HashMap::new();
         part.iter()
-            .map(|i| {
-                let at = match anchor_cell(i.lon, i.lat) {
+            .enumerate()
+            .map(|(n, i)| {
+                let cell = match cells {
+                    Some(c) => Some(c[n]),
+                    None => anchor_cell(i.lon, i.lat),
+                };
+                let at = match cell {
                     Some(cell) => *centres.entry(cell).or_insert_with(|| centre(cell)),
                     None => (0.0, 0.0),
                 };
@@ -155,18 +213,23 @@ pub fn generalise_all(incidents: &[Incident]) -> Vec<Incident> {
             })
             .collect::<Vec<_>>()
     };
+    let cells = cells.filter(|c| c.len() == incidents.len());
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
     if threads < 2 || incidents.len() < 20_000 {
-        return part(incidents);
+        return part(incidents, cells);
     }
     let chunk = incidents.len().div_ceil(threads);
     std::thread::scope(|s| {
         let parts: Vec<_> = incidents
             .chunks(chunk)
-            .map(|c| s.spawn(move || part(c)))
+            .enumerate()
+            .map(|(k, c)| {
+                let cells = cells.map(|all| &all[k * chunk..k * chunk + c.len()]);
+                s.spawn(move || part(c, cells))
+            })
             .collect();
         let mut out = Vec::with_capacity(incidents.len());
         for p in parts {
@@ -280,8 +343,7 @@ mod tests {
                 source: "t".into(),
             })
             .collect();
-        let mut fast = incidents.clone();
-        pseudonymise(&mut fast, &key);
+        let fast = pseudonymise(incidents.clone(), &key, None);
         let mut slow = incidents;
         take_rounds(&mut slow, &key);
         slow.sort_unstable_by_key(|i| i.id);
@@ -386,14 +448,14 @@ mod tests {
     #[test]
     fn public_ids_do_not_follow_the_store_order() {
         let key = [7u8; 32];
-        let mut many: Vec<Incident> = (0..1000)
+        let many: Vec<Incident> = (0..1000)
             .map(|n| {
                 let mut i = incident(12.55, 55.69, 1_400_000_000 + n);
                 i.id = n + 1;
                 i
             })
             .collect();
-        pseudonymise(&mut many, &key);
+        let many = pseudonymise(many, &key, None);
         let ids: std::collections::HashSet<i64> = many.iter().map(|i| i.id).collect();
         assert_eq!(ids.len(), 1000);
         assert!(many.iter().all(|i| i.id >= 1 && i.id <= 1 << 52));
@@ -420,10 +482,14 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(
-            generalise_all(&many),
-            many.iter().map(generalise).collect::<Vec<_>>()
-        );
+        let serial: Vec<Incident> = many.iter().map(generalise).collect();
+        assert_eq!(generalise_all(&many, None), serial);
+        let cells: Vec<h3o::CellIndex> =
+            anchor_cells(&many.iter().map(|i| (i.lon, i.lat)).collect::<Vec<_>>())
+                .into_iter()
+                .map(Option::unwrap)
+                .collect();
+        assert_eq!(generalise_all(&many, Some(&cells)), serial);
     }
 
     #[test]

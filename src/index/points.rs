@@ -17,6 +17,9 @@ impl RTreeParams for PointParams {
 
 type Entry = GeomWithData<[f64; 2], u32>;
 
+/// Points from which the tree is built in parts on several cores.
+const SHARD_FROM: usize = 1_000_000;
+
 /// Something with a WGS84 position and a time, held in a layer sorted by id.
 pub trait Positioned {
     /// Longitude, latitude in degrees.
@@ -38,7 +41,9 @@ pub struct PointFilter<'a> {
 
 /// A bulk-loaded R-tree over the positions of a layer's items.
 pub struct PointIndex {
-    tree: RTree<Entry, PointParams>,
+    /// One tree, or for many points several over consecutive parts of them, built at once on
+    /// several cores (a query asks each).
+    trees: Vec<RTree<Entry, PointParams>>,
     /// For an index of grouped points: each tree entry stands for the items at one position.
     groups: Option<Groups>,
     /// Items indexed.
@@ -68,9 +73,28 @@ impl PointIndex {
                 GeomWithData::new([lon, lat], u32::try_from(i).expect("fewer than 2^32 items"))
             })
             .collect();
+        let len = entries.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let trees = if len < SHARD_FROM || threads < 2 {
+            vec![RTree::bulk_load_with_params(entries)]
+        } else {
+            let chunk = len.div_ceil(threads);
+            std::thread::scope(|s| {
+                let built: Vec<_> = entries
+                    .chunks(chunk)
+                    .map(|part| s.spawn(move || RTree::bulk_load_with_params(part.to_vec())))
+                    .collect();
+                built
+                    .into_iter()
+                    .map(|t| t.join().expect("building a tree cannot panic"))
+                    .collect()
+            })
+        };
         PointIndex {
-            len: entries.len(),
-            tree: RTree::bulk_load_with_params(entries),
+            len,
+            trees,
             groups: None,
         }
     }
@@ -109,7 +133,7 @@ impl PointIndex {
         }
         PointIndex {
             len: group_of.len(),
-            tree: RTree::bulk_load_with_params(entries),
+            trees: vec![RTree::bulk_load_with_params(entries)],
             groups: Some(Groups { starts, members }),
         }
     }
@@ -127,12 +151,14 @@ impl PointIndex {
     /// Appends the positions of the points in `bbox` (edges included) to `out`, in no order.
     pub fn in_bbox(&self, bbox: &LonLatBox, out: &mut Vec<u32>) {
         let env = AABB::from_corners([bbox.min_lon, bbox.min_lat], [bbox.max_lon, bbox.max_lat]);
-        let found = self.tree.locate_in_envelope(&env);
-        match &self.groups {
-            None => out.extend(found.map(|e| e.data)),
-            Some(g) => {
-                for e in found {
-                    out.extend_from_slice(g.members(e.data));
+        for tree in &self.trees {
+            let found = tree.locate_in_envelope(&env);
+            match &self.groups {
+                None => out.extend(found.map(|e| e.data)),
+                Some(g) => {
+                    for e in found {
+                        out.extend_from_slice(g.members(e.data));
+                    }
                 }
             }
         }
@@ -141,7 +167,12 @@ impl PointIndex {
     /// The position of the point nearest to `(lon, lat)` in plain degree space (fine for
     /// picking at city scale; not a metric distance).
     pub fn nearest(&self, lon: f64, lat: f64) -> Option<u32> {
-        let e = self.tree.nearest_neighbor(&[lon, lat])?;
+        let d2 = |e: &Entry| (e.geom()[0] - lon).powi(2) + (e.geom()[1] - lat).powi(2);
+        let e = self
+            .trees
+            .iter()
+            .filter_map(|t| t.nearest_neighbor(&[lon, lat]))
+            .min_by(|a, b| d2(a).total_cmp(&d2(b)))?;
         match &self.groups {
             None => Some(e.data),
             Some(g) => g.members(e.data).first().copied(),

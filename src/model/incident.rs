@@ -144,6 +144,12 @@ pub struct Incidents {
     /// The source ids one after another; the n-th ends at `id_ends[n]`.
     id_bytes: String,
     id_ends: Vec<u64>,
+    /// Each incident's H3 cell at resolution 10 (its public anchor cell, see
+    /// [`crate::privacy`]) when the store gave them (it keeps them with each record); else empty.
+    cells: Vec<h3o::CellIndex>,
+    /// Each incident's first-round public id ([`crate::privacy::public_id`]) when the store gave
+    /// them (it keeps them with each record, like the cells); else empty.
+    public_ids: Vec<i64>,
 }
 
 impl Incidents {
@@ -153,6 +159,8 @@ impl Incidents {
             rows: Vec::with_capacity(n),
             id_bytes: String::with_capacity(n * id_len),
             id_ends: Vec::with_capacity(n),
+            cells: Vec::new(),
+            public_ids: Vec::new(),
         }
     }
 
@@ -162,6 +170,8 @@ impl Incidents {
             rows,
             id_bytes: String::new(),
             id_ends: Vec::new(),
+            cells: Vec::new(),
+            public_ids: Vec::new(),
         }
     }
 
@@ -174,8 +184,43 @@ impl Incidents {
         self.id_ends.push(self.id_bytes.len() as u64);
     }
 
+    /// Appends an incident, its id at the source, its resolution-10 cell and its first-round
+    /// public id. Either every incident is pushed with these or none is.
+    pub fn push_derived(
+        &mut self,
+        i: Incident,
+        source_id: &str,
+        cell: h3o::CellIndex,
+        public_id: i64,
+    ) {
+        debug_assert_eq!(self.cells.len(), self.rows.len());
+        self.push(i, source_id);
+        self.cells.push(cell);
+        self.public_ids.push(public_id);
+    }
+
+    /// Forgets the cells and public ids (when not every incident has them).
+    pub fn forget_derived(&mut self) {
+        self.cells = Vec::new();
+        self.public_ids = Vec::new();
+    }
+
+    /// Takes out the incidents' resolution-10 cells, if they were given for every incident.
+    pub fn take_cells(&mut self) -> Option<Vec<h3o::CellIndex>> {
+        let cells = std::mem::take(&mut self.cells);
+        (cells.len() == self.rows.len() && !cells.is_empty()).then_some(cells)
+    }
+
+    /// Takes out the incidents' first-round public ids, if they were given for every incident.
+    pub fn take_public_ids(&mut self) -> Option<Vec<i64>> {
+        let ids = std::mem::take(&mut self.public_ids);
+        (ids.len() == self.rows.len() && !ids.is_empty()).then_some(ids)
+    }
+
     /// Appends all of `other`.
     pub fn append(&mut self, other: Incidents) {
+        self.cells.extend(other.cells);
+        self.public_ids.extend(other.public_ids);
         let base = self.id_bytes.len() as u64;
         self.rows.extend(other.rows);
         self.id_bytes.push_str(&other.id_bytes);
@@ -204,6 +249,8 @@ impl Incidents {
         self.rows.capacity() * std::mem::size_of::<Incident>()
             + self.id_bytes.capacity()
             + self.id_ends.capacity() * 8
+            + self.cells.capacity() * 8
+            + self.public_ids.capacity() * 8
     }
 
     /// Gives back memory reserved beyond what is held.
@@ -211,6 +258,8 @@ impl Incidents {
         self.rows.shrink_to_fit();
         self.id_bytes.shrink_to_fit();
         self.id_ends.shrink_to_fit();
+        self.cells.shrink_to_fit();
+        self.public_ids.shrink_to_fit();
     }
 }
 

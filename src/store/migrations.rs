@@ -173,7 +173,43 @@ const MIGRATIONS: &[&str] = &[
     BEGIN INSERT INTO changes(kind, key) VALUES ('report', NEW.id); END;
     CREATE TRIGGER changes_report_delete AFTER DELETE ON reports
     BEGIN INSERT INTO changes(kind, key) VALUES ('report', OLD.id); END;",
+    // 9: what a start would otherwise compute for every incident again (issue 17), found once
+    // when it is written (stored rows get theirs in this step, see `after`): its H3 cell at
+    // resolution 10 (the public anchor) and its first-round public id (see
+    // `privacy::public_id`; made with the store's own secret, kept beside it).
+    "ALTER TABLE incidents ADD COLUMN cell INTEGER;
+    ALTER TABLE incidents ADD COLUMN public_id INTEGER;",
 ];
+
+/// What a migration does besides its SQL, in the same transaction: `n` is its index.
+fn after(n: usize, tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    if n == 8 {
+        let key: String = tx.query_row(
+            "SELECT value FROM meta WHERE key = 'public_id_key'",
+            [],
+            |r| r.get(0),
+        )?;
+        let key = super::parse_key(&key)?;
+        let points = {
+            let mut stmt = tx.prepare("SELECT id, lon, lat FROM incidents")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<Vec<(i64, f64, f64)>>>()?
+        };
+        let cells =
+            crate::privacy::anchor_cells(&points.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
+        let ids = crate::privacy::public_ids(&key, &points.iter().map(|p| p.0).collect::<Vec<_>>());
+        let mut stmt =
+            tx.prepare("UPDATE incidents SET cell = ?2, public_id = ?3 WHERE id = ?1")?;
+        for (((id, _, _), cell), public) in points.iter().zip(cells).zip(ids) {
+            stmt.execute(rusqlite::params![
+                id,
+                cell.map(|c| u64::from(c) as i64),
+                public
+            ])?;
+        }
+    }
+    Ok(())
+}
 
 /// Brings the schema to the newest version, each step in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -188,8 +224,65 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        after(n, &tx)?;
         tx.pragma_update(None, "user_version", n as i64 + 1)?;
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incidents_stored_before_version_9_get_their_cell_and_public_id() {
+        let dir = super::super::tests::tempdir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.sqlite");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (n, sql) in MIGRATIONS.iter().enumerate().take(8) {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", n as i64 + 1)
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+            for n in 0..50 {
+                conn.execute(
+                    "INSERT INTO incidents(category, occurred_at, lon, lat, precision, source, source_id)
+                     VALUES ('theft', 0, ?1, ?2, 'street', 'old', ?3)",
+                    rusqlite::params![12.5 + n as f64 * 1e-3, 55.6 + n as f64 * 7e-4, n.to_string()],
+                )
+                .unwrap();
+            }
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn).unwrap();
+        let hex: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'public_id_key'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let key = super::super::parse_key(&hex).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT id, lon, lat, cell, public_id FROM incidents")
+            .unwrap();
+        let rows: Vec<(i64, f64, f64, i64, i64)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(rows.len(), 50);
+        for (id, lon, lat, cell, public) in rows {
+            let want = crate::privacy::anchor_cell(lon, lat).unwrap();
+            assert_eq!(cell as u64, u64::from(want));
+            assert_eq!(public, crate::privacy::public_id(&key, id, 0));
+        }
+    }
 }

@@ -79,6 +79,120 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Incidents from which each further reader connection pays for itself at start-up (a few
+/// rows in the unit tests, so that they read in parts too).
+const ROWS_PER_READER: i64 = if cfg!(test) { 4 } else { 200_000 };
+
+/// The public-id secret from its 64 hex digits in `meta`.
+fn parse_key(hex: &str) -> Result<[u8; 32]> {
+    let bad = |reason: &str| StoreError::Corrupt {
+        table: "meta",
+        id: "public_id_key".into(),
+        reason: reason.into(),
+    };
+    let mut key = [0u8; 32];
+    if hex.len() != 64 {
+        return Err(bad("not 64 hex digits"));
+    }
+    for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let s = std::str::from_utf8(pair).map_err(|_| bad("not hex"))?;
+        *k = u8::from_str_radix(s, 16).map_err(|_| bad("not hex"))?;
+    }
+    Ok(key)
+}
+
+/// The incidents with ids in `ids` (both ends included), by id; synthetic ones only when
+/// `with_synthetic`; each with its anchor cell and first-round public id when every one has
+/// them stored.
+fn read_incidents(
+    conn: &Connection,
+    (first, last): (i64, i64),
+    with_synthetic: bool,
+) -> Result<Incidents> {
+    let mut stmt = conn.prepare(
+        "SELECT id, category, occurred_at, lon, lat, precision, source, source_id, cell, public_id
+         FROM incidents WHERE id BETWEEN ?2 AND ?3 AND (synthetic = 0 OR ?1) ORDER BY id",
+    )?;
+    // Each source name is interned once per read (a handful per store).
+    let mut sources: Vec<(String, Source)> = Vec::new();
+    let mut rows = stmt.query(params![with_synthetic, first, last])?;
+    let mut out = Incidents::with_capacity((last - first + 1).max(0) as usize, 12);
+    let mut with_derived = true;
+    while let Some(r) = rows.next()? {
+        let id = r.get::<_, i64>(0)?;
+        let corrupt = |reason: String| StoreError::Corrupt {
+            table: "incidents",
+            id: id.to_string(),
+            reason,
+        };
+        let text = |col: usize| -> Result<&str> {
+            r.get_ref(col)?
+                .as_str()
+                .map_err(|e| corrupt(format!("column {col}: {e}")))
+        };
+        // Codes and names compared as bytes (checked as text once, when first seen).
+        let bytes = |col: usize| -> Result<&[u8]> {
+            r.get_ref(col)?
+                .as_bytes()
+                .map_err(|e| corrupt(format!("column {col}: {e}")))
+        };
+        let name = bytes(6)?;
+        let source = match sources.iter().find(|(s, _)| s.as_bytes() == name) {
+            Some((_, s)) => *s,
+            None => {
+                let name = text(6)?;
+                sources.push((name.to_owned(), Source::new(name)));
+                sources[sources.len() - 1].1
+            }
+        };
+        let code = bytes(1)?;
+        let category = match Category::ALL
+            .into_iter()
+            .find(|c| c.code().as_bytes() == code)
+        {
+            Some(c) => c,
+            None => text(1)?
+                .parse::<Category>()
+                .map_err(|e| corrupt(e.to_string()))?,
+        };
+        let code = bytes(5)?;
+        let precision = match Precision::ALL
+            .into_iter()
+            .find(|p| p.code().as_bytes() == code)
+        {
+            Some(p) => p,
+            None => text(5)?.parse::<Precision>().map_err(corrupt)?,
+        };
+        let incident = Incident {
+            id,
+            category,
+            occurred_at: r.get::<_, i64>(2)?,
+            lon: r.get::<_, f64>(3)?,
+            lat: r.get::<_, f64>(4)?,
+            precision,
+            source,
+        };
+        let cell = r
+            .get::<_, Option<i64>>(8)?
+            .and_then(|c| h3o::CellIndex::try_from(c as u64).ok());
+        let public_id = r.get::<_, Option<i64>>(9)?;
+        match (cell, public_id) {
+            (Some(cell), Some(public_id)) if with_derived => {
+                out.push_derived(incident, text(7)?, cell, public_id)
+            }
+            _ => {
+                if with_derived {
+                    // One missing: none are kept (the catalog finds them all).
+                    with_derived = false;
+                    out.forget_derived();
+                }
+                out.push(incident, text(7)?)
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store> {
@@ -134,21 +248,14 @@ impl Store {
 
     /// The secret behind the public incident ids (32 bytes, made by a migration).
     pub fn public_id_key(&self) -> Result<[u8; 32]> {
-        let bad = |reason: &str| StoreError::Corrupt {
-            table: "meta",
-            id: "public_id_key".into(),
-            reason: reason.into(),
-        };
-        let hex = self.meta("public_id_key")?.ok_or_else(|| bad("missing"))?;
-        let mut key = [0u8; 32];
-        if hex.len() != 64 {
-            return Err(bad("not 64 hex digits"));
-        }
-        for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
-            let s = std::str::from_utf8(pair).map_err(|_| bad("not hex"))?;
-            *k = u8::from_str_radix(s, 16).map_err(|_| bad("not hex"))?;
-        }
-        Ok(key)
+        let hex = self
+            .meta("public_id_key")?
+            .ok_or_else(|| StoreError::Corrupt {
+                table: "meta",
+                id: "public_id_key".into(),
+                reason: "missing".into(),
+            })?;
+        parse_key(&hex)
     }
 
     /// Sets a value in the `meta` table (durably).
@@ -225,17 +332,41 @@ impl Store {
     /// Inserts incidents in one transaction; a record whose `(source, source_id)` is already
     /// stored is left as it is. Returns how many were new.
     pub fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize> {
+        // Each incident's public anchor cell, found on all cores before the transaction.
+        let cells = crate::privacy::anchor_cells(
+            &incidents.iter().map(|i| (i.lon, i.lat)).collect::<Vec<_>>(),
+        );
+        let key = self.public_id_key()?;
         let tx = self.conn.transaction()?;
         let mut added = 0;
         {
+            // First a write, so that this transaction holds the write lock from here on.
+            bump_generation(&tx)?;
+            // The ids the rows will get (the next after the largest, one by one, as this is the
+            // only writer in the transaction) and so their public ids, made on all cores; a
+            // duplicate skipped shifts the rest, whose public ids are then made one by one.
+            let first: i64 =
+                tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
+                    r.get(0)
+                })?;
+            let predicted = crate::privacy::public_ids(
+                &key,
+                &(first..first + incidents.len() as i64).collect::<Vec<_>>(),
+            );
             let mut stmt = tx.prepare(
-                "INSERT INTO incidents(category, occurred_at, lon, lat, precision, source, source_id, synthetic)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO incidents(id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT(source, source_id) DO NOTHING",
             )?;
-            bump_generation(&tx)?;
-            for i in incidents {
+            for (n, (i, cell)) in incidents.iter().zip(cells).enumerate() {
+                let id = first + added as i64;
+                let public_id = if added == n {
+                    predicted[n]
+                } else {
+                    crate::privacy::public_id(&key, id, 0)
+                };
                 added += stmt.execute(params![
+                    id,
                     i.category.code(),
                     i.occurred_at,
                     i.lon,
@@ -243,7 +374,9 @@ impl Store {
                     i.precision.code(),
                     i.source,
                     i.source_id,
-                    i.synthetic
+                    i.synthetic,
+                    cell.map(|c| u64::from(c) as i64),
+                    public_id
                 ])?;
             }
         }
@@ -302,56 +435,45 @@ impl Store {
 
     /// Every incident by id; synthetic ones only when `with_synthetic`.
     pub fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, category, occurred_at, lon, lat, precision, source, source_id
-             FROM incidents WHERE synthetic = 0 OR ?1 ORDER BY id",
-        )?;
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM incidents WHERE synthetic = 0 OR ?1",
-            [with_synthetic],
-            |r| r.get(0),
-        )?;
-        // Each source name is interned once per load (a handful per store).
-        let mut sources: Vec<(String, Source)> = Vec::new();
-        let mut rows = stmt.query([with_synthetic])?;
-        let mut out = Incidents::with_capacity(n.max(0) as usize, 12);
-        while let Some(r) = rows.next()? {
-            let id = r.get::<_, i64>(0)?;
-            let corrupt = |reason: String| StoreError::Corrupt {
-                table: "incidents",
-                id: id.to_string(),
-                reason,
-            };
-            let text = |col: usize| -> Result<&str> {
-                r.get_ref(col)?
-                    .as_str()
-                    .map_err(|e| corrupt(format!("column {col}: {e}")))
-            };
-            let name = text(6)?;
-            let source = match sources.iter().find(|(s, _)| s == name) {
-                Some((_, s)) => *s,
-                None => {
-                    sources.push((name.to_owned(), Source::new(name)));
-                    sources[sources.len() - 1].1
-                }
-            };
-            out.push(
-                Incident {
-                    id,
-                    category: text(1)?
-                        .parse::<Category>()
-                        .map_err(|e| corrupt(e.to_string()))?,
-                    occurred_at: r.get::<_, i64>(2)?,
-                    lon: r.get::<_, f64>(3)?,
-                    lat: r.get::<_, f64>(4)?,
-                    precision: text(5)?.parse::<Precision>().map_err(corrupt)?,
-                    source,
-                },
-                text(7)?,
-            );
-        }
-        out.shrink_to_fit();
-        Ok(out)
+        let (lo, hi): (Option<i64>, Option<i64>) =
+            self.conn
+                .query_row("SELECT min(id), max(id) FROM incidents", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Ok(Incidents::default());
+        };
+        // Large stores are read in id ranges on several connections at once. Incidents are
+        // only ever added, with ids above `hi`, so the ranges together are one snapshot.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4) as i64;
+        let parts = threads.min((hi - lo + 1) / ROWS_PER_READER).max(1);
+        let span = (hi - lo + parts) / parts;
+        let range = |k: i64| (lo + k * span, (lo + (k + 1) * span - 1).min(hi));
+        let path = &self.path;
+        let read = move |k: i64| {
+            let conn = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            // Pages mapped rather than copied into a page cache: a scan of millions of rows
+            // reads each once.
+            conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
+            read_incidents(&conn, range(k), with_synthetic)
+        };
+        let mut all = std::thread::scope(|s| {
+            let others: Vec<_> = (1..parts).map(|k| s.spawn(move || read(k))).collect();
+            let mut all = read(0)?;
+            for h in others {
+                all.append(h.join().expect("reading incidents cannot panic")?);
+            }
+            Ok::<_, StoreError>(all)
+        })?;
+        all.shrink_to_fit();
+        Ok(all)
     }
 
     /// Every observation by id; synthetic ones only when `with_synthetic`.
@@ -627,7 +749,7 @@ mod tests {
         NewIncident {
             category: Category::Theft,
             occurred_at: 1_300_000_000 + n as i64,
-            lon: 12.55,
+            lon: 12.55 + n as f64 * 1e-3,
             lat: 55.69,
             precision: Precision::Street,
             source: "test".into(),
@@ -652,6 +774,34 @@ mod tests {
         // Reopening keeps everything and does not migrate twice.
         let store = Store::open(&dir).unwrap();
         assert_eq!(store.count(Layer::Incidents).unwrap(), 10);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn loaded_incidents_carry_their_cells_and_public_ids_in_parts() {
+        let dir = tempdir();
+        let mut store = Store::open(&dir).unwrap();
+        let key = store.public_id_key().unwrap();
+        assert_eq!(
+            store
+                .insert_incidents(&(0..7).map(incident).collect::<Vec<_>>())
+                .unwrap(),
+            7
+        );
+        // Duplicates among new ones shift the ids the rest get.
+        let mixed: Vec<_> = (3..20).map(incident).collect();
+        assert_eq!(store.insert_incidents(&mixed).unwrap(), 13);
+        let mut all = store.load_incidents(true).unwrap();
+        assert_eq!(all.len(), 20);
+        let ids: Vec<i64> = all.iter().map(|i| i.id).collect();
+        assert_eq!(ids, (1..=20).collect::<Vec<_>>());
+        assert_eq!(all.source_id(19), "t-19");
+        let cells = all.take_cells().unwrap();
+        let public = all.take_public_ids().unwrap();
+        for (p, i) in all.iter().enumerate() {
+            assert_eq!(Some(cells[p]), crate::privacy::anchor_cell(i.lon, i.lat));
+            assert_eq!(public[p], crate::privacy::public_id(&key, i.id, 0));
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 
