@@ -112,8 +112,26 @@ fn decode(bytes: Vec<u8>, encoding: Option<&str>) -> std::result::Result<String,
 /// Reads incidents from CSV text.
 pub fn read_incidents(
     name: &str,
+    input: impl Read,
+    opts: &ImportOptions,
+) -> Result<Parsed<NewIncident>> {
+    let mut records = Vec::new();
+    let mut parsed = read_incidents_into(name, input, opts, &mut |batch| records.extend(batch))?;
+    parsed.records = records;
+    Ok(parsed)
+}
+
+/// Records handed on at a time by [`read_incidents_into`].
+pub const BATCH: usize = 16_384;
+
+/// [`read_incidents`], handing the records that pass on to `sink` in batches of [`BATCH`] as
+/// they are read (the returned `records` stay empty; `accepted` counts them), so that they can
+/// be written while the rest of the file is read.
+pub fn read_incidents_into(
+    name: &str,
     mut input: impl Read,
     opts: &ImportOptions,
+    sink: &mut dyn FnMut(Vec<NewIncident>),
 ) -> Result<Parsed<NewIncident>> {
     let fail = |reason: String| IngestError::File {
         file: name.to_owned(),
@@ -252,6 +270,7 @@ pub fn read_incidents(
     }
     let now = chrono::Utc::now().timestamp();
     let mut record = csv::StringRecord::new();
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
@@ -292,7 +311,7 @@ pub fn read_incidents(
                     out.reject(loc(), format!("id: {e}"));
                     continue;
                 }
-                out.records.push(NewIncident {
+                batch.push(NewIncident {
                     category,
                     occurred_at,
                     lon,
@@ -302,10 +321,17 @@ pub fn read_incidents(
                     source_id: sid,
                     synthetic: false,
                 });
+                out.accepted += 1;
+                if batch.len() == BATCH {
+                    sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
             }
             Ok(None) => {}
             Err(reason) => out.reject(loc(), reason),
         }
+    }
+    if !batch.is_empty() {
+        sink(batch);
     }
     Ok(out)
 }

@@ -111,12 +111,66 @@ pub fn import_file(
     skip_invalid: bool,
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
+    if layer == Layer::Incidents && ingest::reads_as_csv(path, opts) {
+        return import_csv_incidents(store, path, opts, skip_invalid, started);
+    }
     let records = ingest::read_file(layer, path, opts)?;
     let source = opts
         .source
         .clone()
         .unwrap_or_else(|| path.display().to_string());
     commit(store, layer, records, skip_invalid, &source, started)
+}
+
+/// A CSV file of incidents, written while it is read: one thread reads and checks the rows and
+/// hands them on in batches, the store writes them as they come in one transaction, and
+/// commits once the file is read whole — or rolls back when refused rows stop an
+/// all-or-nothing import, as [`commit`] would.
+fn import_csv_incidents(
+    store: &mut dyn LayerStore,
+    path: &Path,
+    opts: &ImportOptions,
+    skip_invalid: bool,
+    started: Instant,
+) -> Result<ImportSummary, ImportError> {
+    let (to_store, batches) = std::sync::mpsc::sync_channel(8);
+    let (written, parsed) = std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            // Once the store has stopped (it failed), the rest is read but not sent.
+            ingest::read_csv_incidents_into(path, opts, &mut |batch| {
+                let _ = to_store.send(batch);
+            })
+        });
+        let mut reader = Some(reader);
+        let mut parsed = None;
+        let written = store.insert_incidents_streamed(batches, &mut || {
+            let p = reader.take().map(|r| r.join());
+            let ok = matches!(&p, Some(Ok(Ok(p))) if p.rejected.is_empty() || skip_invalid);
+            parsed = p;
+            ok
+        });
+        // The store failed before asking: the reader still ends (its sends fail).
+        let parsed = parsed.or_else(|| reader.take().map(|r| r.join()));
+        (written, parsed)
+    });
+    let parsed = match parsed {
+        Some(Ok(p)) => p?,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => unreachable!("the reader is joined on every path"),
+    };
+    let written = written?;
+    Ok(ImportSummary {
+        layer: Layer::Incidents.code(),
+        read: parsed.read,
+        imported: written.unwrap_or(0),
+        duplicates: written.map_or(0, |w| parsed.accepted - w),
+        ignored: parsed.ignored,
+        rejected: parsed.rejected,
+        unmapped: parsed.unmapped,
+        notes: parsed.notes,
+        committed: written.is_some(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Writes the refused records of `summary` as CSV (`location,reason`) to `dir`, named after

@@ -164,6 +164,27 @@ pub fn read_file(layer: Layer, path: &Path, opts: &ImportOptions) -> Result<Reco
     read_from(layer, format, &name, std::io::BufReader::new(file), opts)
 }
 
+/// Whether `path` is read as CSV (by `opts.format`, else by its extension).
+pub fn reads_as_csv(path: &Path, opts: &ImportOptions) -> bool {
+    Format::resolve(opts.format.as_deref().unwrap_or("auto"), path) == Ok(Format::Csv)
+}
+
+/// Reads a CSV file of incidents, handing the records that pass to `sink` in batches as they
+/// are read (see [`csv_import::read_incidents_into`]); the result counts them in `accepted`.
+pub fn read_csv_incidents_into(
+    path: &Path,
+    opts: &ImportOptions,
+    sink: &mut dyn FnMut(Vec<NewIncident>),
+) -> Result<Parsed<NewIncident>> {
+    let name = path.display().to_string();
+    check_names(&name, opts)?;
+    let file = std::fs::File::open(path).map_err(|e| IngestError::File {
+        file: name.clone(),
+        reason: e.to_string(),
+    })?;
+    csv_import::read_incidents_into(&name, std::io::BufReader::new(file), opts, sink)
+}
+
 /// Reads GeoJSON or CSV from a stream (an HTTP upload) into `layer`.
 pub fn read_from(
     layer: Layer,

@@ -26,6 +26,9 @@ pub struct Parsed<T> {
     pub unmapped: BTreeMap<String, usize>,
     /// Rows or features read.
     pub read: usize,
+    /// Records handed on as they were read (not kept in `records`), see
+    /// [`crate::ingest::csv_import::read_incidents_into`].
+    pub accepted: usize,
     /// Things the reader decided that the user should know (encoding guessed, CRS found…).
     pub notes: Vec<String>,
 }
@@ -38,6 +41,7 @@ impl<T> Default for Parsed<T> {
             ignored: BTreeMap::new(),
             unmapped: BTreeMap::new(),
             read: 0,
+            accepted: 0,
             notes: Vec::new(),
         }
     }

@@ -83,6 +83,9 @@ pub struct Store {
 /// rows in the unit tests, so that they read in parts too).
 const ROWS_PER_READER: i64 = if cfg!(test) { 4 } else { 200_000 };
 
+/// Incidents per batch of an insert (their cells and public ids are made a batch ahead).
+const BLOCK: usize = 16_384;
+
 /// The public-id secret from its 64 hex digits in `meta`.
 fn parse_key(hex: &str) -> Result<[u8; 32]> {
     let bad = |reason: &str| StoreError::Corrupt {
@@ -332,56 +335,115 @@ impl Store {
     /// Inserts incidents in one transaction; a record whose `(source, source_id)` is already
     /// stored is left as it is. Returns how many were new.
     pub fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize> {
-        // Each incident's public anchor cell, found on all cores before the transaction.
-        let cells = crate::privacy::anchor_cells(
-            &incidents.iter().map(|i| (i.lon, i.lat)).collect::<Vec<_>>(),
-        );
+        let committed = self.insert_incident_batches(incidents.chunks(BLOCK), &mut || true)?;
+        // Always told to commit, so always `Some`.
+        Ok(committed.unwrap_or(0))
+    }
+
+    /// Inserts the incidents of `batches` (as they arrive, e.g. from a file being read) in one
+    /// transaction, skipping known `(source, source_id)`; once they have all arrived, commits
+    /// if `commit()` says so (and returns how many were new) or rolls back (`None`).
+    pub fn insert_incidents_streamed(
+        &mut self,
+        batches: std::sync::mpsc::Receiver<Vec<NewIncident>>,
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>> {
+        self.insert_incident_batches(batches.into_iter(), commit)
+    }
+
+    fn insert_incident_batches<B: AsRef<[NewIncident]> + Send>(
+        &mut self,
+        batches: impl Iterator<Item = B> + Send,
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>> {
         let key = self.public_id_key()?;
+        // A large import updates the (source, source_id) index all over: a larger page cache
+        // while it runs (given back after).
+        self.conn.pragma_update(None, "cache_size", -524_288)?;
+        let result = self.insert_incident_batches_in(batches, &key, commit);
+        self.conn.pragma_update(None, "cache_size", -65_536)?;
+        result
+    }
+
+    fn insert_incident_batches_in<B: AsRef<[NewIncident]> + Send>(
+        &mut self,
+        batches: impl Iterator<Item = B> + Send,
+        key: &[u8; 32],
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>> {
         let tx = self.conn.transaction()?;
         let mut added = 0;
         {
             // First a write, so that this transaction holds the write lock from here on.
             bump_generation(&tx)?;
-            // The ids the rows will get (the next after the largest, one by one, as this is the
-            // only writer in the transaction) and so their public ids, made on all cores; a
-            // duplicate skipped shifts the rest, whose public ids are then made one by one.
+            // The ids the rows will get: the next after the largest, one by one, as this is
+            // the only writer in the transaction.
             let first: i64 =
                 tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
                     r.get(0)
                 })?;
-            let predicted = crate::privacy::public_ids(
-                &key,
-                &(first..first + incidents.len() as i64).collect::<Vec<_>>(),
-            );
             let mut stmt = tx.prepare(
                 "INSERT INTO incidents(id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT(source, source_id) DO NOTHING",
             )?;
-            for (n, (i, cell)) in incidents.iter().zip(cells).enumerate() {
-                let id = first + added as i64;
-                let public_id = if added == n {
-                    predicted[n]
-                } else {
-                    crate::privacy::public_id(&key, id, 0)
-                };
-                added += stmt.execute(params![
-                    id,
-                    i.category.code(),
-                    i.occurred_at,
-                    i.lon,
-                    i.lat,
-                    i.precision.code(),
-                    i.source,
-                    i.source_id,
-                    i.synthetic,
-                    cell.map(|c| u64::from(c) as i64),
-                    public_id
-                ])?;
-            }
+            // Each incident's anchor cell and public id (for the id it is predicted to get) are
+            // made on another core, a batch ahead of the inserts; a duplicate skipped shifts
+            // the ids of the rest, whose public ids are then made here.
+            std::thread::scope(|s| -> Result<()> {
+                let (to_insert, derived) = std::sync::mpsc::sync_channel(4);
+                s.spawn(move || {
+                    let mut k = 0i64;
+                    for batch in batches {
+                        let made: Vec<(Option<i64>, i64)> = batch
+                            .as_ref()
+                            .iter()
+                            .map(|i| {
+                                let cell = crate::privacy::anchor_cell(i.lon, i.lat)
+                                    .map(|c| u64::from(c) as i64);
+                                k += 1;
+                                (cell, crate::privacy::public_id(key, first + k - 1, 0))
+                            })
+                            .collect();
+                        if to_insert.send((batch, made)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                let mut k = 0usize;
+                for (batch, made) in derived {
+                    for (i, (cell, predicted)) in batch.as_ref().iter().zip(made) {
+                        let id = first + added as i64;
+                        let public_id = if added == k {
+                            predicted
+                        } else {
+                            crate::privacy::public_id(key, id, 0)
+                        };
+                        k += 1;
+                        added += stmt.execute(params![
+                            id,
+                            i.category.code(),
+                            i.occurred_at,
+                            i.lon,
+                            i.lat,
+                            i.precision.code(),
+                            i.source,
+                            i.source_id,
+                            i.synthetic,
+                            cell,
+                            public_id
+                        ])?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        if !commit() {
+            // Dropping the transaction rolls it back.
+            return Ok(None);
         }
         tx.commit()?;
-        Ok(added)
+        Ok(Some(added))
     }
 
     /// Inserts observations in one transaction, skipping known `(source, source_id)`.

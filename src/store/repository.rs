@@ -22,6 +22,13 @@ pub trait LayerStore {
     /// Inserts incidents in one transaction, skipping known `(source, source_id)`; returns how
     /// many were new.
     fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize>;
+    /// Inserts incidents as their batches arrive, in one transaction, committed once they all
+    /// have if `commit()` says so (returns how many were new) or rolled back (`None`).
+    fn insert_incidents_streamed(
+        &mut self,
+        batches: std::sync::mpsc::Receiver<Vec<NewIncident>>,
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>>;
     /// Inserts observations in one transaction, likewise.
     fn insert_observations(&mut self, observations: &[NewObservation]) -> Result<usize>;
     /// Inserts an observation recorded on safety walk `walk`, with its link, in one transaction.
@@ -149,6 +156,13 @@ impl LayerStore for Store {
     }
     fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize> {
         Store::insert_incidents(self, incidents)
+    }
+    fn insert_incidents_streamed(
+        &mut self,
+        batches: std::sync::mpsc::Receiver<Vec<NewIncident>>,
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>> {
+        Store::insert_incidents_streamed(self, batches, commit)
     }
     fn insert_observations(&mut self, observations: &[NewObservation]) -> Result<usize> {
         Store::insert_observations(self, observations)
