@@ -197,7 +197,8 @@ pub fn generalise_all(incidents: &[Incident], cells: Option<&[h3o::CellIndex]>) 
     // Incidents share cells (a city of 10M incidents has some 10^4 occupied cells), so each
     // thread finds a cell's centre once.
     let part = |part: &[Incident], cells: Option<&[h3o::CellIndex]>| {
-        let mut centres = std::collections::HashMap::new();
+        let mut centres: std::collections::HashMap<_, _, foldhash::fast::FixedState> =
+            Default::default();
         part.iter()
             .enumerate()
             .map(|(n, i)| {

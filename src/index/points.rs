@@ -103,7 +103,8 @@ impl PointIndex {
     /// all at the centres of some 10^4 cells): one tree entry per distinct position, so the
     /// tree is small and quick to build; queries answer the same.
     pub fn bulk_load_grouped(positions: impl Iterator<Item = (f64, f64)>) -> Self {
-        let mut distinct: std::collections::HashMap<(u64, u64), u32> = Default::default();
+        let mut distinct: std::collections::HashMap<(u64, u64), u32, foldhash::fast::FixedState> =
+            Default::default();
         let mut entries: Vec<Entry> = Vec::new();
         let group_of: Vec<u32> = positions
             .map(|(lon, lat)| {
