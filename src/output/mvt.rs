@@ -267,20 +267,14 @@ impl LayerWriter {
         self.share_scratch()
     }
 
-    /// Appends the instants `times` (Unix seconds; sorted, distinct, none written before) as
-    /// RFC 3339 UTC string values; returns the index of the first. The n-th instant's value is
-    /// that index + n: the hot path finds it by binary search, not by hashing a string.
-    fn distinct_times(&mut self, times: &[i64]) -> u32 {
-        let first = self.n_values;
-        let mut stamp = Vec::with_capacity(24);
-        for &t in times {
-            stamp.clear();
-            time::write_rfc3339(t, &mut stamp);
-            self.scratch.clear();
-            bytes_field(&mut self.scratch, 1, &stamp);
-            self.push_scratch();
-        }
-        first
+    /// Appends the instant `t` (Unix seconds, not written before) as an RFC 3339 UTC string
+    /// value; returns its index.
+    fn new_time(&mut self, t: i64) -> u32 {
+        let mut text = Vec::with_capacity(24);
+        time::write_rfc3339(t, &mut text);
+        self.scratch.clear();
+        bytes_field(&mut self.scratch, 1, &text);
+        self.push_scratch()
     }
 
     /// An unsigned integer value (Value field 5); returns its index.
@@ -449,24 +443,24 @@ pub fn incidents_tile(
         &["category", "occurred_at", "precision"],
         positions.len(),
     );
-    let inside: Vec<(&crate::model::Incident, f64, f64)> = positions
+    // The features in time order (a stable radix sort: equal times stay in id order), so each
+    // distinct time is written once, when first met, and no feature looks its value up.
+    let mut inside: Vec<(i64, u32, i32, i32)> = positions
         .iter()
-        .map(|&p| {
+        .filter_map(|&p| {
             let i = &cat.incidents[p as usize];
             let (x, y) = tile.project(i.lon, i.lat);
-            (i, x, y)
+            inside(x, y).then(|| (i.occurred_at, p, x.round() as i32, y.round() as i32))
         })
-        .filter(|&(_, x, y)| inside(x, y))
         .collect();
-    // Every distinct time once, first; categories and precisions are few, their values made
-    // when first used and then looked up by code.
-    let mut times: Vec<i64> = inside.iter().map(|(i, _, _)| i.occurred_at).collect();
-    times.sort_unstable();
-    times.dedup();
-    let first_time = layer.distinct_times(&times);
+    radsort::sort_by_key(&mut inside, |f| f.0);
+    // Categories and precisions are few: their values are made when first used and then
+    // looked up by code.
     let mut category_value = [u32::MAX; 16];
     let mut precision_value = [u32::MAX; 8];
-    for (i, x, y) in inside {
+    let mut time = (i64::MIN, u32::MAX);
+    for (t, p, x, y) in inside {
+        let i = &cat.incidents[p as usize];
         let c = i.category as usize;
         if category_value[c] == u32::MAX {
             category_value[c] = layer.string(i.category.code());
@@ -475,15 +469,14 @@ pub fn incidents_tile(
         if precision_value[q] == u32::MAX {
             precision_value[q] = layer.string(i.precision.code());
         }
-        let t = first_time
-            + times
-                .binary_search(&i.occurred_at)
-                .expect("every time was written") as u32;
+        if t != time.0 || time.1 == u32::MAX {
+            time = (t, layer.new_time(t));
+        }
         layer.point(
             i.id as u64,
-            x.round() as i32,
-            y.round() as i32,
-            &[0, category_value[c], 1, t, 2, precision_value[q]],
+            x,
+            y,
+            &[0, category_value[c], 1, time.1, 2, precision_value[q]],
         );
     }
     Ok(layer.finish())
