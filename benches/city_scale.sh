@@ -3,7 +3,8 @@
 # in the same run (issue 17):
 #   - makes N synthetic incidents over the whole city (benches/gen_incidents.py, seeded);
 #   - imports them into hotspot (timed: rows/s) and starts `hotspot serve` (timed: start to a
-#     ready /api/health; resident memory once the snapshot is warm);
+#     ready /api/health; resident memory once the snapshot is warm), then restarts it (timed:
+#     the incidents now come from the snapshot file the first start wrote);
 #   - starts a throwaway PostgreSQL 15 + PostGIS 3 cluster (Debian's postgresql-15-postgis-3),
 #     loads the same CSV with COPY plus a GiST index (timed) and the same districts;
 #   - runs benches/city_scale.py: whole-city Gi* (esda alone, and the whole Python pipeline),
@@ -58,6 +59,18 @@ t1=$(date +%s%N)
 echo "hotspot start to ready: $(( (t1 - t0) / 1000000 )) ms"
 until grep -q "snapshot warmed" "$work/serve.log"; do sleep 0.1; done
 echo "hotspot $(grep -o 'snapshot warmed.*' "$work/serve.log" | head -1); RSS $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
+
+# A restart: the incidents come from the snapshot file the first start wrote beside the store.
+until grep -q "incident snapshot written\|no incident snapshot" "$work/serve.log"; do sleep 0.1; done
+grep -o 'incident snapshot written.*\|no incident snapshot.*' "$work/serve.log" | head -1
+kill "$pid"; wait "$pid" 2>/dev/null || true
+t0=$(date +%s%N)
+HOTSPOT_LOG=hotspot=debug $bin serve --no-demo --listen 127.0.0.1:$port --data-dir "$work/var" 2>"$work/serve.log" & pid=$!
+until curl -sf http://127.0.0.1:$port/api/health >/dev/null; do sleep 0.01; done
+t1=$(date +%s%N)
+echo "hotspot restart to ready (incident snapshot): $(( (t1 - t0) / 1000000 )) ms"
+until grep -q "snapshot warmed" "$work/serve.log"; do sleep 0.1; done
+echo "hotspot after the restart: $(grep -o 'snapshot warmed.*' "$work/serve.log" | head -1); RSS $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
 
 if [ "${PEERS:-1}" = 0 ]; then
   $venv/bin/python benches/city_scale.py "http://127.0.0.1:$port" "$token" - "$runs"

@@ -5,9 +5,11 @@ use h3o::{CellIndex, LatLng, Resolution};
 
 use std::sync::Arc;
 
+use crate::fnv::Fnv;
 use crate::index::study::{study_cells, StudyGrid};
 use crate::index::{DistrictIndex, LonLatBox, PointFilter, PointIndex, Positioned};
 use crate::model::{District, DistrictLevel, Incident, Incidents, Observation};
+use crate::store::snapshot::SnapshotWriter;
 use crate::store::DEMO_SOURCE;
 
 impl Positioned for Incident {
@@ -85,6 +87,10 @@ pub struct Catalog {
     /// The public view, when [`Catalog::load`] made it beside this one, until
     /// [`Catalog::generalised`] hands it over.
     public_view: std::sync::Mutex<Option<Box<Catalog>>>,
+    /// The store's incident snapshot file, when [`Catalog::load`] read the incidents from the
+    /// store itself: written by [`Catalog::write_owed_snapshot`] (after the start, not before
+    /// it), with the first-round public ids it needs until then.
+    owed_snapshot: std::sync::Mutex<Option<(SnapshotWriter, Option<Vec<i64>>)>>,
     /// Study grids over this snapshot's incidents, per (district positions, resolution).
     studies: quick_cache::sync::Cache<StudyKey, Arc<StudyGrid>, StudyWeight>,
 }
@@ -106,31 +112,6 @@ struct StudyWeight;
 impl quick_cache::Weighter<StudyKey, Arc<StudyGrid>> for StudyWeight {
     fn weight(&self, _key: &StudyKey, grid: &Arc<StudyGrid>) -> u64 {
         grid.weight().max(1)
-    }
-}
-
-/// A stable 64-bit digest (std's hashers may change between Rust versions): FNV-1a over 64-bit
-/// words rather than bytes (eight times fewer steps: ten million incidents in a fraction of a
-/// second), each step followed by a shift that carries high bits down.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        let mut words = b.chunks_exact(8);
-        for w in &mut words {
-            self.u64(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        }
-        let mut last = [0u8; 8];
-        last[..words.remainder().len()].copy_from_slice(words.remainder());
-        self.u64(u64::from_le_bytes(last));
-        self.u64(b.len() as u64);
-    }
-    fn u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v).wrapping_mul(0x0100_0000_01b3);
-        self.0 ^= self.0 >> 29;
     }
 }
 
@@ -359,6 +340,7 @@ impl Catalog {
                 .collect(),
             incident_cells,
             public_view: std::sync::Mutex::new(None),
+            owed_snapshot: std::sync::Mutex::new(None),
             studies: quick_cache::sync::Cache::with_weighter(64, STUDY_CACHE_BYTES, StudyWeight),
         }
     }
@@ -415,6 +397,7 @@ impl Catalog {
         let districts = store.load_districts()?;
         let observations = store.load_observations(demo)?;
         let key = store.public_id_key()?;
+        let snapshot = store.incident_snapshot_writer();
         let cells = incidents.take_cells();
         let public_ids = incidents.take_public_ids();
         // The exact incidents' tree on one core while the data version and the public view
@@ -450,6 +433,12 @@ impl Catalog {
                 .set(cells);
         }
         catalog.feed_position = position;
+        if let Some(writer) = snapshot {
+            *catalog
+                .owed_snapshot
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner()) = Some((writer, public_ids));
+        }
         *catalog
             .public_view
             .get_mut()
@@ -459,6 +448,29 @@ impl Catalog {
             "both views built"
         );
         Ok(catalog)
+    }
+
+    /// Writes the store's incident snapshot file if this catalog owes it (its incidents were
+    /// read from the store itself; see [`crate::store::snapshot`]); once.
+    pub fn write_owed_snapshot(&self) {
+        let owed = self
+            .owed_snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let Some((writer, public_ids)) = owed else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let cells = self.incident_cells[u8::from(crate::privacy::ANCHOR_RESOLUTION) as usize].get();
+        let derived = cells.map(|c| &c[..]).zip(public_ids.as_deref());
+        match writer.write(&self.incidents, derived) {
+            Ok(()) => tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "incident snapshot written"
+            ),
+            Err(e) => tracing::warn!(error = %e, "no incident snapshot"),
+        }
     }
 
     /// Sets the store's secret for the public incident ids (see [`crate::privacy::public_id`]).

@@ -15,6 +15,7 @@ pub mod catalog; // the loaded layers and their indexes, one immutable snapshot
 pub mod commands; // the import, export, token, backup and report subcommands
 pub mod config; // defaults → TOML → HOTSPOT_* env → flags; trusted proxies
 pub mod demo;
+pub(crate) mod fnv; // a stable 64-bit digest: data versions, file checksums
 pub mod index; // R-trees over points and polygons, with time/category filters; study grids
 pub mod ingest; // file formats (GeoJSON, Shapefile, CSV), presets, coordinate systems
 pub mod model; // domain types: districts, categories, incidents, observations, time

@@ -1,5 +1,6 @@
 //! The real binary on a real port: first start on an empty data dir generates and serves the
-//! demo; a restart loads what was stored (same data version, no regeneration); SIGTERM stops it
+//! demo; a restart loads what was stored (same data version, no regeneration; the incidents
+//! from the snapshot file the first start wrote, or from SQLite when it is damaged); SIGTERM stops it
 //! cleanly; `--no-demo` serves the boundaries only; bad configuration fails with a clear line.
 
 mod common;
@@ -123,6 +124,21 @@ fn first_start_generates_the_demo_and_restart_keeps_it() {
         .to_ascii_lowercase()
         .contains("x-content-type-options: nosniff"));
 
+    // Once warm, it writes the incident snapshot that spares the next start reading every
+    // row out of SQLite; it holds exact positions, so only the owner may read it.
+    let snapshot = data.join("incidents.snapshot");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !snapshot.exists() {
+        assert!(Instant::now() < deadline, "no incident snapshot written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&snapshot).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
+
     // SIGTERM: a graceful stop with exit status 0.
     sigterm(&s.child);
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -144,7 +160,19 @@ fn first_start_generates_the_demo_and_restart_keeps_it() {
     assert_eq!(h2["counts"]["incidents"].as_u64().unwrap(), incidents);
     let log2 = std::fs::read_to_string(&s2.log).unwrap();
     assert!(log2.contains("generated_demo_incidents=0"), "{log2}");
+    assert!(log2.contains("incidents read from the snapshot"), "{log2}");
+    // A damaged snapshot is passed over: the store answers, with the same data.
     drop(s2);
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&snapshot, bytes).unwrap();
+    let s3 = start(&data, &[]);
+    assert_eq!(health(&s3).unwrap()["data_version"], version);
+    let log3 = std::fs::read_to_string(&s3.log).unwrap();
+    assert!(!log3.contains("incidents read from the snapshot"), "{log3}");
+    assert!(log3.contains("is damaged"), "{log3}");
+    drop(s3);
     drop(s);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -239,6 +239,49 @@ impl Incidents {
         &self.id_bytes[start..self.id_ends[position] as usize]
     }
 
+    /// The source ids one after another, and where each ends (for writing them out).
+    pub fn source_id_parts(&self) -> (&str, &[u64]) {
+        (&self.id_bytes, &self.id_ends)
+    }
+
+    /// The incidents' resolution-10 cells and first-round public ids, when every one has them.
+    pub fn derived(&self) -> Option<(&[h3o::CellIndex], &[i64])> {
+        (self.cells.len() == self.rows.len() && self.public_ids.len() == self.rows.len())
+            .then_some((&self.cells[..], &self.public_ids[..]))
+    }
+
+    /// Incidents from their parts, as [`Incidents::source_id_parts`] and [`Incidents::derived`]
+    /// give them; `None` when they do not fit together (a count differs, or an end is out of
+    /// order, past the ids or inside a character).
+    pub fn from_parts(
+        rows: Vec<Incident>,
+        id_bytes: String,
+        id_ends: Vec<u64>,
+        derived: Option<(Vec<h3o::CellIndex>, Vec<i64>)>,
+    ) -> Option<Incidents> {
+        let mut last = 0;
+        for &end in &id_ends {
+            if end < last || !id_bytes.is_char_boundary(usize::try_from(end).ok()?) {
+                return None;
+            }
+            last = end;
+        }
+        if id_ends.len() != rows.len() || last as usize != id_bytes.len() {
+            return None;
+        }
+        let (cells, public_ids) = derived.unwrap_or_default();
+        if !cells.is_empty() && (cells.len() != rows.len() || public_ids.len() != rows.len()) {
+            return None;
+        }
+        Some(Incidents {
+            rows,
+            id_bytes,
+            id_ends,
+            cells,
+            public_ids,
+        })
+    }
+
     /// The incidents alone, without their source ids.
     pub fn into_rows(self) -> Vec<Incident> {
         self.rows

@@ -669,6 +669,11 @@ fn warm_in_background(catalogs: Vec<Arc<Catalog>>) {
                 c.warm();
             }
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "snapshot warmed");
+            // Then, if the incidents came out of SQLite, the file that spares the next start
+            // from reading them there.
+            for c in &catalogs {
+                c.write_owed_snapshot();
+            }
         });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "could not start the warm-up thread; queries warm the snapshot themselves");

@@ -179,6 +179,16 @@ const MIGRATIONS: &[&str] = &[
     // `privacy::public_id`; made with the store's own secret, kept beside it).
     "ALTER TABLE incidents ADD COLUMN cell INTEGER;
     ALTER TABLE incidents ADD COLUMN public_id INTEGER;",
+    // 10: incidents are only ever added; any change to a stored one (a later migration, a
+    // hand edit) is counted, so that the incident snapshot beside the store (see
+    // `store::snapshot`) is not taken for the table any more. Inserts are not counted: a
+    // snapshot knows its last id.
+    "CREATE TRIGGER incident_edits_update AFTER UPDATE ON incidents
+    BEGIN INSERT INTO meta(key, value) VALUES ('incident_edits', 1)
+          ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
+    CREATE TRIGGER incident_edits_delete AFTER DELETE ON incidents
+    BEGIN INSERT INTO meta(key, value) VALUES ('incident_edits', 1)
+          ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;",
 ];
 
 /// What a migration does besides its SQL, in the same transaction: `n` is its index.

@@ -10,6 +10,7 @@ mod migrations;
 mod planning;
 mod reports;
 mod repository;
+pub mod snapshot;
 
 pub use changes::{ChangeKind, Changes, KEEP_CHANGES_S};
 pub use planning::{GoalSettings, Measurement, StoredInitiative};
@@ -77,6 +78,9 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The key of the incidents last read from SQLite rather than from a snapshot: a
+    /// snapshot of them is owed (see [`Store::incident_snapshot_writer`]).
+    snapshot_owed: std::cell::Cell<Option<snapshot::Key>>,
 }
 
 /// Incidents from which each further reader connection pays for itself at start-up (a few
@@ -212,7 +216,11 @@ impl Store {
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrations::migrate(&mut conn)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            snapshot_owed: std::cell::Cell::new(None),
+        })
     }
 
     /// Runs `f` in one transaction, committed (durably) when `f` succeeds.
@@ -497,14 +505,41 @@ impl Store {
 
     /// Every incident by id; synthetic ones only when `with_synthetic`.
     pub fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
-        let (lo, hi): (Option<i64>, Option<i64>) =
+        // Two queries: SQLite finds a lone min() or max() of the row id at one end of the
+        // table, but scans every row for both at once (a second at ten million).
+        let (lo, hi): (Option<i64>, Option<i64>) = (
             self.conn
-                .query_row("SELECT min(id), max(id) FROM incidents", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+                .query_row("SELECT min(id) FROM incidents", [], |r| r.get(0))?,
+            self.conn
+                .query_row("SELECT max(id) FROM incidents", [], |r| r.get(0))?,
+        );
         let (Some(lo), Some(hi)) = (lo, hi) else {
             return Ok(Incidents::default());
         };
+        let schema: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let edits = self
+            .meta("incident_edits")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let key = snapshot::Key::new(
+            &self.public_id_key()?,
+            schema,
+            edits,
+            with_synthetic,
+            (lo, hi),
+        );
+        let snapshot = self.path.with_file_name(snapshot::SNAPSHOT_FILE);
+        match snapshot::read(&snapshot, &key) {
+            Ok(Some(incidents)) => {
+                tracing::info!(incidents = incidents.len(), file = %snapshot.display(), "incidents read from the snapshot");
+                self.snapshot_owed.set(None);
+                return Ok(incidents);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the incidents from the store instead"),
+        }
         // Large stores are read in id ranges on several connections at once. Incidents are
         // only ever added, with ids above `hi`, so the ranges together are one snapshot.
         let threads = std::thread::available_parallelism()
@@ -535,7 +570,19 @@ impl Store {
             Ok::<_, StoreError>(all)
         })?;
         all.shrink_to_fit();
+        self.snapshot_owed.set(Some(key));
         Ok(all)
+    }
+
+    /// A writer of the snapshot of the incidents last loaded, when they were read from SQLite
+    /// rather than from a snapshot (see [`snapshot`]); asked once, it is not offered again.
+    pub fn incident_snapshot_writer(&self) -> Option<snapshot::SnapshotWriter> {
+        self.snapshot_owed
+            .take()
+            .map(|key| snapshot::SnapshotWriter {
+                path: self.path.with_file_name(snapshot::SNAPSHOT_FILE),
+                key,
+            })
     }
 
     /// Every observation by id; synthetic ones only when `with_synthetic`.
@@ -865,6 +912,99 @@ mod tests {
             assert_eq!(public[p], crate::privacy::public_id(&key, i.id, 0));
         }
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Rows, source ids, and cells and public ids.
+    type Parts = (Vec<Incident>, Vec<String>, Option<(Vec<u64>, Vec<i64>)>);
+
+    /// The incidents as the catalog sees them.
+    fn parts(all: &Incidents) -> Parts {
+        let ids = (0..all.len())
+            .map(|p| all.source_id(p).to_owned())
+            .collect();
+        let derived = all
+            .derived()
+            .map(|(c, p)| (c.iter().map(|&c| u64::from(c)).collect(), p.to_vec()));
+        (all.to_vec(), ids, derived)
+    }
+
+    #[test]
+    fn a_snapshot_is_read_while_the_incidents_are_unchanged_and_then_renewed() {
+        let dir = tempdir();
+        let mut store = Store::open(&dir).unwrap();
+        store
+            .insert_incidents(&(0..10).map(incident).collect::<Vec<_>>())
+            .unwrap();
+        let from_sqlite = store.load_incidents(true).unwrap();
+        let writer = store
+            .incident_snapshot_writer()
+            .expect("a snapshot is owed");
+        assert!(store.incident_snapshot_writer().is_none(), "offered once");
+        writer.write(&from_sqlite, from_sqlite.derived()).unwrap();
+        let file = dir.join(snapshot::SNAPSHOT_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "exact positions: readable by the owner only"
+            );
+        }
+
+        // Read back whole, and none is owed.
+        let from_file = store.load_incidents(true).unwrap();
+        assert_eq!(parts(&from_file), parts(&from_sqlite));
+        assert!(parts(&from_file).2.is_some());
+        assert!(store.incident_snapshot_writer().is_none());
+        // The other filter is not in this file: SQLite, and a snapshot owed.
+        assert_eq!(store.load_incidents(false).unwrap().len(), 5);
+        assert!(store.incident_snapshot_writer().is_some());
+
+        // A new incident: the old file no longer answers.
+        store.insert_incidents(&[incident(10)]).unwrap();
+        let grown = store.load_incidents(true).unwrap();
+        assert_eq!(grown.len(), 11);
+        assert_eq!(grown.source_id(10), "t-10");
+        let writer = store.incident_snapshot_writer().expect("owed");
+
+        // Nor does it for another store with the same ids.
+        let other = tempdir();
+        let mut second = Store::open(&other).unwrap();
+        second
+            .insert_incidents(&(0..10).map(incident).collect::<Vec<_>>())
+            .unwrap();
+        std::fs::copy(&file, other.join(snapshot::SNAPSHOT_FILE)).unwrap();
+        second.load_incidents(true).unwrap();
+        assert!(second.incident_snapshot_writer().is_some());
+
+        // A stored incident changed by hand: the file is passed over.
+        writer.write(&grown, grown.derived()).unwrap();
+        store.load_incidents(true).unwrap();
+        assert!(
+            store.incident_snapshot_writer().is_none(),
+            "the file answered"
+        );
+        store
+            .conn
+            .execute("UPDATE incidents SET lon = lon + 1e-4 WHERE id = 4", [])
+            .unwrap();
+        let edited = store.load_incidents(true).unwrap();
+        let writer = store.incident_snapshot_writer().expect("owed");
+        assert_ne!(edited[3].lon, grown[3].lon);
+        let grown = edited;
+
+        // A damaged file is passed over (SQLite answers), never believed.
+        writer.write(&grown, grown.derived()).unwrap();
+        let mut bytes = std::fs::read(&file).unwrap();
+        let at = bytes.len() - 3;
+        bytes[at] ^= 0x40;
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(parts(&store.load_incidents(true).unwrap()), parts(&grown));
+        assert!(store.incident_snapshot_writer().is_some());
+        std::fs::remove_dir_all(dir).unwrap();
+        std::fs::remove_dir_all(other).unwrap();
     }
 
     pub(crate) fn tempdir() -> PathBuf {

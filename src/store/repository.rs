@@ -17,6 +17,11 @@ pub trait LayerStore {
     fn load_districts(&self) -> Result<Vec<District>>;
     /// Every incident (synthetic ones only with `with_synthetic`).
     fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents>;
+    /// A writer of a faster-to-read copy of the incidents last loaded, when the backend keeps
+    /// one and it is out of date (see [`super::snapshot`]).
+    fn incident_snapshot_writer(&self) -> Option<super::snapshot::SnapshotWriter> {
+        None
+    }
     /// Every observation (synthetic ones only with `with_synthetic`).
     fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>>;
     /// Inserts incidents in one transaction, skipping known `(source, source_id)`; returns how
@@ -153,6 +158,9 @@ impl LayerStore for Store {
     }
     fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>> {
         Store::load_observations(self, with_synthetic)
+    }
+    fn incident_snapshot_writer(&self) -> Option<super::snapshot::SnapshotWriter> {
+        Store::incident_snapshot_writer(self)
     }
     fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize> {
         Store::insert_incidents(self, incidents)
