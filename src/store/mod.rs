@@ -90,6 +90,44 @@ const ROWS_PER_READER: i64 = if cfg!(test) { 4 } else { 200_000 };
 /// Incidents per batch of an insert (their cells and public ids are made a batch ahead).
 const BLOCK: usize = 16_384;
 
+/// Incidents per `INSERT` statement of a large insert.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Columns of an incident's row that an insert sets.
+const INCIDENT_COLUMNS: usize = 11;
+
+/// `INSERT` of `rows` incidents, skipping any whose `(source, source_id)` is stored.
+fn insert_incidents_sql(rows: usize) -> String {
+    let row = format!("({})", ["?"; INCIDENT_COLUMNS].join(", "));
+    format!(
+        "INSERT INTO incidents(id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
+         VALUES {}
+         ON CONFLICT(source, source_id) DO NOTHING",
+        vec![row; rows].join(", ")
+    )
+}
+
+/// Binds incident `i` with its id, anchor cell and public id to the parameters after `at`.
+fn bind_incident(
+    stmt: &mut rusqlite::Statement<'_>,
+    at: usize,
+    i: &NewIncident,
+    (id, cell, public_id): (i64, Option<i64>, i64),
+) -> Result<()> {
+    stmt.raw_bind_parameter(at + 1, id)?;
+    stmt.raw_bind_parameter(at + 2, i.category.code())?;
+    stmt.raw_bind_parameter(at + 3, i.occurred_at)?;
+    stmt.raw_bind_parameter(at + 4, i.lon)?;
+    stmt.raw_bind_parameter(at + 5, i.lat)?;
+    stmt.raw_bind_parameter(at + 6, i.precision.code())?;
+    stmt.raw_bind_parameter(at + 7, &i.source)?;
+    stmt.raw_bind_parameter(at + 8, &i.source_id)?;
+    stmt.raw_bind_parameter(at + 9, i.synthetic)?;
+    stmt.raw_bind_parameter(at + 10, cell)?;
+    stmt.raw_bind_parameter(at + 11, public_id)?;
+    Ok(())
+}
+
 /// The public-id secret from its 64 hex digits in `meta`.
 fn parse_key(hex: &str) -> Result<[u8; 32]> {
     let bad = |reason: &str| StoreError::Corrupt {
@@ -384,33 +422,32 @@ impl Store {
         {
             // First a write, so that this transaction holds the write lock from here on.
             bump_generation(&tx)?;
-            // The ids the rows will get: the next after the largest, one by one, as this is
-            // the only writer in the transaction.
+            // The ids the rows will get: the next after the largest, one per row in the order
+            // given, as this is the only writer in the transaction (a row skipped as already
+            // stored leaves its id unused).
             let first: i64 =
                 tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
                     r.get(0)
                 })?;
-            let mut stmt = tx.prepare(
-                "INSERT INTO incidents(id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT(source, source_id) DO NOTHING",
-            )?;
-            // Each incident's anchor cell and public id (for the id it is predicted to get) are
-            // made on another core, a batch ahead of the inserts; a duplicate skipped shifts
-            // the ids of the rest, whose public ids are then made here.
+            // Rows go in [`ROWS_PER_INSERT`] to a statement: one statement's work per row is
+            // then a fraction (binding, the B-trees' cursors, ending the statement).
+            let mut many = tx.prepare(&insert_incidents_sql(ROWS_PER_INSERT))?;
+            let mut one = tx.prepare(&insert_incidents_sql(1))?;
+            // Each incident's anchor cell and public id are made on another core, a batch
+            // ahead of the inserts.
             std::thread::scope(|s| -> Result<()> {
                 let (to_insert, derived) = std::sync::mpsc::sync_channel(4);
                 s.spawn(move || {
-                    let mut k = 0i64;
+                    let mut id = first;
                     for batch in batches {
-                        let made: Vec<(Option<i64>, i64)> = batch
+                        let made: Vec<(i64, Option<i64>, i64)> = batch
                             .as_ref()
                             .iter()
                             .map(|i| {
                                 let cell = crate::privacy::anchor_cell(i.lon, i.lat)
                                     .map(|c| u64::from(c) as i64);
-                                k += 1;
-                                (cell, crate::privacy::public_id(key, first + k - 1, 0))
+                                id += 1;
+                                (id - 1, cell, crate::privacy::public_id(key, id - 1, 0))
                             })
                             .collect();
                         if to_insert.send((batch, made)).is_err() {
@@ -418,29 +455,23 @@ impl Store {
                         }
                     }
                 });
-                let mut k = 0usize;
                 for (batch, made) in derived {
-                    for (i, (cell, predicted)) in batch.as_ref().iter().zip(made) {
-                        let id = first + added as i64;
-                        let public_id = if added == k {
-                            predicted
+                    let rows = batch.as_ref();
+                    for (chunk, made) in rows
+                        .chunks(ROWS_PER_INSERT)
+                        .zip(made.chunks(ROWS_PER_INSERT))
+                    {
+                        if chunk.len() == ROWS_PER_INSERT {
+                            for (n, (i, d)) in chunk.iter().zip(made).enumerate() {
+                                bind_incident(&mut many, n * INCIDENT_COLUMNS, i, *d)?;
+                            }
+                            added += many.raw_execute()?;
                         } else {
-                            crate::privacy::public_id(key, id, 0)
-                        };
-                        k += 1;
-                        added += stmt.execute(params![
-                            id,
-                            i.category.code(),
-                            i.occurred_at,
-                            i.lon,
-                            i.lat,
-                            i.precision.code(),
-                            i.source,
-                            i.source_id,
-                            i.synthetic,
-                            cell,
-                            public_id
-                        ])?;
+                            for (i, d) in chunk.iter().zip(made) {
+                                bind_incident(&mut one, 0, i, *d)?;
+                                added += one.raw_execute()?;
+                            }
+                        }
                     }
                 }
                 Ok(())
@@ -897,14 +928,20 @@ mod tests {
                 .unwrap(),
             7
         );
-        // Duplicates among new ones shift the ids the rest get.
-        let mixed: Vec<_> = (3..20).map(incident).collect();
-        assert_eq!(store.insert_incidents(&mixed).unwrap(), 13);
+        // Stored ones and a repeat among new ones, in whole statements of many rows and in
+        // the rest: skipped, each leaving its id unused; the new ones keep the file's order.
+        let mut mixed: Vec<_> = (3..150).map(incident).collect();
+        mixed.insert(40, incident(30));
+        assert_eq!(store.insert_incidents(&mixed).unwrap(), 143);
         let mut all = store.load_incidents(true).unwrap();
-        assert_eq!(all.len(), 20);
+        assert_eq!(all.len(), 150);
         let ids: Vec<i64> = all.iter().map(|i| i.id).collect();
-        assert_eq!(ids, (1..=20).collect::<Vec<_>>());
-        assert_eq!(all.source_id(19), "t-19");
+        // t-3…t-6 are stored (8…11 unused), t-7…t-42 get 12…47, the repeat of t-30 leaves 48.
+        let expected: Vec<i64> = (1..=7).chain(12..=47).chain(49..=155).collect();
+        assert_eq!(ids, expected);
+        let names: Vec<&str> = (0..all.len()).map(|p| all.source_id(p)).collect();
+        let wanted: Vec<String> = (0..150).map(|n| format!("t-{n}")).collect();
+        assert_eq!(names, wanted);
         let cells = all.take_cells().unwrap();
         let public = all.take_public_ids().unwrap();
         for (p, i) in all.iter().enumerate() {
