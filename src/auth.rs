@@ -93,6 +93,11 @@ pub fn token_text(id: i64, secret: &str) -> String {
 pub fn parse_token(token: &str) -> Option<(i64, &str)> {
     let rest = token.strip_prefix("hs_")?;
     let (id, secret) = rest.split_once('_')?;
+    // The id exactly as `token_text` writes it: digits, no sign, no leading zero.
+    let canonical = id.bytes().all(|b| b.is_ascii_digit()) && (id == "0" || !id.starts_with('0'));
+    if !canonical {
+        return None;
+    }
     let id = id.parse().ok()?;
     (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, secret))
 }
@@ -130,6 +135,13 @@ mod tests {
         let text = token_text(7, &a.secret);
         assert_eq!(parse_token(&text), Some((7, a.secret.as_str())));
         assert_eq!(parse_token("hs_7_short"), None);
+        for id in ["07", "+7", "-7", " 7", ""] {
+            assert_eq!(
+                parse_token(&format!("hs_{id}_{}", a.secret)),
+                None,
+                "{id:?}"
+            );
+        }
         assert_eq!(parse_token("Bearer x"), None);
         assert!(!a.hash.contains(&a.secret));
     }

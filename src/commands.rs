@@ -436,7 +436,8 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
         format,
     };
     let io = |e: std::io::Error| format!("{}: {e}", a.out.display());
-    let file = std::fs::File::create(&a.out).map_err(io)?;
+    // Exact incidents: owner-only, like the store.
+    let file = crate::store::create_private(&a.out).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
     let written = export.write_to(&mut w).map_err(|e| e.to_string());
     let flushed = w.flush().map_err(io);

@@ -102,6 +102,16 @@ fn first_start_generates_the_demo_and_restart_keeps_it() {
     assert_eq!(h["counts"]["districts"], 444);
     let version = h["data_version"].clone();
     assert!(data.join("hotspot.sqlite").exists());
+    // The store holds personal data: owner-only, and so are its WAL and shared memory.
+    #[cfg(unix)]
+    for file in ["hotspot.sqlite", "hotspot.sqlite-wal", "hotspot.sqlite-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{file}: mode {mode:o}");
+    }
 
     // The web app is there too, with a strict Content-Security-Policy.
     let (status, body) = http_get(&format!("{}/", s.url)).unwrap();

@@ -243,6 +243,16 @@ fn cli_import_shows_up_in_a_running_server_and_backup_serves_the_same() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Like the store, the copy is readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(copy_dir.join("hotspot.sqlite"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
     let (_, h1) = common::http(
         "GET",
         &format!("http://127.0.0.1:{port}/api/health"),

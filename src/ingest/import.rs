@@ -187,7 +187,8 @@ pub fn write_rejects(
         .unwrap_or_else(|| "import".into());
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let path = dir.join(format!("{stem}.{stamp}.rejects.csv"));
-    let mut w = csv::Writer::from_path(&path)?;
+    // The refused rows are the input's own: personal data, owner-only like the store.
+    let mut w = csv::Writer::from_writer(crate::store::create_private(&path)?);
     w.write_record(["file", "location", "reason"])?;
     let file = input.display().to_string();
     for r in &summary.rejected {

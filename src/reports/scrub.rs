@@ -80,6 +80,13 @@
 //!   letters are a common short word or abbreviation in lower or title case (`nr 12345`,
 //!   `ca 12345`, `kr 12345`, `to 12345`), or with a grouping other than 5, 2-3 or 3-2 in any
 //!   case (`ID 4711 2 gange`, `EU 12 34 5 mio.`).
+//! - **bank details**: an IBAN whose check digits are right (`DK50 0040 0440 1162 43`, spaced or
+//!   not); a Danish registration and account number (`reg. 1234 konto 1234567890`,
+//!   `reg.nr. 1234-1234567890`) or an account number after `konto`, `kontonr.` or `kto.`;
+//! - **social-media handles** that look like a person's: `@` and a name holding a digit
+//!   (`@jens_hansen_2200`), not glued to a word before; `@Nørrebrogade` (a place) and
+//!   `@kk_tryghed` (an office) stay, and so does `@jens_hansen` (left out knowingly). An
+//!   e-mail address may also have `%40` for its `@` (`mailto:jens%40example.dk`).
 //!
 //! Not removed: numbers spelt out in any other way than eight Danish digit words (`toogtyve
 //! treogtredive …`, English words), a number split over words or letters other than `O`/`З`,
@@ -118,6 +125,13 @@ struct Patterns {
     price_after: Regex,
     /// A word that makes the following number a case or report number: `sag`, `j.nr.`, `#`.
     case_before: Regex,
+    /// An IBAN (`mod97_ok` checks its digits).
+    iban: Regex,
+    /// A Danish bank account: a registration number and an account number, or an account
+    /// number after `konto`.
+    account: Regex,
+    /// A social-media handle (`handle_ok` judges it).
+    handle: Regex,
 }
 
 /// The top-level domains an obfuscated address may end in (any may follow a real `@`).
@@ -320,7 +334,8 @@ fn patterns() -> &'static Patterns {
         let label = r"[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?";
         let open = r"[(\[{<]";
         let close = r"[)\]}>]";
-        let at_sign = r"\s?@\s?";
+        // `%40` is a URL's `@` (`mailto:jens%40example.dk`).
+        let at_sign = r"\s?(?:@|%40)\s?";
         let at_bracket = format!(r"\s?{open}\s?(?i:at|snabel-?a|@)\s?{close}\s?");
         let at_a = format!(r"\s?{open}\s?(?i:a)\s?{close}\s?");
         let at_word = r"\s(?i:snabel[- ]?a)\s";
@@ -398,6 +413,12 @@ fn patterns() -> &'static Patterns {
             case_before: r(&format!(
                 r"(?i)(?:(?-u:\b)(?:{case})\.?(?: ?(?:nr|nummer|no)\.?)?|#) ?[:#]? ?$"
             )),
+            iban: r(r"(?-u:\b)(?P<m>[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?)(?-u:\b)"),
+            account: r(&format!(
+                r"(?i)(?:(?-u:\b)reg(?:istrerings)?\.?(?: ?-?nr\.?|nummer)? ?:? ?(?P<m>[0-9]{{4}}(?: ?[,/-] ?| )(?:{konto} ?:? ?)?[0-9]{{6,10}})|(?-u:\b){konto} ?:? ?(?P<k>[0-9](?:[ -]?[0-9]){{5,13}}))(?-u:\b)",
+                konto = r"(?:konto|kontonr|kto)\.?(?: ?-?nr\.?|nummer)?"
+            )),
+            handle: r(r"(?:^|[^\p{L}\p{N}_.@%])(?P<m>@[\p{L}\p{N}_](?:[\p{L}\p{N}_.]{0,28}[\p{L}\p{N}_])?)"),
         }
     })
 }
@@ -614,6 +635,9 @@ pub fn scrub(text: &str) -> (String, bool) {
     phones_in_runs(p, &text, &mut spans);
     find(&p.phone, &text, &mut spans, |c| phone_ok(p, &text, c));
     find(&p.plate, &text, &mut spans, |c| plate_ok(&text, c));
+    find(&p.iban, &text, &mut spans, |c| mod97_ok(&c["m"]));
+    find(&p.account, &text, &mut spans, |_| true);
+    find(&p.handle, &text, &mut spans, |c| handle_ok(&text, c));
     if spans.is_empty() {
         return (text, false);
     }
@@ -642,8 +666,37 @@ pub fn scrub(text: &str) -> (String, bool) {
     (out, true)
 }
 
-/// Adds to `spans` every match of `re` in `text` that `ok` accepts (the group `m` if the pattern
-/// has one, else the whole match). After a rejected match the search goes on one character after
+/// Whether `iban` (spaces allowed) passes the IBAN check: its first four characters moved to
+/// the end and its letters read as 10–35, the number is 1 modulo 97 (ISO 13616).
+fn mod97_ok(iban: &str) -> bool {
+    let chars: Vec<char> = iban.chars().filter(|c| *c != ' ').collect();
+    if !(15..=34).contains(&chars.len()) {
+        return false;
+    }
+    let mut rest = 0u32;
+    for c in chars[4..].iter().chain(&chars[..4]) {
+        let Some(v) = c.to_digit(36) else {
+            return false;
+        };
+        rest = if v < 10 {
+            (rest * 10 + v) % 97
+        } else {
+            (rest * 100 + v) % 97
+        };
+    }
+    rest == 1
+}
+
+/// Whether a handle is a person's: it holds a digit (a bare `@Nørrebrogade` is a place, and
+/// `@kk_tryghed` an office's), and is not the start of an e-mail address.
+fn handle_ok(text: &str, c: &Captures) -> bool {
+    let m = c.name("m").expect("the handle");
+    let name = &m.as_str()[1..];
+    name.contains(|ch: char| ch.is_ascii_digit()) && !text[m.end()..].starts_with('@')
+}
+
+/// Adds to `spans` every match of `re` in `text` that `ok` accepts (the group `m` or else `k`
+/// if the pattern has one that took part, else the whole match). After a rejected match the search goes on one character after
 /// its start, so a shorter match inside it can still be found; the matches are short, so this
 /// stays linear.
 fn find(re: &Regex, text: &str, spans: &mut Vec<Range<usize>>, ok: impl Fn(&Captures) -> bool) {
@@ -652,7 +705,7 @@ fn find(re: &Regex, text: &str, spans: &mut Vec<Range<usize>>, ok: impl Fn(&Capt
         let Some(c) = re.captures_at(text, at) else {
             break;
         };
-        let m = c.name("m").unwrap_or_else(|| c.get(0).expect("group 0"));
+        let m = (c.name("m").or_else(|| c.name("k"))).unwrap_or_else(|| c.get(0).expect("group 0"));
         if ok(&c) {
             spans.push(m.range());
             at = m.end().max(m.start() + 1);

@@ -128,6 +128,34 @@ fn bind_incident(
     Ok(())
 }
 
+/// Creates (or truncates) the file at `path`, readable and writable by its owner only (on
+/// Unix): for anything that holds personal data, such as the store, its backups and exports.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    // A file that was there already keeps its mode unless told (which only its owner may).
+    if let Err(e) = make_private(path) {
+        tracing::warn!(path = %path.display(), error = %e, "could not make the file owner-only");
+    }
+    Ok(file)
+}
+
+/// Takes away any access to the file at `path` by others than its owner (on Unix).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    Ok(())
+}
+
 /// The public-id secret from its 64 hex digits in `meta`.
 fn parse_key(hex: &str) -> Result<[u8; 32]> {
     let bad = |reason: &str| StoreError::Corrupt {
@@ -246,6 +274,23 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(STORE_FILE);
+        // The store holds personal data (exact positions, reporters' contacts): readable by
+        // its owner only. SQLite makes its WAL and shared-memory files with the same mode.
+        if path.exists() {
+            // A store made by an older hotspot, or by hand: tightened when this process may
+            // (it must be the files' owner), else left as it is, with a warning.
+            for file in ["", "-wal", "-shm"] {
+                let file = data_dir.join(format!("{STORE_FILE}{file}"));
+                if let Err(e) = file.exists().then(|| make_private(&file)).transpose() {
+                    tracing::warn!(path = %file.display(), error = %e, "could not make the store owner-only");
+                }
+            }
+        } else {
+            create_private(&path).map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
         let mut conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -481,6 +526,21 @@ impl Store {
             // Dropping the transaction rolls it back.
             return Ok(None);
         }
+        if added > 0 {
+            // A new stamp on the incidents (see `snapshot::Key`): a copy of this store that
+            // takes other rows gets another, so a snapshot of one is never taken for the other.
+            let mut stamp = [0u8; 16];
+            getrandom::fill(&mut stamp).map_err(|e| StoreError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            let hex: String = stamp.iter().map(|b| format!("{b:02x}")).collect();
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('incident_stamp', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [hex],
+            )?;
+        }
         tx.commit()?;
         Ok(Some(added))
     }
@@ -554,8 +614,10 @@ impl Store {
             .meta("incident_edits")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
+        let stamp = self.meta("incident_stamp")?.unwrap_or_default();
         let key = snapshot::Key::new(
             &self.public_id_key()?,
+            &stamp,
             schema,
             edits,
             with_synthetic,
@@ -767,6 +829,13 @@ impl Store {
     /// A consistent copy of the store in `dest` (SQLite's online backup: readers and writers
     /// may go on meanwhile).
     pub fn backup(&self, dest: &Path) -> Result<()> {
+        // Owner-only, like the store, before SQLite writes into it.
+        if !dest.exists() {
+            create_private(dest).map_err(|source| StoreError::Io {
+                path: dest.to_owned(),
+                source,
+            })?;
+        }
         self.conn
             .backup(rusqlite::MAIN_DB, dest, None)
             .map_err(StoreError::from)
@@ -1004,7 +1073,7 @@ mod tests {
         let grown = store.load_incidents(true).unwrap();
         assert_eq!(grown.len(), 11);
         assert_eq!(grown.source_id(10), "t-10");
-        let writer = store.incident_snapshot_writer().expect("owed");
+        assert!(store.incident_snapshot_writer().is_some());
 
         // Nor does it for another store with the same ids.
         let other = tempdir();
@@ -1016,8 +1085,25 @@ mod tests {
         second.load_incidents(true).unwrap();
         assert!(second.incident_snapshot_writer().is_some());
 
-        // A stored incident changed by hand: the file is passed over.
+        // Nor for a copy of this store (the same secret) that took as many other rows.
+        let copy = tempdir();
+        std::fs::create_dir_all(&copy).unwrap();
+        store.backup(&copy.join(STORE_FILE)).unwrap();
+        let mut twin = Store::open(&copy).unwrap();
+        store.insert_incidents(&[incident(11)]).unwrap();
+        let mut theirs = incident(11);
+        theirs.source_id = "elsewhere".into();
+        twin.insert_incidents(&[theirs]).unwrap();
+        let grown = store.load_incidents(true).unwrap();
+        let writer = store.incident_snapshot_writer().expect("owed");
         writer.write(&grown, grown.derived()).unwrap();
+        std::fs::copy(&file, copy.join(snapshot::SNAPSHOT_FILE)).unwrap();
+        let twins = twin.load_incidents(true).unwrap();
+        assert_eq!(twins.source_id(11), "elsewhere");
+        assert!(twin.incident_snapshot_writer().is_some());
+        std::fs::remove_dir_all(copy).unwrap();
+
+        // A stored incident changed by hand: the file is passed over.
         store.load_incidents(true).unwrap();
         assert!(
             store.incident_snapshot_writer().is_none(),

@@ -4,11 +4,12 @@
 //!
 //! The file is only ever a cache. It is written (to a temporary file, then renamed over the
 //! old one) after the incidents were read from SQLite, and read only when its [`Key`] is the
-//! store's now: the same store (a digest of its public-id secret), the same schema version,
-//! the same count of edits to stored incidents (kept by trigger: there are none in the normal
-//! course), the same synthetic filter and the same first and last incident id. Incidents are
-//! only ever added, with ids above the last, so these say whether the table still holds what
-//! the file holds. A checksum over the whole file catches a
+//! store's now: the same store (a digest of its public-id secret and of a random stamp that
+//! every insert of incidents renews, so that two copies of one store that took other rows
+//! differ), the same schema version, the same count of edits to stored incidents (kept by
+//! trigger: there are none in the normal course), the same synthetic filter and the same first
+//! and last incident id. Incidents are only ever added, with ids above the last, so these say
+//! whether the table still holds what the file holds. A checksum over the whole file catches a
 //! torn or damaged one; anything amiss and the store reads SQLite as before. Deleting the file
 //! is always safe. It holds exact positions, like the store, and is made readable by its
 //! owner only.
@@ -67,7 +68,8 @@ pub enum SnapshotError {
 /// Which incidents a snapshot holds: see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
-    /// SHA-256 of a label and the store's public-id secret: which store (the secret itself is
+    /// SHA-256 of a label, the store's public-id secret and the stamp its last insert of
+    /// incidents left: which store, and which of its copies' states (the secret itself is
     /// never written).
     pub store: [u8; 32],
     /// The store's schema version (`PRAGMA user_version`).
@@ -81,9 +83,11 @@ pub struct Key {
 }
 
 impl Key {
-    /// The key of the incidents `ids` of the store whose public-id secret is `secret`.
+    /// The key of the incidents `ids` of the store whose public-id secret is `secret` and
+    /// whose last insert of incidents left `stamp` (random, new with every insert).
     pub fn new(
         secret: &[u8; 32],
+        stamp: &str,
         schema: i64,
         edits: i64,
         with_synthetic: bool,
@@ -92,6 +96,7 @@ impl Key {
         let mut h = Sha256::new();
         h.update(b"hotspot incident snapshot\0");
         h.update(secret);
+        h.update(stamp.as_bytes());
         Key {
             store: h.finalize().into(),
             schema,
@@ -145,11 +150,7 @@ fn write_file(
     incidents: &Incidents,
     derived: Option<(&[h3o::CellIndex], &[i64])>,
 ) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
+    let mut file = super::create_private(path)?;
     let derived = derived.filter(|(c, p)| c.len() == incidents.len() && p.len() == incidents.len());
     let (id_bytes, id_ends) = incidents.source_id_parts();
     file.write_all(&[0; HEADER_LEN])?;
@@ -543,7 +544,7 @@ mod tests {
     }
 
     fn key() -> Key {
-        Key::new(&[7; 32], 9, 0, true, (3, 40_002))
+        Key::new(&[7; 32], "s", 9, 0, true, (3, 40_002))
     }
 
     fn same(a: &Incidents, b: &Incidents) {
@@ -585,11 +586,12 @@ mod tests {
         };
         writer.write(&all, all.derived()).unwrap();
         for other in [
-            Key::new(&[8; 32], 9, 0, true, (3, 40_002)),
-            Key::new(&[7; 32], 10, 0, true, (3, 40_002)),
-            Key::new(&[7; 32], 9, 1, true, (3, 40_002)),
-            Key::new(&[7; 32], 9, 0, false, (3, 40_002)),
-            Key::new(&[7; 32], 9, 0, true, (3, 40_003)),
+            Key::new(&[8; 32], "s", 9, 0, true, (3, 40_002)),
+            Key::new(&[7; 32], "t", 9, 0, true, (3, 40_002)),
+            Key::new(&[7; 32], "s", 10, 0, true, (3, 40_002)),
+            Key::new(&[7; 32], "s", 9, 1, true, (3, 40_002)),
+            Key::new(&[7; 32], "s", 9, 0, false, (3, 40_002)),
+            Key::new(&[7; 32], "s", 9, 0, true, (3, 40_003)),
         ] {
             assert!(read(&path, &other).unwrap().is_none());
         }
