@@ -291,6 +291,47 @@ async fn uploads_in_every_form_and_refusals_with_the_report() {
     .await;
     assert_eq!(s, 400);
     assert_eq!(v["field"], "skip_invalid");
+
+    // A region: a lat,lon pair is refused, and said to look swapped; a bad region is named.
+    let copenhagen = "region=12.4,55.6,12.7,55.75";
+    let mut fc: Value = serde_json::from_str(&incidents_body(2, "swap")).unwrap();
+    fc["features"][1]["geometry"]["coordinates"] = json!([55.68, 12.55]);
+    let before = f.state.catalog().incidents.len();
+    let (s, v) = post(
+        &f.state,
+        &format!("{uri}?{copenhagen}"),
+        Some(&f.police),
+        "application/geo+json",
+        fc.to_string(),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    let rejected = v["summary"]["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{v}");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("look swapped"),
+        "{v}"
+    );
+    assert_eq!(f.state.catalog().incidents.len(), before);
+    for bad in [
+        "region=12.4,55.6,12.7",
+        "region=12.7,55.6,12.4,55.75",
+        "region=a,b,c,d",
+    ] {
+        let (s, v) = post(
+            &f.state,
+            &format!("{uri}?{bad}"),
+            Some(&f.police),
+            "application/geo+json",
+            incidents_body(1, "x"),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}: {v}");
+        assert_eq!(v["field"], "region", "{bad}");
+    }
     let _ = std::fs::remove_dir_all(&f.dir);
 }
 

@@ -83,6 +83,7 @@ pub async fn import(
             "format",
             "level",
             "encoding",
+            "region",
         ],
     )?;
     let skip_invalid = match p.non_empty("skip_invalid")? {
@@ -163,6 +164,8 @@ pub async fn import(
             .transpose()
             .map_err(|e| ApiError::param("preset", e))?,
         level: p.non_empty("level")?.map(str::to_owned),
+        // Positions outside it are refused (and said to look swapped when they do).
+        region: super::params::lonlat_box(&p, "region", None)?,
         ..Default::default()
     };
     let name = filename.unwrap_or_else(|| {

@@ -90,13 +90,23 @@ impl Params {
 /// extent: a box that misses it but would hit it with lon and lat swapped is refused as a
 /// likely lat,lon mistake.
 pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>> {
-    let Some(raw) = p.non_empty("bbox")? else {
+    lonlat_box(p, "bbox", area)
+}
+
+/// The box in parameter `field` (`minlon,minlat,maxlon,maxlat`, WGS84 degrees), checked as
+/// [`bbox`] is.
+pub fn lonlat_box(
+    p: &Params,
+    field: &str,
+    area: Option<LonLatBox>,
+) -> ApiResult<Option<LonLatBox>> {
+    let Some(raw) = p.non_empty(field)? else {
         return Ok(None);
     };
     let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
     if parts.len() != 4 {
         return Err(ApiError::param(
-            "bbox",
+            field,
             format!(
                 "expected 4 numbers minlon,minlat,maxlon,maxlat, got {}{}",
                 parts.len(),
@@ -113,10 +123,10 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
         let name = ["minlon", "minlat", "maxlon", "maxlat"][i];
         v[i] = s
             .parse::<f64>()
-            .map_err(|_| ApiError::param("bbox", format!("{name} '{s}' is not a number")))?;
+            .map_err(|_| ApiError::param(field, format!("{name} '{s}' is not a number")))?;
         if !v[i].is_finite() {
             return Err(ApiError::param(
-                "bbox",
+                field,
                 format!("{name} '{s}' is not a finite number"),
             ));
         }
@@ -127,7 +137,7 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
         };
         if v[i] < lo || v[i] > hi {
             return Err(ApiError::param(
-                "bbox",
+                field,
                 format!("{name} {} is outside {lo}..{hi}", v[i]),
             ));
         }
@@ -140,7 +150,7 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
     };
     if b.min_lon > b.max_lon {
         return Err(ApiError::param(
-            "bbox",
+            field,
             format!(
                 "minlon {} is greater than maxlon {} (boxes across the antimeridian are not supported)",
                 b.min_lon, b.max_lon
@@ -149,7 +159,7 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
     }
     if b.min_lat > b.max_lat {
         return Err(ApiError::param(
-            "bbox",
+            field,
             format!("minlat {} is greater than maxlat {}", b.min_lat, b.max_lat),
         ));
     }
@@ -162,8 +172,8 @@ pub fn bbox(p: &Params, area: Option<LonLatBox>) -> ApiResult<Option<LonLatBox>>
         };
         if !b.intersects(&area) && swapped.intersects(&area) {
             return Err(ApiError::param(
-                "bbox",
-                "looks like lat,lon order; bbox is minlon,minlat,maxlon,maxlat (RFC 7946), e.g. 12.54,55.68,12.57,55.70",
+                field,
+                format!("looks like lat,lon order; {field} is minlon,minlat,maxlon,maxlat (RFC 7946), e.g. 12.54,55.68,12.57,55.70"),
             ));
         }
     }
