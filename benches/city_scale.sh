@@ -52,25 +52,25 @@ t1=$(date +%s%N)
 echo "hotspot import: $(( (t1 - t0) / 1000000 )) ms, $(( n * 1000 / ((t1 - t0) / 1000000) )) rows/s"
 token=$($bin token create --role police --name bench --data-dir "$work/var" 2>/dev/null | grep -o 'hs_[0-9]*_[0-9a-f]*')
 
-t0=$(date +%s%N)
-HOTSPOT_LOG=hotspot=debug $bin serve --no-demo --listen 127.0.0.1:$port --data-dir "$work/var" 2>"$work/serve.log" & pid=$!
-until curl -sf http://127.0.0.1:$port/api/health >/dev/null; do sleep 0.01; done
-t1=$(date +%s%N)
-echo "hotspot start to ready: $(( (t1 - t0) / 1000000 )) ms"
-until grep -q "snapshot warmed" "$work/serve.log"; do sleep 0.1; done
-echo "hotspot $(grep -o 'snapshot warmed.*' "$work/serve.log" | head -1); RSS $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
+# Starts `hotspot serve` on the store; prints the time to a ready /api/health (as $1) and the
+# resident memory once the snapshot is warm (as $2). Sets $pid.
+start_serve() {
+  local t0 t1
+  t0=$(date +%s%N)
+  HOTSPOT_LOG=hotspot=debug $bin serve --no-demo --listen 127.0.0.1:$port --data-dir "$work/var" 2>"$work/serve.log" & pid=$!
+  until curl -sf http://127.0.0.1:$port/api/health >/dev/null; do sleep 0.01; done
+  t1=$(date +%s%N)
+  echo "$1: $(( (t1 - t0) / 1000000 )) ms"
+  until grep -q "snapshot warmed" "$work/serve.log"; do sleep 0.1; done
+  echo "$2: $(grep -o 'snapshot warmed.*' "$work/serve.log" | head -1); RSS $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
+}
 
+start_serve "hotspot start to ready" "hotspot"
 # A restart: the incidents come from the snapshot file the first start wrote beside the store.
 until grep -q "incident snapshot written\|no incident snapshot" "$work/serve.log"; do sleep 0.1; done
 grep -o 'incident snapshot written.*\|no incident snapshot.*' "$work/serve.log" | head -1
 kill "$pid"; wait "$pid" 2>/dev/null || true
-t0=$(date +%s%N)
-HOTSPOT_LOG=hotspot=debug $bin serve --no-demo --listen 127.0.0.1:$port --data-dir "$work/var" 2>"$work/serve.log" & pid=$!
-until curl -sf http://127.0.0.1:$port/api/health >/dev/null; do sleep 0.01; done
-t1=$(date +%s%N)
-echo "hotspot restart to ready (incident snapshot): $(( (t1 - t0) / 1000000 )) ms"
-until grep -q "snapshot warmed" "$work/serve.log"; do sleep 0.1; done
-echo "hotspot after the restart: $(grep -o 'snapshot warmed.*' "$work/serve.log" | head -1); RSS $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB"
+start_serve "hotspot restart to ready (incident snapshot)" "hotspot after the restart"
 
 if [ "${PEERS:-1}" = 0 ]; then
   $venv/bin/python benches/city_scale.py "http://127.0.0.1:$port" "$token" - "$runs"
