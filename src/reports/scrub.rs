@@ -80,13 +80,14 @@
 //!   letters are a common short word or abbreviation in lower or title case (`nr 12345`,
 //!   `ca 12345`, `kr 12345`, `to 12345`), or with a grouping other than 5, 2-3 or 3-2 in any
 //!   case (`ID 4711 2 gange`, `EU 12 34 5 mio.`).
-//! - **bank details**: an IBAN whose check digits are right (`DK50 0040 0440 1162 43`, spaced or
-//!   not); a Danish registration and account number (`reg. 1234 konto 1234567890`,
+//! - **bank details**: an IBAN whose check digits are right (`DK50 0040 0440 1162 43`, its
+//!   groups spaced, dotted, dashed or not); a Danish registration and account number (`reg. 1234 konto 1234567890`,
 //!   `reg.nr. 1234-1234567890`) or an account number after `konto`, `kontonr.` or `kto.`;
 //! - **social-media handles** that look like a person's: `@` and a name holding a digit
 //!   (`@jens_hansen_2200`), not glued to a word before; `@Nørrebrogade` (a place) and
 //!   `@kk_tryghed` (an office) stay, and so does `@jens_hansen` (left out knowingly). An
-//!   e-mail address may also have `%40` for its `@` (`mailto:jens%40example.dk`).
+//!   e-mail address may also have `%40` (once or twice encoded) or `&#64;` for its `@`
+//!   (`mailto:jens%40example.dk`) and `%2E` for a dot.
 //!
 //! Not removed: numbers spelt out in any other way than eight Danish digit words (`toogtyve
 //! treogtredive …`, English words), a number split over words or letters other than `O`/`З`,
@@ -334,14 +335,15 @@ fn patterns() -> &'static Patterns {
         let label = r"[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?";
         let open = r"[(\[{<]";
         let close = r"[)\]}>]";
-        // `%40` is a URL's `@` (`mailto:jens%40example.dk`).
-        let at_sign = r"\s?(?:@|%40)\s?";
+        // `%40` is a URL's `@` (`mailto:jens%40example.dk`, `%2540` encoded twice), `&#64;`
+        // and `&#x40;` an HTML page's.
+        let at_sign = r"\s?(?:@|%(?:25)*40|&#0*64;|&#[xX]0*40;)\s?";
         let at_bracket = format!(r"\s?{open}\s?(?i:at|snabel-?a|@)\s?{close}\s?");
         let at_a = format!(r"\s?{open}\s?(?i:a)\s?{close}\s?");
         let at_word = r"\s(?i:snabel[- ]?a)\s";
         let at_plain = r"\s(?i:at|på)\s";
         let dot_bracket = format!(r"\s?{open}\s?(?i:dot|punktum|punkt|prik|[.。])\s?{close}\s?");
-        let dot_strict = format!(r"(?:\.|{dot_bracket})");
+        let dot_strict = format!(r"(?:\.|%(?:25)*2[Ee]|&#0*46;|{dot_bracket})");
         let dot_obfuscated = format!(r"(?:{dot_bracket}|\s(?i:dot|punktum|punkt|prik)\s)");
         let dot_any = format!(r"(?:\.|{dot_obfuscated})");
         // Before a known top-level domain: also ` . `, `。`, `·` and `,`.
@@ -413,7 +415,7 @@ fn patterns() -> &'static Patterns {
             case_before: r(&format!(
                 r"(?i)(?:(?-u:\b)(?:{case})\.?(?: ?(?:nr|nummer|no)\.?)?|#) ?[:#]? ?$"
             )),
-            iban: r(r"(?-u:\b)(?P<m>[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?)(?-u:\b)"),
+            iban: r(r"(?-u:\b)(?P<m>[A-Za-z]{2}[0-9]{2}(?:[ .\-]?[A-Za-z0-9]{4}){2,7}(?:[ .\-]?[A-Za-z0-9]{1,3})?)(?-u:\b)"),
             account: r(&format!(
                 r"(?i)(?:(?-u:\b)reg(?:istrerings)?\.?(?: ?-?nr\.?|nummer)? ?:? ?(?P<m>[0-9]{{4}}(?: ?[,/-] ?| )(?:{konto} ?:? ?)?[0-9]{{6,10}})|(?-u:\b){konto} ?:? ?(?P<k>[0-9](?:[ -]?[0-9]){{5,13}}))(?-u:\b)",
                 konto = r"(?:konto|kontonr|kto)\.?(?: ?-?nr\.?|nummer)?"
@@ -666,10 +668,13 @@ pub fn scrub(text: &str) -> (String, bool) {
     (out, true)
 }
 
-/// Whether `iban` (spaces allowed) passes the IBAN check: its first four characters moved to
+/// Whether `iban` (spaces, dots or dashes between groups allowed) passes the IBAN check: its first four characters moved to
 /// the end and its letters read as 10–35, the number is 1 modulo 97 (ISO 13616).
 fn mod97_ok(iban: &str) -> bool {
-    let chars: Vec<char> = iban.chars().filter(|c| *c != ' ').collect();
+    let chars: Vec<char> = iban
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-'))
+        .collect();
     if !(15..=34).contains(&chars.len()) {
         return false;
     }

@@ -1059,8 +1059,19 @@ mod tests {
             );
         }
 
-        // Read back whole, and none is owed.
+        // Read back whole, and none is owed; a file loosened by hand is tightened again.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
         let from_file = store.load_incidents(true).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "tightened on reading");
+        }
         assert_eq!(parts(&from_file), parts(&from_sqlite));
         assert!(parts(&from_file).2.is_some());
         assert!(store.incident_snapshot_writer().is_none());

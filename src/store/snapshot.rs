@@ -14,6 +14,11 @@
 //! is always safe. It holds exact positions, like the store, and is made readable by its
 //! owner only.
 //!
+//! Hand edits of the store: an `UPDATE` or `DELETE` of an incident is counted, an `INSERT`
+//! above the last id is seen, but an `INSERT` into a gap between ids or an `INSERT OR REPLACE`
+//! is not (that would take a trigger on every insert, paid by every import). Delete the
+//! snapshot after such an edit.
+//!
 //! Layout (little-endian): a fixed header ([`HEADER_LEN`] bytes: magic, key, counts, payload
 //! length, checksum) and then the payload, column by column: ids, times, longitudes,
 //! latitudes (each 8 bytes), categories and precisions (a byte each, their place in
@@ -237,6 +242,10 @@ pub fn read(path: &Path, key: &Key) -> Result<Option<Incidents>, SnapshotError> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     };
+    // One written by an older hotspot, or loosened by hand, is made owner-only again.
+    if let Err(e) = super::make_private(path) {
+        tracing::warn!(path = %path.display(), error = %e, "could not make the incident snapshot owner-only");
+    }
     let len = file.metadata().map_err(io)?.len();
     let mut raw = [0u8; HEADER_LEN];
     if len < HEADER_LEN as u64 {
