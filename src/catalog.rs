@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::fnv::Fnv;
 use crate::index::study::{study_cells, StudyGrid};
-use crate::index::{DistrictIndex, LonLatBox, PointFilter, PointIndex, Positioned};
-use crate::model::{District, DistrictLevel, Incident, Incidents, Observation};
+use crate::index::{DistrictIndex, HourTags, LonLatBox, PointFilter, PointIndex, Positioned};
+use crate::model::{Category, District, DistrictLevel, Incident, Incidents, Observation};
 use crate::store::snapshot::SnapshotWriter;
 use crate::store::DEMO_SOURCE;
 
@@ -46,6 +46,17 @@ impl Synthetic {
     }
 }
 
+/// The incidents at one position, counted by category ([`Catalog::tally_incidents`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointTally {
+    /// Longitude, WGS84 degrees.
+    pub lon: f64,
+    /// Latitude, WGS84 degrees.
+    pub lat: f64,
+    /// Incidents per category, indexed by the category's number (`Category as usize`).
+    pub counts: [u32; Category::ALL.len()],
+}
+
 /// All layers and indexes.
 pub struct Catalog {
     /// Districts, bydele first, then safety districts, then roder, each by number.
@@ -54,6 +65,9 @@ pub struct Catalog {
     /// Incidents by id, with their source ids.
     pub incidents: Incidents,
     incident_index: PointIndex,
+    /// How the incident index's tags pack category and hour, when it has them (the public
+    /// view: shared positions, whole-hour times); see [`Catalog::tally_incidents`].
+    incident_tags: Option<HourTags>,
     /// Observations by id.
     pub observations: Vec<Observation>,
     observation_index: PointIndex,
@@ -269,15 +283,25 @@ impl Catalog {
                 .count(),
         };
         // The incidents' tree (the largest part) is built beside the rest, unless it was.
-        let (incident_index, version) = std::thread::scope(|s| {
+        let ((incident_index, incident_tags), version) = std::thread::scope(|s| {
             let tree = match index {
-                Some(index) => Ok(index),
+                Some(index) => Ok((index, None)),
                 None => Err(s.spawn(|| {
                     let points = incidents.iter().map(|i| (i.lon, i.lat));
-                    if shared_points {
-                        PointIndex::bulk_load_grouped(points)
-                    } else {
-                        PointIndex::bulk_load(points)
+                    if !shared_points {
+                        return (PointIndex::bulk_load(points), None);
+                    }
+                    // Shared positions: each keeps its incidents' categories and hours beside
+                    // them, for tallies that read no incident.
+                    match HourTags::for_times(incidents.iter().map(|i| i.occurred_at)) {
+                        Some(p) => {
+                            let tags = incidents
+                                .iter()
+                                .map(|i| p.tag(i.category as u8, i.occurred_at))
+                                .collect();
+                            (PointIndex::bulk_load_grouped_tagged(points, tags), Some(p))
+                        }
+                        None => (PointIndex::bulk_load_grouped(points), None),
                     }
                 })),
             };
@@ -324,6 +348,7 @@ impl Catalog {
             district_index,
             incidents,
             incident_index,
+            incident_tags,
             observations,
             observation_index,
             synthetic,
@@ -542,6 +567,34 @@ impl Catalog {
             return self.query_incidents_by(filter, |_| true);
         }
         self.query_incidents_by(filter, |i| categories & i.category.bit() != 0)
+    }
+
+    /// The incidents passing `filter` and `categories` (bits of [`Category::bit`]) counted per
+    /// distinct position and category, reading no incident: for catalogs whose incidents share
+    /// positions and have whole-hour times (the public view). `None` for other catalogs.
+    pub fn tally_incidents(
+        &self,
+        filter: &PointFilter<'_>,
+        categories: u16,
+    ) -> Option<Vec<PointTally>> {
+        let tags = self.incident_tags?;
+        let groups = self.incident_index.tagged_groups(filter)?;
+        let (lo, hi) = filter.time.map_or((0, u32::MAX), |w| tags.hours_in(w));
+        let mut out = Vec::with_capacity(groups.len());
+        for ((lon, lat), members) in groups {
+            let mut counts = [0u32; Category::ALL.len()];
+            for &t in members {
+                let c = HourTags::class(t);
+                let h = HourTags::hour(t);
+                if h >= lo && h <= hi && categories & (1 << c) != 0 {
+                    counts[c as usize] += 1;
+                }
+            }
+            if counts.iter().any(|&n| n > 0) {
+                out.push(PointTally { lon, lat, counts });
+            }
+        }
+        Some(out)
     }
 
     fn query_incidents_by(

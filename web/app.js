@@ -66,6 +66,19 @@ const INCIDENT_RADIUS = [[14.5, 2.5], [15, 3], [16, 4.5], [18, 8]];
  * centre exactly (up to the tiles' quantisation, well under a metre); cell centres are ~115 m apart.
  */
 const STACK_TOLERANCE = 2e-5;
+/**
+ * The largest stack drawn at full size (incidents): when a stack in the loaded tiles is larger, every
+ * stack is drawn smaller by the same factor, so the largest is this size and areas stay in proportion
+ * (the demo's largest stacks hold about 150, about as large as a stack can be drawn before it covers its
+ * neighbours at zoom 15; ten million incidents make stacks of thousands).
+ */
+const STACK_FULL_SIZE = 150;
+
+/**
+ * How many incidents a tile feature stands for: one, or its `count` where the server merged a dense
+ * tile's incidents by category and point (see the tiles' `count` field in TileJSON).
+ */
+const incidentWeight = (f) => Number(f.properties.count) || 1;
 const HEXBIN_RESOLUTION = 10;
 const ITEMS_LIMIT = 10000;
 const DEBOUNCE_MS = 250;
@@ -1291,7 +1304,8 @@ function uniqueIncidents(features) {
  * Gives every loaded incident its place in its stack (the incidents at the same point) as feature
  * state, which the incident layers draw as rings (see addDataLayers): `stack` (how many), `rank`
  * (0 … stack − 1, in category order, then by time) and `band` (for the first incident of a
- * category, how many of that category the stack has; 0 for the others).
+ * category, how many of that category the stack has; 0 for the others). A merged feature counts
+ * as its `count` incidents. All three are scaled down alike when a stack exceeds STACK_FULL_SIZE.
  */
 const stackStates = new Map(); // incident id → 'rank/band/stack' as last set
 let stackSignature = '';
@@ -1331,18 +1345,24 @@ function updateIncidentStacks() {
   }
   const order = new Map(state.categories.map((c, i) => [c.code, i]));
   const position = (f) => order.get(f.properties.category) ?? order.size;
+  const total = (members) => members.reduce((sum, f) => sum + incidentWeight(f), 0);
+  const scale = Math.min(1, STACK_FULL_SIZE / Math.max(1, ...stacks.map((s) => total(s.members))));
   for (const { members } of stacks) {
     members.sort((a, b) => position(a) - position(b) || String(a.properties.occurred_at).localeCompare(String(b.properties.occurred_at)));
-    members.forEach((f, rank) => {
+    const size = total(members);
+    let rank = 0;
+    members.forEach((f, k) => {
       const category = f.properties.category;
       let band = 0;
-      if (rank === 0 || members[rank - 1].properties.category !== category) {
-        while (rank + band < members.length && members[rank + band].properties.category === category) band += 1;
+      if (k === 0 || members[k - 1].properties.category !== category) {
+        for (let j = k; j < members.length && members[j].properties.category === category; j += 1) band += incidentWeight(members[j]);
       }
-      const value = `${rank}/${band}/${members.length}`;
-      if (stackStates.get(f.id) === value) return;
-      stackStates.set(f.id, value);
-      map.setFeatureState({ source: 'incidents-tiles', sourceLayer: 'incidents', id: f.id }, { rank, band, stack: members.length });
+      const value = `${rank}/${band}/${size}/${scale}`;
+      if (stackStates.get(f.id) !== value) {
+        stackStates.set(f.id, value);
+        map.setFeatureState({ source: 'incidents-tiles', sourceLayer: 'incidents', id: f.id }, { rank: rank * scale, band: band * scale, stack: size * scale });
+      }
+      rank += incidentWeight(f);
     });
   }
 }
@@ -1351,8 +1371,8 @@ function updateIncidentStacks() {
 function countShownIncidents() {
   let shown = null;
   if (map.getZoom() >= POINTS_MIN_ZOOM && visible('incidents-points')) {
-    const ids = new Set(map.queryRenderedFeatures({ layers: ['incidents-points'] }).map((f) => f.id));
-    shown = ids.size;
+    const byId = new Map(map.queryRenderedFeatures({ layers: ['incidents-points'] }).map((f) => [f.id, f]));
+    shown = [...byId.values()].reduce((sum, f) => sum + incidentWeight(f), 0);
   }
   if (shown !== state.pointsShown) {
     state.pointsShown = shown;
@@ -2687,8 +2707,9 @@ function incidentPopupItem(feature) {
  */
 function stackPopupItem(incidents) {
   const counts = new Map();
-  for (const f of incidents) counts.set(f.properties.category, (counts.get(f.properties.category) ?? 0) + 1);
-  const heading = el('h3', {}, el('span', { text: t('popupStack', { n: formatNumber(incidents.length) }) }));
+  for (const f of incidents) counts.set(f.properties.category, (counts.get(f.properties.category) ?? 0) + incidentWeight(f));
+  const n = incidents.reduce((sum, f) => sum + incidentWeight(f), 0);
+  const heading = el('h3', {}, el('span', { text: t('popupStack', { n: formatNumber(n) }) }));
   if (state.incidentsMeta?.synthetic) heading.append(el('span', { className: 'synthetic-tag', text: t('syntheticShort') }));
   const rows = [...counts].sort((a, b) => b[1] - a[1]).map(([code, n]) => {
     const category = state.categories.find((c) => c.code === code);
@@ -2696,7 +2717,13 @@ function stackPopupItem(incidents) {
       el('span', { className: 'tally-label', text: category ? apiLabel(category) : code }),
       el('span', { className: 'tally-count', text: formatNumber(n) }));
   });
-  const recent = incidents.slice(0, STACK_NEWEST).map((f) => {
+  // Merged features (a dense tile) have no time: the tally is all there is.
+  const single = incidents.filter((f) => f.properties.occurred_at != null);
+  if (single.length < incidents.length) {
+    return el('div', { className: 'popup-item popup-stack' }, heading, el('ul', { className: 'popup-tally' }, ...rows),
+      el('p', { className: 'popup-more', text: t('popupMerged') }));
+  }
+  const recent = single.slice(0, STACK_NEWEST).map((f) => {
     const p = f.properties;
     const category = state.categories.find((c) => c.code === p.category);
     return el('li', { className: 'popup-incident' }, swatch(categoryColour(p.category)),
@@ -2856,7 +2883,7 @@ function showPopup(event) {
     return;
   }
   const items = [...extra, ...observations.slice(0, POPUP_MAX_ITEMS).map(observationPopupItem)];
-  if (incidents.length > POPUP_MAX_ITEMS) {
+  if (incidents.length > POPUP_MAX_ITEMS || incidents.some((f) => incidentWeight(f) > 1)) {
     items.push(stackPopupItem(incidents));
   } else {
     items.push(...incidents.map(incidentPopupItem));

@@ -29,7 +29,7 @@ const MAX_AGE: u32 = 300;
 /// TileJSON's `version`: the tiles' schema (layers and fields), semver; the minor number goes
 /// up when a field is added, the major when one changes meaning. The data's own version is in
 /// the tile URL (`v=`) and in `data_version`.
-pub const TILE_SCHEMA_VERSION: &str = "1.1.0";
+pub const TILE_SCHEMA_VERSION: &str = "2.0.0";
 
 /// A made tile (`None` = empty) and, once a client asked for it, its gzip-compressed form, so
 /// a cached tile is compressed once rather than on every answer.
@@ -244,7 +244,22 @@ pub fn make_tile(
                 within: params::district(p, cat)?,
                 time: params::datetime(p)?,
             };
-            let positions = cat.query_incidents(&filter, params::categories(p)?);
+            let categories = params::categories(p)?;
+            // A dense tile of the public view is made from tallies per point, which read no
+            // incident (see mvt::DETAIL_FEATURE_LIMIT).
+            if id.z >= mvt::DETAIL_ZOOM {
+                if let Some(tallies) = cat.tally_incidents(&filter, categories) {
+                    let total: u64 = tallies.iter().flat_map(|t| t.counts).map(u64::from).sum();
+                    if total > mvt::DETAIL_FEATURE_LIMIT as u64 {
+                        let pieces = tallies.iter().flat_map(|t| {
+                            let at = id.project(t.lon, t.lat);
+                            (0u8..).zip(t.counts).map(move |(c, n)| (at, c, n))
+                        });
+                        return Ok(mvt::merged_incidents_tile(pieces, id));
+                    }
+                }
+            }
+            let positions = cat.query_incidents(&filter, categories);
             mvt::incidents_tile(cat, &positions, id, disclosure).map_err(fail)
         }
         "observations" => {
@@ -341,8 +356,9 @@ pub async fn tilejson(
             (
                 "count",
                 format!(
-                    "incidents in the grid square (clusters below zoom {})",
-                    mvt::DETAIL_ZOOM
+                    "incidents the feature stands for: grid clusters below zoom {}; from it, where a tile would hold more than {} incidents, the incidents of one category at one point or grid square (no occurred_at, no precision); absent: one incident",
+                    mvt::DETAIL_ZOOM,
+                    mvt::DETAIL_FEATURE_LIMIT
                 ),
             ),
         ],
@@ -387,6 +403,12 @@ pub async fn tilejson(
             .collect(),
         description: Some(if collection == "districts" {
             "One feature per district, clipped to the tile".to_owned()
+        } else if collection == "incidents" {
+            format!(
+                "One feature per incident from zoom {} (a tile with more than {} incidents: one per category and point or grid square, with count); below it, grid clusters with count",
+                mvt::DETAIL_ZOOM,
+                mvt::DETAIL_FEATURE_LIMIT
+            )
         } else {
             format!(
                 "One feature per record from zoom {}; below it, grid clusters with count",
@@ -440,4 +462,126 @@ fn fnv(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
         (h ^ x as u64).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{District, Incident, Precision};
+
+    /// 40,000 incidents in and around the z15 tile 17526/10254 (Blågårds Plads), with a
+    /// triangular district over part of it.
+    fn dense() -> (Catalog, TileId) {
+        let id = TileId::new(15, 17526, 10254).unwrap();
+        let b = id.bounds(200);
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let incidents: Vec<Incident> = (1..=40_000)
+            .map(|k| Incident {
+                id: k,
+                occurred_at: 1_262_304_000 + (next() * 8.0 * 365.0 * 86_400.0) as i64,
+                lon: b.min_lon + next() * (b.max_lon - b.min_lon),
+                lat: b.min_lat + next() * (b.max_lat - b.min_lat),
+                category: Category::ALL[(next() * 9.0) as usize % 9],
+                precision: Precision::Address,
+                source: "t".into(),
+            })
+            .collect();
+        let (x0, y0, x1, y1) = (b.min_lon, b.min_lat, b.max_lon, b.max_lat);
+        let district = District {
+            id: "district-8".to_owned(),
+            name: "Indre Nørrebro".to_owned(),
+            level: DistrictLevel::District,
+            population: None,
+            parent: None,
+            geometry: geo::MultiPolygon::new(vec![geo::Polygon::new(
+                vec![(x0, y0), (x1, y0), (x0, y1), (x0, y0)].into(),
+                vec![],
+            )]),
+        };
+        (
+            Catalog::build(vec![district], incidents.into(), Vec::new()),
+            id,
+        )
+    }
+
+    /// A dense public tile is made from the tallies per point; it must be the tile the same
+    /// merging makes from the incidents themselves, under every filter.
+    #[test]
+    fn dense_public_tiles_from_tallies_equal_tiles_from_the_incidents() {
+        let (exact, id) = dense();
+        let public = exact.generalised();
+        let allowed = tile_params("incidents").unwrap();
+        for query in [
+            "",
+            "category=theft,violence,drugs,robbery,vandalism,weapons",
+            "datetime=2011-03-01T00:00:00Z/2016-06-30T23:59:59Z",
+            "district=district-8",
+        ] {
+            let p = Params::parse(query, allowed).unwrap();
+            let fast = make_tile("incidents", &p, &public, id, Disclosure::public(3))
+                .unwrap()
+                .unwrap();
+            let filter = PointFilter {
+                bbox: Some(id.bounds(mvt::BUFFER)),
+                within: params::district(&p, &public).unwrap(),
+                time: params::datetime(&p).unwrap(),
+            };
+            let categories = params::categories(&p).unwrap();
+            assert!(
+                public.tally_incidents(&filter, categories).is_some(),
+                "the public view has tallies"
+            );
+            assert!(exact.tally_incidents(&filter, categories).is_none());
+            let positions = public.query_incidents(&filter, categories);
+            assert!(
+                positions.len() > mvt::DETAIL_FEATURE_LIMIT,
+                "{query}: {}",
+                positions.len()
+            );
+            let pieces = positions.iter().map(|&k| {
+                let i = &public.incidents[k as usize];
+                (id.project(i.lon, i.lat), i.category as u8, 1)
+            });
+            let reference = mvt::merged_incidents_tile(pieces, id).unwrap();
+            assert_eq!(fast, reference, "{query}");
+            let features = mvt::tests::merged_features(&fast);
+            assert!(features.len() <= mvt::DETAIL_FEATURE_LIMIT);
+            // Public incidents sit on cell centres, so the finest squares fit and every
+            // feature is one category at one centre.
+            assert!(
+                features.len() < 9 * 200,
+                "{query}: {} features",
+                features.len()
+            );
+        }
+        // The police view of the same tile: merged too, on squares, every incident counted.
+        let p = Params::parse("", allowed).unwrap();
+        let tile = make_tile("incidents", &p, &exact, id, Disclosure::EXACT)
+            .unwrap()
+            .unwrap();
+        let features = mvt::tests::merged_features(&tile);
+        assert!(features.len() <= mvt::DETAIL_FEATURE_LIMIT);
+        let inside_tile = exact
+            .incidents
+            .iter()
+            .filter(|i| {
+                let (x, y) = id.project(i.lon, i.lat);
+                (0.0..4096.0).contains(&x) && (0.0..4096.0).contains(&y)
+            })
+            .count() as u64;
+        let drawn_in_tile: u64 = features
+            .iter()
+            .filter(|f| (0..4096).contains(&f.0) && (0..4096).contains(&f.1))
+            .map(|f| f.3)
+            .sum();
+        // Squares straddle the tile's edge by less than one square: close, not equal.
+        assert!(
+            drawn_in_tile.abs_diff(inside_tile) < inside_tile / 20,
+            "{drawn_in_tile} vs {inside_tile}"
+        );
+    }
 }

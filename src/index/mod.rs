@@ -5,10 +5,12 @@
 //! domain types; rstar's types stay inside this module.
 
 mod districts;
+mod hour_tags;
 mod points;
 pub mod study;
 
 pub use districts::DistrictIndex;
+pub use hour_tags::HourTags;
 pub use points::{PointFilter, PointIndex, Positioned};
 
 /// An axis-aligned box in WGS84 lon/lat degrees, edges included. `min_lon <= max_lon`,

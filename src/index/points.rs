@@ -17,6 +17,9 @@ impl RTreeParams for PointParams {
 
 type Entry = GeomWithData<[f64; 2], u32>;
 
+/// A distinct position (lon, lat) and the tags of its items ([`PointIndex::tagged_groups`]).
+pub type TaggedGroup<'a> = ((f64, f64), &'a [u32]);
+
 /// Points from which the tree is built in parts on several cores.
 const SHARD_FROM: usize = 1_000_000;
 
@@ -55,6 +58,9 @@ pub struct PointIndex {
 struct Groups {
     starts: Vec<u32>,
     members: Vec<u32>,
+    /// The caller's 32-bit summary of each member, parallel to `members` (empty if none was
+    /// given), so a scan of one position's items reads one run of memory.
+    tags: Vec<u32>,
 }
 
 impl Groups {
@@ -103,6 +109,16 @@ impl PointIndex {
     /// all at the centres of some 10^4 cells): one tree entry per distinct position, so the
     /// tree is small and quick to build; queries answer the same.
     pub fn bulk_load_grouped(positions: impl Iterator<Item = (f64, f64)>) -> Self {
+        Self::bulk_load_grouped_tagged(positions, Vec::new())
+    }
+
+    /// [`PointIndex::bulk_load_grouped`] that also keeps `tags[n]`, a caller's 32-bit summary
+    /// of the n-th item (the catalog packs category and hour), beside the item in its group,
+    /// for [`PointIndex::tagged_groups`]. `tags` is empty or has one entry per position.
+    pub fn bulk_load_grouped_tagged(
+        positions: impl Iterator<Item = (f64, f64)>,
+        tags: Vec<u32>,
+    ) -> Self {
         let mut distinct: std::collections::HashMap<(u64, u64), u32, foldhash::fast::FixedState> =
             Default::default();
         let mut entries: Vec<Entry> = Vec::new();
@@ -128,15 +144,69 @@ impl PointIndex {
         }
         let mut next = starts.clone();
         let mut members = vec![0u32; group_of.len()];
+        let tagged = tags.len() == group_of.len() && !tags.is_empty();
+        let mut member_tags = vec![0u32; if tagged { group_of.len() } else { 0 }];
         for (i, &g) in group_of.iter().enumerate() {
-            members[next[g as usize] as usize] = i as u32;
+            let k = next[g as usize] as usize;
+            members[k] = i as u32;
+            if tagged {
+                member_tags[k] = tags[i];
+            }
             next[g as usize] += 1;
         }
         PointIndex {
             len: group_of.len(),
             trees: vec![RTree::bulk_load_with_params(entries)],
-            groups: Some(Groups { starts, members }),
+            groups: Some(Groups {
+                starts,
+                members,
+                tags: member_tags,
+            }),
         }
+    }
+
+    /// For an index built by [`PointIndex::bulk_load_grouped_tagged`] with tags: each distinct
+    /// position (lon, lat) in the spatial part of `filter` (its bbox and polygon; the time is
+    /// the caller's, in the tags) with the tags of its items, in no order. `None` for an index
+    /// without tags.
+    pub fn tagged_groups(&self, filter: &PointFilter<'_>) -> Option<Vec<TaggedGroup<'_>>> {
+        let g = self.groups.as_ref().filter(|g| !g.tags.is_empty())?;
+        let window = match (filter.bbox, filter.within.and_then(poly_box)) {
+            (Some(b), Some(p)) => match b.intersection(&p) {
+                Some(w) => w,
+                None => return Some(Vec::new()),
+            },
+            (Some(b), None) | (None, Some(b)) => b,
+            (None, None) => LonLatBox {
+                min_lon: -180.0,
+                min_lat: -90.0,
+                max_lon: 180.0,
+                max_lat: 90.0,
+            },
+        };
+        let env = AABB::from_corners(
+            [window.min_lon, window.min_lat],
+            [window.max_lon, window.max_lat],
+        );
+        let found: Vec<&Entry> = self
+            .trees
+            .iter()
+            .flat_map(|t| t.locate_in_envelope(&env))
+            .collect();
+        let area = filter.within.map(|mp| PreparedArea::new(mp, found.len()));
+        Some(
+            found
+                .into_iter()
+                .filter(|e| {
+                    area.as_ref()
+                        .is_none_or(|a| a.intersects(e.geom()[0], e.geom()[1]))
+                })
+                .map(|e| {
+                    let (s, t) = (g.starts[e.data as usize], g.starts[e.data as usize + 1]);
+                    ((e.geom()[0], e.geom()[1]), &g.tags[s as usize..t as usize])
+                })
+                .collect(),
+        )
     }
 
     /// Number of indexed points.
@@ -519,6 +589,45 @@ mod tests {
             let want = brute(&items, &filter, tag);
             prop_assert_eq!(index.query(&items, &filter, keep), want.clone());
             prop_assert_eq!(grouped.query(&items, &filter, keep), want);
+        }
+
+        /// The tags of the groups a filter's bbox and polygon keep are the tags of the items
+        /// the same filter keeps.
+        #[test]
+        fn tagged_groups_hold_the_tags_of_the_items_in_the_area(
+            items in proptest::collection::vec(item(), 0..600),
+            bbox in proptest::option::of(lonlat_box()),
+            poly_box in proptest::option::of(lonlat_box()),
+        ) {
+            let poly = poly_box.map(|b| {
+                MultiPolygon::new(vec![geo::Polygon::new(
+                    geo::LineString::from(vec![
+                        (b.min_lon, b.min_lat),
+                        (b.max_lon, b.min_lat),
+                        (b.min_lon, b.max_lat),
+                        (b.min_lon, b.min_lat),
+                    ]),
+                    vec![],
+                )])
+            });
+            prop_assume!(!items.is_empty(), "no items, no tags");
+            let filter = PointFilter { bbox, within: poly.as_ref(), time: None };
+            let tags: Vec<u32> = (0..items.len() as u32).map(|i| i * 7 + 1).collect();
+            let index = PointIndex::bulk_load_grouped_tagged(
+                items.iter().map(|i| (i.lon, i.lat)),
+                tags,
+            );
+            let mut got: Vec<u32> = index
+                .tagged_groups(&filter)
+                .expect("tagged")
+                .into_iter()
+                .flat_map(|(_, t)| t.iter().copied())
+                .collect();
+            got.sort_unstable();
+            let want: Vec<u32> = brute(&items, &filter, None).iter().map(|i| i * 7 + 1).collect();
+            prop_assert_eq!(got, want);
+            let untagged = PointIndex::bulk_load_grouped(items.iter().map(|i| (i.lon, i.lat)));
+            prop_assert!(untagged.tagged_groups(&filter).is_none());
         }
 
         #[test]

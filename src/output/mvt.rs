@@ -46,6 +46,19 @@ pub const DETAIL_ZOOM: u8 = 14;
 /// Grid squares per tile side for clusters below [`DETAIL_ZOOM`].
 const CLUSTER_GRID: u32 = 64;
 
+/// From [`DETAIL_ZOOM`] on, an incident tile holds one feature per incident when its box
+/// (with the buffer) holds at most this many. A tile that would hold more holds one feature
+/// per category and grid square instead, with `count`, on the finest grid that keeps it within
+/// this many features (squares of 1, 4, 16, 64 or 256 tile units; tippecanoe's "cluster
+/// densest as needed"). At ~50 bytes a feature that is a tile of at most ~500 kB, tippecanoe's
+/// default limit; the demo's densest tile holds about 5,000 incidents.
+pub const DETAIL_FEATURE_LIMIT: usize = 10_000;
+
+/// Feature ids of merged features start here, above every incident id a client may see
+/// (store ids and public ids, which are at most 2^52), and stay below 2^53, the largest
+/// integer a JavaScript number holds exactly.
+const MERGED_ID_BASE: u64 = (1 << 52) + 1;
+
 /// A tile address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TileId {
@@ -438,6 +451,13 @@ pub fn incidents_tile(
     if tile.z < DETAIL_ZOOM {
         return Ok(cluster_tile("incidents", projected, disclosure));
     }
+    if positions.len() > DETAIL_FEATURE_LIMIT {
+        let pieces = positions.iter().map(|&p| {
+            let i = &cat.incidents[p as usize];
+            (tile.project(i.lon, i.lat), i.category as u8, 1)
+        });
+        return Ok(merged_incidents_tile(pieces, tile));
+    }
     let mut layer = LayerWriter::new(
         "incidents",
         &["category", "occurred_at", "precision"],
@@ -480,6 +500,92 @@ pub fn incidents_tile(
         );
     }
     Ok(layer.finish())
+}
+
+/// The `incidents` tile of a box holding more than [`DETAIL_FEATURE_LIMIT`] incidents (from
+/// [`DETAIL_ZOOM`] on): one feature per category and grid square, at the square's centre,
+/// with `category` and `count`, on the finest grid (squares of 1, 4, 16, 64 or 256 tile units)
+/// that keeps the tile within the limit. `pieces` are (x, y) in tile units, the category's
+/// number and how many incidents of it are there. The feature id is made from the zoom, the
+/// square (in the whole zoom level's grid) and the category, so the same square is the same
+/// feature in a neighbouring tile's buffer; it lies in 2^52 + 1 … 2^53 − 1.
+pub fn merged_incidents_tile(
+    pieces: impl Iterator<Item = ((f64, f64), u8, u32)>,
+    tile: TileId,
+) -> Option<Vec<u8>> {
+    // Keys (row, column, category), the square indexes shifted by `offset` squares so the
+    // buffer's are not negative: 13 + 13 + 4 bits.
+    let pack = |col: i64, row: i64, c: u8| ((row as u32) << 17) | ((col as u32) << 4) | c as u32;
+    let unpack = |k: u32| ((k >> 4 & 0x1fff) as i64, (k >> 17) as i64, (k & 0xf) as u8);
+    let offset = |size: i64| (BUFFER as i64 + size - 1) / size;
+    let mut squares: Vec<(u32, u64)> = pieces
+        .filter(|&((x, y), _, n)| inside(x, y) && n > 0)
+        .map(|((x, y), c, n)| {
+            let (col, row) = (x.round() as i64, y.round() as i64);
+            (pack(col + offset(1), row + offset(1), c), n as u64)
+        })
+        .collect();
+    let mut size = 1i64;
+    loop {
+        radsort::sort_by_key(&mut squares, |s| s.0);
+        squares.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+        if squares.len() <= DETAIL_FEATURE_LIMIT || size >= 256 {
+            break;
+        }
+        // Four times coarser: each square goes to the one holding it.
+        let (from, to) = (offset(size), offset(size * 4));
+        for s in &mut squares {
+            let (col, row, c) = unpack(s.0);
+            s.0 = pack(
+                (col - from).div_euclid(4) + to,
+                (row - from).div_euclid(4) + to,
+                c,
+            );
+        }
+        size *= 4;
+    }
+    let mut layer = LayerWriter::new("incidents", &["category", "count"], squares.len());
+    let mut category_value = [u32::MAX; 16];
+    let per_tile = EXTENT as i64 / size;
+    for (k, n) in squares {
+        let (col, row, c) = unpack(k);
+        let (col, row) = (col - offset(size), row - offset(size));
+        let (x, y) = (col * size + (size - 1) / 2, row * size + (size - 1) / 2);
+        // A square of the buffer whose centre is beyond it is the neighbour's to draw.
+        let Some(category) = crate::model::Category::ALL
+            .get(c as usize)
+            .filter(|_| inside(x as f64, y as f64))
+        else {
+            continue;
+        };
+        if category_value[c as usize] == u32::MAX {
+            category_value[c as usize] = layer.string(category.code());
+        }
+        let count = layer.uint(n);
+        let mut id = crate::fnv::Fnv::new();
+        for part in [
+            tile.z as i64,
+            size,
+            tile.x as i64 * per_tile + col,
+            tile.y as i64 * per_tile + row,
+            c as i64,
+        ] {
+            id.u64(part as u64);
+        }
+        layer.point(
+            MERGED_ID_BASE + id.0 % ((1 << 52) - 1),
+            x as i32,
+            y as i32,
+            &[0, category_value[c as usize], 1, count],
+        );
+    }
+    layer.finish()
 }
 
 /// The `observations` tile: single features carry `kind`, `rating` (1–5) and `observed_at`;
@@ -652,7 +758,7 @@ fn polygon_commands(shapes: &[Vec<Vec<IntPoint>>]) -> Vec<u32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -758,6 +864,78 @@ mod tests {
         assert_eq!(exact.layers[0].keys, ["count"]);
         let public = incidents_tile(&cat, &all, z12, Disclosure::public(5)).unwrap();
         assert!(public.is_none(), "4 incidents in all: nothing reaches 5");
+    }
+
+    /// (x, y, category, count) of each feature of a merged incident tile.
+    pub(crate) fn merged_features(bytes: &[u8]) -> Vec<(i32, i32, String, u64, u64)> {
+        use prost::Message;
+        let t = pb::Tile::decode(bytes).expect("valid protobuf");
+        let l = &t.layers[0];
+        assert_eq!(l.keys, ["category", "count"]);
+        let unzig = |v: u32| ((v >> 1) as i32) ^ -((v & 1) as i32);
+        l.features
+            .iter()
+            .map(|f| {
+                assert_eq!(
+                    f.tags.iter().step_by(2).copied().collect::<Vec<_>>(),
+                    [0, 1]
+                );
+                let v = |k: usize| &l.values[f.tags[2 * k + 1] as usize];
+                (
+                    unzig(f.geometry[1]),
+                    unzig(f.geometry[2]),
+                    v(0).string_value.clone().unwrap(),
+                    v(1).uint_value.unwrap(),
+                    f.id.unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dense_tiles_merge_per_category_and_square_on_the_finest_grid_that_fits() {
+        let tile = TileId::new(15, 17526, 10254).unwrap();
+        // A few points: merged on squares of one unit, so each stays where it is.
+        let few = [
+            ((100.2, 200.7), 3u8, 5u32),
+            ((100.4, 201.2), 3, 2),
+            ((100.2, 200.7), 0, 1),
+        ];
+        let f = merged_features(&merged_incidents_tile(few.into_iter(), tile).unwrap());
+        let mut got: Vec<_> = f.iter().map(|f| (f.0, f.1, f.2.as_str(), f.3)).collect();
+        got.sort();
+        assert_eq!(got, [(100, 201, "theft", 7), (100, 201, "violence", 1)]);
+        assert!(
+            f.iter().all(|f| f.4 > 1 << 52 && f.4 < 1 << 53),
+            "ids above the public ids, below 2^53"
+        );
+
+        // 40,000 distinct points all over the tile: coarser squares, within the limit, and
+        // every incident counted once.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let many: Vec<_> = (0..40_000)
+            .map(|k| ((next() * 4095.0, next() * 4095.0), (k % 9) as u8, 1u32))
+            .collect();
+        let f = merged_features(&merged_incidents_tile(many.iter().copied(), tile).unwrap());
+        // Squares of 64 units would be ~24,000 (of 64 × 64 × 9) features: over the limit; squares of
+        // 256 units are 16 × 16 × 9, all occupied.
+        assert_eq!(f.len(), 16 * 16 * 9);
+        assert!(f
+            .iter()
+            .all(|f| (f.0 - 127) % 256 == 0 && (f.1 - 127) % 256 == 0));
+        assert_eq!(f.iter().map(|f| f.3).sum::<u64>(), 40_000);
+        let ids: std::collections::HashSet<u64> = f.iter().map(|f| f.4).collect();
+        assert_eq!(ids.len(), f.len(), "one id per feature");
+        // One category: squares of 64 units fit (at most 64 × 64 features).
+        let one: Vec<_> = many.iter().map(|&(at, _, n)| (at, 5u8, n)).collect();
+        let f = merged_features(&merged_incidents_tile(one.into_iter(), tile).unwrap());
+        assert!((4000..=64 * 64).contains(&f.len()), "{}", f.len());
+        assert!(f.iter().all(|f| (f.0 - 31) % 64 == 0 && f.2 == "vandalism"));
+        assert_eq!(f.iter().map(|f| f.3).sum::<u64>(), 40_000);
     }
 
     #[test]
