@@ -190,7 +190,12 @@ mvt = (
     "FROM incidents i, b WHERE i.geom && ST_Transform(b.env, 4326)) SELECT ST_AsMVT(m, 'incidents') FROM m"
 )
 peer = statistics.median(sql(mvt, (x, y))[0] for x, y in tiles[: max(runs, 9)]) if peers else None
-row("uncached z15 incident tile", ours, "PostGIS `ST_AsMVT`", peer)
+row("uncached z15 incident tile (police: exact positions)", ours, "PostGIS `ST_AsMVT`", peer)
+# The same tiles as the public sees them (generalised; a separate cache entry, so uncached too).
+ours = statistics.median(
+    get(f"/tiles/incidents/15/{x}/{y}.mvt", auth=False)[0] for x, y in tiles[: max(runs, 9)]
+)
+row("uncached z15 incident tile (public)", ours, "", None)
 
 print("| what | hotspot | peer | peer ÷ hotspot | note |")
 print("|---|---|---|---|---|")

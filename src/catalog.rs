@@ -46,6 +46,14 @@ impl Synthetic {
     }
 }
 
+/// The tree of incidents at exact positions: each entry keeps its incident's category (in what
+/// is padding otherwise), for dense tiles read from the tree alone
+/// ([`Catalog::incident_points_in`]).
+fn exact_incident_index(incidents: &Incidents) -> PointIndex {
+    let tags = incidents.iter().map(|i| i.category as u32).collect();
+    PointIndex::bulk_load_tagged(incidents.iter().map(|i| (i.lon, i.lat)), tags)
+}
+
 /// The incidents at one position, counted by category ([`Catalog::tally_incidents`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointTally {
@@ -287,10 +295,10 @@ impl Catalog {
             let tree = match index {
                 Some(index) => Ok((index, None)),
                 None => Err(s.spawn(|| {
-                    let points = incidents.iter().map(|i| (i.lon, i.lat));
                     if !shared_points {
-                        return (PointIndex::bulk_load(points), None);
+                        return (exact_incident_index(&incidents), None);
                     }
+                    let points = incidents.iter().map(|i| (i.lon, i.lat));
                     // Shared positions: each keeps its incidents' categories and hours beside
                     // them, for tallies that read no incident.
                     match HourTags::for_times(incidents.iter().map(|i| i.occurred_at)) {
@@ -428,7 +436,7 @@ impl Catalog {
         // The exact incidents' tree on one core while the data version and the public view
         // are made on the other.
         let (index, (version, public)) = std::thread::scope(|s| {
-            let tree = s.spawn(|| PointIndex::bulk_load(incidents.iter().map(|i| (i.lon, i.lat))));
+            let tree = s.spawn(|| exact_incident_index(&incidents));
             let version = digest(&districts, &incidents, &observations);
             let public = public_view(
                 &districts,
@@ -595,6 +603,19 @@ impl Catalog {
             }
         }
         Some(out)
+    }
+
+    /// The position (lon, lat) and category number of every incident in `bbox` whose category
+    /// is in `categories`, read from the tree alone (no incident is read): for catalogs of exact
+    /// positions, whose tree entries keep the category. `None` for other catalogs.
+    pub fn incident_points_in(
+        &self,
+        bbox: &LonLatBox,
+        categories: u16,
+    ) -> Option<Vec<((f64, f64), u8)>> {
+        let mut points = self.incident_index.tagged_points(bbox)?;
+        points.retain(|&(_, c)| c < 16 && categories & (1 << c) != 0);
+        Some(points.into_iter().map(|(at, c)| (at, c as u8)).collect())
     }
 
     fn query_incidents_by(

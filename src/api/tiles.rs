@@ -245,19 +245,8 @@ pub fn make_tile(
                 time: params::datetime(p)?,
             };
             let categories = params::categories(p)?;
-            // A dense tile of the public view is made from tallies per point, which read no
-            // incident (see mvt::DETAIL_FEATURE_LIMIT).
-            if id.z >= mvt::DETAIL_ZOOM {
-                if let Some(tallies) = cat.tally_incidents(&filter, categories) {
-                    let total: u64 = tallies.iter().flat_map(|t| t.counts).map(u64::from).sum();
-                    if total > mvt::DETAIL_FEATURE_LIMIT as u64 {
-                        let pieces = tallies.iter().flat_map(|t| {
-                            let at = id.project(t.lon, t.lat);
-                            (0u8..).zip(t.counts).map(move |(c, n)| (at, c, n))
-                        });
-                        return Ok(mvt::merged_incidents_tile(pieces, id));
-                    }
-                }
+            if let Some(tile) = dense_incidents_tile(cat, &filter, categories, id) {
+                return Ok(tile);
             }
             let positions = cat.query_incidents(&filter, categories);
             mvt::incidents_tile(cat, &positions, id, disclosure).map_err(fail)
@@ -286,6 +275,44 @@ pub fn make_tile(
             mvt::districts_tile(cat, &positions, id).map_err(fail)
         }
     }
+}
+
+/// The merged tile of a box holding more than [`mvt::DETAIL_FEATURE_LIMIT`] incidents from
+/// [`mvt::DETAIL_ZOOM`] on, made without reading an incident: the public view's tallies per
+/// cell centre (under any filter), or the exact view's positions and categories from its tree
+/// (without a time or district filter). `None` when the tile is not dense or neither applies:
+/// the caller then makes it from the incidents.
+fn dense_incidents_tile(
+    cat: &Catalog,
+    filter: &PointFilter<'_>,
+    categories: u16,
+    id: TileId,
+) -> Option<Option<Vec<u8>>> {
+    if id.z < mvt::DETAIL_ZOOM {
+        return None;
+    }
+    if let Some(tallies) = cat.tally_incidents(filter, categories) {
+        let total: u64 = tallies.iter().flat_map(|t| t.counts).map(u64::from).sum();
+        if total <= mvt::DETAIL_FEATURE_LIMIT as u64 {
+            return None;
+        }
+        let pieces = tallies.iter().flat_map(|t| {
+            let at = id.project(t.lon, t.lat);
+            (0u8..).zip(t.counts).map(move |(c, n)| (at, c, n))
+        });
+        return Some(mvt::merged_incidents_tile(pieces, id));
+    }
+    if filter.time.is_some() || filter.within.is_some() {
+        return None;
+    }
+    let points = cat.incident_points_in(filter.bbox.as_ref()?, categories)?;
+    if points.len() <= mvt::DETAIL_FEATURE_LIMIT {
+        return None;
+    }
+    let pieces = points
+        .into_iter()
+        .map(|((lon, lat), c)| (id.project(lon, lat), c, 1));
+    Some(mvt::merged_incidents_tile(pieces, id))
 }
 
 /// `GET /tiles/{collection}.json`: TileJSON 3.0.0, with the request's filters carried into
@@ -508,57 +535,71 @@ mod tests {
         )
     }
 
-    /// A dense public tile is made from the tallies per point; it must be the tile the same
-    /// merging makes from the incidents themselves, under every filter.
+    /// A dense tile is made without reading incidents (the public view from tallies per point,
+    /// the exact view from its tree); it must be the tile the same merging makes from the
+    /// incidents themselves, under every filter.
     #[test]
-    fn dense_public_tiles_from_tallies_equal_tiles_from_the_incidents() {
+    fn dense_tiles_made_without_incidents_equal_tiles_from_the_incidents() {
         let (exact, id) = dense();
         let public = exact.generalised();
         let allowed = tile_params("incidents").unwrap();
-        for query in [
-            "",
-            "category=theft,violence,drugs,robbery,vandalism,weapons",
-            "datetime=2011-03-01T00:00:00Z/2016-06-30T23:59:59Z",
-            "district=district-8",
+        for (view, cat, disclosure) in [
+            ("public", &public, Disclosure::public(3)),
+            ("exact", &exact, Disclosure::EXACT),
         ] {
-            let p = Params::parse(query, allowed).unwrap();
-            let fast = make_tile("incidents", &p, &public, id, Disclosure::public(3))
-                .unwrap()
-                .unwrap();
-            let filter = PointFilter {
-                bbox: Some(id.bounds(mvt::BUFFER)),
-                within: params::district(&p, &public).unwrap(),
-                time: params::datetime(&p).unwrap(),
-            };
-            let categories = params::categories(&p).unwrap();
-            assert!(
-                public.tally_incidents(&filter, categories).is_some(),
-                "the public view has tallies"
-            );
-            assert!(exact.tally_incidents(&filter, categories).is_none());
-            let positions = public.query_incidents(&filter, categories);
-            assert!(
-                positions.len() > mvt::DETAIL_FEATURE_LIMIT,
-                "{query}: {}",
-                positions.len()
-            );
-            let pieces = positions.iter().map(|&k| {
-                let i = &public.incidents[k as usize];
-                (id.project(i.lon, i.lat), i.category as u8, 1)
-            });
-            let reference = mvt::merged_incidents_tile(pieces, id).unwrap();
-            assert_eq!(fast, reference, "{query}");
-            let features = mvt::tests::merged_features(&fast);
-            assert!(features.len() <= mvt::DETAIL_FEATURE_LIMIT);
-            // Public incidents sit on cell centres, so the finest squares fit and every
-            // feature is one category at one centre.
-            assert!(
-                features.len() < 9 * 200,
-                "{query}: {} features",
-                features.len()
-            );
+            for query in [
+                "",
+                "category=theft,violence,drugs,robbery,vandalism,weapons",
+                "datetime=2011-03-01T00:00:00Z/2016-06-30T23:59:59Z",
+                "district=district-8",
+            ] {
+                let p = Params::parse(query, allowed).unwrap();
+                let fast = make_tile("incidents", &p, cat, id, disclosure)
+                    .unwrap()
+                    .unwrap();
+                let filter = PointFilter {
+                    bbox: Some(id.bounds(mvt::BUFFER)),
+                    within: params::district(&p, cat).unwrap(),
+                    time: params::datetime(&p).unwrap(),
+                };
+                let categories = params::categories(&p).unwrap();
+                let positions = cat.query_incidents(&filter, categories);
+                assert!(
+                    positions.len() > mvt::DETAIL_FEATURE_LIMIT,
+                    "{view} {query}: {}",
+                    positions.len()
+                );
+                let pieces = positions.iter().map(|&k| {
+                    let i = &cat.incidents[k as usize];
+                    (id.project(i.lon, i.lat), i.category as u8, 1)
+                });
+                let reference = mvt::merged_incidents_tile(pieces, id).unwrap();
+                assert_eq!(fast, reference, "{view} {query}");
+                let features = mvt::tests::merged_features(&fast);
+                assert!(features.len() <= mvt::DETAIL_FEATURE_LIMIT);
+                if view == "public" {
+                    // Public incidents sit on cell centres, so the finest squares fit and
+                    // every feature is one category at one centre.
+                    assert!(
+                        features.len() < 9 * 200,
+                        "{query}: {} features",
+                        features.len()
+                    );
+                }
+            }
         }
-        // The police view of the same tile: merged too, on squares, every incident counted.
+        // Which catalog takes which way.
+        let b = id.bounds(mvt::BUFFER);
+        let all = PointFilter {
+            bbox: Some(b),
+            ..PointFilter::default()
+        };
+        assert!(public.tally_incidents(&all, u16::MAX).is_some());
+        assert!(exact.tally_incidents(&all, u16::MAX).is_none());
+        assert!(exact.incident_points_in(&b, u16::MAX).is_some());
+        assert!(public.incident_points_in(&b, u16::MAX).is_none());
+
+        // The police view's tile: on squares, every incident counted.
         let p = Params::parse("", allowed).unwrap();
         let tile = make_tile("incidents", &p, &exact, id, Disclosure::EXACT)
             .unwrap()

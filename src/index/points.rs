@@ -15,7 +15,10 @@ impl RTreeParams for PointParams {
     type DefaultInsertionStrategy = rstar::RStarInsertionStrategy;
 }
 
-type Entry = GeomWithData<[f64; 2], u32>;
+/// A tree entry: the position, and the item's position in its layer (or for a grouped index,
+/// the group) with the caller's 32-bit tag (0 when none was given). The tag sits in what would
+/// otherwise be padding: an entry is 24 bytes either way.
+type Entry = GeomWithData<[f64; 2], (u32, u32)>;
 
 /// A distinct position (lon, lat) and the tags of its items ([`PointIndex::tagged_groups`]).
 pub type TaggedGroup<'a> = ((f64, f64), &'a [u32]);
@@ -51,6 +54,8 @@ pub struct PointIndex {
     groups: Option<Groups>,
     /// Items indexed.
     len: usize,
+    /// Whether the (ungrouped) entries carry the caller's tags.
+    tagged: bool,
 }
 
 /// The items of each distinct position: group `g` holds `members[starts[g]..starts[g + 1]]`,
@@ -73,12 +78,21 @@ impl Groups {
 impl PointIndex {
     /// Builds the tree from lon/lat positions; the n-th position gets the data `n`.
     pub fn bulk_load(positions: impl Iterator<Item = (f64, f64)>) -> Self {
+        Self::bulk_load_tagged(positions, Vec::new())
+    }
+
+    /// [`PointIndex::bulk_load`] that also keeps `tags[n]`, a caller's 32-bit summary of the
+    /// n-th item (the catalog keeps the category), in its tree entry at no cost in memory, for
+    /// [`PointIndex::tagged_points`]. `tags` is empty or has one entry per position.
+    pub fn bulk_load_tagged(positions: impl Iterator<Item = (f64, f64)>, tags: Vec<u32>) -> Self {
         let entries: Vec<Entry> = positions
             .enumerate()
             .map(|(i, (lon, lat))| {
-                GeomWithData::new([lon, lat], u32::try_from(i).expect("fewer than 2^32 items"))
+                let n = u32::try_from(i).expect("fewer than 2^32 items");
+                GeomWithData::new([lon, lat], (n, tags.get(i).copied().unwrap_or(0)))
             })
             .collect();
+        let tagged = !entries.is_empty() && tags.len() == entries.len();
         let len = entries.len();
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -102,7 +116,25 @@ impl PointIndex {
             len,
             trees,
             groups: None,
+            tagged,
         }
+    }
+
+    /// For an index built by [`PointIndex::bulk_load_tagged`] with tags: the position
+    /// (lon, lat) and tag of every item in `bbox` (edges included), in no order, read from the
+    /// tree alone. `None` for an index without them.
+    pub fn tagged_points(&self, bbox: &LonLatBox) -> Option<Vec<((f64, f64), u32)>> {
+        if !self.tagged || self.groups.is_some() {
+            return None;
+        }
+        let env = AABB::from_corners([bbox.min_lon, bbox.min_lat], [bbox.max_lon, bbox.max_lat]);
+        Some(
+            self.trees
+                .iter()
+                .flat_map(|t| t.locate_in_envelope(&env))
+                .map(|e| ((e.geom()[0], e.geom()[1]), e.data.1))
+                .collect(),
+        )
     }
 
     /// [`PointIndex::bulk_load`] for positions of which many are equal (the public incidents,
@@ -128,7 +160,7 @@ impl PointIndex {
                     .entry((lon.to_bits(), lat.to_bits()))
                     .or_insert_with(|| {
                         let g = u32::try_from(entries.len()).expect("fewer than 2^32 items");
-                        entries.push(GeomWithData::new([lon, lat], g));
+                        entries.push(GeomWithData::new([lon, lat], (g, 0)));
                         g
                     })
             })
@@ -162,6 +194,7 @@ impl PointIndex {
                 members,
                 tags: member_tags,
             }),
+            tagged: false,
         }
     }
 
@@ -202,7 +235,7 @@ impl PointIndex {
                         .is_none_or(|a| a.intersects(e.geom()[0], e.geom()[1]))
                 })
                 .map(|e| {
-                    let (s, t) = (g.starts[e.data as usize], g.starts[e.data as usize + 1]);
+                    let (s, t) = (g.starts[e.data.0 as usize], g.starts[e.data.0 as usize + 1]);
                     ((e.geom()[0], e.geom()[1]), &g.tags[s as usize..t as usize])
                 })
                 .collect(),
@@ -225,10 +258,10 @@ impl PointIndex {
         for tree in &self.trees {
             let found = tree.locate_in_envelope(&env);
             match &self.groups {
-                None => out.extend(found.map(|e| e.data)),
+                None => out.extend(found.map(|e| e.data.0)),
                 Some(g) => {
                     for e in found {
-                        out.extend_from_slice(g.members(e.data));
+                        out.extend_from_slice(g.members(e.data.0));
                     }
                 }
             }
@@ -245,8 +278,8 @@ impl PointIndex {
             .filter_map(|t| t.nearest_neighbor(&[lon, lat]))
             .min_by(|a, b| d2(a).total_cmp(&d2(b)))?;
         match &self.groups {
-            None => Some(e.data),
-            Some(g) => g.members(e.data).first().copied(),
+            None => Some(e.data.0),
+            Some(g) => g.members(e.data.0).first().copied(),
         }
     }
 
@@ -648,6 +681,25 @@ mod tests {
                 prop_assert_eq!(index.len(), items.len());
             }
         }
+    }
+
+    #[test]
+    fn a_tag_costs_no_memory_in_a_tree_entry() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
+        let items = [(12.5, 55.6), (12.6, 55.7), (12.7, 55.8)];
+        let index = PointIndex::bulk_load_tagged(items.into_iter(), vec![7, 8, 9]);
+        let b = LonLatBox {
+            min_lon: 12.55,
+            min_lat: 55.6,
+            max_lon: 12.8,
+            max_lat: 55.9,
+        };
+        let mut got = index.tagged_points(&b).unwrap();
+        got.sort_by_key(|p| p.1);
+        assert_eq!(got, [((12.6, 55.7), 8), ((12.7, 55.8), 9)]);
+        assert!(PointIndex::bulk_load(items.into_iter())
+            .tagged_points(&b)
+            .is_none());
     }
 
     #[test]
