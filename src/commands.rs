@@ -29,6 +29,11 @@ pub struct ImportArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub dir: DataDir,
+    /// Import into this PostgreSQL + PostGIS database instead of the data dir's store, e.g.
+    /// postgres://hotspot@127.0.0.1:5432/hotspot (refused records are still listed under the
+    /// data dir)
+    #[arg(long, env = "HOTSPOT_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
     /// auto (by extension), geojson, shapefile or csv
     #[arg(long, default_value = "auto")]
     pub format: String,
@@ -192,11 +197,17 @@ pub fn import_options(a: &ImportArgs) -> Result<ImportOptions, String> {
 pub fn run_import(a: &ImportArgs) -> Result<(), String> {
     let layer = Layer::parse(&a.layer)?;
     let opts = import_options(a)?;
-    let mut store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
+    let mut store: Box<dyn crate::store::LayerStore> = match &a.database_url {
+        Some(url) => Box::new(
+            crate::store::postgres::PgStore::connect(url)
+                .map_err(|e| format!("the database: {e}"))?,
+        ),
+        None => Box::new(Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?),
+    };
     let mut failed = 0;
     for file in &a.files {
         let spinner = spinner(file);
-        let result = import::import_file(&mut store, layer, file, &opts, a.skip_invalid);
+        let result = import::import_file(store.as_mut(), layer, file, &opts, a.skip_invalid);
         if let Some(s) = spinner {
             s.finish_and_clear();
         }
@@ -317,6 +328,38 @@ pub fn run_backup(file: &std::path::Path, dir: &DataDir) -> Result<(), String> {
         .backup(file)
         .map_err(|e| format!("backup failed: {e}"))?;
     println!("backed up {} to {}", store.path().display(), file.display());
+    Ok(())
+}
+
+/// Options of `hotspot copy-store`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CopyStoreArgs {
+    /// The PostgreSQL database to fill, e.g. postgres://hotspot@127.0.0.1:5432/hotspot (must
+    /// have PostGIS available and hold no hotspot data yet)
+    #[arg(long, env = "HOTSPOT_TO", value_name = "URL")]
+    pub to: String,
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+/// `hotspot copy-store --to URL`: the whole store of the data dir into an empty PostgreSQL
+/// database in one transaction, row counts checked; prints the rows per table. The URL (and
+/// its password) is never printed.
+pub fn run_copy_store(a: &CopyStoreArgs) -> Result<(), String> {
+    use crate::store::postgres::{copy_store, PgStore};
+    let store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
+    let pg = PgStore::connect(&a.to).map_err(|e| format!("the database: {e}"))?;
+    let t0 = std::time::Instant::now();
+    let report = copy_store(&store, &pg).map_err(|e| format!("nothing was copied: {e}"))?;
+    for (table, rows) in &report.tables {
+        println!("{table:<18} {rows:>10} rows");
+    }
+    println!(
+        "copied {} to PostgreSQL in {:.1} s (schema version {})",
+        store.path().display(),
+        t0.elapsed().as_secs_f64(),
+        pg.schema_version().map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 

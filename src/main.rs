@@ -40,6 +40,8 @@ enum Command {
     /// Make, list and revoke API tokens
     #[command(subcommand)]
     Token(commands::TokenCommand),
+    /// Copy the whole SQLite store into an empty PostgreSQL + PostGIS database, all or nothing
+    CopyStore(commands::CopyStoreArgs),
     /// Write a consistent copy of the store (safe while serving)
     Backup {
         /// Where to write the copy (must not exist)
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Some(Command::Export(a)) => return finish(commands::run_export(&a)),
         Some(Command::Report(a)) => return finish(commands::run_report(&a)),
         Some(Command::Backup { file, dir }) => return finish(commands::run_backup(&file, &dir)),
+        Some(Command::CopyStore(a)) => return finish(commands::run_copy_store(&a)),
     };
     let config = match Config::load(&args) {
         Ok(c) => c,

@@ -3,7 +3,8 @@
 //! Screenshots land in `tests/artifacts/`.
 //!
 //! Needs Node.js, `/usr/bin/chromium` (or `CHROMIUM_PATH`) and the npm packages of
-//! `tests/browser/` (installed here with `npm ci` when missing). `.ci/run` installs all of it.
+//! `tests/browser/` (installed here with `npm ci` when missing); Chromium and Node.js are
+//! installed by `common::system::require` when missing (as root), else it names the command.
 
 mod common;
 
@@ -15,11 +16,8 @@ use std::time::{Duration, Instant};
 fn web_app_in_headless_chromium() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let browser_dir = root.join("tests/browser");
+    common::system::require(&[common::system::Need::Chromium, common::system::Need::Node]);
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "Chromium not found at {chromium}: install Debian's `chromium` package (apt-get install chromium) or set CHROMIUM_PATH; `.ci/run` does this"
-    );
     // Every package the lock file pins must be installed (an older checkout's node_modules may
     // lack one added since).
     let lock: serde_json::Value = serde_json::from_slice(

@@ -1,6 +1,6 @@
 //! The house's rules, read from the source: HTTP (actix) only in `src/api` and the `serve`
-//! start-up (`src/main.rs`), SQL (rusqlite) only in `src/store`, and no import cycle between the
-//! top-level modules of `src/` — so the service, the store and the encoders can be used without
+//! start-up (`src/main.rs`), SQL (rusqlite, postgres) only in `src/store`, and no import cycle
+//! between the top-level modules of `src/` — so the service, the store and the encoders can be used without
 //! the HTTP layer, and the store can get a second backend.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,10 +61,13 @@ fn http_types_only_in_the_http_layer_and_sql_only_in_the_store() {
                 "src/{rel} names actix: HTTP belongs in src/api"
             );
         }
-        if text.contains("rusqlite") {
+        if text.contains("rusqlite")
+            || text.contains("use postgres")
+            || text.contains(" postgres::")
+        {
             assert!(
                 m == "store",
-                "src/{rel} names rusqlite: SQL belongs in src/store"
+                "src/{rel} names a database client: SQL belongs in src/store"
             );
         }
     }

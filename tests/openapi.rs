@@ -158,6 +158,7 @@ fn the_document_is_regenerated_without_drift() {
     let dir = std::env::temp_dir().join(format!("hotspot-openapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("openapi.json");
+    common::system::require(&[common::system::Need::PythonVenv]);
     let run = std::process::Command::new("python3")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -14,7 +14,8 @@
 //!   test clients on loopback; the limit itself is tested in tests/open311.rs).
 //!
 //! Needs `python3` with the `venv` module and access to PyPI on the first run, and GDAL's
-//! `ogr2ogr`; `.ci/run` installs `python3-venv` and `gdal-bin` when they are missing.
+//! `ogr2ogr`; `common::system::require` installs `python3-venv` and `gdal-bin` when they are
+//! missing (as root), else names the command.
 
 mod common;
 
@@ -102,6 +103,7 @@ fn run(python: &Path, script: &Path, args: &[&str]) {
 
 #[test]
 fn the_live_api_checked_with_independent_python_tools() {
+    common::system::require(&[common::system::Need::PythonVenv, common::system::Need::Gdal]);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let venv = venv(root);
     let python = venv.join("bin/python");

@@ -8,6 +8,7 @@
 mod changes;
 mod migrations;
 mod planning;
+pub mod postgres;
 mod reports;
 mod repository;
 pub mod snapshot;
@@ -59,6 +60,12 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// PostgreSQL said no (or could not be reached): its message, and its detail if any.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    /// An operation that would lose or mix data, refused before anything was written.
+    #[error("{0}")]
+    Refused(String),
     /// The file was written by a newer hotspot.
     #[error(
         "store schema version {found} is newer than this binary's {supported}; upgrade hotspot"
@@ -69,6 +76,23 @@ pub enum StoreError {
         /// Newest version this binary knows.
         supported: i64,
     },
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> Self {
+        // The client's own Display says only "db error": the server's message is in the cause.
+        let text = match e.as_db_error() {
+            Some(db) => match db.detail() {
+                Some(detail) => format!("{} ({detail})", db.message()),
+                None => db.message().to_owned(),
+            },
+            None => match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            },
+        };
+        StoreError::Postgres(text)
+    }
 }
 
 /// Result of the store module.
@@ -186,84 +210,142 @@ fn read_incidents(
         "SELECT id, category, occurred_at, lon, lat, precision, source, source_id, cell, public_id
          FROM incidents WHERE id BETWEEN ?2 AND ?3 AND (synthetic = 0 OR ?1) ORDER BY id",
     )?;
-    // Each source name is interned once per read (a handful per store).
-    let mut sources: Vec<(String, Source)> = Vec::new();
     let mut rows = stmt.query(params![with_synthetic, first, last])?;
-    let mut out = Incidents::with_capacity((last - first + 1).max(0) as usize, 12);
-    let mut with_derived = true;
+    let mut out = IncidentRows::new((last - first + 1).max(0) as usize);
     while let Some(r) = rows.next()? {
         let id = r.get::<_, i64>(0)?;
+        let bytes = |col: usize| -> Result<&[u8]> {
+            r.get_ref(col)?.as_bytes().map_err(|e| StoreError::Corrupt {
+                table: "incidents",
+                id: id.to_string(),
+                reason: format!("column {col}: {e}"),
+            })
+        };
+        out.push(
+            IncidentRow {
+                id,
+                category: bytes(1)?,
+                occurred_at: r.get(2)?,
+                lon: r.get(3)?,
+                lat: r.get(4)?,
+                precision: bytes(5)?,
+                source: bytes(6)?,
+                source_id: bytes(7)?,
+            },
+            r.get(8)?,
+            r.get(9)?,
+        )?;
+    }
+    Ok(out.finish())
+}
+
+/// One stored incident's columns as read, codes and names as bytes (checked as text once,
+/// when first seen), for [`IncidentRows`]: what every backend reads.
+pub(crate) struct IncidentRow<'a> {
+    pub id: i64,
+    pub category: &'a [u8],
+    pub occurred_at: i64,
+    pub lon: f64,
+    pub lat: f64,
+    pub precision: &'a [u8],
+    pub source: &'a [u8],
+    pub source_id: &'a [u8],
+}
+
+/// Incidents being read, by id: each with its anchor cell and first-round public id when
+/// every one has them stored (else none keeps them and the catalog finds them all). Source
+/// names are interned once per read (a handful per store).
+pub(crate) struct IncidentRows {
+    out: Incidents,
+    sources: Vec<(Vec<u8>, Source)>,
+    with_derived: bool,
+}
+
+impl IncidentRows {
+    /// Room for about `n` incidents.
+    pub(crate) fn new(n: usize) -> IncidentRows {
+        IncidentRows {
+            out: Incidents::with_capacity(n, 12),
+            sources: Vec::new(),
+            with_derived: true,
+        }
+    }
+
+    /// Adds a row, with its stored anchor cell (an H3 index as i64) and public id if any.
+    pub(crate) fn push(
+        &mut self,
+        r: IncidentRow<'_>,
+        cell: Option<i64>,
+        public_id: Option<i64>,
+    ) -> Result<()> {
         let corrupt = |reason: String| StoreError::Corrupt {
             table: "incidents",
-            id: id.to_string(),
+            id: r.id.to_string(),
             reason,
         };
-        let text = |col: usize| -> Result<&str> {
-            r.get_ref(col)?
-                .as_str()
-                .map_err(|e| corrupt(format!("column {col}: {e}")))
-        };
-        // Codes and names compared as bytes (checked as text once, when first seen).
-        let bytes = |col: usize| -> Result<&[u8]> {
-            r.get_ref(col)?
-                .as_bytes()
-                .map_err(|e| corrupt(format!("column {col}: {e}")))
-        };
-        let name = bytes(6)?;
-        let source = match sources.iter().find(|(s, _)| s.as_bytes() == name) {
+        fn text(b: &[u8], id: i64) -> Result<&str> {
+            std::str::from_utf8(b).map_err(|e| StoreError::Corrupt {
+                table: "incidents",
+                id: id.to_string(),
+                reason: e.to_string(),
+            })
+        }
+        let source = match self.sources.iter().find(|(s, _)| s == r.source) {
             Some((_, s)) => *s,
             None => {
-                let name = text(6)?;
-                sources.push((name.to_owned(), Source::new(name)));
-                sources[sources.len() - 1].1
+                let s = Source::new(text(r.source, r.id)?);
+                self.sources.push((r.source.to_vec(), s));
+                s
             }
         };
-        let code = bytes(1)?;
         let category = match Category::ALL
             .into_iter()
-            .find(|c| c.code().as_bytes() == code)
+            .find(|c| c.code().as_bytes() == r.category)
         {
             Some(c) => c,
-            None => text(1)?
+            None => text(r.category, r.id)?
                 .parse::<Category>()
                 .map_err(|e| corrupt(e.to_string()))?,
         };
-        let code = bytes(5)?;
         let precision = match Precision::ALL
             .into_iter()
-            .find(|p| p.code().as_bytes() == code)
+            .find(|p| p.code().as_bytes() == r.precision)
         {
             Some(p) => p,
-            None => text(5)?.parse::<Precision>().map_err(corrupt)?,
+            None => text(r.precision, r.id)?
+                .parse::<Precision>()
+                .map_err(corrupt)?,
         };
         let incident = Incident {
-            id,
+            id: r.id,
             category,
-            occurred_at: r.get::<_, i64>(2)?,
-            lon: r.get::<_, f64>(3)?,
-            lat: r.get::<_, f64>(4)?,
+            occurred_at: r.occurred_at,
+            lon: r.lon,
+            lat: r.lat,
             precision,
             source,
         };
-        let cell = r
-            .get::<_, Option<i64>>(8)?
-            .and_then(|c| h3o::CellIndex::try_from(c as u64).ok());
-        let public_id = r.get::<_, Option<i64>>(9)?;
+        let source_id = text(r.source_id, r.id)?;
+        let cell = cell.and_then(|c| h3o::CellIndex::try_from(c as u64).ok());
         match (cell, public_id) {
-            (Some(cell), Some(public_id)) if with_derived => {
-                out.push_derived(incident, text(7)?, cell, public_id)
+            (Some(cell), Some(public_id)) if self.with_derived => {
+                self.out.push_derived(incident, source_id, cell, public_id)
             }
             _ => {
-                if with_derived {
-                    // One missing: none are kept (the catalog finds them all).
-                    with_derived = false;
-                    out.forget_derived();
+                if self.with_derived {
+                    self.with_derived = false;
+                    self.out.forget_derived();
                 }
-                out.push(incident, text(7)?)
+                self.out.push(incident, source_id)
             }
         }
+        Ok(())
     }
-    Ok(out)
+
+    /// The incidents read.
+    pub(crate) fn finish(self) -> Incidents {
+        self.out
+    }
 }
 
 impl Store {

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod pg;
+pub mod system;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

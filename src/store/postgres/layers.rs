@@ -1,0 +1,172 @@
+//! The layers' writes on PostgreSQL: incidents through `COPY` into a staging table and one
+//! `INSERT … ON CONFLICT DO NOTHING` (all or nothing, idempotent by `(source, source_id)`),
+//! observations and districts row by row; each write bumps the layers' generation and adds a
+//! `layers` row to the change log in the same transaction, as the SQLite store's triggers do.
+
+use std::io::Write;
+
+use super::copy::quoted;
+use super::PgStore;
+use crate::model::{District, NewIncident, NewObservation};
+use crate::store::{Result, StoreError};
+
+/// Bumps the layers' generation and logs the change (in the caller's transaction).
+fn bump_generation(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    tx.batch_execute(
+        "INSERT INTO meta(key, value) VALUES ('generation', '1')
+         ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text;
+         INSERT INTO changes(kind) VALUES ('layers');",
+    )?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Inserts incidents as their batches arrive, in one transaction, committed once they all
+    /// have if `commit()` says so (returns how many were new) or rolled back (`None`). Each row
+    /// gets the next id after the largest stored, in the order given (one writer at a time: the
+    /// table is locked against other writers, not readers), so its anchor cell and public id are
+    /// made before it is sent; a row skipped as already stored leaves its id unused.
+    pub fn insert_incident_batches<B: AsRef<[NewIncident]>>(
+        &mut self,
+        batches: impl Iterator<Item = B>,
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>> {
+        let key = self.public_id_key()?;
+        let client = self.client.get_mut();
+        let mut tx = client.transaction()?;
+        tx.batch_execute(
+            "LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE;
+             CREATE TEMP TABLE incoming (
+                 id bigint, category text, occurred_at bigint, lon double precision,
+                 lat double precision, precision text, source text, source_id text,
+                 synthetic integer, cell bigint, public_id bigint) ON COMMIT DROP;",
+        )?;
+        bump_generation(&mut tx)?;
+        let first: i64 = tx
+            .query_one("SELECT coalesce(max(id), 0) + 1 FROM incidents", &[])?
+            .get(0);
+        let mut sink = tx.copy_in("COPY incoming FROM STDIN WITH (FORMAT csv, NULL '\\N')")?;
+        let mut id = first;
+        let mut line = Vec::with_capacity(1 << 16);
+        for batch in batches {
+            line.clear();
+            for i in batch.as_ref() {
+                let cell = crate::privacy::anchor_cell(i.lon, i.lat).map(|c| u64::from(c) as i64);
+                let public_id = crate::privacy::public_id(&key, id, 0);
+                write!(
+                    line,
+                    "{id},{},{},{:?},{:?},{},",
+                    i.category.code(),
+                    i.occurred_at,
+                    i.lon,
+                    i.lat,
+                    i.precision.code()
+                )
+                .expect("writing to a Vec cannot fail");
+                quoted(&mut line, i.source.as_bytes());
+                line.push(b',');
+                quoted(&mut line, i.source_id.as_bytes());
+                match cell {
+                    Some(c) => writeln!(line, ",{},{c},{public_id}", i32::from(i.synthetic)),
+                    None => writeln!(line, ",{},\\N,{public_id}", i32::from(i.synthetic)),
+                }
+                .expect("writing to a Vec cannot fail");
+                id += 1;
+            }
+            sink.write_all(&line).map_err(|e| StoreError::Io {
+                path: "COPY incidents".into(),
+                source: e,
+            })?;
+        }
+        sink.finish()?;
+        if !commit() {
+            // Dropping the transaction rolls it back.
+            return Ok(None);
+        }
+        let added = tx.execute(
+            "INSERT INTO incidents (id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
+             SELECT * FROM incoming ORDER BY id
+             ON CONFLICT (source, source_id) DO NOTHING",
+            &[],
+        )?;
+        if added > 0 {
+            tx.batch_execute(
+                "INSERT INTO meta(key, value)
+                     VALUES ('incident_stamp', encode(uuid_send(gen_random_uuid()), 'hex'))
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+                 SELECT setval(pg_get_serial_sequence('incidents', 'id'),
+                               (SELECT max(id) FROM incidents) + 1, false);",
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(added as usize))
+    }
+
+    /// Inserts observations in one transaction, skipping known `(source, source_id)`; with
+    /// `walk`, each is linked to that safety walk in the same transaction.
+    pub fn insert_observations_on(
+        &mut self,
+        observations: &[NewObservation],
+        walk: Option<i64>,
+    ) -> Result<usize> {
+        let mut tx = self.client.get_mut().transaction()?;
+        bump_generation(&mut tx)?;
+        let stmt = tx.prepare(
+            "INSERT INTO observations(kind, rating, note, observed_at, lon, lat, source, source_id, synthetic, walk_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (source, source_id) DO UPDATE SET walk_id = coalesce(excluded.walk_id, observations.walk_id)
+             RETURNING (xmax = 0)",
+        )?;
+        let mut added = 0;
+        for o in observations {
+            let row = tx.query_one(
+                &stmt,
+                &[
+                    &o.kind.code(),
+                    &i32::from(o.rating),
+                    &o.note,
+                    &o.observed_at,
+                    &o.lon,
+                    &o.lat,
+                    &o.source,
+                    &o.source_id,
+                    &i32::from(o.synthetic),
+                    &walk,
+                ],
+            )?;
+            added += usize::from(row.get::<_, bool>(0));
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Inserts or replaces districts by id, in one transaction, marked with `source`.
+    pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
+        let mut tx = self.client.get_mut().transaction()?;
+        bump_generation(&mut tx)?;
+        let stmt = tx.prepare(
+            "INSERT INTO districts(id, name, level, population, parent, geometry, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
+               population = excluded.population, parent = excluded.parent,
+               geometry = excluded.geometry, source = excluded.source",
+        )?;
+        for d in districts {
+            let geometry = geojson::Geometry::from(&d.geometry).to_string();
+            tx.execute(
+                &stmt,
+                &[
+                    &d.id,
+                    &d.name,
+                    &d.level.code(),
+                    &d.population.map(i64::from),
+                    &d.parent,
+                    &geometry,
+                    &source,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(districts.len())
+    }
+}

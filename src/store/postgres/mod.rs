@@ -1,0 +1,252 @@
+//! The PostgreSQL + PostGIS store (DESIGN.md, "Scaling out"), for when one SQLite file is
+//! outgrown. A database is given by a URL (`postgres://user:password@host:port/dbname`, or
+//! libpq's `key=value` form), connected without TLS (a replica talks to its database over a
+//! private network or a Unix socket).
+//!
+//! What is here: the schema (real `geometry(…, 4326)` columns with GiST indexes beside the
+//! columns hotspot reads, see [`schema`]), its migrations (once per database, under an advisory
+//! lock), the layers ([`LayerStore`]: read back exactly as the SQLite store gives them; imports
+//! through `COPY`, all or nothing and idempotent), and copying a whole SQLite store in
+//! ([`copy_store`]). Reports, planning, tokens, the audit log and the change feed on
+//! PostgreSQL are not yet here, so `hotspot serve` still runs on SQLite (issue 16 builds the
+//! rest).
+
+mod copy;
+mod layers;
+pub mod schema;
+
+pub use copy::{copy_store, CopyReport};
+
+use std::cell::RefCell;
+
+use geo::MultiPolygon;
+
+use super::{IncidentRow, IncidentRows, LayerStore, Result, StoreError};
+use crate::model::{District, Incidents, Layer, NewIncident, NewObservation, Observation};
+
+/// An advisory lock key of hotspot's migrations ("hotspot" in ASCII): the first replica to
+/// start migrates, the others wait and then find nothing to do.
+const MIGRATION_LOCK: i64 = 0x0068_6f74_7370_6f74;
+
+/// A connection to a PostgreSQL + PostGIS database holding a hotspot store.
+pub struct PgStore {
+    client: RefCell<postgres::Client>,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and brings its schema up to date. The database must
+    /// have PostGIS available (`postgresql-15-postgis-3` on Debian), and the user may create
+    /// the extension or it is there already.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        let mut store = PgStore {
+            client: RefCell::new(client),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this database lacks, each in one transaction, under an advisory
+    /// lock held until it commits.
+    fn migrate(&mut self) -> Result<()> {
+        let client = self.client.get_mut();
+        let newest = schema::MIGRATIONS.len() as i64;
+        loop {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS hotspot_schema (version bigint NOT NULL);
+                 INSERT INTO hotspot_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM hotspot_schema);",
+            )?;
+            let current: i64 = tx
+                .query_one("SELECT version FROM hotspot_schema", &[])?
+                .get(0);
+            if current > newest {
+                return Err(StoreError::TooNew {
+                    found: current,
+                    supported: newest,
+                });
+            }
+            if current == newest {
+                tx.commit()?;
+                return Ok(());
+            }
+            tx.batch_execute(schema::MIGRATIONS[current as usize])?;
+            tx.execute("UPDATE hotspot_schema SET version = $1", &[&(current + 1)])?;
+            tx.commit()?;
+        }
+    }
+
+    /// The schema version (migrations applied).
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_one("SELECT version FROM hotspot_schema", &[])?
+            .get(0))
+    }
+
+    /// The secret behind the public incident ids.
+    pub fn public_id_key(&self) -> Result<[u8; 32]> {
+        let hex: String = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT value FROM meta WHERE key = 'public_id_key'", &[])?
+            .get(0);
+        super::parse_key(&hex)
+    }
+
+    /// Every district, bydele first, then safety districts, then roder, each by number (as
+    /// the SQLite store orders them).
+    pub fn load_districts(&self) -> Result<Vec<District>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT id, name, level, population, parent, geometry FROM districts
+             ORDER BY CASE level WHEN 'bydel' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
+                      (substring(id FROM '[0-9]+$'))::bigint NULLS LAST, id",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.get(0);
+                let corrupt = |reason: String| StoreError::Corrupt {
+                    table: "districts",
+                    id: id.clone(),
+                    reason,
+                };
+                let level = r.get::<_, String>(2).parse().map_err(corrupt)?;
+                let geometry: MultiPolygon<f64> = r
+                    .get::<_, String>(5)
+                    .parse::<geojson::Geometry>()
+                    .map_err(|e| e.to_string())
+                    .and_then(|g| MultiPolygon::try_from(g).map_err(|e| e.to_string()))
+                    .map_err(corrupt)?;
+                let population = r
+                    .get::<_, Option<i64>>(3)
+                    .map(|p| u32::try_from(p).map_err(|e| corrupt(e.to_string())))
+                    .transpose()?;
+                Ok(District {
+                    name: r.get(1),
+                    level,
+                    population,
+                    parent: r.get(4),
+                    geometry,
+                    id,
+                })
+            })
+            .collect()
+    }
+
+    /// Every incident by id (synthetic ones only with `with_synthetic`), with the anchor cells
+    /// and first-round public ids stored with them.
+    pub fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
+        use fallible_iterator::FallibleIterator;
+        let mut client = self.client.borrow_mut();
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM incidents", &[])?
+            .get(0);
+        let mut out = IncidentRows::new(n as usize);
+        let mut rows = client.query_raw(
+            "SELECT id, category, occurred_at, lon, lat, precision, source, source_id, cell, public_id
+             FROM incidents WHERE synthetic = 0 OR $1 ORDER BY id",
+            [&with_synthetic as &(dyn postgres::types::ToSql + Sync)],
+        )?;
+        while let Some(r) = rows.next()? {
+            out.push(
+                IncidentRow {
+                    id: r.get(0),
+                    category: r.get::<_, &str>(1).as_bytes(),
+                    occurred_at: r.get(2),
+                    lon: r.get(3),
+                    lat: r.get(4),
+                    precision: r.get::<_, &str>(5).as_bytes(),
+                    source: r.get::<_, &str>(6).as_bytes(),
+                    source_id: r.get::<_, &str>(7).as_bytes(),
+                },
+                r.get(8),
+                r.get(9),
+            )?;
+        }
+        Ok(out.finish())
+    }
+
+    /// Every observation by id; synthetic ones only when `with_synthetic`.
+    pub fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT id, kind, rating, note, observed_at, lon, lat, source, source_id
+             FROM observations WHERE synthetic = 0 OR $1 ORDER BY id",
+            &[&with_synthetic],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.get(0);
+                let corrupt = |reason: String| StoreError::Corrupt {
+                    table: "observations",
+                    id: id.to_string(),
+                    reason,
+                };
+                Ok(Observation {
+                    id,
+                    kind: r.get::<_, String>(1).parse().map_err(corrupt)?,
+                    rating: u8::try_from(r.get::<_, i32>(2)).map_err(|e| corrupt(e.to_string()))?,
+                    note: r.get(3),
+                    observed_at: r.get(4),
+                    lon: r.get(5),
+                    lat: r.get(6),
+                    source: r.get(7),
+                    source_id: r.get(8),
+                })
+            })
+            .collect()
+    }
+
+    /// Number of rows in a layer's table, synthetic ones included.
+    pub fn count(&self, layer: Layer) -> Result<i64> {
+        let sql = match layer {
+            Layer::Districts => "SELECT count(*) FROM districts",
+            Layer::Incidents => "SELECT count(*) FROM incidents",
+            Layer::Observations => "SELECT count(*) FROM observations",
+        };
+        Ok(self.client.borrow_mut().query_one(sql, &[])?.get(0))
+    }
+}
+
+/// Incidents per batch of a non-streamed insert.
+const BLOCK: usize = 16_384;
+
+impl LayerStore for PgStore {
+    fn load_districts(&self) -> Result<Vec<District>> {
+        PgStore::load_districts(self)
+    }
+    fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
+        PgStore::load_incidents(self, with_synthetic)
+    }
+    fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>> {
+        PgStore::load_observations(self, with_synthetic)
+    }
+    fn insert_incidents(&mut self, incidents: &[NewIncident]) -> Result<usize> {
+        let added = self.insert_incident_batches(incidents.chunks(BLOCK), &mut || true)?;
+        Ok(added.unwrap_or(0))
+    }
+    fn insert_incidents_streamed(
+        &mut self,
+        batches: std::sync::mpsc::Receiver<Vec<NewIncident>>,
+        commit: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<usize>> {
+        self.insert_incident_batches(batches.into_iter(), commit)
+    }
+    fn insert_observations(&mut self, observations: &[NewObservation]) -> Result<usize> {
+        self.insert_observations_on(observations, None)
+    }
+    fn insert_walk_observation(&mut self, o: &NewObservation, walk: i64) -> Result<usize> {
+        self.insert_observations_on(std::slice::from_ref(o), Some(walk))
+    }
+    fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
+        PgStore::upsert_districts(self, districts, source)
+    }
+    fn count(&self, layer: Layer) -> Result<i64> {
+        PgStore::count(self, layer)
+    }
+    fn public_id_key(&self) -> Result<[u8; 32]> {
+        PgStore::public_id_key(self)
+    }
+}

@@ -1,0 +1,333 @@
+//! The PostgreSQL + PostGIS schema: the SQLite store's tables with the same columns and checks,
+//! plus real geometry columns (EPSG:4326) with GiST indexes, so QGIS, martin or pg_featureserv
+//! can read the layers directly. Points keep their `lon`/`lat` columns; `geom` is made from them
+//! by PostgreSQL (a generated column), so the two cannot disagree. District boundaries keep their
+//! GeoJSON text (what hotspot reads) and get `geom` from it likewise.
+//!
+//! Migrations run once per database, in order, each in its own transaction under an advisory
+//! lock, so replicas starting together do not race (DESIGN.md, "Scaling out").
+
+/// The tables in the order a copy fills them (each after those its rows refer to), with the
+/// columns copied. Foreign keys are checked at commit, so the order within a table is free.
+pub const TABLES: &[(&str, &[&str])] = &[
+    ("meta", &["key", "value"]),
+    (
+        "districts",
+        &[
+            "id",
+            "name",
+            "level",
+            "population",
+            "parent",
+            "geometry",
+            "source",
+        ],
+    ),
+    (
+        "incidents",
+        &[
+            "id",
+            "category",
+            "occurred_at",
+            "lon",
+            "lat",
+            "precision",
+            "source",
+            "source_id",
+            "synthetic",
+            "cell",
+            "public_id",
+        ],
+    ),
+    (
+        "walks",
+        &[
+            "id",
+            "title",
+            "date",
+            "route",
+            "participants",
+            "created_by",
+            "created_at",
+        ],
+    ),
+    (
+        "observations",
+        &[
+            "id",
+            "kind",
+            "rating",
+            "note",
+            "observed_at",
+            "lon",
+            "lat",
+            "source",
+            "source_id",
+            "synthetic",
+            "walk_id",
+        ],
+    ),
+    (
+        "tokens",
+        &[
+            "id",
+            "name",
+            "role",
+            "salt",
+            "hash",
+            "created_at",
+            "revoked_at",
+        ],
+    ),
+    (
+        "audit",
+        &[
+            "id",
+            "at",
+            "actor",
+            "role",
+            "action",
+            "collection",
+            "format",
+            "query",
+            "features",
+        ],
+    ),
+    (
+        "reports",
+        &[
+            "id",
+            "service_code",
+            "lon",
+            "lat",
+            "description",
+            "description_original",
+            "email",
+            "first_name",
+            "last_name",
+            "time_of_day",
+            "status",
+            "published",
+            "reason",
+            "duplicate_of",
+            "status_note",
+            "me_too",
+            "created_at",
+            "updated_at",
+            "follow_salt",
+            "follow_hash",
+            "district",
+        ],
+    ),
+    (
+        "moderation",
+        &[
+            "id",
+            "report_id",
+            "at",
+            "actor",
+            "action",
+            "reason",
+            "status",
+            "status_note",
+            "duplicate_of",
+        ],
+    ),
+    (
+        "initiatives",
+        &[
+            "id",
+            "feature",
+            "published",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    (
+        "goal_measurements",
+        &[
+            "goal_id",
+            "period",
+            "value",
+            "note",
+            "source",
+            "entered_by",
+            "entered_at",
+        ],
+    ),
+    (
+        "goal_settings",
+        &[
+            "goal_id",
+            "baseline_period",
+            "baseline_value",
+            "target",
+            "owner",
+            "updated_by",
+            "updated_at",
+        ],
+    ),
+    ("changes", &["seq", "kind", "key", "at"]),
+];
+
+/// The migrations, in order; the database's version is the number applied
+/// (`hotspot_schema.version`).
+pub const MIGRATIONS: &[&str] = &["
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE TABLE meta (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE TABLE districts (
+    id         text PRIMARY KEY,
+    name       text NOT NULL,
+    level      text NOT NULL CHECK (level IN ('bydel', 'district', 'rode')),
+    population bigint CHECK (population IS NULL OR population >= 0),
+    parent     text,
+    geometry   text NOT NULL,   -- GeoJSON Polygon/MultiPolygon, WGS84 lon/lat (what hotspot reads)
+    source     text NOT NULL,
+    geom       geometry(MultiPolygon, 4326)
+               GENERATED ALWAYS AS (ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326))) STORED
+);
+CREATE INDEX districts_geom ON districts USING gist (geom);
+CREATE TABLE incidents (
+    id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    category    text NOT NULL,
+    occurred_at bigint NOT NULL,    -- Unix seconds, UTC
+    lon         double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    lat         double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    precision   text NOT NULL,
+    source      text NOT NULL,
+    source_id   text NOT NULL,
+    synthetic   integer NOT NULL DEFAULT 0,
+    cell        bigint,             -- H3 cell at resolution 10 (the public anchor), as i64
+    public_id   bigint,             -- first-round public id
+    geom        geometry(Point, 4326)
+                GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+    UNIQUE (source, source_id)
+);
+CREATE INDEX incidents_geom ON incidents USING gist (geom);
+CREATE TABLE walks (
+    id           bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    title        text NOT NULL,
+    date         text NOT NULL,     -- YYYY-MM-DD, Copenhagen
+    route        text,              -- GeoJSON LineString, WGS84, or NULL
+    participants text NOT NULL,     -- JSON array of roles, never names
+    created_by   text NOT NULL,
+    created_at   bigint NOT NULL
+);
+CREATE TABLE observations (
+    id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    kind        text NOT NULL,
+    rating      integer NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    note        text NOT NULL,
+    observed_at bigint NOT NULL,
+    lon         double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    lat         double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    source      text NOT NULL,
+    source_id   text NOT NULL,
+    synthetic   integer NOT NULL DEFAULT 0,
+    walk_id     bigint REFERENCES walks(id) DEFERRABLE INITIALLY DEFERRED,
+    geom        geometry(Point, 4326)
+                GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+    UNIQUE (source, source_id)
+);
+CREATE INDEX observations_geom ON observations USING gist (geom);
+CREATE TABLE tokens (
+    id         bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name       text NOT NULL,
+    role       text NOT NULL CHECK (role IN ('planner', 'police', 'admin')),
+    salt       text NOT NULL,
+    hash       text NOT NULL,       -- SHA-256(salt ':' secret), hex: never the token
+    created_at bigint NOT NULL,
+    revoked_at bigint
+);
+CREATE TABLE audit (
+    id         bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at         bigint NOT NULL,
+    actor      text NOT NULL,
+    role       text NOT NULL,
+    action     text NOT NULL,
+    collection text NOT NULL,
+    format     text NOT NULL,
+    query      text NOT NULL,
+    features   bigint NOT NULL
+);
+CREATE TABLE reports (
+    id                   bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    service_code         text NOT NULL,
+    lon                  double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    lat                  double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    description          text NOT NULL,     -- scrubbed: what may be published
+    description_original text NOT NULL,     -- as sent: moderators only
+    email                text,              -- contact: moderators only
+    first_name           text,
+    last_name            text,
+    time_of_day          text CHECK (time_of_day IN ('day', 'evening', 'night')),
+    status               text NOT NULL,
+    published            integer NOT NULL DEFAULT 0,
+    reason               text,
+    duplicate_of         bigint REFERENCES reports(id) DEFERRABLE INITIALLY DEFERRED,
+    status_note          text,
+    me_too               bigint NOT NULL DEFAULT 0,
+    created_at           bigint NOT NULL,
+    updated_at           bigint NOT NULL,
+    follow_salt          text NOT NULL,
+    follow_hash          text NOT NULL,
+    district             text,
+    geom                 geometry(Point, 4326)
+                         GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED
+);
+CREATE INDEX reports_geom ON reports USING gist (geom);
+CREATE TABLE moderation (
+    id           bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    report_id    bigint NOT NULL REFERENCES reports(id) DEFERRABLE INITIALLY DEFERRED,
+    at           bigint NOT NULL,
+    actor        text NOT NULL,
+    action       text NOT NULL,
+    reason       text,
+    status       text NOT NULL,
+    status_note  text,
+    duplicate_of bigint
+);
+CREATE INDEX moderation_report ON moderation(report_id);
+CREATE TABLE initiatives (
+    id         bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    feature    text NOT NULL,       -- GeoJSON Feature (WGS84)
+    published  integer NOT NULL DEFAULT 0,
+    created_by text NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+);
+CREATE TABLE goal_measurements (
+    goal_id    text NOT NULL,
+    period     text NOT NULL,
+    value      double precision NOT NULL,
+    note       text,
+    source     text,
+    entered_by text NOT NULL,
+    entered_at bigint NOT NULL,
+    PRIMARY KEY (goal_id, period)
+);
+CREATE TABLE goal_settings (
+    goal_id         text PRIMARY KEY,
+    baseline_period text,
+    baseline_value  double precision,
+    target          double precision,
+    owner           text,
+    updated_by      text NOT NULL,
+    updated_at      bigint NOT NULL
+);
+CREATE TABLE changes (
+    seq  bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('layers', 'tokens', 'report')),
+    key  bigint,
+    at   bigint NOT NULL DEFAULT extract(epoch FROM now())::bigint
+);
+-- The secret behind public incident ids: 2 × 122 random bits (PostgreSQL's own
+-- gen_random_uuid, no extension needed). A copy of a SQLite store replaces it with the store's.
+INSERT INTO meta(key, value)
+    VALUES ('public_id_key', encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'hex'))
+    ON CONFLICT DO NOTHING;
+"];
