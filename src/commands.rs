@@ -32,7 +32,12 @@ pub struct ImportArgs {
     /// Import into this PostgreSQL + PostGIS database instead of the data dir's store, e.g.
     /// postgres://hotspot@127.0.0.1:5432/hotspot (refused records are still listed under the
     /// data dir)
-    #[arg(long, env = "HOTSPOT_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "HOTSPOT_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// auto (by extension), geojson, shapefile or csv
     #[arg(long, default_value = "auto")]
@@ -336,7 +341,7 @@ pub fn run_backup(file: &std::path::Path, dir: &DataDir) -> Result<(), String> {
 pub struct CopyStoreArgs {
     /// The PostgreSQL database to fill, e.g. postgres://hotspot@127.0.0.1:5432/hotspot (must
     /// have PostGIS available and hold no hotspot data yet)
-    #[arg(long, env = "HOTSPOT_TO", value_name = "URL")]
+    #[arg(long, env = "HOTSPOT_TO", value_name = "URL", hide_env_values = true)]
     pub to: String,
     #[command(flatten)]
     pub dir: DataDir,

@@ -1346,7 +1346,9 @@ function updateIncidentStacks() {
   const order = new Map(state.categories.map((c, i) => [c.code, i]));
   const position = (f) => order.get(f.properties.category) ?? order.size;
   const total = (members) => members.reduce((sum, f) => sum + incidentWeight(f), 0);
-  const scale = Math.min(1, STACK_FULL_SIZE / Math.max(1, ...stacks.map((s) => total(s.members))));
+  // (A loop, not Math.max(...): a police view can hold a hundred thousand stacks.)
+  const largest = stacks.reduce((max, s) => Math.max(max, total(s.members)), 1);
+  const scale = Math.min(1, STACK_FULL_SIZE / largest);
   for (const { members } of stacks) {
     members.sort((a, b) => position(a) - position(b) || String(a.properties.occurred_at).localeCompare(String(b.properties.occurred_at)));
     const size = total(members);

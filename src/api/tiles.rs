@@ -245,7 +245,7 @@ pub fn make_tile(
                 time: params::datetime(p)?,
             };
             let categories = params::categories(p)?;
-            if let Some(tile) = dense_incidents_tile(cat, &filter, categories, id) {
+            if let Some(tile) = dense_incidents_tile(cat, &filter, categories, id, disclosure) {
                 return Ok(tile);
             }
             let positions = cat.query_incidents(&filter, categories);
@@ -287,6 +287,7 @@ fn dense_incidents_tile(
     filter: &PointFilter<'_>,
     categories: u16,
     id: TileId,
+    disclosure: Disclosure,
 ) -> Option<Option<Vec<u8>>> {
     if id.z < mvt::DETAIL_ZOOM {
         return None;
@@ -300,7 +301,7 @@ fn dense_incidents_tile(
             let at = id.project(t.lon, t.lat);
             (0u8..).zip(t.counts).map(move |(c, n)| (at, c, n))
         });
-        return Some(mvt::merged_incidents_tile(pieces, id));
+        return Some(mvt::merged_incidents_tile(pieces, id, disclosure));
     }
     if filter.time.is_some() || filter.within.is_some() {
         return None;
@@ -312,7 +313,7 @@ fn dense_incidents_tile(
     let pieces = points
         .into_iter()
         .map(|((lon, lat), c)| (id.project(lon, lat), c, 1));
-    Some(mvt::merged_incidents_tile(pieces, id))
+    Some(mvt::merged_incidents_tile(pieces, id, disclosure))
 }
 
 /// `GET /tiles/{collection}.json`: TileJSON 3.0.0, with the request's filters carried into
@@ -573,10 +574,14 @@ mod tests {
                     let i = &cat.incidents[k as usize];
                     (id.project(i.lon, i.lat), i.category as u8, 1)
                 });
-                let reference = mvt::merged_incidents_tile(pieces, id).unwrap();
+                let reference = mvt::merged_incidents_tile(pieces, id, disclosure).unwrap();
                 assert_eq!(fast, reference, "{view} {query}");
                 let features = mvt::tests::merged_features(&fast);
                 assert!(features.len() <= mvt::DETAIL_FEATURE_LIMIT);
+                assert!(
+                    features.iter().all(|f| disclosure.shows(f.3)),
+                    "{view} {query}: no count the view may not show"
+                );
                 if view == "public" {
                     // Public incidents sit on cell centres, so the finest squares fit and
                     // every feature is one category at one centre.

@@ -590,6 +590,19 @@ mod tests {
         })
     }
 
+    /// A triangle inside the box, so a polygon test is not just a bbox test.
+    fn triangle(b: LonLatBox) -> MultiPolygon<f64> {
+        MultiPolygon::new(vec![geo::Polygon::new(
+            geo::LineString::from(vec![
+                (b.min_lon, b.min_lat),
+                (b.max_lon, b.min_lat),
+                (b.min_lon, b.max_lat),
+                (b.min_lon, b.min_lat),
+            ]),
+            vec![],
+        )])
+    }
+
     proptest! {
         #[test]
         fn query_matches_brute_force(
@@ -601,18 +614,7 @@ mod tests {
         ) {
             let index = PointIndex::bulk_load(items.iter().map(|i| (i.lon, i.lat)));
             let grouped = PointIndex::bulk_load_grouped(items.iter().map(|i| (i.lon, i.lat)));
-            // A triangle inside the generated box, so the polygon test is not just a bbox test.
-            let poly = poly_box.map(|b| {
-                MultiPolygon::new(vec![geo::Polygon::new(
-                    geo::LineString::from(vec![
-                        (b.min_lon, b.min_lat),
-                        (b.max_lon, b.min_lat),
-                        (b.min_lon, b.max_lat),
-                        (b.min_lon, b.min_lat),
-                    ]),
-                    vec![],
-                )])
-            });
+            let poly = poly_box.map(triangle);
             let filter = PointFilter {
                 bbox,
                 within: poly.as_ref(),
@@ -632,17 +634,7 @@ mod tests {
             bbox in proptest::option::of(lonlat_box()),
             poly_box in proptest::option::of(lonlat_box()),
         ) {
-            let poly = poly_box.map(|b| {
-                MultiPolygon::new(vec![geo::Polygon::new(
-                    geo::LineString::from(vec![
-                        (b.min_lon, b.min_lat),
-                        (b.max_lon, b.min_lat),
-                        (b.min_lon, b.max_lat),
-                        (b.min_lon, b.min_lat),
-                    ]),
-                    vec![],
-                )])
-            });
+            let poly = poly_box.map(triangle);
             prop_assume!(!items.is_empty(), "no items, no tags");
             let filter = PointFilter { bbox, within: poly.as_ref(), time: None };
             let tags: Vec<u32> = (0..items.len() as u32).map(|i| i * 7 + 1).collect();

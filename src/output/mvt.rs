@@ -456,7 +456,7 @@ pub fn incidents_tile(
             let i = &cat.incidents[p as usize];
             (tile.project(i.lon, i.lat), i.category as u8, 1)
         });
-        return Ok(merged_incidents_tile(pieces, tile));
+        return Ok(merged_incidents_tile(pieces, tile, disclosure));
     }
     let mut layer = LayerWriter::new(
         "incidents",
@@ -508,10 +508,12 @@ pub fn incidents_tile(
 /// that keeps the tile within the limit. `pieces` are (x, y) in tile units, the category's
 /// number and how many incidents of it are there. The feature id is made from the zoom, the
 /// square (in the whole zoom level's grid) and the category, so the same square is the same
-/// feature in a neighbouring tile's buffer; it lies in 2^52 + 1 … 2^53 − 1.
+/// feature in a neighbouring tile's buffer; it lies in 2^52 + 1 … 2^53 − 1. A count that
+/// `disclosure` may not show (1 or 2 for the public) is left out, as every public aggregate's.
 pub fn merged_incidents_tile(
     pieces: impl Iterator<Item = ((f64, f64), u8, u32)>,
     tile: TileId,
+    disclosure: Disclosure,
 ) -> Option<Vec<u8>> {
     // Keys (row, column, category), the square indexes shifted by `offset` squares so the
     // buffer's are not negative: 13 + 13 + 4 bits.
@@ -560,7 +562,7 @@ pub fn merged_incidents_tile(
         // A square of the buffer whose centre is beyond it is the neighbour's to draw.
         let Some(category) = crate::model::Category::ALL
             .get(c as usize)
-            .filter(|_| inside(x as f64, y as f64))
+            .filter(|_| inside(x as f64, y as f64) && disclosure.shows(n))
         else {
             continue;
         };
@@ -901,7 +903,12 @@ pub(crate) mod tests {
             ((100.4, 201.2), 3, 2),
             ((100.2, 200.7), 0, 1),
         ];
-        let f = merged_features(&merged_incidents_tile(few.into_iter(), tile).unwrap());
+        let f = merged_features(
+            &merged_incidents_tile(few.into_iter(), tile, Disclosure::EXACT).unwrap(),
+        );
+        // For the public, the violence count of 1 is left out.
+        let public = merged_incidents_tile(few.into_iter(), tile, Disclosure::public(3));
+        assert_eq!(merged_features(&public.unwrap()).len(), 1);
         let mut got: Vec<_> = f.iter().map(|f| (f.0, f.1, f.2.as_str(), f.3)).collect();
         got.sort();
         assert_eq!(got, [(100, 201, "theft", 7), (100, 201, "violence", 1)]);
@@ -920,7 +927,9 @@ pub(crate) mod tests {
         let many: Vec<_> = (0..40_000)
             .map(|k| ((next() * 4095.0, next() * 4095.0), (k % 9) as u8, 1u32))
             .collect();
-        let f = merged_features(&merged_incidents_tile(many.iter().copied(), tile).unwrap());
+        let f = merged_features(
+            &merged_incidents_tile(many.iter().copied(), tile, Disclosure::EXACT).unwrap(),
+        );
         // Squares of 64 units would be ~24,000 (of 64 × 64 × 9) features: over the limit; squares of
         // 256 units are 16 × 16 × 9, all occupied.
         assert_eq!(f.len(), 16 * 16 * 9);
@@ -932,7 +941,9 @@ pub(crate) mod tests {
         assert_eq!(ids.len(), f.len(), "one id per feature");
         // One category: squares of 64 units fit (at most 64 × 64 features).
         let one: Vec<_> = many.iter().map(|&(at, _, n)| (at, 5u8, n)).collect();
-        let f = merged_features(&merged_incidents_tile(one.into_iter(), tile).unwrap());
+        let f = merged_features(
+            &merged_incidents_tile(one.into_iter(), tile, Disclosure::EXACT).unwrap(),
+        );
         assert!((4000..=64 * 64).contains(&f.len()), "{}", f.len());
         assert!(f.iter().all(|f| (f.0 - 31) % 64 == 0 && f.2 == "vandalism"));
         assert_eq!(f.iter().map(|f| f.3).sum::<u64>(), 40_000);

@@ -17,27 +17,27 @@ pub struct CopyReport {
     pub tables: Vec<(&'static str, i64)>,
 }
 
-/// Copies every table of `from` into `to`, which must hold no hotspot data yet (a fresh
-/// database, or one whose only row is the secret its schema made: the store's own secret
-/// replaces it, so public incident ids stay as they were). Nothing is written unless all is.
+/// Copies every table of `from` into `to`, which must hold no hotspot data yet: no row in any
+/// table but the settings (`meta`) and the change log, which the copy replaces — the
+/// store's own secret replaces the one the schema made, so public incident ids stay as they
+/// were. Nothing is written unless all is.
 pub fn copy_store(from: &Store, to: &PgStore) -> Result<CopyReport> {
     let sqlite = from.conn.unchecked_transaction()?;
     check_columns(&sqlite)?;
     let mut client = to.client.borrow_mut();
     let mut tx = client.transaction()?;
     for (table, _) in TABLES {
-        let sql = if *table == "meta" {
-            "SELECT EXISTS (SELECT 1 FROM meta WHERE key <> 'public_id_key')".to_owned()
-        } else {
-            format!("SELECT EXISTS (SELECT 1 FROM {table})")
-        };
+        if matches!(*table, "meta" | "changes") {
+            continue;
+        }
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table})");
         if tx.query_one(&sql, &[])?.get::<_, bool>(0) {
             return Err(StoreError::Refused(format!(
                 "the database already holds hotspot data (table {table}); copy into an empty one"
             )));
         }
     }
-    tx.execute("DELETE FROM meta", &[])?;
+    tx.batch_execute("DELETE FROM meta; DELETE FROM changes;")?;
     let mut report = CopyReport { tables: Vec::new() };
     for (table, columns) in TABLES {
         let list = columns.join(", ");
