@@ -474,3 +474,84 @@ fn imports_into_postgres_store_what_imports_into_sqlite_store() {
     assert_eq!(generation.parse::<i64>().unwrap(), logged);
     assert!(logged >= 5, "{logged}");
 }
+
+#[test]
+fn tokens_and_the_audit_log_live_in_postgres_and_log_their_changes() {
+    use hotspot::store::{AuditEntry, AuditStore, TokenStore};
+    let pg = common::pg::PgCluster::start();
+    let url = pg.database("access");
+    let store = PgStore::connect(&url).unwrap();
+    let t = hotspot::auth::new_token().unwrap();
+    let a = store
+        .create_token("liaison", "police", &t.salt, &t.hash, 10)
+        .unwrap();
+    let b = store
+        .create_token("planner", "planner", "s", "h", 11)
+        .unwrap();
+    assert!(b > a);
+    let tokens = store.tokens().unwrap();
+    assert_eq!(
+        tokens.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [b, a],
+        "newest first"
+    );
+    assert_eq!(
+        (tokens[1].salt.as_str(), tokens[1].hash.as_str()),
+        (t.salt.as_str(), t.hash.as_str())
+    );
+    assert!(store.revoke_token(a, 20).unwrap());
+    assert!(!store.revoke_token(a, 21).unwrap(), "revoked once");
+    assert!(!store.revoke_token(999, 21).unwrap(), "no such token");
+    assert_eq!(store.tokens().unwrap()[1].revoked_at, Some(20));
+    // Each creation and the one revocation is a `tokens` row of the change log, in order.
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let keys: Vec<Option<i64>> = c
+        .query(
+            "SELECT key FROM changes WHERE kind = 'tokens' ORDER BY seq",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(keys, [Some(a), Some(b), Some(a)]);
+    // No secret is stored: the token text appears nowhere in the table.
+    let text = hotspot::auth::token_text(a, &t.secret);
+    let found: i64 = c
+        .query_one(
+            "SELECT count(*) FROM tokens WHERE position($1 IN name || salt || hash) > 0 OR position($2 IN name || salt || hash) > 0",
+            &[&text, &t.secret],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(found, 0);
+
+    let entry = |n: i64| AuditEntry {
+        id: 0,
+        at: 100 + n,
+        actor: format!("token {a} (liaison, police)"),
+        role: "police".into(),
+        action: "export".into(),
+        collection: "incidents".into(),
+        format: "geojson".into(),
+        query: format!("district=district-{n}"),
+        features: n * 10,
+    };
+    let ids: Vec<i64> = (1..=5)
+        .map(|n| store.record_audit(&entry(n)).unwrap())
+        .collect();
+    let (page, total) = store.audit(2, 1).unwrap();
+    assert_eq!(total, 5);
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [ids[3], ids[2]],
+        "newest first, offset 1"
+    );
+    assert_eq!(
+        page[0],
+        AuditEntry {
+            id: ids[3],
+            ..entry(4)
+        }
+    );
+}

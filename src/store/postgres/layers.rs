@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use super::copy::quoted;
-use super::PgStore;
+use super::{log_change, PgStore};
 use crate::model::{District, NewIncident, NewObservation};
 use crate::store::{Result, StoreError};
 
@@ -14,10 +14,9 @@ use crate::store::{Result, StoreError};
 fn bump_generation(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     tx.batch_execute(
         "INSERT INTO meta(key, value) VALUES ('generation', '1')
-         ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text;
-         INSERT INTO changes(kind) VALUES ('layers');",
+         ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text;",
     )?;
-    Ok(())
+    log_change(tx, "layers", None)
 }
 
 impl PgStore {

@@ -6,11 +6,12 @@
 //! What is here: the schema (real `geometry(…, 4326)` columns with GiST indexes beside the
 //! columns hotspot reads, see [`schema`]), its migrations (once per database, under an advisory
 //! lock), the layers ([`LayerStore`]: read back exactly as the SQLite store gives them; imports
-//! through `COPY`, all or nothing and idempotent), and copying a whole SQLite store in
-//! ([`copy_store`]). Reports, planning, tokens, the audit log and the change feed on
+//! through `COPY`, all or nothing and idempotent), tokens and the audit log, and copying a
+//! whole SQLite store in ([`copy_store`]). Reports, planning and reading the change feed on
 //! PostgreSQL are not yet here, so `hotspot serve` still runs on SQLite (issue 16 builds the
 //! rest).
 
+mod access;
 mod copy;
 mod layers;
 pub mod schema;
@@ -27,6 +28,22 @@ use crate::model::{District, Incidents, Layer, NewIncident, NewObservation, Obse
 /// An advisory lock key of hotspot's migrations ("hotspot" in ASCII): the first replica to
 /// start migrates, the others wait and then find nothing to do.
 const MIGRATION_LOCK: i64 = 0x0068_6f74_7370_6f74;
+
+/// An advisory lock key taken by every transaction that adds to the change log, held until it
+/// commits: positions (`changes.seq`) are then handed out in commit order, so a follower that
+/// has read up to a position can never later see a smaller one appear ("hotspot changes").
+const CHANGE_LOCK: i64 = 0x0068_6f74_6368_6773;
+
+/// Adds a row of `kind` (`layers`, `tokens` or `report`) with `key` to the change log, in the
+/// caller's transaction and in commit order (see [`CHANGE_LOCK`]).
+fn log_change(tx: &mut postgres::Transaction<'_>, kind: &str, key: Option<i64>) -> Result<()> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGE_LOCK])?;
+    tx.execute(
+        "INSERT INTO changes(kind, key) VALUES ($1, $2)",
+        &[&kind, &key],
+    )?;
+    Ok(())
+}
 
 /// A connection to a PostgreSQL + PostGIS database holding a hotspot store.
 pub struct PgStore {
