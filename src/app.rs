@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ingest::{self, shipped};
-use crate::store::{Store, StoreError};
+use crate::store::{Repository, StoreError};
 use crate::{demo, store};
 
 /// What can stop the service from starting.
@@ -43,10 +43,11 @@ fn digest(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Opens the store in `config.data_dir`, prepares it, and loads the catalog.
-pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError> {
+/// Opens the store where `config` says (the data directory, or a PostgreSQL database),
+/// prepares it, and loads the catalog.
+pub fn open(config: &Config) -> Result<(Box<dyn Repository>, Catalog, StartReport), StartError> {
     let started = Instant::now();
-    let mut store = Store::open(&config.data_dir)?;
+    let mut store = config.location().open()?;
 
     let shipped_digest = digest(shipped::DISTRICTS);
     let districts_synced =
@@ -80,7 +81,7 @@ pub fn open(config: &Config) -> Result<(Store, Catalog, StartReport), StartError
         store.set_meta("demo_initiatives", "1")?;
     }
 
-    let catalog = Catalog::load(&store, config.demo)?;
+    let catalog = Catalog::load(store.as_ref(), config.demo)?;
     Ok((
         store,
         catalog,

@@ -11,12 +11,55 @@ use crate::ingest::{CsvMapping, ImportOptions, Preset};
 use crate::model::Layer;
 use crate::store::Store;
 
-/// `--data-dir` for every subcommand.
+/// `--data-dir` and `--database-url` for every subcommand.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataDir {
     /// Data directory [default: ./var]
     #[arg(long, env = "HOTSPOT_DATA_DIR", value_name = "DIR", default_value = crate::config::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// Use the store in this PostgreSQL + PostGIS database instead of the data dir's, e.g.
+    /// postgres://hotspot@127.0.0.1:5432/hotspot
+    #[arg(
+        long,
+        env = "HOTSPOT_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+impl DataDir {
+    /// Where the store lives.
+    pub fn location(&self) -> Result<crate::store::Location, String> {
+        let url = self
+            .database_url
+            .as_deref()
+            .map(crate::store::DatabaseUrl::new)
+            .transpose()
+            .map_err(|e| format!("--database-url: {e}"))?;
+        Ok(crate::store::Location::new(self.data_dir.clone(), url))
+    }
+
+    /// Opens the store (the database's when `--database-url` is given).
+    pub fn open(&self) -> Result<Box<dyn crate::store::Repository>, String> {
+        let location = self.location()?;
+        location.open().map_err(|e| format!("{location}: {e}"))
+    }
+
+    /// The SQLite store of the data dir, for what only it can do (`--database-url` refused).
+    fn open_sqlite(&self, command: &str) -> Result<Store, String> {
+        if self.database_url.is_some() {
+            return Err(format!(
+                "--database-url: `hotspot {command}` works on the data dir's SQLite store{}",
+                if command == "backup" {
+                    "; back up a PostgreSQL store with pg_dump"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Store::open(&self.data_dir).map_err(|e| e.to_string())
+    }
 }
 
 /// Options of `hotspot import`.
@@ -27,18 +70,9 @@ pub struct ImportArgs {
     /// Files to import (each is its own all-or-nothing import)
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// The store (with --database-url, refused records are still listed under the data dir)
     #[command(flatten)]
     pub dir: DataDir,
-    /// Import into this PostgreSQL + PostGIS database instead of the data dir's store, e.g.
-    /// postgres://hotspot@127.0.0.1:5432/hotspot (refused records are still listed under the
-    /// data dir)
-    #[arg(
-        long,
-        env = "HOTSPOT_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
     /// auto (by extension), geojson, shapefile or csv
     #[arg(long, default_value = "auto")]
     pub format: String,
@@ -202,13 +236,7 @@ pub fn import_options(a: &ImportArgs) -> Result<ImportOptions, String> {
 pub fn run_import(a: &ImportArgs) -> Result<(), String> {
     let layer = Layer::parse(&a.layer)?;
     let opts = import_options(a)?;
-    let mut store: Box<dyn crate::store::LayerStore> = match &a.database_url {
-        Some(url) => Box::new(
-            crate::store::postgres::PgStore::connect(url)
-                .map_err(|e| format!("the database: {e}"))?,
-        ),
-        None => Box::new(Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?),
-    };
+    let mut store = a.dir.open()?;
     let mut failed = 0;
     for file in &a.files {
         let spinner = spinner(file);
@@ -277,7 +305,7 @@ pub fn run_token(cmd: &TokenCommand) -> Result<(), String> {
             if name.trim().is_empty() {
                 return Err("--name: is empty".into());
             }
-            let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+            let store = dir.open()?;
             let t = auth::new_token()?;
             let id = store
                 .create_token(name.trim(), role.code(), &t.salt, &t.hash, now)
@@ -291,7 +319,7 @@ pub fn run_token(cmd: &TokenCommand) -> Result<(), String> {
             Ok(())
         }
         TokenCommand::List { dir } => {
-            let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+            let store = dir.open()?;
             println!(
                 "{:>4}  {:<8}  {:<20}  {:<20}  status",
                 "id", "role", "name", "created"
@@ -312,7 +340,7 @@ pub fn run_token(cmd: &TokenCommand) -> Result<(), String> {
             Ok(())
         }
         TokenCommand::Revoke { id, dir } => {
-            let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+            let store = dir.open()?;
             if store.revoke_token(*id, now).map_err(|e| e.to_string())? {
                 println!("token {id} revoked");
                 Ok(())
@@ -328,7 +356,7 @@ pub fn run_backup(file: &std::path::Path, dir: &DataDir) -> Result<(), String> {
     if file.exists() {
         return Err(format!("{} exists; give a new file name", file.display()));
     }
-    let store = Store::open(&dir.data_dir).map_err(|e| e.to_string())?;
+    let store = dir.open_sqlite("backup")?;
     store
         .backup(file)
         .map_err(|e| format!("backup failed: {e}"))?;
@@ -352,7 +380,7 @@ pub struct CopyStoreArgs {
 /// its password) is never printed.
 pub fn run_copy_store(a: &CopyStoreArgs) -> Result<(), String> {
     use crate::store::postgres::{copy_store, PgStore};
-    let store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
+    let store = a.dir.open_sqlite("copy-store")?;
     let pg = PgStore::connect(&a.to).map_err(|e| format!("the database: {e}"))?;
     let t0 = std::time::Instant::now();
     let report = copy_store(&store, &pg).map_err(|e| format!("nothing was copied: {e}"))?;
@@ -420,8 +448,8 @@ pub fn run_export(a: &ExportArgs) -> Result<(), String> {
     if a.out.exists() {
         return Err(format!("{} exists; give a new file name", a.out.display()));
     }
-    let store = Store::open(&a.dir.data_dir).map_err(|e| e.to_string())?;
-    let catalog = crate::catalog::Catalog::load(&store, true).map_err(|e| e.to_string())?;
+    let store = a.dir.open()?;
+    let catalog = crate::catalog::Catalog::load(store.as_ref(), true).map_err(|e| e.to_string())?;
     use crate::service::query;
     // Each error names its parameter (`district: unknown …`): as an option, `--district: …`.
     let option = |e: crate::service::ServiceError| format!("--{e}");
@@ -523,7 +551,16 @@ pub struct ReportArgs {
     /// Data directory [default: ./var]
     #[arg(long, env = "HOTSPOT_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The server's TOML configuration file (its data_dir, demo and min_count apply)
+    /// Read the store in this PostgreSQL + PostGIS database instead of the data dir's
+    #[arg(
+        long,
+        env = "HOTSPOT_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// The server's TOML configuration file (its data_dir, database_url, demo and min_count
+    /// apply)
     #[arg(long, env = "HOTSPOT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Leave the synthetic demo records out, as `serve --no-demo` does
@@ -552,6 +589,7 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     // The server's settings (file, environment, flags); the store is only read.
     let config = crate::config::Config::load(&crate::config::ServeArgs {
         data_dir: a.data_dir.clone(),
+        database_url: a.database_url.clone(),
         config: a.config.clone(),
         no_demo: a.no_demo,
         min_count: a.min_count,
@@ -559,15 +597,17 @@ pub fn run_report(a: &ReportArgs) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     let path = config.data_dir.join(crate::store::STORE_FILE);
-    if !path.exists() {
+    if config.database_url.is_none() && !path.exists() {
         return Err(format!(
             "{} does not exist: start `hotspot serve --data-dir {}` once (or import data) first",
             path.display(),
             config.data_dir.display()
         ));
     }
-    let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
-    let catalog = crate::catalog::Catalog::load(&store, config.demo).map_err(|e| e.to_string())?;
+    let location = config.location();
+    let store = location.open().map_err(|e| format!("{location}: {e}"))?;
+    let catalog =
+        crate::catalog::Catalog::load(store.as_ref(), config.demo).map_err(|e| e.to_string())?;
     // The report's page never shows a report's public JSON: the book keeps none.
     let service = Service::new(store, catalog, config.demo, |_| Vec::new())
         .map_err(|e| format!("the store cannot be loaded whole: {e}"))?

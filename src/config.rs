@@ -57,6 +57,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the store (`hotspot.sqlite`).
     pub data_dir: PathBuf,
+    /// A PostgreSQL + PostGIS database to hold the store instead of the data directory (the
+    /// data directory then keeps only lists of refused import records).
+    pub database_url: Option<crate::store::DatabaseUrl>,
     /// Whether the synthetic demo data is generated on first start and shown.
     pub demo: bool,
     /// Optional raster basemap URL template (`https://…/{z}/{x}/{y}.png`) for deployments with
@@ -86,6 +89,7 @@ impl Default for Config {
         Config {
             listen: DEFAULT_LISTEN.parse().expect("default address parses"),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
             demo: true,
             basemap_tiles: None,
             basemap_attribution: None,
@@ -105,6 +109,7 @@ impl Default for Config {
 struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     demo: Option<bool>,
     basemap_tiles: Option<String>,
     basemap_attribution: Option<String>,
@@ -125,6 +130,15 @@ pub struct ServeArgs {
     /// Data directory [default: ./var]
     #[arg(long, env = "HOTSPOT_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Keep the store in this PostgreSQL + PostGIS database instead of the data dir, e.g.
+    /// postgres://hotspot@127.0.0.1:5432/hotspot (several replicas may share one)
+    #[arg(
+        long,
+        env = "HOTSPOT_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     /// TOML configuration file
     #[arg(long, env = "HOTSPOT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -184,6 +198,15 @@ impl Config {
         if let Some(v) = file.data_dir {
             c.data_dir = v;
         }
+        let database_url = |v: &str| {
+            crate::store::DatabaseUrl::new(v).map_err(|reason| ConfigError::Invalid {
+                field: "database_url",
+                reason,
+            })
+        };
+        if let Some(v) = file.database_url.as_deref() {
+            c.database_url = Some(database_url(v)?);
+        }
         if let Some(v) = file.demo {
             c.demo = v;
         }
@@ -211,6 +234,9 @@ impl Config {
         }
         if let Some(v) = &args.data_dir {
             c.data_dir = v.clone();
+        }
+        if let Some(v) = args.database_url.as_deref() {
+            c.database_url = Some(database_url(v)?);
         }
         if args.no_demo {
             c.demo = false;
@@ -245,6 +271,11 @@ impl Config {
         }
         c.validate()?;
         Ok(c)
+    }
+
+    /// Where the store lives: the database when one is set, else the data directory.
+    pub fn location(&self) -> crate::store::Location {
+        crate::store::Location::new(self.data_dir.clone(), self.database_url.clone())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

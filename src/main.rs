@@ -106,10 +106,11 @@ fn main() -> ExitCode {
     }
 }
 
-#[actix_web::main]
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Opens the store and loads everything before the HTTP runtime starts (a PostgreSQL client
+/// blocks, and must not do so on the runtime's threads), then serves until stopped.
+fn serve(config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
-    tracing::info!(data_dir = %config.data_dir.display(), demo = config.demo, "loading");
+    tracing::info!(store = %config.location(), demo = config.demo, "loading");
     let (store, catalog, report) = hotspot::app::open(&config).context("start-up failed")?;
     tracing::info!(
         districts = catalog.districts.len(),
@@ -148,6 +149,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // (`hotspot import`, `hotspot token`, a second `serve`) show up here within a second.
     hotspot::service::follow_in_background(state.clone().into_inner())
         .context("cannot start the store watcher")?;
+    actix_web::rt::System::new().block_on(run(config, state))
+}
+
+/// Serves `state` over HTTP as `config` says, until stopped.
+async fn run(config: Config, state: web::Data<AppState>) -> anyhow::Result<()> {
+    use anyhow::Context;
     let csp = api::content_security_policy(config.basemap_tiles.as_deref());
     let cors_origins = config.cors_origins.clone();
     let mut server = HttpServer::new(move || {

@@ -40,7 +40,7 @@ fn fixture() -> Fixture {
     let revoked = make("police", "old laptop");
     let revoked_id: i64 = revoked.split('_').nth(1).unwrap().parse().unwrap();
     assert!(store.revoke_token(revoked_id, 1).unwrap());
-    let catalog = hotspot::catalog::Catalog::load(&store, false).unwrap();
+    let catalog = hotspot::catalog::Catalog::load(store.as_ref(), false).unwrap();
     let state = web::Data::new(
         AppState::new(store, catalog, WebSettings::default(), false).expect("state"),
     );

@@ -36,7 +36,6 @@ pub use auth::{Caller, Need};
 
 use crate::catalog::Catalog;
 pub use crate::service::{Service, StartError};
-use crate::store::Store;
 
 /// Settings the web app reads from `/config.json`.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -86,7 +85,7 @@ impl AppState {
     /// The service around an open store and the catalog loaded from it (see [`Service::new`]),
     /// with the HTTP edge's defaults.
     pub fn new(
-        store: Store,
+        store: Box<dyn crate::store::Repository>,
         catalog: Catalog,
         web: WebSettings,
         demo: bool,

@@ -21,7 +21,7 @@ use crate::auth::{Caller, Need};
 use crate::catalog::Catalog;
 use crate::privacy::Disclosure;
 use crate::store::writer::{ReportWrite, WriteError, Written};
-use crate::store::{Repository, Store, StoredToken};
+use crate::store::{Repository, StoredToken};
 
 /// Store connections for reads.
 const READERS: usize = 2;
@@ -143,6 +143,8 @@ pub struct Service {
     next_reader: std::sync::atomic::AtomicUsize,
     /// Whether synthetic records are shown.
     demo: bool,
+    /// Whether the store is PostgreSQL (see [`Service::off_runtime`]).
+    postgres: bool,
     /// A connection that follows the change feed for the layers and tokens.
     following: Mutex<Following>,
     /// Residents per safety district, for the districts of the snapshot with this version.
@@ -159,23 +161,13 @@ impl Service {
     /// Every part must load: a store with a damaged table (reports, tokens, …) or a writer that
     /// cannot start is refused with the part named, never served with the part missing.
     pub fn new(
-        store: Store,
+        store: Box<dyn Repository>,
         catalog: Catalog,
         demo: bool,
         report_json: fn(&crate::reports::Report) -> Vec<u8>,
     ) -> Result<Self, StartError> {
         let part = |part: &'static str| move |source| StartError { part, source };
-        let dir = store
-            .path()
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .ok_or_else(|| StartError {
-                part: "store",
-                source: crate::store::StoreError::Io {
-                    path: store.path().to_owned(),
-                    source: std::io::Error::other("the store has no directory"),
-                },
-            })?;
+        let location = store.location();
         let tokens_at = store.change_position().map_err(part("change feed"))?;
         let tokens = store.tokens().map_err(part("tokens"))?;
         let reports_at = store.change_position().map_err(part("change feed"))?;
@@ -183,28 +175,29 @@ impl Service {
         let book = Arc::new(crate::reports::ReportBook::new(reports, report_json));
         let report_follower = Arc::new(ReportFollower {
             store: Mutex::new((
-                Box::new(Store::open(&dir).map_err(part("report follower"))?)
-                    as Box<dyn Repository>,
+                location.open().map_err(part("report follower"))?,
                 reports_at,
             )),
             book: book.clone(),
         });
         let follower = report_follower.clone();
-        let report_writer = crate::store::writer::Writer::start(&dir, move |touched| {
-            if let Err(e) = follower.take_in(touched) {
-                tracing::error!("reading committed reports back: {e}");
-            }
-        })
-        .map_err(part("report writer"))?;
+        let report_writer = location
+            .start_report_writer(move |touched| {
+                if let Err(e) = follower.take_in(touched) {
+                    tracing::error!("reading committed reports back: {e}");
+                }
+            })
+            .map_err(part("report writer"))?;
         let readers = (0..READERS)
             .map(|_| {
-                Store::open(&dir)
-                    .map(|s| Mutex::new(Box::new(s) as Box<dyn Repository>))
+                location
+                    .open()
+                    .map(Mutex::new)
                     .map_err(part("store readers"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let following = Following {
-            store: Box::new(Store::open(&dir).map_err(part("change feed"))?),
+            store: location.open().map_err(part("change feed"))?,
             layers: catalog.feed_position,
             tokens: tokens_at,
         };
@@ -224,10 +217,11 @@ impl Service {
             public: ArcSwap::from_pointee(public),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
             tokens: ArcSwap::from_pointee(tokens),
-            store: Mutex::new(Box::new(store)),
+            store: Mutex::new(store),
             readers,
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             demo,
+            postgres: location.is_postgres(),
             following: Mutex::new(following),
             populations: Mutex::new(None),
             levels: Mutex::new(LevelCache::default()),
@@ -362,8 +356,10 @@ impl Service {
         actor: &str,
         now: i64,
     ) -> ServiceResult<()> {
-        let mut store = self.lock_store()?;
-        Ok(store.put_measurements(goal, rows, actor, now)?)
+        self.off_runtime(|| {
+            let mut store = self.lock_store()?;
+            Ok(store.put_measurements(goal, rows, actor, now)?)
+        })
     }
 
     /// Deletes goal `goal`'s measurement of `period`; returns whether there was one.
@@ -435,34 +431,49 @@ impl Service {
             .map_err(|_| ServiceError::Internal("store lock poisoned".into()))
     }
 
-    /// Runs the read `f` on a free reader connection (or waits for one).
-    fn read<T>(
-        &self,
-        f: impl FnOnce(&dyn Repository) -> crate::store::Result<T>,
-    ) -> ServiceResult<T> {
-        use std::sync::TryLockError;
-        for r in &self.readers {
-            match r.try_lock() {
-                Ok(g) => return Ok(f(g.as_ref())?),
-                Err(TryLockError::Poisoned(p)) => return Ok(f(p.into_inner().as_ref())?),
-                Err(TryLockError::WouldBlock) => {}
-            }
+    /// Runs `f` where a blocking database client may run: here, unless this is a thread of
+    /// an async runtime (an HTTP worker) and the store is PostgreSQL, whose client runs a
+    /// runtime of its own and must not be started inside another; then on a thread of its
+    /// own. (SQLite's calls simply block, as they do on the blocking threads handlers use.)
+    fn off_runtime<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        if !self.postgres || tokio::runtime::Handle::try_current().is_err() {
+            return f();
         }
-        let i = self
-            .next_reader
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            % self.readers.len();
-        let g = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
-        Ok(f(g.as_ref())?)
+        std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+
+    /// Runs the read `f` on a free reader connection (or waits for one).
+    fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&dyn Repository) -> crate::store::Result<T> + Send,
+    ) -> ServiceResult<T> {
+        self.off_runtime(|| {
+            use std::sync::TryLockError;
+            for r in &self.readers {
+                match r.try_lock() {
+                    Ok(g) => return Ok(f(g.as_ref())?),
+                    Err(TryLockError::Poisoned(p)) => return Ok(f(p.into_inner().as_ref())?),
+                    Err(TryLockError::WouldBlock) => {}
+                }
+            }
+            let i = self
+                .next_reader
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                % self.readers.len();
+            let g = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
+            Ok(f(g.as_ref())?)
+        })
     }
 
     /// Runs the write `f` on the store's connection (writes are serialised).
-    fn with_store<T>(
+    fn with_store<T: Send>(
         &self,
-        f: impl FnOnce(&dyn Repository) -> crate::store::Result<T>,
+        f: impl FnOnce(&dyn Repository) -> crate::store::Result<T> + Send,
     ) -> ServiceResult<T> {
-        let store = self.lock_store()?;
-        Ok(f(store.as_ref())?)
+        self.off_runtime(|| {
+            let store = self.lock_store()?;
+            Ok(f(store.as_ref())?)
+        })
     }
 
     /// Sets the smallest count a public aggregate shows (default 3).
@@ -557,20 +568,22 @@ impl Service {
     ///
     /// `f` says whether it changed anything; when it did not (a refused import), nothing is
     /// reloaded.
-    fn write<T>(
+    fn write<T: Send>(
         &self,
-        f: impl FnOnce(&mut dyn Repository) -> ServiceResult<(T, bool)>,
+        f: impl FnOnce(&mut dyn Repository) -> ServiceResult<(T, bool)> + Send,
     ) -> ServiceResult<T> {
-        let out = {
-            let mut store = self.lock_store()?;
-            let (out, changed) = f(store.as_mut())?;
-            if !changed {
-                return Ok(out);
-            }
-            out
-        };
-        self.follow_store()?;
-        Ok(out)
+        self.off_runtime(|| {
+            let out = {
+                let mut store = self.lock_store()?;
+                let (out, changed) = f(store.as_mut())?;
+                if !changed {
+                    return Ok(out);
+                }
+                out
+            };
+            self.follow_store()?;
+            Ok(out)
+        })
     }
 
     /// Takes in what was committed to the store since the last look, by this process or any

@@ -19,7 +19,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             ChangeKind::Layers => "layers",
             ChangeKind::Tokens => "tokens",

@@ -6,6 +6,7 @@
 //! in WGS84 lon/lat; times as Unix seconds (UTC).
 
 mod changes;
+mod location;
 mod migrations;
 mod planning;
 pub mod postgres;
@@ -14,6 +15,7 @@ mod repository;
 pub mod snapshot;
 
 pub use changes::{ChangeKind, Changes, KEEP_CHANGES_S};
+pub use location::{DatabaseUrl, Location};
 pub use planning::{GoalSettings, Measurement, StoredInitiative};
 pub use reports::Walk;
 pub use repository::{

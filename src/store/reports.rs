@@ -103,7 +103,7 @@ pub(super) fn insert_report(conn: &Connection, n: &NewReport) -> Result<i64> {
 }
 
 /// A random report id of ten digits (1,000,000,000 ..= 9,999,999,999).
-fn random_report_id() -> i64 {
+pub(crate) fn random_report_id() -> i64 {
     let mut b = [0u8; 8];
     // Without randomness ids still differ (the time), only less unpredictably.
     if getrandom::fill(&mut b).is_err() {

@@ -44,6 +44,15 @@ pub trait LayerStore {
     fn count(&self, layer: Layer) -> Result<i64>;
     /// The secret behind the public incident ids.
     fn public_id_key(&self) -> Result<[u8; 32]>;
+    /// A value from the store's settings (`meta`).
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a value in the store's settings, durably.
+    fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+    /// Replaces the shipped districts with `districts` in one transaction, unless the store
+    /// holds the shipped set whose digest is `digest` already; returns whether it wrote.
+    fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool>;
+    /// Where this store lives, to open more connections to it.
+    fn location(&self) -> super::Location;
 }
 
 /// Resident reports, their moderation log, and safety walks. Reports are written through the
@@ -109,6 +118,8 @@ pub trait PlanningStore {
     fn goal_settings(&self) -> Result<Vec<(String, GoalSettings)>>;
     /// Sets a goal's baseline, target and owner.
     fn set_goal_settings(&self, goal: &str, s: &GoalSettings, actor: &str, now: i64) -> Result<()>;
+    /// Whether any initiative is stored.
+    fn has_initiatives(&self) -> Result<bool>;
 }
 
 /// API tokens: salted hashes only.
@@ -136,6 +147,9 @@ pub trait ChangeFeed {
     fn change_position(&self) -> Result<i64>;
     /// The changes of `kind` after position `after`.
     fn changes_since(&self, after: i64, kind: ChangeKind) -> Result<Changes>;
+    /// Deletes changes older than [`super::KEEP_CHANGES_S`] at `now` (Unix seconds), never
+    /// the newest; returns how many.
+    fn prune_changes(&self, now: i64) -> Result<usize>;
 }
 
 /// Everything the service reads and writes outside the report writer.
@@ -186,6 +200,23 @@ impl LayerStore for Store {
     }
     fn public_id_key(&self) -> Result<[u8; 32]> {
         Store::public_id_key(self)
+    }
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Store::meta(self, key)
+    }
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        Store::set_meta(self, key, value)
+    }
+    fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
+        Store::sync_shipped_districts(self, districts, digest)
+    }
+    fn location(&self) -> super::Location {
+        super::Location::Dir(
+            self.path()
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -264,6 +295,9 @@ impl PlanningStore for Store {
     fn set_goal_settings(&self, goal: &str, s: &GoalSettings, actor: &str, now: i64) -> Result<()> {
         Store::set_goal_settings(self, goal, s, actor, now)
     }
+    fn has_initiatives(&self) -> Result<bool> {
+        Store::has_initiatives(self)
+    }
 }
 
 impl TokenStore for Store {
@@ -300,5 +334,8 @@ impl ChangeFeed for Store {
     }
     fn changes_since(&self, after: i64, kind: ChangeKind) -> Result<Changes> {
         Store::changes_since(self, after, kind)
+    }
+    fn prune_changes(&self, now: i64) -> Result<usize> {
+        Store::prune_changes(self, now)
     }
 }

@@ -1,6 +1,7 @@
-//! The one writer of reports: a thread with its own SQLite connection that takes every write
-//! queued since its last commit, applies each inside a savepoint of one transaction, commits
-//! once (one `fsync` for the lot: group commit), and only then answers each — so a `201` always
+//! The one writer of reports per process: a thread with its own connection (SQLite, or
+//! PostgreSQL through [`ReportSink`]) that takes every write queued since its last commit,
+//! applies each inside a savepoint of one transaction, commits once (one `fsync` for the lot:
+//! group commit), and only then answers each — so a `201` always
 //! means durable, and 32 concurrent submitters share their commits. After each commit it calls
 //! the hook it was started with (the server catches its report book up from the change feed),
 //! before it answers.
@@ -57,6 +58,7 @@ pub enum Written {
     Done,
 }
 
+/// Applies one write in the open transaction `conn`.
 fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteError> {
     match w {
         ReportWrite::Insert(new) => {
@@ -86,12 +88,45 @@ fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteE
     }
 }
 
-/// What a job says after its commit: called with whether the transaction was committed.
-type Finish = Box<dyn FnOnce(bool) + Send>;
+/// What each write of a committed batch came to: its answer and what it changed, or why it
+/// alone was rolled back.
+pub type Outcomes = Vec<Result<(Written, Touched), WriteError>>;
 
-/// A job: writes in the open transaction; says what it changed (`None` when it failed: its
-/// savepoint is rolled back) and how to finish.
-type Job = Box<dyn FnOnce(&Connection) -> (Option<Touched>, Finish) + Send>;
+/// A backend's side of the report writer.
+pub trait ReportSink: Send {
+    /// Applies `writes` in order in one transaction, each in a savepoint of its own (a write
+    /// that fails is rolled back alone), and commits once. Returns each write's outcome, or an
+    /// error when the transaction was not committed (then none of them was).
+    fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes, StoreError>;
+}
+
+/// The SQLite store's side of the writer.
+struct SqliteSink {
+    store: Store,
+}
+
+impl ReportSink for SqliteSink {
+    fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes, StoreError> {
+        let mut out = Vec::with_capacity(writes.len());
+        self.store.in_transaction(|conn| {
+            for w in writes {
+                conn.execute_batch("SAVEPOINT job")?;
+                let done = apply(conn, w);
+                if done.is_ok() {
+                    conn.execute_batch("RELEASE job")?;
+                } else {
+                    conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                }
+                out.push(done);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// A write waiting for the writer, with where to send its answer.
+type Job = (ReportWrite, mpsc::SyncSender<Result<Written, WriteError>>);
 
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -102,14 +137,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens a second connection to the store in `data_dir` and starts the thread;
+    /// Opens a second connection to the SQLite store in `data_dir` and starts the thread;
     /// `committed` runs after every commit with what the committed writes changed, before they
     /// are answered.
     pub fn start(
         data_dir: &Path,
         committed: impl Fn(Vec<Touched>) + Send + 'static,
     ) -> Result<Writer, StoreError> {
-        let mut store = Store::open(data_dir)?;
+        let store = Store::open(data_dir)?;
         // Checkpoints move the WAL into the database file; done by the committing connection
         // they stall every report behind them, so a checkpointer thread does them instead.
         store.set_autocheckpoint(0)?;
@@ -134,7 +169,15 @@ impl Writer {
                 path: data_dir.to_owned(),
                 source: e,
             })?;
-        let committed_hook = committed;
+        Writer::start_on(Box::new(SqliteSink { store }), committed)
+    }
+
+    /// Starts the writer thread on `sink`; `committed` runs after every commit with what the
+    /// committed writes changed, before they are answered.
+    pub fn start_on(
+        mut sink: Box<dyn ReportSink>,
+        committed: impl Fn(Vec<Touched>) + Send + 'static,
+    ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("report-writer".into())
@@ -147,35 +190,37 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    let mut finishes: Vec<Finish> = Vec::with_capacity(jobs.len());
-                    let mut touched: Vec<Touched> = Vec::with_capacity(jobs.len());
-                    let committed = store
-                        .in_transaction(|conn| {
-                            for job in jobs.drain(..) {
-                                conn.execute_batch("SAVEPOINT job")?;
-                                let (done, finish) = job(conn);
-                                if let Some(t) = done {
-                                    conn.execute_batch("RELEASE job")?;
-                                    touched.push(t);
-                                } else {
-                                    conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
-                                }
-                                finishes.push(finish);
+                    let (writes, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+                    match sink.commit(writes) {
+                        Ok(outcomes) => {
+                            let mut touched = Vec::with_capacity(outcomes.len());
+                            let answers: Vec<_> = outcomes
+                                .into_iter()
+                                .map(|o| {
+                                    o.map(|(written, t)| {
+                                        touched.push(t);
+                                        written
+                                    })
+                                })
+                                .collect();
+                            committed(touched);
+                            for (reply, answer) in replies.into_iter().zip(answers) {
+                                let _ = reply.send(answer);
                             }
-                            Ok(())
-                        })
-                        .map_err(|e| tracing::error!("report commit failed: {e}"))
-                        .is_ok();
-                    if committed {
-                        committed_hook(touched);
-                    }
-                    for f in finishes {
-                        f(committed);
+                        }
+                        Err(e) => {
+                            tracing::error!("report commit failed: {e}");
+                            for reply in replies {
+                                let _ = reply.send(Err(WriteError::Store(
+                                    "the transaction was not committed".into(),
+                                )));
+                            }
+                        }
                     }
                 }
             })
             .map_err(|e| StoreError::Io {
-                path: data_dir.to_owned(),
+                path: "report writer".into(),
                 source: e,
             })?;
         Ok(Writer { jobs: tx })
@@ -185,28 +230,8 @@ impl Writer {
     /// hook after it). Blocks: call it off the async workers.
     pub fn write(&self, write: ReportWrite) -> Result<Written, WriteError> {
         let (reply, answer) = mpsc::sync_channel::<Result<Written, WriteError>>(1);
-        let job: Job = Box::new(move |conn| match apply(conn, write) {
-            Ok((v, touched)) => (
-                Some(touched),
-                Box::new(move |committed| {
-                    let _ = reply.send(if committed {
-                        Ok(v)
-                    } else {
-                        Err(WriteError::Store(
-                            "the transaction was not committed".into(),
-                        ))
-                    });
-                }),
-            ),
-            Err(e) => (
-                None,
-                Box::new(move |_| {
-                    let _ = reply.send(Err(e));
-                }),
-            ),
-        });
         self.jobs
-            .send(job)
+            .send((write, reply))
             .map_err(|_| WriteError::Store("the report writer has stopped".into()))?;
         answer
             .recv()

@@ -10,7 +10,8 @@ use super::{log_change, PgStore};
 use crate::model::{District, NewIncident, NewObservation};
 use crate::store::{Result, StoreError};
 
-/// Bumps the layers' generation and logs the change (in the caller's transaction).
+/// Bumps the layers' generation and logs the change (in the caller's transaction, as its last
+/// statement before the commit: the change log's lock is held from here to the commit).
 fn bump_generation(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     tx.batch_execute(
         "INSERT INTO meta(key, value) VALUES ('generation', '1')
@@ -40,7 +41,6 @@ impl PgStore {
                  lat double precision, precision text, source text, source_id text,
                  synthetic integer, cell bigint, public_id bigint) ON COMMIT DROP;",
         )?;
-        bump_generation(&mut tx)?;
         let first: i64 = tx
             .query_one("SELECT coalesce(max(id), 0) + 1 FROM incidents", &[])?
             .get(0);
@@ -97,6 +97,8 @@ impl PgStore {
                                (SELECT max(id) FROM incidents) + 1, false);",
             )?;
         }
+        // Last, so that the change log's lock is held for the commit only.
+        bump_generation(&mut tx)?;
         tx.commit()?;
         Ok(Some(added as usize))
     }
@@ -109,7 +111,6 @@ impl PgStore {
         walk: Option<i64>,
     ) -> Result<usize> {
         let mut tx = self.client.get_mut().transaction()?;
-        bump_generation(&mut tx)?;
         let stmt = tx.prepare(
             "INSERT INTO observations(kind, rating, note, observed_at, lon, lat, source, source_id, synthetic, walk_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -135,6 +136,7 @@ impl PgStore {
             )?;
             added += usize::from(row.get::<_, bool>(0));
         }
+        bump_generation(&mut tx)?;
         tx.commit()?;
         Ok(added)
     }
@@ -142,30 +144,70 @@ impl PgStore {
     /// Inserts or replaces districts by id, in one transaction, marked with `source`.
     pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
         let mut tx = self.client.get_mut().transaction()?;
+        upsert_districts_in(&mut tx, districts, source)?;
         bump_generation(&mut tx)?;
-        let stmt = tx.prepare(
-            "INSERT INTO districts(id, name, level, population, parent, geometry, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
-               population = excluded.population, parent = excluded.parent,
-               geometry = excluded.geometry, source = excluded.source",
-        )?;
-        for d in districts {
-            let geometry = geojson::Geometry::from(&d.geometry).to_string();
-            tx.execute(
-                &stmt,
-                &[
-                    &d.id,
-                    &d.name,
-                    &d.level.code(),
-                    &d.population.map(i64::from),
-                    &d.parent,
-                    &geometry,
-                    &source,
-                ],
-            )?;
-        }
         tx.commit()?;
         Ok(districts.len())
     }
+
+    /// Replaces the shipped districts with `districts` in one transaction, unless the database
+    /// already holds the shipped set whose digest is `digest`. Returns whether it wrote.
+    pub fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
+        let mut tx = self.client.get_mut().transaction()?;
+        // Replicas starting together: one writes, the others then find the digest.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&super::MIGRATION_LOCK],
+        )?;
+        let stored: Option<String> = tx
+            .query_opt(
+                "SELECT value FROM meta WHERE key = 'shipped_districts_digest'",
+                &[],
+            )?
+            .map(|r| r.get(0));
+        if stored.as_deref() == Some(digest) {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM districts WHERE source = 'shipped'", &[])?;
+        upsert_districts_in(&mut tx, districts, "shipped")?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('shipped_districts_digest', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&digest],
+        )?;
+        bump_generation(&mut tx)?;
+        tx.commit()?;
+        Ok(true)
+    }
+}
+
+/// Inserts or replaces districts by id in the open transaction `tx`, marked with `source`.
+fn upsert_districts_in(
+    tx: &mut postgres::Transaction<'_>,
+    districts: &[District],
+    source: &str,
+) -> Result<()> {
+    let stmt = tx.prepare(
+        "INSERT INTO districts(id, name, level, population, parent, geometry, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
+           population = excluded.population, parent = excluded.parent,
+           geometry = excluded.geometry, source = excluded.source",
+    )?;
+    for d in districts {
+        let geometry = geojson::Geometry::from(&d.geometry).to_string();
+        tx.execute(
+            &stmt,
+            &[
+                &d.id,
+                &d.name,
+                &d.level.code(),
+                &d.population.map(i64::from),
+                &d.parent,
+                &geometry,
+                &source,
+            ],
+        )?;
+    }
+    Ok(())
 }

@@ -7,16 +7,19 @@
 //! columns hotspot reads, see [`schema`]), its migrations (once per database, under an advisory
 //! lock), the layers ([`LayerStore`]: read back exactly as the SQLite store gives them; imports
 //! through `COPY`, all or nothing and idempotent), tokens and the audit log, and copying a
-//! whole SQLite store in ([`copy_store`]). Reports, planning and reading the change feed on
-//! PostgreSQL are not yet here, so `hotspot serve` still runs on SQLite (issue 16 builds the
-//! rest).
+//! whole SQLite store in ([`copy_store`]), reports with their writer ([`PgReportSink`]),
+//! planning, and the change feed that replicas follow.
 
 mod access;
+mod changes;
 mod copy;
 mod layers;
+mod planning;
+mod reports;
 pub mod schema;
 
 pub use copy::{copy_store, CopyReport};
+pub use reports::PgReportSink;
 
 use std::cell::RefCell;
 
@@ -48,6 +51,8 @@ fn log_change(tx: &mut postgres::Transaction<'_>, kind: &str, key: Option<i64>) 
 /// A connection to a PostgreSQL + PostGIS database holding a hotspot store.
 pub struct PgStore {
     client: RefCell<postgres::Client>,
+    /// Where it is connected (never printed: it may hold a password).
+    url: String,
 }
 
 impl PgStore {
@@ -58,6 +63,7 @@ impl PgStore {
         let client = postgres::Client::connect(url, postgres::NoTls)?;
         let mut store = PgStore {
             client: RefCell::new(client),
+            url: url.to_owned(),
         };
         store.migrate()?;
         Ok(store)
@@ -265,5 +271,26 @@ impl LayerStore for PgStore {
     }
     fn public_id_key(&self) -> Result<[u8; 32]> {
         PgStore::public_id_key(self)
+    }
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .map(|r| r.get(0)))
+    }
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.client.borrow_mut().execute(
+            "INSERT INTO meta(key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
+    fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
+        PgStore::sync_shipped_districts(self, districts, digest)
+    }
+    fn location(&self) -> super::Location {
+        super::Location::Postgres(super::DatabaseUrl::known(&self.url))
     }
 }

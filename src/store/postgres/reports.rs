@@ -1,0 +1,323 @@
+//! Resident reports, their moderation log and safety walks on PostgreSQL, and the report
+//! writer's side here ([`PgReportSink`]): every batch of report writes is one transaction whose
+//! last statement adds a `report` row per touched report to the change log, so every replica
+//! reads it into its book.
+
+use postgres::GenericClient;
+
+use super::{PgStore, CHANGE_LOCK};
+use crate::reports::{Contact, ModerationEntry, NewReport, Report, Service, Status, TimeOfDay};
+use crate::store::writer::{Outcomes, ReportSink, ReportWrite, Touched, WriteError, Written};
+use crate::store::{ReportStore, Result, StoreError, Walk};
+
+const REPORT_COLUMNS: &str = "id, service_code, lon, lat, description, description_original, email, first_name, \
+     last_name, time_of_day, status, published, reason, duplicate_of, status_note, me_too, created_at, \
+     updated_at, follow_salt, follow_hash, district";
+
+fn report_from(r: &postgres::Row) -> Result<Report> {
+    let id: i64 = r.get(0);
+    let corrupt = |reason: String| StoreError::Corrupt {
+        table: "reports",
+        id: id.to_string(),
+        reason,
+    };
+    let code: String = r.get(1);
+    let status: String = r.get(10);
+    let tod: Option<String> = r.get(9);
+    Ok(Report {
+        id,
+        service: Service::parse(&code).ok_or_else(|| corrupt(format!("service {code}")))?,
+        lon: r.get(2),
+        lat: r.get(3),
+        description: r.get(4),
+        description_original: r.get(5),
+        contact: Contact {
+            email: r.get(6),
+            first_name: r.get(7),
+            last_name: r.get(8),
+        },
+        time_of_day: tod.as_deref().and_then(TimeOfDay::parse),
+        status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status}")))?,
+        published: r.get::<_, i32>(11) != 0,
+        reason: r.get(12),
+        duplicate_of: r.get(13),
+        status_note: r.get(14),
+        me_too: u32::try_from(r.get::<_, i64>(15)).map_err(|e| corrupt(e.to_string()))?,
+        created_at: r.get(16),
+        updated_at: r.get(17),
+        follow: (r.get(18), r.get(19)),
+        district: r.get(20),
+    })
+}
+
+impl ReportStore for PgStore {
+    fn load_reports(&self) -> Result<Vec<Report>> {
+        let rows = self.client.borrow_mut().query(
+            &format!("SELECT {REPORT_COLUMNS} FROM reports ORDER BY id"),
+            &[],
+        )?;
+        rows.iter().map(report_from).collect()
+    }
+
+    fn load_report(&self, id: i64) -> Result<Option<Report>> {
+        let row = self.client.borrow_mut().query_opt(
+            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1"),
+            &[&id],
+        )?;
+        row.as_ref().map(report_from).transpose()
+    }
+
+    fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT report_id, at, actor, action, reason, status, status_note, duplicate_of
+             FROM moderation WHERE report_id = $1 ORDER BY id",
+            &[&report_id],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| ModerationEntry {
+                report_id: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                reason: r.get(4),
+                status: r.get(5),
+                status_note: r.get(6),
+                duplicate_of: r.get(7),
+            })
+            .collect())
+    }
+
+    fn create_walk(
+        &self,
+        title: &str,
+        date: &str,
+        route: Option<&str>,
+        participants: &[String],
+        created_by: &str,
+        now: i64,
+    ) -> Result<i64> {
+        let participants = serde_json::to_string(participants).unwrap_or_else(|_| "[]".into());
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_one(
+                "INSERT INTO walks(title, date, route, participants, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&title, &date, &route, &participants, &created_by, &now],
+            )?
+            .get(0))
+    }
+
+    fn walks(&self) -> Result<Vec<Walk>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT w.id, w.title, w.date, w.route, w.participants, w.created_by,
+                    (SELECT count(*) FROM observations o WHERE o.walk_id = w.id)
+             FROM walks w ORDER BY w.date DESC, w.id DESC",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Walk {
+                id: r.get(0),
+                title: r.get(1),
+                date: r.get(2),
+                route: r
+                    .get::<_, Option<String>>(3)
+                    .and_then(|t| serde_json::from_str(&t).ok()),
+                participants: serde_json::from_str(&r.get::<_, String>(4)).unwrap_or_default(),
+                created_by: r.get(5),
+                observations: r.get(6),
+            })
+            .collect())
+    }
+
+    fn walk_exists(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT 1 FROM walks WHERE id = $1", &[&id])?
+            .is_some())
+    }
+}
+
+/// The report writer's connection to PostgreSQL (see [`crate::store::writer`]). A lost
+/// connection fails the batch it was writing (none of it was acknowledged) and is made again
+/// for the next.
+pub struct PgReportSink {
+    url: String,
+    client: postgres::Client,
+}
+
+impl PgReportSink {
+    /// Connects to the database at `url` (whose schema is already migrated).
+    pub fn connect(url: &str) -> Result<PgReportSink> {
+        Ok(PgReportSink {
+            url: url.to_owned(),
+            client: postgres::Client::connect(url, postgres::NoTls)?,
+        })
+    }
+}
+
+impl ReportSink for PgReportSink {
+    fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes> {
+        if self.client.is_closed() {
+            self.client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        }
+        let mut tx = self.client.transaction()?;
+        let mut out = Vec::with_capacity(writes.len());
+        let mut touched_ids: Vec<i64> = Vec::new();
+        for w in writes {
+            let mut job = tx.savepoint("job")?;
+            match apply(&mut job, w) {
+                Ok(done) => {
+                    job.commit()?;
+                    match &done.1 {
+                        Touched::Inserted(r) => touched_ids.push(r.id),
+                        Touched::Changed(ids) => touched_ids.extend(ids),
+                    }
+                    out.push(Ok(done));
+                }
+                Err(e) => {
+                    job.rollback()?;
+                    out.push(Err(e));
+                }
+            }
+        }
+        if !touched_ids.is_empty() {
+            // Last, so the change log's lock is held for the commit only (see CHANGE_LOCK).
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGE_LOCK])?;
+            tx.execute(
+                "INSERT INTO changes(kind, key) SELECT 'report', unnest($1::bigint[])",
+                &[&touched_ids],
+            )?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// Applies one write in the open transaction `tx`.
+fn apply(
+    tx: &mut postgres::Transaction<'_>,
+    w: ReportWrite,
+) -> std::result::Result<(Written, Touched), WriteError> {
+    let pg = |e: postgres::Error| WriteError::from(StoreError::from(e));
+    match w {
+        ReportWrite::Insert(new) => {
+            let id = insert_report(tx, &new)?;
+            Ok((
+                Written::Id(id),
+                Touched::Inserted(Box::new(Report::from_new(id, new))),
+            ))
+        }
+        ReportWrite::MeToo { id, at } => {
+            me_too(tx, id, at).map_err(pg)?;
+            Ok((Written::Done, Touched::Changed(vec![id])))
+        }
+        ReportWrite::Moderate {
+            report,
+            entry,
+            duplicate_of,
+        } => {
+            let r = &*report;
+            tx.execute(
+                "UPDATE reports SET status = $2, published = $3, reason = $4, duplicate_of = $5,
+                 status_note = $6, updated_at = $7 WHERE id = $1",
+                &[
+                    &r.id,
+                    &r.status.code(),
+                    &i32::from(r.published),
+                    &r.reason,
+                    &r.duplicate_of,
+                    &r.status_note,
+                    &r.updated_at,
+                ],
+            )
+            .map_err(pg)?;
+            tx.execute(
+                "INSERT INTO moderation(report_id, at, actor, action, reason, status, status_note, duplicate_of)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &entry.report_id,
+                    &entry.at,
+                    &entry.actor,
+                    &entry.action,
+                    &entry.reason,
+                    &entry.status,
+                    &entry.status_note,
+                    &entry.duplicate_of,
+                ],
+            )
+            .map_err(pg)?;
+            let mut changed = vec![r.id];
+            if let Some(t) = duplicate_of {
+                me_too(tx, t, entry.at).map_err(pg)?;
+                changed.push(t);
+            }
+            Ok((Written::Done, Touched::Changed(changed)))
+        }
+    }
+}
+
+/// Adds one "me too" to a report.
+fn me_too(
+    tx: &mut impl GenericClient,
+    id: i64,
+    now: i64,
+) -> std::result::Result<u64, postgres::Error> {
+    tx.execute(
+        "UPDATE reports SET me_too = me_too + 1, updated_at = $2 WHERE id = $1",
+        &[&id, &now],
+    )
+}
+
+/// Inserts a report; returns its id: random, ten digits, as on SQLite (see
+/// [`crate::store::reports`]), drawn again when taken.
+fn insert_report(
+    tx: &mut postgres::Transaction<'_>,
+    n: &NewReport,
+) -> std::result::Result<i64, WriteError> {
+    let stmt = tx
+        .prepare(
+            "INSERT INTO reports(id, service_code, lon, lat, description, description_original, email,
+             first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at,
+             follow_salt, follow_hash, district)
+             VALUES ($14, $1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', 0, 0, $10, $10, $11, $12, $13)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .map_err(StoreError::from)?;
+    for _ in 0..16 {
+        let id = crate::store::reports::random_report_id();
+        let inserted = tx
+            .execute(
+                &stmt,
+                &[
+                    &n.service.code(),
+                    &n.lon,
+                    &n.lat,
+                    &n.description,
+                    &n.description_original,
+                    &n.contact.email,
+                    &n.contact.first_name,
+                    &n.contact.last_name,
+                    &n.time_of_day.map(|t| t.code()),
+                    &n.created_at,
+                    &n.follow.0,
+                    &n.follow.1,
+                    &n.district,
+                    &id,
+                ],
+            )
+            .map_err(StoreError::from)?;
+        if inserted == 1 {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::Corrupt {
+        table: "reports",
+        id: String::new(),
+        reason: "no free report id after 16 draws".into(),
+    }
+    .into())
+}
