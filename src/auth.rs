@@ -84,6 +84,16 @@ pub fn new_token() -> Result<NewToken, String> {
     Ok(NewToken { secret, salt, hash })
 }
 
+/// The salted hash of a given secret (one derived rather than drawn, see
+/// [`crate::reports::idempotency`]), with a new random salt.
+pub fn token_for_secret(secret: String) -> Result<NewToken, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
+    let salt = hex(&salt);
+    let hash = hash(&salt, &secret);
+    Ok(NewToken { secret, salt, hash })
+}
+
 /// The full token text for a stored id and a secret.
 pub fn token_text(id: i64, secret: &str) -> String {
     format!("hs_{id}_{secret}")

@@ -506,6 +506,12 @@ impl Catalog {
         }
     }
 
+    /// The digests of a report's idempotency key under the store's secret (see
+    /// [`crate::reports::idempotency`]).
+    pub fn idempotency(&self, key: &str) -> (String, String) {
+        crate::reports::idempotency(&self.public_id_key, key)
+    }
+
     /// Sets the store's secret for the public incident ids (see [`crate::privacy::public_id`]).
     pub fn with_public_id_key(mut self, key: [u8; 32]) -> Catalog {
         self.public_id_key = key;

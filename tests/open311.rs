@@ -869,3 +869,70 @@ async fn safety_walk_observations_land_in_the_layer_at_once() {
         .expect("the row");
     assert!(row.contains(";\"'=HYPERLINK("), "{row}");
 }
+
+#[actix_web::test]
+async fn a_post_retried_with_its_idempotency_key_returns_the_first_report() {
+    let f = fixture(0);
+    let key = "5f0c9a1e-7d3b-4c2a-9e8f-1a2b3c4d5e6f";
+    let form = "service_code=dark_place&lat=55.6872&long=12.5531&description=M%C3%B8rk+sti";
+    let keyed = |key: &str| {
+        test::TestRequest::post()
+            .uri("/open311/v2/requests.json")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .insert_header(("idempotency-key", key.to_owned()))
+            .set_payload(form.to_owned())
+    };
+    let first = send(&f, keyed(key)).await;
+    assert_eq!(first.status, 201, "{}", first.json);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    // A retry (the answer was lost), even with another body, is the same report.
+    let again = send(&f, keyed(key)).await;
+    assert_eq!(again.status, 201, "{}", again.json);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(
+        again.json[0]["service_request_id"],
+        first.json[0]["service_request_id"]
+    );
+    assert_eq!(again.json[0]["follow_key"], first.json[0]["follow_key"]);
+    // The same key as a form field is the same key.
+    let field = post_form(&f, &format!("{form}&idempotency_key={key}")).await;
+    assert_eq!(
+        field.json[0]["service_request_id"],
+        first.json[0]["service_request_id"]
+    );
+    // The follow key answered to the retry shows the unpublished report.
+    let id = first.json[0]["service_request_id"].as_str().unwrap();
+    let follow = again.json[0]["follow_key"].as_str().unwrap();
+    let seen = get(
+        &f,
+        &format!("/open311/v2/requests/{id}.json?key={follow}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen.status, 200, "{}", seen.json);
+    // One report is stored, not three.
+    let queue = get(&f, "/api/reports", Some(&f.planner)).await;
+    assert_eq!(queue.json["numberMatched"], 1, "{}", queue.json);
+    // Another key is another report.
+    let other = send(&f, keyed("5f0c9a1e-7d3b-4c2a-9e8f-000000000000")).await;
+    assert_eq!(other.status, 201);
+    assert_ne!(
+        other.json[0]["service_request_id"],
+        first.json[0]["service_request_id"]
+    );
+    // Bad keys are refused naming the field, and nothing is stored for them.
+    open311_error(&send(&f, keyed("short")).await, 400, "Idempotency-Key");
+    open311_error(
+        &send(&f, keyed("has a space in the key")).await,
+        400,
+        "Idempotency-Key",
+    );
+    let mismatch = send(
+        &f,
+        keyed(key).set_payload(format!("{form}&idempotency_key=another-key-of-16-chars")),
+    )
+    .await;
+    open311_error(&mismatch, 400, "idempotency_key");
+    let queue = get(&f, "/api/reports", Some(&f.planner)).await;
+    assert_eq!(queue.json["numberMatched"], 2, "{}", queue.json);
+}

@@ -675,18 +675,21 @@ fn a_partly_corrupt_store_is_refused_at_start() {
             for n in 0..50 {
                 let (salt, hash) = (format!("s{n}"), format!("h{n}"));
                 state
-                    .store_report(hotspot::reports::NewReport {
-                        service: hotspot::reports::Service::Other,
-                        lon: 12.5547,
-                        lat: 55.6866,
-                        description: format!("report {n} with some text to fill the page"),
-                        description_original: String::new(),
-                        contact: Default::default(),
-                        time_of_day: None,
-                        created_at: 1_700_000_000 + n,
-                        follow: (salt, hash),
-                        district: Some("district-8".into()),
-                    })
+                    .store_report(
+                        hotspot::reports::NewReport {
+                            service: hotspot::reports::Service::Other,
+                            lon: 12.5547,
+                            lat: 55.6866,
+                            description: format!("report {n} with some text to fill the page"),
+                            description_original: String::new(),
+                            contact: Default::default(),
+                            time_of_day: None,
+                            created_at: 1_700_000_000 + n,
+                            follow: (salt, hash),
+                            district: Some("district-8".into()),
+                        },
+                        None,
+                    )
                     .unwrap();
             }
         }

@@ -856,6 +856,10 @@ async function sendReport() {
     if (value) body[name] = value;
   }
   body.website = form.honeypot.value;
+  // One key per report until it is stored: a send retried after a lost answer returns the
+  // report the first one made instead of a second one. (getRandomValues, unlike randomUUID,
+  // also works on plain http.)
+  form.idempotencyKey ||= Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
   form.submit.disabled = true;
   form.submit.classList.add('busy');
@@ -864,7 +868,9 @@ async function sendReport() {
   let answer;
   try {
     response = await fetch(appUrl(OPEN311.requests), {
-      method: 'POST', body: JSON.stringify(body), headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'Idempotency-Key': form.idempotencyKey },
     });
     answer = await readJson(response);
   } catch {
@@ -901,6 +907,7 @@ async function sendReport() {
 }
 
 function resetForm() {
+  form.idempotencyKey = '';
   form.nearby.hidden = true;
   form.nearby.querySelector('ul').replaceChildren();
   form.element.reset();

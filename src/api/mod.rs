@@ -228,8 +228,8 @@ pub fn content_security_policy(basemap_tiles: Option<&str>) -> String {
 }
 
 /// CORS for the API and the tiles: browsers on the given origins (`*` = any) may call them
-/// with `GET`, `HEAD` and `POST` and an `Authorization` header, and read `ETag`,
-/// `Content-Disposition` and `X-Number-Matched`. With no origins, no CORS headers are sent
+/// with `GET`, `HEAD` and `POST` and `Authorization` and `Idempotency-Key` headers, and read
+/// `ETag`, `Content-Disposition`, `X-Number-Matched` and `Idempotent-Replayed`. With no origins, no CORS headers are sent
 /// (same origin only).
 pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors> {
     use actix_web::http::{header, Method};
@@ -239,11 +239,13 @@ pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([
             header::ETAG,
             header::CONTENT_DISPOSITION,
             header::HeaderName::from_static("x-number-matched"),
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600)
         // A request from elsewhere is answered without CORS headers (the browser then keeps

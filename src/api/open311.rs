@@ -564,8 +564,13 @@ struct Checked {
 }
 
 /// Checks the fields of a new report; the error names the field.
-fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<Checked> {
-    const KNOWN: [&str; 12] = [
+fn check(
+    state: &AppState,
+    f: &[(String, String)],
+    now: i64,
+    follow_secret: Option<String>,
+) -> Result<Checked> {
+    const KNOWN: [&str; 13] = [
         "service_code",
         "lat",
         "long",
@@ -578,6 +583,7 @@ fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<Checked> 
         "jurisdiction_id",
         "api_key",
         "address_string",
+        "idempotency_key",
     ];
     // Standard GeoReport fields this service does not use are accepted and dropped unread
     // (`phone` too: it is never stored, so it can never leak; `media_url`: no photos are
@@ -711,7 +717,11 @@ fn check(state: &AppState, f: &[(String, String)], now: i64) -> Result<Checked> 
         .districts_at(lon, lat, DistrictLevel::District)
         .first()
         .map(|&i| cat.districts[i as usize].id.clone());
-    let follow = crate::auth::new_token().map_err(internal)?;
+    let follow = match follow_secret {
+        Some(secret) => crate::auth::token_for_secret(secret),
+        None => crate::auth::new_token(),
+    }
+    .map_err(internal)?;
     let (scrubbed, _) = scrub::scrub(description);
     let report = NewReport {
         service,
@@ -757,15 +767,23 @@ async fn create_in(
 ) -> Result<HttpResponse> {
     let f = fields(req, payload).await?;
     let now = chrono::Utc::now().timestamp();
+    let key = idempotency_key(req, &f)?;
+    let (key_digest, follow_secret) = match &key {
+        Some(k) => {
+            let (digest, follow) = state.catalog().idempotency(k);
+            (Some(digest), Some(follow))
+        }
+        None => (None, None),
+    };
     let Checked {
         report: new,
         secret,
         dropped,
-    } = check(state, &f, now)?;
+    } = check(state, &f, now, follow_secret)?;
     rate_limited(state, req)?;
     let duplicates = nearby_for_reporter(state, new.service, new.lon, new.lat, now);
     let st = state.clone();
-    let id = web::block(move || st.store_report(new))
+    let (id, replayed) = web::block(move || st.store_report(new, key_digest))
         .await
         .map_err(internal)?
         .map_err(internal)?;
@@ -785,12 +803,51 @@ async fn create_in(
         "follow_url": format!("/?report={id}&key={key}"),
         "possible_duplicates": duplicates,
     });
-    Ok(fmt.list(
+    let mut answer = fmt.list(
         StatusCode::CREATED,
         "service_requests",
         "request",
         &[answer],
-    ))
+    );
+    if replayed {
+        answer.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
+            actix_web::http::header::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(answer)
+}
+
+/// The request's idempotency key: the `Idempotency-Key` header, or the `idempotency_key`
+/// field for clients that cannot set headers (the same key in both is fine; two different
+/// ones are refused).
+fn idempotency_key(req: &HttpRequest, f: &[(String, String)]) -> Result<Option<String>> {
+    let header = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let v = v
+                .to_str()
+                .map_err(|_| Open311Error::bad("Idempotency-Key", "is not visible ASCII"))?;
+            crate::reports::check_idempotency_key(v)
+                .map_err(|e| Open311Error::bad("Idempotency-Key", e))?;
+            Some(v.to_owned())
+        }
+    };
+    let field = match f.iter().find(|(k, _)| k == "idempotency_key") {
+        None => None,
+        Some((_, v)) => {
+            crate::reports::check_idempotency_key(v)
+                .map_err(|e| Open311Error::bad("idempotency_key", e))?;
+            Some(v.clone())
+        }
+    };
+    match (header, field) {
+        (Some(h), Some(f)) if h != f => Err(Open311Error::bad(
+            "idempotency_key",
+            "differs from the Idempotency-Key header",
+        )),
+        (h, f) => Ok(h.or(f)),
+    }
 }
 
 fn parse_id(raw: &str) -> Result<i64> {

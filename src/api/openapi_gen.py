@@ -700,6 +700,8 @@ NEW_REQUEST_FIELDS = {
     "media_url": {"type": "string", "description": "Accepted, not stored (no photos are kept: a photo of a place can show people); `service_notice` says so."},
     "phone": {"type": "string", "description": "Accepted, not stored; `service_notice` says so."},
     "zipcode": {"type": "string", "description": "Accepted and ignored."},
+    "idempotency_key": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[!-~]+$",
+                        "description": "Optional, for clients that cannot set headers: the same as the `Idempotency-Key` header (if both are given they must be equal)."},
 }
 schemas["Open311NewRequestForm"] = {
     "type": "object", "required": ["service_code", "lat", "long", "description"], "properties": NEW_REQUEST_FIELDS, "additionalProperties": False,
@@ -1233,7 +1235,11 @@ def open311_ops(ext):
     op(f"/open311/v2/requests.{ext}", "post", tags=["open311"], operationId="createOpen311Request" + SUFFIX[ext], description="A resident's report. It is stored (durably) before the answer, but shown to the public only after the secretariat publishes it; "
                    "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
                    "`media_url` and `phone` are taken but not stored, and `service_notice` says so; unknown fields are refused; `address_string` alone is refused naming `lat`), then the rate limit (429 with `Retry-After`). "
-                   "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead." + OPEN311_NOTE,
+                   "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead. "
+                   "With an `Idempotency-Key` (header, or the `idempotency_key` field), a retried POST — after a lost answer, through any replica — returns the report the first one stored, with the same follow key and the header `Idempotent-Replayed: true`, instead of storing a second one; a key names one report for a day, whatever the body of a later POST with it." + OPEN311_NOTE,
+       parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                    "description": "A key the client makes for this report (16–255 visible ASCII characters; a UUID will do) and sends again with every retry of it.",
+                    "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[!-~]+$"}}],
        requestBody={"required": True, "content": {
            "application/x-www-form-urlencoded": {"schema": FORM_BODY,
                                                  "example": {"service_code": "poor_lighting", "lat": 55.6925, "long": 12.5535, "description": "Lampen ved porten er gået ud.", "attribute[time_of_day]": "night"}},

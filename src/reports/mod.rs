@@ -538,9 +538,71 @@ pub fn nearby_published(
     near
 }
 
+/// The longest and shortest idempotency key taken: long enough not to be guessed (a UUID is
+/// 36 characters), short enough to be a key.
+pub const IDEMPOTENCY_KEY_CHARS: std::ops::RangeInclusive<usize> = 16..=255;
+
+/// Checks a client's idempotency key (`Idempotency-Key` header or `idempotency_key` field):
+/// 16 to 255 visible ASCII characters.
+pub fn check_idempotency_key(key: &str) -> Result<(), String> {
+    if !IDEMPOTENCY_KEY_CHARS.contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "must be {} to {} visible ASCII characters (a UUID will do)",
+            IDEMPOTENCY_KEY_CHARS.start(),
+            IDEMPOTENCY_KEY_CHARS.end()
+        ));
+    }
+    Ok(())
+}
+
+/// What an idempotency key gives under the store's secret `secret` (32 bytes): the digest the
+/// store keeps to find the report again (never the key itself), and the secret of the
+/// report's follow key, derived rather than drawn, so that a retried POST is answered with
+/// the same follow key although the store keeps only its salted hash. Both are SHA-256, hex.
+pub fn idempotency(secret: &[u8; 32], key: &str) -> (String, String) {
+    use sha2::{Digest, Sha256};
+    let digest = |purpose: &[u8]| {
+        let mut h = Sha256::new();
+        h.update(secret);
+        h.update(purpose);
+        h.update(key.as_bytes());
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    (digest(b"report-key:"), digest(b"follow-key:"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idempotency_key_gives_the_same_digests_under_one_secret_only() {
+        let a = idempotency(&[1; 32], "0b8f6c1e-2f52-4a59-9d1b-7a3c1d2e4f60");
+        assert_eq!(
+            a,
+            idempotency(&[1; 32], "0b8f6c1e-2f52-4a59-9d1b-7a3c1d2e4f60")
+        );
+        assert_ne!(
+            a,
+            idempotency(&[2; 32], "0b8f6c1e-2f52-4a59-9d1b-7a3c1d2e4f60")
+        );
+        assert_ne!(a.0, a.1);
+        assert_eq!(
+            a.1.len(),
+            64,
+            "a follow secret is 32 bytes in hex, as a drawn one"
+        );
+        assert!(check_idempotency_key("0b8f6c1e-2f52-4a59-9d1b-7a3c1d2e4f60").is_ok());
+        assert!(check_idempotency_key("short").is_err());
+        assert!(
+            check_idempotency_key("sixteen chars ok").is_err(),
+            "a space"
+        );
+        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+    }
 
     fn report(id: i64, service: Service, lon: f64, lat: f64, at: i64, published: bool) -> Report {
         Report::from_new(

@@ -145,6 +145,8 @@ pub struct Service {
     demo: bool,
     /// Whether the store is PostgreSQL (see [`Service::off_runtime`]).
     postgres: bool,
+    /// Where the store lives.
+    location: crate::store::Location,
     /// A connection that follows the change feed for the layers and tokens.
     following: Mutex<Following>,
     /// Residents per safety district, for the districts of the snapshot with this version.
@@ -222,6 +224,7 @@ impl Service {
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             demo,
             postgres: location.is_postgres(),
+            location,
             following: Mutex::new(following),
             populations: Mutex::new(None),
             levels: Mutex::new(LevelCache::default()),
@@ -269,10 +272,20 @@ impl Service {
         &self.report_limit
     }
 
-    /// Stores a new report durably; returns its id once committed (and in the book).
-    pub fn store_report(&self, new: crate::reports::NewReport) -> Result<i64, WriteError> {
-        match self.report_writer.write(ReportWrite::Insert(new))? {
-            Written::Id(id) => Ok(id),
+    /// Stores a new report durably; returns its id once committed (and in the book), and
+    /// whether it was stored earlier under the same idempotency key (digest `key`, see
+    /// [`crate::reports::idempotency`]): then nothing new was written.
+    pub fn store_report(
+        &self,
+        new: crate::reports::NewReport,
+        key: Option<String>,
+    ) -> Result<(i64, bool), WriteError> {
+        match self
+            .report_writer
+            .write(ReportWrite::Insert(Box::new(new), key))?
+        {
+            Written::Id(id) => Ok((id, false)),
+            Written::Existing(id) => Ok((id, true)),
             Written::Done => Err(WriteError::Store("no id for the new report".into())),
         }
     }
@@ -586,6 +599,14 @@ impl Service {
         })
     }
 
+    /// Deletes the change log's rows older than [`crate::store::KEEP_CHANGES_S`].
+    fn prune_changes(&self) {
+        let guard = self.following.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = guard.store.prune_changes(chrono::Utc::now().timestamp()) {
+            tracing::warn!("pruning the change feed: {e}");
+        }
+    }
+
     /// Takes in what was committed to the store since the last look, by this process or any
     /// other on the same store (`hotspot import`, `hotspot token`, a second `serve`): reloads
     /// the catalog when the layers changed, the tokens when they changed, and reads changed
@@ -642,16 +663,28 @@ impl Service {
     }
 }
 
-/// Follows the store's change feed every quarter second on a thread of its own, for as long as
-/// the process runs (see [`Service::follow_store`]); `serve` starts it once.
+/// How often the change feed is read when nothing wakes the follower earlier.
+const POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Follows the store's change feed on a thread of its own, for as long as the process runs
+/// (see [`Service::follow_store`]): on PostgreSQL as soon as a commit's notification arrives,
+/// and every quarter second in any case (the fallback that cannot miss a change, since it reads
+/// the log from its position); `serve` starts it once.
 pub fn follow_in_background<S: AsRef<Service> + Send + Sync + 'static>(
     service: Arc<S>,
 ) -> std::io::Result<()> {
+    let mut wait = (*service).as_ref().location.change_waiter();
+    let prune = (*service).as_ref().postgres;
     std::thread::Builder::new()
         .name("store-watch".into())
-        .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_millis(250));
+        .spawn(move || for round in 0u64.. {
+            wait(POLL);
             let s = (*service).as_ref();
+            // On SQLite the report writer prunes the log; on PostgreSQL every replica does, once
+            // a minute or so (a delete of nothing costs little).
+            if prune && round % 240 == 0 {
+                s.prune_changes();
+            }
             // A panic in one poll must not end the following (revocations would stop
             // arriving): it is logged and the next poll starts afresh.
             let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.follow_store()));

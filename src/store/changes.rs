@@ -88,6 +88,11 @@ impl Store {
     /// Deletes changes older than `KEEP_CHANGES_S`, never the newest (positions are its rowid
     /// plus one, so they must never go back); returns how many.
     pub fn prune_changes(&self, now: i64) -> Result<usize> {
+        // Idempotency keys expire with them (the same chore, once a minute).
+        self.conn.execute(
+            "DELETE FROM report_keys WHERE created_at < ?1",
+            [now - super::reports::KEEP_REPORT_KEYS_S],
+        )?;
         Ok(self.conn.execute(
             "DELETE FROM changes WHERE at < ?1 AND seq < (SELECT max(seq) FROM changes)",
             [now - KEEP_CHANGES_S],

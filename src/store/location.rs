@@ -108,6 +108,21 @@ impl Location {
         }
     }
 
+    /// Waits for the next change by another process, up to `timeout`: on PostgreSQL until a
+    /// commit's notification arrives (see [`super::postgres::ChangeListener`]); on SQLite,
+    /// which has no such signal, for `timeout`. Returns a waiter for one thread.
+    pub fn change_waiter(&self) -> Box<dyn FnMut(std::time::Duration) + Send> {
+        match self {
+            Location::Dir(_) => Box::new(std::thread::sleep),
+            Location::Postgres(url) => {
+                let mut listener = super::postgres::ChangeListener::new(url.expose());
+                Box::new(move |timeout| {
+                    listener.wait(timeout);
+                })
+            }
+        }
+    }
+
     /// Whether this is a PostgreSQL database.
     pub fn is_postgres(&self) -> bool {
         matches!(self, Location::Postgres(_))

@@ -189,6 +189,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER incident_edits_delete AFTER DELETE ON incidents
     BEGIN INSERT INTO meta(key, value) VALUES ('incident_edits', 1)
           ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;",
+    // 11: idempotency keys of new reports (issue 16): a POST retried with the same
+    // `Idempotency-Key` returns the report the first one made. Only a keyed digest of the key
+    // is kept (see `reports::idempotency`), for a day.
+    "CREATE TABLE report_keys (
+        key_hash   TEXT PRIMARY KEY,
+        report_id  INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
 ];
 
 /// What a migration does besides its SQL, in the same transaction: `n` is its index.

@@ -149,6 +149,18 @@ pub(super) fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -
     Ok(())
 }
 
+/// The report stored under the idempotency key digest `key`, if any.
+pub(super) fn report_of_key(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT report_id FROM report_keys WHERE key_hash = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// How long an idempotency key is kept, in seconds (a day: a client retries within minutes).
+pub const KEEP_REPORT_KEYS_S: i64 = 86_400;
+
 /// Adds one "me too" to a report, in the open transaction `conn`.
 pub(super) fn me_too(conn: &Connection, id: i64, now: i64) -> Result<()> {
     conn.prepare_cached("UPDATE reports SET me_too = me_too + 1, updated_at = ?2 WHERE id = ?1")?

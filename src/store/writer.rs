@@ -11,15 +11,17 @@ use std::sync::mpsc;
 
 use rusqlite::Connection;
 
-use super::reports::{insert_report, me_too, moderate};
+use super::reports::{insert_report, me_too, moderate, report_of_key};
 use super::{Store, StoreError};
 use crate::reports::{ModerationEntry, NewReport, Report};
 
 /// A write of resident reports.
 #[derive(Debug, Clone)]
 pub enum ReportWrite {
-    /// A new report; answers [`Written::Id`].
-    Insert(NewReport),
+    /// A new report, with the keyed digest of its idempotency key if it came with one;
+    /// answers [`Written::Id`], or [`Written::Existing`] when a report with that key is
+    /// stored already (then nothing is written).
+    Insert(Box<NewReport>, Option<String>),
     /// One more "me too" on report `id` at `at` (Unix seconds); answers [`Written::Done`].
     MeToo {
         /// The report.
@@ -54,6 +56,8 @@ pub enum Touched {
 pub enum Written {
     /// The new report's id.
     Id(i64),
+    /// The id of the report stored earlier under the same idempotency key.
+    Existing(i64),
     /// Done.
     Done,
 }
@@ -61,11 +65,22 @@ pub enum Written {
 /// Applies one write in the open transaction `conn`.
 fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteError> {
     match w {
-        ReportWrite::Insert(new) => {
+        ReportWrite::Insert(new, key) => {
+            if let Some(k) = &key {
+                if let Some(id) = report_of_key(conn, k)? {
+                    return Ok((Written::Existing(id), Touched::Changed(Vec::new())));
+                }
+            }
             let id = insert_report(conn, &new)?;
+            if let Some(k) = &key {
+                conn.prepare_cached(
+                    "INSERT INTO report_keys(key_hash, report_id, created_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(rusqlite::params![k, id, new.created_at])?;
+            }
             Ok((
                 Written::Id(id),
-                Touched::Inserted(Box::new(Report::from_new(id, new))),
+                Touched::Inserted(Box::new(Report::from_new(id, *new))),
             ))
         }
         ReportWrite::MeToo { id, at } => {

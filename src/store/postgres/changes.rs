@@ -40,6 +40,10 @@ impl ChangeFeed for PgStore {
     }
 
     fn prune_changes(&self, now: i64) -> Result<usize> {
+        self.client.borrow_mut().execute(
+            "DELETE FROM report_keys WHERE created_at < $1",
+            &[&(now - crate::store::reports::KEEP_REPORT_KEYS_S)],
+        )?;
         Ok(self.client.borrow_mut().execute(
             "DELETE FROM changes WHERE at < $1 AND seq < (SELECT max(seq) FROM changes)",
             &[&(now - KEEP_CHANGES_S)],

@@ -45,7 +45,76 @@ fn log_change(tx: &mut postgres::Transaction<'_>, kind: &str, key: Option<i64>) 
         "INSERT INTO changes(kind, key) VALUES ($1, $2)",
         &[&kind, &key],
     )?;
+    tx.batch_execute(NOTIFY)?;
     Ok(())
+}
+
+/// The channel on which a commit that adds to the change log wakes the replicas (delivered at
+/// commit, never for a rolled-back transaction).
+pub const CHANNEL: &str = "hotspot_changes";
+
+/// The statement that wakes the replicas at commit.
+const NOTIFY: &str = "NOTIFY hotspot_changes";
+
+/// A connection listening on [`CHANNEL`]: a replica's follower waits on it between polls of the
+/// change log, so a change reaches it at once rather than at the next poll. A wake-up carries
+/// nothing: the follower reads the log from its position, so a notification lost with a
+/// connection costs only the wait until the next poll.
+pub struct ChangeListener {
+    url: String,
+    client: Option<postgres::Client>,
+}
+
+impl ChangeListener {
+    /// A listener on the database at `url` (connected at first use).
+    pub fn new(url: &str) -> ChangeListener {
+        ChangeListener {
+            url: url.to_owned(),
+            client: None,
+        }
+    }
+
+    /// Waits until a change is committed or `timeout` passes; returns whether woken by a
+    /// change. A broken connection is made again at the next call (meanwhile it just waits).
+    pub fn wait(&mut self, timeout: std::time::Duration) -> bool {
+        use fallible_iterator::FallibleIterator;
+        if self.client.as_ref().is_none_or(postgres::Client::is_closed) {
+            let connected =
+                postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut c| {
+                    c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+                    Ok(c)
+                });
+            match connected {
+                Ok(c) => self.client = Some(c),
+                Err(e) => {
+                    tracing::warn!("listening for changes: {}", StoreError::from(e));
+                    self.client = None;
+                    std::thread::sleep(timeout);
+                    return false;
+                }
+            }
+        }
+        let Some(client) = self.client.as_mut() else {
+            return false;
+        };
+        let waited = {
+            let mut notifications = client.notifications();
+            let woken = notifications
+                .timeout_iter(timeout)
+                .next()
+                .map(|n| n.is_some());
+            // Several commits may have woken it: one catch-up reads them all.
+            woken.and_then(|w| notifications.iter().count().map(|_| w))
+        };
+        match waited {
+            Ok(woken) => woken,
+            Err(e) => {
+                tracing::warn!("listening for changes: {}", StoreError::from(e));
+                self.client = None;
+                false
+            }
+        }
+    }
 }
 
 /// A connection to a PostgreSQL + PostGIS database holding a hotspot store.

@@ -191,6 +191,7 @@ impl ReportSink for PgReportSink {
                 "INSERT INTO changes(kind, key) SELECT 'report', unnest($1::bigint[])",
                 &[&touched_ids],
             )?;
+            tx.batch_execute(super::NOTIFY)?;
         }
         tx.commit()?;
         Ok(out)
@@ -204,12 +205,47 @@ fn apply(
 ) -> std::result::Result<(Written, Touched), WriteError> {
     let pg = |e: postgres::Error| WriteError::from(StoreError::from(e));
     match w {
-        ReportWrite::Insert(new) => {
+        ReportWrite::Insert(new, None) => {
             let id = insert_report(tx, &new)?;
             Ok((
                 Written::Id(id),
-                Touched::Inserted(Box::new(Report::from_new(id, new))),
+                Touched::Inserted(Box::new(Report::from_new(id, *new))),
             ))
+        }
+        ReportWrite::Insert(new, Some(key)) => {
+            let existing = |tx: &mut postgres::Transaction<'_>| {
+                tx.query_opt(
+                    "SELECT report_id FROM report_keys WHERE key_hash = $1",
+                    &[&key],
+                )
+                .map(|r| r.map(|r| r.get::<_, i64>(0)))
+            };
+            if let Some(id) = existing(tx).map_err(pg)? {
+                return Ok((Written::Existing(id), Touched::Changed(Vec::new())));
+            }
+            let mut attempt = tx.savepoint("keyed").map_err(pg)?;
+            let id = insert_report(&mut attempt, &new)?;
+            // Another replica may be writing the same key: this waits for its commit, and
+            // then inserts nothing.
+            let claimed = attempt
+                .execute(
+                    "INSERT INTO report_keys(key_hash, report_id, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (key_hash) DO NOTHING",
+                    &[&key, &id, &new.created_at],
+                )
+                .map_err(pg)?;
+            if claimed == 1 {
+                attempt.commit().map_err(pg)?;
+                return Ok((
+                    Written::Id(id),
+                    Touched::Inserted(Box::new(Report::from_new(id, *new))),
+                ));
+            }
+            attempt.rollback().map_err(pg)?;
+            let id = existing(tx)
+                .map_err(pg)?
+                .ok_or_else(|| WriteError::Store("an idempotency key vanished".into()))?;
+            Ok((Written::Existing(id), Touched::Changed(Vec::new())))
         }
         ReportWrite::MeToo { id, at } => {
             me_too(tx, id, at).map_err(pg)?;

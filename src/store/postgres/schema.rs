@@ -169,6 +169,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("changes", &["seq", "kind", "key", "at"]),
+    ("report_keys", &["key_hash", "report_id", "created_at"]),
 ];
 
 /// The migrations, in order; the database's version is the number applied
@@ -330,4 +331,11 @@ CREATE TABLE changes (
 INSERT INTO meta(key, value)
     VALUES ('public_id_key', encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'hex'))
     ON CONFLICT DO NOTHING;
+", "
+-- Idempotency keys of new reports: a keyed digest of the client's key, never the key.
+CREATE TABLE report_keys (
+    key_hash   text PRIMARY KEY,
+    report_id  bigint NOT NULL,
+    created_at bigint NOT NULL
+);
 "];
