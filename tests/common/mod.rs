@@ -138,8 +138,11 @@ pub fn http_with_head(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).ok()?;
-    s.write_all(body).ok()?;
+    // Head and body in one write, as browsers send a small request (two writes would wait
+    // on Nagle's algorithm for the peer's delayed ACK).
+    let mut whole = req.into_bytes();
+    whole.extend_from_slice(body);
+    s.write_all(&whole).ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf).into_owned();

@@ -1,5 +1,5 @@
 //! The system programs the tests drive — Chromium, Node.js, GDAL, Python's venv, PostgreSQL
-//! with PostGIS — as Debian packages. A test asks for what it needs with [`require`]: what is
+//! with PostGIS, HAProxy — as Debian packages. A test asks for what it needs with [`require`]: what is
 //! missing is installed with apt-get when the tests run as root on a Debian-like system;
 //! otherwise the test stops at once naming the one command that would install it. So on a fresh
 //! machine the README's test command is the only one to type (README, "Two commands"), and
@@ -22,6 +22,8 @@ pub enum Need {
     PythonVenv,
     /// PostgreSQL 15 with PostGIS 3, for the throwaway clusters of the PostgreSQL tests.
     PostGis,
+    /// HAProxy, in front of the replicas (deploy/haproxy.cfg).
+    Haproxy,
 }
 
 impl Need {
@@ -45,6 +47,7 @@ impl Need {
                     || Path::new("/usr/lib/postgresql/15/bin/initdb").exists()
                         && Path::new("/usr/share/postgresql/15/extension/postgis.control").exists()
             }
+            Need::Haproxy => runs("haproxy", &["-v"]),
         }
     }
 
@@ -56,6 +59,7 @@ impl Need {
             Need::Gdal => &["gdal-bin"],
             Need::PythonVenv => &["python3", "python3-venv"],
             Need::PostGis => &["postgresql-15-postgis-3"],
+            Need::Haproxy => &["haproxy"],
         }
     }
 }

@@ -1,0 +1,500 @@
+//! Three `hotspot serve` replicas over one PostgreSQL + PostGIS database, behind HAProxy with the
+//! repository's own configuration (deploy/haproxy.cfg, ports changed): what one replica takes in
+//! is visible through the others within a second; reports acknowledged while a replica is
+//! killed with SIGKILL and restarted are all stored and read through every replica; a rolling
+//! restart under load fails no request. The real binary, the real database, the real proxy.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::system::{require, Need};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hotspot");
+
+/// The longest a change may take to show through another replica.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// A replica: the real binary on its own port, over the shared database.
+struct Replica {
+    child: Option<Child>,
+    port: u16,
+    data: PathBuf,
+    url: String,
+}
+
+impl Replica {
+    fn start(database: &str, data: &Path, port: u16) -> Replica {
+        let mut r = Replica {
+            child: None,
+            port,
+            data: data.to_owned(),
+            url: database.to_owned(),
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--no-demo",
+                "--report-limit",
+                "0",
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+                "--data-dir",
+            ])
+            .arg(&self.data)
+            .env("HOTSPOT_DATABASE_URL", &self.url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while common::http("GET", &format!("{}/api/health", self.base()), &[], b"")
+            .is_none_or(|(s, _)| s != 200)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "replica {} did not start",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn kill_9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM, and waits for the graceful stop (requests in flight are answered).
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let ok = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+            c.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+/// HAProxy with deploy/haproxy.cfg, its ports and socket path changed.
+struct Proxy {
+    child: Child,
+    base: String,
+}
+
+impl Proxy {
+    fn start(dir: &Path, replicas: &[&Replica]) -> Proxy {
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/haproxy.cfg"),
+        )
+        .unwrap();
+        let port = common::free_port();
+        let mut cfg = shipped
+            .replace("bind :8080", &format!("bind 127.0.0.1:{port}"))
+            .replace(
+                "/run/haproxy/hotspot.sock",
+                dir.join("haproxy.sock").to_str().unwrap(),
+            );
+        for (n, r) in replicas.iter().enumerate() {
+            let shipped_server = format!("127.0.0.1:{}", 8081 + n);
+            assert!(
+                cfg.contains(&shipped_server),
+                "the shipped config names {shipped_server}"
+            );
+            cfg = cfg.replace(&shipped_server, &format!("127.0.0.1:{}", r.port));
+        }
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let log = std::fs::File::create(dir.join("haproxy.log")).unwrap();
+        let child = Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while common::http("GET", &format!("{base}/api/health"), &[], b"")
+            .is_none_or(|(s, _)| s != 200)
+        {
+            assert!(Instant::now() < deadline, "HAProxy did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy { child, base }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cli(database: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("HOTSPOT_DATABASE_URL", database)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn get(url: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| vec![("Authorization", a)])
+        .unwrap_or_default();
+    match common::http("GET", url, &headers, b"") {
+        Some((status, body)) => (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        ),
+        None => (0, serde_json::Value::Null),
+    }
+}
+
+/// Posts a report with idempotency key `key` to `base`; its id when acknowledged (201).
+fn post_report(base: &str, key: &str) -> Result<String, String> {
+    let form =
+        format!("service_code=dark_place&lat=55.6872&long=12.5531&description=M%C3%B8rk+sti+{key}");
+    match common::http(
+        "POST",
+        &format!("{base}/open311/v2/requests.json"),
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Idempotency-Key", key),
+        ],
+        form.as_bytes(),
+    ) {
+        Some((201, body)) => {
+            let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+            Ok(v[0]["service_request_id"].as_str().unwrap().to_owned())
+        }
+        Some((status, body)) => Err(format!("{status} {body}")),
+        None => Err("no answer".into()),
+    }
+}
+
+/// Every report id the queue of `base` lists (planner).
+fn stored_ids(base: &str, planner: &str) -> std::collections::HashSet<String> {
+    let mut ids = std::collections::HashSet::new();
+    for offset in (0..).step_by(1000) {
+        let (s, page) = get(
+            &format!("{base}/api/reports?limit=1000&offset={offset}"),
+            Some(planner),
+        );
+        assert_eq!(s, 200, "{page}");
+        let reports = page["reports"].as_array().unwrap();
+        ids.extend(reports.iter().map(|r| match &r["service_request_id"] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }));
+        if reports.len() < 1000 {
+            break;
+        }
+    }
+    ids
+}
+
+/// Waits until `seen()` holds, at most [`WITHIN`] after `since`; returns how long it took.
+fn within(since: Instant, what: &str, mut seen: impl FnMut() -> bool) -> Duration {
+    loop {
+        if seen() {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < WITHIN,
+            "{what} was not visible through every replica within {WITHIN:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// What a client posted: (key, id) of every acknowledged report, and the failures.
+type Posted = (Vec<(String, String)>, Vec<String>);
+
+/// Clients posting reports through `base` until `stop`: the (key, id) of every acknowledged
+/// one, and the failures.
+fn load(
+    base: &str,
+    clients: usize,
+    tag: &str,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Posted>> {
+    (0..clients)
+        .map(|c| {
+            let (base, stop, tag) = (base.to_owned(), stop.clone(), tag.to_owned());
+            std::thread::spawn(move || {
+                let (mut acked, mut failed) = (Vec::new(), Vec::new());
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let key = format!("{tag}-client-{c:02}-report-{n:06}");
+                    match post_report(&base, &key) {
+                        Ok(id) => acked.push((key, id)),
+                        Err(e) => failed.push(format!("{key}: {e}")),
+                    }
+                }
+                (acked, failed)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn three_replicas_behind_haproxy_lose_nothing_and_follow_each_other() {
+    require(&[Need::PostGis, Need::Haproxy]);
+    let cluster = common::pg::PgCluster::start();
+    let db = cluster.database("replicas");
+    let dir = common::temp_dir("replicas");
+    let police = cli(&db, &["token", "create", "--role", "police", "--name", "p"]);
+    let planner = cli(
+        &db,
+        &["token", "create", "--role", "planner", "--name", "s"],
+    );
+    let mut replicas: Vec<Replica> = (0..3)
+        .map(|n| {
+            let data = dir.join(format!("r{n}"));
+            std::fs::create_dir_all(&data).unwrap();
+            Replica::start(&db, &data, common::free_port())
+        })
+        .collect();
+    let proxy = Proxy::start(&dir, &replicas.iter().collect::<Vec<_>>());
+    let bases: Vec<String> = replicas.iter().map(Replica::base).collect();
+
+    // 1. What one replica takes in, the others show within a second.
+    let sent = Instant::now();
+    let id = post_report(&bases[0], "first-report-through-replica-0").unwrap();
+    let took = within(sent, "a report sent through replica 0", || {
+        bases[1..]
+            .iter()
+            .all(|b| stored_ids(b, &planner).contains(&id))
+    });
+    eprintln!("report through replica 0 seen through 1 and 2 after {took:?}");
+
+    let features: Vec<serde_json::Value> = (0..3)
+        .map(|i| serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [12.552 + i as f64 * 1e-4, 55.687]},
+            "properties": {"category": "theft", "occurred_at": "2014-02-03T12:00:00Z", "source_id": format!("rep-{i}")}
+        }))
+        .collect();
+    let batch = serde_json::json!({"type": "FeatureCollection", "features": features}).to_string();
+    let sent = Instant::now();
+    let (status, body) = common::http(
+        "POST",
+        &format!("{}/api/collections/incidents/items", bases[1]),
+        &[
+            ("Authorization", &format!("Bearer {police}")),
+            ("Content-Type", "application/geo+json"),
+        ],
+        batch.as_bytes(),
+    )
+    .unwrap();
+    assert!((200..300).contains(&status), "{status} {body}");
+    let took = within(sent, "an import through replica 1", || {
+        [&bases[0], &bases[2]].iter().all(|b| {
+            let (s, page) = get(
+                &format!("{b}/api/collections/incidents/items?limit=10"),
+                Some(&police),
+            );
+            s == 200 && page["numberMatched"] == 3
+        })
+    });
+    eprintln!("import through replica 1 seen through 0 and 2 after {took:?}");
+    // The data version is the change log's: every replica names the same one.
+    let versions: Vec<serde_json::Value> = bases
+        .iter()
+        .map(|b| get(&format!("{b}/api/health"), None).1["data_version"].clone())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] == w[1]), "{versions:?}");
+
+    // 2. Sixteen clients post through HAProxy for 10 s; replica 1 is killed with SIGKILL
+    // after 3 s and started again 1 s later.
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let clients = load(&proxy.base, 16, "kill", &stop);
+    std::thread::sleep(Duration::from_secs(3));
+    replicas[1].kill_9();
+    std::thread::sleep(Duration::from_secs(1));
+    replicas[1].spawn();
+    std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
+    stop.store(true, Ordering::Relaxed);
+    let (mut acked, mut failed) = (Vec::new(), Vec::new());
+    for c in clients {
+        let (a, f) = c.join().unwrap();
+        acked.extend(a);
+        failed.extend(f);
+    }
+    eprintln!(
+        "{} reports acknowledged in {:?} through HAProxy ({}/s) while a replica was killed; {} failed",
+        acked.len(),
+        started.elapsed(),
+        acked.len() as f64 / started.elapsed().as_secs_f64(),
+        failed.len()
+    );
+    for f in failed.iter().take(3) {
+        eprintln!(
+            "failed while a replica was killed: {}",
+            f.lines().next().unwrap_or("")
+        );
+    }
+    assert!(acked.len() > 100, "too few reports to tell anything");
+    // Every acknowledged report is read through every replica (those acknowledged in the last
+    // moments reach the others within the second the contract allows).
+    let ended = Instant::now();
+    for (n, b) in bases.iter().enumerate() {
+        let missing = loop {
+            let ids = stored_ids(b, &planner);
+            let missing: Vec<_> = acked.iter().filter(|(_, id)| !ids.contains(id)).collect();
+            if missing.is_empty() || ended.elapsed() > WITHIN {
+                break missing;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(
+            missing.is_empty(),
+            "replica {n} lacks {} acknowledged reports, e.g. {:?}",
+            missing.len(),
+            missing.first()
+        );
+    }
+    // Each key named one report: replays (a retried POST) answered the stored one.
+    let distinct: std::collections::HashSet<&String> = acked.iter().map(|(_, id)| id).collect();
+    assert_eq!(distinct.len(), acked.len(), "two keys answered one report");
+    // HAProxy sent every keyed report whose replica died on to another one.
+    assert!(failed.is_empty(), "{:?}", &failed[..failed.len().min(5)]);
+    // A key sent again (a client's own retry) answers the report it named.
+    for (key, id) in acked.iter().step_by(500) {
+        assert_eq!(&post_report(&proxy.base, key).unwrap(), id);
+    }
+
+    // 3. A rolling restart under load (SIGTERM, restart, next) fails no request.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reads_failed = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reads_done = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (base, stop, failed, done, police) = (
+                proxy.base.clone(),
+                stop.clone(),
+                reads_failed.clone(),
+                reads_done.clone(),
+                police.clone(),
+            );
+            std::thread::spawn(move || {
+                let paths = [
+                    "/api/health",
+                    "/api/collections/incidents/items?limit=5",
+                    "/api/collections/districts/items?limit=2",
+                    "/tiles/incidents/14/8962/5131.mvt",
+                ];
+                for n in 0usize.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let path = paths[n % paths.len()];
+                    let (s, _) = get(&format!("{base}{path}"), Some(&police));
+                    if !(200..300).contains(&s) {
+                        failed.lock().unwrap().push(format!("GET {path}: {s}"));
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let writers = load(&proxy.base, 8, "rolling", &stop);
+    for r in replicas.iter_mut() {
+        std::thread::sleep(Duration::from_millis(500));
+        r.stop();
+        r.spawn();
+        // HAProxy takes it back after two good health checks (2 × 500 ms).
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.join().unwrap();
+    }
+    let (mut posted, mut post_failed) = (0, Vec::new());
+    for w in writers {
+        let (a, f) = w.join().unwrap();
+        posted += a.len();
+        post_failed.extend(f);
+    }
+    let reads_failed = reads_failed.lock().unwrap();
+    eprintln!(
+        "rolling restart: {} reads and {posted} reports, {} and {} failed",
+        reads_done.load(Ordering::Relaxed),
+        reads_failed.len(),
+        post_failed.len()
+    );
+    if !(reads_failed.is_empty() && post_failed.is_empty()) {
+        let log = std::fs::read_to_string(dir.join("haproxy.log")).unwrap_or_default();
+        for line in log
+            .lines()
+            .filter(|l| !l.contains(" 200 ") && !l.contains(" 201 "))
+            .take(20)
+        {
+            eprintln!("haproxy: {line}");
+        }
+    }
+    assert!(
+        reads_failed.is_empty(),
+        "{:?}",
+        &reads_failed[..reads_failed.len().min(5)]
+    );
+    assert!(
+        post_failed.is_empty(),
+        "{:?}",
+        &post_failed[..post_failed.len().min(5)]
+    );
+    assert!(posted > 0 && reads_done.load(Ordering::Relaxed) > 0);
+
+    // 4. A token revoked from the command line is refused by every replica within a second.
+    let token_id = planner.split('_').nth(1).unwrap().to_owned();
+    let sent = Instant::now();
+    cli(&db, &["token", "revoke", &token_id]);
+    let took = within(sent, "a token revocation", || {
+        bases
+            .iter()
+            .all(|b| get(&format!("{b}/api/reports"), Some(&planner)).0 == 401)
+    });
+    eprintln!("revocation seen through every replica after {took:?}");
+    drop(proxy);
+    drop(replicas);
+    let _ = std::fs::remove_dir_all(dir);
+}
