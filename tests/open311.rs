@@ -885,7 +885,7 @@ async fn a_post_retried_with_its_idempotency_key_returns_the_first_report() {
     let first = send(&f, keyed(key)).await;
     assert_eq!(first.status, 201, "{}", first.json);
     assert!(first.headers.get("idempotent-replayed").is_none());
-    // A retry (the answer was lost), even with another body, is the same report.
+    // A retry (the answer was lost) is the same report.
     let again = send(&f, keyed(key)).await;
     assert_eq!(again.status, 201, "{}", again.json);
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
@@ -900,6 +900,16 @@ async fn a_post_retried_with_its_idempotency_key_returns_the_first_report() {
         field.json[0]["service_request_id"],
         first.json[0]["service_request_id"]
     );
+    // The key with another report is refused: a guessed key discloses no report.
+    let other_report = send(
+        &f,
+        keyed(key).set_payload(
+            "service_code=dark_place&lat=55.6872&long=12.5531&description=Something+else",
+        ),
+    )
+    .await;
+    open311_error(&other_report, 422, "Idempotency-Key");
+    assert!(other_report.json[0].get("follow_key").is_none());
     // The follow key answered to the retry shows the unpublished report.
     let id = first.json[0]["service_request_id"].as_str().unwrap();
     let follow = again.json[0]["follow_key"].as_str().unwrap();

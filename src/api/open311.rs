@@ -786,7 +786,12 @@ async fn create_in(
     let (id, replayed) = web::block(move || st.store_report(new, key_digest))
         .await
         .map_err(internal)?
-        .map_err(internal)?;
+        .map_err(|e| match e {
+            crate::store::writer::WriteError::Refused(why) => {
+                Open311Error::status(StatusCode::UNPROCESSABLE_ENTITY, why)
+            }
+            e => internal(e),
+        })?;
     let key = format!("{}_{secret}", id);
     let mut notice = "Tak! Meldingen er modtaget. Sekretariatet læser den, før den bliver vist på kortet. / Thank you: the secretariat reads every report before it is shown on the map.".to_owned();
     if !dropped.is_empty() {

@@ -934,6 +934,7 @@ responses.update({
     "Open311BadRequest": open311_response("A malformed, unknown or repeated parameter or field: `[{\"code\": 400, \"description\": \"field: what is wrong\"}]`."),
     "Open311NotFound": open311_response("No such (published) request: `[{\"code\": 404, \"description\": \"service_request_id: …\"}]`."),
     "Open311TooLarge": open311_response("The body is larger than 32 KiB (32,768 bytes)."),
+    "Open311KeyReused": open311_response("The `Idempotency-Key` was sent before with a different report: `[{\"code\": 422, \"description\": \"Idempotency-Key: …\"}]`."),
     "Open311UnsupportedMediaType": open311_response("A `Content-Type` other than `application/x-www-form-urlencoded` (or none) or `application/json`."),
     "Open311TooManyRequests": open311_response("More than 5 reports and \"me too\"s from this client (IP address, kept only as an expiring salted hash) in 10 minutes (the default; `--report-limit N` / `HOTSPOT_REPORT_LIMIT`).",
                                                RETRY_AFTER),
@@ -1236,7 +1237,7 @@ def open311_ops(ext):
                    "`follow_key` lets the reporter see it before that. Checks, in order: the body (≤ 32 KiB; 413), its type (415), each field (400 naming it; "
                    "`media_url` and `phone` are taken but not stored, and `service_notice` says so; unknown fields are refused; `address_string` alone is refused naming `lat`), then the rate limit (429 with `Retry-After`). "
                    "`possible_duplicates` lists published reports of the same service from the last 60 days shown in the same or a neighbouring public cell (H3 resolution 10), in their public form: a client may offer \"me too\" on one instead. "
-                   "With an `Idempotency-Key` (header, or the `idempotency_key` field), a retried POST — after a lost answer, through any replica — returns the report the first one stored, with the same follow key and the header `Idempotent-Replayed: true`, instead of storing a second one; a key names one report for a day, whatever the body of a later POST with it." + OPEN311_NOTE,
+                   "With an `Idempotency-Key` (header, or the `idempotency_key` field), a retried POST — after a lost answer, through any replica — returns the report the first one stored, with the same follow key and the header `Idempotent-Replayed: true`, instead of storing a second one; a key names one report for a day, and a later POST with it and a different report (type, place, text, contact, time of day) is refused with 422, so a guessed key discloses nothing." + OPEN311_NOTE,
        parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
                     "description": "A key the client makes for this report (16–255 visible ASCII characters; a UUID will do) and sends again with every retry of it.",
                     "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[!-~]+$"}}],
@@ -1248,6 +1249,7 @@ def open311_ops(ext):
        }},
        responses={"201": o311_ok(ext, sref("Open311Created"), "Stored; the id, the follow key (shown once) and possible duplicates."),
                   "400": o311_err(ext, "Open311BadRequest"), "413": o311_err(ext, "Open311TooLarge"), "415": o311_err(ext, "Open311UnsupportedMediaType"),
+                  "422": o311_err(ext, "Open311KeyReused"),
                   "429": o311_err(ext, "Open311TooManyRequests"), "500": o311_err(ext, "Open311Internal")})
     op(f"/open311/v2/requests/{{id}}.{ext}", "get", tags=["open311"], operationId="getOpen311Request" + SUFFIX[ext], description="One report as a one-element array (Open311's form), in the public view. An unpublished report is a 404 unless `key` is its follow key." + OPEN311_NOTE,
        parameters=[REQUEST_ID_PATH,

@@ -288,6 +288,28 @@ pub struct NewReport {
     pub district: Option<String>,
 }
 
+impl NewReport {
+    /// A digest of what the reporter asked (type, place, text, contact, time of day; not when
+    /// it arrived nor its follow key), SHA-256 hex: a retried POST asks the same.
+    pub fn request_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let asked = serde_json::json!([
+            self.service.code(),
+            self.lon,
+            self.lat,
+            self.description_original,
+            self.contact.email,
+            self.contact.first_name,
+            self.contact.last_name,
+            self.time_of_day.map(|t| t.code()),
+        ]);
+        Sha256::digest(asked.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 impl Report {
     /// The stored form of `n`, with the id the store gave it: new, unpublished.
     pub fn from_new(id: i64, n: NewReport) -> Report {

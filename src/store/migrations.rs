@@ -193,9 +193,10 @@ const MIGRATIONS: &[&str] = &[
     // `Idempotency-Key` returns the report the first one made. Only a keyed digest of the key
     // is kept (see `reports::idempotency`), for a day.
     "CREATE TABLE report_keys (
-        key_hash   TEXT PRIMARY KEY,
-        report_id  INTEGER NOT NULL,
-        created_at INTEGER NOT NULL
+        key_hash     TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,  -- what was asked, so a key replays only its own report
+        report_id    INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL
     );",
 ];
 

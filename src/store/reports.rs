@@ -149,12 +149,13 @@ pub(super) fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -
     Ok(())
 }
 
-/// The report stored under the idempotency key digest `key`, if any.
-pub(super) fn report_of_key(conn: &Connection, key: &str) -> Result<Option<i64>> {
+/// The report stored under the idempotency key digest `key`, with the digest of what was
+/// asked then, if any.
+pub(super) fn report_of_key(conn: &Connection, key: &str) -> Result<Option<(i64, String)>> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .prepare_cached("SELECT report_id FROM report_keys WHERE key_hash = ?1")?
-        .query_row([key], |r| r.get(0))
+        .prepare_cached("SELECT report_id, request_hash FROM report_keys WHERE key_hash = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 

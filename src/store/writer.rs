@@ -62,21 +62,39 @@ pub enum Written {
     Done,
 }
 
+/// The answer to a report whose idempotency key is stored with report `id` and the digest
+/// `stored` of what was asked then: that report when `asked` is the same, else a refusal (a
+/// key replays only its own report, so a guessed key discloses nothing).
+pub(crate) fn replayed(
+    id: i64,
+    stored: &str,
+    asked: &str,
+) -> Result<(Written, Touched), WriteError> {
+    if stored == asked {
+        Ok((Written::Existing(id), Touched::Changed(Vec::new())))
+    } else {
+        Err(WriteError::Refused(
+            "Idempotency-Key: was sent before with a different report; make a new key for a new report".into(),
+        ))
+    }
+}
+
 /// Applies one write in the open transaction `conn`.
 fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteError> {
     match w {
         ReportWrite::Insert(new, key) => {
-            if let Some(k) = &key {
-                if let Some(id) = report_of_key(conn, k)? {
-                    return Ok((Written::Existing(id), Touched::Changed(Vec::new())));
+            let asked = key.as_ref().map(|_| new.request_digest());
+            if let (Some(k), Some(asked)) = (&key, &asked) {
+                if let Some((id, stored)) = report_of_key(conn, k)? {
+                    return replayed(id, &stored, asked);
                 }
             }
             let id = insert_report(conn, &new)?;
-            if let Some(k) = &key {
+            if let (Some(k), Some(asked)) = (&key, &asked) {
                 conn.prepare_cached(
-                    "INSERT INTO report_keys(key_hash, report_id, created_at) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO report_keys(key_hash, request_hash, report_id, created_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(rusqlite::params![k, id, new.created_at])?;
+                .execute(rusqlite::params![k, asked, id, new.created_at])?;
             }
             Ok((
                 Written::Id(id),

@@ -7,7 +7,9 @@ use postgres::GenericClient;
 
 use super::{PgStore, CHANGE_LOCK};
 use crate::reports::{Contact, ModerationEntry, NewReport, Report, Service, Status, TimeOfDay};
-use crate::store::writer::{Outcomes, ReportSink, ReportWrite, Touched, WriteError, Written};
+use crate::store::writer::{
+    replayed, Outcomes, ReportSink, ReportWrite, Touched, WriteError, Written,
+};
 use crate::store::{ReportStore, Result, StoreError, Walk};
 
 const REPORT_COLUMNS: &str = "id, service_code, lon, lat, description, description_original, email, first_name, \
@@ -213,15 +215,16 @@ fn apply(
             ))
         }
         ReportWrite::Insert(new, Some(key)) => {
+            let asked = new.request_digest();
             let existing = |tx: &mut postgres::Transaction<'_>| {
                 tx.query_opt(
-                    "SELECT report_id FROM report_keys WHERE key_hash = $1",
+                    "SELECT report_id, request_hash FROM report_keys WHERE key_hash = $1",
                     &[&key],
                 )
-                .map(|r| r.map(|r| r.get::<_, i64>(0)))
+                .map(|r| r.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1))))
             };
-            if let Some(id) = existing(tx).map_err(pg)? {
-                return Ok((Written::Existing(id), Touched::Changed(Vec::new())));
+            if let Some((id, stored)) = existing(tx).map_err(pg)? {
+                return replayed(id, &stored, &asked);
             }
             let mut attempt = tx.savepoint("keyed").map_err(pg)?;
             let id = insert_report(&mut attempt, &new)?;
@@ -229,9 +232,9 @@ fn apply(
             // then inserts nothing.
             let claimed = attempt
                 .execute(
-                    "INSERT INTO report_keys(key_hash, report_id, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (key_hash) DO NOTHING",
-                    &[&key, &id, &new.created_at],
+                    "INSERT INTO report_keys(key_hash, request_hash, report_id, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (key_hash) DO NOTHING",
+                    &[&key, &asked, &id, &new.created_at],
                 )
                 .map_err(pg)?;
             if claimed == 1 {
@@ -242,10 +245,10 @@ fn apply(
                 ));
             }
             attempt.rollback().map_err(pg)?;
-            let id = existing(tx)
+            let (id, stored) = existing(tx)
                 .map_err(pg)?
                 .ok_or_else(|| WriteError::Store("an idempotency key vanished".into()))?;
-            Ok((Written::Existing(id), Touched::Changed(Vec::new())))
+            replayed(id, &stored, &asked)
         }
         ReportWrite::MeToo { id, at } => {
             me_too(tx, id, at).map_err(pg)?;

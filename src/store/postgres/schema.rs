@@ -169,7 +169,10 @@ pub const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("changes", &["seq", "kind", "key", "at"]),
-    ("report_keys", &["key_hash", "report_id", "created_at"]),
+    (
+        "report_keys",
+        &["key_hash", "request_hash", "report_id", "created_at"],
+    ),
 ];
 
 /// The migrations, in order; the database's version is the number applied
@@ -334,8 +337,9 @@ INSERT INTO meta(key, value)
 ", "
 -- Idempotency keys of new reports: a keyed digest of the client's key, never the key.
 CREATE TABLE report_keys (
-    key_hash   text PRIMARY KEY,
-    report_id  bigint NOT NULL,
-    created_at bigint NOT NULL
+    key_hash     text PRIMARY KEY,
+    request_hash text NOT NULL,     -- what was asked, so a key replays only its own report
+    report_id    bigint NOT NULL,
+    created_at   bigint NOT NULL
 );
 "];
