@@ -40,12 +40,17 @@ impl Replica {
     }
 
     fn spawn(&mut self) {
+        self.spawn_with_limit(0);
+    }
+
+    /// Starts it with `limit` reports per client per 10 minutes (0 = none).
+    fn spawn_with_limit(&mut self, limit: usize) {
         let child = Command::new(BIN)
             .args([
                 "serve",
                 "--no-demo",
                 "--report-limit",
-                "0",
+                &limit.to_string(),
                 "--listen",
                 &format!("127.0.0.1:{}", self.port),
                 "--data-dir",
@@ -495,6 +500,96 @@ fn three_replicas_behind_haproxy_lose_nothing_and_follow_each_other() {
     });
     eprintln!("revocation seen through every replica after {took:?}");
     drop(proxy);
+    drop(replicas);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_rate_limits_hold_across_replicas() {
+    require(&[Need::PostGis]);
+    let cluster = common::pg::PgCluster::start();
+    let db = cluster.database("limits");
+    let dir = common::temp_dir("replica-limits");
+    let planner = cli(
+        &db,
+        &["token", "create", "--role", "planner", "--name", "s"],
+    );
+    let replicas: Vec<Replica> = (0..2)
+        .map(|n| {
+            let data = dir.join(format!("r{n}"));
+            std::fs::create_dir_all(&data).unwrap();
+            let mut r = Replica {
+                child: None,
+                port: common::free_port(),
+                data,
+                url: db.clone(),
+            };
+            r.spawn_with_limit(5);
+            r
+        })
+        .collect();
+    let (a, b) = (replicas[0].base(), replicas[1].base());
+    // Five reports from one client, alternating replicas, then a sixth on either is refused:
+    // two replicas allow what one would, not twice that.
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let base = if n % 2 == 0 { &a } else { &b };
+        ids.push(post_report(base, &format!("limit-test-report-{n:04}")).unwrap());
+    }
+    for base in [&a, &b] {
+        let refused = post_report(base, "limit-test-report-0099").unwrap_err();
+        assert!(refused.starts_with("429"), "{refused}");
+        assert!(refused.contains("rate_limit"), "{refused}");
+    }
+    // The database keeps digests of the client, never its address.
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let hits: i64 = c
+        .query_one("SELECT count(*) FROM limit_hits", &[])
+        .unwrap()
+        .get(0);
+    assert!(hits >= 5, "{hits} hits stored");
+    let text: String = c
+        .query_one(
+            "SELECT coalesce(string_agg(encode(key, 'escape'), ''), '') FROM limit_hits",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(!text.contains("127.0.0.1"), "an address is stored");
+    // One "me too" per client and report, whichever replica it goes to. (Published first;
+    // a "me too" counts towards the report limit too, so from a fresh database it is not.)
+    let id = &ids[0];
+    let (status, body) = common::http(
+        "POST",
+        &format!("{a}/api/reports/{id}/moderation"),
+        &[
+            ("Authorization", &format!("Bearer {planner}")),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"action": "publish"}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    c.batch_execute("DELETE FROM limit_hits").unwrap();
+    let me_too = |base: &str| {
+        let (s, body) = common::http(
+            "POST",
+            &format!("{base}/open311/v2/requests/{id}/me_too.json"),
+            &[],
+            b"",
+        )
+        .unwrap();
+        assert_eq!(s, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v[0]["counted"].as_bool().unwrap()
+    };
+    let deadline = Instant::now() + WITHIN;
+    while get(&format!("{b}/open311/v2/requests/{id}.json"), None).0 != 200 {
+        assert!(Instant::now() < deadline, "publication not seen through B");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(me_too(&a), "the first \"me too\" counts");
+    assert!(!me_too(&b), "a second one through another replica does not");
     drop(replicas);
     let _ = std::fs::remove_dir_all(dir);
 }

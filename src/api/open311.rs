@@ -537,8 +537,7 @@ fn no_control(field: &str, s: &str) -> Result<()> {
 
 fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
     state
-        .report_limit()
-        .check_keys(
+        .check_report_limit(
             &state
                 .client_keys(req)
                 .iter()

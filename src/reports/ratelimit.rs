@@ -33,7 +33,7 @@ struct State {
 
 /// The first 16 bytes of SHA-256 over `salt` and `parts`: how a client is kept (never as
 /// itself).
-fn salted_key(salt: &[u8; 16], parts: &[&[u8]]) -> [u8; 16] {
+pub fn salted_key(salt: &[u8; 16], parts: &[&[u8]]) -> [u8; 16] {
     let mut h = Sha256::new();
     h.update(salt);
     for p in parts {

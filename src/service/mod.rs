@@ -6,6 +6,7 @@
 mod error;
 pub mod evaluation;
 pub mod goals;
+mod limits;
 pub mod moderation;
 pub mod query;
 pub mod status_report;
@@ -128,10 +129,10 @@ pub struct Service {
     report_writer: crate::store::writer::Writer,
     /// Keeps `reports` up with the store's change feed (this process's writes and others').
     report_follower: Arc<ReportFollower>,
-    /// Reports per client (and "me too"s): 5 per 10 minutes by default.
-    report_limit: crate::reports::ratelimit::RateLimit,
-    /// "Me too"s already counted, per client and report (a day at a time).
-    me_too_seen: crate::reports::ratelimit::OncePerClient,
+    /// Reports per client (and "me too"s), 5 per 10 minutes by default, and the "me too"s
+    /// already counted per client and report (a day at a time): in memory, or shared by the
+    /// replicas in the database.
+    limits: limits::Limits,
     /// The API tokens (salted hashes).
     tokens: ArcSwap<Vec<StoredToken>>,
     /// The store's connection for use-cases' writes.
@@ -204,17 +205,23 @@ impl Service {
             tokens: tokens_at,
         };
         let public = catalog.generalised();
+        let limits = match &location {
+            crate::store::Location::Dir(_) => {
+                limits::Limits::memory(crate::reports::ratelimit::REPORTS_PER_WINDOW)
+            }
+            crate::store::Location::Postgres(url) => limits::Limits::Shared {
+                store: Mutex::new(
+                    crate::store::postgres::PgStore::connect(url.expose())
+                        .map_err(part("rate limits"))?,
+                ),
+                per_window: crate::reports::ratelimit::REPORTS_PER_WINDOW,
+            },
+        };
         Ok(Service {
             reports: book,
             report_writer,
             report_follower,
-            report_limit: crate::reports::ratelimit::RateLimit::new(
-                crate::reports::ratelimit::REPORTS_PER_WINDOW,
-                std::time::Duration::from_secs(600),
-            ),
-            me_too_seen: crate::reports::ratelimit::OncePerClient::new(
-                std::time::Duration::from_secs(86_400),
-            ),
+            limits,
             catalog: ArcSwap::from_pointee(catalog),
             public: ArcSwap::from_pointee(public),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
@@ -239,37 +246,30 @@ impl Service {
 
     /// Sets how many reports one client may send per 10 minutes (0 = no limit, for load tests).
     pub fn with_report_limit(mut self, per_10_minutes: usize) -> Self {
-        self.report_limit = crate::reports::ratelimit::RateLimit::new(
-            if per_10_minutes == 0 {
-                usize::MAX
-            } else {
-                per_10_minutes
-            },
-            std::time::Duration::from_secs(600),
-        );
+        let per_window = if per_10_minutes == 0 {
+            usize::MAX
+        } else {
+            per_10_minutes
+        };
+        self.limits = self.limits.with_per_window(per_window);
         self
     }
 
     /// Whether this is the first "me too" for `report` under every one of `keys` (within a
     /// day); each is remembered.
     pub fn first_me_too(&self, keys: &[String], report: i64) -> bool {
-        let what = report.to_string();
-        // Every key is remembered, so no short-circuit.
-        let firsts: Vec<bool> = keys
-            .iter()
-            .map(|k| self.me_too_seen.first(k, &what))
-            .collect();
-        firsts.into_iter().all(|f| f)
+        self.off_runtime(|| self.limits.first_me_too(keys, report))
+    }
+
+    /// Counts a report (or "me too") of the client known by `keys` against the per-client
+    /// limit; `Err(seconds)` to wait when it is over (then it is not counted).
+    pub fn check_report_limit(&self, keys: &[&str]) -> Result<(), u64> {
+        self.off_runtime(|| self.limits.check_report(keys))
     }
 
     /// The reports.
     pub fn reports(&self) -> Arc<crate::reports::ReportBook> {
         self.reports.clone()
-    }
-
-    /// The per-client limit of reports.
-    pub fn report_limit(&self) -> &crate::reports::ratelimit::RateLimit {
-        &self.report_limit
     }
 
     /// Stores a new report durably; returns its id once committed (and in the book), and
@@ -684,6 +684,7 @@ pub fn follow_in_background<S: AsRef<Service> + Send + Sync + 'static>(
             // a minute or so (a delete of nothing costs little).
             if prune && round % 240 == 0 {
                 s.prune_changes();
+                s.limits.prune();
             }
             // A panic in one poll must not end the following (revocations would stop
             // arriving): it is logged and the next poll starts afresh.

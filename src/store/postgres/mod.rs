@@ -14,6 +14,7 @@ mod access;
 mod changes;
 mod copy;
 mod layers;
+mod limits;
 mod planning;
 mod reports;
 pub mod schema;

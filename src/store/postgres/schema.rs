@@ -342,4 +342,22 @@ CREATE TABLE report_keys (
     report_id    bigint NOT NULL,
     created_at   bigint NOT NULL
 );
+", "
+-- Rate limits shared by the replicas: salted digests of clients, never addresses; the salts
+-- are random per period and deleted with the period after next.
+CREATE TABLE limit_salts (
+    purpose text NOT NULL,
+    period  bigint NOT NULL,
+    salt    bytea NOT NULL,
+    PRIMARY KEY (purpose, period)
+);
+CREATE TABLE limit_hits (
+    key bytea NOT NULL,
+    at  bigint NOT NULL             -- Unix seconds
+);
+CREATE INDEX limit_hits_key ON limit_hits(key, at);
+CREATE TABLE limit_once (
+    key   bytea PRIMARY KEY,
+    until bigint NOT NULL           -- Unix seconds
+);
 "];

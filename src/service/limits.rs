@@ -1,0 +1,131 @@
+//! The limits on residents' writes — reports (and "me too"s) per client per 10 minutes, and one
+//! "me too" per client and report a day — kept in this process's memory on SQLite (one server)
+//! and in the database on PostgreSQL, where N replicas must allow a client what one would.
+//! Either way a client is known only by salted digests of its addresses (see
+//! [`crate::reports::ratelimit`]).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::reports::ratelimit::{salted_key, OncePerClient, RateLimit};
+use crate::store::postgres::PgStore;
+
+/// How long a "me too" is remembered per client and report, in seconds.
+const ME_TOO_S: i64 = 86_400;
+
+/// The window of the report limit, in seconds.
+const WINDOW_S: i64 = 600;
+
+/// The limits, where they are kept.
+pub(super) enum Limits {
+    /// In this process's memory (one server on SQLite).
+    Memory {
+        reports: RateLimit,
+        me_too: OncePerClient,
+    },
+    /// In the database, shared by every replica.
+    Shared {
+        store: Mutex<PgStore>,
+        per_window: usize,
+    },
+}
+
+impl Limits {
+    /// In memory: `per_window` reports per 10 minutes (`usize::MAX` = none).
+    pub(super) fn memory(per_window: usize) -> Limits {
+        Limits::Memory {
+            reports: RateLimit::new(per_window, Duration::from_secs(WINDOW_S as u64)),
+            me_too: OncePerClient::new(Duration::from_secs(ME_TOO_S as u64)),
+        }
+    }
+
+    /// The same limits with another number of reports per window.
+    pub(super) fn with_per_window(self, per_window: usize) -> Limits {
+        match self {
+            Limits::Memory { .. } => Limits::memory(per_window),
+            Limits::Shared { store, .. } => Limits::Shared { store, per_window },
+        }
+    }
+
+    /// Counts a report (or "me too") of the client known by `keys`; `Err(seconds)` to wait
+    /// when it is over the limit. A database that cannot be asked lets it through (the write
+    /// that follows needs the database anyway, and fails with a clear error if it is gone).
+    pub(super) fn check_report(&self, keys: &[&str]) -> Result<(), u64> {
+        match self {
+            Limits::Memory { reports, .. } => reports.check_keys(keys),
+            Limits::Shared { store, per_window } => {
+                if *per_window == usize::MAX {
+                    return Ok(());
+                }
+                let now = chrono::Utc::now().timestamp();
+                let store = store.lock().unwrap_or_else(|e| e.into_inner());
+                // A new salt every six windows, the previous one consulted for one more.
+                let period = now.div_euclid(WINDOW_S * 6);
+                let counted = (|| {
+                    let salt = store.limit_salt("reports", period)?;
+                    let before = store.limit_salt("reports", period - 1)?;
+                    let digests = |salt: &[u8; 16]| -> Vec<Vec<u8>> {
+                        keys.iter()
+                            .map(|k| salted_key(salt, &[k.as_bytes()]).to_vec())
+                            .collect()
+                    };
+                    store.count_event(
+                        &digests(&salt),
+                        &digests(&before),
+                        *per_window,
+                        WINDOW_S,
+                        now,
+                    )
+                })();
+                counted.unwrap_or_else(|e| {
+                    tracing::warn!("the shared rate limit could not be asked: {e}");
+                    Ok(())
+                })
+            }
+        }
+    }
+
+    /// Whether this is the first "me too" on `report` under every one of `keys` (within a
+    /// day); each is remembered.
+    pub(super) fn first_me_too(&self, keys: &[String], report: i64) -> bool {
+        let what = report.to_string();
+        match self {
+            Limits::Memory { me_too, .. } => {
+                // Every key is remembered, so no short-circuit.
+                let firsts: Vec<bool> = keys.iter().map(|k| me_too.first(k, &what)).collect();
+                firsts.into_iter().all(|f| f)
+            }
+            Limits::Shared { store, .. } => {
+                let now = chrono::Utc::now().timestamp();
+                let store = store.lock().unwrap_or_else(|e| e.into_inner());
+                let period = now.div_euclid(ME_TOO_S);
+                let firsts = (|| {
+                    let salt = store.limit_salt("me_too", period)?;
+                    keys.iter()
+                        .map(|k| {
+                            let key = salted_key(&salt, &[k.as_bytes(), &[0], what.as_bytes()]);
+                            store.first_event(&key, (period + 1) * ME_TOO_S)
+                        })
+                        .collect::<crate::store::Result<Vec<bool>>>()
+                })();
+                match firsts {
+                    Ok(f) => f.into_iter().all(|f| f),
+                    Err(e) => {
+                        tracing::warn!("the shared \"me too\" record could not be asked: {e}");
+                        true
+                    }
+                }
+            }
+        }
+    }
+
+    /// Deletes what the shared limits no longer need (nothing to do in memory).
+    pub(super) fn prune(&self) {
+        if let Limits::Shared { store, .. } = self {
+            let store = store.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = store.prune_limits(chrono::Utc::now().timestamp(), WINDOW_S) {
+                tracing::warn!("pruning the shared rate limits: {e}");
+            }
+        }
+    }
+}
