@@ -512,6 +512,12 @@ impl Catalog {
         crate::reports::idempotency(&self.public_id_key, key)
     }
 
+    /// The digest of what a new report asks under the store's secret (see
+    /// [`crate::reports::NewReport::request_digest`]).
+    pub fn request_digest(&self, new: &crate::reports::NewReport) -> String {
+        new.request_digest(&self.public_id_key)
+    }
+
     /// Sets the store's secret for the public incident ids (see [`crate::privacy::public_id`]).
     pub fn with_public_id_key(mut self, key: [u8; 32]) -> Catalog {
         self.public_id_key = key;

@@ -593,3 +593,131 @@ fn the_rate_limits_hold_across_replicas() {
     drop(replicas);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Sends `body` as a planner's moderation of report `id` through `base`.
+fn moderate(base: &str, planner: &str, id: &str, body: &str) -> (u16, String) {
+    common::http(
+        "POST",
+        &format!("{base}/api/reports/{id}/moderation"),
+        &[
+            ("Authorization", &format!("Bearer {planner}")),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    )
+    .unwrap_or((0, String::new()))
+}
+
+/// Two moderations of the same report(s) through two replicas at the same moment.
+fn at_once(a: (&str, &str, &str), b: (&str, &str, &str), planner: &str) -> [(u16, String); 2] {
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let run = |(base, id, body): (&str, &str, &str)| {
+        let (base, id, body, planner, barrier) = (
+            base.to_owned(),
+            id.to_owned(),
+            body.to_owned(),
+            planner.to_owned(),
+            barrier.clone(),
+        );
+        std::thread::spawn(move || {
+            barrier.wait();
+            moderate(&base, &planner, &id, &body)
+        })
+    };
+    let (x, y) = (run(a), run(b));
+    [x.join().unwrap(), y.join().unwrap()]
+}
+
+#[test]
+fn moderators_racing_through_two_replicas_never_undo_a_rejection() {
+    require(&[Need::PostGis]);
+    let cluster = common::pg::PgCluster::start();
+    let db = cluster.database("moderation");
+    let dir = common::temp_dir("replica-moderation");
+    let planner = cli(
+        &db,
+        &["token", "create", "--role", "planner", "--name", "s"],
+    );
+    let replicas: Vec<Replica> = (0..2)
+        .map(|n| {
+            let data = dir.join(format!("r{n}"));
+            std::fs::create_dir_all(&data).unwrap();
+            Replica::start(&db, &data, common::free_port())
+        })
+        .collect();
+    let (a, b) = (replicas[0].base(), replicas[1].base());
+    let publish = |id: &str| {
+        let (s, body) = moderate(&a, &planner, id, r#"{"action": "publish"}"#);
+        assert_eq!(s, 200, "{body}");
+        let deadline = Instant::now() + WITHIN;
+        while get(&format!("{b}/open311/v2/requests/{id}.json"), None).0 != 200 {
+            assert!(Instant::now() < deadline, "publication not seen through B");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    for round in 0..8 {
+        // A rejection through A and a status through B at once: whatever the order, a
+        // rejection that was answered 200 leaves the report unpublished.
+        let id = post_report(&a, &format!("moderation-race-{round:04}")).unwrap();
+        publish(&id);
+        let [reject, status] = at_once(
+            (
+                &a,
+                &id,
+                r#"{"action": "reject", "reason": "names a private person"}"#,
+            ),
+            (
+                &b,
+                &id,
+                r#"{"action": "set_status", "status": "in_progress", "status_note": "on it"}"#,
+            ),
+            &planner,
+        );
+        assert_eq!(reject.0, 200, "{}", reject.1);
+        assert!([200, 400].contains(&status.0), "{status:?}");
+        std::thread::sleep(WITHIN);
+        for base in [&a, &b] {
+            let (s, body) = get(&format!("{base}/open311/v2/requests/{id}.json"), None);
+            assert_eq!(s, 404, "round {round}: a rejected report is public: {body}");
+        }
+        // Two reports marked duplicates of each other at once: one at most succeeds.
+        let r1 = post_report(&a, &format!("duplicate-race-a-{round:04}")).unwrap();
+        let r2 = post_report(&a, &format!("duplicate-race-b-{round:04}")).unwrap();
+        publish(&r1);
+        publish(&r2);
+        let [x, y] = at_once(
+            (
+                &a,
+                &r1,
+                &format!(r#"{{"action": "mark_duplicate", "duplicate_of": "{r2}"}}"#),
+            ),
+            (
+                &b,
+                &r2,
+                &format!(r#"{{"action": "mark_duplicate", "duplicate_of": "{r1}"}}"#),
+            ),
+            &planner,
+        );
+        for answer in [&x, &y] {
+            assert!(
+                [200, 400, 409].contains(&answer.0),
+                "round {round}: {answer:?}"
+            );
+        }
+        assert!(
+            !(x.0 == 200 && y.0 == 200),
+            "round {round}: two reports made duplicates of each other"
+        );
+    }
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let cycles: i64 = c
+        .query_one(
+            "SELECT count(*) FROM reports a JOIN reports b ON a.duplicate_of = b.id AND b.duplicate_of = a.id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(cycles, 0);
+    drop(replicas);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -29,6 +29,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,6 +63,7 @@ impl ResponseError for ApiError {
             ),
             ApiError::Forbidden(d) => ("/api/problems/forbidden", "Forbidden", None, d.clone()),
             ApiError::Busy { detail, .. } => ("/api/problems/busy", "Busy", None, detail.clone()),
+            ApiError::Conflict(d) => ("/api/problems/conflict", "Conflict", None, d.clone()),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (

@@ -767,9 +767,10 @@ async fn create_in(
     let f = fields(req, payload).await?;
     let now = chrono::Utc::now().timestamp();
     let key = idempotency_key(req, &f)?;
+    let catalog = state.catalog();
     let (key_digest, follow_secret) = match &key {
         Some(k) => {
-            let (digest, follow) = state.catalog().idempotency(k);
+            let (digest, follow) = catalog.idempotency(k);
             (Some(digest), Some(follow))
         }
         None => (None, None),
@@ -781,8 +782,12 @@ async fn create_in(
     } = check(state, &f, now, follow_secret)?;
     rate_limited(state, req)?;
     let duplicates = nearby_for_reporter(state, new.service, new.lon, new.lat, now);
+    let key = key_digest.map(|key| crate::store::writer::ReportKey {
+        key,
+        request: catalog.request_digest(&new),
+    });
     let st = state.clone();
-    let (id, replayed) = web::block(move || st.store_report(new, key_digest))
+    let (id, replayed) = web::block(move || st.store_report(new, key))
         .await
         .map_err(internal)?
         .map_err(|e| match e {

@@ -920,6 +920,7 @@ responses = {
                          "headers": {"Allow": {"schema": {"type": "string"}, "description": "e.g. `GET, HEAD`."}}},
     "PayloadTooLarge": problem_response("The request body is larger than 64 MiB."),
     "Unprocessable": problem_response("Well-formed, but the data cannot answer it (e.g. fewer than 30 incidents in the study area, no incidents in the year)."),
+    "Conflict": problem_response("The report was moderated by someone else (here or through another replica) again and again while this action was decided; reload it and decide again."),
     "ImportRefused": {"description": "Some records were refused, so nothing was imported (all-or-nothing); every refusal is in `summary.rejected`. Send `skip_invalid=true` to import the rest.",
                       "content": {"application/problem+json": {"schema": sref("ImportRefused")}}},
 }
@@ -964,7 +965,7 @@ def json_ok(schema, description, media="application/json", extra_headers=None):
 
 def api_errors(*codes):
     names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-             413: "PayloadTooLarge", 422: "Unprocessable"}
+             409: "Conflict", 413: "PayloadTooLarge", 422: "Unprocessable"}
     return {str(c): rref(names[c]) for c in codes}
 
 paths = {}
@@ -1287,12 +1288,13 @@ op("/api/reports", "get", tags=["reports"], operationId="getReportQueue", descri
                {**parameters["offset"], "description": "Reports to skip."}],
    responses={"200": json_ok(sref("ReportQueue"), "A page of reports.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
               **api_errors(400, 401, 403)})
-op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is." + PLANNER_ONLY,
+op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is. "
+   "The action is decided on the report as stored when it is written: if another moderator (on any replica) changed it meanwhile, the rules are applied again to the report as it now is — so a rejection is never undone by an action decided on the report as it was, and an action the new state forbids is refused (400); after three such rounds, 409." + PLANNER_ONLY,
    parameters=[REPORT_ID_PATH],
    requestBody={"required": True, "content": {"application/json": {"schema": sref("ModerationRequest"),
                                                                     "example": {"action": "set_status", "status": "in_progress", "status_note": "Vi har bestilt en ny lampe."}}}},
    responses={"200": json_ok(sref("ReportForPlanner"), "Done; the report."),
-              **api_errors(400, 401, 403, 404), "413": rref("JsonBodyTooLarge")})
+              **api_errors(400, 401, 403, 404, 409), "413": rref("JsonBodyTooLarge")})
 op("/api/reports/{id}/moderation", "get", tags=["reports"], operationId="getModerationLog", description="Every moderation action on the report, oldest first." + PLANNER_ONLY,
    parameters=[REPORT_ID_PATH],
    responses={"200": json_ok(sref("ModerationLog"), "The log."), **api_errors(401, 403, 404)})

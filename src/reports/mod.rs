@@ -290,9 +290,10 @@ pub struct NewReport {
 
 impl NewReport {
     /// A digest of what the reporter asked (type, place, text, contact, time of day; not when
-    /// it arrived nor its follow key), SHA-256 hex: a retried POST asks the same.
-    pub fn request_digest(&self) -> String {
-        use sha2::{Digest, Sha256};
+    /// it arrived nor its follow key) under the store's secret (see [`keyed_digest`]): a
+    /// retried POST asks the same, and the digest kept with an idempotency key tells nothing
+    /// to whoever reads it without the secret.
+    pub fn request_digest(&self, secret: &[u8; 32]) -> String {
         let asked = serde_json::json!([
             self.service.code(),
             self.lon,
@@ -303,10 +304,7 @@ impl NewReport {
             self.contact.last_name,
             self.time_of_day.map(|t| t.code()),
         ]);
-        Sha256::digest(asked.to_string().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        keyed_digest(secret, b"report-request:", asked.to_string().as_bytes())
     }
 }
 
@@ -580,20 +578,33 @@ pub fn check_idempotency_key(key: &str) -> Result<(), String> {
 /// What an idempotency key gives under the store's secret `secret` (32 bytes): the digest the
 /// store keeps to find the report again (never the key itself), and the secret of the
 /// report's follow key, derived rather than drawn, so that a retried POST is answered with
-/// the same follow key although the store keeps only its salted hash. Both are SHA-256, hex.
+/// the same follow key although the store keeps only its salted hash. Both are keyed digests
+/// (see [`keyed_digest`]), hex.
 pub fn idempotency(secret: &[u8; 32], key: &str) -> (String, String) {
+    (
+        keyed_digest(secret, b"report-key:", key.as_bytes()),
+        keyed_digest(secret, b"follow-key:", key.as_bytes()),
+    )
+}
+
+/// SHA-256 of `secret`, `purpose` and the SHA-256 of `secret`, `purpose` and `text`, hex: a
+/// digest only the holder of `secret` can make, and (hashed twice, as HMAC is) not extended
+/// from another one by anyone without it.
+pub fn keyed_digest(secret: &[u8; 32], purpose: &[u8], text: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let digest = |purpose: &[u8]| {
-        let mut h = Sha256::new();
-        h.update(secret);
-        h.update(purpose);
-        h.update(key.as_bytes());
-        h.finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    (digest(b"report-key:"), digest(b"follow-key:"))
+    let inner = Sha256::new()
+        .chain_update(secret)
+        .chain_update(purpose)
+        .chain_update(text)
+        .finalize();
+    Sha256::new()
+        .chain_update(secret)
+        .chain_update(purpose)
+        .chain_update(inner)
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub enum ServiceError {
         /// Seconds to wait (`Retry-After`).
         retry_after: u64,
     },
+    /// The thing changed meanwhile (another moderator, another replica); reload and try again.
+    #[error("{0}")]
+    Conflict(String),
     /// Something failed inside; the cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -71,6 +74,7 @@ impl From<crate::store::writer::WriteError> for ServiceError {
     fn from(e: crate::store::writer::WriteError) -> Self {
         match e {
             crate::store::writer::WriteError::Refused(why) => ServiceError::Unprocessable(why),
+            crate::store::writer::WriteError::Conflict(why) => ServiceError::Conflict(why),
             crate::store::writer::WriteError::Store(why) => {
                 ServiceError::internal("report writer", why)
             }

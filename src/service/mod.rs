@@ -273,12 +273,12 @@ impl Service {
     }
 
     /// Stores a new report durably; returns its id once committed (and in the book), and
-    /// whether it was stored earlier under the same idempotency key (digest `key`, see
-    /// [`crate::reports::idempotency`]): then nothing new was written.
+    /// whether it was stored earlier under the same idempotency key (`key`): then nothing new
+    /// was written.
     pub fn store_report(
         &self,
         new: crate::reports::NewReport,
-        key: Option<String>,
+        key: Option<crate::store::writer::ReportKey>,
     ) -> Result<(i64, bool), WriteError> {
         match self
             .report_writer
@@ -301,12 +301,14 @@ impl Service {
     /// duplicates); returns the report once committed.
     pub fn store_moderation(
         &self,
+        seen: crate::reports::Report,
         report: crate::reports::Report,
         entry: crate::reports::ModerationEntry,
         duplicate_of: Option<i64>,
     ) -> Result<crate::reports::Report, WriteError> {
         let id = report.id;
         self.report_writer.write(ReportWrite::Moderate {
+            seen: Box::new(seen),
             report: Box::new(report),
             entry: Box::new(entry),
             duplicate_of,
@@ -314,6 +316,13 @@ impl Service {
         self.reports
             .get(id)
             .ok_or_else(|| WriteError::Store("report vanished".into()))
+    }
+
+    /// Reads the reports committed since the book last looked (by any process) into the book.
+    pub(crate) fn catch_up_reports(&self) -> ServiceResult<()> {
+        self.off_runtime(|| self.report_follower.catch_up())
+            .map(|_| ())
+            .map_err(|e| ServiceError::internal("following reports", e))
     }
 
     /// The moderation log of a report.

@@ -143,13 +143,30 @@ fn apply(
 impl Service {
     /// Moderates report `id` as `actor` (the audit text of the caller); returns the report as
     /// stored once committed.
+    ///
+    /// The rules are applied to the report as this process holds it, and the write is made
+    /// only if the report's moderated state is still stored so. When another moderator (here or
+    /// on another replica) changed it meanwhile, the report is read again and the rules applied
+    /// to it afresh — so a rejection is never overwritten by a decision made on the report as
+    /// it was before, and an action the new state forbids is refused as such.
     pub fn moderate(&self, id: i64, m: &Moderation, actor: &str) -> ServiceResult<Report> {
         let book = self.reports();
-        let r = book
-            .get(id)
-            .ok_or_else(|| ServiceError::NotFound(format!("no report {id}")))?;
-        let now = chrono::Utc::now().timestamp();
-        let (updated, entry, duplicate) = apply(&r, m, actor, now, |t| book.get(t))?;
-        Ok(self.store_moderation(updated, entry, duplicate)?)
+        for _ in 0..3 {
+            let r = book
+                .get(id)
+                .ok_or_else(|| ServiceError::NotFound(format!("no report {id}")))?;
+            let now = chrono::Utc::now().timestamp();
+            let (updated, entry, duplicate) = apply(&r, m, actor, now, |t| book.get(t))?;
+            match self.store_moderation(r, updated, entry, duplicate) {
+                Err(crate::store::writer::WriteError::Conflict(_)) => {
+                    // Read what was committed meanwhile, then decide again.
+                    self.catch_up_reports()?;
+                }
+                done => return Ok(done?),
+            }
+        }
+        Err(ServiceError::Conflict(
+            crate::store::writer::MODERATED_MEANWHILE.into(),
+        ))
     }
 }

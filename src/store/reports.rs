@@ -116,12 +116,21 @@ pub(crate) fn random_report_id() -> i64 {
     1_000_000_000 + (u64::from_le_bytes(b) % 9_000_000_000) as i64
 }
 
-/// Writes a report's moderated state and the log entry, in the open transaction `conn`. The
-/// "me too" count is left as stored (another process may have counted one meanwhile).
-pub(super) fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -> Result<()> {
-    conn.execute(
+/// Writes a report's moderated state and the log entry, in the open transaction `conn`, if its
+/// moderated state (status, published, reason, duplicate, note) is still that of `seen`, what
+/// the moderation rules were applied to; returns whether it wrote. The "me too" count is left
+/// as stored (another process may have counted one meanwhile).
+pub(super) fn moderate(
+    conn: &Connection,
+    seen: &Report,
+    r: &Report,
+    entry: &ModerationEntry,
+) -> Result<bool> {
+    let n = conn.execute(
         "UPDATE reports SET status = ?2, published = ?3, reason = ?4, duplicate_of = ?5, \
-         status_note = ?6, updated_at = ?7 WHERE id = ?1",
+         status_note = ?6, updated_at = ?7 \
+         WHERE id = ?1 AND status = ?8 AND published = ?9 AND reason IS ?10 \
+         AND duplicate_of IS ?11 AND status_note IS ?12",
         params![
             r.id,
             r.status.code(),
@@ -129,9 +138,17 @@ pub(super) fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -
             r.reason,
             r.duplicate_of,
             r.status_note,
-            r.updated_at
+            r.updated_at,
+            seen.status.code(),
+            seen.published,
+            seen.reason,
+            seen.duplicate_of,
+            seen.status_note,
         ],
     )?;
+    if n == 0 {
+        return Ok(false);
+    }
     conn.execute(
         "INSERT INTO moderation(report_id, at, actor, action, reason, status, status_note, duplicate_of) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -146,7 +163,19 @@ pub(super) fn moderate(conn: &Connection, r: &Report, entry: &ModerationEntry) -
             entry.duplicate_of
         ],
     )?;
-    Ok(())
+    Ok(true)
+}
+
+/// Adds the "me too" a report marked as its duplicate gives report `id`, if `id` is still
+/// published and not itself a duplicate; returns whether it did.
+pub(super) fn duplicate_target(conn: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE reports SET me_too = me_too + 1, updated_at = ?2 \
+             WHERE id = ?1 AND published = 1 AND status <> 'duplicate'",
+        )?
+        .execute(params![id, now])?
+        == 1)
 }
 
 /// The report stored under the idempotency key digest `key`, with the digest of what was

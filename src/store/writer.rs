@@ -11,7 +11,11 @@ use std::sync::mpsc;
 
 use rusqlite::Connection;
 
-use super::reports::{insert_report, me_too, moderate, report_of_key};
+use super::reports::{duplicate_target, insert_report, me_too, moderate, report_of_key};
+
+/// The answer to a moderation whose report was moderated by someone else since it was read.
+pub const MODERATED_MEANWHILE: &str =
+    "the report was moderated meanwhile; reload it and decide again";
 use super::{Store, StoreError};
 use crate::reports::{ModerationEntry, NewReport, Report};
 
@@ -21,7 +25,7 @@ pub enum ReportWrite {
     /// A new report, with the keyed digest of its idempotency key if it came with one;
     /// answers [`Written::Id`], or [`Written::Existing`] when a report with that key is
     /// stored already (then nothing is written).
-    Insert(Box<NewReport>, Option<String>),
+    Insert(Box<NewReport>, Option<ReportKey>),
     /// One more "me too" on report `id` at `at` (Unix seconds); answers [`Written::Done`].
     MeToo {
         /// The report.
@@ -32,6 +36,9 @@ pub enum ReportWrite {
     /// A moderated report with its log entry, and the "me too" it gives the report it
     /// duplicates; answers [`Written::Done`].
     Moderate {
+        /// The report as the moderation rules saw it: the write is refused with
+        /// [`WriteError::Conflict`] when its moderated state is no longer stored so.
+        seen: Box<Report>,
         /// The report as moderated.
         report: Box<Report>,
         /// The log entry.
@@ -39,6 +46,16 @@ pub enum ReportWrite {
         /// The report it duplicates, if it is marked so.
         duplicate_of: Option<i64>,
     },
+}
+
+/// A new report's idempotency key as kept: the keyed digests of the key and of what was
+/// asked (see [`crate::reports::idempotency`], [`NewReport::request_digest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportKey {
+    /// The key's digest.
+    pub key: String,
+    /// The digest of the report asked for with it.
+    pub request: String,
 }
 
 /// What a committed write changed, for the server to take in before it answers: a new report
@@ -83,18 +100,17 @@ pub(crate) fn replayed(
 fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteError> {
     match w {
         ReportWrite::Insert(new, key) => {
-            let asked = key.as_ref().map(|_| new.request_digest());
-            if let (Some(k), Some(asked)) = (&key, &asked) {
-                if let Some((id, stored)) = report_of_key(conn, k)? {
-                    return replayed(id, &stored, asked);
+            if let Some(k) = &key {
+                if let Some((id, stored)) = report_of_key(conn, &k.key)? {
+                    return replayed(id, &stored, &k.request);
                 }
             }
             let id = insert_report(conn, &new)?;
-            if let (Some(k), Some(asked)) = (&key, &asked) {
+            if let Some(k) = &key {
                 conn.prepare_cached(
                     "INSERT INTO report_keys(key_hash, request_hash, report_id, created_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(rusqlite::params![k, asked, id, new.created_at])?;
+                .execute(rusqlite::params![k.key, k.request, id, new.created_at])?;
             }
             Ok((
                 Written::Id(id),
@@ -106,14 +122,21 @@ fn apply(conn: &Connection, w: ReportWrite) -> Result<(Written, Touched), WriteE
             Ok((Written::Done, Touched::Changed(vec![id])))
         }
         ReportWrite::Moderate {
+            seen,
             report,
             entry,
             duplicate_of,
         } => {
-            moderate(conn, &report, &entry)?;
+            if !moderate(conn, &seen, &report, &entry)? {
+                return Err(WriteError::Conflict(MODERATED_MEANWHILE.into()));
+            }
             let mut changed = vec![report.id];
             if let Some(t) = duplicate_of {
-                me_too(conn, t, entry.at)?;
+                if !duplicate_target(conn, t, entry.at)? {
+                    return Err(WriteError::Conflict(format!(
+                        "duplicate_of: report {t} is no longer published"
+                    )));
+                }
                 changed.push(t);
             }
             Ok((Written::Done, Touched::Changed(changed)))
@@ -278,6 +301,9 @@ pub enum WriteError {
     /// The request cannot be applied (names what is wrong).
     #[error("{0}")]
     Refused(String),
+    /// What the write was decided on changed meanwhile (another process's commit).
+    #[error("{0}")]
+    Conflict(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(String),

@@ -167,6 +167,28 @@ impl ReportSink for PgReportSink {
             self.client = postgres::Client::connect(&self.url, postgres::NoTls)?;
         }
         let mut tx = self.client.transaction()?;
+        // The stored reports this batch changes, locked in id order first: two replicas' batches
+        // touching the same reports in opposite orders would otherwise deadlock.
+        let mut stored: Vec<i64> = writes
+            .iter()
+            .flat_map(|w| match w {
+                ReportWrite::Insert(..) => vec![],
+                ReportWrite::MeToo { id, .. } => vec![*id],
+                ReportWrite::Moderate {
+                    report,
+                    duplicate_of,
+                    ..
+                } => std::iter::once(report.id).chain(*duplicate_of).collect(),
+            })
+            .collect();
+        if !stored.is_empty() {
+            stored.sort_unstable();
+            stored.dedup();
+            tx.execute(
+                "SELECT id FROM reports WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                &[&stored],
+            )?;
+        }
         let mut out = Vec::with_capacity(writes.len());
         let mut touched_ids: Vec<i64> = Vec::new();
         for w in writes {
@@ -214,8 +236,8 @@ fn apply(
                 Touched::Inserted(Box::new(Report::from_new(id, *new))),
             ))
         }
-        ReportWrite::Insert(new, Some(key)) => {
-            let asked = new.request_digest();
+        ReportWrite::Insert(new, Some(k)) => {
+            let (key, asked) = (&k.key, &k.request);
             let existing = |tx: &mut postgres::Transaction<'_>| {
                 tx.query_opt(
                     "SELECT report_id, request_hash FROM report_keys WHERE key_hash = $1",
@@ -224,7 +246,7 @@ fn apply(
                 .map(|r| r.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1))))
             };
             if let Some((id, stored)) = existing(tx).map_err(pg)? {
-                return replayed(id, &stored, &asked);
+                return replayed(id, &stored, asked);
             }
             let mut attempt = tx.savepoint("keyed").map_err(pg)?;
             let id = insert_report(&mut attempt, &new)?;
@@ -248,32 +270,49 @@ fn apply(
             let (id, stored) = existing(tx)
                 .map_err(pg)?
                 .ok_or_else(|| WriteError::Store("an idempotency key vanished".into()))?;
-            replayed(id, &stored, &asked)
+            replayed(id, &stored, asked)
         }
         ReportWrite::MeToo { id, at } => {
             me_too(tx, id, at).map_err(pg)?;
             Ok((Written::Done, Touched::Changed(vec![id])))
         }
         ReportWrite::Moderate {
+            seen,
             report,
             entry,
             duplicate_of,
         } => {
             let r = &*report;
-            tx.execute(
-                "UPDATE reports SET status = $2, published = $3, reason = $4, duplicate_of = $5,
-                 status_note = $6, updated_at = $7 WHERE id = $1",
-                &[
-                    &r.id,
-                    &r.status.code(),
-                    &i32::from(r.published),
-                    &r.reason,
-                    &r.duplicate_of,
-                    &r.status_note,
-                    &r.updated_at,
-                ],
-            )
-            .map_err(pg)?;
+            // Written only if its moderated state is still what the rules saw (an UPDATE
+            // re-reads the row as committed once it holds its lock).
+            let written = tx
+                .execute(
+                    "UPDATE reports SET status = $2, published = $3, reason = $4, duplicate_of = $5,
+                     status_note = $6, updated_at = $7
+                     WHERE id = $1 AND status = $8 AND published = $9
+                       AND reason IS NOT DISTINCT FROM $10 AND duplicate_of IS NOT DISTINCT FROM $11
+                       AND status_note IS NOT DISTINCT FROM $12",
+                    &[
+                        &r.id,
+                        &r.status.code(),
+                        &i32::from(r.published),
+                        &r.reason,
+                        &r.duplicate_of,
+                        &r.status_note,
+                        &r.updated_at,
+                        &seen.status.code(),
+                        &i32::from(seen.published),
+                        &seen.reason,
+                        &seen.duplicate_of,
+                        &seen.status_note,
+                    ],
+                )
+                .map_err(pg)?;
+            if written == 0 {
+                return Err(WriteError::Conflict(
+                    crate::store::writer::MODERATED_MEANWHILE.into(),
+                ));
+            }
             tx.execute(
                 "INSERT INTO moderation(report_id, at, actor, action, reason, status, status_note, duplicate_of)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -291,7 +330,18 @@ fn apply(
             .map_err(pg)?;
             let mut changed = vec![r.id];
             if let Some(t) = duplicate_of {
-                me_too(tx, t, entry.at).map_err(pg)?;
+                let counted = tx
+                    .execute(
+                        "UPDATE reports SET me_too = me_too + 1, updated_at = $2
+                         WHERE id = $1 AND published = 1 AND status <> 'duplicate'",
+                        &[&t, &entry.at],
+                    )
+                    .map_err(pg)?;
+                if counted == 0 {
+                    return Err(WriteError::Conflict(format!(
+                        "duplicate_of: report {t} is no longer published"
+                    )));
+                }
                 changed.push(t);
             }
             Ok((Written::Done, Touched::Changed(changed)))
