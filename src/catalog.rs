@@ -67,12 +67,14 @@ pub struct PointTally {
 
 /// All layers and indexes.
 pub struct Catalog {
-    /// Districts, bydele first, then safety districts, then roder, each by number.
-    pub districts: Vec<District>,
-    district_index: DistrictIndex,
+    /// Districts, bydele first, then safety districts, then roder, each by number (shared with
+    /// the snapshots made from this one by [`Catalog::with_observations`], as are the
+    /// incidents and their indexes).
+    pub districts: Arc<Vec<District>>,
+    district_index: Arc<DistrictIndex>,
     /// Incidents by id, with their source ids.
-    pub incidents: Incidents,
-    incident_index: PointIndex,
+    pub incidents: Arc<Incidents>,
+    incident_index: Arc<PointIndex>,
     /// How the incident index's tags pack category and hour, when it has them (the public
     /// view: shared positions, whole-hour times); see [`Catalog::tally_incidents`].
     incident_tags: Option<HourTags>,
@@ -115,6 +117,9 @@ pub struct Catalog {
     owed_snapshot: std::sync::Mutex<Option<(SnapshotWriter, Option<Vec<i64>>)>>,
     /// Study grids over this snapshot's incidents, per (district positions, resolution).
     studies: quick_cache::sync::Cache<StudyKey, Arc<StudyGrid>, StudyWeight>,
+    /// The state of the data digest after the districts and incidents, when known (see
+    /// [`digest_base`]).
+    digest_base: Option<u64>,
 }
 
 /// Incidents from which an analysis finds the cells of all incidents at its resolution once
@@ -139,6 +144,13 @@ impl quick_cache::Weighter<StudyKey, Arc<StudyGrid>> for StudyWeight {
 
 /// The data version of these layers (see [`Catalog::version`]).
 fn digest(districts: &[District], incidents: &[Incident], observations: &[Observation]) -> String {
+    digest_with(digest_base(districts, incidents), observations)
+}
+
+/// The state of [`digest`] after the districts and incidents: a snapshot keeps it, so that one
+/// with other observations gets the version a full load of the same data would, without
+/// hashing every incident again (see [`Catalog::with_observations`]).
+fn digest_base(districts: &[District], incidents: &[Incident]) -> Fnv {
     let mut h = Fnv::new();
     for d in districts {
         h.bytes(d.id.as_bytes());
@@ -185,6 +197,11 @@ fn digest(districts: &[District], incidents: &[Incident], observations: &[Observ
         };
         h.u64(s);
     }
+    h
+}
+
+/// [`digest`] from its state after the districts and incidents.
+fn digest_with(mut h: Fnv, observations: &[Observation]) -> String {
     for o in observations {
         h.u64(o.id as u64);
         h.bytes(o.kind.code().as_bytes());
@@ -352,10 +369,10 @@ impl Catalog {
             district_box,
             incident_times,
             observation_times,
-            districts,
-            district_index,
-            incidents,
-            incident_index,
+            districts: Arc::new(districts),
+            district_index: Arc::new(district_index),
+            incidents: Arc::new(incidents),
+            incident_index: Arc::new(incident_index),
             incident_tags,
             observations,
             observation_index,
@@ -375,6 +392,62 @@ impl Catalog {
             public_view: std::sync::Mutex::new(None),
             owed_snapshot: std::sync::Mutex::new(None),
             studies: quick_cache::sync::Cache::with_weighter(64, STUDY_CACHE_BYTES, StudyWeight),
+            digest_base: None,
+        }
+    }
+
+    /// This snapshot with `observations` (by id) in place of its own, read at change-log
+    /// position `position`: the districts, the incidents, their indexes and what was computed
+    /// over them are shared with this one, not rebuilt or copied. That is how one observation
+    /// written through any replica is served by every replica at once, at any number of
+    /// incidents (DESIGN.md, "Scaling out"). The version is the one a full load of the same
+    /// data gives.
+    pub fn with_observations(&self, observations: Vec<Observation>, position: i64) -> Catalog {
+        debug_assert!(observations.windows(2).all(|w| w[0].id < w[1].id));
+        let base = self
+            .digest_base
+            .unwrap_or_else(|| digest_base(&self.districts, &self.incidents).0);
+        let version = digest_with(Fnv(base), &observations);
+        let observation_index = PointIndex::bulk_load(observations.iter().map(|o| (o.lon, o.lat)));
+        let observation_times = observations
+            .iter()
+            .map(|o| o.observed_at)
+            .fold(None, |acc: Option<(i64, i64)>, t| {
+                Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
+            });
+        Catalog {
+            districts: self.districts.clone(),
+            district_index: self.district_index.clone(),
+            incidents: self.incidents.clone(),
+            incident_index: self.incident_index.clone(),
+            incident_tags: self.incident_tags,
+            synthetic: Synthetic {
+                incidents: self.synthetic.incidents,
+                observations: observations
+                    .iter()
+                    .filter(|o| o.source == DEMO_SOURCE)
+                    .count(),
+            },
+            observation_members: (0..self.districts.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            observations,
+            observation_index,
+            incident_box: self.incident_box,
+            district_box: self.district_box,
+            incident_times: self.incident_times,
+            observation_times,
+            version,
+            public: self.public,
+            public_id_key: self.public_id_key,
+            feed_position: position,
+            year_months: self.year_months.clone(),
+            incident_members: self.incident_members.clone(),
+            incident_cells: self.incident_cells.clone(),
+            public_view: std::sync::Mutex::new(None),
+            owed_snapshot: std::sync::Mutex::new(None),
+            studies: quick_cache::sync::Cache::with_weighter(64, STUDY_CACHE_BYTES, StudyWeight),
+            digest_base: Some(base),
         }
     }
 
@@ -402,6 +475,11 @@ impl Catalog {
             &self.public_id_key,
         );
         public.feed_position = self.feed_position;
+        // The data's digest state, not the generalised incidents' (the version is the data's).
+        public.digest_base = Some(
+            self.digest_base
+                .unwrap_or_else(|| digest_base(&self.districts, &self.incidents).0),
+        );
         public
     }
 
@@ -437,8 +515,10 @@ impl Catalog {
         // are made on the other.
         let (index, (version, public)) = std::thread::scope(|s| {
             let tree = s.spawn(|| exact_incident_index(&incidents));
-            let version = digest(&districts, &incidents, &observations);
-            let public = public_view(
+            let base = digest_base(&districts, &incidents);
+            let base_state = base.0;
+            let version = digest_with(base, &observations);
+            let mut public = public_view(
                 &districts,
                 &incidents,
                 cells.as_deref(),
@@ -447,6 +527,7 @@ impl Catalog {
                 &version,
                 &key,
             );
+            public.digest_base = Some(base_state);
             let tree = tree
                 .join()
                 .expect("building the incident tree cannot panic");
@@ -461,6 +542,7 @@ impl Catalog {
             Some(index),
         )
         .with_public_id_key(key);
+        catalog.digest_base = public.digest_base;
         if let Some(cells) = cells {
             let _ = catalog.incident_cells[u8::from(crate::privacy::ANCHOR_RESOLUTION) as usize]
                 .set(cells);
@@ -529,7 +611,7 @@ impl Catalog {
     pub fn incident_year_months(&self) -> &[(i32, u16)] {
         self.year_months.get_or_init(|| {
             let mut months: std::collections::BTreeMap<i32, u16> = Default::default();
-            for i in &self.incidents {
+            for i in self.incidents.iter() {
                 let t = i.occurred_at;
                 let local = (t + crate::model::time::copenhagen_offset(t)).div_euclid(86_400);
                 let (y, m, _) = crate::model::time::civil_from_days(local);
@@ -935,5 +1017,93 @@ mod tests {
         };
         assert!(on_edge(0) > 0);
         assert_eq!(on_edge(0), on_edge(1));
+    }
+
+    #[test]
+    fn a_snapshot_with_new_observations_equals_one_built_with_them() {
+        use crate::model::ObservationKind;
+        let districts = vec![District {
+            id: "district-1".into(),
+            name: "d1".into(),
+            level: DistrictLevel::District,
+            population: None,
+            parent: None,
+            geometry: MultiPolygon(vec![polygon![
+                (x: 12.50, y: 55.60), (x: 12.60, y: 55.60), (x: 12.60, y: 55.70), (x: 12.50, y: 55.70),
+            ]]),
+        }];
+        let incidents: Vec<Incident> = (1..=500)
+            .map(|id| Incident {
+                id,
+                category: Category::Theft,
+                occurred_at: 1_400_000_000 + id * 3600,
+                lon: 12.45 + (id % 23) as f64 * 0.01,
+                lat: 55.58 + (id % 17) as f64 * 0.01,
+                precision: Precision::Street,
+                source: "t".into(),
+            })
+            .collect();
+        let observation = |id: i64| Observation {
+            id,
+            kind: ObservationKind::Lighting,
+            rating: (id % 5 + 1) as u8,
+            note: format!("note {id}"),
+            observed_at: 1_500_000_000 + id,
+            lon: 12.48 + (id % 11) as f64 * 0.015,
+            lat: 55.59 + (id % 7) as f64 * 0.02,
+            source: if id % 2 == 0 {
+                DEMO_SOURCE.into()
+            } else {
+                "walk".into()
+            },
+            source_id: id.to_string(),
+        };
+        let before: Vec<Observation> = (1..=20).map(observation).collect();
+        let after: Vec<Observation> = (1..=21).map(observation).collect();
+        let old = Catalog::build(districts.clone(), incidents.clone().into(), before);
+        let old_public = old.generalised();
+        let delta = old.with_observations(after.clone(), 7);
+        let full = Catalog::build(districts, incidents.into(), after.clone());
+        assert_eq!(delta.version, full.version, "the version of the same data");
+        assert_ne!(delta.version, old.version);
+        assert!(
+            Arc::ptr_eq(&delta.incidents, &old.incidents),
+            "incidents shared, not copied"
+        );
+        assert_eq!(delta.feed_position, 7);
+        assert_eq!(delta.observations, full.observations);
+        assert_eq!(delta.synthetic.observations, full.synthetic.observations);
+        assert_eq!(delta.observation_times, full.observation_times);
+        let poly = &delta.districts[0].geometry;
+        for filter in [
+            PointFilter::default(),
+            PointFilter {
+                within: Some(poly),
+                ..PointFilter::default()
+            },
+            PointFilter {
+                bbox: Some(LonLatBox {
+                    min_lon: 12.5,
+                    min_lat: 55.6,
+                    max_lon: 12.55,
+                    max_lat: 55.65,
+                }),
+                ..PointFilter::default()
+            },
+        ] {
+            assert_eq!(
+                delta.query_observations(&filter),
+                full.query_observations(&filter)
+            );
+            assert_eq!(
+                delta.query_incidents(&filter, u16::MAX),
+                full.query_incidents(&filter, u16::MAX)
+            );
+        }
+        // The public view likewise: the same version as the exact one, incidents shared.
+        let public = old_public.with_observations(after, 7);
+        assert!(public.is_public());
+        assert_eq!(public.version, full.version);
+        assert!(Arc::ptr_eq(&public.incidents, &old_public.incidents));
     }
 }

@@ -341,7 +341,38 @@ fn three_replicas_behind_haproxy_lose_nothing_and_follow_each_other() {
         })
     });
     eprintln!("import through replica 1 seen through 0 and 2 after {took:?}");
-    // The data version is the change log's: every replica names the same one.
+    // One observation through replica 2: the others take it beside the incidents they hold.
+    let obs = serde_json::json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [12.553, 55.687]},
+        "properties": {"kind": "lighting", "rating": 2, "note": "lampen er gaaet ud",
+                       "observed_at": "2024-01-05T20:00:00Z", "source_id": "rep-obs-1"}
+    }]})
+    .to_string();
+    let sent = Instant::now();
+    let (status, body) = common::http(
+        "POST",
+        &format!("{}/api/collections/observations/items", bases[2]),
+        &[
+            ("Authorization", &format!("Bearer {police}")),
+            ("Content-Type", "application/geo+json"),
+        ],
+        obs.as_bytes(),
+    )
+    .unwrap();
+    assert!((200..300).contains(&status), "{status} {body}");
+    let took = within(sent, "an observation through replica 2", || {
+        bases[..2].iter().all(|b| {
+            let (s, page) = get(
+                &format!("{b}/api/collections/observations/items?limit=10"),
+                Some(&police),
+            );
+            s == 200 && page["numberMatched"] == 1
+        })
+    });
+    eprintln!("observation through replica 2 seen through 0 and 1 after {took:?}");
+    // The data version is the data's: every replica names the same one, whether it loaded the
+    // layers whole or took the observation beside them.
     let versions: Vec<serde_json::Value> = bases
         .iter()
         .map(|b| get(&format!("{b}/api/health"), None).1["data_version"].clone())

@@ -820,7 +820,7 @@ pub(crate) mod tests {
         );
         assert_eq!(l.keys, ["category", "occurred_at", "precision"]);
         assert_eq!(l.features.len(), 4);
-        for (f, i) in l.features.iter().zip(&cat.incidents) {
+        for (f, i) in l.features.iter().zip(cat.incidents.iter()) {
             assert_eq!(f.id, Some(i.id as u64));
             assert_eq!(f.r#type, Some(1));
             let unzig = |v: u32| ((v >> 1) as i32) ^ -((v & 1) as i32);

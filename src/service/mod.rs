@@ -643,20 +643,32 @@ impl Service {
         }
         f.tokens = tokens_now;
         let reports = self.report_follower.catch_up();
-        let layers_changed = match f
+        let observations = Some(crate::store::layer_key(crate::model::Layer::Observations));
+        let (layers_changed, observations_only) = match f
             .store
             .changes_since(f.layers, ChangeKind::Layers)
             .map_err(internal)?
         {
-            Changes::Gap { .. } => true,
+            Changes::Gap { .. } => (true, None),
             Changes::Since { now, keys } => {
                 if keys.is_empty() {
                     f.layers = now;
                 }
-                !keys.is_empty()
+                let only = !keys.is_empty() && keys.iter().all(|k| *k == observations);
+                (!keys.is_empty(), only.then_some(now))
             }
         };
-        if layers_changed {
+        if let Some(now) = observations_only {
+            // Only observations changed: both views take the new ones beside the incidents
+            // they hold (no full reload, whatever the number of incidents).
+            let observations = f.store.load_observations(self.demo).map_err(internal)?;
+            let (exact, public) = (self.catalog.load_full(), self.public.load_full());
+            let public = Arc::new(public.with_observations(observations.clone(), now));
+            let exact = Arc::new(exact.with_observations(observations, now));
+            f.layers = now;
+            self.public.store(public);
+            self.catalog.store(exact);
+        } else if layers_changed {
             let catalog = Catalog::load(f.store.as_ref(), self.demo).map_err(internal)?;
             f.layers = catalog.feed_position;
             let public = catalog.generalised();

@@ -407,7 +407,7 @@ pub fn render(
 
     // Provenance.
     let mut sources: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
-    for i in &cat.incidents {
+    for i in cat.incidents.iter() {
         *sources.entry(("incidents", &*i.source)).or_default() += 1;
     }
     for o in &cat.observations {

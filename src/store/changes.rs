@@ -46,6 +46,16 @@ pub enum Changes {
     },
 }
 
+/// The key of a `layers` change that names the one layer it changed. PostgreSQL's writes give
+/// it; SQLite's triggers give none, and a change without one may have changed any layer.
+pub fn layer_key(layer: crate::model::Layer) -> i64 {
+    match layer {
+        crate::model::Layer::Districts => 1,
+        crate::model::Layer::Incidents => 2,
+        crate::model::Layer::Observations => 3,
+    }
+}
+
 /// How long changes are kept, in seconds. A follower polls every quarter second; one that
 /// falls further behind reloads everything.
 pub const KEEP_CHANGES_S: i64 = 3600;

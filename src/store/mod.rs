@@ -14,7 +14,7 @@ mod reports;
 mod repository;
 pub mod snapshot;
 
-pub use changes::{ChangeKind, Changes, KEEP_CHANGES_S};
+pub use changes::{layer_key, ChangeKind, Changes, KEEP_CHANGES_S};
 pub use location::{DatabaseUrl, Location};
 pub use planning::{GoalSettings, Measurement, StoredInitiative};
 pub use reports::Walk;

@@ -12,12 +12,12 @@ use crate::store::{Result, StoreError};
 
 /// Bumps the layers' generation and logs the change (in the caller's transaction, as its last
 /// statement before the commit: the change log's lock is held from here to the commit).
-fn bump_generation(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+fn bump_generation(tx: &mut postgres::Transaction<'_>, layer: crate::model::Layer) -> Result<()> {
     tx.batch_execute(
         "INSERT INTO meta(key, value) VALUES ('generation', '1')
          ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text;",
     )?;
-    log_change(tx, "layers", None)
+    log_change(tx, "layers", Some(crate::store::layer_key(layer)))
 }
 
 impl PgStore {
@@ -98,7 +98,7 @@ impl PgStore {
             )?;
         }
         // Last, so that the change log's lock is held for the commit only.
-        bump_generation(&mut tx)?;
+        bump_generation(&mut tx, crate::model::Layer::Incidents)?;
         tx.commit()?;
         Ok(Some(added as usize))
     }
@@ -136,7 +136,7 @@ impl PgStore {
             )?;
             added += usize::from(row.get::<_, bool>(0));
         }
-        bump_generation(&mut tx)?;
+        bump_generation(&mut tx, crate::model::Layer::Observations)?;
         tx.commit()?;
         Ok(added)
     }
@@ -145,7 +145,7 @@ impl PgStore {
     pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
         let mut tx = self.client.get_mut().transaction()?;
         upsert_districts_in(&mut tx, districts, source)?;
-        bump_generation(&mut tx)?;
+        bump_generation(&mut tx, crate::model::Layer::Districts)?;
         tx.commit()?;
         Ok(districts.len())
     }
@@ -175,7 +175,7 @@ impl PgStore {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&digest],
         )?;
-        bump_generation(&mut tx)?;
+        bump_generation(&mut tx, crate::model::Layer::Districts)?;
         tx.commit()?;
         Ok(true)
     }
