@@ -68,26 +68,46 @@ if [ "$incidents" -gt 0 ]; then
 fi
 
 ports=($(free_port) $(free_port) $(free_port))
-for p in "${ports[@]}"; do
-  t0=$(date +%s.%N)
-  serve "$p"
-  wait_up "http://127.0.0.1:$p"
-  echo "replica on :$p serving after $(python3 -c "print(round($(date +%s.%N) - $t0, 2))") s"
-done
+replicas=()
+start_replicas() {
+  replicas=()
+  for p in "${ports[@]}"; do
+    t0=$(date +%s.%N)
+    serve "$p"
+    replicas+=($!)
+    wait_up "http://127.0.0.1:$p"
+    echo "replica on :$p serving after $(python3 -c "print(round($(date +%s.%N) - $t0, 2))") s"
+  done
+}
+start_replicas
 
 if [ "$incidents" -gt 0 ]; then
   echo "== one observation through replica 1, until replica 2 serves it (5 times)"
   police=$(HOTSPOT_DATABASE_URL=$db $bin token create --role police --name bench-police 2>/dev/null)
-  for n in 1 2 3 4 5; do
-    before=$(curl -s "http://127.0.0.1:${ports[1]}/api/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["observations"])')
-    body="{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[12.553,55.687]},\"properties\":{\"kind\":\"lighting\",\"rating\":2,\"note\":\"bench $n\",\"observed_at\":\"2024-01-0${n}T20:00:00Z\",\"source_id\":\"bench-obs-$n\"}}]}"
-    t0=$(date +%s.%N)
-    curl -sf -o /dev/null -X POST -H "Authorization: Bearer $police" -H 'Content-Type: application/geo+json' \
-      --data "$body" "http://127.0.0.1:${ports[0]}/api/collections/observations/items"
-    t1=$(date +%s.%N)
-    until [ "$(curl -s "http://127.0.0.1:${ports[1]}/api/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["observations"])')" -gt "$before" ]; do sleep 0.005; done
-    echo "observation $n: written in $(python3 -c "print(round(($t1 - $t0) * 1000))") ms, served by another replica after $(python3 -c "print(round(($(date +%s.%N) - $t0) * 1000))") ms"
-  done
+  python3 - "http://127.0.0.1:${ports[0]}" "http://127.0.0.1:${ports[1]}" "$police" <<'PY'
+import json, sys, time, urllib.request
+a, b, police = sys.argv[1:4]
+def observations(base):
+    with urllib.request.urlopen(base + "/api/health") as r:
+        return json.load(r)["counts"]["observations"]
+for n in range(1, 6):
+    before = observations(b)
+    body = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [12.553, 55.687]},
+        "properties": {"kind": "lighting", "rating": 2, "note": f"bench {n}",
+                       "observed_at": f"2024-01-0{n}T20:00:00Z", "source_id": f"bench-obs-{n}-{time.time()}"}}]}).encode()
+    req = urllib.request.Request(a + "/api/collections/observations/items", data=body, method="POST",
+        headers={"Authorization": "Bearer " + police, "Content-Type": "application/geo+json"})
+    t0 = time.monotonic()
+    urllib.request.urlopen(req).read()
+    t1 = time.monotonic()
+    while observations(b) <= before:
+        time.sleep(0.001)
+    t2 = time.monotonic()
+    print(f"observation {n}: written (and served by its replica) in {(t1 - t0) * 1000:.0f} ms, "
+          f"served by another replica {(t2 - t0) * 1000:.0f} ms after it was sent")
+    time.sleep(0.3)
+PY
 fi
 
 # HAProxy with the shipped configuration, its ports and socket changed.
@@ -99,11 +119,18 @@ haproxy -db -f "$dir/haproxy.cfg" >/dev/null 2>&1 &
 pids+=($!)
 wait_up "http://127.0.0.1:$hport"
 
-cat > "$dir/post.lua" <<'LUA'
+cat > "$dir/post.lua" <<LUA
+-- Each thread its own keys (each run too): wrk's threads share no random seed.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_tag", "$(date +%s%N)-" .. threads)
+end
+LUA
+cat >> "$dir/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 local n = 0
-local thread_tag = tostring(math.random(1, 1e9))
 local codes = {"poor_lighting", "dark_place", "harassment", "drug_dealing", "vandalism", "unsafe_crossing", "other"}
 request = function()
   n = n + 1
@@ -126,8 +153,16 @@ count() {
   curl -s -H "Authorization: Bearer $planner" "$1/api/reports?limit=1" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])'
 }
+# Each run starts from no reports (the report book's cost grows with the reports it holds).
+no_reports() {
+  for p in "${replicas[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
+  psql -q -h 127.0.0.1 -p "$pgport" -U postgres hotspot -c "TRUNCATE reports, moderation, report_keys, limit_hits"
+  start_replicas >/dev/null
+  sleep 1.5 # HAProxy's health checks take them back
+}
 load() { # name url
   local before after
+  no_reports
   before=$(count "http://127.0.0.1:${ports[0]}")
   echo "== $1: POST /open311/v2/requests.json, $conns connections, ${secs}s"
   wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$2/open311/v2/requests.json" \

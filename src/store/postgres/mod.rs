@@ -57,6 +57,9 @@ pub const CHANNEL: &str = "hotspot_changes";
 /// The statement that wakes the replicas at commit.
 const NOTIFY: &str = "NOTIFY hotspot_changes";
 
+/// How long a woken follower waits for further commits before it reads them all.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// A connection listening on [`CHANNEL`]: a replica's follower waits on it between polls of the
 /// change log, so a change reaches it at once rather than at the next poll. A wake-up carries
 /// nothing: the follower reads the log from its position, so a notification lost with a
@@ -104,7 +107,11 @@ impl ChangeListener {
                 .timeout_iter(timeout)
                 .next()
                 .map(|n| n.is_some());
-            // Several commits may have woken it: one catch-up reads them all.
+            // Under a stream of commits (reports through every replica), the commits of the
+            // next few milliseconds are read in the same catch-up, not one catch-up each.
+            if matches!(woken, Ok(true)) {
+                std::thread::sleep(COALESCE);
+            }
             woken.and_then(|w| notifications.iter().count().map(|_| w))
         };
         match waited {

@@ -149,14 +149,28 @@ impl ReportStore for PgStore {
 pub struct PgReportSink {
     url: String,
     client: postgres::Client,
+    /// The insert of a new report, prepared once per connection (a report costs round trips,
+    /// and the writer makes them one after another).
+    insert: postgres::Statement,
 }
+
+/// The insert of a new report (its id drawn by the writer).
+const INSERT_REPORT: &str =
+    "INSERT INTO reports(id, service_code, lon, lat, description, description_original, email,
+     first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at,
+     follow_salt, follow_hash, district)
+     VALUES ($14, $1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', 0, 0, $10, $10, $11, $12, $13)
+     ON CONFLICT (id) DO NOTHING";
 
 impl PgReportSink {
     /// Connects to the database at `url` (whose schema is already migrated).
     pub fn connect(url: &str) -> Result<PgReportSink> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        let insert = client.prepare(INSERT_REPORT)?;
         Ok(PgReportSink {
             url: url.to_owned(),
-            client: postgres::Client::connect(url, postgres::NoTls)?,
+            client,
+            insert,
         })
     }
 }
@@ -164,8 +178,9 @@ impl PgReportSink {
 impl ReportSink for PgReportSink {
     fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes> {
         if self.client.is_closed() {
-            self.client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+            *self = PgReportSink::connect(&self.url)?;
         }
+        let insert = self.insert.clone();
         let mut tx = self.client.transaction()?;
         // The stored reports this batch changes, locked in id order first: two replicas' batches
         // touching the same reports in opposite orders would otherwise deadlock.
@@ -189,11 +204,30 @@ impl ReportSink for PgReportSink {
                 &[&stored],
             )?;
         }
+        // Likewise the idempotency keys of its new reports: a client retrying through two
+        // replicas at once (or two clients with one key) would otherwise make two batches wait
+        // on each other's keys in opposite orders. In key order, one waits for the other's
+        // commit and then finds the key taken.
+        let mut keys: Vec<&str> = writes
+            .iter()
+            .filter_map(|w| match w {
+                ReportWrite::Insert(_, Some(k)) => Some(k.key.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !keys.is_empty() {
+            keys.sort_unstable();
+            keys.dedup();
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 16)) FROM unnest($1::text[]) AS k ORDER BY k",
+                &[&keys],
+            )?;
+        }
         let mut out = Vec::with_capacity(writes.len());
         let mut touched_ids: Vec<i64> = Vec::new();
         for w in writes {
             let mut job = tx.savepoint("job")?;
-            match apply(&mut job, w) {
+            match apply(&mut job, &insert, w) {
                 Ok(done) => {
                     job.commit()?;
                     match &done.1 {
@@ -225,12 +259,13 @@ impl ReportSink for PgReportSink {
 /// Applies one write in the open transaction `tx`.
 fn apply(
     tx: &mut postgres::Transaction<'_>,
+    insert: &postgres::Statement,
     w: ReportWrite,
 ) -> std::result::Result<(Written, Touched), WriteError> {
     let pg = |e: postgres::Error| WriteError::from(StoreError::from(e));
     match w {
         ReportWrite::Insert(new, None) => {
-            let id = insert_report(tx, &new)?;
+            let id = insert_report(tx, insert, &new)?;
             Ok((
                 Written::Id(id),
                 Touched::Inserted(Box::new(Report::from_new(id, *new))),
@@ -249,7 +284,7 @@ fn apply(
                 return replayed(id, &stored, asked);
             }
             let mut attempt = tx.savepoint("keyed").map_err(pg)?;
-            let id = insert_report(&mut attempt, &new)?;
+            let id = insert_report(&mut attempt, insert, &new)?;
             // Another replica may be writing the same key: this waits for its commit, and
             // then inserts nothing.
             let claimed = attempt
@@ -365,22 +400,14 @@ fn me_too(
 /// [`crate::store::reports`]), drawn again when taken.
 fn insert_report(
     tx: &mut postgres::Transaction<'_>,
+    stmt: &postgres::Statement,
     n: &NewReport,
 ) -> std::result::Result<i64, WriteError> {
-    let stmt = tx
-        .prepare(
-            "INSERT INTO reports(id, service_code, lon, lat, description, description_original, email,
-             first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at,
-             follow_salt, follow_hash, district)
-             VALUES ($14, $1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', 0, 0, $10, $10, $11, $12, $13)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .map_err(StoreError::from)?;
     for _ in 0..16 {
         let id = crate::store::reports::random_report_id();
         let inserted = tx
             .execute(
-                &stmt,
+                stmt,
                 &[
                     &n.service.code(),
                     &n.lon,
