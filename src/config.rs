@@ -50,6 +50,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// A secret setting: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
 /// The service's configuration after all layers are applied.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -78,6 +88,10 @@ pub struct Config {
     pub min_count: u32,
     /// Reports (and "me too"s) one client may send per 10 minutes; 0 = no limit.
     pub report_limit: usize,
+    /// The secret replicas over one database share to count each client's reports together
+    /// (their salts derive from it; the database never holds it). Without it, each replica
+    /// counts alone. Not printed.
+    pub rate_limit_secret: Option<Secret>,
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` / `Forwarded` headers name
     /// the client (rate limits) and whose `X-Forwarded-Host` names the host of links. Empty
     /// (the default): the TCP peer is the client and those headers are ignored.
@@ -98,6 +112,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
             report_limit: crate::reports::ratelimit::REPORTS_PER_WINDOW,
+            rate_limit_secret: None,
             trusted_proxies: Vec::new(),
         }
     }
@@ -118,6 +133,7 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     min_count: Option<u32>,
     report_limit: Option<usize>,
+    rate_limit_secret: Option<String>,
     trusted_proxies: Option<Vec<String>>,
 }
 
@@ -171,6 +187,15 @@ pub struct ServeArgs {
     /// Reports one client may send per 10 minutes; 0 = no limit [default: 5]
     #[arg(long, env = "HOTSPOT_REPORT_LIMIT", value_name = "N")]
     pub report_limit: Option<usize>,
+    /// A secret (16+ characters) every replica over one database is given alike, so that they
+    /// count each client's reports together [default: each replica counts alone]
+    #[arg(
+        long,
+        env = "HOTSPOT_RATE_LIMIT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub rate_limit_secret: Option<String>,
     /// Proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or CIDR
     /// blocks, comma-separated) [default: none]
     #[arg(
@@ -225,6 +250,9 @@ impl Config {
         if let Some(v) = file.report_limit {
             c.report_limit = v;
         }
+        if let Some(v) = file.rate_limit_secret {
+            c.rate_limit_secret = Some(Secret(v));
+        }
         if let Some(v) = file.trusted_proxies {
             c.trusted_proxies = v;
         }
@@ -265,6 +293,9 @@ impl Config {
         }
         if let Some(v) = args.report_limit {
             c.report_limit = v;
+        }
+        if let Some(v) = &args.rate_limit_secret {
+            c.rate_limit_secret = Some(Secret(v.clone()));
         }
         if let Some(v) = &args.trusted_proxies {
             c.trusted_proxies = v.clone();
@@ -317,6 +348,16 @@ impl Config {
             field: "trusted_proxies",
             reason,
         })?;
+        if self
+            .rate_limit_secret
+            .as_ref()
+            .is_some_and(|s| s.0.trim().chars().count() < 16)
+        {
+            return Err(ConfigError::Invalid {
+                field: "rate_limit_secret",
+                reason: "is shorter than 16 characters".into(),
+            });
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::Invalid {
                 field: "data_dir",

@@ -137,11 +137,15 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .context("the store cannot be loaded whole; refusing to serve with parts missing")?
         .with_min_count(config.min_count)
         .with_report_limit(config.report_limit)
+        .with_rate_limit_secret_opt(config.rate_limit_secret.as_ref().map(|s| s.0.as_str()))
         .with_trusted_proxies(
             api::client::TrustedProxies::parse(&config.trusted_proxies)
                 .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
         ),
     );
+    if config.database_url.is_some() && config.rate_limit_secret.is_none() {
+        tracing::warn!("no --rate-limit-secret (HOTSPOT_RATE_LIMIT_SECRET): this replica counts each client's reports alone; give every replica the same secret to count them together");
+    }
     // District members and the default study grid are computed while the server starts taking
     // requests (the first district query would otherwise pay for them).
     state.warm_in_background();

@@ -115,6 +115,15 @@ impl AppState {
         self
     }
 
+    /// Sets the secret replicas share for their rate limits, if given (see
+    /// [`Service::with_rate_limit_secret`]).
+    pub fn with_rate_limit_secret_opt(mut self, secret: Option<&str>) -> Self {
+        if let Some(s) = secret {
+            self.service = self.service.with_rate_limit_secret(s);
+        }
+        self
+    }
+
     /// The tile cache for the snapshot `version`; a new, empty one when the data changed.
     pub(crate) fn tile_cache(&self, version: &str) -> Arc<tiles::TileCache> {
         let current = self.tiles.load_full();

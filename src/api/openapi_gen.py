@@ -253,7 +253,8 @@ schemas["Health"] = {
     "type": "object",
     "required": ["status", "version", "data_version", "counts", "synthetic", "uptime_s"],
     "properties": {
-        "status": {"const": "ok"},
+        "status": {"enum": ["ok", "stale"], "description": "`stale` (with 503) when the server has failed to follow its store for more than 3 s: it cannot learn of token revocations or other replicas' writes, so a load balancer should send requests elsewhere."},
+        "store_unreachable_s": {"type": ["number", "null"], "minimum": 0, "description": "Seconds for which following the store has failed; null while it works."},
         "version": SOFTWARE_VERSION,
         "data_version": DATA_VERSION,
         "counts": {"type": "object", "required": ["districts", "incidents", "observations"],
@@ -920,7 +921,7 @@ responses = {
                          "headers": {"Allow": {"schema": {"type": "string"}, "description": "e.g. `GET, HEAD`."}}},
     "PayloadTooLarge": problem_response("The request body is larger than 64 MiB."),
     "Unprocessable": problem_response("Well-formed, but the data cannot answer it (e.g. fewer than 30 incidents in the study area, no incidents in the year)."),
-    "Conflict": problem_response("The report was moderated by someone else (here or through another replica) again and again while this action was decided; reload it and decide again."),
+    "Conflict": problem_response("The report was moderated by someone else (here or through another replica) while this action was decided; nothing was written: reload it and decide again."),
     "ImportRefused": {"description": "Some records were refused, so nothing was imported (all-or-nothing); every refusal is in `summary.rejected`. Send `skip_invalid=true` to import the rest.",
                       "content": {"application/problem+json": {"schema": sref("ImportRefused")}}},
 }
@@ -987,7 +988,7 @@ def op(path, method, **kw):
 op("/api", "get", tags=["features"], operationId="getLandingPage", description="Title, description, attribution and links: the API definition (`service-desc`, this document) and its documentation (`service-doc`), the conformance classes, the collections, the health check and the web map. Takes no parameters.",
    responses={"200": json_ok(sref("LandingPage"), "The landing page."), **api_errors(401)})
 op("/api/conformance", "get", tags=["features"], operationId="getConformance", description="OGC API – Features Part 1 Core and GeoJSON.", responses={"200": json_ok(sref("Conformance"), "The conformance classes."), **api_errors(401)})
-op("/api/health", "get", tags=["features"], operationId="getHealth", description="Liveness with the records loaded per layer, how many are synthetic, and the data version.", responses={"200": json_ok(sref("Health"), "The service is up."), **api_errors(401)})
+op("/api/health", "get", tags=["features"], operationId="getHealth", description="Liveness with the records loaded per layer, how many are synthetic, and the data version; 503 when the server cannot follow its store.", responses={"200": json_ok(sref("Health"), "The service is up."), "503": json_ok(sref("Health"), "The server has failed to follow its store for more than 3 s (status `stale`)."), **api_errors(401)})
 op("/api/collections", "get", tags=["features"], operationId="getCollections", description="Metadata of `districts`, `incidents` and `observations`: extent, links, and for incidents the 9 categories with Danish and English labels, for observations the 7 kinds.",
    responses={"200": json_ok(sref("Collections"), "The collections."), **api_errors(401)})
 op("/api/collections/{collectionId}", "get", tags=["features"], operationId="getCollection", parameters=[{"name": "collectionId", "in": "path", "required": True, "description": "The collection.",
@@ -1289,7 +1290,7 @@ op("/api/reports", "get", tags=["reports"], operationId="getReportQueue", descri
    responses={"200": json_ok(sref("ReportQueue"), "A page of reports.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
               **api_errors(400, 401, 403)})
 op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is. "
-   "The action is decided on the report as stored when it is written: if another moderator (on any replica) changed it meanwhile, the rules are applied again to the report as it now is — so a rejection is never undone by an action decided on the report as it was, and an action the new state forbids is refused (400); after three such rounds, 409." + PLANNER_ONLY,
+   "The action is written only if the report is still as the moderator's replica held it when deciding: if another moderator (on any replica) changed it meanwhile, nothing is written and the answer is 409 — so a rejection is never undone by an action decided on the report as it was; reload the report and decide again." + PLANNER_ONLY,
    parameters=[REPORT_ID_PATH],
    requestBody={"required": True, "content": {"application/json": {"schema": sref("ModerationRequest"),
                                                                     "example": {"action": "set_status", "status": "in_progress", "status_note": "Vi har bestilt en ny lampe."}}}},

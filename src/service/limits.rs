@@ -2,7 +2,9 @@
 //! "me too" per client and report a day — kept in this process's memory on SQLite (one server)
 //! and in the database on PostgreSQL, where N replicas must allow a client what one would.
 //! Either way a client is known only by salted digests of its addresses (see
-//! [`crate::reports::ratelimit`]).
+//! [`crate::reports::ratelimit`]). In the database the salts come from a secret the replicas
+//! share (`--rate-limit-secret`) and the database never sees, so a copy of it cannot be tried
+//! against all addresses.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,6 +18,32 @@ const ME_TOO_S: i64 = 86_400;
 /// The window of the report limit, in seconds.
 const WINDOW_S: i64 = 600;
 
+/// Seconds a client is asked to wait when the shared limit cannot be asked.
+const UNREACHABLE_WAIT_S: u64 = 30;
+
+/// The salt of `period` for `purpose`: derived from the replicas' shared `secret`, so that every
+/// replica salts alike while the database, which keeps the digests, never holds a salt.
+fn salt_of(secret: &[u8; 32], purpose: &str, period: i64) -> [u8; 16] {
+    let hex = crate::reports::keyed_digest(
+        secret,
+        b"limit-salt:",
+        format!("{purpose}:{period}").as_bytes(),
+    );
+    let mut salt = [0u8; 16];
+    for (s, pair) in salt.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *s = u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("0"), 16).unwrap_or(0);
+    }
+    salt
+}
+
+/// A secret for this process alone, when the operator gave none: the limits then still hold
+/// per replica, and nothing the database keeps can be tried against addresses.
+pub(super) fn process_secret() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    let _ = getrandom::fill(&mut s);
+    s
+}
+
 /// The limits, where they are kept.
 pub(super) enum Limits {
     /// In this process's memory (one server on SQLite).
@@ -27,6 +55,9 @@ pub(super) enum Limits {
     Shared {
         store: Mutex<PgStore>,
         per_window: usize,
+        /// The secret the salts are derived from: the same on every replica (given by the
+        /// operator), never in the database.
+        secret: [u8; 32],
     },
 }
 
@@ -43,7 +74,11 @@ impl Limits {
     pub(super) fn with_per_window(self, per_window: usize) -> Limits {
         match self {
             Limits::Memory { .. } => Limits::memory(per_window),
-            Limits::Shared { store, .. } => Limits::Shared { store, per_window },
+            Limits::Shared { store, secret, .. } => Limits::Shared {
+                store,
+                per_window,
+                secret,
+            },
         }
     }
 
@@ -53,7 +88,11 @@ impl Limits {
     pub(super) fn check_report(&self, keys: &[&str]) -> Result<(), u64> {
         match self {
             Limits::Memory { reports, .. } => reports.check_keys(keys),
-            Limits::Shared { store, per_window } => {
+            Limits::Shared {
+                store,
+                per_window,
+                secret,
+            } => {
                 if *per_window == usize::MAX {
                     return Ok(());
                 }
@@ -61,25 +100,23 @@ impl Limits {
                 let store = store.lock().unwrap_or_else(|e| e.into_inner());
                 // A new salt every six windows, the previous one consulted for one more.
                 let period = now.div_euclid(WINDOW_S * 6);
-                let counted = (|| {
-                    let salt = store.limit_salt("reports", period)?;
-                    let before = store.limit_salt("reports", period - 1)?;
-                    let digests = |salt: &[u8; 16]| -> Vec<Vec<u8>> {
-                        keys.iter()
-                            .map(|k| salted_key(salt, &[k.as_bytes()]).to_vec())
-                            .collect()
-                    };
-                    store.count_event(
-                        &digests(&salt),
-                        &digests(&before),
-                        *per_window,
-                        WINDOW_S,
-                        now,
-                    )
-                })();
+                let digests = |salt: [u8; 16]| -> Vec<Vec<u8>> {
+                    keys.iter()
+                        .map(|k| salted_key(&salt, &[k.as_bytes()]).to_vec())
+                        .collect()
+                };
+                let counted = store.count_event(
+                    &digests(salt_of(secret, "reports", period)),
+                    &digests(salt_of(secret, "reports", period - 1)),
+                    *per_window,
+                    WINDOW_S,
+                    now,
+                );
+                // A database that cannot be asked refuses for now rather than letting every
+                // report through (its connection is made again at the next call).
                 counted.unwrap_or_else(|e| {
                     tracing::warn!("the shared rate limit could not be asked: {e}");
-                    Ok(())
+                    Err(UNREACHABLE_WAIT_S)
                 })
             }
         }
@@ -95,24 +132,24 @@ impl Limits {
                 let firsts: Vec<bool> = keys.iter().map(|k| me_too.first(k, &what)).collect();
                 firsts.into_iter().all(|f| f)
             }
-            Limits::Shared { store, .. } => {
+            Limits::Shared { store, secret, .. } => {
                 let now = chrono::Utc::now().timestamp();
                 let store = store.lock().unwrap_or_else(|e| e.into_inner());
                 let period = now.div_euclid(ME_TOO_S);
-                let firsts = (|| {
-                    let salt = store.limit_salt("me_too", period)?;
-                    keys.iter()
-                        .map(|k| {
-                            let key = salted_key(&salt, &[k.as_bytes(), &[0], what.as_bytes()]);
-                            store.first_event(&key, (period + 1) * ME_TOO_S)
-                        })
-                        .collect::<crate::store::Result<Vec<bool>>>()
-                })();
+                let salt = salt_of(secret, "me_too", period);
+                let firsts = keys
+                    .iter()
+                    .map(|k| {
+                        let key = salted_key(&salt, &[k.as_bytes(), &[0], what.as_bytes()]);
+                        store.first_event(&key, (period + 1) * ME_TOO_S)
+                    })
+                    .collect::<crate::store::Result<Vec<bool>>>();
                 match firsts {
                     Ok(f) => f.into_iter().all(|f| f),
                     Err(e) => {
+                        // Not counted rather than counted twice.
                         tracing::warn!("the shared \"me too\" record could not be asked: {e}");
-                        true
+                        false
                     }
                 }
             }

@@ -146,6 +146,9 @@ pub struct Service {
     demo: bool,
     /// Whether the store is PostgreSQL (see [`Service::off_runtime`]).
     postgres: bool,
+    /// Since when the background follower has failed to read the change feed, Unix
+    /// milliseconds (0 while it reads it, or none runs).
+    failing_since: std::sync::atomic::AtomicI64,
     /// Where the store lives.
     location: crate::store::Location,
     /// A connection that follows the change feed for the layers and tokens.
@@ -215,6 +218,7 @@ impl Service {
                         .map_err(part("rate limits"))?,
                 ),
                 per_window: crate::reports::ratelimit::REPORTS_PER_WINDOW,
+                secret: limits::process_secret(),
             },
         };
         Ok(Service {
@@ -231,6 +235,7 @@ impl Service {
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             demo,
             postgres: location.is_postgres(),
+            failing_since: std::sync::atomic::AtomicI64::new(0),
             location,
             following: Mutex::new(following),
             populations: Mutex::new(None),
@@ -252,6 +257,17 @@ impl Service {
             per_10_minutes
         };
         self.limits = self.limits.with_per_window(per_window);
+        self
+    }
+
+    /// Sets the secret the replicas share for their rate limits on PostgreSQL (see
+    /// [`limits`]); without it each replica salts with a secret of its own, and a client's
+    /// reports are counted per replica.
+    pub fn with_rate_limit_secret(mut self, secret: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        if let limits::Limits::Shared { secret: s, .. } = &mut self.limits {
+            s.copy_from_slice(&Sha256::digest(secret.as_bytes()));
+        }
         self
     }
 
@@ -608,6 +624,27 @@ impl Service {
         })
     }
 
+    /// Seconds for which the background follower has failed to read the store's change feed
+    /// (`None` while it reads it): a server whose store went away cannot learn of revocations
+    /// or others' writes, and says so in its health.
+    pub fn follow_failing_s(&self) -> Option<f64> {
+        let since = self
+            .failing_since
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (since > 0).then(|| (chrono::Utc::now().timestamp_millis() - since).max(0) as f64 / 1000.0)
+    }
+
+    /// Records whether the latest poll of the change feed succeeded.
+    fn mark_followed(&self, ok: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if ok {
+            self.failing_since.store(0, Relaxed);
+        } else if self.failing_since.load(Relaxed) == 0 {
+            self.failing_since
+                .store(chrono::Utc::now().timestamp_millis(), Relaxed);
+        }
+    }
+
     /// Deletes the change log's rows older than [`crate::store::KEEP_CHANGES_S`].
     fn prune_changes(&self) {
         let guard = self.following.lock().unwrap_or_else(|e| e.into_inner());
@@ -712,8 +749,10 @@ pub fn follow_in_background<S: AsRef<Service> + Send + Sync + 'static>(
             let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.follow_store()));
             let Ok(polled) = polled else {
                 tracing::error!("following the store panicked; trying again");
+                s.mark_followed(false);
                 continue;
             };
+            s.mark_followed(polled.is_ok());
             match polled {
                 Ok(true) => {
                     let c = s.catalog();

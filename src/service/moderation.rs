@@ -146,27 +146,23 @@ impl Service {
     ///
     /// The rules are applied to the report as this process holds it, and the write is made
     /// only if the report's moderated state is still stored so. When another moderator (here or
-    /// on another replica) changed it meanwhile, the report is read again and the rules applied
-    /// to it afresh — so a rejection is never overwritten by a decision made on the report as
-    /// it was before, and an action the new state forbids is refused as such.
+    /// on another replica) changed it meanwhile, nothing is written and the answer is a
+    /// conflict (409): the moderator decided on a report that is no longer as they saw it — a
+    /// publication must not undo a rejection it never saw — so they reload it and decide again.
     pub fn moderate(&self, id: i64, m: &Moderation, actor: &str) -> ServiceResult<Report> {
         let book = self.reports();
-        for _ in 0..3 {
-            let r = book
-                .get(id)
-                .ok_or_else(|| ServiceError::NotFound(format!("no report {id}")))?;
-            let now = chrono::Utc::now().timestamp();
-            let (updated, entry, duplicate) = apply(&r, m, actor, now, |t| book.get(t))?;
-            match self.store_moderation(r, updated, entry, duplicate) {
-                Err(crate::store::writer::WriteError::Conflict(_)) => {
-                    // Read what was committed meanwhile, then decide again.
-                    self.catch_up_reports()?;
-                }
-                done => return Ok(done?),
+        let r = book
+            .get(id)
+            .ok_or_else(|| ServiceError::NotFound(format!("no report {id}")))?;
+        let now = chrono::Utc::now().timestamp();
+        let (updated, entry, duplicate) = apply(&r, m, actor, now, |t| book.get(t))?;
+        match self.store_moderation(r, updated, entry, duplicate) {
+            Err(crate::store::writer::WriteError::Conflict(why)) => {
+                // So that the moderator's reload shows what was decided meanwhile.
+                self.catch_up_reports()?;
+                Err(ServiceError::Conflict(why))
             }
+            done => Ok(done?),
         }
-        Err(ServiceError::Conflict(
-            crate::store::writer::MODERATED_MEANWHILE.into(),
-        ))
     }
 }

@@ -14,7 +14,7 @@ impl TokenStore for PgStore {
         hash: &str,
         now: i64,
     ) -> Result<i64> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let id: i64 = tx
             .query_one(
@@ -29,7 +29,7 @@ impl TokenStore for PgStore {
     }
 
     fn tokens(&self) -> Result<Vec<StoredToken>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT id, name, role, salt, hash, created_at, revoked_at FROM tokens ORDER BY id DESC",
             &[],
         )?;
@@ -48,7 +48,7 @@ impl TokenStore for PgStore {
     }
 
     fn revoke_token(&self, id: i64, now: i64) -> Result<bool> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let n = tx.execute(
             "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
@@ -85,7 +85,7 @@ impl AuditStore for PgStore {
     }
 
     fn audit(&self, limit: usize, offset: usize) -> Result<(Vec<AuditEntry>, i64)> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.client()?;
         let total: i64 = client.query_one("SELECT count(*) FROM audit", &[])?.get(0);
         let rows = client.query(
             "SELECT id, at, actor, role, action, collection, format, query, features

@@ -17,7 +17,7 @@ impl ChangeFeed for PgStore {
     }
 
     fn changes_since(&self, after: i64, kind: ChangeKind) -> Result<Changes> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.client()?;
         let row = client.query_one("SELECT min(seq), coalesce(max(seq), 0) FROM changes", &[])?;
         let (first, now): (Option<i64>, i64) = (row.get(0), row.get(1));
         if now <= after {
@@ -40,11 +40,11 @@ impl ChangeFeed for PgStore {
     }
 
     fn prune_changes(&self, now: i64) -> Result<usize> {
-        self.client.borrow_mut().execute(
+        self.client()?.execute(
             "DELETE FROM report_keys WHERE created_at < $1",
             &[&(now - crate::store::reports::KEEP_REPORT_KEYS_S)],
         )?;
-        Ok(self.client.borrow_mut().execute(
+        Ok(self.client()?.execute(
             "DELETE FROM changes WHERE at < $1 AND seq < (SELECT max(seq) FROM changes)",
             &[&(now - KEEP_CHANGES_S)],
         )? as usize)

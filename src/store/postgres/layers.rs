@@ -32,7 +32,7 @@ impl PgStore {
         commit: &mut dyn FnMut() -> bool,
     ) -> Result<Option<usize>> {
         let key = self.public_id_key()?;
-        let client = self.client.get_mut();
+        let client = self.client_mut()?;
         let mut tx = client.transaction()?;
         tx.batch_execute(
             "LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE;
@@ -110,7 +110,7 @@ impl PgStore {
         observations: &[NewObservation],
         walk: Option<i64>,
     ) -> Result<usize> {
-        let mut tx = self.client.get_mut().transaction()?;
+        let mut tx = self.client_mut()?.transaction()?;
         let stmt = tx.prepare(
             "INSERT INTO observations(kind, rating, note, observed_at, lon, lat, source, source_id, synthetic, walk_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -143,7 +143,7 @@ impl PgStore {
 
     /// Inserts or replaces districts by id, in one transaction, marked with `source`.
     pub fn upsert_districts(&mut self, districts: &[District], source: &str) -> Result<usize> {
-        let mut tx = self.client.get_mut().transaction()?;
+        let mut tx = self.client_mut()?.transaction()?;
         upsert_districts_in(&mut tx, districts, source)?;
         bump_generation(&mut tx, crate::model::Layer::Districts)?;
         tx.commit()?;
@@ -153,7 +153,7 @@ impl PgStore {
     /// Replaces the shipped districts with `districts` in one transaction, unless the database
     /// already holds the shipped set whose digest is `digest`. Returns whether it wrote.
     pub fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
-        let mut tx = self.client.get_mut().transaction()?;
+        let mut tx = self.client_mut()?.transaction()?;
         // Replicas starting together: one writes, the others then find the digest.
         tx.execute(
             "SELECT pg_advisory_xact_lock($1)",

@@ -149,7 +149,7 @@ impl PgStore {
     /// Applies the migrations this database lacks, each in one transaction, under an advisory
     /// lock held until it commits.
     fn migrate(&mut self) -> Result<()> {
-        let client = self.client.get_mut();
+        let client = self.client_mut()?;
         let newest = schema::MIGRATIONS.len() as i64;
         loop {
             let mut tx = client.transaction()?;
@@ -177,6 +177,26 @@ impl PgStore {
         }
     }
 
+    /// The connection, made again first if it was lost (a restart or failover of the
+    /// database, a cut idle connection): a replica never goes on with a dead connection, which
+    /// would leave it serving revoked tokens and unlimited reports while its reads fail.
+    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
+        let mut client = self.client.borrow_mut();
+        if client.is_closed() {
+            *client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        }
+        Ok(client)
+    }
+
+    /// [`PgStore::client`] for `&mut self`.
+    fn client_mut(&mut self) -> Result<&mut postgres::Client> {
+        let client = self.client.get_mut();
+        if client.is_closed() {
+            *client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        }
+        Ok(client)
+    }
+
     /// The schema version (migrations applied).
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
@@ -199,7 +219,7 @@ impl PgStore {
     /// Every district, bydele first, then safety districts, then roder, each by number (as
     /// the SQLite store orders them).
     pub fn load_districts(&self) -> Result<Vec<District>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT id, name, level, population, parent, geometry FROM districts
              ORDER BY CASE level WHEN 'bydel' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,
                       (substring(id FROM '[0-9]+$'))::bigint NULLS LAST, id",
@@ -240,7 +260,7 @@ impl PgStore {
     /// and first-round public ids stored with them.
     pub fn load_incidents(&self, with_synthetic: bool) -> Result<Incidents> {
         use fallible_iterator::FallibleIterator;
-        let mut client = self.client.borrow_mut();
+        let mut client = self.client()?;
         let n: i64 = client
             .query_one("SELECT count(*) FROM incidents", &[])?
             .get(0);
@@ -271,7 +291,7 @@ impl PgStore {
 
     /// Every observation by id; synthetic ones only when `with_synthetic`.
     pub fn load_observations(&self, with_synthetic: bool) -> Result<Vec<Observation>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT id, kind, rating, note, observed_at, lon, lat, source, source_id
              FROM observations WHERE synthetic = 0 OR $1 ORDER BY id",
             &[&with_synthetic],
@@ -306,7 +326,7 @@ impl PgStore {
             Layer::Incidents => "SELECT count(*) FROM incidents",
             Layer::Observations => "SELECT count(*) FROM observations",
         };
-        Ok(self.client.borrow_mut().query_one(sql, &[])?.get(0))
+        Ok(self.client()?.query_one(sql, &[])?.get(0))
     }
 }
 
@@ -357,7 +377,7 @@ impl LayerStore for PgStore {
             .map(|r| r.get(0)))
     }
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.client.borrow_mut().execute(
+        self.client()?.execute(
             "INSERT INTO meta(key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&key, &value],

@@ -29,7 +29,7 @@ impl PlanningStore for PgStore {
     }
 
     fn initiatives(&self) -> Result<Vec<StoredInitiative>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT id, feature, published FROM initiatives ORDER BY id",
             &[],
         )?;
@@ -50,7 +50,7 @@ impl PlanningStore for PgStore {
         published: bool,
         now: i64,
     ) -> Result<bool> {
-        let n = self.client.borrow_mut().execute(
+        let n = self.client()?.execute(
             "UPDATE initiatives SET feature = $2, published = $3, updated_at = $4 WHERE id = $1",
             &[&id, &feature.to_string(), &i32::from(published), &now],
         )?;
@@ -72,7 +72,7 @@ impl PlanningStore for PgStore {
         actor: &str,
         now: i64,
     ) -> Result<()> {
-        let mut tx = self.client.get_mut().transaction()?;
+        let mut tx = self.client_mut()?.transaction()?;
         let stmt = tx.prepare(
             "INSERT INTO goal_measurements(goal_id, period, value, note, source, entered_by, entered_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -87,7 +87,7 @@ impl PlanningStore for PgStore {
     }
 
     fn delete_measurement(&self, goal: &str, period: &str) -> Result<bool> {
-        let n = self.client.borrow_mut().execute(
+        let n = self.client()?.execute(
             "DELETE FROM goal_measurements WHERE goal_id = $1 AND period = $2",
             &[&goal, &period],
         )?;
@@ -95,7 +95,7 @@ impl PlanningStore for PgStore {
     }
 
     fn measurements(&self) -> Result<Vec<(String, Measurement)>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT goal_id, period, value, note, source, entered_by, entered_at
              FROM goal_measurements ORDER BY goal_id, period",
             &[],
@@ -119,7 +119,7 @@ impl PlanningStore for PgStore {
     }
 
     fn goal_settings(&self) -> Result<Vec<(String, GoalSettings)>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT goal_id, baseline_period, baseline_value, target, owner
              FROM goal_settings ORDER BY goal_id",
             &[],
@@ -146,7 +146,7 @@ impl PlanningStore for PgStore {
             Some((p, v)) => (Some(p.as_str()), Some(*v)),
             None => (None, None),
         };
-        self.client.borrow_mut().execute(
+        self.client()?.execute(
             "INSERT INTO goal_settings(goal_id, baseline_period, baseline_value, target, owner, updated_by, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (goal_id) DO UPDATE SET
              baseline_period = excluded.baseline_period, baseline_value = excluded.baseline_value,

@@ -54,7 +54,7 @@ fn report_from(r: &postgres::Row) -> Result<Report> {
 
 impl ReportStore for PgStore {
     fn load_reports(&self) -> Result<Vec<Report>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             &format!("SELECT {REPORT_COLUMNS} FROM reports ORDER BY id"),
             &[],
         )?;
@@ -62,7 +62,7 @@ impl ReportStore for PgStore {
     }
 
     fn load_report(&self, id: i64) -> Result<Option<Report>> {
-        let row = self.client.borrow_mut().query_opt(
+        let row = self.client()?.query_opt(
             &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1"),
             &[&id],
         )?;
@@ -70,7 +70,7 @@ impl ReportStore for PgStore {
     }
 
     fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT report_id, at, actor, action, reason, status, status_note, duplicate_of
              FROM moderation WHERE report_id = $1 ORDER BY id",
             &[&report_id],
@@ -112,7 +112,7 @@ impl ReportStore for PgStore {
     }
 
     fn walks(&self) -> Result<Vec<Walk>> {
-        let rows = self.client.borrow_mut().query(
+        let rows = self.client()?.query(
             "SELECT w.id, w.title, w.date, w.route, w.participants, w.created_by,
                     (SELECT count(*) FROM observations o WHERE o.walk_id = w.id)
              FROM walks w ORDER BY w.date DESC, w.id DESC",

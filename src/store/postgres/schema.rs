@@ -343,17 +343,11 @@ CREATE TABLE report_keys (
     created_at   bigint NOT NULL
 );
 ", "
--- Rate limits shared by the replicas: salted digests of clients, never addresses; the salts
--- are random per period and deleted with the period after next.
-CREATE TABLE limit_salts (
-    purpose text NOT NULL,
-    period  bigint NOT NULL,
-    salt    bytea NOT NULL,
-    PRIMARY KEY (purpose, period)
-);
+-- Rate limits shared by the replicas: digests of clients under salts the replicas derive from
+-- a secret the database never holds; never addresses.
 CREATE TABLE limit_hits (
     key bytea NOT NULL,
-    at  bigint NOT NULL             -- Unix seconds
+    at  bigint NOT NULL             -- Unix seconds, to the minute
 );
 CREATE INDEX limit_hits_key ON limit_hits(key, at);
 CREATE TABLE limit_once (
