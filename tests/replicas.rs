@@ -801,7 +801,10 @@ fn a_replica_makes_lost_database_connections_again() {
     let cluster = common::pg::PgCluster::start();
     let db = cluster.database("reconnect");
     let dir = common::temp_dir("replica-reconnect");
-    let planner = cli(&db, &["token", "create", "--role", "planner", "--name", "s"]);
+    let planner = cli(
+        &db,
+        &["token", "create", "--role", "planner", "--name", "s"],
+    );
     let data = dir.join("r");
     std::fs::create_dir_all(&data).unwrap();
     let replica = Replica::start(&db, &data, common::free_port());
