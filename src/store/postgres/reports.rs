@@ -145,14 +145,20 @@ impl ReportStore for PgStore {
 
 /// The report writer's connection to PostgreSQL (see [`crate::store::writer`]). A lost
 /// connection fails the batch it was writing (none of it was acknowledged) and is made again
-/// for the next.
+/// for the next; one that was idle is checked first (see [`IDLE_CHECK`]).
 pub struct PgReportSink {
     url: String,
     client: postgres::Client,
+    /// When the connection was last used.
+    used: std::time::Instant,
     /// The insert of a new report, prepared once per connection (a report costs round trips,
     /// and the writer makes them one after another).
     insert: postgres::Statement,
 }
+
+/// How long the writer's connection may sit idle before it is checked (one round trip) ahead
+/// of a batch: under a stream of reports it never is, and a quiet one can spare the time.
+const IDLE_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The insert of a new report (its id drawn by the writer).
 const INSERT_REPORT: &str =
@@ -170,6 +176,7 @@ impl PgReportSink {
         Ok(PgReportSink {
             url: url.to_owned(),
             client,
+            used: std::time::Instant::now(),
             insert,
         })
     }
@@ -177,9 +184,18 @@ impl PgReportSink {
 
 impl ReportSink for PgReportSink {
     fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes> {
-        if self.client.is_closed() {
+        // A connection the server ended (a restart, a failover, a cut idle connection) shows
+        // only when used, and would fail the batch: one idle for a while is checked first.
+        if self.client.is_closed()
+            || (self.used.elapsed() > IDLE_CHECK
+                && self
+                    .client
+                    .is_valid(std::time::Duration::from_secs(2))
+                    .is_err())
+        {
             *self = PgReportSink::connect(&self.url)?;
         }
+        self.used = std::time::Instant::now();
         let insert = self.insert.clone();
         let mut tx = self.client.transaction()?;
         // The stored reports this batch changes, locked in id order first: two replicas' batches
