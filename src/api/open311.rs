@@ -403,10 +403,7 @@ pub fn nearby_for_reporter(
         reports::nearby_published(all, service, (lon, lat), now)
             .into_iter()
             .take(5)
-            .filter_map(|(id, d)| {
-                let i = all.binary_search_by_key(&id, |r| r.id).ok()?;
-                Some(DuplicateJson::of(&all[i], d))
-            })
+            .filter_map(|(id, d)| Some(DuplicateJson::of(all.by_id(id)?, d)))
             .collect()
     })
 }
@@ -425,10 +422,7 @@ pub fn duplicates_for_moderator(
         reports::possible_duplicates(all, service, (lon, lat), now, except)
             .into_iter()
             .take(5)
-            .filter_map(|(id, d)| {
-                let i = all.binary_search_by_key(&id, |r| r.id).ok()?;
-                Some(DuplicateJson::of(&all[i], d.round()))
-            })
+            .filter_map(|(id, d)| Some(DuplicateJson::of(all.by_id(id)?, d.round())))
             .collect()
     })
 }

@@ -356,48 +356,82 @@ pub struct ModerationEntry {
     pub duplicate_of: Option<i64>,
 }
 
-/// Every report, in id order, shared by the handlers and the writer, with each report's public
-/// JSON made when it changes (the public list of 10,000 reports is then a concatenation).
+/// Every report, shared by the handlers and the writer, with each report's public JSON made
+/// when it changes (the public list of 10,000 reports is then a concatenation). Reports are
+/// kept in the order they came (their ids are random): adding one costs the same however many
+/// the book holds.
 pub struct ReportBook {
     inner: RwLock<Inner>,
     render: fn(&Report) -> Vec<u8>,
 }
 
 struct Inner {
-    reports: Vec<Report>,
+    reports: Reports,
     public: Vec<std::sync::Arc<[u8]>>,
+}
+
+/// The reports of a [`ReportBook`], in no particular order (a slice), and found by id.
+#[derive(Default)]
+pub struct Reports {
+    list: Vec<Report>,
+    at: std::collections::HashMap<i64, usize>,
+}
+
+impl std::ops::Deref for Reports {
+    type Target = [Report];
+    fn deref(&self) -> &[Report] {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Reports {
+    type Item = &'a Report;
+    type IntoIter = std::slice::Iter<'a, Report>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl Reports {
+    fn new(list: Vec<Report>) -> Reports {
+        let at = list.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        Reports { list, at }
+    }
+
+    /// The report with `id`.
+    pub fn by_id(&self, id: i64) -> Option<&Report> {
+        self.at.get(&id).map(|&i| &self.list[i])
+    }
 }
 
 impl ReportBook {
     /// A book holding `reports`, rendering each one's public JSON with `render`.
-    pub fn new(mut reports: Vec<Report>, render: fn(&Report) -> Vec<u8>) -> ReportBook {
-        reports.sort_by_key(|r| r.id);
+    pub fn new(reports: Vec<Report>, render: fn(&Report) -> Vec<u8>) -> ReportBook {
         let public = reports.iter().map(|r| render(r).into()).collect();
         ReportBook {
-            inner: RwLock::new(Inner { reports, public }),
+            inner: RwLock::new(Inner {
+                reports: Reports::new(reports),
+                public,
+            }),
             render,
         }
     }
 
     /// Runs `f` over the reports.
-    pub fn read<T>(&self, f: impl FnOnce(&[Report]) -> T) -> T {
+    pub fn read<T>(&self, f: impl FnOnce(&Reports) -> T) -> T {
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
         f(&guard.reports)
     }
 
     /// Runs `f` over the reports and their public JSON (same order).
-    pub fn read_public<T>(&self, f: impl FnOnce(&[Report], &[std::sync::Arc<[u8]>]) -> T) -> T {
+    pub fn read_public<T>(&self, f: impl FnOnce(&Reports, &[std::sync::Arc<[u8]>]) -> T) -> T {
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
         f(&guard.reports, &guard.public)
     }
 
     /// The report with `id`.
     pub fn get(&self, id: i64) -> Option<Report> {
-        self.read(|all| {
-            all.binary_search_by_key(&id, |r| r.id)
-                .ok()
-                .map(|i| all[i].clone())
-        })
+        self.read(|all| all.by_id(id).cloned())
     }
 
     /// Adds (or replaces) a stored report.
@@ -405,22 +439,23 @@ impl ReportBook {
         let json: std::sync::Arc<[u8]> = (self.render)(&report).into();
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let Inner { reports, public } = &mut *guard;
-        match reports.binary_search_by_key(&report.id, |r| r.id) {
-            Ok(i) => {
-                reports[i] = report;
+        match reports.at.get(&report.id) {
+            Some(&i) => {
+                reports.list[i] = report;
                 public[i] = json;
             }
-            Err(i) => {
-                reports.insert(i, report);
-                public.insert(i, json);
+            None => {
+                reports.at.insert(report.id, reports.list.len());
+                reports.list.push(report);
+                public.push(json);
             }
         }
     }
 
     /// Replaces every report with `reports`.
-    pub fn replace_all(&self, mut reports: Vec<Report>) {
-        reports.sort_by_key(|r| r.id);
+    pub fn replace_all(&self, reports: Vec<Report>) {
         let public = reports.iter().map(|r| (self.render)(r).into()).collect();
+        let reports = Reports::new(reports);
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         *guard = Inner { reports, public };
     }
@@ -429,9 +464,12 @@ impl ReportBook {
     pub fn remove(&self, id: i64) {
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let Inner { reports, public } = &mut *guard;
-        if let Ok(i) = reports.binary_search_by_key(&id, |r| r.id) {
-            reports.remove(i);
-            public.remove(i);
+        if let Some(i) = reports.at.remove(&id) {
+            reports.list.swap_remove(i);
+            public.swap_remove(i);
+            if let Some(moved) = reports.list.get(i) {
+                reports.at.insert(moved.id, i);
+            }
         }
     }
 
@@ -439,13 +477,16 @@ impl ReportBook {
     pub fn update(&self, id: i64, f: impl FnOnce(&mut Report)) -> bool {
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let Inner { reports, public } = &mut *guard;
-        match reports.binary_search_by_key(&id, |r| r.id) {
-            Ok(i) => {
-                f(&mut reports[i]);
-                public[i] = (self.render)(&reports[i]).into();
+        match reports.at.get(&id) {
+            Some(&i) => {
+                let r = &mut reports.list[i];
+                f(r);
+                // The id is what the book finds it by.
+                debug_assert_eq!(r.id, id);
+                public[i] = (self.render)(r).into();
                 true
             }
-            Err(_) => false,
+            None => false,
         }
     }
 }

@@ -87,11 +87,13 @@ impl ReportFollower {
                 let mut ids: Vec<i64> = keys.into_iter().flatten().collect();
                 ids.sort_unstable();
                 ids.dedup();
-                for &id in &ids {
-                    match store.load_report(id)? {
-                        Some(r) => self.book.insert(r),
-                        None => self.book.remove(id),
-                    }
+                let stored = store.load_reports_by_id(&ids)?;
+                let found: std::collections::HashSet<i64> = stored.iter().map(|r| r.id).collect();
+                for r in stored {
+                    self.book.insert(r);
+                }
+                for id in ids.iter().filter(|id| !found.contains(id)) {
+                    self.book.remove(*id);
                 }
                 *position = now;
                 Ok(ids.len())

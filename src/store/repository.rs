@@ -62,6 +62,15 @@ pub trait ReportStore {
     fn load_reports(&self) -> Result<Vec<Report>>;
     /// The report with `id`, as stored now.
     fn load_report(&self, id: i64) -> Result<Option<Report>>;
+    /// The reports with `ids` that are stored now, in no particular order (a backend across a
+    /// network answers them in one query).
+    fn load_reports_by_id(&self, ids: &[i64]) -> Result<Vec<Report>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            out.extend(self.load_report(id)?);
+        }
+        Ok(out)
+    }
     /// A report's moderation log, oldest first.
     fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>>;
     /// Records a safety walk; returns its id.

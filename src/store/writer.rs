@@ -247,7 +247,15 @@ impl Writer {
                         }
                     }
                     let (writes, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-                    match sink.commit(writes) {
+                    let started = std::time::Instant::now();
+                    let batch = writes.len();
+                    let result = sink.commit(writes);
+                    tracing::debug!(
+                        batch,
+                        micros = started.elapsed().as_micros() as u64,
+                        "report commit"
+                    );
+                    match result {
                         Ok(outcomes) => {
                             let mut touched = Vec::with_capacity(outcomes.len());
                             let answers: Vec<_> = outcomes

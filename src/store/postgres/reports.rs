@@ -8,7 +8,7 @@ use postgres::GenericClient;
 use super::{PgStore, CHANGE_LOCK};
 use crate::reports::{Contact, ModerationEntry, NewReport, Report, Service, Status, TimeOfDay};
 use crate::store::writer::{
-    replayed, Outcomes, ReportSink, ReportWrite, Touched, WriteError, Written,
+    replayed, Outcomes, ReportKey, ReportSink, ReportWrite, Touched, WriteError, Written,
 };
 use crate::store::{ReportStore, Result, StoreError, Walk};
 
@@ -67,6 +67,14 @@ impl ReportStore for PgStore {
             &[&id],
         )?;
         row.as_ref().map(report_from).transpose()
+    }
+
+    fn load_reports_by_id(&self, ids: &[i64]) -> Result<Vec<Report>> {
+        let rows = self.client()?.query(
+            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = ANY($1)"),
+            &[&ids],
+        )?;
+        rows.iter().map(report_from).collect()
     }
 
     fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>> {
@@ -154,6 +162,8 @@ pub struct PgReportSink {
     /// The insert of a new report, prepared once per connection (a report costs round trips,
     /// and the writer makes them one after another).
     insert: postgres::Statement,
+    /// The insert of a batch's new reports in one statement (see [`insert_new`]).
+    insert_many: postgres::Statement,
 }
 
 /// How long the writer's connection may sit idle before it is checked (one round trip) ahead
@@ -168,16 +178,32 @@ const INSERT_REPORT: &str =
      VALUES ($14, $1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', 0, 0, $10, $10, $11, $12, $13)
      ON CONFLICT (id) DO NOTHING";
 
+/// The insert of many new reports (ids drawn by the writer), one array per column; answers the
+/// ids inserted (an id already taken is not).
+const INSERT_REPORTS: &str =
+    "INSERT INTO reports(id, service_code, lon, lat, description, description_original, email,
+     first_name, last_name, time_of_day, status, published, me_too, created_at, updated_at,
+     follow_salt, follow_hash, district)
+     SELECT id, code, lon, lat, d, d_orig, email, first, last, tod, 'new', 0, 0, at, at, salt, hash, district
+     FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::text[],
+                 $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[],
+                 $13::text[], $14::text[])
+          AS n(id, code, lon, lat, d, d_orig, email, first, last, tod, at, salt, hash, district)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id";
+
 impl PgReportSink {
     /// Connects to the database at `url` (whose schema is already migrated).
     pub fn connect(url: &str) -> Result<PgReportSink> {
         let mut client = postgres::Client::connect(url, postgres::NoTls)?;
         let insert = client.prepare(INSERT_REPORT)?;
+        let insert_many = client.prepare(INSERT_REPORTS)?;
         Ok(PgReportSink {
             url: url.to_owned(),
             client,
             used: std::time::Instant::now(),
             insert,
+            insert_many,
         })
     }
 }
@@ -239,37 +265,243 @@ impl ReportSink for PgReportSink {
                 &[&keys],
             )?;
         }
-        let mut out = Vec::with_capacity(writes.len());
-        let mut touched_ids: Vec<i64> = Vec::new();
-        for w in writes {
-            let mut job = tx.savepoint("job")?;
-            match apply(&mut job, &insert, w) {
-                Ok(done) => {
-                    job.commit()?;
-                    match &done.1 {
-                        Touched::Inserted(r) => touched_ids.push(r.id),
-                        Touched::Changed(ids) => touched_ids.extend(ids),
+        // New reports are written together, in a few statements for the whole batch; should
+        // that fail, each is written alone below, as every other write is.
+        let mut slots: Vec<Option<std::result::Result<(Written, Touched), WriteError>>> =
+            (0..writes.len()).map(|_| None).collect();
+        let mut new = Vec::new();
+        let mut each = Vec::new();
+        for (i, w) in writes.into_iter().enumerate() {
+            match w {
+                ReportWrite::Insert(n, k) => new.push((i, n, k)),
+                w => each.push((i, w)),
+            }
+        }
+        if !new.is_empty() {
+            let mut together = tx.savepoint("new_reports")?;
+            match insert_new(&mut together, &self.insert_many, &new) {
+                Ok(outcomes) => {
+                    together.commit()?;
+                    for ((i, n, _), outcome) in new.into_iter().zip(outcomes) {
+                        slots[i] = Some(match outcome {
+                            NewOutcome::Inserted(id) => Ok((
+                                Written::Id(id),
+                                Touched::Inserted(Box::new(Report::from_new(id, *n))),
+                            )),
+                            NewOutcome::Answered(a) => a,
+                        });
                     }
-                    out.push(Ok(done));
                 }
                 Err(e) => {
-                    job.rollback()?;
-                    out.push(Err(e));
+                    together.rollback()?;
+                    tracing::warn!(
+                        "writing {} new reports together failed ({e}); writing each alone",
+                        new.len()
+                    );
+                    each.extend(
+                        new.into_iter()
+                            .map(|(i, n, k)| (i, ReportWrite::Insert(n, k))),
+                    );
+                    each.sort_unstable_by_key(|(i, _)| *i);
                 }
             }
         }
+        for (i, w) in each {
+            let mut job = tx.savepoint("job")?;
+            let done = apply(&mut job, &insert, w);
+            if done.is_ok() {
+                job.commit()?;
+            } else {
+                job.rollback()?;
+            }
+            slots[i] = Some(done);
+        }
+        let out: Outcomes = slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(WriteError::Store("a write was not applied".into()))))
+            .collect();
+        let touched_ids: Vec<String> = out
+            .iter()
+            .flat_map(|o| match o {
+                Ok((_, Touched::Inserted(r))) => vec![r.id],
+                Ok((_, Touched::Changed(ids))) => ids.clone(),
+                Err(_) => vec![],
+            })
+            .map(|id| id.to_string())
+            .collect();
         if !touched_ids.is_empty() {
-            // Last, so the change log's lock is held for the commit only (see CHANGE_LOCK).
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGE_LOCK])?;
-            tx.execute(
-                "INSERT INTO changes(kind, key) SELECT 'report', unnest($1::bigint[])",
-                &[&touched_ids],
-            )?;
-            tx.batch_execute(super::NOTIFY)?;
+            // Last, so the change log's lock is held for the commit only (see CHANGE_LOCK); one
+            // round trip (the ids are our own integers, so they are written into the text).
+            tx.batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock({CHANGE_LOCK});
+                 INSERT INTO changes(kind, key) SELECT 'report', unnest('{{{}}}'::bigint[]);
+                 {}",
+                touched_ids.join(","),
+                super::NOTIFY
+            ))?;
         }
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// What became of one new report written with others (see [`insert_new`]).
+enum NewOutcome {
+    /// Stored under this id.
+    Inserted(i64),
+    /// Answered without a new row: a replay of its idempotency key, or its refusal.
+    Answered(std::result::Result<(Written, Touched), WriteError>),
+}
+
+/// Writes a batch's new reports in the open transaction `tx` with a few statements, however
+/// many there are: the stored idempotency keys in one query (their advisory locks are held, so
+/// no other replica stores one meanwhile), the reports in one insert (`stmt`, ids drawn here;
+/// an id already taken is drawn again), their keys in another. A key sent twice in the batch
+/// replays its first report. Returns each report's outcome, in order; on an error nothing of it
+/// is to be kept (the caller rolls back).
+fn insert_new(
+    tx: &mut postgres::Transaction<'_>,
+    stmt: &postgres::Statement,
+    new: &[(usize, Box<NewReport>, Option<ReportKey>)],
+) -> std::result::Result<Vec<NewOutcome>, StoreError> {
+    use std::collections::{HashMap, HashSet};
+    let keys: Vec<&str> = new
+        .iter()
+        .filter_map(|(_, _, k)| k.as_ref().map(|k| k.key.as_str()))
+        .collect();
+    let mut stored: HashMap<String, (i64, String)> = HashMap::new();
+    if !keys.is_empty() {
+        for r in tx.query(
+            "SELECT key_hash, report_id, request_hash FROM report_keys WHERE key_hash = ANY($1)",
+            &[&keys],
+        )? {
+            stored.insert(r.get(0), (r.get(1), r.get(2)));
+        }
+    }
+    // Which reports are new rows; the others replay a stored key or one earlier in the batch.
+    enum Plan {
+        Row,
+        Replay(std::result::Result<(Written, Touched), WriteError>),
+        SameAs(usize, String),
+    }
+    let mut first_of: HashMap<&str, (usize, &str)> = HashMap::new();
+    let plans: Vec<Plan> = new
+        .iter()
+        .enumerate()
+        .map(|(j, (_, _, k))| match k {
+            None => Plan::Row,
+            Some(k) => {
+                if let Some((id, request)) = stored.get(&k.key) {
+                    Plan::Replay(replayed(*id, request, &k.request))
+                } else if let Some((first, request)) = first_of.get(k.key.as_str()) {
+                    Plan::SameAs(*first, request.to_string())
+                } else {
+                    first_of.insert(&k.key, (j, &k.request));
+                    Plan::Row
+                }
+            }
+        })
+        .collect();
+    let mut ids: Vec<Option<i64>> = vec![None; new.len()];
+    let mut drawn = HashSet::new();
+    for _ in 0..16 {
+        let rows: Vec<usize> = (0..new.len())
+            .filter(|&j| matches!(plans[j], Plan::Row) && ids[j].is_none())
+            .collect();
+        if rows.is_empty() {
+            break;
+        }
+        let draw: Vec<i64> = rows
+            .iter()
+            .map(|_| loop {
+                let id = crate::store::reports::random_report_id();
+                if drawn.insert(id) {
+                    break id;
+                }
+            })
+            .collect();
+        let n = |j: usize| &new[j].1;
+        let col = |f: &dyn Fn(&NewReport) -> Option<String>| -> Vec<Option<String>> {
+            rows.iter().map(|&j| f(n(j))).collect()
+        };
+        let inserted: HashSet<i64> = tx
+            .query(
+                stmt,
+                &[
+                    &draw,
+                    &col(&|n| Some(n.service.code().to_owned())),
+                    &rows.iter().map(|&j| n(j).lon).collect::<Vec<f64>>(),
+                    &rows.iter().map(|&j| n(j).lat).collect::<Vec<f64>>(),
+                    &col(&|n| Some(n.description.clone())),
+                    &col(&|n| Some(n.description_original.clone())),
+                    &col(&|n| n.contact.email.clone()),
+                    &col(&|n| n.contact.first_name.clone()),
+                    &col(&|n| n.contact.last_name.clone()),
+                    &col(&|n| n.time_of_day.map(|t| t.code().to_owned())),
+                    &rows.iter().map(|&j| n(j).created_at).collect::<Vec<i64>>(),
+                    &col(&|n| Some(n.follow.0.clone())),
+                    &col(&|n| Some(n.follow.1.clone())),
+                    &col(&|n| n.district.clone()),
+                ],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for (&j, id) in rows.iter().zip(draw) {
+            if inserted.contains(&id) {
+                ids[j] = Some(id);
+            }
+        }
+    }
+    let mut key_rows: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<i64>) = Default::default();
+    for (j, (_, n, k)) in new.iter().enumerate() {
+        if let (Plan::Row, Some(k), Some(id)) = (&plans[j], k, ids[j]) {
+            key_rows.0.push(&k.key);
+            key_rows.1.push(&k.request);
+            key_rows.2.push(id);
+            key_rows.3.push(n.created_at);
+        }
+    }
+    if !key_rows.0.is_empty() {
+        let claimed = tx.execute(
+            "INSERT INTO report_keys(key_hash, request_hash, report_id, created_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+             ON CONFLICT (key_hash) DO NOTHING",
+            &[&key_rows.0, &key_rows.1, &key_rows.2, &key_rows.3],
+        )?;
+        if claimed != key_rows.0.len() as u64 {
+            // Only if a key's lock was not held: write each alone, which copes.
+            return Err(StoreError::Corrupt {
+                table: "report_keys",
+                id: String::new(),
+                reason: "a key was stored meanwhile".into(),
+            });
+        }
+    }
+    let outcomes = plans
+        .into_iter()
+        .enumerate()
+        .map(|(j, plan)| match plan {
+            Plan::Row => match ids[j] {
+                Some(id) => NewOutcome::Inserted(id),
+                None => NewOutcome::Answered(Err(StoreError::Corrupt {
+                    table: "reports",
+                    id: String::new(),
+                    reason: "no free report id after 16 draws".into(),
+                }
+                .into())),
+            },
+            Plan::Replay(a) => NewOutcome::Answered(a),
+            Plan::SameAs(first, request) => NewOutcome::Answered(match ids[first] {
+                Some(id) => {
+                    let asked = new[j].2.as_ref().map_or("", |k| k.request.as_str());
+                    replayed(id, &request, asked)
+                }
+                None => Err(WriteError::Store("its first report was not stored".into())),
+            }),
+        })
+        .collect();
+    Ok(outcomes)
 }
 
 /// Applies one write in the open transaction `tx`.
