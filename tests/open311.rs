@@ -946,3 +946,121 @@ async fn a_post_retried_with_its_idempotency_key_returns_the_first_report() {
     let queue = get(&f, "/api/reports", Some(&f.planner)).await;
     assert_eq!(queue.json["numberMatched"], 2, "{}", queue.json);
 }
+
+#[actix_web::test]
+async fn a_retry_over_the_limit_still_returns_the_stored_report() {
+    let f = fixture(2);
+    let form = "service_code=dark_place&lat=55.6872&long=12.5531&description=M%C3%B8rk+sti";
+    let keyed = || {
+        test::TestRequest::post()
+            .uri("/open311/v2/requests.json")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .insert_header(("idempotency-key", "retry-over-the-limit-0001"))
+            .set_payload(form.to_owned())
+    };
+    let first = send(&f, keyed()).await;
+    assert_eq!(first.status, 201, "{}", first.json);
+    let other = post_form(&f, &format!("service_code=other&{HERE}&description=nr 2")).await;
+    assert_eq!(other.status, 201, "{}", other.json);
+    // The client is at its limit: a new report is refused, a retry of the stored one is not
+    // (its answer was lost; it was counted when it was sent).
+    open311_error(
+        &post_form(&f, &format!("service_code=other&{HERE}&description=nr 3")).await,
+        429,
+        "rate_limit",
+    );
+    let again = send(&f, keyed()).await;
+    assert_eq!(again.status, 201, "{}", again.json);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(
+        again.json[0]["service_request_id"],
+        first.json[0]["service_request_id"]
+    );
+    // Its key with another report is still refused, over the limit or not.
+    let other_body = send(
+        &f,
+        keyed().set_payload("service_code=dark_place&lat=55.6872&long=12.5531&description=Andet"),
+    )
+    .await;
+    open311_error(&other_body, 422, "Idempotency-Key");
+}
+
+#[actix_web::test]
+async fn a_moderation_decided_on_an_old_view_of_the_report_is_refused() {
+    let f = fixture(0);
+    let sent = post_form(
+        &f,
+        &format!("service_code=dark_place&{HERE}&description=M%C3%B8rkt"),
+    )
+    .await;
+    let id = sent.json[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queue = get(&f, "/api/reports?status=new", Some(&f.planner)).await;
+    let seen = queue.json["reports"][0]["moderation_version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moderate = |body: Value, if_match: Option<String>| {
+        let mut r = test::TestRequest::post()
+            .uri(&format!("/api/reports/{id}/moderation"))
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("authorization", f.planner.clone()))
+            .set_payload(body.to_string());
+        if let Some(v) = if_match {
+            r = r.insert_header(("if-match", v));
+        }
+        send(&f, r)
+    };
+    // Moderator 1 rejects it, on the view both moderators loaded.
+    let rejected = moderate(
+        json!({"action": "reject", "reason": "names a person"}),
+        Some(format!("\"{seen}\"")),
+    )
+    .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.json);
+    assert_ne!(rejected.json["moderation_version"], seen.as_str());
+    // Moderator 2 publishes it, decided on the same (now old) view: refused, nothing written.
+    let late = moderate(json!({"action": "publish"}), Some(format!("\"{seen}\""))).await;
+    assert_eq!(late.status, 412, "{}", late.json);
+    assert_eq!(late.json["field"], "If-Match");
+    assert!(late.json["detail"].as_str().unwrap().contains("rejected"));
+    let now = get(&f, &format!("/open311/v2/requests/{id}.json"), None).await;
+    assert_eq!(now.status, 404, "still not public: {}", now.json);
+    let log = get(
+        &f,
+        &format!("/api/reports/{id}/moderation"),
+        Some(&f.planner),
+    )
+    .await;
+    assert_eq!(
+        log.json["actions"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        log.json
+    );
+    // Decided again on the view as it now is, the publication is written.
+    let current = rejected.json["moderation_version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let published = moderate(json!({"action": "publish"}), Some(current)).await;
+    assert_eq!(published.status, 200, "{}", published.json);
+    // A malformed If-Match names the header; `*` means any version.
+    assert_eq!(
+        moderate(
+            json!({"action": "set_status", "status": "in_progress"}),
+            Some("not a version!".into())
+        )
+        .await
+        .json["field"],
+        "If-Match"
+    );
+    let any = moderate(
+        json!({"action": "set_status", "status": "in_progress"}),
+        Some("*".into()),
+    )
+    .await;
+    assert_eq!(any.status, 200, "{}", any.json);
+}

@@ -64,12 +64,13 @@ class ApiError extends Error {
  * (of type `accept`).
  */
 async function api(path, {
-  method = 'GET', body, query, token = ui.token, contentType = null, accept = 'application/json', blob = false,
+  method = 'GET', body, query, token = ui.token, contentType = null, accept = 'application/json', blob = false, ifMatch = null,
 } = {}) {
   const url = appUrl(path);
   if (query) for (const [k, v] of Object.entries(query)) if (v != null && v !== '') url.searchParams.set(k, v);
   const headers = { Accept: accept, Authorization: `Bearer ${token}` };
   if (body !== undefined) headers['Content-Type'] = contentType ?? 'application/json';
+  if (ifMatch) headers['If-Match'] = `"${ifMatch}"`;
   let response;
   try {
     response = await fetch(url, { method, headers, body: body === undefined || contentType ? body : JSON.stringify(body) });
@@ -528,7 +529,9 @@ async function moderate(report, body, field, button) {
   if (field) setFieldError(field, null);
   if (button) button.disabled = true;
   try {
-    await api(`api/reports/${encodeURIComponent(id)}/moderation`, { method: 'POST', body });
+    // Decided on the report as shown: when another moderator changed it meanwhile the server
+    // refuses (412) and the reloaded queue shows what they decided.
+    await api(`api/reports/${encodeURIComponent(id)}/moderation`, { method: 'POST', body, ifMatch: report.moderation_version });
     // The list first, then the message: it is announced once the list shows the change.
     await loadQueue();
     ui.modMessage.textContent = t(`modDone_${body.action}`, { id, dup: body.duplicate_of ?? '', status: body.status ? statusLabel(body.status) : '' });
@@ -536,7 +539,9 @@ async function moderate(report, body, field, button) {
     ui.modMessage.focus();
   } catch (error) {
     const message = t('modActionFailed', { detail: error.message });
-    if (field) setFieldError(field, message);
+    // Changed by another moderator meanwhile: the queue is reloaded to show it as it is now.
+    if (error.status === 409 || error.status === 412) await loadQueue().catch(() => {});
+    if (field?.isConnected) setFieldError(field, message);
     else ui.modMessage.textContent = message;
   } finally {
     if (button?.isConnected) button.disabled = false;

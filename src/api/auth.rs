@@ -66,6 +66,20 @@ pub async fn authorize(
             let Some(state) = req.app_data::<web::Data<AppState>>() else {
                 return Ok(unauthorized(req, "no token store"));
             };
+            if let Some(s) = state.store_stale_s() {
+                // Whether the token was revoked meanwhile cannot be known: refused until the
+                // server follows its store again (a load balancer sends it elsewhere).
+                let mut res = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "/api/problems/store-unreachable",
+                    "Store unreachable",
+                    None,
+                    format!("this server has not reached its store for {s:.0} s, so it cannot check tokens; try again shortly"),
+                );
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                return Ok(req.into_response(res));
+            }
             match state.caller_of(token) {
                 Some(c) => c,
                 None => return Ok(unauthorized(req, "the token is unknown or revoked")),

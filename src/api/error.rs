@@ -30,6 +30,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +65,12 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(d) => ("/api/problems/forbidden", "Forbidden", None, d.clone()),
             ApiError::Busy { detail, .. } => ("/api/problems/busy", "Busy", None, detail.clone()),
             ApiError::Conflict(d) => ("/api/problems/conflict", "Conflict", None, d.clone()),
+            ApiError::PreconditionFailed(d) => (
+                "/api/problems/precondition-failed",
+                "Changed meanwhile",
+                Some("If-Match"),
+                d.clone(),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
@@ -120,14 +127,18 @@ pub type ApiResult<T> = crate::service::ServiceResult<T>;
 /// Makes every error answer of `/api` and `/tiles` a problem-details body, also those made by
 /// the framework or a middleware in plain text (a body over a size limit, a refused CORS
 /// preflight): the status and headers stay, the text becomes the `detail`. Open311 answers
-/// errors in its own form and the web app's pages are HTML, so other paths are left alone.
+/// errors in its own form and the web app's pages are HTML, so other paths are left alone, as
+/// is `/api/health`.
 pub async fn problem_bodies(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     use actix_web::http::header;
     let path = req.path();
-    let ours = path == "/api" || path.starts_with("/api/") || path.starts_with("/tiles/");
+    // The health answer keeps its own body when it is 503 (`status`, `store_unreachable_s`
+    // are what load balancers and operators read).
+    let ours = (path == "/api" || path.starts_with("/api/") || path.starts_with("/tiles/"))
+        && path != "/api/health";
     let is_problem = |h: &header::HeaderMap| {
         h.get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

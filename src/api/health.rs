@@ -3,18 +3,14 @@ use serde_json::json;
 
 use super::AppState;
 
-/// How long following the store may fail before the server says it is not healthy (a dozen
-/// polls of 250 ms: a lost connection is made again at the next one).
-const STALE_S: f64 = 3.0;
-
 /// `GET /api/health`: liveness with counts per layer and the data version; `503` with status
 /// `stale` when the server has not been able to follow its store for a few seconds (a lost
 /// database: it would miss token revocations and other servers' writes), so that a load
 /// balancer sends its requests elsewhere until it has caught up.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let c = state.catalog();
-    let lag = state.follow_failing_s();
-    let stale = lag.is_some_and(|s| s > STALE_S);
+    let lag = state.store_unreachable_s();
+    let stale = state.store_stale_s().is_some();
     let mut answer = if stale {
         HttpResponse::ServiceUnavailable()
     } else {

@@ -303,6 +303,9 @@ pub struct RequestJson {
     exact_long: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     district: Option<Option<String>>,
+    /// The version of its moderated state, for `If-Match` on a moderation (planners only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    moderation_version: Option<String>,
 }
 
 impl RequestJson {
@@ -334,6 +337,7 @@ impl RequestJson {
             exact_lat: None,
             exact_long: None,
             district: None,
+            moderation_version: None,
         }
     }
 
@@ -348,6 +352,7 @@ impl RequestJson {
         j.exact_lat = Some(r.lat);
         j.exact_long = Some(r.lon);
         j.district = Some(r.district.clone());
+        j.moderation_version = Some(r.moderation_version());
         j
     }
 }
@@ -529,15 +534,13 @@ fn no_control(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
+/// Counts a report (or "me too") of the client known by `clients` (see
+/// [`AppState::client_keys`]) against its limit; blocks on PostgreSQL, so it runs off the async
+/// workers.
+fn rate_limited(state: &AppState, clients: &[String]) -> Result<()> {
+    let clients: Vec<&str> = clients.iter().map(String::as_str).collect();
     state
-        .check_report_limit(
-            &state
-                .client_keys(req)
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        )
+        .check_report_limit(&clients)
         .map_err(|wait| Open311Error {
             status: StatusCode::TOO_MANY_REQUESTS,
             description: format!(
@@ -546,6 +549,16 @@ fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<()> {
             retry_after: Some(wait),
             format: Fmt::Json,
         })
+}
+
+/// A failed write as answered: 422 for a refusal (it names the field), else 500.
+fn write_error(e: crate::store::writer::WriteError) -> Open311Error {
+    match e {
+        crate::store::writer::WriteError::Refused(why) => {
+            Open311Error::status(StatusCode::UNPROCESSABLE_ENTITY, why)
+        }
+        e => internal(e),
+    }
 }
 
 /// A new report as checked: the report, the secret of its follow key (never stored), and the
@@ -774,22 +787,27 @@ async fn create_in(
         secret,
         dropped,
     } = check(state, &f, now, follow_secret)?;
-    rate_limited(state, req)?;
     let duplicates = nearby_for_reporter(state, new.service, new.lon, new.lat, now);
     let key = key_digest.map(|key| crate::store::writer::ReportKey {
         key,
         request: catalog.request_digest(&new),
     });
-    let st = state.clone();
-    let (id, replayed) = web::block(move || st.store_report(new, key))
-        .await
-        .map_err(internal)?
-        .map_err(|e| match e {
-            crate::store::writer::WriteError::Refused(why) => {
-                Open311Error::status(StatusCode::UNPROCESSABLE_ENTITY, why)
+    let (st, clients) = (state.clone(), state.client_keys(req));
+    let (id, replayed) = web::block(move || {
+        if let Err(limited) = rate_limited(&st, &clients) {
+            // A retry of a report stored already is answered with it, over the limit or not
+            // (it was counted when it was sent).
+            if let Some(k) = &key {
+                if let Some(id) = st.stored_under_key(k).map_err(write_error)? {
+                    return Ok((id, true));
+                }
             }
-            e => internal(e),
-        })?;
+            return Err(limited);
+        }
+        st.store_report(new, key).map_err(write_error)
+    })
+    .await
+    .map_err(internal)??;
     let key = format!("{}_{secret}", id);
     let mut notice = "Tak! Meldingen er modtaget. Sekretariatet læser den, før den bliver vist på kortet. / Thank you: the secretariat reads every report before it is shown on the map.".to_owned();
     if !dropped.is_empty() {
@@ -1126,19 +1144,25 @@ async fn me_too_in(
                 format!("service_request_id: no published request '{id}'"),
             )
         })?;
-    rate_limited(state, req)?;
-    // One "me too" per report per client: a repeat is answered with the count as it is.
-    if !state.first_me_too(&state.client_keys(req), r.id) {
-        let v = serde_json::json!({"service_request_id": id.to_string(), "me_too": r.me_too, "counted": false});
-        return Ok(fmt.list(StatusCode::OK, "service_requests", "request", &[v]));
-    }
-    let st = state.clone();
-    let count = web::block(move || st.report_me_too(r.id))
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
-    let v =
-        serde_json::json!({"service_request_id": id.to_string(), "me_too": count, "counted": true});
+    let (st, clients) = (state.clone(), state.client_keys(req));
+    let counted = web::block(move || {
+        rate_limited(&st, &clients)?;
+        // One "me too" per report per client: a repeat is answered with the count as it is.
+        if !st.first_me_too(&clients, r.id) {
+            return Ok(None);
+        }
+        st.report_me_too(r.id).map(Some).map_err(internal)
+    })
+    .await
+    .map_err(internal)??;
+    let v = match counted {
+        Some(count) => {
+            serde_json::json!({"service_request_id": id.to_string(), "me_too": count, "counted": true})
+        }
+        None => {
+            serde_json::json!({"service_request_id": id.to_string(), "me_too": r.me_too, "counted": false})
+        }
+    };
     Ok(fmt.list(StatusCode::OK, "service_requests", "request", &[v]))
 }
 

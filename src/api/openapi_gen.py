@@ -638,6 +638,7 @@ PLANNER_PROPERTIES = {
     "exact_lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "The latitude as sent."},
     "exact_long": {"type": "number", "minimum": -180, "maximum": 180, "description": "The longitude as sent."},
     "district": {"type": ["string", "null"], "pattern": "^district-[0-9]+$", "description": "The safety district it lies in."},
+    "moderation_version": {"type": "string", "pattern": "^m[0-9a-f]{16}$", "description": "The version of its moderated state (status, publication, reason, duplicate, note): send it as `If-Match` with a moderation decided on this view of it."},
 }
 schemas["ReportForPlanner"] = {
     "type": "object", "required": list(PLANNER_PROPERTIES), "properties": PLANNER_PROPERTIES, "additionalProperties": False,
@@ -921,6 +922,7 @@ responses = {
                          "headers": {"Allow": {"schema": {"type": "string"}, "description": "e.g. `GET, HEAD`."}}},
     "PayloadTooLarge": problem_response("The request body is larger than 64 MiB."),
     "Unprocessable": problem_response("Well-formed, but the data cannot answer it (e.g. fewer than 30 incidents in the study area, no incidents in the year)."),
+    "PreconditionFailed": problem_response("`If-Match` named a version of the report that is no longer current: another moderator decided on it since it was read; nothing was written: reload it and decide again."),
     "Conflict": problem_response("The report was moderated by someone else (here or through another replica) while this action was decided; nothing was written: reload it and decide again."),
     "ImportRefused": {"description": "Some records were refused, so nothing was imported (all-or-nothing); every refusal is in `summary.rejected`. Send `skip_invalid=true` to import the rest.",
                       "content": {"application/problem+json": {"schema": sref("ImportRefused")}}},
@@ -966,7 +968,7 @@ def json_ok(schema, description, media="application/json", extra_headers=None):
 
 def api_errors(*codes):
     names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-             409: "Conflict", 413: "PayloadTooLarge", 422: "Unprocessable"}
+             409: "Conflict", 412: "PreconditionFailed", 413: "PayloadTooLarge", 422: "Unprocessable"}
     return {str(c): rref(names[c]) for c in codes}
 
 paths = {}
@@ -1290,12 +1292,14 @@ op("/api/reports", "get", tags=["reports"], operationId="getReportQueue", descri
    responses={"200": json_ok(sref("ReportQueue"), "A page of reports.", extra_headers={"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}}),
               **api_errors(400, 401, 403)})
 op("/api/reports/{id}/moderation", "post", tags=["reports"], operationId="moderateReport", description="One moderation action on a report, recorded in its log with who, when and why. Answers the report as it now is. "
-   "The action is written only if the report is still as the moderator's replica held it when deciding: if another moderator (on any replica) changed it meanwhile, nothing is written and the answer is 409 — so a rejection is never undone by an action decided on the report as it was; reload the report and decide again." + PLANNER_ONLY,
-   parameters=[REPORT_ID_PATH],
+   "Send the report's `moderation_version`, as read, in `If-Match` (the web app does): when the report was moderated since, nothing is written and the answer is 412. "
+   "Without it, the action is written only if the report is still as the moderator's replica held it when deciding: if another moderator (on any replica) changed it meanwhile, nothing is written and the answer is 409 — so a rejection is never undone by an action decided on the report as it was; reload the report and decide again." + PLANNER_ONLY,
+   parameters=[REPORT_ID_PATH, {"name": "If-Match", "in": "header", "required": False, "description": "The report's `moderation_version` as the moderator read it (quoted or bare; `*` for any).",
+                                "schema": {"type": "string", "maxLength": 70}, "example": "\"m0123456789abcdef\""}],
    requestBody={"required": True, "content": {"application/json": {"schema": sref("ModerationRequest"),
                                                                     "example": {"action": "set_status", "status": "in_progress", "status_note": "Vi har bestilt en ny lampe."}}}},
    responses={"200": json_ok(sref("ReportForPlanner"), "Done; the report."),
-              **api_errors(400, 401, 403, 404, 409), "413": rref("JsonBodyTooLarge")})
+              **api_errors(400, 401, 403, 404, 409, 412), "413": rref("JsonBodyTooLarge")})
 op("/api/reports/{id}/moderation", "get", tags=["reports"], operationId="getModerationLog", description="Every moderation action on the report, oldest first." + PLANNER_ONLY,
    parameters=[REPORT_ID_PATH],
    responses={"200": json_ok(sref("ModerationLog"), "The log."), **api_errors(401, 403, 404)})
@@ -1511,7 +1515,9 @@ doc = {
             "(moved to the centre of their H3 resolution-10 cell, time floored to the hour, `source_id` empty, `precision` `approximate`) and exact for "
             "police and admin; aggregates (analysis, summaries) are exact for planners too, and suppress counts of 1–2 for the public. "
             "Exports of incidents need police or admin; imports need police or admin; the audit log needs admin; "
-            "the report moderation queue, moderation and safety walks need planner or admin. The Open311 endpoints need no token.\n\n"
+            "the report moderation queue, moderation and safety walks need planner or admin. The Open311 endpoints need no token. "
+            "A server that has not reached its store for more than 3 s (a replica whose database is gone) cannot know whether a token was revoked meanwhile: "
+            "it answers every request with a token 503 (`/api/problems/store-unreachable`, `Retry-After`) until it has caught up, and its health says `stale`.\n\n"
             "**Synthetic data.** While the demo data are loaded, answers say so (`synthetic`, `notice`): no incident or observation in them is real.\n\n"
             "Responses are gzip-compressed when asked (`Accept-Encoding`)."
         ),

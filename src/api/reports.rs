@@ -76,6 +76,29 @@ fn report_id(raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::NotFound(format!("no report '{raw}'")))
 }
 
+/// The `If-Match` of a moderation: the report's `moderation_version` the moderator saw (quoted
+/// as an entity tag, or bare).
+fn if_match(req: &HttpRequest) -> ApiResult<Option<String>> {
+    let Some(v) = req.headers().get(actix_web::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| ApiError::param("If-Match", "is not visible ASCII"))?
+        .trim();
+    if v == "*" {
+        return Ok(None);
+    }
+    let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
+    if v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ApiError::param(
+            "If-Match",
+            "expected the report's moderation_version, e.g. \"m0123456789abcdef\"",
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
 /// `POST /api/reports/{id}/moderation` (planner).
 pub async fn moderate(
     state: web::Data<AppState>,
@@ -86,8 +109,9 @@ pub async fn moderate(
     let id = report_id(&path)?;
     let m = moderation_request(&body)?;
     let actor = Caller::of(&req).actor();
+    let seen = if_match(&req)?;
     let st = state.clone();
-    let done = super::off_thread(move || st.moderate(id, &m, &actor)).await?;
+    let done = super::off_thread(move || st.moderate(id, &m, &actor, seen.as_deref())).await?;
     Ok(HttpResponse::Ok().json(RequestJson::planner(&done)))
 }
 

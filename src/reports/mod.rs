@@ -309,6 +309,20 @@ impl NewReport {
 }
 
 impl Report {
+    /// The version of the report's moderated state (status, publication, reason, duplicate,
+    /// public note; not its "me too" count), as an opaque text: what a moderator decided on,
+    /// sent back as `If-Match` with the decision.
+    pub fn moderation_version(&self) -> String {
+        let mut h = crate::fnv::Fnv::new();
+        h.bytes(self.status.code().as_bytes());
+        h.u64(u64::from(self.published));
+        h.bytes(self.reason.as_deref().unwrap_or("\0").as_bytes());
+        h.u64(self.duplicate_of.map_or(0, |d| d as u64));
+        h.bytes(self.status_note.as_deref().unwrap_or("\0").as_bytes());
+        h.u64(self.updated_at as u64);
+        format!("m{:016x}", h.0)
+    }
+
     /// The stored form of `n`, with the id the store gave it: new, unpublished.
     pub fn from_new(id: i64, n: NewReport) -> Report {
         Report {

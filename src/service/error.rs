@@ -39,6 +39,10 @@ pub enum ServiceError {
     /// The thing changed meanwhile (another moderator, another replica); reload and try again.
     #[error("{0}")]
     Conflict(String),
+    /// The request was made on a version of the thing that is no longer current (`If-Match`);
+    /// reload and try again.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// Something failed inside; the cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -148,9 +148,15 @@ pub struct Service {
     demo: bool,
     /// Whether the store is PostgreSQL (see [`Service::off_runtime`]).
     postgres: bool,
-    /// Since when the background follower has failed to read the change feed, Unix
-    /// milliseconds (0 while it reads it, or none runs).
-    failing_since: std::sync::atomic::AtomicI64,
+    /// When the tokens were last confirmed current from the change feed, Unix milliseconds:
+    /// a follower whose database fails, hangs or is cut off stops moving it.
+    confirmed_at: std::sync::atomic::AtomicI64,
+    /// Since when the follower has been loading changed layers, Unix milliseconds (0 when it
+    /// is not): a long reload is progress, not a lost store.
+    reloading_since: std::sync::atomic::AtomicI64,
+    /// Whether a background follower runs (see [`follow_in_background`]); without one the
+    /// store is read only when this process writes.
+    followed: std::sync::atomic::AtomicBool,
     /// Where the store lives.
     location: crate::store::Location,
     /// A connection that follows the change feed for the layers and tokens.
@@ -237,7 +243,9 @@ impl Service {
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             demo,
             postgres: location.is_postgres(),
-            failing_since: std::sync::atomic::AtomicI64::new(0),
+            confirmed_at: std::sync::atomic::AtomicI64::new(chrono::Utc::now().timestamp_millis()),
+            reloading_since: std::sync::atomic::AtomicI64::new(0),
+            followed: std::sync::atomic::AtomicBool::new(false),
             location,
             following: Mutex::new(following),
             populations: Mutex::new(None),
@@ -308,6 +316,23 @@ impl Service {
         }
     }
 
+    /// The report stored earlier under the idempotency key `key` when it was asked for as now
+    /// (`Ok(None)` when there is none, a refusal when the key came with another report).
+    pub fn stored_under_key(
+        &self,
+        key: &crate::store::writer::ReportKey,
+    ) -> Result<Option<i64>, WriteError> {
+        let stored = self
+            .read(|s| s.report_of_key(&key.key))
+            .map_err(|e| WriteError::Store(e.to_string()))?;
+        match stored {
+            None => Ok(None),
+            Some((id, request)) => {
+                crate::store::writer::replayed(id, &request, &key.request).map(|_| Some(id))
+            }
+        }
+    }
+
     /// Adds a "me too" to a report; returns its new count once committed.
     pub fn report_me_too(&self, id: i64) -> Result<u32, WriteError> {
         let at = chrono::Utc::now().timestamp();
@@ -324,16 +349,20 @@ impl Service {
         entry: crate::reports::ModerationEntry,
         duplicate_of: Option<i64>,
     ) -> Result<crate::reports::Report, WriteError> {
-        let id = report.id;
+        let written = report.clone();
         self.report_writer.write(ReportWrite::Moderate {
             seen: Box::new(seen),
             report: Box::new(report),
             entry: Box::new(entry),
             duplicate_of,
         })?;
-        self.reports
-            .get(id)
-            .ok_or_else(|| WriteError::Store("report vanished".into()))
+        // The book's copy, unless reading the row back failed (then the report as written:
+        // never one from before the decision).
+        Ok(self
+            .reports
+            .get(written.id)
+            .filter(|r| r.updated_at >= written.updated_at && r.status == written.status)
+            .unwrap_or(written))
     }
 
     /// Reads the reports committed since the book last looked (by any process) into the book.
@@ -626,25 +655,29 @@ impl Service {
         })
     }
 
-    /// Seconds for which the background follower has failed to read the store's change feed
-    /// (`None` while it reads it): a server whose store went away cannot learn of revocations
-    /// or others' writes, and says so in its health.
-    pub fn follow_failing_s(&self) -> Option<f64> {
-        let since = self
-            .failing_since
-            .load(std::sync::atomic::Ordering::Relaxed);
-        (since > 0).then(|| (chrono::Utc::now().timestamp_millis() - since).max(0) as f64 / 1000.0)
+    /// Seconds since the tokens were last confirmed current from the store's change feed,
+    /// when that is longer than a few polls (`None` while the server follows its store, or is
+    /// busy loading changed layers for less than [`RELOAD_GRACE_S`]): a server whose store
+    /// failed, hangs or is cut off cannot learn of revocations or others' writes, and says so
+    /// in its health and refuses tokens (see [`Service::store_stale_s`]).
+    pub fn store_unreachable_s(&self) -> Option<f64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !self.followed.load(Relaxed) {
+            return None;
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let reloading = self.reloading_since.load(Relaxed);
+        if reloading > 0 && now - reloading < RELOAD_GRACE_S * 1000 {
+            return None;
+        }
+        let age = (now - self.confirmed_at.load(Relaxed)).max(0) as f64 / 1000.0;
+        (age > UNCONFIRMED_S).then_some(age)
     }
 
-    /// Records whether the latest poll of the change feed succeeded.
-    fn mark_followed(&self, ok: bool) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if ok {
-            self.failing_since.store(0, Relaxed);
-        } else if self.failing_since.load(Relaxed) == 0 {
-            self.failing_since
-                .store(chrono::Utc::now().timestamp_millis(), Relaxed);
-        }
+    /// [`Service::store_unreachable_s`] when it is over [`STALE_S`]: then the server answers
+    /// its health with 503 and refuses every token (it could be one revoked meanwhile).
+    pub fn store_stale_s(&self) -> Option<f64> {
+        self.store_unreachable_s().filter(|s| *s > STALE_S)
     }
 
     /// Deletes the change log's rows older than [`crate::store::KEEP_CHANGES_S`].
@@ -681,6 +714,10 @@ impl Service {
                 .store(Arc::new(f.store.tokens().map_err(internal)?));
         }
         f.tokens = tokens_now;
+        self.confirmed_at.store(
+            chrono::Utc::now().timestamp_millis(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let reports = self.report_follower.catch_up();
         let observations = Some(crate::store::layer_key(crate::model::Layer::Observations));
         let (layers_changed, observations_only) = match f
@@ -708,7 +745,12 @@ impl Service {
             self.public.store(public);
             self.catalog.store(exact);
         } else if layers_changed {
-            let catalog = Catalog::load(f.store.as_ref(), self.demo).map_err(internal)?;
+            use std::sync::atomic::Ordering::Relaxed;
+            self.reloading_since
+                .store(chrono::Utc::now().timestamp_millis(), Relaxed);
+            let catalog = Catalog::load(f.store.as_ref(), self.demo);
+            self.reloading_since.store(0, Relaxed);
+            let catalog = catalog.map_err(internal)?;
             f.layers = catalog.feed_position;
             let public = catalog.generalised();
             // The public view first: a reader never pairs new exact data with an old public
@@ -726,6 +768,17 @@ impl Service {
 /// How often the change feed is read when nothing wakes the follower earlier.
 const POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// Seconds without confirming the tokens after which a server says its store is unreachable
+/// (four polls).
+const UNCONFIRMED_S: f64 = 1.0;
+
+/// Seconds after which it is stale: its health answers 503 (a load balancer sends requests
+/// elsewhere) and it refuses tokens until it has caught up.
+pub const STALE_S: f64 = 3.0;
+
+/// Seconds a reload of changed layers may take before the server counts as stale anyway.
+const RELOAD_GRACE_S: i64 = 120;
+
 /// Follows the store's change feed on a thread of its own, for as long as the process runs
 /// (see [`Service::follow_store`]): on PostgreSQL as soon as a commit's notification arrives,
 /// and every quarter second in any case (the fallback that cannot miss a change, since it reads
@@ -735,6 +788,13 @@ pub fn follow_in_background<S: AsRef<Service> + Send + Sync + 'static>(
 ) -> std::io::Result<()> {
     let mut wait = (*service).as_ref().location.change_waiter();
     let prune = (*service).as_ref().postgres;
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = (*service).as_ref();
+        s.confirmed_at
+            .store(chrono::Utc::now().timestamp_millis(), Relaxed);
+        s.followed.store(true, Relaxed);
+    }
     std::thread::Builder::new()
         .name("store-watch".into())
         .spawn(move || for round in 0u64.. {
@@ -751,10 +811,8 @@ pub fn follow_in_background<S: AsRef<Service> + Send + Sync + 'static>(
             let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.follow_store()));
             let Ok(polled) = polled else {
                 tracing::error!("following the store panicked; trying again");
-                s.mark_followed(false);
                 continue;
             };
-            s.mark_followed(polled.is_ok());
             match polled {
                 Ok(true) => {
                     let c = s.catalog();

@@ -149,11 +149,30 @@ impl Service {
     /// on another replica) changed it meanwhile, nothing is written and the answer is a
     /// conflict (409): the moderator decided on a report that is no longer as they saw it — a
     /// publication must not undo a rejection it never saw — so they reload it and decide again.
-    pub fn moderate(&self, id: i64, m: &Moderation, actor: &str) -> ServiceResult<Report> {
+    ///
+    /// With `seen` (the `moderation_version` the moderator was shown, sent as `If-Match`), the
+    /// decision is also refused (412) when the report this process holds is no longer that
+    /// version: a decision made on a screen loaded before another moderator's.
+    pub fn moderate(
+        &self,
+        id: i64,
+        m: &Moderation,
+        actor: &str,
+        seen: Option<&str>,
+    ) -> ServiceResult<Report> {
         let book = self.reports();
         let r = book
             .get(id)
             .ok_or_else(|| ServiceError::NotFound(format!("no report {id}")))?;
+        if let Some(seen) = seen {
+            if seen != r.moderation_version() {
+                return Err(ServiceError::PreconditionFailed(format!(
+                    "If-Match: report {id} was moderated since it was read (it is now {}{}); reload it and decide again",
+                    r.status.code(),
+                    if r.published { ", published" } else { "" }
+                )));
+            }
+        }
         let now = chrono::Utc::now().timestamp();
         let (updated, entry, duplicate) = apply(&r, m, actor, now, |t| book.get(t))?;
         match self.store_moderation(r, updated, entry, duplicate) {

@@ -71,6 +71,9 @@ pub trait ReportStore {
         }
         Ok(out)
     }
+    /// The report stored under the idempotency key digest `key`, with the digest of what was
+    /// asked then.
+    fn report_of_key(&self, key: &str) -> Result<Option<(i64, String)>>;
     /// A report's moderation log, oldest first.
     fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>>;
     /// Records a safety walk; returns its id.
@@ -235,6 +238,9 @@ impl ReportStore for Store {
     }
     fn load_report(&self, id: i64) -> Result<Option<Report>> {
         Store::load_report(self, id)
+    }
+    fn report_of_key(&self, key: &str) -> Result<Option<(i64, String)>> {
+        super::reports::report_of_key(&self.conn, key)
     }
     fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>> {
         Store::moderation_log(self, report_id)

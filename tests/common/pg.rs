@@ -9,7 +9,7 @@ use std::process::Command;
 pub struct PgCluster {
     dir: PathBuf,
     bin: PathBuf,
-    port: u16,
+    pub port: u16,
 }
 
 /// Where PostgreSQL's server programs are: `HOTSPOT_PG_BIN`, else Debian's PostgreSQL 15

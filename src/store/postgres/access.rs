@@ -65,8 +65,7 @@ impl TokenStore for PgStore {
 impl AuditStore for PgStore {
     fn record_audit(&self, e: &AuditEntry) -> Result<i64> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_one(
                 "INSERT INTO audit(at, actor, role, action, collection, format, query, features)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

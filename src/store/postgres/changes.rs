@@ -10,8 +10,7 @@ use crate::store::{ChangeFeed, ChangeKind, Changes, Result, KEEP_CHANGES_S};
 impl ChangeFeed for PgStore {
     fn change_position(&self) -> Result<i64> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
             .get(0))
     }

@@ -33,7 +33,9 @@ impl PgStore {
                 &[&k.as_slice()],
             )?;
         }
-        let since = now - window_s;
+        // Hits are kept to the minute they fell in (see below), so one counts until the window
+        // has passed since the end of its minute: never for less than the window.
+        let since = now - window_s - 60;
         let mut wait: Option<u64> = None;
         for (n, k) in counted.iter().enumerate() {
             let keys: Vec<&[u8]> = std::iter::once(k.as_slice())
@@ -45,7 +47,7 @@ impl PgStore {
             )?;
             let (count, oldest): (i64, Option<i64>) = (row.get(0), row.get(1));
             if count as usize >= limit {
-                let w = (oldest.unwrap_or(now) + window_s - now).max(1) as u64;
+                let w = (oldest.unwrap_or(now) + 60 + window_s - now).max(1) as u64;
                 wait = Some(wait.map_or(w, |x| x.max(w)));
             }
         }
@@ -79,7 +81,7 @@ impl PgStore {
         let mut client = self.client()?;
         client.execute(
             "DELETE FROM limit_hits WHERE at <= $1",
-            &[&(now - window_s)],
+            &[&(now - window_s - 60)],
         )?;
         client.execute("DELETE FROM limit_once WHERE until < $1", &[&now])?;
         Ok(())

@@ -50,6 +50,39 @@ fn log_change(tx: &mut postgres::Transaction<'_>, kind: &str, key: Option<i64>) 
     Ok(())
 }
 
+/// How long a connection may sit idle before it is checked (one round trip, at most
+/// [`CHECK_TIMEOUT`]) ahead of its next use: a connection the server ended (a restart, a
+/// failover, a cut idle connection) shows only when used, and would fail that request.
+pub(super) const IDLE_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// How long that check may take before the connection is made again.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether `client`, last used at `used`, may be used as it is: not closed, and answering when
+/// it was idle for longer than [`IDLE_CHECK`].
+fn usable(client: &mut postgres::Client, used: &std::cell::Cell<std::time::Instant>) -> bool {
+    !client.is_closed()
+        && (used.get().elapsed() <= IDLE_CHECK || client.is_valid(CHECK_TIMEOUT).is_ok())
+}
+
+/// Connects to the database at `url`, with what a replica needs to notice a lost database
+/// within seconds rather than hours: a connect timeout (unless the URL sets one), TCP
+/// keepalives, and a TCP user timeout (data unacknowledged for 10 s ends the connection).
+pub(super) fn connect(url: &str) -> std::result::Result<postgres::Client, postgres::Error> {
+    use std::time::Duration;
+    let mut config: postgres::Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(2))
+        .keepalives_retries(3)
+        .tcp_user_timeout(Duration::from_secs(10));
+    config.connect(postgres::NoTls)
+}
+
 /// The channel on which a commit that adds to the change log wakes the replicas (delivered at
 /// commit, never for a rolled-back transaction).
 pub const CHANNEL: &str = "hotspot_changes";
@@ -83,11 +116,10 @@ impl ChangeListener {
     pub fn wait(&mut self, timeout: std::time::Duration) -> bool {
         use fallible_iterator::FallibleIterator;
         if self.client.as_ref().is_none_or(postgres::Client::is_closed) {
-            let connected =
-                postgres::Client::connect(&self.url, postgres::NoTls).and_then(|mut c| {
-                    c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
-                    Ok(c)
-                });
+            let connected = connect(&self.url).and_then(|mut c| {
+                c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+                Ok(c)
+            });
             match connected {
                 Ok(c) => self.client = Some(c),
                 Err(e) => {
@@ -130,6 +162,8 @@ pub struct PgStore {
     client: RefCell<postgres::Client>,
     /// Where it is connected (never printed: it may hold a password).
     url: String,
+    /// When the connection was last used (see [`usable`]).
+    used: std::cell::Cell<std::time::Instant>,
 }
 
 impl PgStore {
@@ -137,10 +171,11 @@ impl PgStore {
     /// have PostGIS available (`postgresql-15-postgis-3` on Debian), and the user may create
     /// the extension or it is there already.
     pub fn connect(url: &str) -> Result<PgStore> {
-        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        let client = connect(url)?;
         let mut store = PgStore {
             client: RefCell::new(client),
             url: url.to_owned(),
+            used: std::cell::Cell::new(std::time::Instant::now()),
         };
         store.migrate()?;
         Ok(store)
@@ -182,26 +217,27 @@ impl PgStore {
     /// would leave it serving revoked tokens and unlimited reports while its reads fail.
     fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
         let mut client = self.client.borrow_mut();
-        if client.is_closed() {
-            *client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        if !usable(&mut client, &self.used) {
+            *client = connect(&self.url)?;
         }
+        self.used.set(std::time::Instant::now());
         Ok(client)
     }
 
     /// [`PgStore::client`] for `&mut self`.
     fn client_mut(&mut self) -> Result<&mut postgres::Client> {
         let client = self.client.get_mut();
-        if client.is_closed() {
-            *client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        if !usable(client, &self.used) {
+            *client = connect(&self.url)?;
         }
+        self.used.set(std::time::Instant::now());
         Ok(client)
     }
 
     /// The schema version (migrations applied).
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_one("SELECT version FROM hotspot_schema", &[])?
             .get(0))
     }
@@ -209,8 +245,7 @@ impl PgStore {
     /// The secret behind the public incident ids.
     pub fn public_id_key(&self) -> Result<[u8; 32]> {
         let hex: String = self
-            .client
-            .borrow_mut()
+            .client()?
             .query_one("SELECT value FROM meta WHERE key = 'public_id_key'", &[])?
             .get(0);
         super::parse_key(&hex)
@@ -371,8 +406,7 @@ impl LayerStore for PgStore {
     }
     fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
             .map(|r| r.get(0)))
     }

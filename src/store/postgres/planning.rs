@@ -13,8 +13,7 @@ impl PlanningStore for PgStore {
         now: i64,
     ) -> Result<i64> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_one(
                 "INSERT INTO initiatives(feature, published, created_by, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -59,8 +58,7 @@ impl PlanningStore for PgStore {
 
     fn delete_initiative(&self, id: i64) -> Result<bool> {
         let n = self
-            .client
-            .borrow_mut()
+            .client()?
             .execute("DELETE FROM initiatives WHERE id = $1", &[&id])?;
         Ok(n == 1)
     }
@@ -159,8 +157,7 @@ impl PlanningStore for PgStore {
 
     fn has_initiatives(&self) -> Result<bool> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_opt("SELECT 1 FROM initiatives LIMIT 1", &[])?
             .is_some())
     }

@@ -77,6 +77,16 @@ impl ReportStore for PgStore {
         rows.iter().map(report_from).collect()
     }
 
+    fn report_of_key(&self, key: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .client()?
+            .query_opt(
+                "SELECT report_id, request_hash FROM report_keys WHERE key_hash = $1",
+                &[&key],
+            )?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
     fn moderation_log(&self, report_id: i64) -> Result<Vec<ModerationEntry>> {
         let rows = self.client()?.query(
             "SELECT report_id, at, actor, action, reason, status, status_note, duplicate_of
@@ -109,8 +119,7 @@ impl ReportStore for PgStore {
     ) -> Result<i64> {
         let participants = serde_json::to_string(participants).unwrap_or_else(|_| "[]".into());
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_one(
                 "INSERT INTO walks(title, date, route, participants, created_by, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -144,8 +153,7 @@ impl ReportStore for PgStore {
 
     fn walk_exists(&self, id: i64) -> Result<bool> {
         Ok(self
-            .client
-            .borrow_mut()
+            .client()?
             .query_opt("SELECT 1 FROM walks WHERE id = $1", &[&id])?
             .is_some())
     }
@@ -153,22 +161,18 @@ impl ReportStore for PgStore {
 
 /// The report writer's connection to PostgreSQL (see [`crate::store::writer`]). A lost
 /// connection fails the batch it was writing (none of it was acknowledged) and is made again
-/// for the next; one that was idle is checked first (see [`IDLE_CHECK`]).
+/// for the next; one that was idle is checked first (see [`super::IDLE_CHECK`]).
 pub struct PgReportSink {
     url: String,
     client: postgres::Client,
     /// When the connection was last used.
-    used: std::time::Instant,
+    used: std::cell::Cell<std::time::Instant>,
     /// The insert of a new report, prepared once per connection (a report costs round trips,
     /// and the writer makes them one after another).
     insert: postgres::Statement,
     /// The insert of a batch's new reports in one statement (see [`insert_new`]).
     insert_many: postgres::Statement,
 }
-
-/// How long the writer's connection may sit idle before it is checked (one round trip) ahead
-/// of a batch: under a stream of reports it never is, and a quiet one can spare the time.
-const IDLE_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The insert of a new report (its id drawn by the writer).
 const INSERT_REPORT: &str =
@@ -195,13 +199,13 @@ const INSERT_REPORTS: &str =
 impl PgReportSink {
     /// Connects to the database at `url` (whose schema is already migrated).
     pub fn connect(url: &str) -> Result<PgReportSink> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        let mut client = super::connect(url)?;
         let insert = client.prepare(INSERT_REPORT)?;
         let insert_many = client.prepare(INSERT_REPORTS)?;
         Ok(PgReportSink {
             url: url.to_owned(),
             client,
-            used: std::time::Instant::now(),
+            used: std::cell::Cell::new(std::time::Instant::now()),
             insert,
             insert_many,
         })
@@ -212,18 +216,14 @@ impl ReportSink for PgReportSink {
     fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes> {
         // A connection the server ended (a restart, a failover, a cut idle connection) shows
         // only when used, and would fail the batch: one idle for a while is checked first.
-        if self.client.is_closed()
-            || (self.used.elapsed() > IDLE_CHECK
-                && self
-                    .client
-                    .is_valid(std::time::Duration::from_secs(2))
-                    .is_err())
-        {
+        if !super::usable(&mut self.client, &self.used) {
             *self = PgReportSink::connect(&self.url)?;
         }
-        self.used = std::time::Instant::now();
+        self.used.set(std::time::Instant::now());
         let insert = self.insert.clone();
         let mut tx = self.client.transaction()?;
+        // Its id, to learn whether it committed should the answer to COMMIT be lost.
+        let xid: i64 = tx.query_one("SELECT txid_current()", &[])?.get(0);
         // The stored reports this batch changes, locked in id order first: two replicas' batches
         // touching the same reports in opposite orders would otherwise deadlock.
         let mut stored: Vec<i64> = writes
@@ -340,8 +340,40 @@ impl ReportSink for PgReportSink {
                 super::NOTIFY
             ))?;
         }
-        tx.commit()?;
-        Ok(out)
+        match tx.commit() {
+            Ok(()) => Ok(out),
+            // The connection failed at COMMIT: the reports may be stored all the same, and a
+            // client told otherwise would send them again. Asked on a new connection.
+            Err(e) if self.client.is_closed() => match self.committed(xid) {
+                Ok(true) => Ok(out),
+                Ok(false) => Err(e.into()),
+                Err(unknown) => {
+                    tracing::error!("whether a batch of reports committed is unknown: {unknown}");
+                    Err(e.into())
+                }
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl PgReportSink {
+    /// Whether transaction `xid` committed, asked on a new connection (waiting up to 2 s for
+    /// one still in progress, such as a COMMIT whose connection was cut as it ran).
+    fn committed(&mut self, xid: i64) -> Result<bool> {
+        *self = PgReportSink::connect(&self.url)?;
+        for _ in 0..20 {
+            let status: Option<String> = self
+                .client
+                .query_one("SELECT txid_status($1)", &[&xid])?
+                .get(0);
+            match status.as_deref() {
+                Some("committed") => return Ok(true),
+                Some("in progress") => std::thread::sleep(std::time::Duration::from_millis(100)),
+                _ => return Ok(false),
+            }
+        }
+        Ok(false)
     }
 }
 
