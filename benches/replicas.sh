@@ -8,7 +8,8 @@
 #     (no proxy) and against one server on SQLite, in the same run, for comparison.
 #   - with INCIDENTS > 0: a replica's start from PostgreSQL holding that many incidents
 #     (imported with `hotspot import --database-url`, timed), and how long one observation
-#     written through one replica takes to be served by another.
+#     written through one replica takes to be served by another; and items and a tile served by
+#     a replica beside one server on SQLite holding the same import (both from memory).
 #   usage: benches/replicas.sh [SECONDS] [CONNS] [INCIDENTS]
 #   needs: wrk, haproxy, postgresql-15-postgis-3, curl, python3 (installed with apt-get when
 #   run as root)
@@ -110,6 +111,27 @@ for n in range(1, 6):
 PY
 fi
 
+sport=
+if [ "$incidents" -gt 0 ]; then
+  # Items and tiles are answered from memory on either backend: replica 1 beside one server on
+  # SQLite holding the same import (the peer of the report load below too).
+  echo "== items and tiles at $incidents incidents: replica 1 (PostgreSQL) beside one server on SQLite with the same import"
+  $bin import incidents "$csv" --lon lon --lat lat --category category --datetime occurred_at \
+    --id source_id --source bench --data-dir "$dir/sqlite" 2>&1 | tail -1
+  sport=$(free_port)
+  env -u HOTSPOT_DATABASE_URL $bin serve --no-demo --report-limit 0 --listen "127.0.0.1:$sport" --data-dir "$dir/sqlite" 2>/dev/null &
+  pids+=($!)
+  wait_up "http://127.0.0.1:$sport"
+  for what in "items:/api/collections/incidents/items?bbox=12.545,55.683,12.565,55.693&limit=1000" \
+              "tile:/tiles/incidents/15/17525/10252.mvt"; do
+    for side in "postgres:${ports[0]}" "sqlite:$sport"; do
+      printf '%s from %s: ' "${what%%:*}" "${side%%:*}"
+      wrk -t2 -c16 -d5s --latency "http://127.0.0.1:${side#*:}${what#*:}" \
+        | awk '/Requests\/sec/{r=$2} /^ +50%/{p50=$2} /^ +99%/{p99=$2} END{print r " req/s, p50 " p50 ", p99 " p99}'
+    done
+  done
+fi
+
 # HAProxy with the shipped configuration, its ports and socket changed.
 hport=$(free_port)
 sed -e "s/bind :8080/bind 127.0.0.1:$hport/" -e "s#/run/haproxy/hotspot.sock#$dir/haproxy.sock#" \
@@ -175,10 +197,12 @@ load "three replicas behind HAProxy" "http://127.0.0.1:$hport"
 load "one replica, no proxy" "http://127.0.0.1:${ports[0]}"
 
 # The peer: one server on SQLite, the same load.
-sport=$(free_port)
-env -u HOTSPOT_DATABASE_URL $bin serve --no-demo --report-limit 0 --listen "127.0.0.1:$sport" --data-dir "$dir/sqlite" 2>/dev/null &
-pids+=($!)
-wait_up "http://127.0.0.1:$sport"
+if [ -z "$sport" ]; then
+  sport=$(free_port)
+  env -u HOTSPOT_DATABASE_URL $bin serve --no-demo --report-limit 0 --listen "127.0.0.1:$sport" --data-dir "$dir/sqlite" 2>/dev/null &
+  pids+=($!)
+  wait_up "http://127.0.0.1:$sport"
+fi
 echo "== one server on SQLite: POST /open311/v2/requests.json, $conns connections, ${secs}s"
 wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "http://127.0.0.1:$sport/open311/v2/requests.json" \
   | grep -E "requests in|Requests/sec|Non-2xx|p50|Socket errors"

@@ -71,14 +71,16 @@ pub fn open(config: &Config) -> Result<(Box<dyn Repository>, Catalog, StartRepor
         store.set_meta("demo_generated", &format!("seed {:#x}", demo::SEED))?;
     }
     // Demo initiatives once, into an empty table (a planner who deletes them keeps them gone).
-    if config.demo && store.meta("demo_initiatives")?.is_none() {
-        if !store.has_initiatives()? {
-            let now = chrono::Utc::now().timestamp();
-            for (feature, published) in demo::initiatives::initiatives() {
-                store.create_initiative(&feature, published, store::DEMO_SOURCE, now)?;
-            }
+    // Claimed first: of replicas starting together on an empty database, one makes them.
+    if config.demo
+        && store.meta("demo_initiatives")?.is_none()
+        && store.claim_meta("demo_initiatives", "1")?
+        && !store.has_initiatives()?
+    {
+        let now = chrono::Utc::now().timestamp();
+        for (feature, published) in demo::initiatives::initiatives() {
+            store.create_initiative(&feature, published, store::DEMO_SOURCE, now)?;
         }
-        store.set_meta("demo_initiatives", "1")?;
     }
 
     let catalog = Catalog::load(store.as_ref(), config.demo)?;

@@ -1047,6 +1047,23 @@ async fn a_moderation_decided_on_an_old_view_of_the_report_is_refused() {
         .to_owned();
     let published = moderate(json!({"action": "publish"}), Some(current)).await;
     assert_eq!(published.status, 200, "{}", published.json);
+    // A resident's "me too" changes no moderated state: a view from before it still decides.
+    let shown = published.json["moderation_version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = send(
+        &f,
+        test::TestRequest::post().uri(&format!("/open311/v2/requests/{id}/me_too.json")),
+    )
+    .await;
+    assert_eq!(me.json[0]["me_too"], 1, "{}", me.json);
+    let noted = moderate(
+        json!({"action": "set_status", "status": "acknowledged"}),
+        Some(shown),
+    )
+    .await;
+    assert_eq!(noted.status, 200, "{}", noted.json);
     // A malformed If-Match names the header; `*` means any version.
     assert_eq!(
         moderate(

@@ -314,6 +314,50 @@ fn replicas_starting_together_migrate_once() {
     );
 }
 
+#[test]
+fn replicas_starting_together_on_an_empty_database_make_the_demo_once() {
+    let pg = common::pg::PgCluster::start();
+    let url = pg.database("demo_together");
+    let dir = common::temp_dir("demo-together");
+    let config = hotspot::config::Config {
+        data_dir: dir.clone(),
+        database_url: Some(hotspot::store::DatabaseUrl::new(&url).unwrap()),
+        demo: true,
+        ..hotspot::config::Config::default()
+    };
+    let reports: Vec<hotspot::app::StartReport> = std::thread::scope(|s| {
+        let started: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| hotspot::app::open(&config).map(|(_, _, r)| r)))
+            .collect();
+        started
+            .into_iter()
+            .map(|h| h.join().unwrap().expect("every replica starts"))
+            .collect()
+    });
+    let store = PgStore::connect(&url).unwrap();
+    let incidents = store.count(Layer::Incidents).unwrap();
+    assert!(incidents > 10_000, "{incidents}");
+    // Each incident and observation once, whoever generated them.
+    assert_eq!(
+        reports.iter().map(|r| r.demo_incidents as i64).sum::<i64>(),
+        incidents
+    );
+    assert_eq!(
+        reports
+            .iter()
+            .map(|r| r.demo_observations as i64)
+            .sum::<i64>(),
+        store.count(Layer::Observations).unwrap()
+    );
+    // The demo initiatives once, not once per replica.
+    use hotspot::store::PlanningStore;
+    assert_eq!(
+        store.initiatives().unwrap().len(),
+        hotspot::demo::initiatives::initiatives().len()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Runs the real binary; its exit status, standard output and error.
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = hotspot().args(args).output().unwrap();

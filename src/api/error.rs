@@ -128,21 +128,24 @@ pub type ApiResult<T> = crate::service::ServiceResult<T>;
 /// the framework or a middleware in plain text (a body over a size limit, a refused CORS
 /// preflight): the status and headers stay, the text becomes the `detail`. Open311 answers
 /// errors in its own form and the web app's pages are HTML, so other paths are left alone, as
-/// is `/api/health`.
+/// is the JSON of `/api/health`'s 503.
 pub async fn problem_bodies(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     use actix_web::http::header;
     let path = req.path();
-    // The health answer keeps its own body when it is 503 (`status`, `store_unreachable_s`
+    let ours = path == "/api" || path.starts_with("/api/") || path.starts_with("/tiles/");
+    let health = path == "/api/health";
+    // The health answer keeps its own JSON when it is 503 (`status`, `store_unreachable_s`
     // are what load balancers and operators read).
-    let ours = (path == "/api" || path.starts_with("/api/") || path.starts_with("/tiles/"))
-        && path != "/api/health";
     let is_problem = |h: &header::HeaderMap| {
         h.get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/problem+json"))
+            .is_some_and(|v| {
+                v.starts_with("application/problem+json")
+                    || (health && v.starts_with("application/json"))
+            })
     };
     let as_problem = |status: StatusCode, text: &str, headers: &header::HeaderMap| {
         let detail = match text.trim() {

@@ -319,7 +319,7 @@ impl Report {
         h.bytes(self.reason.as_deref().unwrap_or("\0").as_bytes());
         h.u64(self.duplicate_of.map_or(0, |d| d as u64));
         h.bytes(self.status_note.as_deref().unwrap_or("\0").as_bytes());
-        h.u64(self.updated_at as u64);
+        // Not `updated_at`: a "me too" moves it, and must not void a moderator's view.
         format!("m{:016x}", h.0)
     }
 

@@ -45,6 +45,8 @@ pub(super) fn process_secret() -> [u8; 32] {
 }
 
 /// The limits, where they are kept.
+// One per process: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Limits {
     /// In this process's memory (one server on SQLite).
     Memory {
@@ -53,7 +55,9 @@ pub(super) enum Limits {
     },
     /// In the database, shared by every replica.
     Shared {
-        store: Mutex<PgStore>,
+        /// A few connections, so that a check waiting on one client's lock (another replica
+        /// holds it) holds up no other client, nor the pruning.
+        stores: Vec<Mutex<PgStore>>,
         per_window: usize,
         /// The secret the salts are derived from: the same on every replica (given by the
         /// operator), never in the database.
@@ -74,8 +78,8 @@ impl Limits {
     pub(super) fn with_per_window(self, per_window: usize) -> Limits {
         match self {
             Limits::Memory { .. } => Limits::memory(per_window),
-            Limits::Shared { store, secret, .. } => Limits::Shared {
-                store,
+            Limits::Shared { stores, secret, .. } => Limits::Shared {
+                stores,
                 per_window,
                 secret,
             },
@@ -89,7 +93,7 @@ impl Limits {
         match self {
             Limits::Memory { reports, .. } => reports.check_keys(keys),
             Limits::Shared {
-                store,
+                stores,
                 per_window,
                 secret,
             } => {
@@ -97,7 +101,7 @@ impl Limits {
                     return Ok(());
                 }
                 let now = chrono::Utc::now().timestamp();
-                let store = store.lock().unwrap_or_else(|e| e.into_inner());
+                let store = free(stores);
                 // A new salt every six windows, the previous one consulted for one more.
                 let period = now.div_euclid(WINDOW_S * 6);
                 let digests = |salt: [u8; 16]| -> Vec<Vec<u8>> {
@@ -132,9 +136,9 @@ impl Limits {
                 let firsts: Vec<bool> = keys.iter().map(|k| me_too.first(k, &what)).collect();
                 firsts.into_iter().all(|f| f)
             }
-            Limits::Shared { store, secret, .. } => {
+            Limits::Shared { stores, secret, .. } => {
                 let now = chrono::Utc::now().timestamp();
-                let store = store.lock().unwrap_or_else(|e| e.into_inner());
+                let store = free(stores);
                 let period = now.div_euclid(ME_TOO_S);
                 let salt = salt_of(secret, "me_too", period);
                 let firsts = keys
@@ -156,13 +160,37 @@ impl Limits {
         }
     }
 
-    /// Deletes what the shared limits no longer need (nothing to do in memory).
+    /// Deletes what the shared limits no longer need (nothing to do in memory), on a
+    /// connection no check is using (else at a later call: the follower that calls this must
+    /// never wait on a client's lock).
     pub(super) fn prune(&self) {
-        if let Limits::Shared { store, .. } = self {
-            let store = store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Limits::Shared { stores, .. } = self {
+            let Some(store) = stores.iter().find_map(|s| s.try_lock().ok()) else {
+                return;
+            };
             if let Err(e) = store.prune_limits(chrono::Utc::now().timestamp(), WINDOW_S) {
                 tracing::warn!("pruning the shared rate limits: {e}");
             }
         }
     }
+}
+
+/// Connections the shared limits keep per replica.
+pub(super) const CONNECTIONS: usize = 4;
+
+/// A connection of `stores` no one is using, or else the next one in turn (then it waits).
+fn free(stores: &[Mutex<PgStore>]) -> std::sync::MutexGuard<'_, PgStore> {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::TryLockError;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    for s in stores {
+        match s.try_lock() {
+            Ok(g) => return g,
+            Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(TryLockError::WouldBlock) => {}
+        }
+    }
+    stores[NEXT.fetch_add(1, Relaxed) % stores.len()]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }

@@ -221,10 +221,13 @@ impl Service {
                 limits::Limits::memory(crate::reports::ratelimit::REPORTS_PER_WINDOW)
             }
             crate::store::Location::Postgres(url) => limits::Limits::Shared {
-                store: Mutex::new(
-                    crate::store::postgres::PgStore::connect(url.expose())
-                        .map_err(part("rate limits"))?,
-                ),
+                stores: (0..limits::CONNECTIONS)
+                    .map(|_| {
+                        crate::store::postgres::PgStore::connect(url.expose())
+                            .map(Mutex::new)
+                            .map_err(part("rate limits"))
+                    })
+                    .collect::<Result<_, _>>()?,
                 per_window: crate::reports::ratelimit::REPORTS_PER_WINDOW,
                 secret: limits::process_secret(),
             },

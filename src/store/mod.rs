@@ -445,6 +445,15 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a value in the store's settings unless it is set; returns whether this call set it
+    /// (of two processes starting together, one does).
+    pub fn claim_meta(&self, key: &str, value: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+            params![key, value],
+        )? == 1)
+    }
+
     /// Replaces the shipped districts with `districts` in one transaction, unless the store
     /// already holds the shipped set whose digest is `digest`. Returns whether it wrote.
     pub fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {

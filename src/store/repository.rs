@@ -48,6 +48,9 @@ pub trait LayerStore {
     fn meta(&self, key: &str) -> Result<Option<String>>;
     /// Sets a value in the store's settings, durably.
     fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+    /// Sets a value in the store's settings unless it is set; returns whether this call set it
+    /// (of replicas starting together, exactly one does).
+    fn claim_meta(&self, key: &str, value: &str) -> Result<bool>;
     /// Replaces the shipped districts with `districts` in one transaction, unless the store
     /// holds the shipped set whose digest is `digest` already; returns whether it wrote.
     fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool>;
@@ -218,6 +221,9 @@ impl LayerStore for Store {
     }
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         Store::set_meta(self, key, value)
+    }
+    fn claim_meta(&self, key: &str, value: &str) -> Result<bool> {
+        Store::claim_meta(self, key, value)
     }
     fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
         Store::sync_shipped_districts(self, districts, digest)

@@ -80,8 +80,23 @@ pub(super) fn connect(url: &str) -> std::result::Result<postgres::Client, postgr
         .keepalives_interval(Duration::from_secs(2))
         .keepalives_retries(3)
         .tcp_user_timeout(Duration::from_secs(10));
+    // The server's side of the same: a replica cut off in the middle of a transaction would
+    // otherwise keep its locks (the change log's, a client's rate-limit lock) and stall every
+    // other replica's writes until the server noticed, hours later.
+    let options = format!(
+        "{} {SESSION_OPTIONS}",
+        config.get_options().unwrap_or_default()
+    );
+    config.options(options.trim());
     config.connect(postgres::NoTls)
 }
+
+/// Settings of every session: a transaction left idle for 10 s is ended by the server (no
+/// transaction of hotspot's waits on its client that long), and the server's TCP keepalives
+/// and user timeout find a vanished replica within seconds.
+const SESSION_OPTIONS: &str = "-c idle_in_transaction_session_timeout=10000 \
+     -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 \
+     -c tcp_user_timeout=10000";
 
 /// The channel on which a commit that adds to the change log wakes the replicas (delivered at
 /// commit, never for a rolled-back transaction).
@@ -417,6 +432,12 @@ impl LayerStore for PgStore {
             &[&key, &value],
         )?;
         Ok(())
+    }
+    fn claim_meta(&self, key: &str, value: &str) -> Result<bool> {
+        Ok(self.client()?.execute(
+            "INSERT INTO meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[&key, &value],
+        )? == 1)
     }
     fn sync_shipped_districts(&mut self, districts: &[District], digest: &str) -> Result<bool> {
         PgStore::sync_shipped_districts(self, districts, digest)
