@@ -25,6 +25,11 @@ impl PgStore {
     ) -> Result<std::result::Result<(), u64>> {
         let mut client = self.client()?;
         let mut tx = client.transaction()?;
+        // A client's lock held by a replica cut off mid-check is freed only when the server
+        // ends that session (10 s idle, see `SESSION_OPTIONS`), and that replica's other checks
+        // queue behind it: waiting longer than 2 s fails the check (the caller refuses the
+        // report for now) rather than stall this replica's requests in that queue.
+        tx.batch_execute("SET LOCAL lock_timeout = '2s'")?;
         let mut locks: Vec<&Vec<u8>> = counted.iter().collect();
         locks.sort();
         for k in locks {
