@@ -424,6 +424,25 @@ fn imports_into_postgres_store_what_imports_into_sqlite_store() {
     );
     let (ok, out2, err) = import(&["--data-dir", sqlite_dir], csv);
     assert!(ok, "{out2}{err}");
+    // The first load went straight into the empty table; its indexes were made again after.
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let indexes: Vec<String> = c
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'incidents' ORDER BY indexname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            "incidents_geom",
+            "incidents_pkey",
+            "incidents_source_source_id_key"
+        ]
+    );
 
     let store = PgStore::connect(&url).unwrap();
     let sqlite = Store::open(std::path::Path::new(sqlite_dir)).unwrap();

@@ -77,7 +77,13 @@ fn observation(source_id: &str) -> NewObservation {
 fn layers_import_once_and_log_their_changes_on_both_backends() {
     on_each("layers", |backend, _, store| {
         let start = store.change_position().unwrap();
-        let first = [incident("a", 12.5540), incident("b", 12.5550)];
+        // Into the empty table (PostgreSQL's bulk load), with a record repeated in the batch:
+        // kept once, the first.
+        let first = [
+            incident("a", 12.5540),
+            incident("b", 12.5550),
+            incident("a", 12.5999),
+        ];
         assert_eq!(store.insert_incidents(&first).unwrap(), 2, "{backend}");
         // The same source ids again, with one new: only the new one is stored.
         let again = [incident("a", 12.5540), incident("c", 12.5560)];
@@ -88,6 +94,13 @@ fn layers_import_once_and_log_their_changes_on_both_backends() {
         ids.sort_unstable();
         assert_eq!(ids, ["a", "b", "c"], "{backend}");
         assert!(loaded.iter().all(|i| i.lat == 55.6866), "{backend}");
+        let a = (0..loaded.len())
+            .find(|&i| loaded.source_id(i) == "a")
+            .unwrap();
+        assert_eq!(
+            loaded[a].lon, 12.5540,
+            "{backend}: the first of a repeated record"
+        );
 
         assert_eq!(
             store.insert_observations(&[observation("o1")]).unwrap(),

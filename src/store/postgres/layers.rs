@@ -1,5 +1,7 @@
 //! The layers' writes on PostgreSQL: incidents through `COPY` into a staging table and one
-//! `INSERT … ON CONFLICT DO NOTHING` (all or nothing, idempotent by `(source, source_id)`),
+//! `INSERT … ON CONFLICT DO NOTHING` (all or nothing, idempotent by `(source, source_id)`) —
+//! or, into an empty table, straight into it with its indexes made afterwards (see
+//! [`BULK_PREPARE`]) —
 //! observations and districts row by row; each write bumps the layers' generation and adds a
 //! `layers` row to the change log in the same transaction, as the SQLite store's triggers do.
 
@@ -20,12 +22,48 @@ fn bump_generation(tx: &mut postgres::Transaction<'_>, layer: crate::model::Laye
     log_change(tx, "layers", Some(crate::store::layer_key(layer)))
 }
 
+/// Ahead of a load into the empty incidents table: the table to this transaction alone (readers
+/// wait for its commit), without the GiST index and the unique `(source, source_id)` index,
+/// which [`finish_bulk`] makes again.
+const BULK_PREPARE: &str = "LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE;
+     DROP INDEX IF EXISTS incidents_geom;
+     ALTER TABLE incidents DROP CONSTRAINT IF EXISTS incidents_source_source_id_key;";
+
+/// After `copied` rows went straight into the empty table: its unique `(source, source_id)`
+/// index made again — a record repeated in the file kept once, the first, as `ON CONFLICT DO
+/// NOTHING` would — and its GiST index. Returns the rows kept.
+fn finish_bulk(tx: &mut postgres::Transaction<'_>, copied: u64) -> Result<u64> {
+    const UNIQUE: &str =
+        "ALTER TABLE incidents ADD CONSTRAINT incidents_source_source_id_key UNIQUE (source, source_id)";
+    let mut attempt = tx.savepoint("kept_once")?;
+    let repeated = match attempt.batch_execute(UNIQUE) {
+        Ok(()) => {
+            attempt.commit()?;
+            0
+        }
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            attempt.rollback()?;
+            let n = tx.execute(
+                "DELETE FROM incidents a USING incidents b
+                 WHERE a.source = b.source AND a.source_id = b.source_id AND a.id > b.id",
+                &[],
+            )?;
+            tx.batch_execute(UNIQUE)?;
+            n
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.batch_execute("CREATE INDEX incidents_geom ON incidents USING gist (geom)")?;
+    Ok(copied - repeated)
+}
+
 impl PgStore {
     /// Inserts incidents as their batches arrive, in one transaction, committed once they all
     /// have if `commit()` says so (returns how many were new) or rolled back (`None`). Each row
     /// gets the next id after the largest stored, in the order given (one writer at a time: the
-    /// table is locked against other writers, not readers), so its anchor cell and public id are
-    /// made before it is sent; a row skipped as already stored leaves its id unused.
+    /// table is locked against other writers, not readers — against readers too while the first
+    /// load fills the empty table), so its anchor cell and public id are made before it is sent;
+    /// a row skipped as already stored leaves its id unused.
     pub fn insert_incident_batches<B: AsRef<[NewIncident]>>(
         &mut self,
         batches: impl Iterator<Item = B>,
@@ -44,7 +82,18 @@ impl PgStore {
         let first: i64 = tx
             .query_one("SELECT coalesce(max(id), 0) + 1 FROM incidents", &[])?
             .get(0);
-        let mut sink = tx.copy_in("COPY incoming FROM STDIN WITH (FORMAT csv, NULL '\\N')")?;
+        // The first load of a country's incidents goes straight into the empty table, whose
+        // indexes are made once afterwards (several times faster than kept up row by row).
+        let bulk = first == 1;
+        if bulk {
+            tx.batch_execute(BULK_PREPARE)?;
+        }
+        let mut sink = tx.copy_in(if bulk {
+            "COPY incidents (id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
+             FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        } else {
+            "COPY incoming FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        })?;
         let mut id = first;
         let mut line = Vec::with_capacity(1 << 16);
         for batch in batches {
@@ -77,17 +126,21 @@ impl PgStore {
                 source: e,
             })?;
         }
-        sink.finish()?;
+        let copied = sink.finish()?;
         if !commit() {
-            // Dropping the transaction rolls it back.
+            // Dropping the transaction rolls it back (the dropped indexes too).
             return Ok(None);
         }
-        let added = tx.execute(
-            "INSERT INTO incidents (id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
-             SELECT * FROM incoming ORDER BY id
-             ON CONFLICT (source, source_id) DO NOTHING",
-            &[],
-        )?;
+        let added = if bulk {
+            finish_bulk(&mut tx, copied)?
+        } else {
+            tx.execute(
+                "INSERT INTO incidents (id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
+                 SELECT * FROM incoming ORDER BY id
+                 ON CONFLICT (source, source_id) DO NOTHING",
+                &[],
+            )?
+        };
         if added > 0 {
             tx.batch_execute(
                 "INSERT INTO meta(key, value)
