@@ -88,6 +88,9 @@ pub struct Config {
     pub min_count: u32,
     /// Reports (and "me too"s) one client may send per 10 minutes; 0 = no limit.
     pub report_limit: usize,
+    /// Store connections a server keeps for reads, and on PostgreSQL as many again for the
+    /// shared rate limits (besides five of its own: 2 × N + 5 in all).
+    pub db_pool_size: usize,
     /// The secret replicas over one database share to count each client's reports together
     /// (their salts derive from it; the database never holds it). Without it, each replica
     /// counts alone. Not printed.
@@ -112,6 +115,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             min_count: crate::privacy::DEFAULT_MIN_COUNT,
             report_limit: crate::reports::ratelimit::REPORTS_PER_WINDOW,
+            db_pool_size: DEFAULT_DB_POOL_SIZE,
             rate_limit_secret: None,
             trusted_proxies: Vec::new(),
         }
@@ -133,6 +137,7 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     min_count: Option<u32>,
     report_limit: Option<usize>,
+    db_pool_size: Option<usize>,
     rate_limit_secret: Option<String>,
     trusted_proxies: Option<Vec<String>>,
 }
@@ -187,6 +192,10 @@ pub struct ServeArgs {
     /// Reports one client may send per 10 minutes; 0 = no limit [default: 5]
     #[arg(long, env = "HOTSPOT_REPORT_LIMIT", value_name = "N")]
     pub report_limit: Option<usize>,
+    /// Store connections for reads, and on PostgreSQL as many for the shared rate limits
+    /// [default: 4]
+    #[arg(long, env = "HOTSPOT_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<usize>,
     /// A secret (16+ characters) every replica over one database is given alike, so that they
     /// count each client's reports together [default: each replica counts alone]
     #[arg(
@@ -250,6 +259,9 @@ impl Config {
         if let Some(v) = file.report_limit {
             c.report_limit = v;
         }
+        if let Some(v) = file.db_pool_size {
+            c.db_pool_size = v;
+        }
         if let Some(v) = file.rate_limit_secret {
             c.rate_limit_secret = Some(Secret(v));
         }
@@ -294,6 +306,9 @@ impl Config {
         if let Some(v) = args.report_limit {
             c.report_limit = v;
         }
+        if let Some(v) = args.db_pool_size {
+            c.db_pool_size = v;
+        }
         if let Some(v) = &args.rate_limit_secret {
             c.rate_limit_secret = Some(Secret(v.clone()));
         }
@@ -321,6 +336,12 @@ impl Config {
                     ),
                 });
             }
+        }
+        if !(1..=64).contains(&self.db_pool_size) {
+            return Err(ConfigError::Invalid {
+                field: "db_pool_size",
+                reason: format!("{} is not between 1 and 64", self.db_pool_size),
+            });
         }
         if let Some(w) = self.workers {
             if !(1..=256).contains(&w) {
@@ -397,6 +418,9 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// Store connections for reads (and for the shared rate limits) unless configured.
+pub const DEFAULT_DB_POOL_SIZE: usize = 4;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,6 +471,19 @@ mod tests {
         };
         let e = Config::load(&args).unwrap_err().to_string();
         assert!(e.starts_with("trusted_proxies: 'proxy.local'"), "{e}");
+        for n in [0, 65] {
+            let args = ServeArgs {
+                db_pool_size: Some(n),
+                ..Default::default()
+            };
+            let e = Config::load(&args).unwrap_err().to_string();
+            assert!(e.starts_with("db_pool_size:"), "{e}");
+        }
+        let args = ServeArgs {
+            db_pool_size: Some(8),
+            ..Default::default()
+        };
+        assert_eq!(Config::load(&args).unwrap().db_pool_size, 8);
     }
 
     #[test]

@@ -135,6 +135,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
             config.demo,
         )
         .context("the store cannot be loaded whole; refusing to serve with parts missing")?
+        .with_pool_size(config.db_pool_size)
+        .context("the store cannot be loaded whole; refusing to serve with parts missing")?
         .with_min_count(config.min_count)
         .with_report_limit(config.report_limit)
         .with_rate_limit_secret_opt(config.rate_limit_secret.as_ref().map(|s| s.0.as_str()))

@@ -109,6 +109,13 @@ impl AppState {
         self
     }
 
+    /// Keeps `n` store connections for reads (and for the shared rate limits), see
+    /// [`Service::with_pool_size`].
+    pub fn with_pool_size(mut self, n: usize) -> Result<Self, StartError> {
+        self.service = self.service.with_pool_size(n)?;
+        Ok(self)
+    }
+
     /// Sets how many reports one client may send per 10 minutes (0 = no limit, for load tests).
     pub fn with_report_limit(mut self, per_10_minutes: usize) -> Self {
         self.service = self.service.with_report_limit(per_10_minutes);

@@ -175,9 +175,6 @@ impl Limits {
     }
 }
 
-/// Connections the shared limits keep per replica.
-pub(super) const CONNECTIONS: usize = 4;
-
 /// A connection of `stores` no one is using, or else the next one in turn (then it waits).
 fn free(stores: &[Mutex<PgStore>]) -> std::sync::MutexGuard<'_, PgStore> {
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

@@ -24,8 +24,9 @@ use crate::privacy::Disclosure;
 use crate::store::writer::{ReportWrite, WriteError, Written};
 use crate::store::{Repository, StoredToken};
 
-/// Store connections for reads.
-const READERS: usize = 2;
+/// Store connections for reads, and for the shared rate limits, unless
+/// [`Service::with_pool_size`] says otherwise.
+const READERS: usize = crate::config::DEFAULT_DB_POOL_SIZE;
 
 /// Residents per safety district id.
 type Populations =
@@ -221,7 +222,7 @@ impl Service {
                 limits::Limits::memory(crate::reports::ratelimit::REPORTS_PER_WINDOW)
             }
             crate::store::Location::Postgres(url) => limits::Limits::Shared {
-                stores: (0..limits::CONNECTIONS)
+                stores: (0..READERS)
                     .map(|_| {
                         crate::store::postgres::PgStore::connect(url.expose())
                             .map(Mutex::new)
@@ -260,6 +261,31 @@ impl Service {
     /// [`Catalog::warm`]); `serve` calls it once at start-up, a reload on every change.
     pub fn warm_in_background(&self) {
         warm_in_background(vec![self.catalog.load_full(), self.public.load_full()]);
+    }
+
+    /// Keeps `n` store connections for reads, and on PostgreSQL `n` for the shared rate limits
+    /// (`--db-pool-size`).
+    pub fn with_pool_size(mut self, n: usize) -> Result<Self, StartError> {
+        let part = |part: &'static str| move |source| StartError { part, source };
+        let n = n.max(1);
+        self.readers.truncate(n);
+        while self.readers.len() < n {
+            let store = self.location.open().map_err(part("store readers"))?;
+            self.readers.push(Mutex::new(store));
+        }
+        if let limits::Limits::Shared { stores, .. } = &mut self.limits {
+            stores.truncate(n);
+            while stores.len() < n {
+                let url = match &self.location {
+                    crate::store::Location::Postgres(url) => url.expose().to_owned(),
+                    crate::store::Location::Dir(_) => break,
+                };
+                let store =
+                    crate::store::postgres::PgStore::connect(&url).map_err(part("rate limits"))?;
+                stores.push(Mutex::new(store));
+            }
+        }
+        Ok(self)
     }
 
     /// Sets how many reports one client may send per 10 minutes (0 = no limit, for load tests).
