@@ -25,9 +25,32 @@ fn bump_generation(tx: &mut postgres::Transaction<'_>, layer: crate::model::Laye
 /// Ahead of a load into the empty incidents table: the table to this transaction alone (readers
 /// wait for its commit), without the GiST index and the unique `(source, source_id)` index,
 /// which [`finish_bulk`] makes again.
-const BULK_PREPARE: &str = "LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE;
-     DROP INDEX IF EXISTS incidents_geom;
+const BULK_PREPARE: &str = "DROP INDEX IF EXISTS incidents_geom;
      ALTER TABLE incidents DROP CONSTRAINT IF EXISTS incidents_source_source_id_key;";
+
+/// Takes the incidents table for a first load ([`BULK_PREPARE`]) if readers let it within 5 s
+/// (a lock request waiting behind a long reader would hold up every reader after it); returns
+/// whether it did — if not, the load takes the staging table's way, as later imports do.
+fn take_for_bulk(tx: &mut postgres::Transaction<'_>) -> Result<bool> {
+    let mut attempt = tx.savepoint("bulk")?;
+    let taken = attempt.batch_execute(
+        "SET LOCAL lock_timeout = '5s';
+         LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE;
+         SET LOCAL lock_timeout = 0;",
+    );
+    match taken {
+        Ok(()) => {
+            attempt.batch_execute(BULK_PREPARE)?;
+            attempt.commit()?;
+            Ok(true)
+        }
+        Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+            attempt.rollback()?;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// After `copied` rows went straight into the empty table: its unique `(source, source_id)`
 /// index made again — a record repeated in the file kept once, the first, as `ON CONFLICT DO
@@ -43,9 +66,14 @@ fn finish_bulk(tx: &mut postgres::Transaction<'_>, copied: u64) -> Result<u64> {
         }
         Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
             attempt.rollback()?;
+            // Every record after the first of its key, found in one sort (a self-join would
+            // compare each of many repeats of one key with all the others).
             let n = tx.execute(
-                "DELETE FROM incidents a USING incidents b
-                 WHERE a.source = b.source AND a.source_id = b.source_id AND a.id > b.id",
+                "DELETE FROM incidents WHERE id IN (
+                     SELECT id FROM (
+                         SELECT id, row_number() OVER (PARTITION BY source, source_id ORDER BY id) AS n
+                         FROM incidents) ranked
+                     WHERE n > 1)",
                 &[],
             )?;
             tx.batch_execute(UNIQUE)?;
@@ -84,10 +112,7 @@ impl PgStore {
             .get(0);
         // The first load of a country's incidents goes straight into the empty table, whose
         // indexes are made once afterwards (several times faster than kept up row by row).
-        let bulk = first == 1;
-        if bulk {
-            tx.batch_execute(BULK_PREPARE)?;
-        }
+        let bulk = first == 1 && take_for_bulk(&mut tx)?;
         let mut sink = tx.copy_in(if bulk {
             "COPY incidents (id, category, occurred_at, lon, lat, precision, source, source_id, synthetic, cell, public_id)
              FROM STDIN WITH (FORMAT csv, NULL '\\N')"
