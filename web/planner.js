@@ -314,7 +314,10 @@ async function loadQueue({ append = false } = {}) {
     renderQueue({ appendFrom: append ? offset : null });
     renderTabCounts();
   } catch (error) {
-    if (ui.token) ui.modMessage.textContent = t('modLoadFailed', { detail: error.message });
+    if (ui.token) {
+      ui.modMessage.classList.add('is-error');
+      ui.modMessage.textContent = t('modLoadFailed', { detail: error.message });
+    }
   } finally {
     ui.modList.removeAttribute('aria-busy');
   }
@@ -534,15 +537,22 @@ async function moderate(report, body, field, button) {
     await api(`api/reports/${encodeURIComponent(id)}/moderation`, { method: 'POST', body, ifMatch: report.moderation_version });
     // The list first, then the message: it is announced once the list shows the change.
     await loadQueue();
+    ui.modMessage.classList.remove('is-error');
     ui.modMessage.textContent = t(`modDone_${body.action}`, { id, dup: body.duplicate_of ?? '', status: body.status ? statusLabel(body.status) : '' });
     reloadReports();
     ui.modMessage.focus();
   } catch (error) {
-    const message = t('modActionFailed', { detail: error.message });
-    // Changed by another moderator meanwhile: the queue is reloaded to show it as it is now.
-    if (error.status === 409 || error.status === 412) await loadQueue().catch(() => {});
+    // Changed by another moderator meanwhile: nothing was written, and the reloaded queue
+    // shows the report as it is now.
+    const meanwhile = error.status === 409 || error.status === 412;
+    if (meanwhile) await loadQueue().catch(() => {});
+    const message = meanwhile ? t('modChangedMeanwhile', { id }) : t('modActionFailed', { detail: error.message });
     if (field?.isConnected) setFieldError(field, message);
-    else ui.modMessage.textContent = message;
+    else {
+      ui.modMessage.classList.add('is-error');
+      ui.modMessage.textContent = message;
+      ui.modMessage.focus();
+    }
   } finally {
     if (button?.isConnected) button.disabled = false;
   }
