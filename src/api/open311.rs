@@ -405,7 +405,7 @@ pub fn nearby_for_reporter(
     now: i64,
 ) -> Vec<DuplicateJson> {
     state.reports().read(|all| {
-        reports::nearby_published(all, service, (lon, lat), now)
+        reports::nearby_published(all.published(), service, (lon, lat), now)
             .into_iter()
             .take(5)
             .filter_map(|(id, d)| Some(DuplicateJson::of(all.by_id(id)?, d)))
@@ -424,7 +424,7 @@ pub fn duplicates_for_moderator(
     except: Option<i64>,
 ) -> Vec<DuplicateJson> {
     state.reports().read(|all| {
-        reports::possible_duplicates(all, service, (lon, lat), now, except)
+        reports::possible_duplicates(all.published(), service, (lon, lat), now, except)
             .into_iter()
             .take(5)
             .filter_map(|(id, d)| Some(DuplicateJson::of(all.by_id(id)?, d.round())))

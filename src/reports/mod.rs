@@ -384,11 +384,14 @@ struct Inner {
     public: Vec<std::sync::Arc<[u8]>>,
 }
 
-/// The reports of a [`ReportBook`], in no particular order (a slice), and found by id.
+/// The reports of a [`ReportBook`], in no particular order (a slice), found by id, and the
+/// published ones on their own (the few a new report is checked against as a duplicate, so that
+/// a report's cost does not grow with the unpublished ones the book holds).
 #[derive(Default)]
 pub struct Reports {
     list: Vec<Report>,
     at: std::collections::HashMap<i64, usize>,
+    published: std::collections::HashSet<i64>,
 }
 
 impl std::ops::Deref for Reports {
@@ -409,12 +412,31 @@ impl<'a> IntoIterator for &'a Reports {
 impl Reports {
     fn new(list: Vec<Report>) -> Reports {
         let at = list.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-        Reports { list, at }
+        let published = list.iter().filter(|r| r.published).map(|r| r.id).collect();
+        Reports {
+            list,
+            at,
+            published,
+        }
     }
 
     /// The report with `id`.
     pub fn by_id(&self, id: i64) -> Option<&Report> {
         self.at.get(&id).map(|&i| &self.list[i])
+    }
+
+    /// The published reports, in no particular order.
+    pub fn published(&self) -> impl Iterator<Item = &Report> {
+        self.published.iter().filter_map(|&id| self.by_id(id))
+    }
+
+    /// Notes whether the report with `id` is published now.
+    fn mark(&mut self, id: i64, published: bool) {
+        if published {
+            self.published.insert(id);
+        } else {
+            self.published.remove(&id);
+        }
     }
 }
 
@@ -453,6 +475,7 @@ impl ReportBook {
         let json: std::sync::Arc<[u8]> = (self.render)(&report).into();
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let Inner { reports, public } = &mut *guard;
+        reports.mark(report.id, report.published);
         match reports.at.get(&report.id) {
             Some(&i) => {
                 reports.list[i] = report;
@@ -479,6 +502,7 @@ impl ReportBook {
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let Inner { reports, public } = &mut *guard;
         if let Some(i) = reports.at.remove(&id) {
+            reports.published.remove(&id);
             reports.list.swap_remove(i);
             public.swap_remove(i);
             if let Some(moved) = reports.list.get(i) {
@@ -498,6 +522,8 @@ impl ReportBook {
                 // The id is what the book finds it by.
                 debug_assert_eq!(r.id, id);
                 public[i] = (self.render)(r).into();
+                let published = r.published;
+                reports.mark(id, published);
                 true
             }
             None => false,
@@ -555,15 +581,15 @@ fn recent_published(r: &Report, service: Service, now: i64) -> bool {
 /// distance in metres between the exact positions: the possible duplicates a moderator sees.
 /// Never for the public: yes/no answers about exact distances locate a report (see
 /// [`nearby_published`]).
-pub fn possible_duplicates(
-    all: &[Report],
+pub fn possible_duplicates<'a>(
+    all: impl IntoIterator<Item = &'a Report>,
     service: Service,
     at: (f64, f64),
     now: i64,
     except: Option<i64>,
 ) -> Vec<(i64, f64)> {
     let mut near: Vec<(i64, f64)> = all
-        .iter()
+        .into_iter()
         .filter(|r| {
             recent_published(r, service, now)
                 && Some(r.id) != except
@@ -572,7 +598,7 @@ pub fn possible_duplicates(
         .map(|r| (r.id, distance_m(at, (r.lon, r.lat))))
         .filter(|(_, d)| *d <= DUPLICATE_RADIUS_M)
         .collect();
-    near.sort_by(|a, b| a.1.total_cmp(&b.1));
+    near.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
     near
 }
 
@@ -584,8 +610,8 @@ pub fn possible_duplicates(
 /// This is what a resident may be told: it depends on the exact positions only through their
 /// cells, which the public layer already shows, so no sequence of probes learns more than the
 /// public map (±80 m).
-pub fn nearby_published(
-    all: &[Report],
+pub fn nearby_published<'a>(
+    all: impl IntoIterator<Item = &'a Report>,
     service: Service,
     at: (f64, f64),
     now: i64,
@@ -601,7 +627,7 @@ pub fn nearby_published(
     // Two resolution-10 cells next to each other have centres ~115 m apart; 0.01° of
     // latitude (1.1 km) is a cheap first filter well beyond that.
     let mut near: Vec<(i64, f64)> = all
-        .iter()
+        .into_iter()
         .filter(|r| recent_published(r, service, now) && (r.lat - at.1).abs() < 0.01)
         .filter_map(|r| {
             let cell = anchor_cell(r.lon, r.lat)?;
@@ -822,5 +848,65 @@ mod tests {
         );
         assert!(nearby_published(&all, Service::DarkPlace, exact, now).is_empty());
         assert!(nearby_published(&all, Service::PoorLighting, exact, now + 61 * day).is_empty());
+    }
+
+    #[test]
+    fn the_book_knows_its_published_reports_through_every_change() {
+        let day = 86_400;
+        let now = 100 * day;
+        let published_ids = |book: &ReportBook| {
+            let mut ids: Vec<i64> = book.read(|all| all.published().map(|r| r.id).collect());
+            ids.sort_unstable();
+            ids
+        };
+        let book = ReportBook::new(
+            vec![
+                report(1, Service::PoorLighting, 12.55, 55.68, now - day, true),
+                report(2, Service::PoorLighting, 12.55, 55.68, now - day, false),
+                report(3, Service::PoorLighting, 12.56, 55.69, now - day, false),
+            ],
+            |_| Vec::new(),
+        );
+        assert_eq!(published_ids(&book), vec![1]);
+        assert!(book.update(2, |r| r.published = true));
+        assert_eq!(published_ids(&book), vec![1, 2]);
+        assert!(book.update(1, |r| r.published = false));
+        assert_eq!(published_ids(&book), vec![2]);
+        // Replaced by a stored copy (the follower's way), and new.
+        book.insert(report(
+            2,
+            Service::PoorLighting,
+            12.55,
+            55.68,
+            now - day,
+            false,
+        ));
+        book.insert(report(4, Service::DarkPlace, 12.55, 55.68, now - day, true));
+        assert_eq!(published_ids(&book), vec![4]);
+        // Removing moves another report into the freed place: the index follows ids.
+        book.insert(report(
+            5,
+            Service::PoorLighting,
+            12.55,
+            55.68,
+            now - day,
+            true,
+        ));
+        book.remove(3);
+        book.remove(4);
+        assert_eq!(published_ids(&book), vec![5]);
+        let near = book.read(|all| {
+            nearby_published(all.published(), Service::PoorLighting, (12.55, 55.68), now)
+        });
+        assert_eq!(near.iter().map(|n| n.0).collect::<Vec<_>>(), vec![5]);
+        book.replace_all(vec![report(
+            6,
+            Service::PoorLighting,
+            12.55,
+            55.68,
+            now,
+            true,
+        )]);
+        assert_eq!(published_ids(&book), vec![6]);
     }
 }
