@@ -138,8 +138,31 @@ sed -e "s/bind :8080/bind 127.0.0.1:$hport/" -e "s#/run/haproxy/hotspot.sock#$di
     -e "s/127.0.0.1:8081/127.0.0.1:${ports[0]}/" -e "s/127.0.0.1:8082/127.0.0.1:${ports[1]}/" \
     -e "s/127.0.0.1:8083/127.0.0.1:${ports[2]}/" -e "s/^    log stdout.*//" deploy/haproxy.cfg > "$dir/haproxy.cfg"
 haproxy -db -f "$dir/haproxy.cfg" >/dev/null 2>&1 &
+haproxy_pid=$!
 pids+=($!)
 wait_up "http://127.0.0.1:$hport"
+
+# CPU seconds (user + system) used so far by the server's parts: the replicas, PostgreSQL (the
+# postmaster and its backends) and HAProxy; what a load used is the difference (wrk's own is
+# not counted).
+cpu() {
+  python3 - "$(head -1 "$dir/pg/postmaster.pid")" "$haproxy_pid" "${replicas[@]}" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+def secs(pid):
+    f = stat(pid)
+    return (int(f[11]) + int(f[12])) / tick if f else 0.0
+postmaster, haproxy, *replicas = sys.argv[1:]
+backends = [p for p in os.listdir("/proc") if p.isdigit() and (stat(p) or [0, 0])[1] == postmaster]
+print(sum(map(secs, replicas)), secs(postmaster) + sum(map(secs, backends)), secs(haproxy))
+PY
+}
 
 cat > "$dir/post.lua" <<LUA
 -- Each thread its own keys (each run too): wrk's threads share no random seed.
@@ -187,11 +210,23 @@ load() { # name url
   no_reports
   before=$(count "http://127.0.0.1:${ports[0]}")
   echo "== $1: POST /open311/v2/requests.json, $conns connections, ${secs}s"
+  local cpu0 cpu1
+  cpu0=$(cpu)
   wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$2/open311/v2/requests.json" \
     | grep -E "requests in|Requests/sec|Non-2xx|p50|Socket errors"
+  cpu1=$(cpu)
   sleep 1
   after=$(count "http://127.0.0.1:${ports[0]}")
   echo "stored: $((after - before)) new reports"
+  # What each report cost the machine, and so how many such cores a rate of 5,000/s needs.
+  python3 - "$((after - before))" $cpu0 $cpu1 <<'PY'
+import sys
+n = int(sys.argv[1])
+a, b = list(map(float, sys.argv[2:5])), list(map(float, sys.argv[5:8]))
+ms = [(y - x) * 1000 / n for x, y in zip(a, b)]
+print(f"CPU per report: replicas {ms[0]:.2f} ms, PostgreSQL {ms[1]:.2f} ms, HAProxy {ms[2]:.2f} ms; "
+      f"all {sum(ms):.2f} ms, so 5,000 reports/s need {sum(ms) * 5:.1f} cores of this machine's")
+PY
 }
 load "three replicas behind HAProxy" "http://127.0.0.1:$hport"
 load "one replica, no proxy" "http://127.0.0.1:${ports[0]}"

@@ -41,7 +41,7 @@ fn on_each(name: &str, check: impl Fn(&str, &Location, &mut dyn Repository)) {
 /// The keys of the changes of `kind` after `after`, and the position they reach.
 fn changes(store: &dyn Repository, after: i64, kind: ChangeKind) -> (Vec<Option<i64>>, i64) {
     match store.changes_since(after, kind).unwrap() {
-        Changes::Since { now, keys } => (keys, now),
+        Changes::Since { now, keys, .. } => (keys, now),
         Changes::Gap { now } => panic!("a gap up to {now} in a new store"),
     }
 }
@@ -180,7 +180,7 @@ fn key(k: &str, request: &str) -> Option<ReportKey> {
 fn reports_keys_and_moderation_behave_alike_on_both_backends() {
     on_each("reports", |backend, location, store| {
         let start = store.change_position().unwrap();
-        let writer = location.start_report_writer(|_| {}).unwrap();
+        let writer = location.start_report_writer(|_, _| {}).unwrap();
         let insert = |d: &str, k: Option<ReportKey>| {
             writer.write(ReportWrite::Insert(Box::new(new_report(d)), k))
         };

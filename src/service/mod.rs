@@ -43,23 +43,38 @@ struct Following {
 /// The report book kept up with the store: after every commit of this process's writer, and
 /// on every poll for other processes' commits, it reads the reports the change feed names.
 pub(crate) struct ReportFollower {
-    store: Mutex<(Box<dyn Repository>, i64)>,
+    store: Mutex<FollowerState>,
     book: Arc<crate::reports::ReportBook>,
+}
+
+/// What [`ReportFollower`] guards: its store connection, the feed position the book has
+/// followed, and the positions after it that this process's writer logged and already put in
+/// the book (the follower needn't read those back; with one replica, none).
+struct FollowerState {
+    store: Box<dyn Repository>,
+    position: i64,
+    own: std::collections::HashSet<i64>,
 }
 
 impl ReportFollower {
     /// Takes in this process's committed report writes: a new report as written, changed ones
     /// read back (under the same lock as [`ReportFollower::catch_up`], so a row read earlier
-    /// never replaces one read later). Other processes' writes arrive through the feed.
-    fn take_in(&self, touched: Vec<crate::store::writer::Touched>) -> crate::store::Result<()> {
+    /// never replaces one read later). Other processes' writes arrive through the feed; the
+    /// feed positions `logged` by these writes are noted as taken in, once all of them are.
+    fn take_in(
+        &self,
+        touched: Vec<crate::store::writer::Touched>,
+        logged: Vec<i64>,
+    ) -> crate::store::Result<()> {
         use crate::store::writer::Touched;
-        let guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *guard;
         for t in touched {
             match t {
                 Touched::Inserted(r) => self.book.insert(*r),
                 Touched::Changed(ids) => {
                     for id in ids {
-                        match guard.0.load_report(id)? {
+                        match state.store.load_report(id)? {
                             Some(r) => self.book.insert(r),
                             None => self.book.remove(id),
                         }
@@ -67,6 +82,11 @@ impl ReportFollower {
                 }
             }
         }
+        // Positions the follower has passed were read back already.
+        let position = state.position;
+        state
+            .own
+            .extend(logged.into_iter().filter(|&seq| seq > position));
         Ok(())
     }
 
@@ -74,7 +94,11 @@ impl ReportFollower {
     fn catch_up(&self) -> crate::store::Result<usize> {
         use crate::store::{ChangeKind, Changes};
         let mut guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        let (store, position) = &mut *guard;
+        let FollowerState {
+            store,
+            position,
+            own,
+        } = &mut *guard;
         match store.changes_since(*position, ChangeKind::Report)? {
             Changes::Gap { .. } => {
                 let now = store.change_position()?;
@@ -82,12 +106,24 @@ impl ReportFollower {
                 let n = all.len();
                 self.book.replace_all(all);
                 *position = now;
+                own.clear();
                 Ok(n)
             }
-            Changes::Since { now, keys } => {
-                let mut ids: Vec<i64> = keys.into_iter().flatten().collect();
+            Changes::Since { now, keys, seqs } => {
+                // This process's own writes are in the book already.
+                let mut ids: Vec<i64> = seqs
+                    .iter()
+                    .zip(keys)
+                    .filter(|(seq, _)| !own.remove(seq))
+                    .filter_map(|(_, key)| key)
+                    .collect();
+                own.retain(|&seq| seq > now);
                 ids.sort_unstable();
                 ids.dedup();
+                if ids.is_empty() {
+                    *position = now;
+                    return Ok(0);
+                }
                 let stored = store.load_reports_by_id(&ids)?;
                 let found: std::collections::HashSet<i64> = stored.iter().map(|r| r.id).collect();
                 for r in stored {
@@ -189,16 +225,17 @@ impl Service {
         let reports = store.load_reports().map_err(part("reports"))?;
         let book = Arc::new(crate::reports::ReportBook::new(reports, report_json));
         let report_follower = Arc::new(ReportFollower {
-            store: Mutex::new((
-                location.open().map_err(part("report follower"))?,
-                reports_at,
-            )),
+            store: Mutex::new(FollowerState {
+                store: location.open().map_err(part("report follower"))?,
+                position: reports_at,
+                own: Default::default(),
+            }),
             book: book.clone(),
         });
         let follower = report_follower.clone();
         let report_writer = location
-            .start_report_writer(move |touched| {
-                if let Err(e) = follower.take_in(touched) {
+            .start_report_writer(move |touched, logged| {
+                if let Err(e) = follower.take_in(touched, logged) {
                     tracing::error!("reading committed reports back: {e}");
                 }
             })
@@ -736,7 +773,7 @@ impl Service {
             .map_err(internal)?;
         let (tokens_changed, tokens_now) = match tokens {
             Changes::Gap { now } => (true, now),
-            Changes::Since { now, keys } => (!keys.is_empty(), now),
+            Changes::Since { now, keys, .. } => (!keys.is_empty(), now),
         };
         if tokens_changed {
             self.tokens
@@ -755,7 +792,7 @@ impl Service {
             .map_err(internal)?
         {
             Changes::Gap { .. } => (true, None),
-            Changes::Since { now, keys } => {
+            Changes::Since { now, keys, .. } => {
                 if keys.is_empty() {
                     f.layers = now;
                 }

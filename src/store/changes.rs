@@ -38,6 +38,8 @@ pub enum Changes {
         now: i64,
         /// The key of each row of the kind (`None` for layers).
         keys: Vec<Option<i64>>,
+        /// The position of each row (same order as `keys`).
+        seqs: Vec<i64>,
     },
     /// Rows after the position were pruned: everything must be reloaded, up to `now`.
     Gap {
@@ -81,6 +83,7 @@ impl Store {
             return Ok(Changes::Since {
                 now: after,
                 keys: Vec::new(),
+                seqs: Vec::new(),
             });
         }
         // Pruning removes the oldest rows only: a hole right after `after` means lost rows.
@@ -88,11 +91,13 @@ impl Store {
             return Ok(Changes::Gap { now });
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT key FROM changes WHERE seq > ?1 AND seq <= ?2 AND kind = ?3 ORDER BY seq",
+            "SELECT seq, key FROM changes WHERE seq > ?1 AND seq <= ?2 AND kind = ?3 ORDER BY seq",
         )?;
-        let rows = stmt.query_map(params![after, now, kind.code()], |r| r.get(0))?;
-        let keys = rows.collect::<rusqlite::Result<Vec<Option<i64>>>>()?;
-        Ok(Changes::Since { now, keys })
+        let rows = stmt.query_map(params![after, now, kind.code()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })?;
+        let (seqs, keys) = rows.collect::<rusqlite::Result<(Vec<i64>, Vec<Option<i64>>)>>()?;
+        Ok(Changes::Since { now, keys, seqs })
     }
 
     /// Deletes changes older than `KEEP_CHANGES_S`, never the newest (positions are its rowid

@@ -93,11 +93,11 @@ impl Location {
     }
 
     /// Starts the one report writer of this process on a connection of its own; `committed`
-    /// runs after every commit with what the committed writes changed, before they are
-    /// answered.
+    /// runs after every commit with what the committed writes changed (and the change-feed
+    /// positions logged, if known), before they are answered.
     pub fn start_report_writer(
         &self,
-        committed: impl Fn(Vec<Touched>) + Send + 'static,
+        committed: impl Fn(Vec<Touched>, Vec<i64>) + Send + 'static,
     ) -> Result<Writer> {
         match self {
             Location::Dir(dir) => Writer::start(dir, committed),

@@ -154,6 +154,12 @@ pub trait ReportSink: Send {
     /// that fails is rolled back alone), and commits once. Returns each write's outcome, or an
     /// error when the transaction was not committed (then none of them was).
     fn commit(&mut self, writes: Vec<ReportWrite>) -> Result<Outcomes, StoreError>;
+
+    /// The change-feed positions the last commit logged, when the backend knows them (the
+    /// follower then needn't read back what the writer already put in the book).
+    fn logged(&mut self) -> Vec<i64> {
+        Vec::new()
+    }
 }
 
 /// The SQLite store's side of the writer.
@@ -194,11 +200,11 @@ pub struct Writer {
 
 impl Writer {
     /// Opens a second connection to the SQLite store in `data_dir` and starts the thread;
-    /// `committed` runs after every commit with what the committed writes changed, before they
-    /// are answered.
+    /// `committed` runs after every commit with what the committed writes changed (and the
+    /// change-feed positions logged, if known), before they are answered.
     pub fn start(
         data_dir: &Path,
-        committed: impl Fn(Vec<Touched>) + Send + 'static,
+        committed: impl Fn(Vec<Touched>, Vec<i64>) + Send + 'static,
     ) -> Result<Writer, StoreError> {
         let store = Store::open(data_dir)?;
         // Checkpoints move the WAL into the database file; done by the committing connection
@@ -229,10 +235,11 @@ impl Writer {
     }
 
     /// Starts the writer thread on `sink`; `committed` runs after every commit with what the
-    /// committed writes changed, before they are answered.
+    /// committed writes changed (and the change-feed positions logged, if known), before they
+    /// are answered.
     pub fn start_on(
         mut sink: Box<dyn ReportSink>,
-        committed: impl Fn(Vec<Touched>) + Send + 'static,
+        committed: impl Fn(Vec<Touched>, Vec<i64>) + Send + 'static,
     ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -267,7 +274,7 @@ impl Writer {
                                     })
                                 })
                                 .collect();
-                            committed(touched);
+                            committed(touched, sink.logged());
                             for (reply, answer) in replies.into_iter().zip(answers) {
                                 let _ = reply.send(answer);
                             }

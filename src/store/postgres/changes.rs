@@ -16,26 +16,41 @@ impl ChangeFeed for PgStore {
     }
 
     fn changes_since(&self, after: i64, kind: ChangeKind) -> Result<Changes> {
+        // One statement, so one snapshot and one round trip: the feed's first and newest
+        // positions, and the rows of the kind after `after` (none when rows after it were
+        // pruned, which is a gap).
+        const SINCE: &str =
+            "WITH b AS (SELECT min(seq) AS first, coalesce(max(seq), 0) AS now FROM changes)
+             SELECT b.first, b.now, c.seq, c.key FROM b LEFT JOIN LATERAL
+               (SELECT seq, key FROM changes
+                WHERE seq > $1 AND seq <= b.now AND kind = $2 AND NOT b.first > $1 + 1) c ON true
+             ORDER BY c.seq";
         let mut client = self.client()?;
-        let row = client.query_one("SELECT min(seq), coalesce(max(seq), 0) FROM changes", &[])?;
-        let (first, now): (Option<i64>, i64) = (row.get(0), row.get(1));
+        let since = self.prepared(&mut client, SINCE)?;
+        let rows = client.query(&since, &[&after, &kind.code()])?;
+        let Some(head) = rows.first() else {
+            return Ok(Changes::Since {
+                now: after,
+                keys: Vec::new(),
+                seqs: Vec::new(),
+            });
+        };
+        let (first, now): (Option<i64>, i64) = (head.get(0), head.get(1));
         if now <= after {
             return Ok(Changes::Since {
                 now: after,
                 keys: Vec::new(),
+                seqs: Vec::new(),
             });
         }
         if first.is_some_and(|f| f > after + 1) {
             return Ok(Changes::Gap { now });
         }
-        let rows = client.query(
-            "SELECT key FROM changes WHERE seq > $1 AND seq <= $2 AND kind = $3 ORDER BY seq",
-            &[&after, &now, &kind.code()],
-        )?;
-        Ok(Changes::Since {
-            now,
-            keys: rows.iter().map(|r| r.get(0)).collect(),
-        })
+        let (seqs, keys) = rows
+            .iter()
+            .filter_map(|r| Some((r.get::<_, Option<i64>>(2)?, r.get::<_, Option<i64>>(3))))
+            .unzip();
+        Ok(Changes::Since { now, keys, seqs })
     }
 
     fn prune_changes(&self, now: i64) -> Result<usize> {

@@ -93,10 +93,13 @@ pub(super) fn connect(url: &str) -> std::result::Result<postgres::Client, postgr
 
 /// Settings of every session: a transaction left idle for 10 s is ended by the server (no
 /// transaction of hotspot's waits on its client that long), and the server's TCP keepalives
-/// and user timeout find a vanished replica within seconds.
+/// and user timeout find a vanished replica within seconds. Statements prepared once per
+/// connection are planned at each execution for its values: a plan made once for any value
+/// would be made while the tables are small (a new database) and kept as they grow (a scan of
+/// every idempotency key for each batch of reports, measured).
 const SESSION_OPTIONS: &str = "-c idle_in_transaction_session_timeout=10000 \
      -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 \
-     -c tcp_user_timeout=10000";
+     -c tcp_user_timeout=10000 -c plan_cache_mode=force_custom_plan";
 
 /// The channel on which a commit that adds to the change log wakes the replicas (delivered at
 /// commit, never for a rolled-back transaction).
@@ -179,6 +182,9 @@ pub struct PgStore {
     url: String,
     /// When the connection was last used (see [`usable`]).
     used: std::cell::Cell<std::time::Instant>,
+    /// The statements prepared on the connection, by their text (the change feed is read
+    /// several times a second under load: parsed once, each read is one round trip).
+    statements: RefCell<std::collections::HashMap<&'static str, postgres::Statement>>,
 }
 
 impl PgStore {
@@ -191,6 +197,7 @@ impl PgStore {
             client: RefCell::new(client),
             url: url.to_owned(),
             used: std::cell::Cell::new(std::time::Instant::now()),
+            statements: RefCell::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -233,16 +240,33 @@ impl PgStore {
     fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
         let mut client = self.client.borrow_mut();
         if !usable(&mut client, &self.used) {
+            self.statements.borrow_mut().clear();
             *client = connect(&self.url)?;
         }
         self.used.set(std::time::Instant::now());
         Ok(client)
     }
 
+    /// `sql` prepared on `client`, this store's connection (from [`PgStore::client`]), once
+    /// per connection.
+    fn prepared(
+        &self,
+        client: &mut postgres::Client,
+        sql: &'static str,
+    ) -> Result<postgres::Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        self.statements.borrow_mut().insert(sql, statement.clone());
+        Ok(statement)
+    }
+
     /// [`PgStore::client`] for `&mut self`.
     fn client_mut(&mut self) -> Result<&mut postgres::Client> {
         let client = self.client.get_mut();
         if !usable(client, &self.used) {
+            self.statements.get_mut().clear();
             *client = connect(&self.url)?;
         }
         self.used.set(std::time::Instant::now());

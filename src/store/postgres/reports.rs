@@ -12,9 +12,15 @@ use crate::store::writer::{
 };
 use crate::store::{ReportStore, Result, StoreError, Walk};
 
-const REPORT_COLUMNS: &str = "id, service_code, lon, lat, description, description_original, email, first_name, \
-     last_name, time_of_day, status, published, reason, duplicate_of, status_note, me_too, created_at, \
-     updated_at, follow_salt, follow_hash, district";
+/// The columns a [`Report`] is read from (see [`report_from`]).
+macro_rules! report_columns {
+    () => {
+        "id, service_code, lon, lat, description, description_original, email, first_name, \
+         last_name, time_of_day, status, published, reason, duplicate_of, status_note, me_too, \
+         created_at, updated_at, follow_salt, follow_hash, district"
+    };
+}
+const REPORT_COLUMNS: &str = report_columns!();
 
 fn report_from(r: &postgres::Row) -> Result<Report> {
     let id: i64 = r.get(0);
@@ -70,10 +76,15 @@ impl ReportStore for PgStore {
     }
 
     fn load_reports_by_id(&self, ids: &[i64]) -> Result<Vec<Report>> {
-        let rows = self.client()?.query(
-            &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = ANY($1)"),
-            &[&ids],
-        )?;
+        // Read by every replica after each commit of reports: prepared once.
+        const BY_ID: &str = concat!(
+            "SELECT ",
+            report_columns!(),
+            " FROM reports WHERE id = ANY($1)"
+        );
+        let mut client = self.client()?;
+        let by_id = self.prepared(&mut client, BY_ID)?;
+        let rows = client.query(&by_id, &[&ids])?;
         rows.iter().map(report_from).collect()
     }
 
@@ -167,12 +178,38 @@ pub struct PgReportSink {
     client: postgres::Client,
     /// When the connection was last used.
     used: std::cell::Cell<std::time::Instant>,
-    /// The insert of a new report, prepared once per connection (a report costs round trips,
-    /// and the writer makes them one after another).
+    /// The writer's statements, prepared once per connection: a batch is a handful of round
+    /// trips made one after another, each a bind and execute of a statement parsed once.
+    statements: SinkStatements,
+    /// The change-feed positions the last committed batch logged.
+    logged: Vec<i64>,
+}
+
+/// The statements of a [`PgReportSink`], prepared on its connection.
+struct SinkStatements {
+    /// The insert of a new report (see [`INSERT_REPORT`]).
     insert: postgres::Statement,
     /// The insert of a batch's new reports in one statement (see [`insert_new`]).
     insert_many: postgres::Statement,
+    /// The transaction's id and the batch's idempotency-key locks (see [`BEGIN_BATCH`]).
+    begin: postgres::Statement,
+    /// The row locks of stored reports the batch changes, in id order.
+    lock_reports: postgres::Statement,
+    /// The stored reports of idempotency keys.
+    stored_keys: postgres::Statement,
+    /// The insert of new reports' idempotency keys.
+    insert_keys: postgres::Statement,
 }
+
+/// A batch's first statement: its transaction id (to learn whether it committed should the
+/// answer to COMMIT be lost), and the advisory locks of its new reports' idempotency keys in key
+/// order (a client retrying through two replicas at once, or two clients with one key, would
+/// otherwise make two batches wait on each other's keys in opposite orders; in key order, one
+/// waits for the other's commit and then finds the key taken). Each lock is taken after the
+/// sort (PostgreSQL evaluates a volatile output column after ORDER BY).
+const BEGIN_BATCH: &str = "SELECT txid_current(),
+     (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 16))
+                            FROM unnest($1::text[]) AS k ORDER BY k) AS locked)";
 
 /// The insert of a new report (its id drawn by the writer).
 const INSERT_REPORT: &str =
@@ -200,14 +237,27 @@ impl PgReportSink {
     /// Connects to the database at `url` (whose schema is already migrated).
     pub fn connect(url: &str) -> Result<PgReportSink> {
         let mut client = super::connect(url)?;
-        let insert = client.prepare(INSERT_REPORT)?;
-        let insert_many = client.prepare(INSERT_REPORTS)?;
+        let statements = SinkStatements {
+            insert: client.prepare(INSERT_REPORT)?,
+            insert_many: client.prepare(INSERT_REPORTS)?,
+            begin: client.prepare(BEGIN_BATCH)?,
+            lock_reports: client
+                .prepare("SELECT id FROM reports WHERE id = ANY($1) ORDER BY id FOR UPDATE")?,
+            stored_keys: client.prepare(
+                "SELECT key_hash, report_id, request_hash FROM report_keys WHERE key_hash = ANY($1)",
+            )?,
+            insert_keys: client.prepare(
+                "INSERT INTO report_keys(key_hash, request_hash, report_id, created_at)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+                 ON CONFLICT (key_hash) DO NOTHING",
+            )?,
+        };
         Ok(PgReportSink {
             url: url.to_owned(),
             client,
             used: std::cell::Cell::new(std::time::Instant::now()),
-            insert,
-            insert_many,
+            statements,
+            logged: Vec::new(),
         })
     }
 }
@@ -220,12 +270,43 @@ impl ReportSink for PgReportSink {
             *self = PgReportSink::connect(&self.url)?;
         }
         self.used.set(std::time::Instant::now());
-        let insert = self.insert.clone();
+        self.logged.clear();
+        let mut logged = Vec::new();
+        let out = self.commit_batch(writes, true, &mut logged)?;
+        self.logged = logged;
+        Ok(out)
+    }
+
+    fn logged(&mut self) -> Vec<i64> {
+        std::mem::take(&mut self.logged)
+    }
+}
+
+impl PgReportSink {
+    /// Writes `writes` in one transaction: the new reports together (`together`, in a few
+    /// statements for the whole batch), or each write alone.
+    /// Adds the change-feed positions it logged to `logged` (known only once committed).
+    fn commit_batch(
+        &mut self,
+        writes: Vec<ReportWrite>,
+        together: bool,
+        logged: &mut Vec<i64>,
+    ) -> Result<Outcomes> {
+        let st = &self.statements;
         let mut tx = self.client.transaction()?;
-        // Its id, to learn whether it committed should the answer to COMMIT be lost.
-        let xid: i64 = tx.query_one("SELECT txid_current()", &[])?.get(0);
-        // The stored reports this batch changes, locked in id order first: two replicas' batches
-        // touching the same reports in opposite orders would otherwise deadlock.
+        let mut keys: Vec<&str> = writes
+            .iter()
+            .filter_map(|w| match w {
+                ReportWrite::Insert(_, Some(k)) => Some(k.key.as_str()),
+                _ => None,
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let xid: i64 = tx.query_one(&st.begin, &[&keys])?.get(0);
+        // The stored reports this batch changes, locked in id order (after the keys, as every
+        // batch does): two replicas' batches touching the same reports in opposite orders
+        // would otherwise deadlock.
         let mut stored: Vec<i64> = writes
             .iter()
             .flat_map(|w| match w {
@@ -241,47 +322,21 @@ impl ReportSink for PgReportSink {
         if !stored.is_empty() {
             stored.sort_unstable();
             stored.dedup();
-            tx.execute(
-                "SELECT id FROM reports WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-                &[&stored],
-            )?;
+            tx.execute(&st.lock_reports, &[&stored])?;
         }
-        // Likewise the idempotency keys of its new reports: a client retrying through two
-        // replicas at once (or two clients with one key) would otherwise make two batches wait
-        // on each other's keys in opposite orders. In key order, one waits for the other's
-        // commit and then finds the key taken.
-        let mut keys: Vec<&str> = writes
-            .iter()
-            .filter_map(|w| match w {
-                ReportWrite::Insert(_, Some(k)) => Some(k.key.as_str()),
-                _ => None,
-            })
-            .collect();
-        if !keys.is_empty() {
-            keys.sort_unstable();
-            keys.dedup();
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(k, 16)) FROM unnest($1::text[]) AS k ORDER BY k",
-                &[&keys],
-            )?;
-        }
-        // New reports are written together, in a few statements for the whole batch; should
-        // that fail, each is written alone below, as every other write is.
         let mut slots: Vec<Option<std::result::Result<(Written, Touched), WriteError>>> =
             (0..writes.len()).map(|_| None).collect();
         let mut new = Vec::new();
         let mut each = Vec::new();
         for (i, w) in writes.into_iter().enumerate() {
             match w {
-                ReportWrite::Insert(n, k) => new.push((i, n, k)),
+                ReportWrite::Insert(n, k) if together => new.push((i, n, k)),
                 w => each.push((i, w)),
             }
         }
         if !new.is_empty() {
-            let mut together = tx.savepoint("new_reports")?;
-            match insert_new(&mut together, &self.insert_many, &new) {
+            match insert_new(&mut tx, st, &new) {
                 Ok(outcomes) => {
-                    together.commit()?;
                     for ((i, n, _), outcome) in new.into_iter().zip(outcomes) {
                         slots[i] = Some(match outcome {
                             NewOutcome::Inserted(id) => Ok((
@@ -293,22 +348,27 @@ impl ReportSink for PgReportSink {
                     }
                 }
                 Err(e) => {
-                    together.rollback()?;
+                    // The transaction is void: the batch again, each write alone (rare: a
+                    // key stored meanwhile without its lock, an id drawn 16 times).
+                    tx.rollback()?;
                     tracing::warn!(
                         "writing {} new reports together failed ({e}); writing each alone",
                         new.len()
                     );
-                    each.extend(
+                    let mut writes: Vec<(usize, ReportWrite)> = each;
+                    writes.extend(
                         new.into_iter()
                             .map(|(i, n, k)| (i, ReportWrite::Insert(n, k))),
                     );
-                    each.sort_unstable_by_key(|(i, _)| *i);
+                    writes.sort_unstable_by_key(|(i, _)| *i);
+                    let writes = writes.into_iter().map(|(_, w)| w).collect();
+                    return self.commit_batch(writes, false, logged);
                 }
             }
         }
         for (i, w) in each {
             let mut job = tx.savepoint("job")?;
-            let done = apply(&mut job, &insert, w);
+            let done = apply(&mut job, &st.insert, w);
             if done.is_ok() {
                 job.commit()?;
             } else {
@@ -329,19 +389,30 @@ impl ReportSink for PgReportSink {
             })
             .map(|id| id.to_string())
             .collect();
+        let mut seqs = Vec::new();
         if !touched_ids.is_empty() {
             // Last, so the change log's lock is held for the commit only (see CHANGE_LOCK); one
             // round trip (the ids are our own integers, so they are written into the text).
-            tx.batch_execute(&format!(
+            for message in tx.simple_query(&format!(
                 "SELECT pg_advisory_xact_lock({CHANGE_LOCK});
-                 INSERT INTO changes(kind, key) SELECT 'report', unnest('{{{}}}'::bigint[]);
+                 INSERT INTO changes(kind, key) SELECT 'report', unnest('{{{}}}'::bigint[]) RETURNING seq;
                  {}",
                 touched_ids.join(","),
                 super::NOTIFY
-            ))?;
+            ))? {
+                if let postgres::SimpleQueryMessage::Row(row) = message {
+                    // Only the insert's rows have a column named seq.
+                    if let Some(seq) = row.try_get("seq").ok().flatten() {
+                        seqs.extend(seq.parse::<i64>().ok());
+                    }
+                }
+            }
         }
         match tx.commit() {
-            Ok(()) => Ok(out),
+            Ok(()) => {
+                logged.extend(seqs);
+                Ok(out)
+            }
             // The connection failed at COMMIT: the reports may be stored all the same, and a
             // client told otherwise would send them again. Asked on a new connection.
             Err(e) if self.client.is_closed() => match self.committed(xid) {
@@ -355,9 +426,7 @@ impl ReportSink for PgReportSink {
             Err(e) => Err(e.into()),
         }
     }
-}
 
-impl PgReportSink {
     /// Whether transaction `xid` committed, asked on a new connection (waiting up to 2 s for
     /// one still in progress, such as a COMMIT whose connection was cut as it ran).
     fn committed(&mut self, xid: i64) -> Result<bool> {
@@ -387,13 +456,13 @@ enum NewOutcome {
 
 /// Writes a batch's new reports in the open transaction `tx` with a few statements, however
 /// many there are: the stored idempotency keys in one query (their advisory locks are held, so
-/// no other replica stores one meanwhile), the reports in one insert (`stmt`, ids drawn here;
+/// no other replica stores one meanwhile), the reports in one insert (`st.insert_many`, ids drawn here;
 /// an id already taken is drawn again), their keys in another. A key sent twice in the batch
 /// replays its first report. Returns each report's outcome, in order; on an error nothing of it
 /// is to be kept (the caller rolls back).
 fn insert_new(
     tx: &mut postgres::Transaction<'_>,
-    stmt: &postgres::Statement,
+    st: &SinkStatements,
     new: &[(usize, Box<NewReport>, Option<ReportKey>)],
 ) -> std::result::Result<Vec<NewOutcome>, StoreError> {
     use std::collections::{HashMap, HashSet};
@@ -403,10 +472,7 @@ fn insert_new(
         .collect();
     let mut stored: HashMap<String, (i64, String)> = HashMap::new();
     if !keys.is_empty() {
-        for r in tx.query(
-            "SELECT key_hash, report_id, request_hash FROM report_keys WHERE key_hash = ANY($1)",
-            &[&keys],
-        )? {
+        for r in tx.query(&st.stored_keys, &[&keys])? {
             stored.insert(r.get(0), (r.get(1), r.get(2)));
         }
     }
@@ -458,7 +524,7 @@ fn insert_new(
         };
         let inserted: HashSet<i64> = tx
             .query(
-                stmt,
+                &st.insert_many,
                 &[
                     &draw,
                     &col(&|n| Some(n.service.code().to_owned())),
@@ -496,9 +562,7 @@ fn insert_new(
     }
     if !key_rows.0.is_empty() {
         let claimed = tx.execute(
-            "INSERT INTO report_keys(key_hash, request_hash, report_id, created_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-             ON CONFLICT (key_hash) DO NOTHING",
+            &st.insert_keys,
             &[&key_rows.0, &key_rows.1, &key_rows.2, &key_rows.3],
         )?;
         if claimed != key_rows.0.len() as u64 {
