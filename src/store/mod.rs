@@ -382,6 +382,11 @@ impl Store {
         // 64 MiB page cache: large imports update the (source, source_id) index all over.
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every transaction here writes, and many read first (the report writer reads an
+        // idempotency key, then inserts): begun as DEFERRED, one whose snapshot another
+        // connection's commit outdated is refused at its first write ("database is locked",
+        // no busy wait). IMMEDIATE takes the write lock at BEGIN, waiting its turn.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         migrations::migrate(&mut conn)?;
         Ok(Store {
             conn,
@@ -1058,6 +1063,36 @@ mod tests {
             source_id: format!("t-{n}"),
             synthetic: n % 2 == 0,
         }
+    }
+
+    #[test]
+    fn a_transaction_that_reads_before_it_writes_is_not_refused_for_another_write() {
+        // The report writer reads (an idempotency key) before it writes; another connection
+        // writing in between (the pruning of the change feed, a token) made SQLite refuse the
+        // write at once with "database is locked" (a 500 to a resident), busy timeout or not.
+        let dir = tempdir();
+        let mut a = Store::open(&dir).unwrap();
+        let b = Store::open(&dir).unwrap();
+        let read = &std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            let other = s.spawn(move || {
+                read.wait();
+                // Waits for `a`'s transaction (busy timeout), then writes.
+                b.set_meta("other", "1")
+            });
+            let mine = a.in_transaction(|tx| {
+                let _: i64 = tx.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?;
+                read.wait();
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                tx.execute("INSERT INTO meta(key, value) VALUES ('mine', '1')", [])?;
+                Ok(())
+            });
+            assert!(mine.is_ok(), "{mine:?}");
+            assert!(other.join().unwrap().is_ok());
+        });
+        assert_eq!(a.meta("mine").unwrap().as_deref(), Some("1"));
+        assert_eq!(a.meta("other").unwrap().as_deref(), Some("1"));
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
