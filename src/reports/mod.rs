@@ -489,6 +489,23 @@ impl ReportBook {
         }
     }
 
+    /// Adds a report just stored, unless the book holds it already: then it was read from the
+    /// store after the write, and is as new or newer (changed meanwhile through another
+    /// replica).
+    pub fn insert_new(&self, report: Report) {
+        if self.read(|all| all.by_id(report.id).is_none()) {
+            let json: std::sync::Arc<[u8]> = (self.render)(&report).into();
+            let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+            let Inner { reports, public } = &mut *guard;
+            if !reports.at.contains_key(&report.id) {
+                reports.mark(report.id, report.published);
+                reports.at.insert(report.id, reports.list.len());
+                reports.list.push(report);
+                public.push(json);
+            }
+        }
+    }
+
     /// Replaces every report with `reports`.
     pub fn replace_all(&self, reports: Vec<Report>) {
         let public = reports.iter().map(|r| (self.render)(r).into()).collect();
@@ -908,5 +925,12 @@ mod tests {
             true,
         )]);
         assert_eq!(published_ids(&book), vec![6]);
+        // The writer's copy of a new report never replaces one read from the store since
+        // (published through another replica meanwhile); a report the book lacks is added.
+        let pending = |id, service| report(id, service, 12.55, 55.68, now, false);
+        book.insert_new(pending(6, Service::PoorLighting));
+        book.insert_new(pending(8, Service::DarkPlace));
+        assert_eq!(published_ids(&book), vec![6]);
+        assert!(book.get(8).is_some());
     }
 }

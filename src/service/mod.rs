@@ -71,7 +71,7 @@ impl ReportFollower {
         let state = &mut *guard;
         for t in touched {
             match t {
-                Touched::Inserted(r) => self.book.insert(*r),
+                Touched::Inserted(r) => self.book.insert_new(*r),
                 Touched::Changed(ids) => {
                     for id in ids {
                         match state.store.load_report(id)? {

@@ -349,7 +349,7 @@ impl PgReportSink {
                 }
                 Err(e) => {
                     // The transaction is void: the batch again, each write alone (rare: a
-                    // key stored meanwhile without its lock, an id drawn 16 times).
+                    // key stored meanwhile without its lock, a database error).
                     tx.rollback()?;
                     tracing::warn!(
                         "writing {} new reports together failed ({e}); writing each alone",
