@@ -102,12 +102,13 @@ pub struct Catalog {
     /// Per district (by position), the positions of the incidents in it (boundary included),
     /// found by the first query that filters on it and kept for this snapshot: a district
     /// filter is then a lookup instead of a point-in-polygon test per candidate.
-    incident_members: Vec<std::sync::OnceLock<Vec<u32>>>,
+    /// Shared with the snapshots made from this one for other observations (same incidents).
+    incident_members: Arc<Vec<std::sync::OnceLock<Vec<u32>>>>,
     /// The same for observations.
     observation_members: Vec<std::sync::OnceLock<Vec<u32>>>,
     /// The H3 cell of every incident (by position) per resolution (index), made by
-    /// [`Catalog::prepare_incident_cells`] for large analyses.
-    incident_cells: [std::sync::OnceLock<Vec<CellIndex>>; 16],
+    /// [`Catalog::prepare_incident_cells`] for large analyses; shared like `incident_members`.
+    incident_cells: Arc<[std::sync::OnceLock<Vec<CellIndex>>; 16]>,
     /// The public view, when [`Catalog::load`] made it beside this one, until
     /// [`Catalog::generalised`] hands it over.
     public_view: std::sync::Mutex<Option<Box<Catalog>>>,
@@ -358,7 +359,7 @@ impl Catalog {
             })
         };
         let n_districts = districts.len();
-        let incident_cells: [std::sync::OnceLock<Vec<CellIndex>>; 16] = Default::default();
+        let incident_cells: Arc<[std::sync::OnceLock<Vec<CellIndex>>; 16]> = Default::default();
         if let Some(cells) = anchor_cells {
             let _ = incident_cells[u8::from(crate::privacy::ANCHOR_RESOLUTION) as usize].set(cells);
         }
@@ -384,7 +385,8 @@ impl Catalog {
             year_months: std::sync::OnceLock::new(),
             incident_members: (0..n_districts)
                 .map(|_| std::sync::OnceLock::new())
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             observation_members: (0..n_districts)
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),

@@ -324,6 +324,12 @@ const CASE_WORDS: &[&str] = &[
     "ticket",
 ];
 
+/// Compiles the patterns now rather than at the first text scrubbed (a report, an observation's
+/// note), which would wait tens of milliseconds for them.
+pub fn warm() {
+    patterns();
+}
+
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {

@@ -898,6 +898,8 @@ fn warm_in_background(catalogs: Vec<Arc<Catalog>>) {
         .name("warm-snapshot".into())
         .spawn(move || {
             let started = Instant::now();
+            // The first report or observation note would otherwise compile the patterns.
+            crate::reports::scrub::warm();
             for c in &catalogs {
                 c.warm();
             }
