@@ -997,3 +997,164 @@ fn a_replica_cut_off_from_its_database_says_so_and_takes_no_token() {
     drop(replica);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Every report as a replica's planner view shows it: (status, published, "me too" count).
+fn planner_view(
+    base: &str,
+    planner: &str,
+) -> std::collections::HashMap<String, (String, bool, i64)> {
+    let mut all = std::collections::HashMap::new();
+    for offset in (0..).step_by(1000) {
+        let (s, page) = get(
+            &format!("{base}/api/reports?limit=1000&offset={offset}"),
+            Some(planner),
+        );
+        assert_eq!(s, 200, "{page}");
+        let reports = page["reports"].as_array().unwrap();
+        for r in reports {
+            all.insert(
+                r["service_request_id"].as_str().unwrap().to_owned(),
+                (
+                    r["detailed_status"].as_str().unwrap().to_owned(),
+                    r["published"].as_bool().unwrap(),
+                    r["me_too"].as_i64().unwrap(),
+                ),
+            );
+        }
+        if reports.len() < 1000 {
+            return all;
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn replicas_writing_and_moderating_the_same_reports_converge_on_the_database() {
+    // Each replica puts its own writes in its book and reads only the others' back from the
+    // change feed: under concurrent posts, moderations and "me too"s through both, both books
+    // must end as the database holds the reports.
+    require(&[Need::PostGis]);
+    let cluster = common::pg::PgCluster::start();
+    let db = cluster.database("converge");
+    let dir = common::temp_dir("replica-converge");
+    let planner = cli(
+        &db,
+        &["token", "create", "--role", "planner", "--name", "s"],
+    );
+    let replicas: Vec<Replica> = (0..2)
+        .map(|n| {
+            let data = dir.join(format!("r{n}"));
+            std::fs::create_dir_all(&data).unwrap();
+            Replica::start(&db, &data, common::free_port())
+        })
+        .collect();
+    let bases: Vec<String> = replicas.iter().map(Replica::base).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let ids = Arc::new(Mutex::new(Vec::<String>::new()));
+    let failed = Arc::new(Mutex::new(Vec::<String>::new()));
+    let posters: Vec<_> = (0..4)
+        .map(|c| {
+            let (bases, stop, ids, failed) =
+                (bases.clone(), stop.clone(), ids.clone(), failed.clone());
+            std::thread::spawn(move || {
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    match post_report(&bases[n % 2], &format!("converge-{c:02}-{n:06}")) {
+                        Ok(id) => ids.lock().unwrap().push(id),
+                        Err(e) => failed.lock().unwrap().push(e),
+                    }
+                }
+            })
+        })
+        .collect();
+    let moderators: Vec<_> = (0..2)
+        .map(|m| {
+            let (bases, stop, ids, failed, planner) = (
+                bases.clone(),
+                stop.clone(),
+                ids.clone(),
+                failed.clone(),
+                planner.clone(),
+            );
+            std::thread::spawn(move || {
+                let actions = [
+                    r#"{"action": "publish"}"#,
+                    r#"{"action": "set_status", "status": "in_progress", "status_note": "on it"}"#,
+                    r#"{"action": "reject", "reason": "names a private person"}"#,
+                ];
+                for n in (m..).step_by(2) {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Some(id) = ({
+                        let ids = ids.lock().unwrap();
+                        ids.get(ids.len().saturating_sub(1 + n % 7)).cloned()
+                    }) else {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    };
+                    let (s, body) = moderate(&bases[n % 2], &planner, &id, actions[n % 3]);
+                    // 404: posted through the other replica a few milliseconds ago, not here yet.
+                    if ![200, 400, 404, 409].contains(&s) {
+                        failed
+                            .lock()
+                            .unwrap()
+                            .push(format!("moderation {s} {body}"));
+                    }
+                    // A resident's "me too" through the other replica (counted if published).
+                    let _ = common::http(
+                        "POST",
+                        &format!(
+                            "{}/open311/v2/requests/{id}/me_too.json",
+                            bases[(n + 1) % 2]
+                        ),
+                        &[("Content-Type", "application/x-www-form-urlencoded")],
+                        b"",
+                    );
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(5));
+    stop.store(true, Ordering::Relaxed);
+    for t in posters.into_iter().chain(moderators) {
+        t.join().unwrap();
+    }
+    let failed = failed.lock().unwrap();
+    assert!(failed.is_empty(), "{:?}", &failed[..failed.len().min(5)]);
+    std::thread::sleep(WITHIN);
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let stored: std::collections::HashMap<String, (String, bool, i64)> = c
+        .query("SELECT id, status, published, me_too FROM reports", &[])
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let status: String = r.get(1);
+            // The planner view's detailed status is the stored one.
+            let id: i64 = r.get(0);
+            (id.to_string(), (status, r.get::<_, i32>(2) == 1, r.get(3)))
+        })
+        .collect();
+    let published = stored.values().filter(|v| v.1).count();
+    let me_too: i64 = stored.values().map(|v| v.2).sum();
+    assert!(
+        stored.len() > 100 && published > 0 && me_too > 0,
+        "{} {published} {me_too}",
+        stored.len()
+    );
+    for base in &bases {
+        let view = planner_view(base, &planner);
+        let differ: Vec<_> = stored
+            .iter()
+            .filter(|(id, v)| view.get(*id) != Some(v))
+            .map(|(id, v)| format!("{id}: database {v:?}, replica {:?}", view.get(id)))
+            .take(5)
+            .collect();
+        assert!(differ.is_empty(), "{base}: {differ:?}");
+        assert_eq!(view.len(), stored.len(), "{base}");
+    }
+    drop(replicas);
+    let _ = std::fs::remove_dir_all(dir);
+}
