@@ -220,23 +220,7 @@ fn post_report(base: &str, key: &str) -> Result<String, String> {
 
 /// Every report id the queue of `base` lists (planner).
 fn stored_ids(base: &str, planner: &str) -> std::collections::HashSet<String> {
-    let mut ids = std::collections::HashSet::new();
-    for offset in (0..).step_by(1000) {
-        let (s, page) = get(
-            &format!("{base}/api/reports?limit=1000&offset={offset}"),
-            Some(planner),
-        );
-        assert_eq!(s, 200, "{page}");
-        let reports = page["reports"].as_array().unwrap();
-        ids.extend(reports.iter().map(|r| match &r["service_request_id"] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }));
-        if reports.len() < 1000 {
-            break;
-        }
-    }
-    ids
+    planner_view(base, planner).into_keys().collect()
 }
 
 /// Waits until `seen()` holds, at most [`WITHIN`] after `since`; returns how long it took.
@@ -646,6 +630,26 @@ fn the_rate_limits_hold_across_replicas() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A throwaway cluster with database `name`, a planner's token, and two replicas over it, each
+/// with a data directory of its own under a temporary directory (returned to be removed).
+fn two_replicas(name: &str) -> (common::pg::PgCluster, String, PathBuf, String, Vec<Replica>) {
+    let cluster = common::pg::PgCluster::start();
+    let db = cluster.database(name);
+    let dir = common::temp_dir(&format!("replica-{name}"));
+    let planner = cli(
+        &db,
+        &["token", "create", "--role", "planner", "--name", "s"],
+    );
+    let replicas = (0..2)
+        .map(|n| {
+            let data = dir.join(format!("r{n}"));
+            std::fs::create_dir_all(&data).unwrap();
+            Replica::start(&db, &data, common::free_port())
+        })
+        .collect();
+    (cluster, db, dir, planner, replicas)
+}
+
 /// Sends `body` as a planner's moderation of report `id` through `base`.
 fn moderate(base: &str, planner: &str, id: &str, body: &str) -> (u16, String) {
     common::http(
@@ -683,20 +687,7 @@ fn at_once(a: (&str, &str, &str), b: (&str, &str, &str), planner: &str) -> [(u16
 #[test]
 fn moderators_racing_through_two_replicas_never_undo_a_rejection() {
     require(&[Need::PostGis]);
-    let cluster = common::pg::PgCluster::start();
-    let db = cluster.database("moderation");
-    let dir = common::temp_dir("replica-moderation");
-    let planner = cli(
-        &db,
-        &["token", "create", "--role", "planner", "--name", "s"],
-    );
-    let replicas: Vec<Replica> = (0..2)
-        .map(|n| {
-            let data = dir.join(format!("r{n}"));
-            std::fs::create_dir_all(&data).unwrap();
-            Replica::start(&db, &data, common::free_port())
-        })
-        .collect();
+    let (_cluster, db, dir, planner, replicas) = two_replicas("moderation");
     let (a, b) = (replicas[0].base(), replicas[1].base());
     let publish = |id: &str| {
         let (s, body) = moderate(&a, &planner, id, r#"{"action": "publish"}"#);
@@ -1034,20 +1025,7 @@ fn replicas_writing_and_moderating_the_same_reports_converge_on_the_database() {
     // change feed: under concurrent posts, moderations and "me too"s through both, both books
     // must end as the database holds the reports.
     require(&[Need::PostGis]);
-    let cluster = common::pg::PgCluster::start();
-    let db = cluster.database("converge");
-    let dir = common::temp_dir("replica-converge");
-    let planner = cli(
-        &db,
-        &["token", "create", "--role", "planner", "--name", "s"],
-    );
-    let replicas: Vec<Replica> = (0..2)
-        .map(|n| {
-            let data = dir.join(format!("r{n}"));
-            std::fs::create_dir_all(&data).unwrap();
-            Replica::start(&db, &data, common::free_port())
-        })
-        .collect();
+    let (_cluster, db, dir, planner, replicas) = two_replicas("converge");
     let bases: Vec<String> = replicas.iter().map(Replica::base).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let ids = Arc::new(Mutex::new(Vec::<String>::new()));
